@@ -1,0 +1,70 @@
+"""The layer direction of docs/ARCHITECTURE.md, checked over every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "src" / "anydesk_invite"
+
+# Which top-level layers each layer may import.
+ALLOWED: dict[str, set[str]] = {
+    "core": {"core"},
+    "net": {"net", "core"},
+    "storage": {"storage", "core"},
+    "desktop": {"desktop", "core"},
+    "services": {"services", "core", "net", "storage"},
+    "ui": {"ui", "services", "core", "net", "storage", "desktop"},
+}
+NO_QT = {"core", "net", "storage", "services"}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names.extend(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG)
+        if len(rel.parts) > 1 and rel.parts[0] in ALLOWED:
+            out.append((rel.parts[0], path))
+    return out
+
+
+def test_every_layer_has_modules() -> None:
+    layers = {layer for layer, _ in _modules()}
+    assert {"core", "net", "storage", "services"} <= layers
+
+
+@pytest.mark.parametrize(("layer", "path"), _modules(), ids=lambda v: str(v)[-50:])
+def test_imports_point_down_only(layer: str, path: Path) -> None:
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[0] == "PySide6" or parts[0] == "qasync":
+            assert layer not in NO_QT, f"{path}: {layer}/ must not import {name}"
+            assert not (layer == "desktop" and "QtWidgets" in parts), (
+                f"{path}: desktop/ may use QtGui but never QtWidgets"
+            )
+        if parts[0] == "anydesk_invite" and len(parts) > 1 and parts[1] in ALLOWED:
+            assert parts[1] in ALLOWED[layer], f"{path}: {layer}/ must not import {name}"
+    if layer != "ui":
+        for name in _imports(path):
+            assert "QtWidgets" not in name, f"{path}: only ui/ imports QtWidgets"
+
+
+def test_checker_catches_an_upward_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from anydesk_invite.ui import main_window\nimport PySide6.QtCore\n")
+    names = _imports(bad)
+    assert "anydesk_invite.ui" in names and "PySide6.QtCore" in names
