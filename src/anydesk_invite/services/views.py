@@ -1,0 +1,87 @@
+"""Read-only snapshots that services hand to the UI, the control API and the CLI.
+
+They are plain frozen dataclasses so every front end shows the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from anydesk_invite.core.ids import DeviceId
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.permissions import Permission
+
+
+class PeerSource(StrEnum):
+    FAVORITES = "favorites"
+    RECENT = "recent"
+    DISCOVERY = "discovery"
+    ADDRESS_BOOK = "address_book"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerView:
+    """A peer as a tile shows it."""
+
+    device_id: DeviceId
+    alias: str = ""
+    display_name: str = ""
+    fingerprint: bytes | None = None
+    online: bool = False
+    sources: frozenset[PeerSource] = frozenset()
+    tags: tuple[str, ...] = ()
+    manual_address: str | None = None
+    last_session: float | None = None
+    """Wall-clock time (epoch seconds) of the last session, for Recent Sessions."""
+    first_contact: bool = True
+    conflict: bool = False
+    """Two keys claim this ID on the LAN."""
+
+    @property
+    def title(self) -> str:
+        return self.display_name or self.alias or self.device_id.grouped()
+
+
+class Direction(StrEnum):
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    """An invitation or connection request, on either side."""
+
+    invitation_id: str
+    """Hex of the random invitation id."""
+    kind: Kind
+    direction: Direction
+    peer_id: DeviceId
+    peer_alias: str
+    peer_fingerprint: bytes
+    permissions: frozenset[Permission]
+    profile: str
+    revision: int
+    state: State
+    seconds_left: float
+    reason: str = ""
+    missed: bool = False
+    first_contact: bool = False
+
+
+class Role(StrEnum):
+    HOST = "host"
+    GUEST = "guest"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    session_id: str
+    role: Role
+    peer_id: DeviceId
+    peer_alias: str
+    peer_fingerprint: bytes
+    permissions: frozenset[Permission]
+    locked: frozenset[Permission] = field(default_factory=frozenset)
+    started_at: float = 0.0
+    """Wall-clock start (epoch seconds)."""
