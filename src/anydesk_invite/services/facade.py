@@ -1,0 +1,149 @@
+"""What the front ends (UI, local control API) can ask of a running client.
+
+`services.client.Client` implements this; the UI, the control API and their tests depend on
+this Protocol only. Every method that can be refused raises `Refused` with a message a person
+can read; a front end shows it (the dialog, stderr with exit code 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from anydesk_invite.core.ids import DeviceId
+from anydesk_invite.core.invitation import Kind
+from anydesk_invite.core.permissions import Permission, PermissionProfile
+from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.services.views import InvitationView, PeerView, SessionView
+
+
+class Refused(Exception):
+    """An action the client will not do; the message says why, in words for a person."""
+
+
+class RefusalKind(StrEnum):
+    UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"
+    OFFLINE = "offline"
+    DECLINED = "declined"
+    POLICY = "policy"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    INVALID = "invalid"
+    STATE = "state"
+
+
+class RefusedWithKind(Refused):
+    def __init__(self, kind: RefusalKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    device_id: DeviceId
+    alias: str
+    fingerprint: bytes
+    online: bool
+    """Listening on at least one address."""
+    listen_addresses: tuple[str, ...]
+    discovery: DiscoveryMode
+    interfaces: tuple[str, ...]
+    key_location: str
+    """'keyring' or 'file'."""
+    key_warning: str | None
+    policy_broken: str | None
+    accept_from: AcceptFrom
+    home: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    alias: str
+    accept_from: AcceptFrom
+    discovery: DiscoveryMode
+    interfaces: tuple[str, ...]
+    default_profile: str
+
+
+class ClientFacade(Protocol):
+    """A running client, as its front ends see it.
+
+    Signals: status_changed, peers_changed, invitations_changed, sessions_changed (each with
+    no useful payload but the new snapshot is one call away), invitation_received
+    (InvitationView: a new incoming invitation or request to show as a toast / Accept Window),
+    session_started (SessionView), warning (str: something the user should see, e.g. a key
+    collision).
+    """
+
+    status_changed: Signal[Status]
+    peers_changed: Signal[None]
+    invitations_changed: Signal[None]
+    sessions_changed: Signal[None]
+    invitation_received: Signal[InvitationView]
+    session_started: Signal[SessionView]
+    warning: Signal[str]
+
+    def status(self) -> Status: ...
+    def settings(self) -> Settings: ...
+    async def update_settings(self, settings: Settings) -> None: ...
+    def policy(self) -> Policy: ...
+    def profiles(self) -> list[PermissionProfile]: ...
+    async def save_profile(self, name: str, permissions: frozenset[Permission]) -> None: ...
+    async def delete_profile(self, name: str) -> None: ...
+
+    def peers(self) -> list[PeerView]:
+        """Every known peer (favorites, recent, discovery, address book), deduplicated by ID."""
+        ...
+
+    async def add_to_address_book(
+        self,
+        device_id: DeviceId,
+        alias: str = "",
+        display_name: str = "",
+        tags: tuple[str, ...] = (),
+        manual_address: str | None = None,
+    ) -> None: ...
+    async def remove_from_address_book(self, device_id: DeviceId) -> None: ...
+    async def set_favorite(self, device_id: DeviceId, favorite: bool) -> None: ...
+
+    def invitations(self) -> list[InvitationView]: ...
+    async def invite(
+        self,
+        target: str,
+        permissions: frozenset[Permission],
+        profile: str = "",
+        confirm_fingerprint: str | None = None,
+    ) -> InvitationView:
+        """Invite the peer named by ID or alias. Inviting a peer with a pending invitation
+        raises Refused naming that invitation (the UI opens it for editing)."""
+        ...
+
+    async def edit_invitation(
+        self, invitation_id: str, permissions: frozenset[Permission], profile: str = ""
+    ) -> InvitationView: ...
+    async def cancel_invitation(self, invitation_id: str) -> None: ...
+    async def accept(
+        self,
+        invitation_id: str,
+        permissions: frozenset[Permission] | None = None,
+        profile: str = "",
+    ) -> SessionView:
+        """Accept an incoming invitation (permissions must be None) or connection request
+        (permissions chosen by the user; default: the request profile)."""
+        ...
+
+    async def reject(self, invitation_id: str) -> None: ...
+    async def connect(self, target: str, confirm_fingerprint: str | None = None) -> InvitationView:
+        """Send a connection request (the way an email invitation is used)."""
+        ...
+
+    def sessions(self) -> list[SessionView]: ...
+    async def set_session_permissions(
+        self, session_id: str, permissions: frozenset[Permission]
+    ) -> SessionView: ...
+    async def end_session(self, session_id: str) -> None: ...
+
+
+INVITATION_KINDS = tuple(Kind)
