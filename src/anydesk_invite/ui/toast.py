@@ -1,0 +1,286 @@
+"""The invitation toast at the bottom-right of the primary screen, and the stack of them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import qasync
+from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from anydesk_invite.core.alias import sanitize_display
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.ui.countdown import Countdown
+
+TOAST_SIZE = QSize(360, 216)
+"""Every toast has this size, so a stack can be laid out by index alone."""
+
+_SHOWN_STATES = frozenset({State.RECEIVED, State.ACCEPTING})
+
+
+def toast_position(
+    available: QRect, toast_size: QSize, index: int, margin: int = 16, spacing: int = 8
+) -> QPoint:
+    """Top-left of toast number ``index`` (0 = lowest) in the bottom-right of ``available``.
+
+    ``available`` is the primary screen's available geometry in logical pixels, which leaves
+    out the taskbar; toasts stack upward from its bottom-right corner.
+    """
+    x = available.x() + available.width() - margin - toast_size.width()
+    y = (
+        available.y()
+        + available.height()
+        - margin
+        - toast_size.height()
+        - index * (toast_size.height() + spacing)
+    )
+    return QPoint(x, y)
+
+
+def permissions_text(perms: frozenset[Permission]) -> str:
+    """What an invitation offers, in words; the screen is always viewed."""
+    labels = ["View screen", *(p.label for p in Permission if p in perms)]
+    return ", ".join(labels)
+
+
+class InvitationToast(QFrame):
+    """One incoming invitation: who, what is offered, the time left, Connect and Reject.
+
+    It never takes the focus from what the user is doing.
+
+    Signals: finished(str) with the invitation id once the toast has closed for good.
+    """
+
+    finished = Signal(str)
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        view: InvitationView,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("invitationToast")
+        self.setWindowFlags(
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+            | Qt.WindowType.WindowDoesNotAcceptFocus
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setFixedSize(TOAST_SIZE)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet(
+            "#invitationToast { background: palette(window); border: 1px solid #8a8a8a;"
+            " border-radius: 6px; }"
+        )
+        self._facade = facade
+        self._view = view
+        self._closed = False
+
+        self._title = QLabel(self)
+        self._title.setObjectName("inviterLabel")
+        self._title.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self._title.setTextFormat(Qt.TextFormat.PlainText)
+        self._id = QLabel(self)
+        self._id.setObjectName("inviterIdLabel")
+        self._id.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._offer = QLabel(self)
+        self._offer.setObjectName("permissionsLabel")
+        self._offer.setWordWrap(True)
+        self._offer.setTextFormat(Qt.TextFormat.PlainText)
+        self._countdown_label = QLabel(self)
+        self._countdown_label.setObjectName("countdownLabel")
+        self._countdown_label.setAccessibleName("Time left")
+        self._error = QLabel(self)
+        self._error.setObjectName("toastErrorLabel")
+        self._error.setWordWrap(True)
+        self._error.setStyleSheet("color: #b00020;")
+        self._error.hide()
+
+        self.accept_button = QPushButton("Connect", self)
+        self.accept_button.setObjectName("acceptButton")
+        self.accept_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.accept_button.clicked.connect(self._accept)
+        self.reject_button = QPushButton("Reject", self)
+        self.reject_button.setObjectName("rejectButton")
+        self.reject_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.reject_button.clicked.connect(self._reject)
+
+        head = QHBoxLayout()
+        head.addWidget(self._title, 1)
+        head.addWidget(self._countdown_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.reject_button)
+        buttons.addWidget(self.accept_button)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(14, 12, 14, 12)
+        box.addLayout(head)
+        box.addWidget(self._id)
+        box.addWidget(self._offer, 1)
+        box.addWidget(self._error)
+        box.addLayout(buttons)
+
+        self._countdown = Countdown(clock, view.seconds_left, parent=self)
+        self._countdown.changed.connect(self._countdown_label.setText)
+        self._countdown.expired.connect(self._on_expired)
+        self._fill(view)
+
+    def view(self) -> InvitationView:
+        return self._view
+
+    def invitation_id(self) -> str:
+        return self._view.invitation_id
+
+    def countdown(self) -> Countdown:
+        return self._countdown
+
+    def update_view(self, view: InvitationView) -> None:
+        """Show a newer revision in place (the inviter edited the invitation)."""
+        self._view = view
+        self._countdown.reset(view.seconds_left)
+        self._fill(view)
+
+    def _fill(self, view: InvitationView) -> None:
+        name = sanitize_display(view.peer_alias) or view.peer_id.grouped()
+        self._title.setText(f"{name} invites you")
+        self._id.setText(f"ID {view.peer_id.grouped()}")
+        self._offer.setText("Offers: " + permissions_text(view.permissions))
+        self._countdown_label.setText(self._countdown.text())
+        self.setToolTip(f"Invitation from {name} ({view.peer_id.grouped()})")
+
+    def show_error(self, message: str) -> None:
+        self._error.setText(message)
+        self._error.show()
+
+    @qasync.asyncSlot()
+    async def _accept(self) -> None:
+        self._set_busy(True)
+        try:
+            await self._facade.accept(self._view.invitation_id)
+        except Refused as e:
+            if not self._closed:
+                self.show_error(str(e))
+                self._set_busy(False)
+            return
+        if not self._closed:
+            self.close()
+
+    @qasync.asyncSlot()
+    async def _reject(self) -> None:
+        self._set_busy(True)
+        try:
+            await self._facade.reject(self._view.invitation_id)
+        except Refused as e:
+            if not self._closed:
+                self.show_error(str(e))
+                self._set_busy(False)
+            return
+        if not self._closed:
+            self.close()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.accept_button.setEnabled(not busy)
+        self.reject_button.setEnabled(not busy)
+
+    def _on_expired(self) -> None:
+        # Our own clock decides, even if the inviter has vanished and says nothing.
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A Connect or Reject still awaiting the client checks _closed before touching
+        # the widget: the answer may arrive after the toast was closed and deleted.
+        self._countdown.stop()
+        if not self._closed:
+            self._closed = True
+            self.finished.emit(self._view.invitation_id)
+        super().closeEvent(event)
+
+
+class ToastStack(QObject):
+    """The toasts on screen, keyed by invitation id, stacked upward from the bottom-right.
+
+    Shows a toast for each incoming invitation, updates it in place when a new revision
+    arrives, closes it when the invitation is no longer open and closes the gap it leaves.
+    """
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        clock: Callable[[], float] = time.monotonic,
+        available: Callable[[], QRect] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("toastStack")
+        self._facade = facade
+        self._clock = clock
+        self._available = available or _primary_available
+        self._toasts: dict[str, InvitationToast] = {}
+        facade.invitation_received.connect(self.show_invitation)
+        facade.invitations_changed.connect(self._on_invitations_changed)
+
+    def detach(self) -> None:
+        """Stop following the client and close every toast (the app is shutting down)."""
+        self._facade.invitation_received.disconnect(self.show_invitation)
+        self._facade.invitations_changed.disconnect(self._on_invitations_changed)
+        for toast in list(self._toasts.values()):
+            toast.close()
+
+    def toasts(self) -> list[InvitationToast]:
+        """From the lowest (oldest) to the highest."""
+        return list(self._toasts.values())
+
+    def toast(self, invitation_id: str) -> InvitationToast | None:
+        return self._toasts.get(invitation_id)
+
+    def show_invitation(self, view: InvitationView) -> None:
+        if view.kind is not Kind.INVITATION or view.direction is not Direction.INCOMING:
+            return  # connection requests open the Accept Window instead
+        existing = self._toasts.get(view.invitation_id)
+        if existing is not None:
+            if view.revision > existing.view().revision:
+                existing.update_view(view)
+            return
+        if view.state not in _SHOWN_STATES:
+            return
+        toast = InvitationToast(self._facade, view, self._clock)
+        toast.finished.connect(self._forget)
+        self._toasts[view.invitation_id] = toast
+        self.restack()
+        toast.show()
+
+    def refresh(self, views: list[InvitationView]) -> None:
+        """Bring the toasts in line with the client's invitations."""
+        by_id = {v.invitation_id: v for v in views}
+        for inv_id, toast in list(self._toasts.items()):
+            view = by_id.get(inv_id)
+            if view is None or view.state not in _SHOWN_STATES:
+                toast.close()
+            elif view.revision != toast.view().revision:
+                toast.update_view(view)
+
+    def restack(self) -> None:
+        area = self._available()
+        for index, toast in enumerate(self._toasts.values()):
+            toast.move(toast_position(area, TOAST_SIZE, index))
+
+    def _on_invitations_changed(self, _: None) -> None:
+        self.refresh(self._facade.invitations())
+
+    def _forget(self, invitation_id: str) -> None:
+        if self._toasts.pop(invitation_id, None) is not None:
+            self.restack()
+
+
+def _primary_available() -> QRect:
+    screen = QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 800, 600)

@@ -1,0 +1,226 @@
+"""The invitation toast: where it goes, what it shows, and how the stack follows the client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+import qasync
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QApplication, QLabel
+
+from anydesk_invite.core.clock import ManualClock
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.ui.countdown import format_countdown
+from anydesk_invite.ui.toast import TOAST_SIZE, InvitationToast, ToastStack, toast_position
+from tests.helpers.invite_facade import ALICE_ID, InviteFacade, invitation, running_qasync_loop
+
+
+@pytest.fixture
+def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    with running_qasync_loop(qapp) as running:
+        yield running
+
+
+AREA = QRect(0, 0, 1920, 1080)
+
+
+def test_first_toast_sits_in_the_bottom_right_corner_with_a_margin() -> None:
+    pos = toast_position(AREA, QSize(300, 100), 0)
+    assert pos == QPoint(1920 - 16 - 300, 1080 - 16 - 100)
+
+
+def test_toast_stays_clear_of_a_taskbar_at_the_bottom() -> None:
+    # The screen is 1080 high, a 40 px taskbar leaves 1040 available.
+    available = QRect(0, 0, 1920, 1040)
+    pos = toast_position(available, QSize(300, 100), 0)
+    assert pos.y() + 100 <= 1040 - 16
+    assert pos == QPoint(1604, 924)
+
+
+def test_toast_stays_clear_of_a_taskbar_on_the_right() -> None:
+    available = QRect(0, 0, 1872, 1080)
+    pos = toast_position(available, QSize(300, 100), 0, margin=10)
+    assert pos == QPoint(1872 - 10 - 300, 1080 - 10 - 100)
+
+
+def test_toast_goes_to_a_primary_screen_right_of_another_in_logical_coordinates() -> None:
+    # Primary at x=1920 with devicePixelRatio 2: Qt reports 2560x1440 pixels as 1280x720.
+    primary = QRect(1920, 0, 1280, 720)
+    pos = toast_position(primary, QSize(360, 216), 0)
+    assert pos == QPoint(1920 + 1280 - 16 - 360, 720 - 16 - 216)
+    assert primary.contains(QRect(pos, QSize(360, 216)))
+
+
+def test_toasts_stack_upward_by_index_with_spacing() -> None:
+    size = QSize(300, 100)
+    first, second, third = (toast_position(AREA, size, i, spacing=8) for i in range(3))
+    assert first.x() == second.x() == third.x()
+    assert first.y() - second.y() == 108
+    assert second.y() - third.y() == 108
+
+
+def test_countdown_text_rounds_up_to_whole_seconds() -> None:
+    assert format_countdown(120) == "2:00"
+    assert format_countdown(119.2) == "2:00"
+    assert format_countdown(61) == "1:01"
+    assert format_countdown(0.4) == "0:01"
+    assert format_countdown(0) == "0:00"
+    assert format_countdown(-3) == "0:00"
+
+
+def _label(widget: InvitationToast, name: str) -> str:
+    label = widget.findChild(QLabel, name)
+    assert label is not None
+    return label.text()
+
+
+def test_toast_shows_inviter_alias_grouped_id_and_offered_permissions(qtbot) -> None:
+    facade = InviteFacade()
+    toast = InvitationToast(facade, invitation(), ManualClock().now)
+    qtbot.addWidget(toast)
+    assert toast.objectName() == "invitationToast"
+    assert "alice@ad" in _label(toast, "inviterLabel")
+    assert ALICE_ID.grouped() in _label(toast, "inviterIdLabel")
+    offer = _label(toast, "permissionsLabel")
+    assert "Control keyboard and mouse" in offer
+    assert "Clipboard" in offer
+    assert "File transfer" not in offer
+    assert _label(toast, "countdownLabel") == "2:00"
+
+
+def test_toast_never_takes_the_focus(qtbot) -> None:
+    toast = InvitationToast(InviteFacade(), invitation(), ManualClock().now)
+    qtbot.addWidget(toast)
+    flags = toast.windowFlags()
+    for flag in (
+        Qt.WindowType.Tool,
+        Qt.WindowType.FramelessWindowHint,
+        Qt.WindowType.WindowStaysOnTopHint,
+        Qt.WindowType.WindowDoesNotAcceptFocus,
+    ):
+        assert flags & flag
+    assert toast.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+
+
+def test_toast_counts_down_on_the_injected_clock(qtbot) -> None:
+    clock = ManualClock()
+    toast = InvitationToast(InviteFacade(), invitation(seconds_left=90), clock.now)
+    qtbot.addWidget(toast)
+    assert _label(toast, "countdownLabel") == "1:30"
+    clock.advance(31)
+    # The toast's own timer notices the clock moved.
+    qtbot.waitUntil(lambda: _label(toast, "countdownLabel") == "0:59")
+
+
+def test_toast_closes_at_its_own_deadline(qtbot) -> None:
+    clock = ManualClock()
+    toast = InvitationToast(InviteFacade(), invitation(seconds_left=5), clock.now)
+    qtbot.addWidget(toast)
+    toast.show()
+    with qtbot.waitSignal(toast.finished) as blocker:
+        clock.advance(5)
+    assert blocker.args == ["aa01"]
+
+
+def test_connect_accepts_the_invitation_and_closes_the_toast(qtbot, loop) -> None:
+    facade = InviteFacade()
+    view = facade.put(invitation())
+    toast = InvitationToast(facade, view, ManualClock().now)
+    qtbot.addWidget(toast)
+    toast.show()
+    with qtbot.waitSignal(toast.finished):
+        qtbot.mouseClick(toast.accept_button, Qt.MouseButton.LeftButton)
+    assert facade.calls == [("accept", "aa01", None, "")]
+
+
+def test_reject_rejects_the_invitation(qtbot, loop) -> None:
+    facade = InviteFacade()
+    view = facade.put(invitation())
+    toast = InvitationToast(facade, view, ManualClock().now)
+    qtbot.addWidget(toast)
+    toast.show()
+    with qtbot.waitSignal(toast.finished):
+        qtbot.mouseClick(toast.reject_button, Qt.MouseButton.LeftButton)
+    assert facade.calls == [("reject", "aa01")]
+
+
+def test_a_refused_connect_is_shown_in_the_toast(qtbot, loop) -> None:
+    facade = InviteFacade()
+    view = facade.put(invitation())
+    facade.refuse["accept"] = "the invitation has expired"
+    toast = InvitationToast(facade, view, ManualClock().now)
+    qtbot.addWidget(toast)
+    toast.show()
+    qtbot.mouseClick(toast.accept_button, Qt.MouseButton.LeftButton)
+    error = toast.findChild(QLabel, "toastErrorLabel")
+    qtbot.waitUntil(lambda: error.isVisible())
+    assert error.text() == "the invitation has expired"
+    assert toast.isVisible()
+    assert toast.accept_button.isEnabled()
+
+
+def _stack(facade: InviteFacade, clock: ManualClock, area: QRect = AREA) -> ToastStack:
+    return ToastStack(facade, clock.now, available=lambda: area)
+
+
+def test_an_edit_updates_the_same_toast_in_place(qtbot) -> None:
+    facade, clock = InviteFacade(), ManualClock()
+    stack = _stack(facade, clock)
+    view = facade.receive(invitation())
+    first = stack.toast("aa01")
+    assert first is not None
+    qtbot.addWidget(first)
+    clock.advance(10)
+    facade.put(replace(view, revision=2, permissions=frozenset(), seconds_left=110))
+    assert stack.toasts() == [first]
+    assert _label(first, "permissionsLabel") == "Offers: View screen"
+    assert _label(first, "countdownLabel") == "1:50"
+
+
+def test_three_toasts_stack_upward_and_close_the_gap_when_one_goes(qtbot) -> None:
+    facade, clock = InviteFacade(), ManualClock()
+    area = QRect(1920, 0, 1280, 720)
+    stack = _stack(facade, clock, area)
+    for n in range(3):
+        facade.receive(invitation(f"id{n}"))
+    toasts = stack.toasts()
+    for t in toasts:
+        qtbot.addWidget(t)
+    assert [t.pos() for t in toasts] == [toast_position(area, TOAST_SIZE, i) for i in range(3)]
+    assert toasts[0].y() > toasts[1].y() > toasts[2].y()
+
+    facade.put(replace(facade.views["id0"], state=State.CANCELLED, seconds_left=0))
+    assert stack.toasts() == toasts[1:]
+    assert [t.pos() for t in toasts[1:]] == [toast_position(area, TOAST_SIZE, i) for i in (0, 1)]
+
+
+@pytest.mark.parametrize("final", [State.CANCELLED, State.EXPIRED, State.CONNECTED])
+def test_toast_closes_when_the_invitation_is_no_longer_open(qtbot, final: State) -> None:
+    facade, clock = InviteFacade(), ManualClock()
+    stack = _stack(facade, clock)
+    facade.receive(invitation())
+    toast = stack.toast("aa01")
+    assert toast is not None
+    qtbot.addWidget(toast)
+    with qtbot.waitSignal(toast.finished):
+        facade.put(replace(facade.views["aa01"], state=final, seconds_left=0))
+    assert stack.toasts() == []
+
+
+def test_connection_requests_get_no_toast(qtbot) -> None:
+    facade = InviteFacade()
+    stack = _stack(facade, ManualClock())
+    facade.receive(invitation(kind=Kind.REQUEST))
+    assert stack.toasts() == []
+
+
+def test_toast_for_a_peer_without_alias_names_it_by_id(qtbot) -> None:
+    toast = InvitationToast(
+        InviteFacade(), invitation(alias="", permissions=frozenset(Permission)), ManualClock().now
+    )
+    qtbot.addWidget(toast)
+    assert ALICE_ID.grouped() in _label(toast, "inviterLabel")
+    assert "Draw on screen" in _label(toast, "permissionsLabel")
