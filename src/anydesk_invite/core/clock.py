@@ -6,7 +6,9 @@ elsewhere the larger of the monotonic and wall-clock elapsed times since start.
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -17,18 +19,34 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock."""
+    """The real clock.
 
-    def __init__(self) -> None:
-        self._boottime = getattr(time, "CLOCK_BOOTTIME", None)
-        self._mono0 = time.monotonic()
-        self._wall0 = time.time()
+    The time sources can be passed in so that the fallback used where there is no boot-time
+    clock can be exercised; by default they are the ``time`` module's.
+    """
+
+    def __init__(
+        self,
+        *,
+        use_boottime: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._boottime = getattr(time, "CLOCK_BOOTTIME", None) if use_boottime else None
+        self._monotonic = monotonic
+        self._wall = wall
+        self._mono0 = monotonic()
+        self._wall0 = wall()
+        self._last = self._mono0
 
     def now(self) -> float:
         if self._boottime is not None:
             return time.clock_gettime(self._boottime)
         # No boot-time clock: an invitation is expired when either clock says so.
-        return self._mono0 + max(time.monotonic() - self._mono0, time.time() - self._wall0)
+        elapsed = max(self._monotonic() - self._mono0, self._wall() - self._wall0)
+        # The wall clock can be set back; never let that move this clock back with it.
+        self._last = max(self._last, self._mono0 + elapsed)
+        return self._last
 
 
 class ManualClock:
@@ -41,6 +59,6 @@ class ManualClock:
         return self._t
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a clock does not go back")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("a clock moves forward by a finite number of seconds")
         self._t += seconds

@@ -98,6 +98,9 @@ class ProfileBook:
     def __init__(self, custom: Iterable[PermissionProfile] = ()) -> None:
         self._custom: dict[str, PermissionProfile] = {}
         for p in custom:
+            if self._is_builtin(p.name):
+                # A stored custom profile may never shadow a built-in one.
+                raise PermissionError_(f"a custom profile may not be named {p.name!r}")
             self._custom[p.name.casefold()] = PermissionProfile(p.name, p.permissions)
 
     def all(self) -> list[PermissionProfile]:
@@ -118,7 +121,9 @@ class ProfileBook:
             raise PermissionError_(f"unknown profile {name!r} (known: {known})") from None
 
     def _is_builtin(self, name: str) -> bool:
-        return any(p.name.casefold() == name.casefold() for p in BUILTIN_PROFILES)
+        # Strip as get() does, or " Default " would slip past the guard and shadow a built-in.
+        key = name.strip().casefold()
+        return any(p.name.casefold() == key for p in BUILTIN_PROFILES)
 
     def create(self, name: str, permissions: Iterable[Permission]) -> PermissionProfile:
         n = validate_profile_name(name)

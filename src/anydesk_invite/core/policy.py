@@ -90,10 +90,14 @@ class Policy:
     sources: tuple[str, ...] = ()
 
     def is_locked(self, perm: Permission) -> bool:
+        if self.broken:
+            return True
         o = self.permissions.get(perm)
         return o is not None and o.locked
 
     def lock_reason(self, perm: Permission) -> str | None:
+        if self.broken:
+            return f"Your administrator's custom client settings cannot be read: {self.broken}"
         o = self.permissions.get(perm)
         if o is Override.FORCE_ON:
             return "Always granted by your administrator's custom client settings"
@@ -103,6 +107,9 @@ class Policy:
 
     def apply(self, requested: frozenset[Permission]) -> frozenset[Permission]:
         """The permissions actually granted: forced ones win over what was asked."""
+        if self.broken:
+            # Fail closed: with unreadable settings nothing beyond viewing is granted.
+            return frozenset()
         out = set(requested)
         for perm, o in self.permissions.items():
             if o is Override.FORCE_ON:
@@ -113,6 +120,8 @@ class Policy:
 
     def defaults(self, base: frozenset[Permission]) -> frozenset[Permission]:
         """A starting selection: the base with default and forced settings applied."""
+        if self.broken:
+            return frozenset()
         out = set(base)
         for perm, o in self.permissions.items():
             if o in (Override.FORCE_ON, Override.DEFAULT_ON):
@@ -122,9 +131,13 @@ class Policy:
         return frozenset(out)
 
     def effective_accept_from(self, chosen: AcceptFrom) -> AcceptFrom:
+        if self.broken:
+            return AcceptFrom.NOBODY
         return max(chosen, self.max_accept_from)
 
     def effective_discovery(self, chosen: DiscoveryMode) -> DiscoveryMode:
+        if self.broken:
+            return DiscoveryMode.OFF
         return max(chosen, self.max_discovery)
 
 

@@ -1,0 +1,111 @@
+"""Aliases: valid and invalid names, the @ad suffix, and sanitising names from peers."""
+
+from __future__ import annotations
+
+import pytest
+
+from anydesk_invite.core.alias import (
+    ALIAS_NAME_MAX,
+    Alias,
+    AliasError,
+    default_alias_name,
+    parse_alias,
+    sanitize_display,
+)
+
+
+@pytest.mark.parametrize("name", ["a", "Z", "7", "anna", "a.b-c_d", "x" * 25, "0-9.az_AZ"])
+def test_valid_names_are_accepted(name: str) -> None:
+    assert Alias(name).name == name
+    assert str(Alias(name)) == name + "@ad"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "needs a name"),
+        ("x" * 26, "at most 25"),
+        ("an na", "not ' '"),
+        ("anna!", "not '!'"),
+        ("änna", "not 'ä'"),
+        ("anna\n", "not '\\\\n'"),
+        ("a@b", "not '@'"),
+    ],
+)
+def test_invalid_names_are_refused_with_the_reason(name: str, message: str) -> None:
+    with pytest.raises(AliasError, match=message):
+        Alias(name)
+
+
+def test_length_limit_is_twenty_five() -> None:
+    assert ALIAS_NAME_MAX == 25
+    Alias("a" * 25)
+    with pytest.raises(AliasError):
+        Alias("a" * 26)
+
+
+@pytest.mark.parametrize("text", ["anna@ad", "anna", "  anna@ad ", "anna@AD", "anna@Ad"])
+def test_parse_accepts_the_name_with_or_without_suffix(text: str) -> None:
+    assert parse_alias(text) == Alias("anna")
+
+
+def test_parse_refuses_another_suffix() -> None:
+    with pytest.raises(AliasError, match="ends in @ad"):
+        parse_alias("anna@example.org")
+
+
+def test_parse_refuses_a_bare_suffix() -> None:
+    with pytest.raises(AliasError, match="needs a name"):
+        parse_alias("@ad")
+
+
+def test_parse_refuses_a_doubled_suffix() -> None:
+    with pytest.raises(AliasError):
+        parse_alias("anna@ad@ad")
+
+
+def test_suffix_does_not_count_towards_the_length() -> None:
+    assert parse_alias("b" * 25 + "@ad").name == "b" * 25
+
+
+def test_lookup_key_is_case_insensitive() -> None:
+    assert Alias("Anna").key() == Alias("anna").key()
+    assert Alias("Anna") != Alias("anna")  # the display keeps the case
+
+
+def test_default_alias_name_is_always_valid() -> None:
+    for host, user in [
+        ("laptop", "anna"),
+        ("", ""),
+        ("héllo wörld", "ü"),
+        ("--..", ""),
+        ("h" * 80, "u" * 80),
+        ("host.example.org", "root"),
+    ]:
+        name = default_alias_name(host, user)
+        Alias(name)  # does not raise
+    assert default_alias_name("laptop", "anna") == "anna-laptop"
+    assert default_alias_name("", "") == "device"
+
+
+def test_sanitize_drops_bidi_override_and_control_characters() -> None:
+    assert sanitize_display("evil\u202egnp.exe") == "evilgnp.exe"
+    assert sanitize_display("a\u200fb\u2066c\u2069") == "abc"
+    assert sanitize_display("a\x00b\x1bc\x7fd") == "abcd"
+    assert sanitize_display("line\u2028break\u2029here") == "linebreakhere"
+    assert sanitize_display("tab\there\nnew") == "tabherenew"
+
+
+def test_sanitize_keeps_ordinary_text_and_normalises() -> None:
+    assert sanitize_display("Zoë's Laptop") == "Zoë's Laptop"
+    assert sanitize_display("Zoe\u0308") == "Zoë"  # combining diaeresis composed (NFC)
+    assert sanitize_display("  padded  ") == "padded"
+
+
+def test_sanitize_limits_the_length() -> None:
+    assert len(sanitize_display("x" * 500)) == 64
+    assert sanitize_display("abcdef", limit=3) == "abc"
+
+
+def test_sanitize_drops_unassigned_and_private_use_characters() -> None:
+    assert sanitize_display("a\U000e0001b\ue000c\U0010fffd") == "abc"
