@@ -1,0 +1,222 @@
+"""A profile picker with one checkbox per permission, showing the admin policy's locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.permissions import Permission, PermissionProfile
+from anydesk_invite.core.policy import Policy
+
+CUSTOM = "Custom"
+"""The combo entry shown when the toggles match no saved profile."""
+
+VIEW_SCREEN_TIP = "Viewing the screen is part of every session"
+
+
+def lock_pixmap(size: int = 14, color: QColor | None = None) -> QPixmap:
+    """A small padlock, drawn so it needs no icon theme."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    ink = color or QColor("#7a5c00")
+    p.setPen(QPen(ink, max(1.5, size / 9)))
+    w = float(size)
+    p.drawArc(QRectF(w * 0.28, w * 0.08, w * 0.44, w * 0.56), 0, 180 * 16)
+    p.drawLine(QPointF(w * 0.28, w * 0.36), QPointF(w * 0.28, w * 0.48))
+    p.drawLine(QPointF(w * 0.72, w * 0.36), QPointF(w * 0.72, w * 0.48))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(ink)
+    p.drawRoundedRect(QRectF(w * 0.15, w * 0.46, w * 0.7, w * 0.5), w * 0.08, w * 0.08)
+    p.end()
+    return pix
+
+
+class PermissionToggles(QWidget):
+    """Pick a profile or single permissions; what the admin policy forces is locked.
+
+    The checkboxes show what would be granted (the policy applied to the selection); a
+    locked one is disabled and says why, beside a padlock.
+
+    Signals: changed() after the user picked a profile or flipped a permission (not after
+    set_permissions / set_profile / set_policy).
+    """
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        profiles: Iterable[PermissionProfile],
+        policy: Policy,
+        permissions: frozenset[Permission] = frozenset(),
+        profile: str = "",
+        extra_locked: frozenset[Permission] = frozenset(),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("permissionToggles")
+        self._profiles = list(profiles)
+        self._policy = policy
+        self._extra_locked = extra_locked
+        self._selected: frozenset[Permission] = frozenset(permissions)
+        self._profile = ""
+        self._updating = False
+
+        self._combo = QComboBox(self)
+        self._combo.setObjectName("profileCombo")
+        self._combo.setAccessibleName("Permission profile")
+        self._combo.activated.connect(self._on_profile_picked)
+
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("&Profile:", self._combo)
+
+        self._view = QCheckBox("View screen", self)
+        self._view.setObjectName("perm_view_screen")
+        self._view.setChecked(True)
+        self._view.setEnabled(False)
+        self._view.setToolTip(VIEW_SCREEN_TIP)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(form)
+        box.addWidget(self._view)
+
+        self._boxes: dict[Permission, QCheckBox] = {}
+        self._locks: dict[Permission, QLabel] = {}
+        self._reasons: dict[Permission, QLabel] = {}
+        lock = lock_pixmap()
+        for perm in Permission:
+            check = QCheckBox(perm.label, self)
+            check.setObjectName(f"perm_{perm.value}")
+            check.toggled.connect(lambda on, p=perm: self._on_toggled(p, on))
+            padlock = QLabel(self)
+            padlock.setObjectName(f"lock_{perm.value}")
+            padlock.setPixmap(lock)
+            padlock.setAccessibleName("Locked")
+            row = QHBoxLayout()
+            row.addWidget(check)
+            row.addWidget(padlock)
+            row.addStretch(1)
+            reason = QLabel(self)
+            reason.setObjectName(f"lockReason_{perm.value}")
+            reason.setWordWrap(True)
+            reason.setIndent(24)
+            reason.setStyleSheet("color: #7a5c00; font-size: 11px;")
+            box.addLayout(row)
+            box.addWidget(reason)
+            self._boxes[perm] = check
+            self._locks[perm] = padlock
+            self._reasons[perm] = reason
+
+        if profile:
+            self._profile = self._profile_named(profile) or ""
+        self._show()
+
+    # -- what the dialogs read --------------------------------------------------------
+
+    def selected(self) -> frozenset[Permission]:
+        """What the user picked, before the policy."""
+        return self._selected
+
+    def effective(self) -> frozenset[Permission]:
+        """What would be granted: the policy applied to the selection."""
+        return self._policy.apply(self._selected)
+
+    def profile_name(self) -> str:
+        """The picked profile, or "" when the toggles match none (Custom)."""
+        return self._profile
+
+    def is_locked(self, perm: Permission) -> bool:
+        return self._policy.is_locked(perm) or perm in self._extra_locked
+
+    # -- programmatic changes (no changed signal) ---------------------------------------
+
+    def set_profile(self, name: str) -> None:
+        found = self._profile_named(name)
+        if found is None:
+            return
+        self._profile = found
+        self._selected = next(p.permissions for p in self._profiles if p.name == found)
+        self._show()
+
+    def set_permissions(self, permissions: frozenset[Permission], profile: str = "") -> None:
+        self._selected = frozenset(permissions)
+        self._profile = self._profile_named(profile) or "" if profile else ""
+        self._show()
+
+    def set_policy(self, policy: Policy, extra_locked: frozenset[Permission] | None = None) -> None:
+        self._policy = policy
+        if extra_locked is not None:
+            self._extra_locked = extra_locked
+        self._show()
+
+    def set_profiles(self, profiles: Iterable[PermissionProfile]) -> None:
+        self._profiles = list(profiles)
+        self._show()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _profile_named(self, name: str) -> str | None:
+        key = name.strip().casefold()
+        return next((p.name for p in self._profiles if p.name.casefold() == key), None)
+
+    def _matching_profile(self) -> str:
+        """Keep the named profile while it still fits, else the first that does, else ""."""
+        fits = [p.name for p in self._profiles if p.permissions == self._selected]
+        if self._profile in fits:
+            return self._profile
+        return fits[0] if fits else ""
+
+    def _show(self) -> None:
+        self._updating = True
+        try:
+            self._profile = self._matching_profile()
+            self._combo.clear()
+            for p in self._profiles:
+                self._combo.addItem(p.name)
+            if not self._profile:
+                self._combo.addItem(CUSTOM)
+            self._combo.setCurrentText(self._profile or CUSTOM)
+            shown = self.effective()
+            for perm, check in self._boxes.items():
+                locked = self.is_locked(perm)
+                reason = self._policy.lock_reason(perm) if self._policy.is_locked(perm) else None
+                if locked and reason is None:
+                    reason = "Fixed for this session"
+                check.setChecked(perm in shown)
+                check.setEnabled(not locked)
+                check.setToolTip(reason or "")
+                self._locks[perm].setVisible(locked)
+                self._locks[perm].setToolTip(reason or "")
+                self._reasons[perm].setText(reason or "")
+                self._reasons[perm].setVisible(locked)
+        finally:
+            self._updating = False
+
+    def _on_profile_picked(self, index: int) -> None:
+        name = self._combo.itemText(index)
+        if name == CUSTOM:
+            return
+        self.set_profile(name)
+        self.changed.emit()
+
+    def _on_toggled(self, perm: Permission, on: bool) -> None:
+        if self._updating or self.is_locked(perm):
+            return
+        self._selected = self._selected | {perm} if on else self._selected - {perm}
+        self._profile = ""
+        self._show()
+        self.changed.emit()
