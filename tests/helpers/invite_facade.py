@@ -1,20 +1,14 @@
-"""A ClientFacade for the invitation widgets' tests, and a qasync loop for async slots.
+"""A ClientFacade for the invitation widgets' tests that plays the invitation states.
 
-It keeps invitations and sessions as plain views, records every call the widgets make and
-can be told to refuse the next call of a method with a message.
+Unlike tests/helpers/facade_stub.py it moves invitations and sessions to the state a real
+client would (accept connects, cancel cancels, edit bumps the revision), records every call
+and can be told to refuse the next call of a method with a message.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
-
-import qasync
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind, State
@@ -237,24 +231,3 @@ class InviteFacade:
         self._record("end_session", session_id)
         del self.session_views[session_id]
         self.sessions_changed.emit(None)
-
-
-@contextmanager
-def running_qasync_loop(app: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop marked running on the Qt event loop that pytest-qt spins.
-
-    Teardown follows docs: cancel what is left, stop, forget the running loop, then let
-    Qt consume the quit request so later qtbot waits still block.
-    """
-    loop = qasync.QEventLoop(app, already_running=True)
-    try:
-        yield loop
-    finally:
-        for task in asyncio.all_tasks(loop):
-            task.cancel()
-        app.aboutToQuit.disconnect(loop._after_run_forever)
-        loop.stop()
-        asyncio.events._set_running_loop(None)
-        QTimer.singleShot(0, app.quit)
-        app.exec()
-        loop.close()

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QCheckBox, QDialog
+from PySide6.QtWidgets import QCheckBox, QDialog
 
 from anydesk_invite.core.ids import ID_LENGTH
 from anydesk_invite.core.invitation import State
@@ -20,16 +16,9 @@ from tests.helpers.invite_facade import (
     BOB_ID,
     InviteFacade,
     invitation,
-    running_qasync_loop,
 )
 
 DEFAULT_PERMS = frozenset(Permission) - {Permission.FILE_TRANSFER}
-
-
-@pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    with running_qasync_loop(qapp) as running:
-        yield running
 
 
 def _dialog(qtbot, facade: InviteFacade, target: str = "") -> InviteDialog:
@@ -78,7 +67,7 @@ def test_the_completer_offers_aliases_and_grouped_ids_of_known_peers(qtbot) -> N
     assert {"alice@ad", "bob@ad", ALICE_ID.grouped(), BOB_ID.grouped()} <= offered
 
 
-def test_send_invites_with_the_chosen_permissions_and_closes(qtbot, loop) -> None:
+def test_send_invites_with_the_chosen_permissions_and_closes(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     d = _dialog(qtbot, facade, "alice")
     with qtbot.waitSignal(d.finished):
@@ -87,7 +76,7 @@ def test_send_invites_with_the_chosen_permissions_and_closes(qtbot, loop) -> Non
     assert d.result() == QDialog.DialogCode.Accepted
 
 
-def test_send_passes_an_id_as_plain_digits(qtbot, loop) -> None:
+def test_send_passes_an_id_as_plain_digits(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     facade.default_profile = SCREEN_SHARING
     d = _dialog(qtbot, facade, ALICE_ID.grouped())
@@ -96,7 +85,7 @@ def test_send_passes_an_id_as_plain_digits(qtbot, loop) -> None:
     assert facade.calls == [("invite", ALICE_ID.digits, frozenset(), SCREEN_SHARING)]
 
 
-def test_a_refusal_shows_in_the_dialog_which_stays_open(qtbot, loop) -> None:
+def test_a_refusal_shows_in_the_dialog_which_stays_open(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     facade.refuse["invite"] = "alice@ad is offline"
     d = _dialog(qtbot, facade, "alice@ad")
@@ -108,7 +97,7 @@ def test_a_refusal_shows_in_the_dialog_which_stays_open(qtbot, loop) -> None:
     assert not d.edit_pending_button.isVisible()
 
 
-def test_inviting_a_peer_with_a_pending_invitation_offers_to_edit_it(qtbot, loop) -> None:
+def test_inviting_a_peer_with_a_pending_invitation_offers_to_edit_it(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     pending = facade.put(
         invitation("p1", direction=Direction.OUTGOING, permissions=frozenset(), profile="")
@@ -123,7 +112,7 @@ def test_inviting_a_peer_with_a_pending_invitation_offers_to_edit_it(qtbot, loop
     assert d.send_button.text().replace("&", "") == "Save changes"
 
 
-def test_a_policy_lock_shows_in_the_dialog_and_limits_what_is_sent(qtbot, loop) -> None:
+def test_a_policy_lock_shows_in_the_dialog_and_limits_what_is_sent(qtbot, qasync_loop) -> None:
     facade = InviteFacade(Policy({Permission.CONTROL: Override.FORCE_OFF}))
     d = _dialog(qtbot, facade, "bob@ad")
     control = d.findChild(QCheckBox, "perm_control")
@@ -141,7 +130,7 @@ def test_a_policy_default_presets_the_toggles(qtbot) -> None:
     assert d.findChild(QCheckBox, "perm_file_transfer").isEnabled()
 
 
-def test_edit_mode_keeps_the_invitee_and_saves_new_permissions(qtbot, loop) -> None:
+def test_edit_mode_keeps_the_invitee_and_saves_new_permissions(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     view = facade.put(
         invitation(

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-import qasync
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.ui.countdown import format_countdown
 from anydesk_invite.ui.toast import TOAST_SIZE, InvitationToast, ToastStack, toast_position
-from tests.helpers.invite_facade import ALICE_ID, InviteFacade, invitation, running_qasync_loop
-
-
-@pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    with running_qasync_loop(qapp) as running:
-        yield running
-
+from tests.helpers.invite_facade import ALICE_ID, InviteFacade, invitation
 
 AREA = QRect(0, 0, 1920, 1080)
 
@@ -125,7 +116,7 @@ def test_toast_closes_at_its_own_deadline(qtbot) -> None:
     assert blocker.args == ["aa01"]
 
 
-def test_connect_accepts_the_invitation_and_closes_the_toast(qtbot, loop) -> None:
+def test_connect_accepts_the_invitation_and_closes_the_toast(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     view = facade.put(invitation())
     toast = InvitationToast(facade, view, ManualClock().now)
@@ -136,7 +127,7 @@ def test_connect_accepts_the_invitation_and_closes_the_toast(qtbot, loop) -> Non
     assert facade.calls == [("accept", "aa01", None, "")]
 
 
-def test_reject_rejects_the_invitation(qtbot, loop) -> None:
+def test_reject_rejects_the_invitation(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     view = facade.put(invitation())
     toast = InvitationToast(facade, view, ManualClock().now)
@@ -147,7 +138,7 @@ def test_reject_rejects_the_invitation(qtbot, loop) -> None:
     assert facade.calls == [("reject", "aa01")]
 
 
-def test_a_refused_connect_is_shown_in_the_toast(qtbot, loop) -> None:
+def test_a_refused_connect_is_shown_in_the_toast(qtbot, qasync_loop) -> None:
     facade = InviteFacade()
     view = facade.put(invitation())
     facade.refuse["accept"] = "the invitation has expired"

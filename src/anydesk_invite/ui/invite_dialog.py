@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCompleter,
@@ -22,6 +21,7 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.permission_toggles import PermissionToggles
+from anydesk_invite.ui.qt_loop import asyncSlot
 
 
 def target_problem(text: str) -> str | None:
@@ -167,7 +167,7 @@ class InviteDialog(QDialog):
         if self.send_button.isEnabled():
             self._send()
 
-    @qasync.asyncSlot()
+    @asyncSlot()
     async def _send(self) -> None:
         perms = self.toggles.effective()
         profile = self.toggles.profile_name()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import qasync
 from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -16,6 +15,7 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
+from anydesk_invite.ui.qt_loop import asyncSlot
 
 TOAST_SIZE = QSize(360, 216)
 """Every toast has this size, so a stack can be laid out by index alone."""
@@ -161,7 +161,7 @@ class InvitationToast(QFrame):
         self._error.setText(message)
         self._error.show()
 
-    @qasync.asyncSlot()
+    @asyncSlot()
     async def _accept(self) -> None:
         self._set_busy(True)
         try:
@@ -174,7 +174,7 @@ class InvitationToast(QFrame):
         if not self._closed:
             self.close()
 
-    @qasync.asyncSlot()
+    @asyncSlot()
     async def _reject(self) -> None:
         self._set_busy(True)
         try:
