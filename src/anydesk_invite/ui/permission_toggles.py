@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,30 +17,12 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import Policy
+from anydesk_invite.ui.icons import icon
 
 CUSTOM = "Custom"
 """The combo entry shown when the toggles match no saved profile."""
 
 VIEW_SCREEN_TIP = "Viewing the screen is part of every session"
-
-
-def lock_pixmap(size: int = 14, color: QColor | None = None) -> QPixmap:
-    """A small padlock, drawn so it needs no icon theme."""
-    pix = QPixmap(size, size)
-    pix.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pix)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    ink = color or QColor("#7a5c00")
-    p.setPen(QPen(ink, max(1.5, size / 9)))
-    w = float(size)
-    p.drawArc(QRectF(w * 0.28, w * 0.08, w * 0.44, w * 0.56), 0, 180 * 16)
-    p.drawLine(QPointF(w * 0.28, w * 0.36), QPointF(w * 0.28, w * 0.48))
-    p.drawLine(QPointF(w * 0.72, w * 0.36), QPointF(w * 0.72, w * 0.48))
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(ink)
-    p.drawRoundedRect(QRectF(w * 0.15, w * 0.46, w * 0.7, w * 0.5), w * 0.08, w * 0.08)
-    p.end()
-    return pix
 
 
 class PermissionToggles(QWidget):
@@ -97,7 +78,7 @@ class PermissionToggles(QWidget):
         self._boxes: dict[Permission, QCheckBox] = {}
         self._locks: dict[Permission, QLabel] = {}
         self._reasons: dict[Permission, QLabel] = {}
-        lock = lock_pixmap()
+        lock = icon("lock").pixmap(14, 14)
         for perm in Permission:
             check = QCheckBox(perm.label, self)
             check.setObjectName(f"perm_{perm.value}")
