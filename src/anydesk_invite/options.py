@@ -1,0 +1,28 @@
+"""How a client was asked to start: the command line's answer, handed to app.run_client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from anydesk_invite.core.policy import DiscoveryMode
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Start-up options of one client. Everything else comes from the home folder's settings."""
+
+    home: Path
+    """The home folder (identity, database, settings); one client runs per home."""
+    interfaces: tuple[str, ...] = ()
+    """Literal IP addresses to listen and announce on; empty means the settings' choice."""
+    headless: bool = False
+    verbose: bool = False
+    discovery: DiscoveryMode | None = None
+    """Overrides the settings for this run when given."""
+    listen_port: int = 0
+    """0 lets the system pick a free port."""
+    test_invitation_lifetime: float | None = None
+    """Test-only: a shorter invitation lifetime in seconds (never longer than the real one)."""
+    instance_tag: str = ""
+    """Test-only: appended to the zeroconf service name so parallel test clients differ."""
