@@ -1,0 +1,229 @@
+"""The inviter's list of sent invitations: time left, Edit and Cancel, and how each ended."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from anydesk_invite.core.alias import sanitize_display
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.ui.countdown import TICK_MS, Countdown
+from anydesk_invite.ui.invite_dialog import InviteDialog
+from anydesk_invite.ui.qt_loop import asyncSlot
+
+FINAL_LINGER = 8.0
+"""Seconds a finished invitation stays listed so the inviter can read how it ended."""
+
+STATE_WORDS = {
+    State.ACCEPTED: "Accepted, connecting…",
+    State.CONNECTED: "Connected",
+    State.REJECTED: "Rejected",
+    State.CANCELLED: "Cancelled",
+    State.EXPIRED: "Expired without an answer",
+    State.FAILED: "Failed",
+}
+
+
+def state_words(view: InvitationView) -> str:
+    words = STATE_WORDS.get(view.state, "")
+    if view.state is State.FAILED and view.reason:
+        words = f"Failed: {view.reason}"
+    return words
+
+
+class OutgoingRow(QFrame):
+    """One sent invitation.
+
+    Signals: edit_requested(str), cancel_requested(str) with the invitation id.
+    """
+
+    edit_requested = Signal(str)
+    cancel_requested = Signal(str)
+
+    def __init__(
+        self, view: InvitationView, clock: Callable[[], float], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"outgoing_{view.invitation_id}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._view = view
+        self.name_label = QLabel(self)
+        self.name_label.setObjectName("inviteeLabel")
+        self.profile_label = QLabel(self)
+        self.profile_label.setObjectName("profileLabel")
+        self.countdown_label = QLabel(self)
+        self.countdown_label.setObjectName("countdownLabel")
+        self.countdown_label.setAccessibleName("Time left")
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("stateLabel")
+        self.state_label.setWordWrap(True)
+        self.edit_button = QPushButton("Edit", self)
+        self.edit_button.setObjectName("editButton")
+        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self._view.invitation_id))
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setToolTip("Withdraw this invitation")
+        self.cancel_button.clicked.connect(
+            lambda: self.cancel_requested.emit(self._view.invitation_id)
+        )
+
+        text = QVBoxLayout()
+        text.addWidget(self.name_label)
+        text.addWidget(self.profile_label)
+        text.addWidget(self.state_label)
+        row = QHBoxLayout(self)
+        row.addLayout(text, 1)
+        row.addWidget(self.countdown_label)
+        row.addWidget(self.edit_button)
+        row.addWidget(self.cancel_button)
+
+        self._countdown = Countdown(clock, view.seconds_left, parent=self)
+        self._countdown.changed.connect(self.countdown_label.setText)
+        self.show_view(view)
+
+    def view(self) -> InvitationView:
+        return self._view
+
+    def show_view(self, view: InvitationView) -> None:
+        changed = view.revision != self._view.revision or view.state != self._view.state
+        self._view = view
+        name = sanitize_display(view.peer_alias)
+        grouped = view.peer_id.grouped()
+        self.name_label.setText(f"{name} ({grouped})" if name else grouped)
+        if view.kind is Kind.REQUEST:
+            self.profile_label.setText("Connection request")
+        else:
+            self.profile_label.setText(f"Profile: {view.profile or 'Custom'}")
+        pending = view.state is State.PENDING
+        if changed:
+            self._countdown.reset(view.seconds_left)
+        if not pending:
+            self._countdown.stop()
+        self.countdown_label.setText(self._countdown.text())
+        self.countdown_label.setVisible(pending)
+        self.edit_button.setVisible(pending and view.kind is Kind.INVITATION)
+        self.cancel_button.setVisible(pending)
+        self.state_label.setText(state_words(view))
+        self.state_label.setVisible(not pending)
+
+    def show_error(self, message: str) -> None:
+        self.state_label.setText(message)
+        self.state_label.setVisible(True)
+
+
+class OutgoingInvitationsPanel(QWidget):
+    """Every invitation this device sent and has not yet forgotten, newest last."""
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        clock: Callable[[], float] = time.monotonic,
+        linger: float = FINAL_LINGER,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("outgoingInvitationsView")
+        self._facade = facade
+        self._clock = clock
+        self._linger = linger
+        self._rows: dict[str, OutgoingRow] = {}
+        self._final_since: dict[str, float] = {}
+        self._forgotten: set[str] = set()
+        self._edit_dialog: InviteDialog | None = None
+
+        self._empty = QLabel("No invitations sent.", self)
+        self._empty.setObjectName("noOutgoingLabel")
+        self._box = QVBoxLayout(self)
+        self._box.addWidget(self._empty)
+        self._box.addStretch(1)
+
+        self._prune_timer = QTimer(self)
+        self._prune_timer.setObjectName("outgoingPruneTimer")
+        self._prune_timer.setInterval(TICK_MS)
+        self._prune_timer.timeout.connect(self.prune)
+        self._prune_timer.start()
+
+        slot = self._on_changed
+        facade.invitations_changed.connect(slot)
+        self.destroyed.connect(lambda: facade.invitations_changed.disconnect(slot))
+        self.refresh()
+
+    def row(self, invitation_id: str) -> OutgoingRow | None:
+        return self._rows.get(invitation_id)
+
+    def rows(self) -> list[OutgoingRow]:
+        return list(self._rows.values())
+
+    def refresh(self) -> None:
+        now = self._clock()
+        for view in self._facade.invitations():
+            if view.direction is not Direction.OUTGOING:
+                continue
+            inv_id = view.invitation_id
+            if inv_id in self._forgotten:
+                continue
+            row = self._rows.get(inv_id)
+            if row is None:
+                if view.state.final:
+                    continue  # it ended before we saw it: nothing to tell
+                row = OutgoingRow(view, self._clock, self)
+                row.edit_requested.connect(self.edit)
+                row.cancel_requested.connect(self._cancel)
+                self._rows[inv_id] = row
+                self._box.insertWidget(self._box.count() - 1, row)
+            else:
+                row.show_view(view)
+            if view.state.final:
+                self._final_since.setdefault(inv_id, now)
+        self._empty.setVisible(not self._rows)
+
+    def prune(self) -> None:
+        """Drop finished invitations once they have been shown for a while."""
+        now = self._clock()
+        for inv_id, since in list(self._final_since.items()):
+            if now - since >= self._linger:
+                del self._final_since[inv_id]
+                self._forgotten.add(inv_id)
+                row = self._rows.pop(inv_id, None)
+                if row is not None:
+                    row.hide()
+                    row.deleteLater()
+        self._empty.setVisible(not self._rows)
+
+    def edit(self, invitation_id: str) -> InviteDialog | None:
+        """Open the invitation for editing (profile and permissions, not the invitee)."""
+        row = self._rows.get(invitation_id)
+        if row is None:
+            return None
+        if self._edit_dialog is not None:
+            self._edit_dialog.close()
+        dialog = InviteDialog.for_edit(self._facade, row.view(), parent=self)
+        self._edit_dialog = dialog
+        dialog.finished.connect(lambda _: self._forget_dialog(dialog))
+        dialog.show()
+        return dialog
+
+    def edit_dialog(self) -> InviteDialog | None:
+        return self._edit_dialog
+
+    def _forget_dialog(self, dialog: InviteDialog) -> None:
+        if self._edit_dialog is dialog:
+            self._edit_dialog = None
+        dialog.deleteLater()
+
+    def _on_changed(self, _: None) -> None:
+        self.refresh()
+
+    @asyncSlot(str)
+    async def _cancel(self, invitation_id: str) -> None:
+        try:
+            await self._facade.cancel_invitation(invitation_id)
+        except Refused as e:
+            row = self._rows.get(invitation_id)
+            if row is not None:
+                row.show_error(str(e))
