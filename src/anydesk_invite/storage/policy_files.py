@@ -1,0 +1,364 @@
+"""Custom client settings files (TOML): reading, checking who may write them, merging, watching.
+
+See docs/POLICY.md for the format. The system-wide file may force permissions on or off; a
+per-home file and one named by ADINVITE_POLICY may only restrict. A file that cannot be
+trusted, read or understood fails closed: the result is a Policy with ``broken`` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.policy import (
+    AcceptFrom,
+    DiscoveryMode,
+    Override,
+    Policy,
+    merge_policies,
+)
+from anydesk_invite.core.signal import Signal
+
+SYSTEM_POLICY_PATH = Path("/etc/anydesk-invite/policy.toml")
+HOME_POLICY_NAME = "policy.toml"
+POLICY_ENV_VAR = "ADINVITE_POLICY"
+POLICY_FILE_MAX_BYTES = 64 * 1024
+"""A policy file is a few lines; anything much larger is a mistake, refused unread."""
+
+DEFAULT_POLL_INTERVAL = 2.0
+
+_OVERRIDES = ", ".join(o.value for o in Override)
+_ACCEPT = ", ".join(a.key for a in AcceptFrom)
+_DISCOVERY = ", ".join(d.key for d in DiscoveryMode)
+_SECTIONS = ("permissions", "invitations", "discovery")
+
+FileFingerprint = tuple[str, int | None, int | None, int | None, int | None, int | None]
+
+
+class _Invalid(Exception):
+    """One problem in a policy file, at the line of the key named by ``where``."""
+
+    def __init__(self, where: tuple[str, ...], what: str) -> None:
+        super().__init__(what)
+        self.where = where
+        self.what = what
+
+
+def load_policy_file(path: Path, *, trusted: bool) -> Policy:
+    """Read one policy file.
+
+    A missing file is an empty policy. ``trusted`` marks the system-wide file: it must be
+    owned by root and writable by no one else, or it is reported broken. An untrusted file
+    may only restrict, so its ``force_on`` is read as ``default_on``.
+    """
+    try:
+        data = _read(path, trusted=trusted)
+    except FileNotFoundError:
+        return Policy()
+    except _Untrusted as exc:
+        return Policy(broken=f"{path}: {exc}", sources=(str(path),))
+    except OSError as exc:
+        return Policy(broken=f"{path}: cannot read: {exc.strerror or exc}", sources=(str(path),))
+    return parse_policy(data, str(path), trusted=trusted)
+
+
+def parse_policy(data: bytes, name: str, *, trusted: bool) -> Policy:
+    """Parse the bytes of a policy file; ``name`` is used in messages and as the source."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Policy(broken=f"{name}:{line}: not UTF-8 text", sources=(name,))
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, what = _toml_error(str(exc), text)
+        return Policy(broken=f"{name}:{line}: {what}", sources=(name,))
+    try:
+        return _policy_from(doc, name, trusted=trusted)
+    except _Invalid as exc:
+        return Policy(broken=f"{name}:{_line_of(text, exc.where)}: {exc.what}", sources=(name,))
+
+
+class _Untrusted(Exception):
+    """The system-wide file could be changed by someone other than root."""
+
+
+def _read(path: Path, *, trusted: bool) -> bytes:
+    # O_NOFOLLOW is not used: an admin may symlink the file; the checks below are on what
+    # was opened (fstat), so the file cannot be swapped between checking and reading.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if trusted:
+            _check_trusted(path, st)
+        if st.st_size > POLICY_FILE_MAX_BYTES:
+            raise OSError(errno.EFBIG, f"larger than {POLICY_FILE_MAX_BYTES} bytes")
+        chunks = []
+        size = 0
+        while chunk := os.read(fd, 16384):
+            size += len(chunk)
+            if size > POLICY_FILE_MAX_BYTES:
+                raise OSError(errno.EFBIG, f"larger than {POLICY_FILE_MAX_BYTES} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _check_trusted(path: Path, st: os.stat_result) -> None:
+    if st.st_uid != 0:
+        raise _Untrusted(f"not owned by root (owner uid {st.st_uid}), so it is not trusted")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise _Untrusted(
+            f"writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}), "
+            "so it is not trusted"
+        )
+    # Whoever can write the folder can replace the file.
+    folder = path.parent
+    dst = os.stat(folder)
+    if dst.st_uid != 0 or dst.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise _Untrusted(f"its folder {folder} is writable by someone other than root")
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def _toml_error(message: str, text: str) -> tuple[int, str]:
+    m = _TOML_POSITION.search(message)
+    if m:
+        return int(m.group(1)), "invalid TOML: " + message[: m.start()]
+    m = _TOML_END.search(message)
+    if m:
+        return text.count("\n") + 1, "invalid TOML: " + message[: m.start()]
+    return 1, "invalid TOML: " + message
+
+
+def _policy_from(doc: dict[str, object], name: str, *, trusted: bool) -> Policy:
+    for key in doc:
+        if key not in _SECTIONS:
+            raise _Invalid((key,), f"unknown section {key!r} (known: {', '.join(_SECTIONS)})")
+    perms_table = _table(doc, "permissions")
+    invitations = _table(doc, "invitations")
+    discovery = _table(doc, "discovery")
+
+    perms: dict[Permission, Override] = {}
+    for key, value in perms_table.items():
+        try:
+            perm = Permission(key)
+        except ValueError:
+            known = ", ".join(p.value for p in Permission)
+            raise _Invalid(
+                ("permissions", key), f"unknown permission {key!r} (known: {known})"
+            ) from None
+        override = _override(value, ("permissions", key))
+        if override is Override.FORCE_ON and not trusted:
+            # Only the root-owned system file may grant; elsewhere this is a default.
+            override = Override.DEFAULT_ON
+        perms[perm] = override
+
+    accept = AcceptFrom.EVERYONE
+    for key, value in invitations.items():
+        if key != "accept_from":
+            raise _Invalid(("invitations", key), f"unknown key {key!r} (known: accept_from)")
+        text = _string(value, ("invitations", key), _ACCEPT)
+        try:
+            accept = AcceptFrom[text.upper()]
+        except KeyError:
+            raise _Invalid(
+                ("invitations", key), f"accept_from is one of {_ACCEPT} (not {text!r})"
+            ) from None
+
+    mode = DiscoveryMode.ON
+    for key, value in discovery.items():
+        if key != "mode":
+            raise _Invalid(("discovery", key), f"unknown key {key!r} (known: mode)")
+        text = _string(value, ("discovery", key), _DISCOVERY)
+        try:
+            mode = DiscoveryMode[text.upper()]
+        except KeyError:
+            raise _Invalid(
+                ("discovery", key), f"mode is one of {_DISCOVERY} (not {text!r})"
+            ) from None
+
+    return Policy(permissions=perms, max_accept_from=accept, max_discovery=mode, sources=(name,))
+
+
+def _table(doc: dict[str, object], key: str) -> dict[str, object]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise _Invalid((key,), f"{key} must be a table ([{key}])")
+    return value
+
+
+def _string(value: object, where: tuple[str, ...], choices: str) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(where, f"{'.'.join(where)} must be a string, one of {choices}")
+    return value
+
+
+def _override(value: object, where: tuple[str, ...]) -> Override:
+    text = _string(value, where, _OVERRIDES)
+    try:
+        return Override(text)
+    except ValueError:
+        raise _Invalid(where, f"{'.'.join(where)} is one of {_OVERRIDES} (not {text!r})") from None
+
+
+# tomllib does not report positions of keys, so the line of a key is found by scanning the
+# text: table headers set the current path, and each key line adds to it.
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_PART_RE = r"""[A-Za-z0-9_-]+|"([^"]*)"|'([^']*)'"""
+_KEY = re.compile(rf"^\s*((?:{_PART_RE})(?:\s*\.\s*(?:{_PART_RE}))*)\s*=")
+_PART = re.compile(_PART_RE)
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    parts = []
+    for m in _PART.finditer(text):
+        quoted = m.group(1) if m.group(1) is not None else m.group(2)
+        parts.append(quoted if quoted is not None else m.group(0))
+    return tuple(parts)
+
+
+def _line_of(text: str, where: tuple[str, ...]) -> int:
+    """The first line that defines ``where`` or, failing that, the nearest enclosing key."""
+    best: dict[int, int] = {}
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _HEADER.match(line)
+        if m:
+            current = _dotted(m.group(1))
+            _note(best, current, where, number)
+            continue
+        m = _KEY.match(line)
+        if m:
+            _note(best, current + _dotted(m.group(1)), where, number)
+    return best[max(best)] if best else 1
+
+
+def _note(best: dict[int, int], path: tuple[str, ...], where: tuple[str, ...], line: int) -> None:
+    # How much of ``where`` this line defines; the deepest match wins, the earliest on ties.
+    depth = 0
+    for a, b in zip(path, where, strict=False):
+        if a != b:
+            break
+        depth += 1
+    if depth and depth == min(len(path), len(where)):
+        best.setdefault(depth, line)
+
+
+def _stat_fingerprint(path: Path) -> FileFingerprint:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (str(path), None, None, None, None, None)
+    # ctime too: a chmod or chown of the system file changes whether it is trusted.
+    return (str(path), st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns, st.st_mode)
+
+
+class PolicySources:
+    """The policy files that count for one home folder, merged so the tightest wins."""
+
+    def __init__(self, system_path: Path, home_path: Path, env_path: Path | None) -> None:
+        self.system_path = system_path
+        self.home_path = home_path
+        self.env_path = env_path
+
+    @classmethod
+    def for_home(
+        cls, home: Path, env_value: str | None, system_path: Path = SYSTEM_POLICY_PATH
+    ) -> PolicySources:
+        """The usual files: the system one, ``<home>/policy.toml`` and $ADINVITE_POLICY."""
+        env_path = Path(env_value).expanduser() if env_value else None
+        return cls(system_path, home / HOME_POLICY_NAME, env_path)
+
+    def paths(self) -> Iterator[Path]:
+        yield self.system_path
+        yield self.home_path
+        if self.env_path is not None:
+            yield self.env_path
+
+    def load(self) -> Policy:
+        """Read every file and merge them; any broken one breaks the result (fail closed)."""
+        system = load_policy_file(self.system_path, trusted=True)
+        restricting = [load_policy_file(self.home_path, trusted=False)]
+        if self.env_path is not None:
+            restricting.append(load_policy_file(self.env_path, trusted=False))
+        return merge_policies(system, restricting)
+
+    def fingerprint(self) -> tuple[FileFingerprint, ...]:
+        """(path, mtime_ns, size, ino, ctime_ns, mode) per file: cheap to poll for changes."""
+        return tuple(_stat_fingerprint(p) for p in self.paths())
+
+
+class PolicyWatcher:
+    """Polls the policy files and announces the effective policy when it changes.
+
+    Signals:
+        changed(Policy): the merged policy differs from the last one announced.
+    """
+
+    def __init__(self, sources: PolicySources, interval: float = DEFAULT_POLL_INTERVAL) -> None:
+        if not interval > 0:
+            raise ValueError("the poll interval must be positive")
+        self._sources = sources
+        self._interval = interval
+        self._fingerprint = sources.fingerprint()
+        self._policy = sources.load()
+        self._task: asyncio.Task[None] | None = None
+        self.changed: Signal[Policy] = Signal("policy.changed")
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force now."""
+        return self._policy
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start polling; needs a running event loop."""
+        if self.running:
+            return
+        self._task = asyncio.get_running_loop().create_task(self._poll(), name="policy-watcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def check(self) -> bool:
+        """Reload now if a file changed; True when the effective policy changed."""
+        fingerprint = self._sources.fingerprint()
+        if fingerprint == self._fingerprint:
+            return False
+        self._fingerprint = fingerprint
+        policy = self._sources.load()
+        if policy == self._policy:
+            return False
+        self._policy = policy
+        self.changed.emit(policy)
+        return True
+
+    async def _poll(self) -> None:
+        # A few stat() calls and, on change, reading files of a few hundred bytes: cheap
+        # enough to do on the event loop.
+        while True:
+            await asyncio.sleep(self._interval)
+            self.check()
