@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -517,3 +518,13 @@ def test_a_damaged_stored_setting_says_which_and_is_kept(tmp_path: Path, stored:
     db.settings.set(Settings.ACCEPT_FROM, AcceptFrom.NOBODY)
     assert db.settings.get(Settings.ACCEPT_FROM) is AcceptFrom.NOBODY
     db.close()
+
+
+def test_clients_opening_a_new_database_together_migrate_it_once(tmp_path: Path) -> None:
+    def open_and_read(_: int) -> int:
+        with Database.open(tmp_path / "t.db") as database:
+            return database.schema_version
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        versions = list(pool.map(open_and_read, range(6)))
+    assert versions == [SCHEMA_VERSION] * 6

@@ -6,6 +6,7 @@ import os
 import socket
 import stat
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,11 @@ def test_runtime_dir_that_is_a_symlink_is_refused(tmp_path: Path, short: Path) -
     home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
     with pytest.raises(HomeError, match="not a folder"):
         _ = home.runtime_dir
+
+
+def test_clients_starting_together_agree_on_one_install_id(tmp_path: Path) -> None:
+    Home.resolve(str(tmp_path / "h"))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(lambda _: Home.resolve(str(tmp_path / "h")).install_id, range(16)))
+    assert len(ids) == 1
+    assert [p.name for p in (tmp_path / "h").iterdir()] == ["install-id"]
