@@ -1,0 +1,368 @@
+"""The wire format: msgspec Structs as MessagePack maps, each frame a 4-byte length plus body.
+
+Every message is a subclass of ``Message``; the decoder's tagged union is built from all of
+them, so adding a message is adding one class. docs/PROTOCOL.md is the normative description.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Annotated, Any, ClassVar, Final, Literal
+
+import msgspec
+from msgspec import Meta
+
+from anydesk_invite.core.permissions import Permission
+
+PROTOCOL_VERSION: Final = (1, 0)
+PRE_AUTH_FRAME_LIMIT: Final = 8 * 1024
+POST_AUTH_FRAME_LIMIT: Final = 4 * 1024 * 1024
+HEADER: Final = struct.Struct(">I")
+
+# Bounded field types. Every field on the wire has a bound, so a decoded message has a known size.
+U16 = Annotated[int, Meta(ge=0, le=0xFFFF)]
+U32 = Annotated[int, Meta(ge=0, le=0xFFFF_FFFF)]
+U63 = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+Version = tuple[U16, U16]
+RandomId = Annotated[bytes, Meta(min_length=16, max_length=16)]
+Token = Annotated[bytes, Meta(min_length=32, max_length=32)]
+Nonce = Annotated[bytes, Meta(min_length=32, max_length=32)]
+PublicKey = Annotated[bytes, Meta(min_length=1, max_length=100)]
+Signature = Annotated[bytes, Meta(min_length=1, max_length=128)]
+DeviceIdText = Annotated[str, Meta(pattern=r"^[0-9]{10}$")]
+AliasText = Annotated[str, Meta(max_length=64)]
+Code = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+Reason = Annotated[str, Meta(max_length=200)]
+ProfileName = Annotated[str, Meta(max_length=40)]
+ChatText = Annotated[str, Meta(max_length=4000)]
+ClipboardContent = Annotated[str, Meta(max_length=1024 * 1024)]
+ShortText = Annotated[str, Meta(max_length=255)]
+# Never more than a day: invitations last two minutes, tokens seconds.
+Seconds = Annotated[float, Meta(ge=0.0, le=86400.0)]
+Permissions = Annotated[frozenset[Permission], Meta(max_length=32)]
+Screens = Annotated[list[ShortText], Meta(max_length=16)]
+
+# The codes InviteRefused carries; a receiver treats a code it does not know as a refusal.
+INVITE_REFUSED_CODES: Final = (
+    "expired",
+    "cancelled",
+    "stale_revision",
+    "not_pending",
+    "unknown_invitation",
+)
+
+
+class WireError(Exception):
+    """Bytes that are not a valid frame or message. ``code`` goes into the Error sent back."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Message(msgspec.Struct, tag=True, tag_field="t", forbid_unknown_fields=True):
+    """Base of every message. The tag ``t`` is the class name."""
+
+    # True for the messages of the handshake, the only ones accepted before authentication.
+    pre_auth: ClassVar[bool] = False
+
+
+# --- handshake (pre-auth) -------------------------------------------------------------------
+
+
+class Hello(Message):
+    pre_auth: ClassVar[bool] = True
+    version: Version
+    public_key: PublicKey
+    device_id: DeviceIdText
+    alias: AliasText
+    nonce: Nonce
+
+
+class Auth(Message):
+    pre_auth: ClassVar[bool] = True
+    signature: Signature
+
+
+class AuthOk(Message):
+    pre_auth: ClassVar[bool] = True
+
+
+class Error(Message):
+    """The sender refuses and closes. Valid before and after authentication."""
+
+    pre_auth: ClassVar[bool] = True
+    code: Code
+    message: Reason
+
+
+# --- link -----------------------------------------------------------------------------------
+
+
+class Ping(Message):
+    seq: U63
+
+
+class Pong(Message):
+    seq: U63
+
+
+class Bye(Message):
+    reason: Reason
+
+
+# --- invitations and connection requests ------------------------------------------------------
+
+
+class Invite(Message):
+    invitation_id: RandomId
+    revision: U32
+    permissions: Permissions
+    profile: ProfileName
+    seconds_left: Seconds
+
+
+class InviteUpdate(Message):
+    invitation_id: RandomId
+    revision: U32
+    permissions: Permissions
+    profile: ProfileName
+    seconds_left: Seconds
+
+
+class InviteCancel(Message):
+    invitation_id: RandomId
+
+
+class InviteDeclined(Message):
+    """The invitee's settings refused the invitation; the reason never says which setting."""
+
+    invitation_id: RandomId
+    reason: Literal["declined"] = "declined"
+
+
+class InviteAccept(Message):
+    invitation_id: RandomId
+    revision: U32
+
+
+class InviteAcceptOk(Message):
+    invitation_id: RandomId
+    session_token: Token
+    token_seconds: Seconds
+
+
+class InviteRefused(Message):
+    invitation_id: RandomId
+    code: Code
+
+
+class InviteReject(Message):
+    invitation_id: RandomId
+
+
+class ConnectRequest(Message):
+    request_id: RandomId
+    seconds_left: Seconds
+
+
+class RequestAccepted(Message):
+    request_id: RandomId
+    permissions: Permissions
+    session_token: Token
+    token_seconds: Seconds
+
+
+class RequestDismissed(Message):
+    request_id: RandomId
+    reason: Reason
+
+
+class RequestCancel(Message):
+    request_id: RandomId
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+class SessionOpen(Message):
+    session_token: Token
+
+
+class SessionOpened(Message):
+    session_id: RandomId
+    permissions: Permissions
+    locked: Permissions
+
+
+class SessionPermissions(Message):
+    permissions: Permissions
+    locked: Permissions
+
+
+class SessionEnd(Message):
+    reason: Reason
+
+
+class Chat(Message):
+    text: ChatText
+
+
+class Refused(Message):
+    """A guest request outside its permissions: ``what`` names the request."""
+
+    what: Code
+    reason: Reason
+
+
+class SysInfoRequest(Message):
+    pass
+
+
+class SysInfo(Message):
+    os: ShortText
+    hostname: ShortText
+    cpu: ShortText
+    cpu_count: U32
+    memory_total: U63
+    screens: Screens
+
+
+class ClipboardText(Message):
+    text: ClipboardContent
+
+
+# --- encoding and decoding ------------------------------------------------------------------
+
+
+def _all_messages() -> list[type[Message]]:
+    found: list[type[Message]] = []
+    todo = list(Message.__subclasses__())
+    while todo:
+        cls = todo.pop(0)
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def message_types() -> list[type[Message]]:
+    """Every message class, handshake first."""
+    return list(_MESSAGE_TYPES)
+
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+def encode(msg: Message) -> bytes:
+    """The body of a frame (no length prefix)."""
+    return _encoder.encode(msg)
+
+
+def frame(msg: Message) -> bytes:
+    """Length prefix plus body."""
+    body = _encoder.encode(msg)
+    return HEADER.pack(len(body)) + body
+
+
+def _union(classes: list[type[Any]]) -> Any:
+    # msgspec needs a typing.Union; built at import time from the class list.
+    u: Any = classes[0]
+    for c in classes[1:]:
+        u = u | c
+    return u
+
+
+class _Codec:
+    """The msgspec decoders for every message class, built once when this module loads."""
+
+    def __init__(self, classes: list[type[Message]]) -> None:
+        pre = [c for c in classes if c.pre_auth]
+        post = [c for c in classes if not c.pre_auth or c is Error]
+        # Tolerant twins for peers of a newer minor version: same tag and fields, unknown
+        # fields skipped. A decoded twin is turned back into its public class.
+        self.public_of: dict[type[Any], type[Message]] = {}
+        tolerant: list[type[Any]] = []
+        for cls in post:
+            twin = type(
+                cls.__name__,
+                (cls,),
+                {"__module__": __name__},
+                forbid_unknown_fields=False,
+                tag=cls.__name__,
+            )
+            self.public_of[twin] = cls
+            tolerant.append(twin)
+        self.pre = msgspec.msgpack.Decoder(_union(pre))
+        self.post = msgspec.msgpack.Decoder(_union(post))
+        self.tolerant = msgspec.msgpack.Decoder(_union(tolerant))
+
+
+_MESSAGE_TYPES: Final = tuple(_all_messages())
+_CODEC: Final = _Codec(list(_MESSAGE_TYPES))
+
+
+class Decoder:
+    """Decodes one connection's frames.
+
+    Before authentication only handshake messages are accepted, unknown fields are refused,
+    and frames are at most the pre-auth limit. After ``authenticated(peer_version)`` the
+    post-auth limit holds; unknown fields are ignored only if the peer's minor version is
+    newer than ours (it may know fields we do not), and refused otherwise.
+    """
+
+    def __init__(
+        self,
+        pre_auth_limit: int = PRE_AUTH_FRAME_LIMIT,
+        post_auth_limit: int = POST_AUTH_FRAME_LIMIT,
+    ) -> None:
+        self._codec = _CODEC
+        self._post_auth_limit = post_auth_limit
+        self.limit = pre_auth_limit
+        self.is_authenticated = False
+        self._tolerant = False
+
+    def authenticated(self, peer_version: tuple[int, int]) -> None:
+        self.is_authenticated = True
+        self.limit = self._post_auth_limit
+        self._tolerant = peer_version[0] == PROTOCOL_VERSION[0] and (
+            peer_version[1] > PROTOCOL_VERSION[1]
+        )
+
+    def body_length(self, header: bytes) -> int:
+        """The body length announced by a 4-byte header; too_large when over the limit."""
+        if len(header) != HEADER.size:
+            raise WireError("malformed", "a frame header has 4 bytes")
+        length: int = HEADER.unpack(header)[0]
+        if length > self.limit:
+            raise WireError("too_large", f"frame of {length} bytes over the limit of {self.limit}")
+        return length
+
+    def decode(self, body: bytes) -> Message:
+        if len(body) > self.limit:
+            raise WireError(
+                "too_large", f"frame of {len(body)} bytes over the limit of {self.limit}"
+            )
+        codec = self._codec
+        if not self.is_authenticated:
+            decoder = codec.pre
+        elif self._tolerant:
+            decoder = codec.tolerant
+        else:
+            decoder = codec.post
+        try:
+            msg: Message = decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            text = str(exc)
+            if text.endswith("at `$.t`") or "missing required field `t`" in text:
+                phase = "after" if self.is_authenticated else "before"
+                raise WireError("unknown_type", f"{text} ({phase} authentication)") from None
+            if "unknown field" in text:
+                raise WireError("unknown_field", text) from None
+            raise WireError("invalid", text) from None
+        except msgspec.MsgspecError as exc:
+            raise WireError("malformed", str(exc)) from None
+        public = codec.public_of.get(type(msg))
+        if public is not None:
+            msg = public(**{f: getattr(msg, f) for f in public.__struct_fields__})
+        return msg

@@ -1,0 +1,332 @@
+"""Wire format: every message round-trips, every bound holds, bad bytes give WireError only."""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.net import wire
+from anydesk_invite.net.wire import (
+    HEADER,
+    POST_AUTH_FRAME_LIMIT,
+    PRE_AUTH_FRAME_LIMIT,
+    PROTOCOL_VERSION,
+    Auth,
+    AuthOk,
+    Bye,
+    Chat,
+    ClipboardText,
+    ConnectRequest,
+    Decoder,
+    Error,
+    Hello,
+    Invite,
+    InviteAccept,
+    InviteAcceptOk,
+    InviteCancel,
+    InviteDeclined,
+    InviteRefused,
+    InviteReject,
+    InviteUpdate,
+    Message,
+    Ping,
+    Pong,
+    Refused,
+    RequestAccepted,
+    RequestCancel,
+    RequestDismissed,
+    SessionEnd,
+    SessionOpen,
+    SessionOpened,
+    SessionPermissions,
+    SysInfo,
+    SysInfoRequest,
+    WireError,
+    encode,
+    frame,
+)
+
+ID = bytes(range(16))
+TOKEN = bytes(range(32))
+PERMS = frozenset({Permission.CONTROL, Permission.CLIPBOARD})
+
+SAMPLES: list[Message] = [
+    Hello((1, 0), b"k" * 44, "1234567890", "alice@ad", os.urandom(32)),
+    Auth(b"s" * 64),
+    AuthOk(),
+    Error("version", "this device speaks protocol 1.0"),
+    Ping(7),
+    Pong(7),
+    Bye("going away"),
+    Invite(ID, 1, PERMS, "Default", 120.0),
+    InviteUpdate(ID, 2, frozenset(), "Screen Sharing", 99.5),
+    InviteCancel(ID),
+    InviteDeclined(ID),
+    InviteAccept(ID, 2),
+    InviteAcceptOk(ID, TOKEN, 30.0),
+    InviteRefused(ID, "stale_revision"),
+    InviteReject(ID),
+    ConnectRequest(ID, 120.0),
+    RequestAccepted(ID, PERMS, TOKEN, 30.0),
+    RequestDismissed(ID, "not now"),
+    RequestCancel(ID),
+    SessionOpen(TOKEN),
+    SessionOpened(ID, PERMS, frozenset({Permission.FILE_TRANSFER})),
+    SessionPermissions(frozenset(Permission), frozenset()),
+    SessionEnd("host ended the session"),
+    Chat("hello ✓"),
+    Refused("clipboard", "clipboard is not permitted"),
+    SysInfoRequest(),
+    SysInfo("Debian 12", "box", "x86_64", 2, 8 * 2**30, ["main 1920x1080"]),
+    ClipboardText("copied"),
+]
+
+
+def authenticated(peer_version: tuple[int, int] = PROTOCOL_VERSION) -> Decoder:
+    d = Decoder()
+    d.authenticated(peer_version)
+    return d
+
+
+def test_the_samples_cover_every_message_type() -> None:
+    assert {type(m) for m in SAMPLES} == set(wire.message_types())
+
+
+@pytest.mark.parametrize("msg", SAMPLES, ids=lambda m: type(m).__name__)
+def test_every_message_round_trips(msg: Message) -> None:
+    decoder = Decoder() if type(msg).pre_auth else authenticated()
+    assert decoder.decode(encode(msg)) == msg
+    framed = frame(msg)
+    assert decoder.body_length(framed[:4]) == len(framed) - 4
+    assert framed[4:] == encode(msg)
+
+
+def test_the_tag_is_the_class_name() -> None:
+    assert msgspec.msgpack.decode(encode(Ping(3))) == {"t": "Ping", "seq": 3}
+
+
+@pytest.mark.parametrize("msg", [m for m in SAMPLES if not type(m).pre_auth][:5])
+def test_session_messages_are_refused_before_authentication(msg: Message) -> None:
+    with pytest.raises(WireError) as err:
+        Decoder().decode(encode(msg))
+    assert err.value.code == "unknown_type"
+
+
+@pytest.mark.parametrize("msg", [SAMPLES[0], SAMPLES[1], SAMPLES[2]])
+def test_handshake_messages_are_refused_after_authentication(msg: Message) -> None:
+    with pytest.raises(WireError) as err:
+        authenticated().decode(encode(msg))
+    assert err.value.code == "unknown_type"
+
+
+def test_error_is_valid_before_and_after_authentication() -> None:
+    e = Error("trust", "not trusted")
+    assert Decoder().decode(encode(e)) == e
+    assert authenticated().decode(encode(e)) == e
+
+
+def _with_extra(msg: Message) -> bytes:
+    raw = msgspec.msgpack.decode(encode(msg))
+    raw["future_field"] = 1
+    return msgspec.msgpack.encode(raw)
+
+
+def test_unknown_field_is_refused_before_authentication() -> None:
+    with pytest.raises(WireError) as err:
+        Decoder().decode(_with_extra(SAMPLES[0]))
+    assert err.value.code == "unknown_field"
+
+
+@pytest.mark.parametrize("minor", [PROTOCOL_VERSION[1], max(0, PROTOCOL_VERSION[1] - 1)])
+def test_unknown_field_is_refused_from_a_peer_of_equal_or_older_minor(minor: int) -> None:
+    with pytest.raises(WireError) as err:
+        authenticated((PROTOCOL_VERSION[0], minor)).decode(_with_extra(Chat("x")))
+    assert err.value.code == "unknown_field"
+
+
+def test_unknown_field_is_ignored_from_a_peer_of_newer_minor() -> None:
+    d = authenticated((PROTOCOL_VERSION[0], PROTOCOL_VERSION[1] + 1))
+    msg = d.decode(_with_extra(Invite(ID, 3, PERMS, "Default", 10.0)))
+    assert msg == Invite(ID, 3, PERMS, "Default", 10.0)
+    assert type(msg) is Invite
+
+
+def test_unknown_message_type_is_refused_even_from_a_newer_minor() -> None:
+    d = authenticated((PROTOCOL_VERSION[0], PROTOCOL_VERSION[1] + 1))
+    with pytest.raises(WireError) as err:
+        d.decode(msgspec.msgpack.encode({"t": "Teleport", "where": "mars"}))
+    assert err.value.code == "unknown_type"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"\xc1", "malformed"),
+        (b"", "malformed"),
+        (msgspec.msgpack.encode({"t": "Ping", "seq": 1}) + b"x", "malformed"),
+        (msgspec.msgpack.encode([1, 2]), "invalid"),
+        (msgspec.msgpack.encode({"seq": 1}), "unknown_type"),
+        (msgspec.msgpack.encode({"t": "Ping", "seq": -1}), "invalid"),
+        (msgspec.msgpack.encode({"t": "Ping", "seq": "1"}), "invalid"),
+        (msgspec.msgpack.encode({"t": "Ping"}), "invalid"),
+    ],
+)
+def test_bad_bodies_give_their_error_code(raw: bytes, code: str) -> None:
+    with pytest.raises(WireError) as err:
+        authenticated().decode(raw)
+    assert err.value.code == code
+
+
+def _hello(**changes: object) -> bytes:
+    raw = msgspec.msgpack.decode(encode(SAMPLES[0]))
+    raw.update(changes)
+    return msgspec.msgpack.encode(raw)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"alias": "a" * 65},
+        {"nonce": b"n" * 31},
+        {"nonce": b"n" * 33},
+        {"public_key": b"k" * 101},
+        {"public_key": b""},
+        {"device_id": "123456789"},
+        {"device_id": "12345678901"},
+        {"device_id": "12345abcde"},
+        {"version": [1]},
+        {"version": [1, 0, 0]},
+        {"version": [70000, 0]},
+    ],
+    ids=str,
+)
+def test_hello_fields_out_of_bounds_are_invalid(changes: dict[str, object]) -> None:
+    with pytest.raises(WireError) as err:
+        Decoder().decode(_hello(**changes))
+    assert err.value.code == "invalid"
+
+
+def _session(msg: Message, **changes: object) -> bytes:
+    raw = msgspec.msgpack.decode(encode(msg))
+    raw.update(changes)
+    return msgspec.msgpack.encode(raw)
+
+
+@pytest.mark.parametrize(
+    ("msg", "changes"),
+    [
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"invitation_id": b"x" * 15}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"permissions": ["control", "telekinesis"]}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"permissions": ["control"] * 33}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"profile": "p" * 41}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"seconds_left": -1.0}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"seconds_left": float("nan")}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"seconds_left": float("inf")}),
+        (Invite(ID, 1, PERMS, "Default", 1.0), {"revision": 2**32}),
+        (InviteDeclined(ID), {"reason": "you are not in my address book"}),
+        (InviteRefused(ID, "expired"), {"code": "Expired!"}),
+        (InviteAcceptOk(ID, TOKEN, 1.0), {"session_token": b"t" * 31}),
+        (Chat("x"), {"text": "x" * 4001}),
+        (Bye("x"), {"reason": "x" * 201}),
+        (SysInfo("", "", "", 1, 1, []), {"screens": ["s"] * 17}),
+        (SysInfo("", "", "", 1, 1, []), {"hostname": "h" * 256}),
+        (ClipboardText(""), {"text": "c" * (1024 * 1024 + 1)}),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Message) else "",
+)
+def test_session_fields_out_of_bounds_are_invalid(msg: Message, changes: dict[str, object]) -> None:
+    with pytest.raises(WireError) as err:
+        authenticated().decode(_session(msg, **changes))
+    assert err.value.code == "invalid"
+
+
+def test_chat_at_its_limit_is_accepted() -> None:
+    assert authenticated().decode(encode(Chat("é" * 4000))) == Chat("é" * 4000)
+
+
+def test_frame_length_over_the_pre_auth_limit_is_too_large() -> None:
+    d = Decoder()
+    assert d.limit == PRE_AUTH_FRAME_LIMIT
+    assert d.body_length(HEADER.pack(PRE_AUTH_FRAME_LIMIT)) == PRE_AUTH_FRAME_LIMIT
+    with pytest.raises(WireError) as err:
+        d.body_length(HEADER.pack(PRE_AUTH_FRAME_LIMIT + 1))
+    assert err.value.code == "too_large"
+
+
+def test_after_authentication_the_larger_limit_holds() -> None:
+    d = authenticated()
+    assert d.body_length(HEADER.pack(POST_AUTH_FRAME_LIMIT)) == POST_AUTH_FRAME_LIMIT
+    with pytest.raises(WireError) as err:
+        d.body_length(HEADER.pack(POST_AUTH_FRAME_LIMIT + 1))
+    assert err.value.code == "too_large"
+
+
+def test_a_short_header_is_malformed() -> None:
+    with pytest.raises(WireError) as err:
+        Decoder().body_length(b"\x00\x00")
+    assert err.value.code == "malformed"
+
+
+def test_decode_refuses_a_body_over_the_limit() -> None:
+    with pytest.raises(WireError) as err:
+        Decoder(pre_auth_limit=10).decode(encode(Error("x", "y" * 20)))
+    assert err.value.code == "too_large"
+
+
+def test_adding_a_message_class_is_all_it_takes_to_send_it() -> None:
+    # The decoders are built from Message's subclasses, so no list needs updating.
+    names = {c.__name__ for c in wire.message_types()}
+    assert {"Hello", "Chat", "ClipboardText", "SysInfo"} <= names
+    assert len(names) == len(wire.message_types())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=256), st.booleans(), st.integers(0, 3))
+def test_random_bytes_give_wire_error_and_nothing_else(
+    data: bytes, after_auth: bool, minor: int
+) -> None:
+    d = Decoder()
+    if after_auth:
+        d.authenticated((PROTOCOL_VERSION[0], minor))
+    try:
+        d.decode(data)
+    except WireError:
+        pass
+
+
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64 - 1),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.binary(max_size=40),
+)
+_value = st.recursive(
+    _leaf,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_tags = st.sampled_from([c.__name__ for c in wire.message_types()] + ["Nope"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tags, st.dictionaries(st.text(max_size=16), _value, max_size=6), st.booleans())
+def test_well_formed_msgpack_with_random_fields_gives_wire_error_or_a_message(
+    tag: str, fields: dict[str, object], after_auth: bool
+) -> None:
+    d = Decoder()
+    if after_auth:
+        d.authenticated(PROTOCOL_VERSION)
+    try:
+        msg = d.decode(msgspec.msgpack.encode({**fields, "t": tag}))
+    except WireError:
+        return
+    assert isinstance(msg, Message)
