@@ -1,0 +1,463 @@
+"""One of the four peer panes (Favorites, Recent Sessions, Discovery, Address Book).
+
+A filter box over a list of tiles, with the right-click menu that invites a peer, manages
+favorites and the address book, and copies the ID. Changes go to the facade through async
+slots; the pane shows a refusal in its message line and keeps the user's input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.alias import AliasError, parse_alias, sanitize_display
+from anydesk_invite.core.ids import DeviceId, IdError, parse_id
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
+from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate
+
+PANE_TITLES = {
+    PeerSource.FAVORITES: "Favorites",
+    PeerSource.RECENT: "Recent Sessions",
+    PeerSource.DISCOVERY: "Discovery",
+    PeerSource.ADDRESS_BOOK: "Address Book",
+}
+PANE_NAMES = {
+    PeerSource.FAVORITES: "favorites",
+    PeerSource.RECENT: "recent",
+    PeerSource.DISCOVERY: "discovery",
+    PeerSource.ADDRESS_BOOK: "addressBook",
+}
+_EMPTY_TEXT = {
+    PeerSource.FAVORITES: "No favorites yet. Right-click a device and pick Add to favorites.",
+    PeerSource.RECENT: "No sessions yet.",
+    PeerSource.DISCOVERY: "No devices found on your network yet.",
+    PeerSource.ADDRESS_BOOK: "Your address book is empty. Right-click a device to add it.",
+}
+
+TAG_MAX = 32
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
+
+
+class EntryError(ValueError):
+    """An address-book field that is not valid; the message says what to fix."""
+
+
+def parse_host_port(text: str) -> str:
+    """Validate ``host:port`` (IPv6 in brackets) and return it normalised."""
+    t = text.strip()
+    if t.startswith("["):
+        host, sep, port = t[1:].partition("]:")
+        if not sep:
+            raise EntryError("write an IPv6 address as [address]:port")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise EntryError(f"{host!r} is not an IPv6 address") from None
+        host_out = f"[{host}]"
+    else:
+        host, sep, port = t.rpartition(":")
+        if not sep or not host:
+            raise EntryError("an address is host:port, e.g. 192.168.1.20:7070")
+        if not _HOSTNAME.fullmatch(host):
+            raise EntryError(f"{host!r} is not a host name or IPv4 address")
+        host_out = host
+    if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise EntryError("the port is a number from 1 to 65535")
+    return f"{host_out}:{int(port)}"
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Comma-separated tags, trimmed, without empties or repeats."""
+    out: list[str] = []
+    for raw in text.split(","):
+        tag = raw.strip()
+        if not tag:
+            continue
+        if sanitize_display(tag) != tag:
+            raise EntryError("a tag may not hold control characters")
+        if len(tag) > TAG_MAX:
+            raise EntryError(f"a tag has at most {TAG_MAX} characters")
+        if tag.casefold() not in (t.casefold() for t in out):
+            out.append(tag)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressBookEntry:
+    device_id: DeviceId
+    alias: str
+    display_name: str
+    tags: tuple[str, ...]
+    manual_address: str | None
+
+
+class AddressBookDialog(QDialog):
+    """Add or edit an address-book entry, with each field checked as it is typed."""
+
+    def __init__(self, peer: PeerView | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("addressBookDialog")
+        editing = peer is not None and PeerSource.ADDRESS_BOOK in peer.sources
+        self.setWindowTitle("Edit address book entry" if editing else "Add to address book")
+        form = QFormLayout()
+        self.id_edit = self._field(form, "abId", "ID", "1 234 567 890")
+        self.alias_edit = self._field(form, "abAlias", "Alias", "name@ad (optional)")
+        self.name_edit = self._field(form, "abName", "Name", "shown on the tile (optional)")
+        self.address_edit = self._field(
+            form, "abAddress", "Address", "host:port where discovery cannot reach (optional)"
+        )
+        self.tags_edit = self._field(form, "abTags", "Tags", "comma-separated (optional)")
+        self._errors = {
+            e: self._error_label(form, e.objectName().removesuffix("Edit") + "Error")
+            for e in (self.id_edit, self.alias_edit, self.address_edit, self.tags_edit)
+        }
+        if peer is not None:
+            self.id_edit.setText(peer.device_id.grouped())
+            self.id_edit.setReadOnly(True)
+            self.alias_edit.setText(peer.alias)
+            self.name_edit.setText(peer.display_name)
+            self.address_edit.setText(peer.manual_address or "")
+            self.tags_edit.setText(", ".join(peer.tags))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("abSaveButton")
+        self.save_button.setAccessibleName("Save")
+        cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("abCancelButton")
+        cancel.setAccessibleName("Cancel")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        for edit in (
+            self.id_edit,
+            self.alias_edit,
+            self.name_edit,
+            self.address_edit,
+            self.tags_edit,
+        ):
+            edit.textChanged.connect(self._validate)
+        self._entry: AddressBookEntry | None = None
+        self._validate()
+
+    @staticmethod
+    def _field(form: QFormLayout, name: str, label: str, hint: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(name + "Edit")
+        edit.setAccessibleName(label)
+        edit.setPlaceholderText(hint)
+        form.addRow(label, edit)
+        return edit
+
+    @staticmethod
+    def _error_label(form: QFormLayout, name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setAccessibleName(name)
+        label.setStyleSheet("color: #d9480f;")
+        label.setWordWrap(True)
+        label.hide()
+        form.addRow("", label)
+        return label
+
+    def _validate(self) -> None:
+        errors: dict[QLineEdit, str] = {}
+        device_id: DeviceId | None = None
+        alias = ""
+        address: str | None = None
+        tags: tuple[str, ...] = ()
+        try:
+            device_id = parse_id(self.id_edit.text())
+        except IdError as e:
+            errors[self.id_edit] = str(e)
+        if self.alias_edit.text().strip():
+            try:
+                alias = str(parse_alias(self.alias_edit.text()))
+            except AliasError as e:
+                errors[self.alias_edit] = str(e)
+        if self.address_edit.text().strip():
+            try:
+                address = parse_host_port(self.address_edit.text())
+            except EntryError as e:
+                errors[self.address_edit] = str(e)
+        try:
+            tags = parse_tags(self.tags_edit.text())
+        except EntryError as e:
+            errors[self.tags_edit] = str(e)
+        for edit, label in self._errors.items():
+            # An empty ID field is not shouted at before the user typed anything.
+            msg = errors.get(edit, "")
+            if edit is self.id_edit and not edit.text().strip():
+                msg = ""
+            label.setText(msg)
+            label.setVisible(bool(msg))
+        self.save_button.setEnabled(not errors)
+        self._entry = None
+        if device_id is not None and not errors:
+            self._entry = AddressBookEntry(
+                device_id,
+                alias,
+                sanitize_display(self.name_edit.text()),
+                tags,
+                address,
+            )
+
+    def error_text(self, edit: QLineEdit) -> str:
+        return self._errors[edit].text()
+
+    def entry(self) -> AddressBookEntry | None:
+        """The validated entry, or None while a field is invalid."""
+        return self._entry
+
+
+class PeerPane(QWidget):
+    """A filter box and tiles for one source of peers.
+
+    Signals:
+        inviteRequested(str): the device ID (digits) of the peer to invite.
+        connectRequested(str): the device ID (digits) of a peer to connect to (double-click).
+    """
+
+    inviteRequested = Signal(str)
+    connectRequested = Signal(str)
+
+    def __init__(
+        self, source: PeerSource, facade: ClientFacade, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.source = source
+        self._facade = facade
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._menu: QMenu | None = None
+        self._dialog: AddressBookDialog | None = None
+        name = PANE_NAMES[source]
+        title = PANE_TITLES[source]
+        self.setObjectName(f"{name}Pane")
+        self.setAccessibleName(title)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName(f"{name}Filter")
+        self.filter_edit.setAccessibleName(f"Filter {title}")
+        self.filter_edit.setPlaceholderText("Filter by alias, name, ID or tag")
+        self.filter_edit.setClearButtonEnabled(True)
+
+        self.model = PeerListModel(self)
+        self.proxy = PeerFilterModel(source, self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QListView()
+        self.view.setObjectName(f"{name}View")
+        self.view.setAccessibleName(title)
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegate(PeerTileDelegate(source, self.view))
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setWrapping(True)
+        self.view.setUniformItemSizes(True)
+        self.view.setSpacing(4)
+        self.view.setGridSize(TILE_SIZE + QSize(8, 8))
+        self.view.setMouseTracking(True)
+        self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_menu)
+        self.view.doubleClicked.connect(self._on_double_click)
+
+        self.empty_label = QLabel(_EMPTY_TEXT[source])
+        self.empty_label.setObjectName(f"{name}Empty")
+        self.empty_label.setAccessibleName(f"{title} is empty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setEnabled(False)
+
+        self.message_label = QLabel()
+        self.message_label.setObjectName(f"{name}Message")
+        self.message_label.setAccessibleName(f"{title} message")
+        self.message_label.setWordWrap(True)
+        self.message_label.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.empty_label)
+        self.filter_edit.textChanged.connect(self.proxy.set_query)
+        self.proxy.rowsInserted.connect(self._update_empty)
+        self.proxy.rowsRemoved.connect(self._update_empty)
+        self.proxy.modelReset.connect(self._update_empty)
+        self.proxy.layoutChanged.connect(self._update_empty)
+        self._update_empty()
+
+    # -- data ---------------------------------------------------------------------------
+    def set_peers(self, peers: Iterable[PeerView]) -> None:
+        """Show the peers that belong to this pane (from a snapshot of all peers)."""
+        self.model.set_peers([p for p in peers if self.source in p.sources])
+        self._update_empty()
+
+    def _update_empty(self, *_: object) -> None:
+        self.empty_label.setVisible(self.model.rowCount() == 0)
+
+    def index_of(self, device_id: str) -> QModelIndex:
+        """The view index of a peer's tile (invalid when filtered out or absent)."""
+        row = self.model.row_of(device_id)
+        if row is None:
+            return QModelIndex()
+        return self.proxy.mapFromSource(self.model.index(row))
+
+    # -- the tile menu ------------------------------------------------------------------
+    def _show_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        peer = index.data(PeerRole.PEER)
+        if not isinstance(peer, PeerView):
+            return
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        # One menu at a time, replaced (not deleted on close) so that a triggered action's
+        # menu is never freed under its own signal.
+        if self._menu is not None:
+            self._menu.deleteLater()
+        self._menu = self.menu_for(peer)
+        # popup(), not exec(): a nested event loop would stall the asyncio tasks.
+        self._menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def menu_for(self, peer: PeerView) -> QMenu:
+        """The right-click menu of one tile."""
+        menu = QMenu(self)
+        menu.setObjectName("peerMenu")
+        menu.setAccessibleName(f"Actions for {peer.title}")
+        digits = peer.device_id.digits
+
+        def add(name: str, text: str, slot: Any) -> QAction:
+            action = menu.addAction(text)
+            action.setObjectName(name)
+            action.triggered.connect(slot)
+            return action
+
+        invite = add("inviteAction", "Invite", lambda: self.inviteRequested.emit(digits))
+        menu.setDefaultAction(invite)
+        menu.addSeparator()
+        if PeerSource.FAVORITES in peer.sources:
+            add(
+                "unfavoriteAction",
+                "Remove from favorites",
+                lambda: self._track(self.set_favorite(digits, False)),
+            )
+        else:
+            add(
+                "favoriteAction",
+                "Add to favorites",
+                lambda: self._track(self.set_favorite(digits, True)),
+            )
+        if PeerSource.ADDRESS_BOOK in peer.sources:
+            add("editAction", "Edit…", lambda: self.open_address_book_dialog(peer))
+        else:
+            add(
+                "addToAddressBookAction",
+                "Add to address book…",
+                lambda: self.open_address_book_dialog(peer),
+            )
+        add("copyIdAction", "Copy ID", lambda: self._copy(peer.device_id.grouped()))
+        if self.source is PeerSource.ADDRESS_BOOK:
+            menu.addSeparator()
+            add(
+                "removeAction",
+                "Remove from address book",
+                lambda: self._track(self.remove_from_address_book(digits)),
+            )
+        return menu
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        digits = index.data(PeerRole.ID)
+        if isinstance(digits, str):
+            self.connectRequested.emit(digits)
+
+    @staticmethod
+    def _copy(text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+
+    # -- address book dialog -------------------------------------------------------------
+    def open_address_book_dialog(self, peer: PeerView | None = None) -> AddressBookDialog:
+        """Open the add/edit dialog (not blocking); Save sends the entry to the facade."""
+        if self._dialog is not None:
+            self._dialog.deleteLater()
+        dialog = AddressBookDialog(peer, self)
+        self._dialog = dialog
+
+        def saved() -> None:
+            entry = dialog.entry()
+            if entry is not None:
+                self._track(self.add_to_address_book(entry))
+
+        dialog.accepted.connect(saved)
+        dialog.open()
+        return dialog
+
+    # -- async slots: each calls one facade method -----------------------------------------
+    @asyncSlot(str, bool)
+    async def set_favorite(self, digits: str, favorite: bool) -> None:
+        await self._report(self._facade.set_favorite(DeviceId(digits), favorite))
+
+    @asyncSlot(str)
+    async def remove_from_address_book(self, digits: str) -> None:
+        await self._report(self._facade.remove_from_address_book(DeviceId(digits)))
+
+    @asyncSlot(object)
+    async def add_to_address_book(self, entry: AddressBookEntry) -> None:
+        await self._report(
+            self._facade.add_to_address_book(
+                entry.device_id,
+                alias=entry.alias,
+                display_name=entry.display_name,
+                tags=entry.tags,
+                manual_address=entry.manual_address,
+            )
+        )
+
+    async def _report(self, call: Awaitable[None]) -> None:
+        try:
+            await call
+        except Refused as e:
+            self.show_message(str(e))
+        else:
+            self.message_label.hide()
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.show()
+
+    def _track(self, task: Any) -> None:
+        if isinstance(task, asyncio.Future):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def pending_tasks(self) -> int:
+        return len(self._tasks)
+
+    def cancel_tasks(self) -> None:
+        """Cancel what this pane started; called when the window closes."""
+        for task in list(self._tasks):
+            task.cancel()

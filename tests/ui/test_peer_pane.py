@@ -1,0 +1,258 @@
+"""A peer pane: tiles per source, the filter box, the tile menu and the address-book dialog."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu
+from pytestqt.qtbot import QtBot
+
+from anydesk_invite.services.views import PeerSource
+from anydesk_invite.ui.peer_pane import (
+    AddressBookDialog,
+    EntryError,
+    PeerPane,
+    parse_host_port,
+    parse_tags,
+)
+from tests.helpers.facade_stub import FacadeStub, id_for
+from tests.ui.conftest import sample_peers
+
+
+def make_pane(qtbot: QtBot, facade: FacadeStub, source: PeerSource) -> PeerPane:
+    pane = PeerPane(source, facade)
+    qtbot.addWidget(pane)
+    pane.resize(700, 400)
+    pane.set_peers(facade.peers())
+    pane.show()
+    qtbot.waitExposed(pane)
+    return pane
+
+
+def right_click_tile(qtbot: QtBot, pane: PeerPane, seed: str) -> QMenu:
+    """Right-click the tile of a peer as a user would and return the menu that pops up."""
+    index = pane.index_of(id_for(seed).digits)
+    assert index.isValid()
+    pos = pane.view.visualRect(index).center()
+    viewport = pane.view.viewport()
+    event = QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos), Qt.KeyboardModifier(0)
+    )
+    QApplication.sendEvent(viewport, event)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    return menu
+
+
+def action(menu: QMenu, name: str) -> object:
+    found = [a for a in menu.actions() if a.objectName() == name]
+    assert found, f"no {name} in {[a.objectName() for a in menu.actions()]}"
+    return found[0]
+
+
+def close_menu(qtbot: QtBot, menu: QMenu) -> None:
+    menu.close()
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None, timeout=3000)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (PeerSource.FAVORITES, ["anna@ad"]),
+        (PeerSource.RECENT, ["bob@ad", "anna@ad"]),
+        (PeerSource.DISCOVERY, ["bob@ad", "carla@ad", "eve@ad"]),
+        (PeerSource.ADDRESS_BOOK, ["anna@ad", "dieter@ad"]),
+    ],
+)
+def test_each_pane_shows_the_peers_of_its_source(
+    qtbot: QtBot, facade: FacadeStub, source: PeerSource, expected: list[str]
+) -> None:
+    pane = make_pane(qtbot, facade, source)
+    shown = [pane.proxy.index(r, 0).data() for r in range(pane.proxy.rowCount())]
+    assert shown == expected
+    assert not pane.empty_label.isVisible()
+
+
+def test_an_empty_pane_says_so(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot, FacadeStub(), PeerSource.FAVORITES)
+    assert pane.empty_label.isVisible()
+    assert "favorites" in pane.empty_label.text().lower()
+
+
+def test_typing_in_the_filter_box_narrows_the_tiles(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    qtbot.keyClicks(pane.filter_edit, "car")
+    assert pane.proxy.rowCount() == 1
+    assert pane.proxy.index(0, 0).data() == "carla@ad"
+
+
+def test_right_click_invite_emits_the_tiles_id(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    menu = right_click_tile(qtbot, pane, "carla")
+    with qtbot.waitSignal(pane.inviteRequested, timeout=3000) as sig:
+        action(menu, "inviteAction").trigger()  # type: ignore[attr-defined]
+    assert sig.args == [id_for("carla").digits]
+    close_menu(qtbot, menu)
+
+
+def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
+    anna = pane.menu_for(sample_peers()[0])  # favorite and in the address book
+    names = [a.objectName() for a in anna.actions() if a.objectName()]
+    assert names == [
+        "inviteAction",
+        "unfavoriteAction",
+        "editAction",
+        "copyIdAction",
+        "removeAction",
+    ]
+    discovery = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    carla = discovery.menu_for(sample_peers()[2])
+    names = [a.objectName() for a in carla.actions() if a.objectName()]
+    assert names == ["inviteAction", "favoriteAction", "addToAddressBookAction", "copyIdAction"]
+
+
+def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    menu = right_click_tile(qtbot, pane, "bob")
+    action(menu, "copyIdAction").trigger()  # type: ignore[attr-defined]
+    assert QGuiApplication.clipboard().text() == id_for("bob").grouped()
+    close_menu(qtbot, menu)
+
+
+@pytest.mark.usefixtures("qasync_loop")
+def test_add_to_favorites_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    menu = right_click_tile(qtbot, pane, "carla")
+    action(menu, "favoriteAction").trigger()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: facade.calls_named("set_favorite") != [], timeout=3000)
+    assert facade.calls_named("set_favorite") == [(id_for("carla"), True)]
+    close_menu(qtbot, menu)
+
+
+@pytest.mark.usefixtures("qasync_loop")
+def test_remove_from_address_book_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
+    menu = right_click_tile(qtbot, pane, "dieter")
+    action(menu, "removeAction").trigger()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: facade.calls_named("remove_from_address_book") != [], timeout=3000)
+    assert facade.calls_named("remove_from_address_book") == [(id_for("dieter"),)]
+    close_menu(qtbot, menu)
+
+
+@pytest.mark.usefixtures("qasync_loop")
+def test_a_refusal_is_shown_in_the_pane(qtbot: QtBot, facade: FacadeStub) -> None:
+    facade.refuse = "the database is read-only"
+    pane = make_pane(qtbot, facade, PeerSource.FAVORITES)
+    pane._track(pane.set_favorite(id_for("anna").digits, False))
+    qtbot.waitUntil(lambda: pane.message_label.isVisible(), timeout=3000)
+    assert pane.message_label.text() == "the database is read-only"
+    qtbot.waitUntil(lambda: pane.pending_tasks() == 0, timeout=3000)
+
+
+def test_cancel_tasks_cancels_what_the_pane_started(
+    qtbot: QtBot, facade: FacadeStub, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.FAVORITES)
+    blocker = asyncio.Event()
+
+    async def never() -> None:
+        await blocker.wait()
+
+    task = qasync_loop.create_task(never())
+    pane._track(task)
+    pane.cancel_tasks()
+    qtbot.waitUntil(task.done, timeout=3000)
+    assert task.cancelled()
+
+
+def test_address_book_dialog_checks_each_field_as_typed(qtbot: QtBot) -> None:
+    dialog = AddressBookDialog()
+    qtbot.addWidget(dialog)
+    assert not dialog.save_button.isEnabled()
+    assert dialog.error_text(dialog.id_edit) == ""  # nothing typed yet: no scolding
+    good = id_for("frank")
+    qtbot.keyClicks(dialog.id_edit, good.digits[:-1])
+    assert "10 digits" in dialog.error_text(dialog.id_edit)
+    dialog.id_edit.setText(good.grouped())
+    assert dialog.error_text(dialog.id_edit) == ""
+    assert dialog.save_button.isEnabled()
+    dialog.alias_edit.setText("frank smith@ad")
+    assert "letters, digits" in dialog.error_text(dialog.alias_edit)
+    assert not dialog.save_button.isEnabled()
+    dialog.alias_edit.setText("frank@ad")
+    dialog.address_edit.setText("127.0.0.9:99999")
+    assert "port" in dialog.error_text(dialog.address_edit)
+    dialog.address_edit.setText("127.0.0.9:7070")
+    dialog.tags_edit.setText("home, Home, lab , ")
+    dialog.name_edit.setText("Frank\u202e's PC")
+    entry = dialog.entry()
+    assert entry is not None
+    assert (entry.device_id, entry.alias, entry.manual_address) == (
+        good,
+        "frank@ad",
+        "127.0.0.9:7070",
+    )
+    assert entry.tags == ("home", "lab")
+    assert entry.display_name == "Frank's PC"
+
+
+@pytest.mark.usefixtures("qasync_loop")
+def test_saving_the_edit_dialog_sends_the_entry_to_the_facade(
+    qtbot: QtBot, facade: FacadeStub
+) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
+    menu = right_click_tile(qtbot, pane, "dieter")
+    action(menu, "editAction").trigger()  # type: ignore[attr-defined]
+    close_menu(qtbot, menu)
+    dialog = pane.findChild(AddressBookDialog)
+    assert isinstance(dialog, AddressBookDialog)
+    assert dialog.id_edit.isReadOnly()
+    assert dialog.tags_edit.text() == "office, printer"
+    dialog.tags_edit.setText("office")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: facade.calls_named("add_to_address_book") != [], timeout=3000)
+    assert facade.calls_named("add_to_address_book") == [
+        (id_for("dieter"), "dieter@ad", "", ("office",), "127.0.0.5:7070")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("192.168.1.20:7070", "192.168.1.20:7070"),
+        (" host.lan:80 ", "host.lan:80"),
+        ("[fe80::1]:7070", "[fe80::1]:7070"),
+        ("pc:007", "pc:7"),
+    ],
+)
+def test_host_port_accepts_hosts_and_ports(text: str, normal: str) -> None:
+    assert parse_host_port(text) == normal
+
+
+@pytest.mark.parametrize(
+    "text", ["host", ":7070", "host:0", "host:65536", "host:x", "[::1:7070", "bad host:1", "[zz]:1"]
+)
+def test_host_port_refuses_malformed_addresses(text: str) -> None:
+    with pytest.raises(EntryError):
+        parse_host_port(text)
+
+
+def test_tags_refuse_control_characters_and_overlong_tags() -> None:
+    with pytest.raises(EntryError):
+        parse_tags("ok, bad\x07")
+    with pytest.raises(EntryError):
+        parse_tags("x" * 33)
+
+
+def test_every_control_has_an_accessible_name(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.RECENT)
+    dialog = AddressBookDialog()
+    qtbot.addWidget(dialog)
+    for widget in [pane.filter_edit, pane.view, dialog.id_edit, dialog.save_button]:
+        assert widget.accessibleName()
+        assert widget.objectName()
