@@ -1,0 +1,342 @@
+"""The Accept Window: answer a connection request, then watch and steer the session (host)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.alias import sanitize_display
+from anydesk_invite.core.ids import DeviceId, short_fingerprint
+from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import InvitationView, SessionView
+from anydesk_invite.ui.countdown import Stopwatch
+from anydesk_invite.ui.permission_toggles import PermissionToggles
+from anydesk_invite.ui.qt_loop import asyncSlot
+
+FIRST_CONTACT_TEXT = (
+    "First contact: this device has never connected before. Compare the fingerprint "
+    "with its owner before you grant more than viewing."
+)
+
+
+def _error_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet("color: #b00020;")
+    label.hide()
+    return label
+
+
+def _peer_form(
+    parent: QWidget, prefix: str, alias: str, device_id: DeviceId, fingerprint: bytes
+) -> QFormLayout:
+    form = QFormLayout()
+    name = QLabel(sanitize_display(alias) or "(no alias)", parent)
+    name.setObjectName(f"{prefix}Label")
+    name.setTextFormat(Qt.TextFormat.PlainText)
+    name.setStyleSheet("font-weight: bold;")
+    ident = QLabel(device_id.grouped(), parent)
+    ident.setObjectName(f"{prefix}IdLabel")
+    ident.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    fp = QLabel(short_fingerprint(fingerprint), parent)
+    fp.setObjectName(f"{prefix}FingerprintLabel")
+    fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    fp.setStyleSheet("font-family: monospace;")
+    form.addRow("Alias:", name)
+    form.addRow("ID:", ident)
+    form.addRow("Fingerprint:", fp)
+    return form
+
+
+class AcceptWindow(QWidget):
+    """A connection request to accept or dismiss; after accepting, the running session.
+
+    As host, this side enforces the permissions, so a change here applies to the session at
+    once; it changes this session only, never the saved profile.
+
+    Signals: closed() when the window has been closed.
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        request: InvitationView | None = None,
+        session: SessionView | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("acceptWindow")
+        self.setMinimumWidth(440)
+        self._facade = facade
+        self._wall_clock = wall_clock
+        self._request = request
+        self._session: SessionView | None = None
+        self._ended = False
+        self._stack = QStackedWidget(self)
+        box = QVBoxLayout(self)
+        box.addWidget(self._stack)
+        self.request_page = QWidget(self._stack)
+        self.session_page = QWidget(self._stack)
+        self._stack.addWidget(self.request_page)
+        self._stack.addWidget(self.session_page)
+        self.toggles: PermissionToggles | None = None
+        self.session_toggles: PermissionToggles | None = None
+        self._stopwatch: Stopwatch | None = None
+        facade.sessions_changed.connect(self._on_sessions_changed)
+        if request is not None:
+            self._build_request(request)
+        if session is not None:
+            self.show_session(session)
+
+    # -- (a) a connection request -------------------------------------------------------
+
+    def _build_request(self, request: InvitationView) -> None:
+        page = self.request_page
+        name = sanitize_display(request.peer_alias) or request.peer_id.grouped()
+        self.setWindowTitle(f"Connection request from {name}")
+        intro = QLabel(f"{name} asks to connect to this device.", page)
+        intro.setObjectName("requestIntroLabel")
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        badge = QLabel(FIRST_CONTACT_TEXT, page)
+        badge.setObjectName("firstContactBadge")
+        badge.setWordWrap(True)
+        badge.setStyleSheet(
+            "background: #fff4ce; color: #5c4400; border: 1px solid #e0c060;"
+            " border-radius: 4px; padding: 6px;"
+        )
+        badge.setVisible(request.first_contact)
+        self.first_contact_badge = badge
+
+        profiles = self._facade.profiles()
+        preset = (
+            SCREEN_SHARING if request.first_contact else self._facade.settings().default_profile
+        )
+        perms = next((p.permissions for p in profiles if p.name == preset), frozenset())
+        self.toggles = PermissionToggles(
+            profiles, self._facade.policy(), perms, preset, parent=page
+        )
+
+        self.request_error = _error_label(page, "requestErrorLabel")
+        self.accept_button = QPushButton("&Accept", page)
+        self.accept_button.setObjectName("acceptRequestButton")
+        self.accept_button.setDefault(True)
+        self.accept_button.clicked.connect(self._accept)
+        self.dismiss_button = QPushButton("&Dismiss", page)
+        self.dismiss_button.setObjectName("dismissButton")
+        self.dismiss_button.clicked.connect(self._dismiss)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.dismiss_button)
+        buttons.addWidget(self.accept_button)
+
+        box = QVBoxLayout(page)
+        box.addWidget(intro)
+        box.addLayout(
+            _peer_form(
+                page, "requester", request.peer_alias, request.peer_id, request.peer_fingerprint
+            )
+        )
+        box.addWidget(badge)
+        box.addWidget(self.toggles)
+        box.addWidget(self.request_error)
+        box.addStretch(1)
+        box.addLayout(buttons)
+        self._stack.setCurrentWidget(page)
+
+    @asyncSlot()
+    async def _accept(self) -> None:
+        if self._request is None or self.toggles is None:
+            return
+        self._set_request_busy(True)
+        try:
+            session = await self._facade.accept(
+                self._request.invitation_id, self.toggles.effective(), self.toggles.profile_name()
+            )
+        except Refused as e:
+            self.request_error.setText(str(e))
+            self.request_error.show()
+            self._set_request_busy(False)
+            return
+        self.show_session(session)
+
+    @asyncSlot()
+    async def _dismiss(self) -> None:
+        if self._request is None:
+            return
+        self._set_request_busy(True)
+        try:
+            await self._facade.reject(self._request.invitation_id)
+        except Refused as e:
+            self.request_error.setText(str(e))
+            self.request_error.show()
+            self._set_request_busy(False)
+            return
+        self.close()
+
+    def _set_request_busy(self, busy: bool) -> None:
+        self.accept_button.setEnabled(not busy)
+        self.dismiss_button.setEnabled(not busy)
+
+    # -- (b) the running session, host side -------------------------------------------------
+
+    def session(self) -> SessionView | None:
+        return self._session
+
+    def show_session(self, session: SessionView) -> None:
+        """Switch to the session this window's request (or an invitation) opened."""
+        self._session = session
+        # A fresh page each time, so nothing of an earlier session lingers.
+        old = self.session_page
+        page = QWidget(self._stack)
+        self._stack.addWidget(page)
+        self._stack.removeWidget(old)
+        old.deleteLater()
+        self.session_page = page
+        name = sanitize_display(session.peer_alias) or session.peer_id.grouped()
+        self.setWindowTitle(f"Session with {name}")
+        heading = QLabel(f"{name} is connected to this device.", page)
+        heading.setObjectName("sessionHeadingLabel")
+        heading.setTextFormat(Qt.TextFormat.PlainText)
+        heading.setWordWrap(True)
+        self.state_label = QLabel(page)
+        self.state_label.setObjectName("sessionStateLabel")
+        self.state_label.hide()
+        self.duration_label = QLabel(page)
+        self.duration_label.setObjectName("durationLabel")
+        self.duration_label.setAccessibleName("Session duration")
+        self._stopwatch = Stopwatch(self._wall_clock, session.started_at, parent=page)
+        self._stopwatch.changed.connect(self.duration_label.setText)
+        self.duration_label.setText(self._stopwatch.text())
+
+        self.session_toggles = PermissionToggles(
+            self._facade.profiles(),
+            self._facade.policy(),
+            session.permissions,
+            extra_locked=session.locked,
+            parent=page,
+        )
+        self.session_toggles.changed.connect(self._apply_permissions)
+        note = QLabel("Changes apply to this session only.", page)
+        note.setObjectName("sessionOnlyNote")
+        note.setStyleSheet("color: palette(mid);")
+        self.session_error = _error_label(page, "sessionErrorLabel")
+
+        self.chat_view = QPlainTextEdit(page)
+        self.chat_view.setObjectName("chatView")
+        self.chat_view.setReadOnly(True)
+        self.chat_view.setPlaceholderText("Chat messages appear here.")
+        self.chat_view.setMaximumHeight(110)
+        self.chat_edit = QLineEdit(page)
+        self.chat_edit.setObjectName("chatEdit")
+        self.chat_edit.setPlaceholderText("Chat is not available yet")
+        self.chat_edit.setEnabled(False)
+
+        self.end_button = QPushButton("&End session", page)
+        self.end_button.setObjectName("endSessionButton")
+        self.end_button.clicked.connect(self._end)
+
+        form = _peer_form(
+            page, "guest", session.peer_alias, session.peer_id, session.peer_fingerprint
+        )
+        form.addRow("Duration:", self.duration_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.end_button)
+        box = QVBoxLayout(page)
+        box.addWidget(heading)
+        box.addLayout(form)
+        box.addWidget(self.state_label)
+        box.addWidget(self.session_toggles)
+        box.addWidget(note)
+        box.addWidget(self.session_error)
+        box.addWidget(self.chat_view)
+        box.addWidget(self.chat_edit)
+        box.addLayout(buttons)
+        self._ended = False
+        self._stack.setCurrentWidget(page)
+
+    @asyncSlot()
+    async def _apply_permissions(self) -> None:
+        if self._session is None or self.session_toggles is None:
+            return
+        wanted = self.session_toggles.effective()
+        try:
+            session = await self._facade.set_session_permissions(self._session.session_id, wanted)
+        except Refused as e:
+            self.session_error.setText(str(e))
+            self.session_error.show()
+            self._show_granted(self._session.permissions)
+            return
+        self.session_error.hide()
+        self._session = session
+        self._show_granted(session.permissions)
+
+    def _show_granted(self, perms: frozenset[Permission]) -> None:
+        if self.session_toggles is not None and self.session_toggles.effective() != perms:
+            self.session_toggles.set_permissions(perms)
+
+    @asyncSlot()
+    async def _end(self) -> None:
+        if self._session is None:
+            return
+        self.end_button.setEnabled(False)
+        try:
+            await self._facade.end_session(self._session.session_id)
+        except Refused as e:
+            self.session_error.setText(str(e))
+            self.session_error.show()
+            self.end_button.setEnabled(True)
+            return
+        self.close()
+
+    def _on_sessions_changed(self, _: None) -> None:
+        if self._session is None or self._ended:
+            return
+        current = next(
+            (s for s in self._facade.sessions() if s.session_id == self._session.session_id), None
+        )
+        if current is None:
+            self._show_ended()
+            return
+        self._session = current
+        if self.session_toggles is not None:
+            self.session_toggles.set_policy(self._facade.policy(), current.locked)
+        self._show_granted(current.permissions)
+
+    def _show_ended(self) -> None:
+        self._ended = True
+        self.state_label.setText("The session has ended.")
+        self.state_label.show()
+        if self._stopwatch is not None:
+            self._stopwatch.stop()
+        if self.session_toggles is not None:
+            self.session_toggles.setEnabled(False)
+        self.end_button.setEnabled(False)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._facade.sessions_changed.disconnect(self._on_sessions_changed)
+        if self._stopwatch is not None:
+            self._stopwatch.stop()
+        super().closeEvent(event)
+        self.closed.emit()
