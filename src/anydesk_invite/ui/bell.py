@@ -1,0 +1,299 @@
+"""The bell: a count of waiting invitations and requests, and their list, missed ones too."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.alias import sanitize_display
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.ui.accept_window import AcceptWindow
+from anydesk_invite.ui.countdown import TICK_MS, format_countdown
+from anydesk_invite.ui.icons import icon
+from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.toast import permissions_text
+
+_ID_ROLE = Qt.ItemDataRole.UserRole
+_PENDING_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def is_missed(view: InvitationView) -> bool:
+    return view.missed or view.state in (State.EXPIRED, State.CANCELLED)
+
+
+def item_text(view: InvitationView, seconds_left: float) -> str:
+    name = sanitize_display(view.peer_alias)
+    who = f"{name} ({view.peer_id.grouped()})" if name else view.peer_id.grouped()
+    what = "invitation" if view.kind is Kind.INVITATION else "connection request"
+    if is_missed(view):
+        return f"Missed {what} from {who}"
+    if view.kind is Kind.REQUEST:
+        return f"{who} asks to connect · {format_countdown(seconds_left)} left"
+    offer = permissions_text(view.permissions)
+    return f"{who} invites you · {offer} · {format_countdown(seconds_left)} left"
+
+
+class BellList(QListWidget):
+    """Enter connects the selected item, Delete rejects it.
+
+    Signals: connect_requested(str), reject_requested(str) with the invitation id.
+    """
+
+    connect_requested = Signal(str)
+    reject_requested = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        item = self.currentItem()
+        if item is not None and item.data(_PENDING_ROLE):
+            inv_id = str(item.data(_ID_ROLE))
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.connect_requested.emit(inv_id)
+                return
+            if event.key() == Qt.Key.Key_Delete:
+                self.reject_requested.emit(inv_id)
+                return
+        super().keyPressEvent(event)
+
+
+class BellPopup(QFrame):
+    """The list under the bell, with Connect and Reject for the selected entry."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setObjectName("bellPopup")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.list = BellList(self)
+        self.list.setObjectName("bellList")
+        self.list.setAccessibleName("Invitations and requests")
+        self.list.setWordWrap(True)
+        self.list.setMinimumSize(QSize(420, 160))
+        self.empty_label = QLabel("Nothing waiting.", self)
+        self.empty_label.setObjectName("bellEmptyLabel")
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("bellErrorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.hide()
+        self.connect_button = QPushButton("&Connect", self)
+        self.connect_button.setObjectName("bellConnectButton")
+        self.reject_button = QPushButton("&Reject", self)
+        self.reject_button.setObjectName("bellRejectButton")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.reject_button)
+        buttons.addWidget(self.connect_button)
+        # Tab follows the buttons as they are seen, left to right; Enter connects anyway.
+        QWidget.setTabOrder(self.list, self.reject_button)
+        QWidget.setTabOrder(self.reject_button, self.connect_button)
+        box = QVBoxLayout(self)
+        box.addWidget(self.empty_label)
+        box.addWidget(self.list)
+        box.addWidget(self.error_label)
+        box.addLayout(buttons)
+        self.list.currentItemChanged.connect(lambda *_: self.update_buttons())
+        self.connect_button.clicked.connect(self._connect_current)
+        self.reject_button.clicked.connect(self._reject_current)
+        self.update_buttons()
+
+    def current_pending_id(self) -> str | None:
+        item = self.list.currentItem()
+        if item is None or not item.data(_PENDING_ROLE):
+            return None
+        return str(item.data(_ID_ROLE))
+
+    def update_buttons(self) -> None:
+        pending = self.current_pending_id() is not None
+        self.connect_button.setEnabled(pending)
+        self.reject_button.setEnabled(pending)
+        self.empty_label.setVisible(self.list.count() == 0)
+
+    def _connect_current(self) -> None:
+        inv_id = self.current_pending_id()
+        if inv_id is not None:
+            self.list.connect_requested.emit(inv_id)
+
+    def _reject_current(self) -> None:
+        inv_id = self.current_pending_id()
+        if inv_id is not None:
+            self.list.reject_requested.emit(inv_id)
+
+
+class BellButton(QToolButton):
+    """The bell with a badge counting incoming invitations and requests that wait.
+
+    A click opens the list. Connect on an invitation accepts it; on a connection request it
+    opens the Accept Window, where the permissions are chosen.
+
+    Signals: request_opened(AcceptWindow) when a connection request was opened.
+    """
+
+    request_opened = Signal(object)
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("bellButton")
+        self.setIcon(icon("bell"))
+        self.setIconSize(QSize(22, 22))
+        self.setAutoRaise(True)
+        self._facade = facade
+        self._clock = clock
+        self._pending: dict[str, tuple[InvitationView, float]] = {}
+        self._missed: dict[str, InvitationView] = {}
+        self._windows: list[AcceptWindow] = []
+
+        self.popup = BellPopup(self)
+        self.popup.list.connect_requested.connect(self._connect)
+        self.popup.list.reject_requested.connect(self._reject)
+        self.clicked.connect(self.open_list)
+
+        self._timer = QTimer(self)
+        self._timer.setObjectName("bellTimer")
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+        slot = self._on_changed
+        facade.invitations_changed.connect(slot)
+        self.destroyed.connect(lambda: facade.invitations_changed.disconnect(slot))
+        self.refresh()
+
+    def count(self) -> int:
+        """Incoming invitations and requests waiting for an answer."""
+        return len(self._pending)
+
+    def refresh(self) -> None:
+        now = self._clock()
+        self._pending.clear()
+        for view in self._facade.invitations():
+            if view.direction is not Direction.INCOMING:
+                continue
+            if is_missed(view):
+                self._missed[view.invitation_id] = view
+            elif view.state is State.RECEIVED:
+                self._pending[view.invitation_id] = (view, now + view.seconds_left)
+        self._fill()
+        self._update_badge()
+
+    def open_list(self) -> None:
+        self.refresh()
+        self.popup.adjustSize()
+        below = self.mapToGlobal(QPoint(0, self.height()))
+        self.popup.move(below.x() + self.width() - self.popup.width(), below.y())
+        self.popup.show()
+        self.popup.list.setFocus()
+        if self.popup.list.currentRow() < 0 and self.popup.list.count():
+            self.popup.list.setCurrentRow(0)
+
+    def _fill(self) -> None:
+        lst = self.popup.list
+        current = self.popup.current_pending_id()
+        lst.clear()
+        now = self._clock()
+        for inv_id, (view, deadline) in self._pending.items():
+            item = QListWidgetItem(item_text(view, deadline - now))
+            item.setData(_ID_ROLE, inv_id)
+            item.setData(_PENDING_ROLE, True)
+            lst.addItem(item)
+            if inv_id == current:
+                lst.setCurrentItem(item)
+        for inv_id, view in reversed(self._missed.items()):
+            item = QListWidgetItem(item_text(view, 0.0))
+            item.setData(_ID_ROLE, inv_id)
+            item.setData(_PENDING_ROLE, False)
+            item.setForeground(QColor("#707070"))
+            lst.addItem(item)
+        self.popup.update_buttons()
+
+    def _tick(self) -> None:
+        if not self.popup.isVisible():
+            return
+        now = self._clock()
+        lst = self.popup.list
+        for row in range(lst.count()):
+            item = lst.item(row)
+            entry = self._pending.get(str(item.data(_ID_ROLE)))
+            if entry is not None and item.data(_PENDING_ROLE):
+                item.setText(item_text(entry[0], entry[1] - now))
+
+    def _update_badge(self) -> None:
+        n = self.count()
+        self.setToolTip(f"{n} waiting" if n else "No invitations waiting")
+        self.setAccessibleName(f"Notifications, {n} waiting")
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        n = self.count()
+        if not n:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text = str(n) if n < 10 else "9+"
+        side = max(14, self.fontMetrics().horizontalAdvance(text) + 6)
+        badge = QRect(self.width() - side, 0, side, 14)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#d32f2f"))
+        p.drawRoundedRect(badge, 7, 7)
+        p.setPen(QColor("white"))
+        font = p.font()
+        font.setPixelSize(10)
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        p.end()
+
+    def _on_changed(self, _: None) -> None:
+        self.refresh()
+
+    def _show_error(self, message: str) -> None:
+        self.popup.error_label.setText(message)
+        self.popup.error_label.setVisible(bool(message))
+
+    @asyncSlot(str)
+    async def _connect(self, invitation_id: str) -> None:
+        entry = self._pending.get(invitation_id)
+        if entry is None:
+            return
+        view = entry[0]
+        self._show_error("")
+        if view.kind is Kind.REQUEST:
+            window = AcceptWindow(self._facade, request=view)
+            window.closed.connect(lambda: self._windows.remove(window))
+            self._windows.append(window)
+            window.show()
+            self.popup.hide()
+            self.request_opened.emit(window)
+            return
+        try:
+            await self._facade.accept(invitation_id)
+        except Refused as e:
+            self._show_error(str(e))
+
+    @asyncSlot(str)
+    async def _reject(self, invitation_id: str) -> None:
+        self._show_error("")
+        try:
+            await self._facade.reject(invitation_id)
+        except Refused as e:
+            self._show_error(str(e))

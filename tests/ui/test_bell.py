@@ -1,0 +1,134 @@
+"""The bell: badge count, the list of waiting and missed items, and answering by keyboard."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+
+from anydesk_invite.core.clock import ManualClock
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.services.views import Direction
+from anydesk_invite.ui.accept_window import AcceptWindow
+from anydesk_invite.ui.bell import BellButton
+from tests.helpers.invite_facade import BOB_ID, InviteFacade, invitation
+
+
+def _bell(qtbot, facade: InviteFacade, clock: ManualClock | None = None) -> BellButton:
+    bell = BellButton(facade, (clock or ManualClock()).now)
+    qtbot.addWidget(bell)
+    bell.show()
+    return bell
+
+
+def _texts(bell: BellButton) -> list[str]:
+    lst = bell.popup.list
+    return [lst.item(i).text() for i in range(lst.count())]
+
+
+def test_the_badge_counts_incoming_items_waiting_for_an_answer(qtbot) -> None:
+    facade = InviteFacade()
+    bell = _bell(qtbot, facade)
+    assert bell.objectName() == "bellButton"
+    assert bell.count() == 0
+    facade.receive(invitation("i1"))
+    facade.receive(invitation("r1", kind=Kind.REQUEST, peer_id=BOB_ID, alias="bob@ad"))
+    facade.put(invitation("o1", direction=Direction.OUTGOING))
+    assert bell.count() == 2
+    facade.put(replace(facade.views["i1"], state=State.REJECTED))
+    assert bell.count() == 1
+
+
+def test_the_list_shows_pending_items_with_time_left(qtbot) -> None:
+    facade, clock = InviteFacade(), ManualClock()
+    facade.receive(invitation("i1", seconds_left=100))
+    bell = _bell(qtbot, facade, clock)
+    qtbot.mouseClick(bell, Qt.MouseButton.LeftButton)
+    assert bell.popup.isVisible()
+    assert bell.popup.list.objectName() == "bellList"
+    [text] = _texts(bell)
+    assert "alice@ad" in text
+    assert "invites you" in text
+    assert "1:40 left" in text
+    clock.advance(40)
+    qtbot.waitUntil(lambda: "1:00 left" in _texts(bell)[0])
+
+
+def test_enter_connects_the_selected_invitation(qtbot, qasync_loop) -> None:
+    facade = InviteFacade()
+    facade.receive(invitation("i1"))
+    bell = _bell(qtbot, facade)
+    bell.open_list()
+    qtbot.keyClick(bell.popup.list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: facade.calls == [("accept", "i1", None, "")])
+    assert bell.count() == 0
+
+
+def test_delete_rejects_the_selected_invitation(qtbot, qasync_loop) -> None:
+    facade = InviteFacade()
+    facade.receive(invitation("i1"))
+    facade.receive(invitation("i2", peer_id=BOB_ID, alias="bob@ad"))
+    bell = _bell(qtbot, facade)
+    bell.open_list()
+    qtbot.keyClick(bell.popup.list, Qt.Key.Key_Down)
+    qtbot.keyClick(bell.popup.list, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: facade.calls == [("reject", "i2")])
+
+
+def test_connect_and_reject_buttons_are_reachable_with_tab(qtbot, qasync_loop) -> None:
+    facade = InviteFacade()
+    facade.receive(invitation("i1"))
+    bell = _bell(qtbot, facade)
+    bell.open_list()
+    popup = bell.popup
+    # The widgets Tab visits from the list, in order.
+    order = []
+    widget = popup.list.nextInFocusChain()
+    while widget is not popup.list:
+        tabbable = widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        if tabbable and widget.isVisible() and widget.isEnabled():
+            order.append(widget.objectName())
+        widget = widget.nextInFocusChain()
+    assert order == ["bellRejectButton", "bellConnectButton"]
+    qtbot.keyClick(popup.connect_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: facade.calls == [("accept", "i1", None, "")])
+
+
+def test_a_missed_invitation_stays_listed_without_connect(qtbot) -> None:
+    facade = InviteFacade()
+    facade.receive(invitation("i1"))
+    bell = _bell(qtbot, facade)
+    facade.put(replace(facade.views["i1"], state=State.EXPIRED, missed=True, seconds_left=0))
+    del facade.views["i1"]  # even once the client forgets it
+    facade.invitations_changed.emit(None)
+    bell.open_list()
+    assert bell.count() == 0
+    assert _texts(bell) == [f"Missed invitation from alice@ad ({invitation().peer_id.grouped()})"]
+    bell.popup.list.setCurrentRow(0)
+    assert not bell.popup.connect_button.isEnabled()
+    qtbot.keyClick(bell.popup.list, Qt.Key.Key_Return)
+    assert facade.calls == []
+
+
+def test_a_refused_connect_is_shown_in_the_list(qtbot, qasync_loop) -> None:
+    facade = InviteFacade()
+    facade.receive(invitation("i1"))
+    facade.refuse["accept"] = "the invitation was cancelled"
+    bell = _bell(qtbot, facade)
+    bell.open_list()
+    qtbot.keyClick(bell.popup.list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bell.popup.error_label.text() == "the invitation was cancelled")
+
+
+def test_connect_on_a_request_opens_the_accept_window(qtbot, qasync_loop) -> None:
+    facade = InviteFacade()
+    facade.receive(invitation("r1", kind=Kind.REQUEST))
+    bell = _bell(qtbot, facade)
+    bell.open_list()
+    with qtbot.waitSignal(bell.request_opened) as blocker:
+        qtbot.keyClick(bell.popup.list, Qt.Key.Key_Return)
+    window = blocker.args[0]
+    qtbot.addWidget(window)
+    assert isinstance(window, AcceptWindow)
+    assert window.request_page.isVisible()
+    assert facade.calls == []  # the user picks the permissions there
