@@ -1,0 +1,529 @@
+"""Finding peers on the LAN: DNS-SD over mDNS (zeroconf) on the chosen interfaces only.
+
+Each client announces one ``_adinvite._tcp.local.`` instance whose TXT carries ``v``
+(protocol version), ``id`` (device ID), ``alias`` and ``fp`` (hex SHA-256 fingerprint), and
+browses for the others. A record is only a hint: the ID must derive from the fingerprint and
+every field is checked, but identity is proven on connect, by the channel.
+
+Liveness. zeroconf keeps a PTR record for at least 1125 s whatever TTL the peer sent, so a
+peer killed without a goodbye would stay listed for many minutes. Instead, every known
+instance has a *last heard* time, bumped by any SRV or TXT record of it that arrives (ours
+or anyone's answer: all go by multicast). A peer silent for a third of ``offline_after`` is
+asked for its SRV record (a question with no known answers, so it is never suppressed),
+again a third later if need be, never more than once a second; a peer silent for
+``offline_after`` (15 s by default, what ships) is reported gone. So a live peer costs
+about one question and one answer per five seconds on the LAN, a vanished one is gone
+within ``offline_after`` plus one sweep (≤ 1 s), and this holds against any responder,
+whatever TTLs it uses. Below about 3 s, ``offline_after`` leaves room for a single
+question only; it is meant for tests. Our own records carry a 10 s TTL, so other mDNS
+browsers drop us soon too. A goodbye (unregister) reaches browsers at once.
+
+Probing. The instance name holds 48 bits of our own key's fingerprint, so no other device
+owns it; name probing (≈ 1.6 s) protects nothing here and is skipped by default
+(``cooperating_responders``), which makes a started peer visible in tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
+
+from zeroconf import RecordUpdate, RecordUpdateListener, ServiceListener
+from zeroconf import Zeroconf as _Zeroconf
+from zeroconf._dns import DNSQuestion
+from zeroconf._protocol.outgoing import DNSOutgoing
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+from anydesk_invite.core.alias import ALIAS_NAME_MAX, ALIAS_SUFFIX, sanitize_display
+from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId, IdError
+from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.interfaces import list_addresses, validate_interface
+
+SERVICE_TYPE = "_adinvite._tcp.local."
+RECORD_TTL = 10
+"""Seconds, on every record we announce (host and other records alike)."""
+
+_log = logging.getLogger(__name__)
+
+# DNS numbers (RFC 1035, RFC 2782); zeroconf keeps its own copies private.
+_TYPE_TXT = 16
+_TYPE_SRV = 33
+_CLASS_IN = 1
+_FLAGS_QUERY = 0x0000
+
+_ALIAS_MAX = ALIAS_NAME_MAX + len(ALIAS_SUFFIX)
+_VERSION_RE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
+_RESOLVE_TIMEOUT_MS = 3000
+_SUFFIX = "." + SERVICE_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRecord:
+    """What this client announces about itself."""
+
+    device_id: DeviceId
+    alias: str
+    fingerprint: bytes
+    port: int
+    version: str = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredPeer:
+    """A peer seen on the LAN. A hint only: connect to prove who it is."""
+
+    device_id: DeviceId
+    alias: str
+    fingerprint: bytes
+    addresses: tuple[str, ...]
+    port: int
+    version: str
+    instance: str
+
+
+class TxtError(ValueError):
+    """A discovery record whose TXT is not valid; the message says why."""
+
+
+def _text(props: Mapping[str, bytes | None], key: str) -> str:
+    raw = props.get(key)
+    if raw is None:
+        raise TxtError(f"no {key!r} in TXT")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TxtError(f"{key!r} is not UTF-8") from None
+
+
+def parse_txt(properties: Mapping[bytes, bytes | None]) -> tuple[str, DeviceId, str, bytes]:
+    """Check a TXT record: (version, device ID, display alias, fingerprint), or TxtError."""
+    props = {k.decode("ascii", "replace").lower(): v for k, v in properties.items()}
+    version = _text(props, "v")
+    if not _VERSION_RE.fullmatch(version):
+        raise TxtError(f"bad protocol version {version[:20]!r}")
+    fp_hex = _text(props, "fp")
+    if len(fp_hex) != 2 * FINGERPRINT_LENGTH:
+        raise TxtError(f"fingerprint is {2 * FINGERPRINT_LENGTH} hex digits, not {len(fp_hex)}")
+    try:
+        fingerprint = bytes.fromhex(fp_hex)
+    except ValueError:
+        raise TxtError("fingerprint is not hex") from None
+    id_text = _text(props, "id")
+    try:
+        device_id = DeviceId(id_text)
+    except IdError as e:
+        raise TxtError(f"bad ID {id_text[:20]!r}: {e}") from None
+    if DeviceId.from_fingerprint(fingerprint) != device_id:
+        raise TxtError(f"ID {device_id} does not derive from fingerprint {fp_hex[:12]}…")
+    alias_raw = _text(props, "alias")
+    if len(alias_raw) > _ALIAS_MAX:
+        raise TxtError(f"alias is {len(alias_raw)} characters, at most {_ALIAS_MAX}")
+    alias = sanitize_display(alias_raw)
+    if not alias:
+        raise TxtError("alias is empty")
+    return version, device_id, alias, fingerprint
+
+
+def instance_label(record: OwnRecord, instance_tag: str = "") -> str:
+    """The DNS-SD instance name (without the service type) for our record."""
+    return f"{record.alias}-{record.fingerprint.hex()[:12]}{instance_tag}"
+
+
+Subnet = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _subnets_of(interfaces: list[str]) -> list[Subnet]:
+    known = {a.address: a.network() for a in list_addresses()}
+    out: list[Subnet] = []
+    for addr in interfaces:
+        # An address not found on this machine still gets its own host network, so a
+        # record pointing at exactly it is kept and nothing else is.
+        out.append(known.get(addr) or ipaddress.ip_network(addr.split("%")[0]))
+    return out
+
+
+class _BrowserEvents(ServiceListener):
+    """Passes zeroconf browser events to a Discovery."""
+
+    def __init__(self, owner: Discovery) -> None:
+        self._owner = owner
+
+    def add_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
+        self._owner._on_added_or_updated(name)
+
+    def update_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
+        self._owner._on_added_or_updated(name)
+
+    def remove_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
+        self._owner._on_removed(name)
+
+
+class _HeardRecords(RecordUpdateListener):
+    """Sees every record that arrives, so a Discovery knows who is still answering."""
+
+    def __init__(self, owner: Discovery) -> None:
+        self._owner = owner
+
+    def async_update_records(self, zc: _Zeroconf, now: float, records: list[RecordUpdate]) -> None:
+        for update in records:
+            rec = update.new
+            if rec.type in (_TYPE_SRV, _TYPE_TXT) and not rec.is_expired(now):
+                self._owner._on_heard(rec.name)
+
+
+class Discovery:
+    """Announce ourselves and browse for peers on the given interface addresses.
+
+    Signals:
+        peer_seen(DiscoveredPeer): a peer appeared or its record changed.
+        peer_gone(bytes): the peer with this fingerprint said goodbye or went silent.
+        conflict(DeviceId): two different fingerprints claim this ID (see ``conflicts()``).
+    """
+
+    def __init__(
+        self,
+        interfaces: list[str],
+        own_fingerprint: bytes,
+        *,
+        instance_tag: str = "",
+        offline_after: float = 15.0,
+        probe: bool = False,
+    ) -> None:
+        if not interfaces:
+            raise ValueError("discovery needs at least one interface address")
+        if offline_after <= 0:
+            raise ValueError("offline_after must be positive")
+        self._interfaces = [validate_interface(i) for i in interfaces]
+        self._subnets = _subnets_of(self._interfaces)
+        self._own_fp = own_fingerprint
+        self._tag = instance_tag
+        self._offline_after = offline_after
+        self._probe = probe
+        self.peer_seen: Signal[DiscoveredPeer] = Signal("peer_seen")
+        self.peer_gone: Signal[bytes] = Signal("peer_gone")
+        self.conflict: Signal[DeviceId] = Signal("conflict")
+
+        self._lock = asyncio.Lock()
+        self._mode = DiscoveryMode.OFF
+        self._record: OwnRecord | None = None
+        self._zc: AsyncZeroconf | None = None
+        self._browser: AsyncServiceBrowser | None = None
+        self._events = _BrowserEvents(self)
+        self._heard = _HeardRecords(self)
+        self._sweeper: asyncio.Task[None] | None = None
+        self._registered: AsyncServiceInfo | None = None
+        self._announcing: asyncio.Future[object] | None = None
+
+        # Keys are lower-cased instance names: mDNS names are case-insensitive.
+        self._peers: dict[bytes, DiscoveredPeer] = {}
+        self._instance_fp: dict[str, bytes] = {}
+        self._names: dict[str, str] = {}
+        self._last_heard: dict[str, float] = {}
+        self._last_asked: dict[str, float] = {}
+        self._resolving: dict[str, asyncio.Task[None]] = {}
+        self._resolve_again: set[str] = set()
+        self._ignored: set[str] = set()
+        self._own_names: set[str] = set()
+        self._conflicts: set[DeviceId] = set()
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> DiscoveryMode:
+        return self._mode
+
+    async def start(self, mode: DiscoveryMode, record: OwnRecord) -> None:
+        async with self._lock:
+            self._record = record
+            await self._apply(mode)
+
+    async def set_mode(self, mode: DiscoveryMode) -> None:
+        """ON announces and browses, HIDDEN only browses, OFF does neither (no sockets)."""
+        async with self._lock:
+            await self._apply(mode)
+
+    async def update_record(self, record: OwnRecord) -> None:
+        """Announce a changed record (e.g. a new alias) without dropping off the LAN."""
+        async with self._lock:
+            self._record = record
+            if self._registered is None or self._zc is None:
+                return
+            new = self._service_info(record)
+            if new.name.lower() == self._registered.name.lower():
+                self._registered = new
+                self._announcing = _as_future(await self._zc.async_update_service(new))
+                return
+            # A new alias renames the instance: announce the new name fully before the
+            # goodbye for the old one, so browsers never see the peer missing.
+            old = self._registered
+            await self._register(new)
+            if self._announcing is not None:
+                await self._announcing
+            await self._unregister(old)
+            self._registered = new
+
+    def peers(self) -> list[DiscoveredPeer]:
+        return sorted(self._peers.values(), key=lambda p: (p.alias.lower(), p.fingerprint))
+
+    def conflicts(self) -> set[DeviceId]:
+        """IDs claimed by more than one fingerprint since discovery started (sticky)."""
+        return set(self._conflicts)
+
+    async def stop(self) -> None:
+        """Say goodbye (the peer disappears elsewhere at once), then close every socket."""
+        async with self._lock:
+            await self._apply(DiscoveryMode.OFF)
+
+    # -- mode changes -----------------------------------------------------------------------
+
+    async def _apply(self, mode: DiscoveryMode) -> None:
+        if mode is DiscoveryMode.OFF:
+            await self._close()
+        else:
+            await self._open()
+            if mode is DiscoveryMode.ON and self._registered is None:
+                if self._record is None:
+                    raise RuntimeError("call start() with our record before switching discovery on")
+                info = self._service_info(self._record)
+                await self._register(info)
+                self._registered = info
+            elif mode is DiscoveryMode.HIDDEN and self._registered is not None:
+                await self._unregister(self._registered)
+                self._registered = None
+        self._mode = mode
+
+    async def _open(self) -> None:
+        if self._zc is not None:
+            return
+        zc = AsyncZeroconf(interfaces=list(self._interfaces))
+        self._zc = zc
+        zc.zeroconf.async_add_listener(self._heard, None)
+        self._browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, listener=self._events)
+        self._sweeper = asyncio.create_task(self._sweep(), name="discovery-liveness")
+
+    async def _close(self) -> None:
+        zc = self._zc
+        if zc is None:
+            return
+        if self._registered is not None:
+            await self._unregister(self._registered)
+            self._registered = None
+        tasks = [t for t in (self._sweeper, *self._resolving.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._sweeper = None
+        self._resolving.clear()
+        if self._browser is not None:
+            await self._browser.async_cancel()
+            self._browser = None
+        zc.zeroconf.async_remove_listener(self._heard)
+        await zc.async_close()
+        self._zc = None
+        gone = list(self._peers)
+        self._peers.clear()
+        self._instance_fp.clear()
+        self._names.clear()
+        self._last_heard.clear()
+        self._last_asked.clear()
+        self._resolve_again.clear()
+        self._ignored.clear()
+        self._own_names.clear()
+        for fp in gone:
+            self.peer_gone.emit(fp)
+
+    async def _register(self, info: AsyncServiceInfo) -> None:
+        assert self._zc is not None
+        self._own_names.add(info.name.lower())
+        announced = await self._zc.async_register_service(
+            info, cooperating_responders=not self._probe
+        )
+        self._announcing = _as_future(announced)
+
+    async def _unregister(self, info: AsyncServiceInfo) -> None:
+        assert self._zc is not None
+        if self._announcing is not None and not self._announcing.done():
+            # A late announcement after the goodbye would bring us back on other screens.
+            self._announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._announcing
+        self._announcing = None
+        goodbye = await self._zc.async_unregister_service(info)
+        await goodbye
+
+    def _service_info(self, record: OwnRecord) -> AsyncServiceInfo:
+        label = instance_label(record, self._tag)
+        host = re.sub(r"[^a-z0-9-]", "-", f"adinvite-{record.fingerprint.hex()[:12]}{self._tag}")
+        return AsyncServiceInfo(
+            SERVICE_TYPE,
+            f"{label}.{SERVICE_TYPE}",
+            port=record.port,
+            properties={
+                "v": record.version,
+                "id": str(record.device_id),
+                "alias": record.alias,
+                "fp": record.fingerprint.hex(),
+            },
+            server=f"{host.lower()}.local.",
+            host_ttl=RECORD_TTL,
+            other_ttl=RECORD_TTL,
+            parsed_addresses=[a.split("%")[0] for a in self._interfaces],
+        )
+
+    # -- what the browser and the record listener report -----------------------------------
+
+    def _on_added_or_updated(self, name: str) -> None:
+        key = name.lower()
+        self._ignored.discard(key)
+        self._resolve(name)
+
+    def _on_removed(self, name: str) -> None:
+        self._drop_instance(name.lower())
+
+    def _on_heard(self, name: str) -> None:
+        key = name.lower()
+        if not key.endswith(_SUFFIX) or key in self._own_names:
+            return
+        if key in self._last_heard:
+            self._last_heard[key] = asyncio.get_running_loop().time()
+        elif key not in self._ignored:
+            # A peer we dropped as silent is back with records zeroconf still has cached,
+            # so the browser reports nothing new: resolve it ourselves.
+            self._resolve(name)
+
+    def _resolve(self, name: str) -> None:
+        key = name.lower()
+        if key in self._own_names or self._zc is None:
+            return
+        if key in self._resolving:
+            self._resolve_again.add(key)
+            return
+        self._resolving[key] = asyncio.create_task(self._resolve_task(name), name="resolve")
+
+    async def _resolve_task(self, name: str) -> None:
+        key = name.lower()
+        try:
+            while True:
+                self._resolve_again.discard(key)
+                assert self._zc is not None
+                info = AsyncServiceInfo(SERVICE_TYPE, name)
+                if await info.async_request(self._zc.zeroconf, _RESOLVE_TIMEOUT_MS):
+                    self._accept(name, info)
+                else:
+                    _log.debug("discovery: %s did not answer", name)
+                if key not in self._resolve_again:
+                    break
+        finally:
+            self._resolving.pop(key, None)
+
+    def _accept(self, name: str, info: AsyncServiceInfo) -> None:
+        key = name.lower()
+        try:
+            version, device_id, alias, fingerprint = parse_txt(info.properties)
+        except TxtError as e:
+            self._ignore(key, name, str(e))
+            return
+        if fingerprint == self._own_fp:
+            self._own_names.add(key)
+            return
+        port = info.port
+        if port is None or not 0 < port < 65536:
+            self._ignore(key, name, f"bad port {port}")
+            return
+        addresses = tuple(a for a in info.parsed_scoped_addresses() if self._on_our_subnets(a))
+        if not addresses:
+            self._ignore(key, name, "no address on the chosen interfaces' subnets")
+            return
+        peer = DiscoveredPeer(device_id, alias, fingerprint, addresses, port, version, name)
+
+        self._last_heard[key] = asyncio.get_running_loop().time()
+        self._names[key] = name
+        previous_fp = self._instance_fp.get(key)
+        if previous_fp is not None and previous_fp != fingerprint:
+            self._forget_fingerprint(previous_fp, key)
+        self._instance_fp[key] = fingerprint
+        old = self._peers.get(fingerprint)
+        if old is not None and old.instance.lower() != key:
+            # Same key under a new instance name (an alias change): the old name is stale.
+            old_key = old.instance.lower()
+            self._instance_fp.pop(old_key, None)
+            self._last_heard.pop(old_key, None)
+            self._names.pop(old_key, None)
+        self._peers[fingerprint] = peer
+
+        new_conflict = False
+        if device_id not in self._conflicts and any(
+            p.device_id == device_id and p.fingerprint != fingerprint for p in self._peers.values()
+        ):
+            _log.warning("discovery: two keys claim ID %s", device_id)
+            self._conflicts.add(device_id)
+            new_conflict = True
+        if old != peer:
+            self.peer_seen.emit(peer)
+        if new_conflict:
+            self.conflict.emit(device_id)
+
+    def _ignore(self, key: str, name: str, reason: str) -> None:
+        _log.info("discovery: ignored record %r: %s", name, reason)
+        self._ignored.add(key)
+        self._drop_instance(key)
+
+    def _drop_instance(self, key: str) -> None:
+        self._last_heard.pop(key, None)
+        self._last_asked.pop(key, None)
+        self._names.pop(key, None)
+        fp = self._instance_fp.pop(key, None)
+        if fp is not None:
+            self._forget_fingerprint(fp, key)
+
+    def _forget_fingerprint(self, fp: bytes, key: str) -> None:
+        peer = self._peers.get(fp)
+        # The fingerprint may already live on under a newer instance name: keep it then.
+        if peer is not None and peer.instance.lower() == key:
+            del self._peers[fp]
+            self.peer_gone.emit(fp)
+
+    def _on_our_subnets(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.split("%")[0])
+        except ValueError:
+            return False
+        return any(ip.version == net.version and ip in net for net in self._subnets)
+
+    # -- liveness ---------------------------------------------------------------------------
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        tick = min(1.0, self._offline_after / 10)
+        # At least a second apart: responders multicast a record at most once a second
+        # and zeroconf drops a repeat of a packet it got less than 0.8 s before.
+        ask_after = max(self._offline_after / 3, 1.0)
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            ask: list[str] = []
+            for key, heard in list(self._last_heard.items()):
+                silent = now - heard
+                if silent > self._offline_after:
+                    _log.info("discovery: %s silent for %.1f s, gone", key, silent)
+                    self._drop_instance(key)
+                elif silent > ask_after and now - self._last_asked.get(key, 0.0) > ask_after:
+                    self._last_asked[key] = now
+                    ask.append(self._names.get(key, key))
+            if ask and self._zc is not None:
+                out = DNSOutgoing(_FLAGS_QUERY)
+                for name in ask:
+                    out.add_question(DNSQuestion(name, _TYPE_SRV, _CLASS_IN))
+                self._zc.zeroconf.async_send(out)
+
+
+def _as_future(awaitable: Awaitable[object]) -> asyncio.Future[object]:
+    return asyncio.ensure_future(awaitable)
