@@ -219,11 +219,10 @@ def session_json(v: SessionView) -> dict[str, Any]:
 
 def _resolve_id(text: str, known: Sequence[str], what: str) -> str:
     """The one known id that the text names in full or as a unique prefix."""
-    prefix = text.strip().lower()
-    if len(prefix) < MIN_ID_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
-        raise _BadRequest(
-            f"{text!r} is not a valid {what} id: give at least {MIN_ID_PREFIX} of its hex digits"
-        )
+    try:
+        prefix = check_id_prefix(text, what)
+    except ValueError as exc:
+        raise _BadRequest(str(exc)) from None
     matches = [k for k in known if k.lower().startswith(prefix)]
     exact = [k for k in matches if k.lower() == prefix]
     if exact:
@@ -236,14 +235,31 @@ def _resolve_id(text: str, known: Sequence[str], what: str) -> str:
     return matches[0]
 
 
-def _target(text: str) -> str:
-    """An ID or alias in canonical form, or a clear complaint."""
+def canonical_target(text: str) -> str:
+    """An ID (plain digits) or alias (``name@ad``) in canonical form; ValueError otherwise."""
     try:
         if looks_like_id(text):
             return parse_id(text).digits
         return str(parse_alias(text))
     except (IdError, AliasError) as exc:
-        raise _BadRequest(f"{text!r} is neither an ID nor an alias: {exc}") from None
+        raise ValueError(f"{text!r} is neither an ID nor an alias: {exc}") from None
+
+
+def check_id_prefix(text: str, what: str) -> str:
+    """The lower-case prefix, if it can name an invitation or session id; ValueError otherwise."""
+    prefix = text.strip().lower()
+    if len(prefix) < MIN_ID_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
+        raise ValueError(
+            f"{text!r} is not a valid {what} id: give at least {MIN_ID_PREFIX} of its hex digits"
+        )
+    return prefix
+
+
+def _target(text: str) -> str:
+    try:
+        return canonical_target(text)
+    except ValueError as exc:
+        raise _BadRequest(str(exc)) from None
 
 
 def normalize_fingerprint(text: str) -> str:
