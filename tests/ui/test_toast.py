@@ -213,5 +213,6 @@ def test_toast_for_a_peer_without_alias_names_it_by_id(qtbot) -> None:
         InviteFacade(), invitation(alias="", permissions=frozenset(Permission)), ManualClock().now
     )
     qtbot.addWidget(toast)
-    assert ALICE_ID.grouped() in _label(toast, "inviterLabel")
+    assert _label(toast, "inviterLabel") == "A device without alias invites you"
+    assert ALICE_ID.grouped() in _label(toast, "inviterIdLabel")
     assert "Draw on screen" in _label(toast, "permissionsLabel")

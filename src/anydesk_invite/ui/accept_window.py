@@ -239,7 +239,7 @@ class AcceptWindow(QWidget):
         self.session_toggles.changed.connect(self._apply_permissions)
         note = QLabel("Changes apply to this session only.", page)
         note.setObjectName("sessionOnlyNote")
-        note.setStyleSheet("color: palette(mid);")
+        note.setStyleSheet("color: #555555;")
         self.session_error = _error_label(page, "sessionErrorLabel")
 
         self.chat_view = QPlainTextEdit(page)

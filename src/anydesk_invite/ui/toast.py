@@ -17,7 +17,7 @@ from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
 from anydesk_invite.ui.qt_loop import asyncSlot
 
-TOAST_SIZE = QSize(360, 216)
+TOAST_SIZE = QSize(360, 196)
 """Every toast has this size, so a stack can be laid out by index alone."""
 
 _SHOWN_STATES = frozenset({State.RECEIVED, State.ACCEPTING})
@@ -125,8 +125,9 @@ class InvitationToast(QFrame):
         box.setContentsMargins(14, 12, 14, 12)
         box.addLayout(head)
         box.addWidget(self._id)
-        box.addWidget(self._offer, 1)
+        box.addWidget(self._offer)
         box.addWidget(self._error)
+        box.addStretch(1)
         box.addLayout(buttons)
 
         self._countdown = Countdown(clock, view.seconds_left, parent=self)
@@ -150,8 +151,11 @@ class InvitationToast(QFrame):
         self._fill(view)
 
     def _fill(self, view: InvitationView) -> None:
-        name = sanitize_display(view.peer_alias) or view.peer_id.grouped()
-        self._title.setText(f"{name} invites you")
+        alias = sanitize_display(view.peer_alias)
+        name = alias or view.peer_id.grouped()
+        self._title.setText(
+            f"{alias} invites you" if alias else "A device without alias invites you"
+        )
         self._id.setText(f"ID {view.peer_id.grouped()}")
         self._offer.setText("Offers: " + permissions_text(view.permissions))
         self._countdown_label.setText(self._countdown.text())
