@@ -94,7 +94,8 @@ def authenticated(peer_version: tuple[int, int] = PROTOCOL_VERSION) -> Decoder:
 
 
 def test_the_samples_cover_every_message_type() -> None:
-    assert {type(m) for m in SAMPLES} == set(wire.message_types())
+    missing = sorted(c.__name__ for c in set(wire.message_types()) - {type(m) for m in SAMPLES})
+    assert not missing, f"add a sample of {missing} to SAMPLES so it is round-tripped"
 
 
 @pytest.mark.parametrize("msg", SAMPLES, ids=lambda m: type(m).__name__)
