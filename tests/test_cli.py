@@ -370,3 +370,12 @@ def test_python_m_talks_to_the_running_client_with_exit_codes(served: Served) ->
     nobody = module("--home", str(served.home / "elsewhere"), "--get-id")
     assert nobody.returncode == 2
     assert "no anydesk-invite is running for home" in nobody.stderr
+
+
+def test_gui_start_without_a_display_says_so_instead_of_aborting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.run_client(Options(home=tmp_path)) == 2
+    assert "no display found; set DISPLAY or start with --headless" in capsys.readouterr().err

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import inspect
 import ipaddress
 import json
+import os
 import re
 import sys
 import time
@@ -410,17 +410,22 @@ def _start_hint(ns: argparse.Namespace) -> str:
 
 
 def run_client(options: Options) -> int:
-    """Start the client (GUI or headless) through the composition root; its exit code."""
+    """Start the client (GUI or headless) on a qasync loop until it quits; its exit code."""
+    if options.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # A headless client still uses Qt (images, timers); offscreen needs no display.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not (
+        os.environ.get("QT_QPA_PLATFORM")
+        or os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        # Qt would abort the process without a word; say what to do instead.
+        print(f"{PROG}: no display found; set DISPLAY or start with --headless", file=sys.stderr)
+        return EXIT_USAGE
     # Imported here: the composition root pulls in Qt, which the commands never need.
     app = importlib.import_module("anydesk_invite.app")
-    result = app.run_client(options)
-    if inspect.isawaitable(result):
-        result = asyncio.run(_awaited(result))
-    return int(result) if isinstance(result, int) else EXIT_OK
-
-
-async def _awaited(awaitable: Any) -> Any:
-    return await awaitable
+    qt_loop = importlib.import_module("anydesk_invite.ui.qt_loop")
+    return int(qt_loop.run(lambda: app.run_client(options)))
 
 
 def main(
