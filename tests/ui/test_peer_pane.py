@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.services.views import PeerSource
@@ -19,6 +18,7 @@ from anydesk_invite.ui.peer_pane import (
     parse_tags,
 )
 from tests.helpers.facade_stub import FacadeStub, id_for
+from tests.helpers.popup_menus import action, close_menu, right_click_tile
 from tests.ui.conftest import sample_peers
 
 
@@ -30,33 +30,6 @@ def make_pane(qtbot: QtBot, facade: FacadeStub, source: PeerSource) -> PeerPane:
     pane.show()
     qtbot.waitExposed(pane)
     return pane
-
-
-def right_click_tile(qtbot: QtBot, pane: PeerPane, seed: str) -> QMenu:
-    """Right-click the tile of a peer as a user would and return the menu that pops up."""
-    index = pane.index_of(id_for(seed).digits)
-    assert index.isValid()
-    pos = pane.view.visualRect(index).center()
-    viewport = pane.view.viewport()
-    event = QContextMenuEvent(
-        QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos), Qt.KeyboardModifier(0)
-    )
-    QApplication.sendEvent(viewport, event)
-    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=3000)
-    menu = QApplication.activePopupWidget()
-    assert isinstance(menu, QMenu)
-    return menu
-
-
-def action(menu: QMenu, name: str) -> object:
-    found = [a for a in menu.actions() if a.objectName() == name]
-    assert found, f"no {name} in {[a.objectName() for a in menu.actions()]}"
-    return found[0]
-
-
-def close_menu(qtbot: QtBot, menu: QMenu) -> None:
-    menu.close()
-    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None, timeout=3000)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +67,7 @@ def test_right_click_invite_emits_the_tiles_id(qtbot: QtBot, facade: FacadeStub)
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     menu = right_click_tile(qtbot, pane, "carla")
     with qtbot.waitSignal(pane.inviteRequested, timeout=3000) as sig:
-        action(menu, "inviteAction").trigger()  # type: ignore[attr-defined]
+        action(menu, "inviteAction").trigger()
     assert sig.args == [id_for("carla").digits]
     close_menu(qtbot, menu)
 
@@ -119,7 +92,7 @@ def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FacadeStub) -> Non
 def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: FacadeStub) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     menu = right_click_tile(qtbot, pane, "bob")
-    action(menu, "copyIdAction").trigger()  # type: ignore[attr-defined]
+    action(menu, "copyIdAction").trigger()
     assert QGuiApplication.clipboard().text() == id_for("bob").grouped()
     close_menu(qtbot, menu)
 
@@ -128,7 +101,7 @@ def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: Faca
 def test_add_to_favorites_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     menu = right_click_tile(qtbot, pane, "carla")
-    action(menu, "favoriteAction").trigger()  # type: ignore[attr-defined]
+    action(menu, "favoriteAction").trigger()
     qtbot.waitUntil(lambda: facade.calls_named("set_favorite") != [], timeout=3000)
     assert facade.calls_named("set_favorite") == [(id_for("carla"), True)]
     close_menu(qtbot, menu)
@@ -138,7 +111,7 @@ def test_add_to_favorites_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> 
 def test_remove_from_address_book_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> None:
     pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
     menu = right_click_tile(qtbot, pane, "dieter")
-    action(menu, "removeAction").trigger()  # type: ignore[attr-defined]
+    action(menu, "removeAction").trigger()
     qtbot.waitUntil(lambda: facade.calls_named("remove_from_address_book") != [], timeout=3000)
     assert facade.calls_named("remove_from_address_book") == [(id_for("dieter"),)]
     close_menu(qtbot, menu)
@@ -207,7 +180,7 @@ def test_saving_the_edit_dialog_sends_the_entry_to_the_facade(
 ) -> None:
     pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
     menu = right_click_tile(qtbot, pane, "dieter")
-    action(menu, "editAction").trigger()  # type: ignore[attr-defined]
+    action(menu, "editAction").trigger()
     close_menu(qtbot, menu)
     dialog = pane.findChild(AddressBookDialog)
     assert isinstance(dialog, AddressBookDialog)

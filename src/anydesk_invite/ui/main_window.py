@@ -1,0 +1,328 @@
+"""The main window: this device's ID and alias, the Connect field, the four peer panes and
+the status line. Other windows (invite dialog, bell, outgoing invitations) plug in through
+the signals and the two placement methods.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QSize, QStringListModel, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication
+from PySide6.QtWidgets import (
+    QCompleter,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
+from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.services.facade import ClientFacade, Status
+from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.ui.icons import APP_ICON, icon
+from anydesk_invite.ui.peer_pane import PANE_TITLES, PeerPane
+
+INVITE_TOOLTIP = "Invite someone to connect to this device"
+_DISCOVERY_TEXT = {
+    DiscoveryMode.ON: "Discovery on",
+    DiscoveryMode.HIDDEN: "Discovery hidden (browsing only)",
+    DiscoveryMode.OFF: "Discovery off",
+}
+_WARNING_STYLE = (
+    "QLabel { background: #fff3cd; color: #5c3c00; border: 1px solid #e0a800;"
+    " border-radius: 4px; padding: 6px; }"
+)
+
+
+def status_text(status: Status) -> str:
+    """The status line: reachability, discovery, interfaces, where the key is, warnings."""
+    if status.online:
+        where = ", ".join(status.listen_addresses) or "no address"
+        parts = [f"Online ({where})"]
+    else:
+        parts = ["Offline"]
+    parts.append(_DISCOVERY_TEXT[status.discovery])
+    parts.append("Interfaces: " + (", ".join(status.interfaces) or "none"))
+    parts.append("Key in keyring" if status.key_location == "keyring" else "Key in a file")
+    return " · ".join(parts + [f"⚠ {w}" for w in warnings(status)])
+
+
+def warnings(status: Status) -> list[str]:
+    out = []
+    if status.key_warning:
+        out.append(status.key_warning)
+    if status.policy_broken:
+        out.append(
+            "Custom client settings cannot be read; invitations and sessions are refused "
+            f"until they are fixed: {status.policy_broken}"
+        )
+    return out
+
+
+class MainWindow(QMainWindow):
+    """The main window of a running client.
+
+    Signals:
+        inviteRequested(str): open the invite dialog; '' for an empty one, else the ID to
+            prefill (from a tile's Invite).
+        connectRequested(str): send a connection request to this ID (digits) or alias.
+        emailInviteRequested(): the user picked “Invite via email…”.
+    """
+
+    inviteRequested = Signal(str)
+    connectRequested = Signal(str)
+    emailInviteRequested = Signal()
+
+    def __init__(self, facade: ClientFacade, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._facade = facade
+        self._status = facade.status()
+        self._id_menu: QMenu | None = None
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("anydesk_invite")
+        self.setWindowIcon(icon(APP_ICON))
+
+        central = QWidget()
+        central.setObjectName("centralWidget")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(12, 10, 12, 6)
+        outer.addWidget(self._build_header())
+        outer.addLayout(self._build_connect_row())
+        self.warning_label = QLabel()
+        self.warning_label.setObjectName("warningLabel")
+        self.warning_label.setAccessibleName("Warning")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet(_WARNING_STYLE)
+        self.warning_label.hide()
+        outer.addWidget(self.warning_label)
+
+        body = QHBoxLayout()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("peerTabs")
+        self.tabs.setAccessibleName("Devices")
+        self.panes: dict[PeerSource, PeerPane] = {}
+        for source in (
+            PeerSource.FAVORITES,
+            PeerSource.RECENT,
+            PeerSource.DISCOVERY,
+            PeerSource.ADDRESS_BOOK,
+        ):
+            pane = PeerPane(source, facade)
+            pane.inviteRequested.connect(self.inviteRequested)
+            pane.connectRequested.connect(self.connectRequested)
+            self.panes[source] = pane
+            self.tabs.addTab(pane, PANE_TITLES[source])
+        body.addWidget(self.tabs, 1)
+        self.side_panels = QWidget()
+        self.side_panels.setObjectName("sidePanels")
+        self._side_layout = QVBoxLayout(self.side_panels)
+        self._side_layout.setContentsMargins(0, 0, 0, 0)
+        self.side_panels.hide()
+        body.addWidget(self.side_panels)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self.status_label = QLabel()
+        self.status_label.setObjectName("statusLabel")
+        self.status_label.setAccessibleName("Status")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.status_label, 1)
+
+        facade.status_changed.connect(self.show_status)
+        facade.peers_changed.connect(self._on_peers_changed)
+        self._attached = True
+        # Closing only hides the main window (the client keeps running); when the window is
+        # really destroyed, the facade must stop calling into it.
+        self.destroyed.connect(lambda: self.detach())
+        self.show_status(self._status)
+        self.show_peers(facade.peers())
+        self.resize(QSize(1000, 680))
+
+    # -- building ------------------------------------------------------------------------
+    def _build_header(self) -> QWidget:
+        header = QFrame()
+        header.setObjectName("header")
+        grid = QHBoxLayout(header)
+        grid.setContentsMargins(0, 0, 0, 0)
+        ident = QVBoxLayout()
+        ident.setSpacing(0)
+        caption = QLabel("This device")
+        caption.setObjectName("idCaption")
+        caption.setEnabled(False)
+        ident.addWidget(caption)
+        id_row = QHBoxLayout()
+        id_row.setSpacing(8)
+        self.id_label = QLabel()
+        self.id_label.setObjectName("idLabel")
+        self.id_label.setAccessibleName("Your ID")
+        font = QFont(self.id_label.font())
+        font.setPointSizeF(font.pointSizeF() * 2.0)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.id_label.setFont(font)
+        self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.id_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.id_label.customContextMenuRequested.connect(
+            lambda pos: self._show_id_menu(self.id_label, pos)
+        )
+        id_row.addWidget(self.id_label)
+        self.invite_button = QToolButton()
+        self.invite_button.setObjectName("inviteButton")
+        self.invite_button.setAccessibleName("Invite")
+        self.invite_button.setToolTip(INVITE_TOOLTIP)
+        self.invite_button.setIcon(icon("invite"))
+        self.invite_button.setIconSize(QSize(28, 28))
+        self.invite_button.setAutoRaise(True)
+        self.invite_button.clicked.connect(lambda: self.inviteRequested.emit(""))
+        id_row.addWidget(self.invite_button)
+        id_row.addStretch(1)
+        ident.addLayout(id_row)
+        self.alias_label = QLabel()
+        self.alias_label.setObjectName("aliasLabel")
+        self.alias_label.setAccessibleName("Your alias")
+        self.alias_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.alias_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.alias_label.customContextMenuRequested.connect(
+            lambda pos: self._show_id_menu(self.alias_label, pos)
+        )
+        ident.addWidget(self.alias_label)
+        grid.addLayout(ident, 1)
+        self.bell_slot = QHBoxLayout()
+        grid.addLayout(self.bell_slot)
+        return header
+
+    def _build_connect_row(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        row = QHBoxLayout()
+        self.connect_edit = QLineEdit()
+        self.connect_edit.setObjectName("connectEdit")
+        self.connect_edit.setAccessibleName("ID or alias to connect to")
+        self.connect_edit.setPlaceholderText("Enter an ID or alias (name@ad) to connect")
+        self.connect_edit.setClearButtonEnabled(True)
+        self._completions = QStringListModel(self)
+        completer = QCompleter(self._completions, self)
+        completer.setObjectName("connectCompleter")
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.connect_edit.setCompleter(completer)
+        self.connect_edit.returnPressed.connect(self._on_connect)
+        self.connect_edit.textEdited.connect(lambda _t: self.connect_error.hide())
+        row.addWidget(self.connect_edit, 1)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setObjectName("connectButton")
+        self.connect_button.setAccessibleName("Connect")
+        self.connect_button.setIcon(icon("connect"))
+        self.connect_button.clicked.connect(self._on_connect)
+        row.addWidget(self.connect_button)
+        column.addLayout(row)
+        self.connect_error = QLabel()
+        self.connect_error.setObjectName("connectError")
+        self.connect_error.setAccessibleName("Connect error")
+        self.connect_error.setStyleSheet("color: #d9480f;")
+        self.connect_error.hide()
+        column.addWidget(self.connect_error)
+        return column
+
+    # -- hooks for the other windows -----------------------------------------------------
+    def set_bell_widget(self, widget: QWidget) -> None:
+        """Place the notification bell at the top right, beside the ID."""
+        while self.bell_slot.count():
+            item = self.bell_slot.takeAt(0)
+            old = item.widget() if item is not None else None
+            if old is not None:
+                old.setParent(None)
+        self.bell_slot.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
+
+    def add_side_panel(self, widget: QWidget) -> None:
+        """Add a panel (e.g. outgoing invitations) to the right of the peer panes."""
+        self._side_layout.addWidget(widget)
+        self.side_panels.show()
+
+    # -- facade events -------------------------------------------------------------------
+    def show_status(self, status: Status) -> None:
+        self._status = status
+        self.id_label.setText(status.device_id.grouped())
+        self.alias_label.setText(status.alias or "no alias")
+        self.status_label.setText(status_text(status))
+        found = warnings(status)
+        self.warning_label.setText("\n".join(f"⚠ {w}" for w in found))
+        self.warning_label.setVisible(bool(found))
+
+    def _on_peers_changed(self, _: None) -> None:
+        self.show_peers(self._facade.peers())
+
+    def show_peers(self, peers: list[PeerView]) -> None:
+        for pane in self.panes.values():
+            pane.set_peers(peers)
+        words: list[str] = []
+        for p in peers:
+            if p.alias:
+                words.append(p.alias)
+            words.append(p.device_id.grouped())
+        self._completions.setStringList(sorted(set(words), key=str.casefold))
+
+    def completions(self) -> list[str]:
+        return list(self._completions.stringList())
+
+    # -- actions ---------------------------------------------------------------------------
+    def _on_connect(self) -> None:
+        text = self.connect_edit.text().strip()
+        try:
+            if not text:
+                raise ValueError("enter an ID or an alias")
+            target = parse_id(text).digits if looks_like_id(text) else str(parse_alias(text))
+        except (IdError, AliasError, ValueError) as e:
+            self.connect_error.setText(str(e))
+            self.connect_error.show()
+            return
+        self.connect_error.hide()
+        self.connectRequested.emit(target)
+
+    def id_menu(self) -> QMenu:
+        """The right-click menu of the own ID and alias."""
+        menu = QMenu(self)
+        menu.setObjectName("idMenu")
+        copy_id = menu.addAction("Copy ID")
+        copy_id.setObjectName("copyIdAction")
+        copy_id.triggered.connect(lambda: self._copy(self._status.device_id.grouped()))
+        copy_alias = menu.addAction("Copy alias")
+        copy_alias.setObjectName("copyAliasAction")
+        copy_alias.setEnabled(bool(self._status.alias))
+        copy_alias.triggered.connect(lambda: self._copy(self._status.alias))
+        menu.addSeparator()
+        email = menu.addAction(icon("email"), "Invite via email…")
+        email.setObjectName("emailInviteAction")
+        email.triggered.connect(self.emailInviteRequested)
+        return menu
+
+    def _show_id_menu(self, anchor: QWidget, pos: QPoint) -> None:
+        # Replaced on the next right-click rather than deleted on close: an action's menu
+        # must outlive the action's own signal.
+        if self._id_menu is not None:
+            self._id_menu.deleteLater()
+        self._id_menu = self.id_menu()
+        self._id_menu.popup(anchor.mapToGlobal(pos))
+
+    @staticmethod
+    def _copy(text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for pane in self.panes.values():
+            pane.cancel_tasks()
+        super().closeEvent(event)
+
+    def detach(self) -> None:
+        """Stop listening to the facade (the window is going away)."""
+        if self._attached:
+            self._attached = False
+            self._facade.status_changed.disconnect(self.show_status)
+            self._facade.peers_changed.disconnect(self._on_peers_changed)

@@ -1,0 +1,260 @@
+"""The main window: own ID and alias, invite and connect hooks, panes, status line, email."""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import unquote
+
+import pytest
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QLabel, QListView, QMenu, QPushButton
+from pytestqt.qtbot import QtBot
+
+from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.services.email_invite import connect_link
+from anydesk_invite.services.views import PeerSource
+from anydesk_invite.ui.email_fallback import EmailFallbackDialog, EmailInvite
+from anydesk_invite.ui.main_window import INVITE_TOOLTIP, MainWindow
+from tests.helpers.facade_stub import FacadeStub, id_for, make_peer, make_status
+from tests.helpers.popup_menus import action, close_menu, open_popup, right_click_tile
+
+PROJECT = "https://example.org/anydesk-invite"
+
+
+@pytest.fixture
+def window(qtbot: QtBot, facade: FacadeStub) -> MainWindow:
+    w = MainWindow(facade)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_shows_own_grouped_id_and_alias_from_the_facade(
+    window: MainWindow, facade: FacadeStub
+) -> None:
+    assert window.objectName() == "mainWindow"
+    assert window.id_label.text() == facade.status().device_id.grouped()
+    assert window.alias_label.text() == "me@ad"
+    assert window.id_label.font().pointSizeF() > window.alias_label.font().pointSizeF()
+
+
+def test_status_changes_update_id_alias_and_status_line(
+    window: MainWindow, facade: FacadeStub
+) -> None:
+    facade.set_status(make_status(alias="renamed@ad", online=False, discovery=DiscoveryMode.OFF))
+    assert window.alias_label.text() == "renamed@ad"
+    assert "Offline" in window.status_label.text()
+    assert "Discovery off" in window.status_label.text()
+
+
+def test_status_line_names_interfaces_and_discovery(window: MainWindow) -> None:
+    text = window.status_label.text()
+    assert "Online (127.0.0.1:7070)" in text
+    assert "Discovery on" in text
+    assert "Interfaces: 127.0.0.1" in text
+    assert not window.warning_label.isVisible()
+
+
+def test_a_key_in_a_file_is_a_visible_warning(window: MainWindow, facade: FacadeStub) -> None:
+    warning = "No keyring: the private key is stored in a file in the home folder"
+    facade.set_status(make_status(key_location="file", key_warning=warning))
+    assert warning in window.status_label.text()
+    assert window.warning_label.isVisible()
+    assert warning in window.warning_label.text()
+
+
+def test_a_broken_policy_is_a_visible_warning(window: MainWindow, facade: FacadeStub) -> None:
+    facade.set_status(make_status(policy_broken="/etc/adinvite/policy.toml: bad syntax"))
+    assert window.warning_label.isVisible()
+    assert "bad syntax" in window.warning_label.text()
+    assert "refused" in window.status_label.text()
+
+
+def test_invite_button_right_of_id_emits_an_empty_invite(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.invite_button.toolTip() == INVITE_TOOLTIP
+    assert not window.invite_button.icon().isNull()
+    id_right = window.id_label.mapTo(window, window.id_label.rect().topRight()).x()
+    assert window.invite_button.mapTo(window, window.invite_button.rect().topLeft()).x() > id_right
+    with qtbot.waitSignal(window.inviteRequested, timeout=3000) as sig:
+        qtbot.mouseClick(window.invite_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [""]
+
+
+def _right_click_id(qtbot: QtBot, window: MainWindow) -> QMenu:
+    pos = window.id_label.rect().center()
+    event = QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse,
+        pos,
+        window.id_label.mapToGlobal(pos),
+        Qt.KeyboardModifier(0),
+    )
+    QApplication.sendEvent(window.id_label, event)
+    return open_popup(qtbot)
+
+
+def test_id_context_menu_copies_id_and_alias_and_offers_email(
+    qtbot: QtBot, window: MainWindow, facade: FacadeStub
+) -> None:
+    menu = _right_click_id(qtbot, window)
+    names = [a.objectName() for a in menu.actions() if a.objectName()]
+    assert names == ["copyIdAction", "copyAliasAction", "emailInviteAction"]
+    assert [a.text() for a in menu.actions() if a.objectName()] == [
+        "Copy ID",
+        "Copy alias",
+        "Invite via email…",
+    ]
+    action(menu, "copyIdAction").trigger()
+    assert QGuiApplication.clipboard().text() == facade.status().device_id.grouped()
+    action(menu, "copyAliasAction").trigger()
+    assert QGuiApplication.clipboard().text() == "me@ad"
+    with qtbot.waitSignal(window.emailInviteRequested, timeout=3000):
+        action(menu, "emailInviteAction").trigger()
+    close_menu(qtbot, menu)
+
+
+@pytest.mark.parametrize(
+    ("source", "seed"),
+    [
+        (PeerSource.FAVORITES, "anna"),
+        (PeerSource.RECENT, "bob"),
+        (PeerSource.DISCOVERY, "carla"),
+        (PeerSource.ADDRESS_BOOK, "dieter"),
+    ],
+)
+def test_right_click_invite_on_a_tile_in_each_pane_emits_its_id(
+    qtbot: QtBot, window: MainWindow, source: PeerSource, seed: str
+) -> None:
+    pane = window.panes[source]
+    window.tabs.setCurrentWidget(pane)
+    qtbot.waitUntil(pane.view.isVisible, timeout=3000)
+    menu = right_click_tile(qtbot, pane, seed)
+    with qtbot.waitSignal(window.inviteRequested, timeout=3000) as sig:
+        action(menu, "inviteAction").trigger()
+    assert sig.args == [id_for(seed).digits]
+    close_menu(qtbot, menu)
+
+
+def test_panes_are_four_named_tabs(window: MainWindow) -> None:
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs == ["Favorites", "Recent Sessions", "Discovery", "Address Book"]
+    for name in ("favoritesView", "recentView", "discoveryView", "addressBookView"):
+        view = window.findChild(QListView, name)
+        assert isinstance(view, QListView)
+        assert view.viewMode() == QListView.ViewMode.IconMode
+
+
+def test_filter_box_in_a_pane_filters_its_tiles(qtbot: QtBot, window: MainWindow) -> None:
+    pane = window.panes[PeerSource.DISCOVERY]
+    window.tabs.setCurrentWidget(pane)
+    qtbot.keyClicks(pane.filter_edit, id_for("eve").grouped())
+    titles = [pane.proxy.index(r, 0).data() for r in range(pane.proxy.rowCount())]
+    assert titles == ["eve@ad"]
+    pane.filter_edit.clear()
+    assert pane.proxy.rowCount() == 3
+
+
+def test_peers_changed_updates_the_panes_and_the_completer(
+    window: MainWindow, facade: FacadeStub
+) -> None:
+    facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
+    facade.changed_peers()
+    assert window.panes[PeerSource.DISCOVERY].index_of(id_for("gina").digits).isValid()
+    assert "gina@ad" in window.completions()
+    assert id_for("gina").grouped() in window.completions()
+
+
+def test_connect_field_emits_a_typed_id_as_digits(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClicks(window.connect_edit, id_for("bob").grouped())
+    with qtbot.waitSignal(window.connectRequested, timeout=3000) as sig:
+        qtbot.mouseClick(window.connect_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [id_for("bob").digits]
+
+
+def test_connect_field_emits_an_alias_on_enter(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClicks(window.connect_edit, "carla")
+    window.connect_edit.completer().popup().hide()
+    with qtbot.waitSignal(window.connectRequested, timeout=3000) as sig:
+        window.connect_edit.returnPressed.emit()
+    assert sig.args == ["carla@ad"]
+
+
+def test_a_mistyped_id_is_explained_and_not_sent(qtbot: QtBot, window: MainWindow) -> None:
+    digits = id_for("bob").digits
+    typo = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    window.connect_edit.setText(typo)
+    with qtbot.assertNotEmitted(window.connectRequested):
+        window.connect_button.click()
+    assert window.connect_error.isVisible()
+    assert "check digit" in window.connect_error.text()
+
+
+def test_bell_and_side_panel_are_placed(qtbot: QtBot, window: MainWindow) -> None:
+    bell = QPushButton("bell")
+    panel = QLabel("outgoing")
+    window.set_bell_widget(bell)
+    window.add_side_panel(panel)
+    qtbot.waitUntil(lambda: bell.isVisible() and panel.isVisible(), timeout=3000)
+    assert bell.window() is window and panel.window() is window
+    bell_x = bell.mapTo(window, bell.rect().topLeft()).x()
+    assert bell_x > window.invite_button.mapTo(window, window.invite_button.rect().topLeft()).x()
+
+
+def test_destroyed_window_stops_listening_to_the_facade(
+    qtbot: QtBot, facade: FacadeStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = MainWindow(facade)
+    gone: list[bool] = []
+    w.destroyed.connect(lambda: gone.append(True))
+    w.deleteLater()
+    qtbot.waitUntil(lambda: gone == [True], timeout=3000)
+    facade.set_status(make_status(alias="after@ad"))
+    facade.changed_peers()
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+    w.detach()  # twice is harmless
+
+
+def test_email_invite_opens_a_mailto_url(qtbot: QtBot, facade: FacadeStub) -> None:
+    opened: list[QUrl] = []
+
+    def opener(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    assert EmailInvite(PROJECT, opener=opener).send(facade.status())
+    assert len(opened) == 1
+    url = opened[0].toString(QUrl.ComponentFormattingOption.FullyEncoded)
+    assert url.startswith("mailto:?subject=")
+    status = facade.status()
+    assert connect_link(status.device_id, status.fingerprint) in unquote(url)
+
+
+def test_when_no_mail_program_opens_the_message_can_be_copied(
+    qtbot: QtBot, facade: FacadeStub
+) -> None:
+    invite = EmailInvite(PROJECT, opener=lambda _url: False)
+    assert not invite.send(facade.status())
+    dialog = invite.dialog
+    assert isinstance(dialog, EmailFallbackDialog)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=3000)
+    assert dialog.objectName() == "emailFallbackDialog"
+    status = facade.status()
+    dialog.copy_message_button.click()
+    copied = QGuiApplication.clipboard().text()
+    assert status.device_id.grouped() in copied and PROJECT in copied and "me@ad" in copied
+    dialog.copy_link_button.click()
+    assert QGuiApplication.clipboard().text() == connect_link(status.device_id, status.fingerprint)
+
+
+def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FacadeStub) -> None:
+    pane = window.panes[PeerSource.DISCOVERY]
+    rows = pane.model.rowCount()
+    facade.peer_list = [
+        dataclasses.replace(p, alias="carla2@ad") if p.alias == "carla@ad" else p
+        for p in facade.peer_list
+    ]
+    facade.changed_peers()
+    assert pane.model.rowCount() == rows
+    assert "carla2@ad" in window.completions()
