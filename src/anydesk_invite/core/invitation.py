@@ -31,6 +31,13 @@ REQUEST_LIFETIME = 120.0
 SESSION_TOKEN_LIFETIME = 30.0
 """Seconds a session token, issued on accept, stays valid to open the session."""
 
+ACCEPT_ANSWER_WAIT = 15.0
+"""Seconds past its deadline an accepting invitee still waits for the inviter's answer.
+
+The accept left in time and the inviter's order decides; expiring locally meanwhile would
+leave the two sides in different states (an accept confirmed in time, a toast gone missed).
+"""
+
 MIN_TEST_LIFETIME = 0.5
 
 
@@ -77,6 +84,12 @@ class InvitationRefused(Exception):
     def __init__(self, refusal: Refusal, message: str = "") -> None:
         super().__init__(message or refusal.value.replace("_", " "))
         self.refusal = refusal
+
+
+def _seconds_left(value: float) -> float:
+    """A remaining time from the peer, made safe: never negative, NaN counts as none."""
+    # Written so that NaN fails the comparison: a NaN deadline would never expire.
+    return value if value > 0 else 0.0
 
 
 def tokens_equal(a: bytes, b: bytes) -> bool:
@@ -203,8 +216,15 @@ class OutgoingInvitation:
         self._move(State.CONNECTED)
         return True
 
+    def connected(self) -> None:
+        """The requester opened the session the requested device accepted."""
+        if self.state is State.ACCEPTED:
+            self.session_token = b""
+            self._move(State.CONNECTED)
+
     def fail(self, reason: str) -> None:
         if not self.state.final:
+            self.session_token = b""
             self._move(State.FAILED, reason)
 
 
@@ -236,7 +256,7 @@ class IncomingInvitation:
         max_lifetime: float = INVITATION_LIFETIME,
     ) -> IncomingInvitation:
         # Never trust the peer to extend the lifetime beyond what the protocol allows.
-        left = min(max(seconds_left, 0.0), max_lifetime)
+        left = min(_seconds_left(seconds_left), max_lifetime)
         return cls(invitation_id, kind, peer, permissions, now + left, revision)
 
     def seconds_left(self, now: float) -> float:
@@ -251,7 +271,11 @@ class IncomingInvitation:
             self.missed = True
 
     def tick(self, now: float) -> bool:
-        if self.state in (State.RECEIVED, State.ACCEPTING) and now >= self.deadline:
+        if self.state is State.RECEIVED and now >= self.deadline:
+            self._move(State.EXPIRED)
+            return True
+        if self.state is State.ACCEPTING and now >= self.deadline + ACCEPT_ANSWER_WAIT:
+            # The inviter never answered the accept: give up as expired.
             self._move(State.EXPIRED)
             return True
         return False
@@ -265,7 +289,7 @@ class IncomingInvitation:
             return False
         self.revision = revision
         self.permissions = permissions
-        self.deadline = min(self.deadline, now + max(seconds_left, 0.0))
+        self.deadline = min(self.deadline, now + _seconds_left(seconds_left))
         return True
 
     def begin_accept(self, now: float) -> int:

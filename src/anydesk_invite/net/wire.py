@@ -142,6 +142,12 @@ class InviteDeclined(Message):
     reason: Literal["declined"] = "declined"
 
 
+class InviteShown(Message):
+    """The invitee shows the invitation (or request) to its user; sent once, on receipt."""
+
+    invitation_id: RandomId
+
+
 class InviteAccept(Message):
     invitation_id: RandomId
     revision: U32

@@ -93,3 +93,10 @@ def attached_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         QTimer.singleShot(0, app.quit)
         app.exec()
         loop.close()
+
+
+def quit_application() -> None:
+    """Ask the running application to quit (the loop in `run` then returns)."""
+    app = QApplication.instance()
+    if app is not None:
+        QTimer.singleShot(0, app.quit)

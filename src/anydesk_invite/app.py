@@ -1,0 +1,189 @@
+"""The composition root: builds every object of a running client and owns start and stop.
+
+Nothing else creates long-lived objects; collaborators are passed in through constructors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable
+
+from anydesk_invite.core.alias import default_alias_name
+from anydesk_invite.core.clock import SystemClock
+from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.options import Options
+
+_log = logging.getLogger("anydesk_invite")
+
+
+def _prepare_qt_platform(options: Options) -> None:
+    env = os.environ
+    if "QT_QPA_PLATFORM" in env:
+        return
+    if options.headless and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    elif env.get("WAYLAND_DISPLAY") and env.get("DISPLAY"):
+        # On Wayland a window cannot place itself; the toast needs the bottom-right corner.
+        env["QT_QPA_PLATFORM"] = "xcb"
+    elif not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def _setup_logging(log_path: os.PathLike[str] | str, verbose: bool) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    os.makedirs(os.path.dirname(os.fspath(log_path)), mode=0o700, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fh = logging.handlers.RotatingFileHandler(log_path, maxBytes=1_000_000, backupCount=3)
+    fh.setFormatter(fmt)
+    root.addHandler(fh)
+    if verbose:
+        sh = logging.StreamHandler(sys.stderr)
+        sh.setFormatter(fmt)
+        root.addHandler(sh)
+
+
+def run_client(options: Options) -> int:
+    """Start a client (GUI, or headless) and run it until it is told to quit."""
+    _prepare_qt_platform(options)
+    from anydesk_invite.ui import qt_loop
+
+    return qt_loop.run(lambda: _main(options))
+
+
+async def _main(options: Options) -> int:
+    import getpass
+    import socket
+
+    from anydesk_invite.desktop.clipboard import QtClipboard
+    from anydesk_invite.desktop.system_info import DesktopSystemInfo
+    from anydesk_invite.net.channel import Listener
+    from anydesk_invite.net.discovery import Discovery
+    from anydesk_invite.net.identity import Identity
+    from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+    from anydesk_invite.services.client import Client
+    from anydesk_invite.services.control import AlreadyRunning, ControlServer
+    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.trust import PinnedTrust
+    from anydesk_invite.storage.db import Database
+    from anydesk_invite.storage.db import Settings as StoredSettings
+    from anydesk_invite.storage.home import Home
+    from anydesk_invite.storage.keystore import KeyStore
+    from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+    from anydesk_invite.ui import qt_loop
+    from anydesk_invite.ui.shell import Shell
+
+    home = Home.resolve(str(options.home))
+    _setup_logging(home.log_path, options.verbose)
+    db = Database.open(home.db_path)
+    stored = await KeyStore(home).load_or_create()
+    if stored.warning:
+        _log.warning("%s", stored.warning)
+    identity = Identity.from_private_bytes(stored.private_key)
+    watcher = PolicyWatcher(PolicySources.for_home(home.path, os.environ.get("ADINVITE_POLICY")))
+    if watcher.policy.broken:
+        _log.error("custom client settings: %s", watcher.policy.broken)
+    interfaces = options.interfaces or db.settings.get(StoredSettings.INTERFACES)
+    if not interfaces:
+        interfaces = tuple(default_lan_addresses(list_addresses()))
+    mode = options.discovery or db.settings.get(StoredSettings.DISCOVERY)
+    trust = PinnedTrust(db)
+    clock = SystemClock()
+    discovery = (
+        Discovery(list(interfaces), identity.fingerprint, instance_tag=options.instance_tag)
+        if interfaces
+        else None
+    )
+    clipboard = QtClipboard()
+    system_info = DesktopSystemInfo()
+
+    def sessions_factory(links: object) -> SessionService:
+        from anydesk_invite.services.links import Links
+
+        assert isinstance(links, Links)
+        return SessionService(links, clock, lambda: watcher.policy, system_info, clipboard)
+
+    client = Client(
+        identity=identity,
+        db=db,
+        clock=clock,
+        wall=time.time,
+        policy=lambda: watcher.policy,
+        trust=trust,
+        sessions_factory=sessions_factory,
+        interfaces=tuple(interfaces),
+        discovery=discovery,
+        discovery_mode=mode if isinstance(mode, DiscoveryMode) else DiscoveryMode.ON,
+        listen_port=options.listen_port,
+        key_location=stored.location.value,
+        key_warning=stored.warning,
+        home=str(home.path),
+        default_alias=default_alias_name(socket.gethostname(), getpass.getuser()),
+        invitation_lifetime=options.test_invitation_lifetime,
+    )
+    trust.warning.connect(client.warning.emit)
+    listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
+    tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(coro: Awaitable[None]) -> None:
+        async def run() -> None:
+            await coro
+
+        t = asyncio.get_running_loop().create_task(run())
+        tasks.add(t)
+        t.add_done_callback(tasks.discard)
+
+    watcher.changed.connect(lambda p: spawn(client.policy_changed(p)))
+    stop = asyncio.Event()
+    shell: Shell | None = None
+    control = ControlServer(
+        client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
+    )
+    try:
+        try:
+            await control.start()
+        except AlreadyRunning:
+            print(f"anydesk-invite is already running for home {home.path}", file=sys.stderr)
+            return 2
+        if interfaces:
+            try:
+                client.set_listening(await listener.start(list(interfaces), options.listen_port))
+            except OSError as exc:
+                _log.error("cannot listen on %s: %s", ", ".join(interfaces), exc)
+        else:
+            _log.warning("no private LAN interface found; use --interface ADDR")
+        await client.start()
+        watcher.start()
+        _log.info(
+            "started %s (%s) listening on %s",
+            identity.device_id.grouped(),
+            client.alias,
+            client.status().listen_addresses,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        if not options.headless:
+            shell = Shell(client, on_quit=stop.set)
+            shell.show()
+        await stop.wait()
+        return 0
+    finally:
+        if shell is not None:
+            shell.close()
+        await control.close()
+        await client.stop()
+        await listener.stop()
+        await watcher.stop()
+        for t in list(tasks):
+            t.cancel()
+        with contextlib.suppress(Exception):
+            db.close()
+        qt_loop.quit_application()

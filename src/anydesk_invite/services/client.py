@@ -1,0 +1,526 @@
+"""The running client: everything services/ does, behind the ClientFacade the front ends use.
+
+Built by app.py with its collaborators; owns every task it starts and stops them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.clock import Clock
+from anydesk_invite.core.ids import DeviceId
+from anydesk_invite.core.invitation import (
+    IncomingInvitation,
+    Kind,
+    OutgoingInvitation,
+    State,
+)
+from anydesk_invite.core.permissions import (
+    Permission,
+    PermissionError_,
+    PermissionProfile,
+    ProfileBook,
+)
+from anydesk_invite.core.policy import DiscoveryMode, Policy
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.channel import Channel, ConnectError, PeerTrust, dial
+from anydesk_invite.net.discovery import Discovery, OwnRecord
+from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.wire import Message, SysInfo
+from anydesk_invite.services.directory import PeerDirectory
+from anydesk_invite.services.facade import (
+    RefusalKind,
+    RefusedWithKind,
+    Settings,
+    Status,
+)
+from anydesk_invite.services.invitations import (
+    AcceptFromCheck,
+    InvitationService,
+    Outcome,
+)
+from anydesk_invite.services.links import Links
+from anydesk_invite.services.sessions import SessionOutcome, SessionService
+from anydesk_invite.services.views import (
+    InvitationView,
+    PeerView,
+    SessionView,
+)
+from anydesk_invite.storage.db import Database, RecentKind, RecentSession
+from anydesk_invite.storage.db import Direction as StoredDirection
+from anydesk_invite.storage.db import Settings as StoredSettings
+
+_log = logging.getLogger(__name__)
+
+PROBE_INTERVAL = 10.0
+
+
+class Client:
+    """A running client (implements services.facade.ClientFacade).
+
+    Signals: status_changed, peers_changed, invitations_changed, sessions_changed,
+    invitation_received (InvitationView), session_started (SessionView), warning (str),
+    chat_received (tuple[str, str]: session id, text).
+    """
+
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        db: Database,
+        clock: Clock,
+        wall: Callable[[], float],
+        policy: Callable[[], Policy],
+        trust: PeerTrust,
+        sessions_factory: Callable[[Links], SessionService],
+        interfaces: tuple[str, ...],
+        discovery: Discovery | None,
+        discovery_mode: DiscoveryMode,
+        listen_port: int,
+        key_location: str,
+        key_warning: str | None,
+        home: str,
+        default_alias: str,
+        invitation_lifetime: float | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.identity = identity
+        self.db = db
+        self._clock = clock
+        self._wall = wall
+        self._policy = policy
+        self._trust = trust
+        self._interfaces = interfaces
+        self._discovery = discovery
+        self._discovery_mode = discovery_mode
+        self._listen_port = listen_port
+        self._key_location = key_location
+        self._key_warning = key_warning
+        self._home = home
+        self._limits = limits or Limits()
+        stored_alias = db.settings.get(StoredSettings.ALIAS)
+        self._alias = str(stored_alias) if stored_alias else f"{default_alias}@ad"
+        self._listening: tuple[tuple[str, int], ...] = ()
+        self._tasks: list[asyncio.Task[None]] = []
+
+        self.status_changed: Signal[Status] = Signal("client.status_changed")
+        self.peers_changed: Signal[None] = Signal("client.peers_changed")
+        self.invitations_changed: Signal[None] = Signal("client.invitations_changed")
+        self.sessions_changed: Signal[None] = Signal("client.sessions_changed")
+        self.invitation_received: Signal[InvitationView] = Signal("client.invitation_received")
+        self.session_started: Signal[SessionView] = Signal("client.session_started")
+        self.warning: Signal[str] = Signal("client.warning")
+        self.chat_received: Signal[tuple[str, str]] = Signal("client.chat_received")
+
+        self.directory = PeerDirectory(db, identity.fingerprint)
+        self.links = Links(self._dial, self._route, on_closed=self._channel_closed)
+        self.sessions_service = sessions_factory(self.links)
+        self.invitation_service = InvitationService(
+            self.links,
+            clock,
+            policy,
+            AcceptFromCheck(
+                policy,
+                lambda: db.settings.get(StoredSettings.ACCEPT_FROM),
+                self.directory.in_address_book,
+            ),
+            lambda: self._alias,
+            self.directory.addresses_of,
+            first_contact=self.directory.first_contact,
+        )
+        if invitation_lifetime is not None:
+            self.invitation_service.lifetime = invitation_lifetime
+            self.invitation_service.request_lifetime = invitation_lifetime
+        inv = self.invitation_service
+        inv.start_host_session = self.sessions_service.start_host
+        inv.connect_as_guest = self.sessions_service.open_as_guest
+        inv.changed.connect(lambda _: self.invitations_changed.emit(None))
+        inv.received.connect(self.invitation_received.emit)
+        inv.finished.connect(self._record_outcome)
+        ss = self.sessions_service
+        ss.started.connect(self._session_started)
+        ss.changed.connect(lambda _: self.sessions_changed.emit(None))
+        ss.ended.connect(self._session_ended)
+        ss.chat.connect(self.chat_received.emit)
+        self.directory.changed.connect(lambda _: self.peers_changed.emit(None))
+        if discovery is not None:
+            discovery.peer_seen.connect(self.directory.discovered)
+            discovery.peer_gone.connect(self.directory.gone)
+            discovery.conflict.connect(self.directory.conflict)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def alias(self) -> str:
+        return self._alias
+
+    def set_listening(self, addresses: list[tuple[str, int]]) -> None:
+        self._listening = tuple(addresses)
+
+    async def on_channel(self, channel: Channel) -> None:
+        """The listener hands over an authenticated channel."""
+        await self.links.adopt(channel)
+
+    async def start(self) -> None:
+        if self._discovery is not None and self._listening:
+            mode = self._policy().effective_discovery(self._discovery_mode)
+            await self._discovery.start(mode, self._own_record())
+        self._tasks.append(
+            asyncio.create_task(self.invitation_service.run_ticker(), name="invitation-ticker")
+        )
+        self._tasks.append(asyncio.create_task(self._probe_manual(), name="manual-probe"))
+        self.status_changed.emit(self.status())
+
+    def _own_record(self) -> OwnRecord:
+        port = self._listening[0][1] if self._listening else 0
+        return OwnRecord(self.identity.device_id, self._alias, self.identity.fingerprint, port)
+
+    async def stop(self) -> None:
+        await self.sessions_service.stop()
+        await self.invitation_service.stop()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._discovery is not None:
+            await self._discovery.stop()
+        await self.links.stop()
+
+    async def policy_changed(self, policy: Policy) -> None:
+        self.sessions_service.apply_policy(policy)
+        if self._discovery is not None and self._listening:
+            await self._discovery.set_mode(policy.effective_discovery(self._discovery_mode))
+        self.status_changed.emit(self.status())
+
+    # --- network plumbing ---------------------------------------------------------------
+
+    async def _dial(self, host: str, port: int, expected: bytes | None) -> Channel:
+        return await dial(
+            self.identity,
+            self._alias,
+            host,
+            port,
+            expected_fingerprint=expected,
+            trust=self._trust,
+            limits=self._limits,
+        )
+
+    async def _route(self, channel: Channel, msg: Message) -> None:
+        if not await self.invitation_service.handle(channel, msg):
+            _log.warning("unexpected %s from %s; closing", type(msg).__name__, channel.peer)
+            await channel.close("unexpected message")
+
+    def _channel_closed(self, channel: Channel) -> None:
+        self.sessions_service.channel_closed(channel)
+
+    async def _probe_manual(self) -> None:
+        """Address-book entries with a manual address are probed for presence."""
+        while True:
+            for entry in self.directory.manual_entries():
+                addr = self.directory.address_of_manual(entry)
+                if addr is None:
+                    continue
+                online = False
+                with contextlib.suppress(ConnectError, OSError, TimeoutError):
+                    ch = await self._dial(addr.host, addr.port, entry.fingerprint)
+                    online = ch.peer.device_id == entry.device_id
+                    if online:
+                        self.directory.learn_address(ch.peer.fingerprint, addr)
+                    await ch.close("presence probe")
+                self.directory.set_manual_presence(entry.device_id, online)
+            await asyncio.sleep(PROBE_INTERVAL)
+
+    # --- recording --------------------------------------------------------------------------
+
+    def _record_outcome(self, outcome: Outcome) -> None:
+        if outcome.state is State.CONNECTED:
+            return  # the session records itself when it ends, with its duration
+        try:
+            alias = parse_alias(outcome.peer.alias) if outcome.peer.alias else None
+        except AliasError:
+            alias = None
+        outcome_text = outcome.reason if outcome.reason == "declined" else outcome.state.value
+        self.db.recent_sessions.record(
+            RecentSession(
+                at=self._wall(),
+                direction=StoredDirection(outcome.direction.value),
+                kind=RecentKind(outcome.kind.value),
+                peer_id=outcome.peer.device_id,
+                peer_alias=alias,
+                peer_fingerprint=outcome.peer.fingerprint,
+                outcome=outcome_text,
+            )
+        )
+        self.peers_changed.emit(None)
+
+    def _session_started(self, view: SessionView) -> None:
+        self.sessions_changed.emit(None)
+        self.session_started.emit(view)
+
+    def _session_ended(self, outcome: SessionOutcome) -> None:
+        v = outcome.session
+        try:
+            alias = parse_alias(v.peer_alias) if v.peer_alias else None
+        except AliasError:
+            alias = None
+        direction = StoredDirection.INCOMING if v.role.value == "host" else StoredDirection.OUTGOING
+        self.db.recent_sessions.record(
+            RecentSession(
+                at=v.started_at,
+                direction=direction,
+                kind=RecentKind.SESSION,
+                peer_id=v.peer_id,
+                peer_alias=alias,
+                peer_fingerprint=v.peer_fingerprint,
+                outcome=outcome.reason,
+                duration=outcome.duration,
+            )
+        )
+        self.sessions_changed.emit(None)
+        self.peers_changed.emit(None)
+
+    # --- facade: status and settings ------------------------------------------------------
+
+    def status(self) -> Status:
+        policy = self._policy()
+        mode = policy.effective_discovery(self._discovery_mode)
+        if self._discovery is None:
+            mode = DiscoveryMode.OFF
+        return Status(
+            device_id=self.identity.device_id,
+            alias=self._alias,
+            fingerprint=self.identity.fingerprint,
+            online=bool(self._listening),
+            listen_addresses=tuple(f"{h}:{p}" for h, p in self._listening),
+            discovery=mode,
+            interfaces=self._interfaces,
+            key_location=self._key_location,
+            key_warning=self._key_warning,
+            policy_broken=policy.broken,
+            accept_from=policy.effective_accept_from(
+                self.db.settings.get(StoredSettings.ACCEPT_FROM)
+            ),
+            home=self._home,
+        )
+
+    def settings(self) -> Settings:
+        s = self.db.settings
+        return Settings(
+            alias=self._alias,
+            accept_from=s.get(StoredSettings.ACCEPT_FROM),
+            discovery=self._discovery_mode,
+            interfaces=self._interfaces,
+            default_profile=s.get(StoredSettings.DEFAULT_PROFILE),
+        )
+
+    async def update_settings(self, settings: Settings) -> None:
+        try:
+            alias = parse_alias(settings.alias)
+        except AliasError as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        s = self.db.settings
+        s.set(StoredSettings.ALIAS, alias)
+        s.set(StoredSettings.ACCEPT_FROM, settings.accept_from)
+        s.set(StoredSettings.DISCOVERY, settings.discovery)
+        s.set(StoredSettings.INTERFACES, settings.interfaces)
+        self._book().get(settings.default_profile)
+        s.set(StoredSettings.DEFAULT_PROFILE, settings.default_profile)
+        changed_alias = str(alias) != self._alias
+        self._alias = str(alias)
+        self._discovery_mode = settings.discovery
+        if self._discovery is not None and self._listening:
+            if changed_alias:
+                await self._discovery.update_record(self._own_record())
+            await self._discovery.set_mode(self._policy().effective_discovery(settings.discovery))
+        self.status_changed.emit(self.status())
+
+    def policy(self) -> Policy:
+        return self._policy()
+
+    def _book(self) -> ProfileBook:
+        return ProfileBook(self.db.profiles.list())
+
+    def profiles(self) -> list[PermissionProfile]:
+        return self._book().all()
+
+    async def save_profile(self, name: str, permissions: frozenset[Permission]) -> None:
+        book = self._book()
+        try:
+            try:
+                book.get(name)
+                prof = book.update(name, permissions)
+            except PermissionError_:
+                prof = book.create(name, permissions)
+        except PermissionError_ as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        self.db.profiles.save(prof)
+
+    async def delete_profile(self, name: str) -> None:
+        try:
+            self._book().delete(name)
+        except PermissionError_ as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        self.db.profiles.delete(name)
+
+    # --- facade: peers --------------------------------------------------------------------
+
+    def peers(self) -> list[PeerView]:
+        return self.directory.peers()
+
+    async def add_to_address_book(
+        self,
+        device_id: DeviceId,
+        alias: str = "",
+        display_name: str = "",
+        tags: tuple[str, ...] = (),
+        manual_address: str | None = None,
+    ) -> None:
+        from anydesk_invite.storage.db import AddressEntry, StorageValueError
+
+        try:
+            parsed = parse_alias(alias) if alias else None
+            known = next((p for p in self.peers() if p.device_id == device_id), None)
+            fp = known.fingerprint if known else None
+            entry = AddressEntry(device_id, parsed, display_name, tags, manual_address, fp)
+        except (AliasError, StorageValueError) as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        book = self.db.address_book
+        if book.get(device_id) is None:
+            book.add(entry)
+        else:
+            book.update(entry)
+        self.peers_changed.emit(None)
+
+    async def remove_from_address_book(self, device_id: DeviceId) -> None:
+        self.db.address_book.remove(device_id)
+        self.peers_changed.emit(None)
+
+    async def set_favorite(self, device_id: DeviceId, favorite: bool) -> None:
+        if favorite:
+            known = next((p for p in self.peers() if p.device_id == device_id), None)
+            alias = None
+            if known and known.alias:
+                with contextlib.suppress(AliasError):
+                    alias = parse_alias(known.alias)
+            self.db.favorites.add(device_id, alias, known.fingerprint if known else None)
+        else:
+            self.db.favorites.remove(device_id)
+        self.peers_changed.emit(None)
+
+    # --- facade: invitations --------------------------------------------------------------
+
+    def invitations(self) -> list[InvitationView]:
+        return self.invitation_service.views()
+
+    async def invite(
+        self,
+        target: str,
+        permissions: frozenset[Permission],
+        profile: str = "",
+        confirm_fingerprint: str | None = None,
+    ) -> InvitationView:
+        resolved = self.directory.resolve(target, confirm_fingerprint)
+        if resolved.device_id == self.identity.device_id:
+            raise RefusedWithKind(RefusalKind.INVALID, "that is this device's own ID")
+        inv = await self.invitation_service.invite(resolved, permissions, profile)
+        return self.invitation_service.view(inv)
+
+    def _outgoing(self, invitation_id: str) -> OutgoingInvitation:
+        inv = self.invitation_service.find(invitation_id)
+        if not isinstance(inv, OutgoingInvitation):
+            raise RefusedWithKind(RefusalKind.STATE, "only the inviter can change an invitation")
+        return inv
+
+    def _incoming(self, invitation_id: str) -> IncomingInvitation:
+        inv = self.invitation_service.find(invitation_id)
+        if not isinstance(inv, IncomingInvitation):
+            raise RefusedWithKind(RefusalKind.STATE, "that invitation was sent from here")
+        return inv
+
+    async def edit_invitation(
+        self, invitation_id: str, permissions: frozenset[Permission], profile: str = ""
+    ) -> InvitationView:
+        inv = await self.invitation_service.edit(
+            self._outgoing(invitation_id), permissions, profile
+        )
+        return self.invitation_service.view(inv)
+
+    async def cancel_invitation(self, invitation_id: str) -> None:
+        await self.invitation_service.cancel(self._outgoing(invitation_id))
+
+    async def accept(
+        self,
+        invitation_id: str,
+        permissions: frozenset[Permission] | None = None,
+        profile: str = "",
+    ) -> SessionView:
+        inc = self._incoming(invitation_id)
+        if inc.kind is Kind.INVITATION:
+            if permissions is not None:
+                raise RefusedWithKind(
+                    RefusalKind.INVALID, "the inviter chose the permissions of an invitation"
+                )
+            session_id = await self.invitation_service.accept_invitation(inc)
+            return self.sessions_service.find(session_id).view()
+        if permissions is None:
+            name = profile or self.db.settings.get(StoredSettings.DEFAULT_PROFILE)
+            try:
+                permissions = self._book().get(name).permissions
+            except PermissionError_ as exc:
+                raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        started: asyncio.Future[SessionView] = asyncio.get_running_loop().create_future()
+
+        def on_started(view: SessionView) -> None:
+            if view.peer_fingerprint == inc.peer.fingerprint and not started.done():
+                started.set_result(view)
+
+        self.sessions_service.started.connect(on_started)
+        try:
+            await self.invitation_service.accept_request(inc, permissions)
+            return await asyncio.wait_for(started, self.invitation_service.token_lifetime)
+        except TimeoutError:
+            raise RefusedWithKind(
+                RefusalKind.OFFLINE, "the requester did not connect in time"
+            ) from None
+        finally:
+            self.sessions_service.started.disconnect(on_started)
+
+    async def reject(self, invitation_id: str) -> None:
+        await self.invitation_service.reject(self._incoming(invitation_id))
+
+    async def connect(self, target: str, confirm_fingerprint: str | None = None) -> InvitationView:
+        resolved = self.directory.resolve(target, confirm_fingerprint)
+        if resolved.device_id == self.identity.device_id:
+            raise RefusedWithKind(RefusalKind.INVALID, "that is this device's own ID")
+        inv = await self.invitation_service.request(resolved)
+        return self.invitation_service.view(inv)
+
+    # --- facade: sessions -------------------------------------------------------------------
+
+    def sessions(self) -> list[SessionView]:
+        return self.sessions_service.views()
+
+    async def set_session_permissions(
+        self, session_id: str, permissions: frozenset[Permission]
+    ) -> SessionView:
+        session = self.sessions_service.find(session_id)
+        return (await self.sessions_service.set_permissions(session, permissions)).view()
+
+    async def end_session(self, session_id: str) -> None:
+        await self.sessions_service.end(self.sessions_service.find(session_id), "ended")
+
+    async def system_information(self, session_id: str) -> SysInfo:
+        return await self.sessions_service.request_system_info(
+            self.sessions_service.find(session_id)
+        )
+
+    async def send_chat(self, session_id: str, text: str) -> None:
+        await self.sessions_service.send_chat(self.sessions_service.find(session_id), text)
+
+    def chat_log(self, session_id: str) -> list[tuple[str, str]]:
+        return list(self.sessions_service.find(session_id).chat)

@@ -1,0 +1,292 @@
+"""Every peer this client knows, from discovery, the address book, favorites, recent sessions
+and pinned keys; resolving what a person typed (an ID or alias) into a target to dial.
+
+Trust rules (docs/PROTOCOL.md, "Trust"): an ID alone proves nothing. An alias resolves through
+the address book or pinned peers; an alias known only from discovery, of a peer never
+connected, needs the user to confirm that peer's fingerprint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.discovery import DiscoveredPeer
+from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
+from anydesk_invite.services.invitations import Target
+from anydesk_invite.services.links import Address
+from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.storage.db import AddressEntry, Database
+
+_log = logging.getLogger(__name__)
+
+
+def _split_address(text: str) -> Address:
+    host, _, port = text.rpartition(":")
+    return Address(host.strip("[]"), int(port))
+
+
+def fingerprint_confirmed(fingerprint: bytes, confirm: str | None) -> bool:
+    """True when ``confirm`` (hex, spaces allowed, at least 16 digits) starts the fingerprint."""
+    if not confirm:
+        return False
+    text = "".join(confirm.split()).lower()
+    if len(text) < 16 or any(c not in "0123456789abcdef" for c in text):
+        return False
+    return fingerprint.hex().startswith(text)
+
+
+class PeerDirectory:
+    """Known peers and where to reach them.
+
+    Signals: changed (None) when the list or a peer's presence changed.
+    """
+
+    def __init__(self, db: Database, own_fingerprint: bytes) -> None:
+        self._db = db
+        self._own = own_fingerprint
+        self._discovered: dict[bytes, DiscoveredPeer] = {}
+        self._conflicts: set[DeviceId] = set()
+        self._manual_online: dict[DeviceId, bool] = {}
+        self._learned: dict[bytes, Address] = {}
+        self.changed: Signal[None] = Signal("directory.changed")
+
+    # --- inputs -------------------------------------------------------------------------
+
+    def discovered(self, peer: DiscoveredPeer) -> None:
+        if peer.fingerprint == self._own:
+            return
+        self._discovered[peer.fingerprint] = peer
+        self.changed.emit(None)
+
+    def gone(self, fingerprint: bytes) -> None:
+        if self._discovered.pop(fingerprint, None) is not None:
+            self.changed.emit(None)
+
+    def conflict(self, device_id: DeviceId) -> None:
+        self._conflicts.add(device_id)
+        self.changed.emit(None)
+
+    def set_manual_presence(self, device_id: DeviceId, online: bool) -> None:
+        if self._manual_online.get(device_id) != online:
+            self._manual_online[device_id] = online
+            self.changed.emit(None)
+
+    def learn_address(self, fingerprint: bytes, address: Address) -> None:
+        """A listen address a peer told us on an authenticated channel."""
+        self._learned[fingerprint] = address
+
+    # --- outputs ------------------------------------------------------------------------
+
+    def addresses_of(self, fingerprint: bytes) -> tuple[Address, ...]:
+        out: list[Address] = []
+        d = self._discovered.get(fingerprint)
+        if d is not None:
+            out.extend(Address(a, d.port) for a in d.addresses)
+        pinned = self._db.pinned_peers.get_by_fingerprint(fingerprint)
+        device_id = pinned.device_id if pinned else DeviceId.from_fingerprint(fingerprint)
+        entry = self._db.address_book.get(device_id)
+        if entry is not None and entry.manual_address:
+            out.append(_split_address(entry.manual_address))
+        if fingerprint in self._learned:
+            out.append(self._learned[fingerprint])
+        seen: list[Address] = []
+        for a in out:
+            if a not in seen:
+                seen.append(a)
+        return tuple(seen)
+
+    def in_address_book(self, fingerprint: bytes, device_id: DeviceId) -> bool:
+        entry = self._db.address_book.get(device_id)
+        if entry is None:
+            return False
+        # An entry with a known key matches only that key: the ID alone proves nothing.
+        return entry.fingerprint is None or entry.fingerprint == fingerprint
+
+    def first_contact(self, fingerprint: bytes) -> bool:
+        pinned = self._db.pinned_peers.get_by_fingerprint(fingerprint)
+        if pinned is None:
+            return True
+        return self._db.recent_sessions.last_time(pinned.device_id) is None
+
+    def peers(self) -> list[PeerView]:
+        db = self._db
+        views: dict[DeviceId, dict[str, object]] = {}
+
+        def slot(device_id: DeviceId) -> dict[str, object]:
+            return views.setdefault(device_id, {"sources": set(), "alias": "", "fingerprint": None})
+
+        for entry in db.address_book.list():
+            v = slot(entry.device_id)
+            sources = v["sources"]
+            assert isinstance(sources, set)
+            sources.add(PeerSource.ADDRESS_BOOK)
+            v.update(
+                alias=str(entry.alias) if entry.alias else v["alias"],
+                display_name=entry.display_name,
+                tags=entry.tags,
+                manual_address=entry.manual_address,
+                fingerprint=entry.fingerprint or v["fingerprint"],
+            )
+        for fav in db.favorites.list():
+            v = slot(fav.device_id)
+            sources = v["sources"]
+            assert isinstance(sources, set)
+            sources.add(PeerSource.FAVORITES)
+            if not v["alias"] and fav.alias:
+                v["alias"] = str(fav.alias)
+            v["fingerprint"] = v["fingerprint"] or fav.fingerprint
+        last = db.recent_sessions.last_times()
+        for rec in db.recent_sessions.list(limit=200):
+            v = slot(rec.peer_id)
+            sources = v["sources"]
+            assert isinstance(sources, set)
+            sources.add(PeerSource.RECENT)
+            if not v["alias"] and rec.peer_alias:
+                v["alias"] = str(rec.peer_alias)
+            v["fingerprint"] = v["fingerprint"] or rec.peer_fingerprint
+        online_fps: set[bytes] = set()
+        for d in self._discovered.values():
+            v = slot(d.device_id)
+            sources = v["sources"]
+            assert isinstance(sources, set)
+            sources.add(PeerSource.DISCOVERY)
+            v["alias"] = v["alias"] or d.alias
+            v["discovered_fp"] = d.fingerprint
+            online_fps.add(d.fingerprint)
+        out: list[PeerView] = []
+        for device_id, v in views.items():
+            fp = v.get("fingerprint") or v.get("discovered_fp")
+            assert fp is None or isinstance(fp, bytes)
+            online = (fp in online_fps) or self._manual_online.get(device_id, False)
+            sources = v["sources"]
+            assert isinstance(sources, set)
+            tags = v.get("tags", ())
+            assert isinstance(tags, tuple)
+            manual = v.get("manual_address")
+            assert manual is None or isinstance(manual, str)
+            out.append(
+                PeerView(
+                    device_id=device_id,
+                    alias=str(v["alias"]),
+                    display_name=str(v.get("display_name", "")),
+                    fingerprint=fp,
+                    online=bool(online),
+                    sources=frozenset(sources),
+                    tags=tags,
+                    manual_address=manual,
+                    last_session=last.get(device_id),
+                    first_contact=fp is None or self.first_contact(fp),
+                    conflict=device_id in self._conflicts,
+                )
+            )
+        out.sort(key=lambda p: (p.title.casefold(), p.device_id.digits))
+        return out
+
+    def manual_entries(self) -> list[AddressEntry]:
+        return [e for e in self._db.address_book.list() if e.manual_address]
+
+    # --- resolving ------------------------------------------------------------------------
+
+    def resolve(self, text: str, confirm: str | None = None) -> Target:
+        """Turn what a person typed into a target; Refused with a clear reason otherwise."""
+        if looks_like_id(text):
+            try:
+                device_id = parse_id(text)
+            except IdError as exc:
+                raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+            return self._resolve_id(device_id)
+        try:
+            alias = parse_alias(text)
+        except AliasError as exc:
+            raise RefusedWithKind(
+                RefusalKind.INVALID, f"{text!r} is neither an ID nor an alias: {exc}"
+            ) from None
+        return self._resolve_alias(str(alias), alias.key(), confirm)
+
+    def _target(self, device_id: DeviceId, fingerprint: bytes | None, alias: str) -> Target:
+        if fingerprint is not None:
+            addresses = self.addresses_of(fingerprint)
+        else:
+            entry = self._db.address_book.get(device_id)
+            addresses = (
+                (_split_address(entry.manual_address),)
+                if entry is not None and entry.manual_address
+                else ()
+            )
+        if not addresses:
+            raise RefusedWithKind(
+                RefusalKind.OFFLINE, f"{alias or device_id.grouped()} is offline (not found)"
+            )
+        return Target(device_id, fingerprint, alias, addresses)
+
+    def _resolve_id(self, device_id: DeviceId) -> Target:
+        if device_id in self._conflicts:
+            raise RefusedWithKind(
+                RefusalKind.AMBIGUOUS,
+                f"two devices claim the ID {device_id.grouped()}; use the address book",
+            )
+        pinned = self._db.pinned_peers.get_by_device_id(device_id)
+        if pinned is not None:
+            return self._target(device_id, pinned.fingerprint, str(pinned.alias or ""))
+        entry = self._db.address_book.get(device_id)
+        if entry is not None and entry.fingerprint is not None:
+            return self._target(device_id, entry.fingerprint, str(entry.alias or ""))
+        found = [d for d in self._discovered.values() if d.device_id == device_id]
+        if len(found) == 1:
+            # The ID derives from the announced key; the channel proves the key on connect.
+            return self._target(device_id, found[0].fingerprint, found[0].alias)
+        if entry is not None:
+            return self._target(device_id, None, str(entry.alias or ""))
+        raise RefusedWithKind(RefusalKind.UNKNOWN, f"no device with ID {device_id.grouped()} found")
+
+    def _resolve_alias(self, shown: str, key: str, confirm: str | None) -> Target:
+        book = self._db.address_book.find_by_alias(key)
+        pinned = [
+            p for p in self._db.pinned_peers.list() if p.alias is not None and p.alias.key() == key
+        ]
+        known: dict[DeviceId, bytes | None] = {}
+        for e in book:
+            known[e.device_id] = e.fingerprint
+        for p in pinned:
+            known.setdefault(p.device_id, p.fingerprint)
+            known[p.device_id] = known[p.device_id] or p.fingerprint
+        if len(known) > 1:
+            raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{shown} matches several devices")
+        if len(known) == 1:
+            device_id, fp = next(iter(known.items()))
+            if fp is None:
+                pin = self._db.pinned_peers.get_by_device_id(device_id)
+                fp = pin.fingerprint if pin else None
+            return self._resolve_id(device_id) if fp is None else self._target(device_id, fp, shown)
+        found = [
+            d
+            for d in self._discovered.values()
+            if d.alias.lower() in (key, key + "@ad") or d.alias.lower().removesuffix("@ad") == key
+        ]
+        if not found:
+            raise RefusedWithKind(RefusalKind.UNKNOWN, f"no device with alias {shown} found")
+        if len(found) > 1:
+            raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{shown} matches several devices")
+        d = found[0]
+        if not fingerprint_confirmed(d.fingerprint, confirm):
+            raise RefusedWithKind(
+                RefusalKind.NEEDS_CONFIRMATION,
+                f"{shown} is known only from discovery: confirm it is ID "
+                f"{d.device_id.grouped()} with fingerprint {short_fingerprint(d.fingerprint)} "
+                f"(--confirm {d.fingerprint.hex()[:16]})",
+            )
+        return self._target(d.device_id, d.fingerprint, d.alias)
+
+    def address_of_manual(self, entry: AddressEntry) -> Address | None:
+        return _split_address(entry.manual_address) if entry.manual_address else None
+
+    def known_alias(self, fingerprint: bytes) -> str:
+        d = self._discovered.get(fingerprint)
+        return d.alias if d else ""
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.changed.connect(lambda _: callback())

@@ -1,0 +1,18 @@
+"""What services need from the local desktop; app.py injects adapters from desktop/."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from anydesk_invite.core.sysinfo import SystemInformation
+
+
+class SystemInfoSource(Protocol):
+    def system_information(self) -> SystemInformation: ...
+
+
+class ClipboardPort(Protocol):
+    """The local clipboard (text)."""
+
+    def text(self) -> str: ...
+    def set_text(self, text: str) -> None: ...

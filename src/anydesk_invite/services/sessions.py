@@ -1,0 +1,368 @@
+"""Remote sessions: the host (inviter, the one viewed) and the guest (invitee).
+
+The host enforces every permission: each guest request is checked against the session's
+current permissions, and a refused one is logged and answered with ``Refused``. A change of
+permissions on the host reaches the guest at once (``SessionPermissions``). One host serves
+up to MAX_GUESTS sessions at once, each with its own permissions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from anydesk_invite.core.clock import Clock
+from anydesk_invite.core.invitation import Peer
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.policy import Policy
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.channel import Channel, ChannelClosed
+from anydesk_invite.net.wire import (
+    Chat,
+    ClipboardText,
+    Error,
+    Message,
+    Refused,
+    SessionEnd,
+    SessionOpen,
+    SessionOpened,
+    SessionPermissions,
+    SysInfo,
+    SysInfoRequest,
+)
+from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
+from anydesk_invite.services.links import Address, Links
+from anydesk_invite.services.ports import ClipboardPort, SystemInfoSource
+from anydesk_invite.services.views import Role, SessionView
+
+_log = logging.getLogger(__name__)
+
+MAX_GUESTS = 4
+OPEN_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0
+
+
+@dataclass(slots=True)
+class Session:
+    session_id: bytes
+    role: Role
+    peer: Peer
+    channel: Channel
+    permissions: frozenset[Permission]
+    locked: frozenset[Permission]
+    started_at: float
+    started_mono: float
+    origin: str = ""
+    ended: bool = False
+    end_reason: str = ""
+    chat: list[tuple[str, str]] = field(default_factory=list)
+    """(who, text): 'me' or 'peer'."""
+    send_clipboard: bool = False
+    """Guest side: whether this guest's clipboard may leave the machine."""
+    pending: dict[str, asyncio.Future[Message]] = field(default_factory=dict)
+
+    def view(self) -> SessionView:
+        return SessionView(
+            session_id=self.session_id.hex(),
+            role=self.role,
+            peer_id=self.peer.device_id,
+            peer_alias=self.peer.alias,
+            peer_fingerprint=self.peer.fingerprint,
+            permissions=self.permissions,
+            locked=self.locked,
+            started_at=self.started_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    session: SessionView
+    duration: float
+    reason: str
+
+
+class SessionService:
+    """Open sessions on both sides.
+
+    Signals: started (SessionView), changed (SessionView: permissions or chat), ended
+    (SessionOutcome), chat (tuple[str session id hex, str text]).
+    """
+
+    def __init__(
+        self,
+        links: Links,
+        clock: Clock,
+        policy: Callable[[], Policy],
+        system_info: SystemInfoSource,
+        clipboard: ClipboardPort | None = None,
+        wall: Callable[[], float] = time.time,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self._links = links
+        self._clock = clock
+        self._policy = policy
+        self._system_info = system_info
+        self._clipboard = clipboard
+        self._wall = wall
+        self._random = random_bytes
+        self.sessions: dict[bytes, Session] = {}
+        self.started: Signal[SessionView] = Signal("sessions.started")
+        self.changed: Signal[SessionView] = Signal("sessions.changed")
+        self.ended: Signal[SessionOutcome] = Signal("sessions.ended")
+        self.chat: Signal[tuple[str, str]] = Signal("sessions.chat")
+
+    def views(self) -> list[SessionView]:
+        return [s.view() for s in self.sessions.values() if not s.ended]
+
+    def find(self, text: str) -> Session:
+        key = text.strip().lower()
+        found = [
+            s for s in self.sessions.values() if not s.ended and s.session_id.hex().startswith(key)
+        ]
+        if len(key) < 4 or not found:
+            raise RefusedWithKind(RefusalKind.UNKNOWN, f"no session {text}")
+        if len(found) > 1:
+            raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{text} matches several sessions")
+        return found[0]
+
+    def _locked(self, policy: Policy) -> frozenset[Permission]:
+        return frozenset(p for p in Permission if policy.is_locked(p))
+
+    # --- host -------------------------------------------------------------------------
+
+    async def start_host(
+        self, channel: Channel, guest: Peer, permissions: frozenset[Permission], origin: str
+    ) -> None:
+        policy = self._policy()
+        hosting = [s for s in self.sessions.values() if s.role is Role.HOST and not s.ended]
+        if policy.broken or len(hosting) >= MAX_GUESTS:
+            reason = "policy" if policy.broken else "too many guests"
+            await channel.send(Error(code="refused", message=reason))
+            await channel.close(reason)
+            return
+        session = Session(
+            session_id=self._random(16),
+            role=Role.HOST,
+            peer=guest,
+            channel=channel,
+            permissions=policy.apply(permissions),
+            locked=self._locked(policy),
+            started_at=self._wall(),
+            started_mono=self._clock.now(),
+            origin=origin,
+        )
+        self._adopt(session)
+        await channel.send(
+            SessionOpened(
+                session_id=session.session_id,
+                permissions=session.permissions,
+                locked=session.locked,
+            )
+        )
+        self.started.emit(session.view())
+
+    def _adopt(self, session: Session) -> None:
+        self.sessions[session.session_id] = session
+
+        async def handler(channel: Channel, msg: Message) -> None:
+            await self._handle(session, msg)
+
+        self._links.claim(session.channel, handler)
+
+    async def set_permissions(
+        self, session: Session, permissions: frozenset[Permission]
+    ) -> Session:
+        if session.role is not Role.HOST:
+            raise RefusedWithKind(RefusalKind.STATE, "only the host changes permissions")
+        policy = self._policy()
+        wanted = policy.apply(permissions)
+        session.permissions = wanted
+        session.locked = self._locked(policy)
+        await self._send(session, SessionPermissions(permissions=wanted, locked=session.locked))
+        self.changed.emit(session.view())
+        return session
+
+    def apply_policy(self, policy: Policy) -> None:
+        """A changed policy file takes effect in running sessions at once."""
+        for s in list(self.sessions.values()):
+            if s.role is Role.HOST and not s.ended:
+                new = policy.apply(s.permissions)
+                locked = self._locked(policy)
+                if new != s.permissions or locked != s.locked:
+                    s.permissions, s.locked = new, locked
+                    asyncio.get_running_loop().create_task(
+                        self._send(s, SessionPermissions(permissions=new, locked=locked))
+                    )
+                    self.changed.emit(s.view())
+
+    def _allowed(self, session: Session, perm: Permission, what: str) -> bool:
+        if perm in session.permissions:
+            return True
+        _log.warning("refused %s from guest %s: %s not granted", what, session.peer.device_id, perm)
+        return False
+
+    # --- guest ------------------------------------------------------------------------
+
+    async def open_as_guest(
+        self,
+        host: Peer,
+        addresses: tuple[Address, ...],
+        token: bytes,
+        offered: frozenset[Permission],
+    ) -> str:
+        """Dial the host, present the token, and wait for the session to open."""
+        channel = await self._links.dial(list(addresses), host.fingerprint) if addresses else None
+        if channel is None:
+            channel = self._links.channel_for(host.fingerprint)
+        if channel is None:
+            raise RefusedWithKind(RefusalKind.OFFLINE, "no address of the host is known")
+        opened: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+        async def first(ch: Channel, msg: Message) -> None:
+            if not opened.done():
+                opened.set_result(msg)
+
+        self._links.claim(channel, first)
+        await channel.send(SessionOpen(session_token=token))
+        try:
+            answer = await asyncio.wait_for(opened, OPEN_TIMEOUT)
+        except TimeoutError:
+            await channel.close("the session did not open")
+            raise RefusedWithKind(
+                RefusalKind.OFFLINE, "the host did not open the session"
+            ) from None
+        if not isinstance(answer, SessionOpened):
+            await channel.close("the session was refused")
+            reason = answer.message if isinstance(answer, Error) else type(answer).__name__
+            raise RefusedWithKind(RefusalKind.DECLINED, f"the host refused the session: {reason}")
+        session = Session(
+            session_id=answer.session_id,
+            role=Role.GUEST,
+            peer=host,
+            channel=channel,
+            permissions=answer.permissions,
+            locked=answer.locked,
+            started_at=self._wall(),
+            started_mono=self._clock.now(),
+        )
+        self._adopt(session)
+        self.started.emit(session.view())
+        return session.session_id.hex()
+
+    async def request_system_info(self, session: Session) -> SysInfo:
+        answer = await self._ask(session, "sysinfo", SysInfoRequest())
+        if isinstance(answer, SysInfo):
+            return answer
+        raise RefusedWithKind(RefusalKind.POLICY, "not permitted: system information")
+
+    async def _ask(self, session: Session, key: str, msg: Message) -> Message:
+        if session.role is not Role.GUEST:
+            raise RefusedWithKind(RefusalKind.STATE, "only a guest asks the host")
+        fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        session.pending[key] = fut
+        await self._send(session, msg)
+        try:
+            return await asyncio.wait_for(fut, REQUEST_TIMEOUT)
+        except TimeoutError:
+            raise RefusedWithKind(RefusalKind.OFFLINE, "the host did not answer") from None
+        finally:
+            session.pending.pop(key, None)
+
+    async def send_chat(self, session: Session, text: str) -> None:
+        text = text[:4000]
+        session.chat.append(("me", text))
+        await self._send(session, Chat(text=text))
+        self.changed.emit(session.view())
+
+    async def send_clipboard(self, session: Session, text: str) -> None:
+        """Send clipboard text to the peer; a guest only while it switched sending on."""
+        if session.role is Role.GUEST and not session.send_clipboard:
+            raise RefusedWithKind(RefusalKind.STATE, "sending your clipboard is switched off")
+        if Permission.CLIPBOARD not in session.permissions:
+            raise RefusedWithKind(RefusalKind.POLICY, "not permitted: clipboard")
+        await self._send(session, ClipboardText(text=text[: 1024 * 1024]))
+
+    # --- both -------------------------------------------------------------------------
+
+    async def _send(self, session: Session, msg: Message) -> None:
+        try:
+            await session.channel.send(msg)
+        except ChannelClosed:
+            self._ended(session, "connection lost")
+
+    async def _handle(self, session: Session, msg: Message) -> None:
+        match msg:
+            case Chat():
+                session.chat.append(("peer", msg.text))
+                self.chat.emit((session.session_id.hex(), msg.text))
+                self.changed.emit(session.view())
+            case SessionEnd():
+                self._ended(session, msg.reason or "ended by the peer")
+                await session.channel.close("session ended")
+            case SysInfoRequest() if session.role is Role.HOST:
+                if self._allowed(session, Permission.SYSTEM_INFO, "system information"):
+                    info = self._system_info.system_information()
+                    await self._send(
+                        session,
+                        SysInfo(
+                            os=info.os[:255],
+                            hostname=info.hostname[:255],
+                            cpu=info.cpu[:255],
+                            cpu_count=info.cpu_count,
+                            memory_total=info.memory_total,
+                            screens=[s[:255] for s in info.screens[:16]],
+                        ),
+                    )
+                else:
+                    await self._send(session, Refused(what="system_info", reason="not permitted"))
+            case ClipboardText():
+                if session.role is Role.HOST and not self._allowed(
+                    session, Permission.CLIPBOARD, "clipboard"
+                ):
+                    await self._send(session, Refused(what="clipboard", reason="not permitted"))
+                elif Permission.CLIPBOARD in session.permissions and self._clipboard is not None:
+                    self._clipboard.set_text(msg.text)
+            case SessionPermissions() if session.role is Role.GUEST:
+                session.permissions = msg.permissions
+                session.locked = msg.locked
+                self.changed.emit(session.view())
+            case SysInfo() if session.role is Role.GUEST:
+                fut = session.pending.get("sysinfo")
+                if fut is not None and not fut.done():
+                    fut.set_result(msg)
+            case Refused() if session.role is Role.GUEST:
+                key = "sysinfo" if msg.what == "system_info" else msg.what
+                fut = session.pending.get(key)
+                if fut is not None and not fut.done():
+                    fut.set_result(msg)
+                _log.info("host refused %s: %s", msg.what, msg.reason)
+            case _:
+                _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
+                await self._send(session, Refused(what="unexpected", reason="not permitted"))
+
+    def channel_closed(self, channel: Channel) -> None:
+        for s in list(self.sessions.values()):
+            if s.channel is channel and not s.ended:
+                self._ended(s, channel.close_reason or "connection lost")
+
+    def _ended(self, session: Session, reason: str) -> None:
+        if session.ended:
+            return
+        session.ended = True
+        session.end_reason = reason
+        duration = max(0.0, self._clock.now() - session.started_mono)
+        self.ended.emit(SessionOutcome(session.view(), duration, reason))
+        del self.sessions[session.session_id]
+
+    async def end(self, session: Session, reason: str = "ended") -> None:
+        await self._send(session, SessionEnd(reason=reason))
+        self._ended(session, reason)
+        await session.channel.close("session ended")
+
+    async def stop(self) -> None:
+        for s in list(self.sessions.values()):
+            await self.end(s, "the other side quit")
