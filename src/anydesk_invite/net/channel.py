@@ -120,7 +120,9 @@ async def _close_writer(writer: asyncio.StreamWriter) -> None:
 
 
 async def _refuse(writer: asyncio.StreamWriter, refusal: _Refusal) -> None:
-    if refusal.code is not None and not writer.is_closing():
+    # Only inside TLS: nothing, not even an error, is ever sent in plaintext.
+    tls_up = writer.get_extra_info("ssl_object") is not None
+    if refusal.code is not None and tls_up and not writer.is_closing():
         with contextlib.suppress(OSError, RuntimeError):
             writer.write(frame(Error(refusal.code, refusal.message[:REASON_MAX])))
     await _close_writer(writer)
