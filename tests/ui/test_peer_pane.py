@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.services.views import PeerSource
@@ -17,7 +18,8 @@ from anydesk_invite.ui.peer_pane import (
     parse_host_port,
     parse_tags,
 )
-from tests.helpers.facade_stub import FacadeStub, id_for
+from anydesk_invite.ui.tile_delegate import PeerTileDelegate, avatar_color, initials
+from tests.helpers.facade_stub import FacadeStub, id_for, make_peer
 from tests.helpers.popup_menus import action, close_menu, right_click_tile
 from tests.ui.conftest import sample_peers
 
@@ -229,3 +231,54 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, facade: FacadeStub) 
     for widget in [pane.filter_edit, pane.view, dialog.id_edit, dialog.save_button]:
         assert widget.accessibleName()
         assert widget.objectName()
+
+
+@pytest.mark.parametrize(
+    ("alias", "display_name", "expected"),
+    [
+        ("anna@ad", "", "AN"),
+        ("carla.b@ad", "", "CB"),
+        ("x@ad", "Bob's laptop", "BL"),
+        ("x@ad", "Gina – Reception", "GR"),
+        ("", "", None),
+    ],
+)
+def test_avatar_initials_come_from_name_or_alias(
+    alias: str, display_name: str, expected: str | None
+) -> None:
+    peer = make_peer("p", PeerSource.DISCOVERY, display_name=display_name)
+    peer = dataclasses.replace(peer, alias=alias)
+    assert initials(peer) == (expected or peer.device_id.digits[0])
+
+
+def test_avatar_colour_is_stable_per_id_and_differs_between_ids() -> None:
+    a, b = id_for("anna").digits, id_for("bob").digits
+    assert avatar_color(a) == avatar_color(a)
+    assert avatar_color(a) != avatar_color(b)
+
+
+def test_tile_detail_line_fits_the_pane() -> None:
+    anna, _bob, _carla, dieter, eve = sample_peers()
+    assert "2023" in PeerTileDelegate(PeerSource.RECENT).detail_text(anna)
+    assert PeerTileDelegate(PeerSource.ADDRESS_BOOK).detail_text(dieter) == "office, printer"
+    assert PeerTileDelegate(PeerSource.DISCOVERY).detail_text(dieter) == "offline"
+    assert "conflict" in PeerTileDelegate(PeerSource.DISCOVERY).detail_text(eve)
+
+
+def test_tiles_follow_a_dark_palette(qtbot: QtBot, facade: FacadeStub) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    dark = QPalette(pane.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e8eaed"))
+    pane.view.setPalette(dark)
+    pane.view.viewport().setPalette(dark)
+    rect = pane.view.visualRect(pane.index_of(id_for("carla").digits))
+    image = pane.view.viewport().grab(rect).toImage()
+    inside = image.pixelColor(image.width() - 12, image.height() // 2 + 20)
+    assert inside.lightness() < 80  # the card is drawn in the dark Base colour
+    lightest = max(
+        image.pixelColor(x, y).lightness()
+        for x in range(60, image.width() - 10, 2)
+        for y in range(10, image.height() - 10, 2)
+    )
+    assert lightest > 180  # and its text in the light Text colour

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.side_panels.setObjectName("sidePanels")
         self._side_layout = QVBoxLayout(self.side_panels)
         self._side_layout.setContentsMargins(0, 0, 0, 0)
+        self._side_layout.addStretch(1)
         self.side_panels.hide()
         body.addWidget(self.side_panels)
         outer.addLayout(body, 1)
@@ -243,7 +244,8 @@ class MainWindow(QMainWindow):
 
     def add_side_panel(self, widget: QWidget) -> None:
         """Add a panel (e.g. outgoing invitations) to the right of the peer panes."""
-        self._side_layout.addWidget(widget)
+        # Before the trailing stretch, so panels stack from the top.
+        self._side_layout.insertWidget(self._side_layout.count() - 1, widget)
         self.side_panels.show()
 
     # -- facade events -------------------------------------------------------------------

@@ -7,6 +7,7 @@ avatar, whose hue is derived from the ID so the same peer looks the same everywh
 from __future__ import annotations
 
 import hashlib
+import re
 
 from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.peer_model import PeerRole
 
-TILE_SIZE = QSize(250, 78)
+TILE_SIZE = QSize(236, 78)
 _AVATAR = 44
 _PAD = 10
 ONLINE_COLOR = QColor("#2e9d44")
@@ -32,7 +33,7 @@ def avatar_color(device_id: str) -> QColor:
 def initials(peer: PeerView) -> str:
     """Up to two letters from the display name or alias; the ID's first digit otherwise."""
     name = peer.display_name or peer.alias.removesuffix("@ad")
-    words = [w for w in name.replace(".", " ").replace("_", " ").replace("-", " ").split() if w]
+    words = re.findall(r"[^\W_][\w']*", name)
     if not words:
         return peer.device_id.digits[0]
     if len(words) == 1:
