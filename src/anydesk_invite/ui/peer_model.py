@@ -13,6 +13,7 @@ from enum import IntEnum
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -128,10 +129,10 @@ class PeerListModel(QAbstractListModel):
             return f"{p.title}, ID {p.device_id.grouped()}, {state}"
         return _custom(p, role)
 
-    def roleNames(self) -> dict[int, bytes]:
+    def roleNames(self) -> dict[int, QByteArray]:
         names = dict(super().roleNames())
         for r in PeerRole:
-            names[int(r)] = r.name.lower().encode()
+            names[int(r)] = QByteArray(r.name.lower().encode())
         return names
 
 

@@ -66,7 +66,8 @@ def run_until_complete(app: QApplication, coro: Coroutine[Any, Any, T]) -> T:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(coro)
+        result: T = loop.run_until_complete(coro)
+        return result
     finally:
         loop.close()
         asyncio.set_event_loop(None)

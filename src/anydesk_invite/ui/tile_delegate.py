@@ -33,7 +33,7 @@ def avatar_color(device_id: str) -> QColor:
 def initials(peer: PeerView) -> str:
     """Up to two letters from the display name or alias; the ID's first digit otherwise."""
     name = peer.display_name or peer.alias.removesuffix("@ad")
-    words = re.findall(r"[^\W_][\w']*", name)
+    words: list[str] = re.findall(r"[^\W_][\w']*", name)
     if not words:
         return peer.device_id.digits[0]
     if len(words) == 1:
@@ -82,9 +82,9 @@ class PeerTileDelegate(QStyledItemDelegate):
             return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
-        rect = QRectF(option.rect).adjusted(3, 3, -3, -3)  # type: ignore[attr-defined]
+        pal: QPalette = option.palette
+        state = option.state
+        rect = QRectF(option.rect).adjusted(3, 3, -3, -3)
         selected = bool(state & QStyle.StateFlag.State_Selected)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
 
@@ -114,7 +114,7 @@ class PeerTileDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(avatar_color(peer.device_id.digits))
         painter.drawEllipse(av)
-        font = QFont(option.font)  # type: ignore[attr-defined]
+        font = QFont(option.font)
         ifont = QFont(font)
         ifont.setBold(True)
         ifont.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.15)
