@@ -23,19 +23,6 @@ from anydesk_invite.options import Options
 _log = logging.getLogger("anydesk_invite")
 
 
-def _prepare_qt_platform(options: Options) -> None:
-    env = os.environ
-    if "QT_QPA_PLATFORM" in env:
-        return
-    if options.headless and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        env["QT_QPA_PLATFORM"] = "offscreen"
-    elif env.get("WAYLAND_DISPLAY") and env.get("DISPLAY"):
-        # On Wayland a window cannot place itself; the toast needs the bottom-right corner.
-        env["QT_QPA_PLATFORM"] = "xcb"
-    elif not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        env["QT_QPA_PLATFORM"] = "offscreen"
-
-
 def _setup_logging(log_path: os.PathLike[str] | str, verbose: bool) -> None:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -50,15 +37,11 @@ def _setup_logging(log_path: os.PathLike[str] | str, verbose: bool) -> None:
         root.addHandler(sh)
 
 
-def run_client(options: Options) -> int:
-    """Start a client (GUI, or headless) and run it until it is told to quit."""
-    _prepare_qt_platform(options)
-    from anydesk_invite.ui import qt_loop
+async def run_client(options: Options) -> int:
+    """Build a client (GUI, or headless) and run it until it is told to quit.
 
-    return qt_loop.run(lambda: _main(options))
-
-
-async def _main(options: Options) -> int:
+    Runs on the qasync loop that cli.run_client sets up; quits the application when done.
+    """
     import getpass
     import socket
 

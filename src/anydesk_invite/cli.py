@@ -414,6 +414,13 @@ def run_client(options: Options) -> int:
     if options.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         # A headless client still uses Qt (images, timers); offscreen needs no display.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if (
+        os.environ.get("WAYLAND_DISPLAY")
+        and os.environ.get("DISPLAY")
+        and "QT_QPA_PLATFORM" not in os.environ
+    ):
+        # On Wayland a window cannot place itself; the toast needs the bottom-right corner.
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
     if not (
         os.environ.get("QT_QPA_PLATFORM")
         or os.environ.get("DISPLAY")
