@@ -32,6 +32,7 @@ from anydesk_invite.net.wire import (
     Chat,
     Error,
     Hello,
+    Message,
     Ping,
     Pong,
     WireError,
@@ -547,3 +548,36 @@ async def test_a_ping_is_answered_with_a_pong_of_the_same_number() -> None:
         raw.send(Chat("after the ping"))
         assert await asyncio.wait_for(accepted.receive(), 5) == Chat("after the ping")
         await raw.close()
+
+
+async def test_a_listener_whose_hello_names_another_key_than_its_certificate_is_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cert_owner, claimed = Identity.generate(), Identity.generate()
+    got: asyncio.Queue[Message] = asyncio.Queue()
+
+    async def rogue(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = RawPeer(reader, writer)
+        await peer.read()
+        peer.send_body(hello_of(claimed))
+        await got.put(await peer.read())
+        await peer.close()
+
+    server = await asyncio.start_server(rogue, LOOPBACK, 0, ssl=cert_owner.server_context())
+    try:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(ConnectError, match="another key than its certificate"):
+            await dial(
+                Identity.generate(),
+                "guest@ad",
+                LOOPBACK,
+                port,
+                expected_fingerprint=None,
+                trust=TrustEveryone(),
+            )
+        error = await asyncio.wait_for(got.get(), 5)
+        assert isinstance(error, Error) and error.code == "identity"
+        assert "could not connect" in caplog.text
+    finally:
+        server.close()
+        await server.wait_closed()
