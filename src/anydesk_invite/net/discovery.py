@@ -33,7 +33,7 @@ import re
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 
-from zeroconf import RecordUpdate, RecordUpdateListener, ServiceListener
+from zeroconf import DNSQuestionType, RecordUpdate, RecordUpdateListener, ServiceListener
 from zeroconf import Zeroconf as _Zeroconf
 from zeroconf._dns import DNSQuestion
 from zeroconf._protocol.outgoing import DNSOutgoing
@@ -60,6 +60,11 @@ _FLAGS_QUERY = 0x0000
 _ALIAS_MAX = ALIAS_NAME_MAX + len(ALIAS_SUFFIX)
 _VERSION_RE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
 _RESOLVE_TIMEOUT_MS = 3000
+# Ask for multicast answers only. zeroconf's first question asks for a unicast answer, and
+# where several clients share one address (side by side on one machine, as --home allows)
+# the kernel hands a unicast datagram to one of the sockets on port 5353 only, often not
+# the one that asked: the peer would then be found a second later, on the next question.
+_QUESTION_TYPE = DNSQuestionType.QM
 _SUFFIX = "." + SERVICE_TYPE
 
 
@@ -304,7 +309,9 @@ class Discovery:
         zc = AsyncZeroconf(interfaces=list(self._interfaces))
         self._zc = zc
         zc.zeroconf.async_add_listener(self._heard, None)
-        self._browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, listener=self._events)
+        self._browser = AsyncServiceBrowser(
+            zc.zeroconf, SERVICE_TYPE, listener=self._events, question_type=_QUESTION_TYPE
+        )
         self._sweeper = asyncio.create_task(self._sweep(), name="discovery-liveness")
 
     async def _close(self) -> None:
@@ -415,7 +422,10 @@ class Discovery:
                 self._resolve_again.discard(key)
                 assert self._zc is not None
                 info = AsyncServiceInfo(SERVICE_TYPE, name)
-                if await info.async_request(self._zc.zeroconf, _RESOLVE_TIMEOUT_MS):
+                resolved = await info.async_request(
+                    self._zc.zeroconf, _RESOLVE_TIMEOUT_MS, question_type=_QUESTION_TYPE
+                )
+                if resolved:
                     self._accept(name, info)
                 else:
                     _log.debug("discovery: %s did not answer", name)
