@@ -1,27 +1,162 @@
-"""The desktop shell: the main window and every window and toast around it, wired to a client."""
+"""The desktop shell: the main window and every window and toast around it, wired to a client.
+
+Incoming invitations show as toasts and in the bell; an incoming connection request opens the
+Accept Window; a session opens the Accept Window on the host (also with the main window
+closed) and the session window on the guest.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from anydesk_invite.services.facade import ClientFacade
+from anydesk_invite import PROJECT_URL
+from anydesk_invite.core.invitation import Kind
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import Direction, InvitationView, Role, SessionView
+from anydesk_invite.ui.accept_window import AcceptWindow
+from anydesk_invite.ui.bell import BellButton
+from anydesk_invite.ui.email_fallback import EmailInvite
+from anydesk_invite.ui.invite_dialog import InviteDialog
+from anydesk_invite.ui.main_window import MainWindow
+from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
+from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.session_window import SessionWindow
+from anydesk_invite.ui.toast import ToastStack
 
 
-class Shell:
-    def __init__(self, facade: ClientFacade, on_quit: Callable[[], None]) -> None:
+class Shell(QObject):
+    """Owns the windows of one running client."""
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        on_quit: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+        send_chat: Callable[[str, str], object] | None = None,
+        chat_received: object | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("shell")
         self._facade = facade
-        st = facade.status()
-        self._window = QLabel(f"{st.device_id.grouped()}  {st.alias}")
-        self._window.setObjectName("mainWindow")
+        self._on_quit = on_quit
+        self._send_chat = send_chat
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            # The client keeps serving invitations with its main window closed.
+            app.setQuitOnLastWindowClosed(False)
+        self.window = MainWindow(facade)
+        self.bell = BellButton(facade, clock)
+        self.window.set_bell_widget(self.bell)
+        self.outgoing = OutgoingInvitationsPanel(facade, clock)
+        self.window.add_side_panel(self.outgoing)
+        self.toasts = ToastStack(facade, clock)
+        self.email = EmailInvite(PROJECT_URL, self.window)
+        self.invite_dialog: InviteDialog | None = None
+        self.accept_windows: dict[str, AcceptWindow] = {}
+        """Keyed by request id while a request waits, then by session id."""
+        self.session_windows: dict[str, SessionWindow] = {}
+        self.window.inviteRequested.connect(self.open_invite_dialog)
+        self.window.connectRequested.connect(self._connect)
+        self.window.emailInviteRequested.connect(
+            lambda: self.email.send(self._facade.status())
+        )
+        self.bell.request_opened.connect(self._request_window_opened)
+        facade.invitation_received.connect(self._on_invitation)
+        facade.session_started.connect(self._on_session)
+        if chat_received is not None:
+            chat_received.connect(self._on_chat)  # type: ignore[attr-defined]
+
+    # --- windows ----------------------------------------------------------------------
 
     def show(self) -> None:
-        self._window.show()
+        self.window.show()
 
     def raise_window(self) -> None:
-        self._window.raise_()
-        self._window.activateWindow()
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
 
     def close(self) -> None:
-        self._window.close()
+        self.toasts.detach()
+        for w in [*self.accept_windows.values(), *self.session_windows.values()]:
+            w.close()
+        if self.invite_dialog is not None:
+            self.invite_dialog.close()
+        self.window.detach()
+        self.window.close()
+
+    def open_invite_dialog(self, target: str = "") -> InviteDialog:
+        if self.invite_dialog is not None:
+            self.invite_dialog.close()
+            self.invite_dialog.deleteLater()
+        self.invite_dialog = InviteDialog(self._facade, target, self.window)
+        self.invite_dialog.open()
+        return self.invite_dialog
+
+    @asyncSlot(str)
+    async def _connect(self, target: str) -> None:
+        try:
+            view = await self._facade.connect(target)
+        except Refused as exc:
+            self.window.statusBar().showMessage(f"Connect: {exc}", 10_000)
+            return
+        self.window.statusBar().showMessage(
+            f"Asked {view.peer_alias or view.peer_id.grouped()} to let you connect…", 10_000
+        )
+
+    # --- incoming -----------------------------------------------------------------------
+
+    def _on_invitation(self, view: InvitationView) -> None:
+        if view.kind is Kind.REQUEST and view.direction is Direction.INCOMING:
+            if view.invitation_id not in self.accept_windows:
+                w = AcceptWindow(self._facade, request=view)
+                self._track_accept(view.invitation_id, w)
+                w.show()
+
+    def _request_window_opened(self, window: object) -> None:
+        if isinstance(window, AcceptWindow) and window.request is not None:
+            self._track_accept(window.request.invitation_id, window)
+
+    def _track_accept(self, key: str, window: AcceptWindow) -> None:
+        self.accept_windows[key] = window
+        window.closed.connect(lambda: self._forget(self.accept_windows, window))
+
+    @staticmethod
+    def _forget(table: dict[str, AcceptWindow] | dict[str, SessionWindow], w: QWidget) -> None:
+        for k, v in list(table.items()):
+            if v is w:
+                del table[k]  # type: ignore[arg-type]
+
+    def _on_session(self, view: SessionView) -> None:
+        if view.role is Role.HOST:
+            # A request accepted in its Accept Window switches to the session by itself.
+            for w in self.accept_windows.values():
+                s = w.session()
+                if s is not None and s.session_id == view.session_id:
+                    return
+            w = AcceptWindow(self._facade, session=view)
+            self._track_accept(view.session_id, w)
+            w.show()
+        else:
+            sw = SessionWindow(self._facade, view, self._send_chat)
+            self.session_windows[view.session_id] = sw
+            sw.closed.connect(lambda: self._forget(self.session_windows, sw))
+            sw.show()
+
+    def _on_chat(self, payload: tuple[str, str]) -> None:
+        session_id, text = payload
+        sw = self.session_windows.get(session_id)
+        if sw is not None:
+            sw.add_chat("Host", text)
+
+    def confirm_quit(self) -> bool:
+        answer = QMessageBox.question(
+            self.window,
+            "Quit anydesk_invite?",
+            "While it runs, people can invite you and you can be reached.",
+        )
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,152 @@
+"""The guest's session window: the host's screen, the permissions granted, chat, End session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.views import SessionView
+from anydesk_invite.ui.qt_loop import asyncSlot
+
+
+def permissions_text(perms: frozenset[Permission]) -> str:
+    granted = [p.label for p in Permission if p in perms]
+    return "View screen" + "".join(f", {g}" for g in granted)
+
+
+class SessionWindow(QWidget):
+    """A session as the guest sees it.
+
+    Signals: closed() when the window closed.
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        session: SessionView,
+        send_chat: Callable[[str, str], object] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("sessionWindow")
+        self._facade = facade
+        self._session = session
+        self._send_chat = send_chat
+        self._ended = False
+        self.setWindowTitle(f"Session with {session.peer_alias or session.peer_id.grouped()}")
+
+        self.screen_view = QLabel("Waiting for the host's screen…", self)
+        self.screen_view.setObjectName("screenView")
+        self.screen_view.setAccessibleName("Host screen")
+        self.screen_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.screen_view.setMinimumSize(480, 300)
+        self.screen_view.setStyleSheet("background: #202124; color: #e8eaed;")
+
+        self.peer_label = QLabel(f"{session.peer_alias}  ·  {session.peer_id.grouped()}", self)
+        self.peer_label.setObjectName("sessionPeerLabel")
+        self.permissions_label = QLabel(self)
+        self.permissions_label.setObjectName("sessionPermissionsLabel")
+        self.permissions_label.setAccessibleName("Granted permissions")
+        self.permissions_label.setWordWrap(True)
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("sessionStateLabel")
+
+        self.chat_view = QListWidget(self)
+        self.chat_view.setObjectName("chatView")
+        self.chat_view.setAccessibleName("Chat")
+        self.chat_edit = QLineEdit(self)
+        self.chat_edit.setObjectName("chatEdit")
+        self.chat_edit.setAccessibleName("Chat message")
+        self.chat_edit.setPlaceholderText("Write a message and press Enter")
+        self.chat_edit.returnPressed.connect(self._chat)
+        self.end_button = QPushButton("End session", self)
+        self.end_button.setObjectName("endSessionButton")
+        self.end_button.setAccessibleName("End session")
+        self.end_button.clicked.connect(self._end)
+
+        side = QVBoxLayout()
+        side.addWidget(self.peer_label)
+        side.addWidget(self.permissions_label)
+        side.addWidget(self.state_label)
+        side.addWidget(self.chat_view, 1)
+        side.addWidget(self.chat_edit)
+        side.addWidget(self.end_button)
+        box = QHBoxLayout(self)
+        box.addWidget(self.screen_view, 3)
+        box.addLayout(side, 1)
+        self.show_session(session)
+        facade.sessions_changed.connect(self._on_sessions_changed)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def session_id(self) -> str:
+        return self._session.session_id
+
+    def show_session(self, session: SessionView) -> None:
+        self._session = session
+        self.permissions_label.setText(permissions_text(session.permissions))
+
+    def add_chat(self, who: str, text: str) -> None:
+        self.chat_view.addItem(f"{who}: {text}")
+        self.chat_view.scrollToBottom()
+
+    def _on_sessions_changed(self, _: None) -> None:
+        current = next(
+            (s for s in self._facade.sessions() if s.session_id == self._session.session_id),
+            None,
+        )
+        if current is None:
+            self._show_ended()
+        else:
+            self.show_session(current)
+
+    def _show_ended(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self.state_label.setText("The session has ended.")
+        self.end_button.setEnabled(False)
+        self.chat_edit.setEnabled(False)
+
+    @asyncSlot()
+    async def _end(self) -> None:
+        try:
+            await self._facade.end_session(self._session.session_id)
+        except Refused as exc:
+            self.state_label.setText(str(exc))
+        self._show_ended()
+
+    @asyncSlot()
+    async def _chat(self) -> None:
+        text = self.chat_edit.text().strip()
+        if not text or self._send_chat is None:
+            return
+        self.chat_edit.clear()
+        self.add_chat("You", text)
+        result = self._send_chat(self._session.session_id, text)
+        if asyncio.iscoroutine(result):
+            try:
+                await result
+            except Refused as exc:
+                self.state_label.setText(str(exc))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._facade.sessions_changed.disconnect(self._on_sessions_changed)
+        self.closed.emit()
+        super().closeEvent(event)
