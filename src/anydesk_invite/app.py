@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import logging.handlers
 import os
@@ -111,6 +112,9 @@ async def run_client(options: Options) -> int:
         default_alias=default_alias_name(socket.gethostname(), getpass.getuser()),
         invitation_lifetime=options.test_invitation_lifetime,
     )
+    if options.alias:
+        # Before listening, so discovery announces the new alias from the start.
+        await client.update_settings(dataclasses.replace(client.settings(), alias=options.alias))
     trust.warning.connect(client.warning.emit)
     listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
     tasks: set[asyncio.Task[None]] = set()
@@ -154,7 +158,12 @@ async def run_client(options: Options) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         if not options.headless:
-            shell = Shell(client, on_quit=stop.set)
+            shell = Shell(
+                client,
+                on_quit=stop.set,
+                send_chat=client.send_chat,
+                chat_received=client.chat_received,
+            )
             shell.show()
         await stop.wait()
         return 0

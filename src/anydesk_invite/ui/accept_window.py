@@ -203,6 +203,11 @@ class AcceptWindow(QWidget):
     def session(self) -> SessionView | None:
         return self._session
 
+    @property
+    def request(self) -> InvitationView | None:
+        """The connection request this window was opened for, if any."""
+        return self._request
+
     def show_session(self, session: SessionView) -> None:
         """Switch to the session this window's request (or an invitation) opened."""
         self._session = session

@@ -52,10 +52,11 @@ def run(main: Callable[[], Coroutine[Any, Any, object]], argv: Sequence[str] = (
         # Quitting stops the Qt loop at once; run it once more to let `main` unwind.
         if not task.done():
             task.cancel()
-        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
         if not task.cancelled() and task.exception() is not None:
             return 1
-        return code
+        result = task.result() if not task.cancelled() else None
+        return result if isinstance(result, int) and result else code
     finally:
         loop.close()
         asyncio.set_event_loop(None)

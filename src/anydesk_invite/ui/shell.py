@@ -61,9 +61,7 @@ class Shell(QObject):
         self.session_windows: dict[str, SessionWindow] = {}
         self.window.inviteRequested.connect(self.open_invite_dialog)
         self.window.connectRequested.connect(self._connect)
-        self.window.emailInviteRequested.connect(
-            lambda: self.email.send(self._facade.status())
-        )
+        self.window.emailInviteRequested.connect(lambda: self.email.send(self._facade.status()))
         self.bell.request_opened.connect(self._request_window_opened)
         facade.invitation_received.connect(self._on_invitation)
         facade.session_started.connect(self._on_session)
