@@ -1,0 +1,296 @@
+"""Invitations between whole clients over real TLS on 127.0.0.1: invite, edit, cancel, accept,
+reject, expiry on each side's own clock, and the races between them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
+
+from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.net.wire import InviteAccept, InviteRefused, InviteUpdate
+from anydesk_invite.services.facade import RefusalKind, Refused
+from anydesk_invite.services.views import Direction, Role, SessionView
+
+CONTROL = frozenset({Permission.CONTROL})
+CLIP_INFO = frozenset({Permission.CLIPBOARD, Permission.SYSTEM_INFO})
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
+    async for n in nodes_for(tmp_path):
+        yield n
+
+
+@pytest.mark.parametrize("by", ["id", "grouped id", "alias"])
+async def test_invitee_sees_invitation_and_accepting_opens_session_with_invited_permissions(
+    nodes: Nodes, by: str
+) -> None:
+    anna, ben = await nodes.pair()
+    target = {
+        "id": ben.device_id,
+        "grouped id": ben.identity.device_id.grouped(),
+        "alias": "ben@ad",
+    }[by]
+    sent = await anna.client.invite(target, CLIP_INFO, "mine")
+    assert sent.state is State.PENDING and sent.direction is Direction.OUTGOING
+
+    shown = await ben.received.wait()
+    assert shown.invitation_id == sent.invitation_id
+    assert shown.kind is Kind.INVITATION and shown.direction is Direction.INCOMING
+    assert shown.peer_alias == "anna@ad"
+    assert shown.peer_id == anna.identity.device_id
+    assert shown.peer_fingerprint == anna.identity.fingerprint
+    assert shown.permissions == CLIP_INFO
+    assert anna.state(sent.invitation_id) == "pending"
+
+    guest = await ben.client.accept(sent.invitation_id)
+    assert guest.role is Role.GUEST and guest.permissions == CLIP_INFO
+    await eventually(lambda: len(anna.client.sessions()) == 1)
+    [host] = anna.client.sessions()
+    [guest_view] = ben.client.sessions()
+    assert host.role is Role.HOST and host.peer_id == ben.identity.device_id
+    assert host.permissions == CLIP_INFO == guest_view.permissions
+    assert guest_view.peer_id == anna.identity.device_id
+    assert host.session_id == guest_view.session_id
+    assert anna.state(sent.invitation_id) == "connected"
+    assert ben.state(sent.invitation_id) == "connected"
+
+
+async def test_edit_keeps_id_and_deadline_and_updates_the_invitee_in_place(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, "first")
+    await ben.received.wait()
+    anna.clock.advance(30)
+    edited = await anna.client.edit_invitation(sent.invitation_id, CONTROL, "second")
+    assert edited.invitation_id == sent.invitation_id
+    assert edited.revision == 2 and edited.permissions == CONTROL
+    assert edited.seconds_left == pytest.approx(90)
+
+    again = await ben.received.wait(2)
+    assert again.invitation_id == sent.invitation_id
+    assert again.revision == 2 and again.permissions == CONTROL
+    [incoming] = ben.client.invitations()
+    assert incoming.revision == 2 and incoming.state is State.RECEIVED
+
+    guest = await ben.client.accept(sent.invitation_id)
+    assert guest.permissions == CONTROL
+    await eventually(lambda: [s.permissions for s in anna.client.sessions()] == [CONTROL])
+
+
+async def test_edit_does_not_extend_the_invitees_deadline(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, "")
+    await ben.received.wait()
+    anna.clock.advance(100)
+    await anna.client.edit_invitation(sent.invitation_id, CONTROL)
+    await ben.received.wait(2)
+    assert ben.invitation(sent.invitation_id).seconds_left == pytest.approx(20)
+    ben.clock.advance(20)
+    await eventually(lambda: ben.state(sent.invitation_id) == "expired")
+
+
+async def test_stale_accept_is_refused_and_the_inviter_sends_the_current_revision(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, "")
+    await ben.received.wait()
+    await anna.client.edit_invitation(sent.invitation_id, CONTROL)
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(InviteAccept(invitation_id=bytes.fromhex(sent.invitation_id), revision=1))
+        refused = await asyncio.wait_for(raw.receive(), 5)
+        assert refused == InviteRefused(
+            invitation_id=bytes.fromhex(sent.invitation_id), code="stale_revision"
+        )
+        update = await asyncio.wait_for(raw.receive(), 5)
+        assert isinstance(update, InviteUpdate)
+        assert update.revision == 2 and update.permissions == CONTROL
+    finally:
+        await raw.close()
+    assert anna.state(sent.invitation_id) == "pending"
+
+
+async def test_invitee_accepting_a_stale_revision_is_prompted_again_with_the_new_one(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, "")
+    await ben.received.wait()
+    # The edit is still on its way when ben clicks Connect: change it on anna's side only.
+    outgoing = anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)]
+    outgoing.edit(CONTROL, anna.clock.now())
+
+    with pytest.raises(Refused, match="changed the invitation"):
+        await ben.client.accept(sent.invitation_id)
+    again = await ben.received.wait(2)
+    assert again.revision == 2 and again.permissions == CONTROL
+    assert ben.state(sent.invitation_id) == "received"
+    assert anna.state(sent.invitation_id) == "pending"
+    guest = await ben.client.accept(sent.invitation_id)
+    assert guest.permissions == CONTROL
+
+
+async def test_cancel_leaves_the_invitee_with_a_missed_invitation(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await anna.client.cancel_invitation(sent.invitation_id)
+    assert anna.state(sent.invitation_id) == "cancelled"
+    await eventually(lambda: ben.state(sent.invitation_id) == "cancelled")
+    assert ben.invitation(sent.invitation_id).missed
+    assert ben.invitation(sent.invitation_id).seconds_left == 0
+    with pytest.raises(Refused):
+        await ben.client.accept(sent.invitation_id)
+    assert ben.state(sent.invitation_id) == "cancelled"
+    assert outcomes(anna) == [("outgoing", "invitation", "cancelled")]
+    assert outcomes(ben) == [("incoming", "invitation", "cancelled")]
+
+
+async def test_accept_after_cancel_is_refused_by_the_inviter(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await anna.client.cancel_invitation(sent.invitation_id)
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(InviteAccept(invitation_id=bytes.fromhex(sent.invitation_id), revision=1))
+        answer = await asyncio.wait_for(raw.receive(), 5)
+    finally:
+        await raw.close()
+    assert answer == InviteRefused(
+        invitation_id=bytes.fromhex(sent.invitation_id), code="cancelled"
+    )
+    assert anna.client.sessions() == []
+
+
+async def test_reject_ends_the_invitation_rejected_on_both_sides(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await ben.client.reject(sent.invitation_id)
+    assert ben.state(sent.invitation_id) == "rejected"
+    assert not ben.invitation(sent.invitation_id).missed
+    await eventually(lambda: anna.state(sent.invitation_id) == "rejected")
+    assert outcomes(anna) == [("outgoing", "invitation", "rejected")]
+    assert outcomes(ben) == [("incoming", "invitation", "rejected")]
+
+
+async def test_each_side_expires_the_invitation_on_its_own_clock(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    anna.clock.advance(119.9)
+    ben.clock.advance(119.9)
+    anna.client.invitation_service.tick()
+    ben.client.invitation_service.tick()
+    assert anna.state(sent.invitation_id) == "pending"
+    assert ben.state(sent.invitation_id) == "received"
+
+    anna.clock.advance(0.1)
+    await eventually(lambda: anna.state(sent.invitation_id) == "expired")
+    ben.client.invitation_service.tick()
+    assert ben.state(sent.invitation_id) == "received"
+
+    ben.clock.advance(0.1)
+    await eventually(lambda: ben.state(sent.invitation_id) == "expired")
+    assert ben.invitation(sent.invitation_id).missed
+    assert outcomes(anna) == [("outgoing", "invitation", "expired")]
+    assert outcomes(ben) == [("incoming", "invitation", "expired")]
+
+
+async def test_accept_after_the_inviters_deadline_is_refused_and_both_end_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    anna.clock.advance(120)
+    with pytest.raises(Refused, match="expired"):
+        await ben.client.accept(sent.invitation_id)
+    assert ben.state(sent.invitation_id) == "expired"
+    await eventually(lambda: anna.state(sent.invitation_id) == "expired")
+    assert anna.client.sessions() == [] and ben.client.sessions() == []
+
+
+async def test_invitee_drops_the_invitation_at_its_deadline_when_the_inviter_vanished(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await anna.stop()
+    assert ben.state(sent.invitation_id) == "received"
+    ben.clock.advance(120)
+    await eventually(lambda: ben.state(sent.invitation_id) == "expired")
+    assert ben.invitation(sent.invitation_id).missed
+    assert outcomes(ben) == [("incoming", "invitation", "expired")]
+
+
+@pytest.mark.parametrize("first", ["cancel", "accept"])
+async def test_accept_and_cancel_racing_end_in_the_same_state_on_both_sides(
+    nodes: Nodes, first: str
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    cancel = anna.client.cancel_invitation(sent.invitation_id)
+    accept = ben.client.accept(sent.invitation_id)
+    pair = (cancel, accept) if first == "cancel" else (accept, cancel)
+    results = await asyncio.gather(*pair, return_exceptions=True)
+    for r in results:
+        assert r is None or isinstance(r, Refused | SessionView), r
+
+    def settled() -> bool:
+        a, b = anna.state(sent.invitation_id), ben.state(sent.invitation_id)
+        return a == b and State(a).final
+
+    await eventually(settled)
+    final = anna.state(sent.invitation_id)
+    assert final in ("cancelled", "connected")
+    assert (len(anna.client.sessions()) == 1) == (final == "connected")
+    assert (len(ben.client.sessions()) == 1) == (final == "connected")
+
+
+async def test_accept_processed_before_a_cancel_wins_and_the_cancel_is_refused(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await ben.client.accept(sent.invitation_id)
+    with pytest.raises(Refused):
+        await anna.client.cancel_invitation(sent.invitation_id)
+    assert anna.state(sent.invitation_id) == ben.state(sent.invitation_id) == "connected"
+
+
+async def test_cancel_processed_before_an_accept_wins_and_both_end_cancelled(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    # The cancel is still on its way when ben clicks Connect.
+    anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)].cancel(
+        anna.clock.now()
+    )
+    with pytest.raises(Refused, match="cancelled"):
+        await ben.client.accept(sent.invitation_id)
+    assert ben.state(sent.invitation_id) == anna.state(sent.invitation_id) == "cancelled"
+    assert ben.invitation(sent.invitation_id).missed
+
+
+async def test_second_invitation_to_the_same_peer_is_refused_naming_the_pending_one(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    with pytest.raises(Refused, match=sent.invitation_id[:8]) as refused:
+        await anna.client.invite("ben@ad", CLIP_INFO, "")
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert len(anna.client.invitations()) == 1
