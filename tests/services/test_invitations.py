@@ -4,17 +4,36 @@ reject, expiry on each side's own clock, and the races between them."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
+from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
 
-from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.invitation import SESSION_TOKEN_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.net.wire import InviteAccept, InviteRefused, InviteUpdate
+from anydesk_invite.core.policy import AcceptFrom, Policy
+from anydesk_invite.net.channel import Channel, ChannelClosed
+from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.wire import (
+    Error,
+    Invite,
+    InviteAccept,
+    InviteAcceptOk,
+    InviteCancel,
+    InviteDeclined,
+    InviteRefused,
+    InviteReject,
+    InviteShown,
+    InviteUpdate,
+    Message,
+    SessionOpen,
+    SessionOpened,
+)
 from anydesk_invite.services.facade import RefusalKind, Refused
 from anydesk_invite.services.views import Direction, Role, SessionView
+from anydesk_invite.storage.db import AddressEntry
 
 CONTROL = frozenset({Permission.CONTROL})
 CLIP_INFO = frozenset({Permission.CLIPBOARD, Permission.SYSTEM_INFO})
@@ -294,3 +313,253 @@ async def test_second_invitation_to_the_same_peer_is_refused_naming_the_pending_
         await anna.client.invite("ben@ad", CLIP_INFO, "")
     assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
     assert len(anna.client.invitations()) == 1
+
+
+# --- whose invitations are shown -------------------------------------------------------------
+
+
+async def assert_declined(anna: Node, ben: Node) -> None:
+    """Anna's invitation to ben is declined, and she is told nothing but that."""
+    with pytest.raises(Refused) as refused:
+        await anna.client.invite(ben.device_id, CONTROL, "")
+    assert str(refused.value) == "declined"
+    assert refused.value.kind is RefusalKind.DECLINED  # type: ignore[attr-defined]
+    [view] = anna.client.invitations()
+    assert view.state is State.REJECTED and view.reason == "declined"
+    assert ben.received.items == [] and ben.client.invitations() == []
+    assert outcomes(anna) == [("outgoing", "invitation", "declined")]
+
+
+async def test_accept_from_nobody_declines_every_invitation(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    await ben.set_accept_from(AcceptFrom.NOBODY)
+    await assert_declined(anna, ben)
+
+
+async def test_accept_from_address_book_declines_a_stranger(nodes: Nodes) -> None:
+    anna = await nodes.make("anna")
+    ben = await nodes.make("ben")
+    anna.knows(ben)
+    await ben.set_accept_from(AcceptFrom.ADDRESS_BOOK)
+    await assert_declined(anna, ben)
+
+
+async def test_accept_from_address_book_shows_an_invitation_from_a_listed_key(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    await ben.set_accept_from(AcceptFrom.ADDRESS_BOOK)
+    await anna.client.invite(ben.device_id, CONTROL, "")
+    assert (await ben.received.wait()).peer_id == anna.identity.device_id
+
+
+async def test_accept_from_address_book_declines_another_key_with_a_listed_id(
+    nodes: Nodes,
+) -> None:
+    anna = await nodes.make("anna")
+    ben = await nodes.make("ben")
+    carl = await nodes.make("carl")
+    anna.knows(ben)
+    await ben.set_accept_from(AcceptFrom.ADDRESS_BOOK)
+    # Ben's book lists anna's ID with carl's key: the ID alone must not let anna in.
+    ben.db.address_book.add(
+        AddressEntry(anna.identity.device_id, fingerprint=carl.identity.fingerprint)
+    )
+    await assert_declined(anna, ben)
+
+
+async def test_accept_from_everyone_shows_an_invitation_from_a_stranger(nodes: Nodes) -> None:
+    anna = await nodes.make("anna")
+    ben = await nodes.make("ben")
+    anna.knows(ben)
+    await anna.client.invite(ben.device_id, CONTROL, "")
+    shown = await ben.received.wait()
+    assert shown.peer_alias == "anna@ad" and shown.first_contact
+
+
+async def test_admin_max_accept_from_overrides_the_users_choice(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    ben.policy = Policy(max_accept_from=AcceptFrom.NOBODY)
+    assert ben.client.settings().accept_from is AcceptFrom.EVERYONE
+    await assert_declined(anna, ben)
+
+
+async def test_broken_policy_on_the_invitee_declines_without_saying_why(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    ben.policy = Policy(broken="policy.toml: line 3: not TOML")
+    await assert_declined(anna, ben)
+
+
+async def test_broken_policy_on_the_inviter_refuses_to_invite(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    anna.policy = Policy(broken="policy.toml: line 3: not TOML")
+    with pytest.raises(Refused, match="cannot be read") as refused:
+        await anna.client.invite(ben.device_id, CONTROL, "")
+    assert refused.value.kind is RefusalKind.POLICY  # type: ignore[attr-defined]
+    assert anna.client.invitations() == [] and ben.client.invitations() == []
+
+
+async def test_broken_policy_on_the_invitee_refuses_an_accept(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    ben.policy = Policy(broken="unreadable")
+    with pytest.raises(Refused, match="cannot be read"):
+        await ben.client.accept(sent.invitation_id)
+    assert anna.client.sessions() == [] and ben.client.sessions() == []
+
+
+# --- peers that break the rules --------------------------------------------------------------
+
+
+def invite_message(invitation_id: bytes, revision: int = 1) -> Invite:
+    return Invite(
+        invitation_id=invitation_id,
+        revision=revision,
+        permissions=frozenset(Permission),
+        profile="",
+        seconds_left=120.0,
+    )
+
+
+async def answers(channel: Channel, count: int) -> list[Message]:
+    return [await asyncio.wait_for(channel.receive(), 5) for _ in range(count)]
+
+
+async def test_a_flood_of_invitations_shows_at_most_one_and_others_are_still_served(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    raw = await ben.dial_raw()
+    try:
+        for _ in range(200):
+            await raw.send(invite_message(os.urandom(16)))
+        got = await answers(raw, 200)
+    finally:
+        await raw.close()
+    assert sum(isinstance(m, InviteShown) for m in got) == 1
+    assert sum(isinstance(m, InviteDeclined) for m in got) == 199
+    assert len(ben.received.items) == 1
+
+    await anna.client.invite(ben.device_id, CONTROL, "")
+    second = await ben.received.wait(2)
+    assert second.peer_id == anna.identity.device_id
+
+
+async def test_a_replayed_invitation_id_is_ignored(nodes: Nodes) -> None:
+    ben = await nodes.make("ben")
+    raw = await ben.dial_raw()
+    invitation_id = os.urandom(16)
+    try:
+        await raw.send(invite_message(invitation_id))
+        assert isinstance((await answers(raw, 1))[0], InviteShown)
+        await ben.client.reject(invitation_id.hex())
+        assert isinstance((await answers(raw, 1))[0], InviteReject)
+        await raw.send(invite_message(invitation_id))
+        assert isinstance((await answers(raw, 1))[0], InviteDeclined)
+    finally:
+        await raw.close()
+    assert len(ben.received.items) == 1
+    assert ben.state(invitation_id.hex()) == "rejected"
+
+
+async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    invitation_id = bytes.fromhex(sent.invitation_id)
+    raw = await ben.dial_raw()
+    try:
+        await raw.send(
+            InviteUpdate(
+                invitation_id=invitation_id,
+                revision=7,
+                permissions=frozenset(Permission),
+                profile="",
+                seconds_left=120.0,
+            )
+        )
+        await raw.send(InviteCancel(invitation_id=invitation_id))
+        # Messages on one channel are handled in order: once this is answered, so were those.
+        await raw.send(invite_message(os.urandom(16)))
+        await answers(raw, 1)
+    finally:
+        await raw.close()
+    view = ben.invitation(sent.invitation_id)
+    assert view.state is State.RECEIVED and view.revision == 1 and view.permissions == CONTROL
+    assert len(ben.received.items) == 2  # anna's, and the stranger's own
+
+
+# --- session tokens ----------------------------------------------------------------------------
+
+
+async def token_for(anna: Node, ben: Node, invitation_id: str) -> bytes:
+    """Accept as ben over a raw channel with ben's key; the session token anna answers."""
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(InviteAccept(invitation_id=bytes.fromhex(invitation_id), revision=1))
+        [ok] = await answers(raw, 1)
+    finally:
+        await raw.close()
+    assert isinstance(ok, InviteAcceptOk)
+    assert len(ok.session_token) == 32
+    return ok.session_token
+
+
+async def open_with(anna: Node, identity: Identity, token: bytes) -> Message:
+    raw = await anna.dial_raw(identity)
+    try:
+        await raw.send(SessionOpen(session_token=token))
+        try:
+            return (await answers(raw, 1))[0]
+        except ChannelClosed:
+            return Error(code="closed", message=raw.close_reason)
+    finally:
+        await raw.close()
+
+
+async def test_a_session_token_presented_by_another_key_is_refused_and_used_up(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    token = await token_for(anna, ben, sent.invitation_id)
+
+    thief = await open_with(anna, Identity.generate(), token)
+    assert not isinstance(thief, SessionOpened)
+    real = await open_with(anna, ben.identity, token)
+    assert not isinstance(real, SessionOpened)
+    assert anna.client.sessions() == []
+    view = anna.invitation(sent.invitation_id)
+    assert view.state is State.FAILED and "another key" in view.reason
+
+
+async def test_a_replayed_session_token_is_refused(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    token = await token_for(anna, ben, sent.invitation_id)
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(SessionOpen(session_token=token))
+        [opened] = await answers(raw, 1)
+        assert isinstance(opened, SessionOpened) and opened.permissions == CONTROL
+        again = await open_with(anna, ben.identity, token)
+        assert not isinstance(again, SessionOpened)
+        assert len(anna.client.sessions()) == 1
+    finally:
+        await raw.close()
+
+
+async def test_a_session_token_expires_unused(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    token = await token_for(anna, ben, sent.invitation_id)
+    anna.clock.advance(SESSION_TOKEN_LIFETIME)
+    late = await open_with(anna, ben.identity, token)
+    assert not isinstance(late, SessionOpened)
+    assert anna.state(sent.invitation_id) == "failed"
