@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 import platformdirs
 
+from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import DeviceId, IdError, short_fingerprint
 from anydesk_invite.core.invitation import INVITATION_LIFETIME, MIN_TEST_LIFETIME
 from anydesk_invite.core.permissions import PermissionError_, parse_permission
@@ -103,6 +104,13 @@ def _instance_tag(text: str) -> str:
     return text
 
 
+def _alias(text: str) -> str:
+    try:
+        return str(parse_alias(text))
+    except AliasError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _permission(text: str) -> str:
     try:
         return parse_permission(text).value
@@ -168,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--discovery", type=_discovery, metavar="on|hidden|off", help="LAN discovery mode"
     )
     start.add_argument("--port", type=_port, metavar="N", help="listen port (0: any free one)")
+    start.add_argument(
+        "--alias", type=_alias, metavar="NAME", help="set this device's alias (name@ad) and keep it"
+    )
     start.add_argument("--test-invitation-lifetime", type=_lifetime, help=argparse.SUPPRESS)
     start.add_argument("--instance-tag", type=_instance_tag, help=argparse.SUPPRESS)
     ask = parser.add_argument_group("asking the running client").add_mutually_exclusive_group()
@@ -467,6 +478,7 @@ def main(
             ("--port", ns.port),
             ("--test-invitation-lifetime", ns.test_invitation_lifetime),
             ("--instance-tag", ns.instance_tag),
+            ("--alias", ns.alias),
         )
         if value is not None
     ]
@@ -555,5 +567,6 @@ def _start(
         listen_port=ns.port or 0,
         test_invitation_lifetime=ns.test_invitation_lifetime,
         instance_tag=ns.instance_tag or "",
+        alias=ns.alias or "",
     )
     return launch(options)

@@ -26,3 +26,5 @@ class Options:
     """Test-only: a shorter invitation lifetime in seconds (never longer than the real one)."""
     instance_tag: str = ""
     """Test-only: appended to the zeroconf service name so parallel test clients differ."""
+    alias: str = ""
+    """When given (``name@ad``), becomes this device's alias and is kept in the settings."""
