@@ -40,6 +40,8 @@ from anydesk_invite.services.facade import (
     Status,
 )
 from anydesk_invite.services.invitations import (
+    DECLINED,
+    NO_ANSWER,
     AcceptFromCheck,
     InvitationService,
     Outcome,
@@ -244,7 +246,9 @@ class Client:
             alias = parse_alias(outcome.peer.alias) if outcome.peer.alias else None
         except AliasError:
             alias = None
-        outcome_text = outcome.reason if outcome.reason == "declined" else outcome.state.value
+        outcome_text = (
+            outcome.reason if outcome.reason in (DECLINED, NO_ANSWER) else outcome.state.value
+        )
         self.db.recent_sessions.record(
             RecentSession(
                 at=self._wall(),
@@ -316,20 +320,23 @@ class Client:
             discovery=self._discovery_mode,
             interfaces=self._interfaces,
             default_profile=s.get(StoredSettings.DEFAULT_PROFILE),
+            keep_running_in_background=s.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND),
         )
 
     async def update_settings(self, settings: Settings) -> None:
         try:
             alias = parse_alias(settings.alias)
-        except AliasError as exc:
+            # Checked before anything is written, so a refused change leaves no half.
+            default_profile = self._book().get(settings.default_profile).name
+        except (AliasError, PermissionError_) as exc:
             raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
         s = self.db.settings
         s.set(StoredSettings.ALIAS, alias)
         s.set(StoredSettings.ACCEPT_FROM, settings.accept_from)
         s.set(StoredSettings.DISCOVERY, settings.discovery)
         s.set(StoredSettings.INTERFACES, settings.interfaces)
-        self._book().get(settings.default_profile)
-        s.set(StoredSettings.DEFAULT_PROFILE, settings.default_profile)
+        s.set(StoredSettings.DEFAULT_PROFILE, default_profile)
+        s.set(StoredSettings.KEEP_RUNNING_IN_BACKGROUND, settings.keep_running_in_background)
         changed_alias = str(alias) != self._alias
         self._alias = str(alias)
         self._discovery_mode = settings.discovery

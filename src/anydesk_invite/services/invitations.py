@@ -72,6 +72,10 @@ RATE_WINDOW = 10.0
 RATE_MAX = 5
 """At most this many invitations or requests per peer per RATE_WINDOW seconds are looked at."""
 SEEN_IDS = 4096
+NO_ANSWER = "no answer"
+"""The reason of a connection request that expired unanswered."""
+DECLINED = "declined"
+"""The only reason an inviter or requester is given for a refusal by the other side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +267,9 @@ class InvitationService:
         now = self._clock.now()
         for inv in list(self.outgoing.values()):
             if inv.tick(now):
+                if inv.kind is Kind.REQUEST and inv.state is State.EXPIRED:
+                    # The requested device's owner never answered; say so, not just "expired".
+                    inv.reason = NO_ANSWER
                 self._settle(inv)
         for inc in list(self.incoming.values()):
             if inc.tick(now):
@@ -420,9 +427,9 @@ class InvitationService:
         if isinstance(answer, InviteDeclined):
             with contextlib.suppress(InvitationRefused):
                 inv.on_reject(self._clock.now())
-            inv.reason = "declined"
+            inv.reason = DECLINED
             self._settle(inv)
-            raise RefusedWithKind(RefusalKind.DECLINED, "declined")
+            raise RefusedWithKind(RefusalKind.DECLINED, DECLINED)
         if answer is None and inv.state is State.PENDING:
             inv.fail("no answer from the peer")
             self._settle(inv)
@@ -517,7 +524,7 @@ class InvitationService:
         if isinstance(msg, RequestDismissed):
             with contextlib.suppress(InvitationRefused):
                 inv.on_reject(now)
-            inv.reason = "declined"
+            inv.reason = DECLINED
             self._settle(inv)
             return
         try:
@@ -734,7 +741,7 @@ class InvitationService:
         msg: Message = (
             InviteReject(invitation_id=inc.invitation_id)
             if inc.kind is Kind.INVITATION
-            else RequestDismissed(request_id=inc.invitation_id, reason="declined")
+            else RequestDismissed(request_id=inc.invitation_id, reason=DECLINED)
         )
         await self._send(inc, msg)
 

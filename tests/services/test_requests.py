@@ -1,0 +1,104 @@
+"""Connection requests between whole clients over real TLS on 127.0.0.1: the requester asks,
+the requested device's owner accepts with permissions of their choice or dismisses it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
+
+from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
+from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
+from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.views import Direction, Role
+
+CONTROL = frozenset({Permission.CONTROL})
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
+    async for n in nodes_for(tmp_path):
+        yield n
+
+
+async def test_accepted_request_opens_a_session_with_the_requester_as_guest(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    assert asked.kind is Kind.REQUEST and asked.state is State.PENDING
+
+    shown = await anna.received.wait()
+    assert shown.kind is Kind.REQUEST and shown.direction is Direction.INCOMING
+    assert shown.invitation_id == asked.invitation_id
+    assert shown.peer_id == ben.identity.device_id and shown.peer_alias == "ben@ad"
+
+    host = await anna.client.accept(asked.invitation_id, CONTROL)
+    assert host.role is Role.HOST and host.permissions == CONTROL
+    assert host.peer_id == ben.identity.device_id
+    await eventually(lambda: len(ben.client.sessions()) == 1)
+    [guest] = ben.client.sessions()
+    assert guest.role is Role.GUEST and guest.permissions == CONTROL
+    assert guest.session_id == host.session_id
+    await eventually(lambda: ben.state(asked.invitation_id) == "connected")
+    assert anna.state(asked.invitation_id) == "connected"
+
+
+async def test_request_accepted_with_a_profile_grants_that_profiles_permissions(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect("anna@ad")
+    await anna.received.wait()
+    host = await anna.client.accept(asked.invitation_id, profile=SCREEN_SHARING)
+    assert host.permissions == frozenset()
+    await eventually(lambda: [s.permissions for s in ben.client.sessions()] == [frozenset()])
+
+
+async def test_dismissed_request_ends_rejected_with_reason_declined(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    await anna.received.wait()
+    await anna.client.reject(asked.invitation_id)
+    assert anna.state(asked.invitation_id) == "rejected"
+    await eventually(lambda: ben.state(asked.invitation_id) == "rejected")
+    assert ben.invitation(asked.invitation_id).reason == "declined"
+    assert outcomes(ben) == [("outgoing", "request", "declined")]
+    assert outcomes(anna) == [("incoming", "request", "rejected")]
+
+
+async def test_unanswered_request_expires_with_no_answer(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    await anna.received.wait()
+    ben.clock.advance(REQUEST_LIFETIME)
+    await eventually(lambda: ben.state(asked.invitation_id) == "expired")
+    assert ben.invitation(asked.invitation_id).reason == "no answer"
+    assert outcomes(ben) == [("outgoing", "request", "no answer")]
+    anna.clock.advance(REQUEST_LIFETIME)
+    await eventually(lambda: anna.state(asked.invitation_id) == "expired")
+    with pytest.raises(Refused):
+        await anna.client.accept(asked.invitation_id, CONTROL)
+
+
+async def test_request_cancelled_by_the_requester_disappears_on_the_requested_device(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    await anna.received.wait()
+    await ben.client.cancel_invitation(asked.invitation_id)
+    await eventually(lambda: anna.state(asked.invitation_id) == "cancelled")
+    with pytest.raises(Refused):
+        await anna.client.accept(asked.invitation_id, CONTROL)
+
+
+async def test_request_from_nobody_is_declined(nodes: Nodes) -> None:
+    from anydesk_invite.core.policy import AcceptFrom
+
+    anna, ben = await nodes.pair()
+    await anna.set_accept_from(AcceptFrom.NOBODY)
+    with pytest.raises(Refused) as refused:
+        await ben.client.connect(anna.device_id)
+    assert str(refused.value) == "declined"
+    assert anna.received.items == []
