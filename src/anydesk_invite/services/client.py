@@ -318,22 +318,27 @@ class Client:
             alias=self._alias,
             accept_from=s.get(StoredSettings.ACCEPT_FROM),
             discovery=self._discovery_mode,
-            interfaces=self._interfaces,
+            # The stored choice, not the running one: an --interface given for this run must
+            # not become permanent when the user saves another setting.
+            interfaces=s.get(StoredSettings.INTERFACES),
             default_profile=s.get(StoredSettings.DEFAULT_PROFILE),
+            keep_running_in_background=s.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND),
         )
 
     async def update_settings(self, settings: Settings) -> None:
         try:
             alias = parse_alias(settings.alias)
-        except AliasError as exc:
+            # Checked before anything is written, so a refused change leaves no half.
+            default_profile = self._book().get(settings.default_profile).name
+        except (AliasError, PermissionError_) as exc:
             raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
         s = self.db.settings
         s.set(StoredSettings.ALIAS, alias)
         s.set(StoredSettings.ACCEPT_FROM, settings.accept_from)
         s.set(StoredSettings.DISCOVERY, settings.discovery)
         s.set(StoredSettings.INTERFACES, settings.interfaces)
-        self._book().get(settings.default_profile)
-        s.set(StoredSettings.DEFAULT_PROFILE, settings.default_profile)
+        s.set(StoredSettings.DEFAULT_PROFILE, default_profile)
+        s.set(StoredSettings.KEEP_RUNNING_IN_BACKGROUND, settings.keep_running_in_background)
         changed_alias = str(alias) != self._alias
         self._alias = str(alias)
         self._discovery_mode = settings.discovery

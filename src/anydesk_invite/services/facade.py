@@ -65,6 +65,8 @@ class Settings:
     discovery: DiscoveryMode
     interfaces: tuple[str, ...]
     default_profile: str
+    keep_running_in_background: bool | None = None
+    """Whether closing the main window leaves the client running; None: not asked yet."""
 
 
 class ClientFacade(Protocol):
