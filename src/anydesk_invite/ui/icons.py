@@ -9,7 +9,7 @@ from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 APP_ICON = "anydesk-invite"
-NAMES = ("invite", "bell", "lock", "connect", "email", APP_ICON)
+NAMES = ("invite", "bell", "lock", "connect", "email", "settings", APP_ICON)
 
 
 def svg_bytes(name: str) -> bytes:

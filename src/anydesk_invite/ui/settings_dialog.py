@@ -1,0 +1,550 @@
+"""The settings dialog: alias, whose invitations to accept, discovery, interface, profiles, key.
+
+Settings the administrator's custom client settings force are shown locked with the reason.
+Profile changes (create, rename, delete) apply at once; everything else on Save.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.permissions import Permission, PermissionProfile
+from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
+from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
+from anydesk_invite.ui.icons import icon
+from anydesk_invite.ui.qt_loop import asyncSlot
+
+ACCEPT_FROM_TEXT = {
+    AcceptFrom.EVERYONE: "Everyone on the network",
+    AcceptFrom.ADDRESS_BOOK: "Only people in my address book",
+    AcceptFrom.NOBODY: "Nobody",
+}
+DISCOVERY_TEXT = {
+    DiscoveryMode.ON: "On: find others and be found",
+    DiscoveryMode.HIDDEN: "Hidden: find others, stay unseen",
+    DiscoveryMode.OFF: "Off",
+}
+AUTOMATIC = "Automatic (private LAN addresses)"
+RESTART_NOTE = "A new interface takes effect when the client starts next time."
+NEW_PROFILE_NAME = "New profile"
+_ERROR_STYLE = "color: #b00020;"
+
+
+def interface_choices() -> list[str]:
+    """Addresses of this machine to offer: private LAN ones first, then the others."""
+    addrs = list_addresses()
+    lan = default_lan_addresses(addrs)
+    others = [a.address for a in addrs if "%" not in a.address and not a.address.startswith("fe80")]
+    return list(dict.fromkeys([*lan, *others]))
+
+
+def key_location_text(status: Status) -> str:
+    """Where this device's private key is kept, in words."""
+    if status.key_location == "keyring":
+        return "In the system keyring"
+    return f"In a file in the home folder ({status.home})"
+
+
+def _lock_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setAccessibleName("Locked by your administrator")
+    label.setPixmap(icon("lock").pixmap(QSize(16, 16)))
+    label.hide()
+    return label
+
+
+def _reason_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setAccessibleName("Why this is locked")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #555555;")
+    label.hide()
+    return label
+
+
+def _error_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setAccessibleName("Error")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet(_ERROR_STYLE)
+    label.hide()
+    return label
+
+
+class SettingsDialog(QDialog):
+    """This client's settings. ``interface_choices`` are the addresses one may listen on."""
+
+    def __init__(
+        self,
+        facade: ClientFacade,
+        interface_choices: Sequence[str] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setAccessibleName("Settings")
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self._facade = facade
+        self._settings = facade.settings()
+        self._policy = facade.policy()
+        status = facade.status()
+
+        general = QGroupBox("This device", self)
+        general.setObjectName("generalGroup")
+        form = QFormLayout(general)
+
+        self.alias_edit = QLineEdit(self._settings.alias, general)
+        self.alias_edit.setObjectName("aliasEdit")
+        self.alias_edit.setAccessibleName("Alias")
+        self.alias_edit.setPlaceholderText("name@ad")
+        self.alias_edit.textChanged.connect(self._validate)
+        self.alias_error = _error_label(general, "aliasErrorLabel")
+        alias_box = QVBoxLayout()
+        alias_box.setSpacing(2)
+        alias_box.addWidget(self.alias_edit)
+        alias_box.addWidget(self.alias_error)
+        alias_label = QLabel("&Alias:", general)
+        alias_label.setBuddy(self.alias_edit)
+        form.addRow(alias_label, alias_box)
+
+        self.accept_from_combo = QComboBox(general)
+        self.accept_from_combo.setObjectName("acceptFromCombo")
+        self.accept_from_combo.setAccessibleName("Accept invitations from")
+        self.accept_from_lock = _lock_label(general, "acceptFromLock")
+        self.accept_from_reason = _reason_label(general, "acceptFromReason")
+        self._fill_levels(
+            self.accept_from_combo,
+            ACCEPT_FROM_TEXT,
+            self._policy.effective_accept_from(self._settings.accept_from),
+            self._policy.effective_accept_from(AcceptFrom.EVERYONE),
+        )
+        self._lock_levels(
+            self.accept_from_combo,
+            self.accept_from_lock,
+            self.accept_from_reason,
+            self._policy.effective_accept_from(AcceptFrom.EVERYONE),
+            ACCEPT_FROM_TEXT,
+        )
+        label = QLabel("Accept &invitations from:", general)
+        label.setBuddy(self.accept_from_combo)
+        form.addRow(
+            label,
+            self._locked_row(
+                self.accept_from_combo, self.accept_from_lock, self.accept_from_reason
+            ),
+        )
+
+        self.discovery_combo = QComboBox(general)
+        self.discovery_combo.setObjectName("discoveryCombo")
+        self.discovery_combo.setAccessibleName("Discovery")
+        self.discovery_lock = _lock_label(general, "discoveryLock")
+        self.discovery_reason = _reason_label(general, "discoveryReason")
+        loosest_discovery = self._policy.effective_discovery(DiscoveryMode.ON)
+        self._fill_levels(
+            self.discovery_combo,
+            DISCOVERY_TEXT,
+            self._policy.effective_discovery(self._settings.discovery),
+            loosest_discovery,
+        )
+        self._lock_levels(
+            self.discovery_combo,
+            self.discovery_lock,
+            self.discovery_reason,
+            loosest_discovery,
+            DISCOVERY_TEXT,
+        )
+        label = QLabel("&Discovery:", general)
+        label.setBuddy(self.discovery_combo)
+        form.addRow(
+            label,
+            self._locked_row(self.discovery_combo, self.discovery_lock, self.discovery_reason),
+        )
+
+        self.interface_combo = QComboBox(general)
+        self.interface_combo.setObjectName("interfaceCombo")
+        self.interface_combo.setAccessibleName("Network interface")
+        self.interface_combo.addItem(AUTOMATIC, ())
+        choices = list(dict.fromkeys(interface_choices))
+        current = tuple(self._settings.interfaces)
+        for address in choices:
+            self.interface_combo.addItem(address, (address,))
+        if current and current not in [(c,) for c in choices]:
+            self.interface_combo.addItem(", ".join(current), current)
+        index = self.interface_combo.findData(current)
+        self.interface_combo.setCurrentIndex(max(index, 0))
+        self.interface_note = QLabel(RESTART_NOTE, general)
+        self.interface_note.setObjectName("interfaceNoteLabel")
+        self.interface_note.setAccessibleName("When a new interface takes effect")
+        self.interface_note.setWordWrap(True)
+        self.interface_note.setStyleSheet("color: #555555;")
+        iface_box = QVBoxLayout()
+        iface_box.setSpacing(2)
+        iface_box.addWidget(self.interface_combo)
+        iface_box.addWidget(self.interface_note)
+        label = QLabel("Network &interface:", general)
+        label.setBuddy(self.interface_combo)
+        form.addRow(label, iface_box)
+
+        self.default_profile_combo = QComboBox(general)
+        self.default_profile_combo.setObjectName("defaultProfileCombo")
+        self.default_profile_combo.setAccessibleName("Default profile")
+        label = QLabel("Default &profile:", general)
+        label.setBuddy(self.default_profile_combo)
+        form.addRow(label, self.default_profile_combo)
+
+        self.background_check = QCheckBox(
+            "Keep running in the background when the main window closes", general
+        )
+        self.background_check.setObjectName("backgroundCheck")
+        self.background_check.setAccessibleName("Keep running in the background")
+        self.background_check.setChecked(bool(self._settings.keep_running_in_background))
+        form.addRow(self.background_check)
+
+        self.key_label = QLabel(key_location_text(status), general)
+        self.key_label.setObjectName("keyLocationLabel")
+        self.key_label.setAccessibleName("Where the key is stored")
+        self.key_label.setWordWrap(True)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Private key:", self.key_label)
+        self.key_warning = QLabel(f"⚠ {status.key_warning}" if status.key_warning else "", general)
+        self.key_warning.setObjectName("keyWarningLabel")
+        self.key_warning.setAccessibleName("Key warning")
+        self.key_warning.setWordWrap(True)
+        self.key_warning.setStyleSheet("color: #5c3c00;")
+        self.key_warning.setVisible(bool(status.key_warning))
+        form.addRow(self.key_warning)
+
+        self._build_profiles()
+
+        self.error_label = _error_label(self, "settingsErrorLabel")
+        self._buttons = QDialogButtonBox(self)
+        self._buttons.setObjectName("settingsButtons")
+        self.save_button = self._buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setObjectName("saveSettingsButton")
+        self.save_button.setAccessibleName("Save settings")
+        self.save_button.setDefault(True)
+        cancel = self._buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("cancelSettingsButton")
+        cancel.setAccessibleName("Cancel")
+        self._buttons.accepted.connect(self._submit)
+        self._buttons.rejected.connect(self.reject)
+
+        box = QVBoxLayout(self)
+        box.addWidget(general)
+        box.addWidget(self.profiles_group, 1)
+        box.addWidget(self.error_label)
+        box.addWidget(self._buttons)
+        self._reload_profiles(self._settings.default_profile)
+        self._validate()
+
+    # -- building -------------------------------------------------------------------------
+
+    @staticmethod
+    def _locked_row(combo: QComboBox, lock: QLabel, reason: QLabel) -> QVBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(combo, 1)
+        row.addWidget(lock)
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        column.addLayout(row)
+        column.addWidget(reason)
+        return column
+
+    @staticmethod
+    def _fill_levels(
+        combo: QComboBox,
+        texts: dict[AcceptFrom, str] | dict[DiscoveryMode, str],
+        current: AcceptFrom | DiscoveryMode,
+        loosest: AcceptFrom | DiscoveryMode,
+    ) -> None:
+        for level, text in texts.items():
+            combo.addItem(text, level)
+        model = combo.model()
+        for i, level in enumerate(texts):
+            # Looser than the administrator allows: listed, so the user sees what exists,
+            # but not selectable.
+            if level < loosest:
+                item = model.item(i)  # type: ignore[attr-defined]
+                item.setEnabled(False)
+        combo.setCurrentIndex(combo.findData(current))
+
+    def _lock_levels(
+        self,
+        combo: QComboBox,
+        lock: QLabel,
+        reason: QLabel,
+        loosest: AcceptFrom | DiscoveryMode,
+        texts: dict[AcceptFrom, str] | dict[DiscoveryMode, str],
+    ) -> None:
+        if self._policy.broken:
+            why = (
+                f"Your administrator's custom client settings cannot be read: {self._policy.broken}"
+            )
+            combo.setEnabled(False)
+        elif loosest > min(texts):
+            allowed = texts[loosest]  # type: ignore[index]
+            why = f"Your administrator's custom client settings allow at most: {allowed}"
+            if loosest == max(texts):
+                combo.setEnabled(False)
+        else:
+            return
+        lock.setToolTip(why)
+        lock.show()
+        reason.setText(why)
+        reason.show()
+
+    def _build_profiles(self) -> None:
+        group = QGroupBox("Permission profiles", self)
+        group.setObjectName("profilesGroup")
+        self.profiles_group = group
+        self.profile_list = QListWidget(group)
+        self.profile_list.setObjectName("profileList")
+        self.profile_list.setAccessibleName("Permission profiles")
+        self.profile_list.currentItemChanged.connect(self._show_profile)
+
+        self.profile_name_edit = QLineEdit(group)
+        self.profile_name_edit.setObjectName("profileNameEdit")
+        self.profile_name_edit.setAccessibleName("Profile name")
+        self.builtin_note = QLabel("Built-in profiles cannot be changed.", group)
+        self.builtin_note.setObjectName("builtinProfileNote")
+        self.builtin_note.setAccessibleName("Built-in profile")
+        self.builtin_note.setStyleSheet("color: #555555;")
+        self.profile_boxes: dict[Permission, QCheckBox] = {}
+        editor = QVBoxLayout()
+        name_row = QFormLayout()
+        name_row.addRow("&Name:", self.profile_name_edit)
+        editor.addLayout(name_row)
+        editor.addWidget(self.builtin_note)
+        view = QCheckBox("View screen", group)
+        view.setObjectName("profilePerm_view_screen")
+        view.setAccessibleName("View screen")
+        view.setChecked(True)
+        view.setEnabled(False)
+        view.setToolTip("Viewing the screen is part of every session")
+        editor.addWidget(view)
+        for perm in Permission:
+            box = QCheckBox(perm.label, group)
+            box.setObjectName(f"profilePerm_{perm.value}")
+            box.setAccessibleName(perm.label)
+            self.profile_boxes[perm] = box
+            editor.addWidget(box)
+        self.profile_error = _error_label(group, "profileErrorLabel")
+        editor.addWidget(self.profile_error)
+        editor.addStretch(1)
+
+        def button(text: str, name: str, accessible: str) -> QPushButton:
+            b = QPushButton(text, group)
+            b.setObjectName(name)
+            b.setAccessibleName(accessible)
+            return b
+
+        self.new_profile_button = button("&New", "newProfileButton", "New profile")
+        self.save_profile_button = button("Save p&rofile", "saveProfileButton", "Save profile")
+        self.delete_profile_button = button("De&lete", "deleteProfileButton", "Delete profile")
+        self.new_profile_button.clicked.connect(self._new_profile)
+        self.save_profile_button.clicked.connect(self._save_profile)
+        self.delete_profile_button.clicked.connect(self._delete_profile)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_profile_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.delete_profile_button)
+        buttons.addWidget(self.save_profile_button)
+        editor.addLayout(buttons)
+
+        row = QHBoxLayout(group)
+        row.addWidget(self.profile_list, 2)
+        row.addLayout(editor, 3)
+
+    # -- profiles ---------------------------------------------------------------------------
+
+    def _reload_profiles(self, select: str | None) -> None:
+        profiles = self._facade.profiles()
+        chosen_default = self.default_profile_combo.currentText() or self._settings.default_profile
+        self.default_profile_combo.clear()
+        for p in profiles:
+            self.default_profile_combo.addItem(p.name)
+        i = self.default_profile_combo.findText(chosen_default)
+        if i < 0:
+            i = self.default_profile_combo.findText(self._settings.default_profile)
+        self.default_profile_combo.setCurrentIndex(max(i, 0))
+
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        for p in profiles:
+            item = QListWidgetItem(f"{p.name} (built-in)" if p.builtin else p.name)
+            item.setData(Qt.ItemDataRole.UserRole, p)
+            self.profile_list.addItem(item)
+        self.profile_list.blockSignals(False)
+        names = [p.name for p in profiles]
+        row = names.index(select) if select in names else 0
+        self.profile_list.setCurrentRow(row)
+        self._show_profile(self.profile_list.currentItem(), None)
+
+    def selected_profile(self) -> PermissionProfile | None:
+        """The saved profile chosen in the list; None while a new one is being made."""
+        item = self.profile_list.currentItem()
+        if item is None:
+            return None
+        p = item.data(Qt.ItemDataRole.UserRole)
+        return p if isinstance(p, PermissionProfile) else None
+
+    def _show_profile(self, item: QListWidgetItem | None, _previous: object) -> None:
+        p = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if not isinstance(p, PermissionProfile):
+            return
+        self.profile_error.hide()
+        self.profile_name_edit.setText(p.name)
+        for perm, box in self.profile_boxes.items():
+            box.setChecked(perm in p.permissions)
+        self._set_profile_editable(not p.builtin, existing=True)
+
+    def _set_profile_editable(self, editable: bool, existing: bool) -> None:
+        self.profile_name_edit.setReadOnly(not editable)
+        for box in self.profile_boxes.values():
+            box.setEnabled(editable)
+        self.builtin_note.setVisible(not editable)
+        self.save_profile_button.setEnabled(editable)
+        self.delete_profile_button.setEnabled(editable and existing)
+
+    def _new_profile(self) -> None:
+        self.profile_list.blockSignals(True)
+        self.profile_list.setCurrentRow(-1)
+        self.profile_list.clearSelection()
+        self.profile_list.blockSignals(False)
+        self.profile_error.hide()
+        self.profile_name_edit.setText(NEW_PROFILE_NAME)
+        self.profile_name_edit.selectAll()
+        self.profile_name_edit.setFocus()
+        for box in self.profile_boxes.values():
+            box.setChecked(False)
+        self._set_profile_editable(True, existing=False)
+
+    def _checked_permissions(self) -> frozenset[Permission]:
+        return frozenset(p for p, box in self.profile_boxes.items() if box.isChecked())
+
+    @asyncSlot()
+    async def _save_profile(self) -> None:
+        old = self.selected_profile()
+        name = self.profile_name_edit.text().strip()
+        perms = self._checked_permissions()
+        try:
+            if old is not None and old.builtin:
+                raise Refused(f"the built-in profile {old.name!r} cannot be changed")
+            renamed = old is not None and name.casefold() != old.name.casefold()
+            if renamed and any(p.name.casefold() == name.casefold() for p in self._profiles()):
+                raise Refused(f"a profile named {name!r} exists already")
+            await self._facade.save_profile(name, perms)
+            if old is not None and renamed:
+                await self._facade.delete_profile(old.name)
+                if self.default_profile_combo.currentText() == old.name:
+                    self._settings = dataclasses.replace(self._settings, default_profile=name)
+                    self.default_profile_combo.setCurrentIndex(-1)
+        except Refused as exc:
+            self._show_profile_error(str(exc))
+            return
+        saved = next((p.name for p in self._profiles() if p.name.casefold() == name.casefold()), "")
+        self._reload_profiles(saved)
+
+    @asyncSlot()
+    async def _delete_profile(self) -> None:
+        p = self.selected_profile()
+        if p is None or p.builtin:
+            return
+        try:
+            await self._facade.delete_profile(p.name)
+        except Refused as exc:
+            self._show_profile_error(str(exc))
+            return
+        if self.default_profile_combo.currentText() == p.name:
+            self.default_profile_combo.setCurrentIndex(-1)
+        self._reload_profiles(None)
+
+    def _profiles(self) -> list[PermissionProfile]:
+        return self._facade.profiles()
+
+    def _show_profile_error(self, message: str) -> None:
+        self.profile_error.setText(message[:1].upper() + message[1:])
+        self.profile_error.show()
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def _validate(self) -> None:
+        text = self.alias_edit.text()
+        problem: str | None = None
+        try:
+            parse_alias(text)
+        except AliasError as exc:
+            problem = str(exc)
+            problem = problem[:1].upper() + problem[1:] + "."
+        self.alias_error.setText(problem or "")
+        self.alias_error.setVisible(problem is not None)
+        self.save_button.setEnabled(problem is None)
+
+    def chosen(self) -> Settings:
+        """The settings as the dialog shows them now (the alias must be valid)."""
+        keep = self._settings.keep_running_in_background
+        if self.background_check.isChecked() != bool(keep):
+            keep = self.background_check.isChecked()
+        # A fully locked choice shows what the policy forces; the user's own choice is kept
+        # beneath it for when the policy goes away.
+        accept_from = self.accept_from_combo.currentData()
+        if not self.accept_from_combo.isEnabled():
+            accept_from = self._settings.accept_from
+        discovery = self.discovery_combo.currentData()
+        if not self.discovery_combo.isEnabled():
+            discovery = self._settings.discovery
+        return Settings(
+            alias=str(parse_alias(self.alias_edit.text())),
+            accept_from=accept_from,
+            discovery=discovery,
+            interfaces=tuple(self.interface_combo.currentData() or ()),
+            default_profile=self.default_profile_combo.currentText(),
+            keep_running_in_background=keep,
+        )
+
+    def _submit(self) -> None:
+        if self.save_button.isEnabled():
+            self._save()
+
+    @asyncSlot()
+    async def _save(self) -> None:
+        self.save_button.setEnabled(False)
+        try:
+            await self._facade.update_settings(self.chosen())
+        except Refused as exc:
+            message = str(exc)
+            self.error_label.setText(message[:1].upper() + message[1:])
+            self.error_label.show()
+            self.save_button.setEnabled(True)
+            return
+        self.accept()
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
