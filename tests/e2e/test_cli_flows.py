@@ -31,10 +31,12 @@ class Clients:
         self.c = HeadlessClient(base / "c", "c", alias=f"cat-{run}")
         # S sends invitations that expire after SHORT_LIFETIME seconds.
         self.s = HeadlessClient(base / "s", "s", alias=f"sam-{run}", lifetime=SHORT_LIFETIME)
-        self.base = base
+        # K is killed by one test while its invitation is pending.
+        self.k = HeadlessClient(base / "k", "k", alias=f"kim-{run}", lifetime=SHORT_LIFETIME)
 
     @property
     def all(self) -> list[HeadlessClient]:
+        """The clients that must stay alive through the module."""
         return [self.a, self.b, self.c, self.s]
 
 
@@ -42,7 +44,7 @@ class Clients:
 def clients() -> Iterator[Clients]:
     with short_dir() as base:
         cs = Clients(base)
-        with running_clients(cs.all):
+        with running_clients([*cs.all, cs.k]):
             yield cs
 
 
@@ -51,13 +53,8 @@ def tidy(clients: Clients) -> Iterator[None]:
     """After each test: no pending invitation, no open session, all clients still alive."""
     yield
     for c in clients.all:
-        if not c.running():
-            continue
-        for v in c.cli("invitations").ok():
-            if v["direction"] == "outgoing" and v["state"] == "pending":
-                c.cli("cancel", v["id"])
-        for s in c.cli("sessions").ok():
-            c.cli("end", s["id"])
+        if c.running():
+            c.tidy()
     for c in clients.all:
         assert c.running(), f"client {c.name} died:\n{c.output()}"
 
@@ -262,17 +259,13 @@ def test_one_inviter_hosts_two_sessions_when_both_invitees_accept(clients: Clien
 def test_invitee_drops_the_invitation_of_a_killed_inviter_at_its_deadline(
     clients: Clients,
 ) -> None:
-    b = clients.b
-    lifetime = 3.0
-    k = HeadlessClient(clients.base / "k", "k", alias=f"kim-{secrets.token_hex(2)}")
-    k.lifetime = lifetime
-    with running_clients([k]):
-        inv = invite(k, b)
-        k.kill()
-        assert not k.running()
-        # Nobody tells B: it counts down on its own clock.
-        seen = b.wait_for_invitation(inv, ["expired"], timeout=lifetime + 5)
-        assert seen["missed"] is True
+    b, k = clients.b, clients.k
+    inv = invite(k, b)
+    k.kill()
+    assert not k.running()
+    # Nobody tells B: it counts down on its own clock.
+    seen = b.wait_for_invitation(inv, ["expired"], timeout=SHORT_LIFETIME + 5)
+    assert seen["missed"] is True
 
 
 def test_exit_codes_say_done_refused_or_usage(clients: Clients) -> None:

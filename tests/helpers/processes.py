@@ -8,6 +8,7 @@ a veth pair. Waits poll a condition every 50 ms up to a bound, never a fixed sle
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -20,6 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from anydesk_invite.services.control import send_command
+from anydesk_invite.storage.home import Home
 
 T = TypeVar("T")
 
@@ -184,6 +188,22 @@ class HeadlessClient:
             timeout=timeout,
         )
 
+    def ask(self, cmd: str, args: dict[str, Any] | None = None) -> Any:
+        """One control API request sent straight over the socket, for set-up and clean-up
+        where a command line process per call would only cost time; its result."""
+        socket_path = Home(self.home).control_socket_path
+        response = asyncio.run(send_command(socket_path, cmd, args or {}, timeout=30))
+        assert response["ok"], f"{cmd} on {self.name}: {response}"
+        return response["result"]
+
+    def tidy(self) -> None:
+        """Cancel pending outgoing invitations, reject incoming ones, end open sessions."""
+        for v in self.ask("invitations"):
+            if v["direction"] == "outgoing" and v["state"] == "pending":
+                self.ask("cancel", {"id": v["id"]})
+        for s in self.ask("sessions"):
+            self.ask("end", {"session": s["id"]})
+
     def output(self) -> str:
         """What the process printed plus the tail of its log, for failure messages."""
         parts = []
@@ -200,12 +220,17 @@ class HeadlessClient:
             self.process.kill()
             self.process.wait(STOP_TIMEOUT)
 
+    def terminate(self) -> None:
+        """Send SIGTERM without waiting; ``stop`` then waits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after STOP_TIMEOUT; the exit code (negative: a signal)."""
         if self.process is None:
             return None
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.process.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -280,6 +305,14 @@ class HeadlessClient:
         )
 
 
+def stop_clients(clients: Sequence[HeadlessClient]) -> None:
+    """Stop all the clients; they shut down side by side."""
+    for c in clients:
+        c.terminate()
+    for c in clients:
+        c.stop()
+
+
 def start_clients(clients: Sequence[HeadlessClient]) -> None:
     """Start all the clients at once, then wait until each answers; stop them all on failure."""
     try:
@@ -288,8 +321,7 @@ def start_clients(clients: Sequence[HeadlessClient]) -> None:
         for c in clients:
             c.wait_ready()
     except BaseException:
-        for c in clients:
-            c.stop()
+        stop_clients(clients)
         raise
 
 
@@ -300,8 +332,7 @@ def running_clients(clients: Sequence[HeadlessClient]) -> Iterator[Sequence[Head
     try:
         yield clients
     finally:
-        for c in clients:
-            c.stop()
+        stop_clients(clients)
 
 
 class NamespaceUnavailable(Exception):
