@@ -5,6 +5,8 @@ the signals and the two placement methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import (
@@ -75,17 +77,24 @@ class MainWindow(QMainWindow):
             prefill (from a tile's Invite).
         connectRequested(str): send a connection request to this ID (digits) or alias.
         emailInviteRequested(): the user picked “Invite via email…”.
+        settingsRequested(): the gear button or the Settings… menu item.
+        quitRequested(): the Quit menu item (the client stops, not just the window).
     """
 
     inviteRequested = Signal(str)
     connectRequested = Signal(str)
     emailInviteRequested = Signal()
+    settingsRequested = Signal()
+    quitRequested = Signal()
 
     def __init__(self, facade: ClientFacade, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._facade = facade
         self._status = facade.status()
         self._id_menu: QMenu | None = None
+        self.close_guard: Callable[[], bool] | None = None
+        """Asked when the user closes the window; False keeps it from closing (the shell
+        hides it to the tray or asks first)."""
         self.setObjectName("mainWindow")
         self.setWindowTitle("anydesk_invite")
         self.setWindowIcon(icon(APP_ICON))
@@ -130,6 +139,7 @@ class MainWindow(QMainWindow):
         body.addWidget(self.side_panels)
         outer.addLayout(body, 1)
         self.setCentralWidget(central)
+        self._build_menu()
 
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
@@ -197,7 +207,30 @@ class MainWindow(QMainWindow):
         grid.addLayout(ident, 1)
         self.bell_slot = QHBoxLayout()
         grid.addLayout(self.bell_slot)
+        self.settings_button = QToolButton()
+        self.settings_button.setObjectName("settingsButton")
+        self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setToolTip("Settings")
+        self.settings_button.setIcon(icon("settings"))
+        self.settings_button.setIconSize(QSize(24, 24))
+        self.settings_button.setAutoRaise(True)
+        self.settings_button.clicked.connect(self.settingsRequested)
+        grid.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Client")
+        menu.setObjectName("clientMenu")
+        settings = menu.addAction(icon("settings"), "&Settings…")
+        settings.setObjectName("settingsAction")
+        settings.triggered.connect(self.settingsRequested)
+        menu.addSeparator()
+        close = menu.addAction("&Close window")
+        close.setObjectName("closeWindowAction")
+        close.triggered.connect(self.close)
+        quit_ = menu.addAction("&Quit")
+        quit_.setObjectName("quitAction")
+        quit_.triggered.connect(self.quitRequested)
 
     def _build_connect_row(self) -> QVBoxLayout:
         column = QVBoxLayout()
@@ -318,6 +351,9 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.close_guard is not None and not self.close_guard():
+            event.ignore()
+            return
         for pane in self.panes.values():
             pane.cancel_tasks()
         super().closeEvent(event)

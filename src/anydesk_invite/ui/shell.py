@@ -2,13 +2,15 @@
 
 Incoming invitations show as toasts and in the bell; an incoming connection request opens the
 Accept Window; a session opens the Accept Window on the host (also with the main window
-closed) and the session window on the guest.
+closed) and the session window on the guest. Closing the main window hides it to the tray
+where there is one; otherwise the shell asks once whether to keep running in the background.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -25,7 +27,15 @@ from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.session_window import SessionWindow
+from anydesk_invite.ui.settings_dialog import SettingsDialog, interface_choices
 from anydesk_invite.ui.toast import ToastStack
+from anydesk_invite.ui.tray import SystemTray, Tray
+
+BACKGROUND_QUESTION = (
+    "Keep anydesk_invite running in the background when its window is closed? "
+    "While it runs, people can invite you and you can be reached. "
+    "Start it again to bring the window back."
+)
 
 
 class Shell(QObject):
@@ -38,12 +48,20 @@ class Shell(QObject):
         clock: Callable[[], float] = time.monotonic,
         send_chat: Callable[[str, str], object] | None = None,
         chat_received: object | None = None,
+        tray: Tray | None = None,
+        interfaces: Callable[[], Sequence[str]] = interface_choices,
     ) -> None:
         super().__init__()
         self.setObjectName("shell")
         self._facade = facade
         self._on_quit = on_quit
         self._send_chat = send_chat
+        self._tray: Tray = tray if tray is not None else SystemTray()
+        self._interfaces = interfaces
+        self._closing = False
+        self._told_about_tray = False
+        self.settings_dialog: SettingsDialog | None = None
+        self.background_question: QMessageBox | None = None
         app = QApplication.instance()
         if isinstance(app, QApplication):
             # The client keeps serving invitations with its main window closed.
@@ -62,6 +80,9 @@ class Shell(QObject):
         self.window.inviteRequested.connect(self.open_invite_dialog)
         self.window.connectRequested.connect(self._connect)
         self.window.emailInviteRequested.connect(lambda: self.email.send(self._facade.status()))
+        self.window.settingsRequested.connect(self.open_settings)
+        self.window.quitRequested.connect(self.quit)
+        self.window.close_guard = self._window_may_close
         self.bell.request_opened.connect(self._request_window_opened)
         facade.invitation_received.connect(self._on_invitation)
         facade.session_started.connect(self._on_session)
@@ -71,7 +92,13 @@ class Shell(QObject):
     # --- windows ----------------------------------------------------------------------
 
     def show(self) -> None:
+        if self._tray.available():
+            self._tray.show(self.raise_window, self.quit)
         self.window.show()
+
+    def quit(self) -> None:
+        """Stop the client (not only the window): the tray's and the menu's Quit."""
+        self._on_quit()
 
     def raise_window(self) -> None:
         self.window.show()
@@ -79,7 +106,12 @@ class Shell(QObject):
         self.window.activateWindow()
 
     def close(self) -> None:
+        self._closing = True
+        self._tray.hide()
         self.toasts.detach()
+        for d in (self.settings_dialog, self.background_question):
+            if d is not None:
+                d.close()
         for w in [*self.accept_windows.values(), *self.session_windows.values()]:
             w.close()
         if self.invite_dialog is not None:
@@ -94,6 +126,87 @@ class Shell(QObject):
         self.invite_dialog = InviteDialog(self._facade, target, self.window)
         self.invite_dialog.open()
         return self.invite_dialog
+
+    def open_settings(self) -> SettingsDialog:
+        if self.settings_dialog is not None:
+            self.settings_dialog.close()
+            self.settings_dialog.deleteLater()
+        self.settings_dialog = SettingsDialog(self._facade, self._interfaces(), self.window)
+        self.settings_dialog.open()
+        return self.settings_dialog
+
+    # --- closing the main window -----------------------------------------------------------
+
+    def _window_may_close(self) -> bool:
+        if self._closing:
+            return True
+        if self._tray.available():
+            self.window.hide()
+            if not self._told_about_tray:
+                self._told_about_tray = True
+                self._tray.notify(
+                    "anydesk_invite is still running",
+                    "People can invite you. Open or quit it from the tray icon.",
+                )
+            return False
+        keep = self._facade.settings().keep_running_in_background
+        if keep is None:
+            self._ask_about_background()
+        elif keep:
+            self.window.hide()
+        else:
+            self.quit()
+        return False
+
+    def _ask_about_background(self) -> None:
+        if self.background_question is not None:
+            self.background_question.raise_()
+            return
+        box = QMessageBox(self.window)
+        box.setObjectName("backgroundQuestion")
+        box.setWindowTitle("Keep running in the background?")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setText(BACKGROUND_QUESTION)
+        keep = box.addButton("&Keep running", QMessageBox.ButtonRole.AcceptRole)
+        keep.setObjectName("keepRunningButton")
+        keep.setAccessibleName("Keep running in the background")
+        quit_ = box.addButton("&Quit", QMessageBox.ButtonRole.DestructiveRole)
+        quit_.setObjectName("quitButton")
+        quit_.setAccessibleName("Quit")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        cancel.setObjectName("cancelCloseButton")
+        cancel.setAccessibleName("Do not close")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(cancel)
+        self.background_question = box
+
+        def answered(_: int) -> None:
+            self.background_question = None
+            box.deleteLater()
+            clicked = box.clickedButton()
+            if clicked is keep:
+                self._remember_background(True)
+            elif clicked is quit_:
+                self._remember_background(False)
+            # Cancel or Escape: not an answer, so the window stays and the question comes
+            # again next time.
+
+        box.finished.connect(answered)
+        box.open()
+
+    @asyncSlot(bool)
+    async def _remember_background(self, keep: bool) -> None:
+        settings = self._facade.settings()
+        try:
+            await self._facade.update_settings(
+                dataclasses.replace(settings, keep_running_in_background=keep)
+            )
+        except Refused as exc:
+            self.window.statusBar().showMessage(f"Settings: {exc}", 10_000)
+        if keep:
+            self.window.hide()
+        else:
+            self.quit()
 
     @asyncSlot(str)
     async def _connect(self, target: str) -> None:
