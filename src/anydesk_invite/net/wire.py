@@ -239,6 +239,68 @@ class ClipboardText(Message):
     text: ClipboardContent
 
 
+# --- screen ---------------------------------------------------------------------------------
+
+# A guest never allocates a frame buffer bigger than this many pixels (8K UHD).
+MAX_FRAME_PIXELS: Final = 7680 * 4320
+MAX_TILE_SIDE: Final = 256
+ScreenSide = Annotated[int, Meta(ge=1, le=8192)]
+TileSide = Annotated[int, Meta(ge=1, le=MAX_TILE_SIDE)]
+TileData = Annotated[bytes, Meta(max_length=MAX_TILE_SIDE * MAX_TILE_SIDE * 4 + 1024)]
+TileEncoding = Literal["raw", "zlib"]
+
+
+class ScreenEntry(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """One of the host's screens, sent as the array ``[index, name, width, height]``."""
+
+    index: U16
+    name: ShortText
+    width: ScreenSide
+    height: ScreenSide
+
+
+class Tile(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """A rectangle of the frame, sent as ``[x, y, w, h, encoding, data]``. ``data`` decodes to
+    ``w*h`` BGRA pixels, row after row."""
+
+    x: U16
+    y: U16
+    w: TileSide
+    h: TileSide
+    encoding: TileEncoding
+    data: TileData
+
+
+class ScreenList(Message):
+    """Host to guest: the screens it can share and the one it shows. Empty: no sharing."""
+
+    screens: Annotated[list[ScreenEntry], Meta(max_length=16)]
+    current: U16
+
+
+class ScreenSelect(Message):
+    """Guest to host: show the screen with this index."""
+
+    index: U16
+
+
+class FrameTiles(Message):
+    """Host to guest: changed tiles of frame ``seq``; ``final`` on the frame's last chunk."""
+
+    seq: U63
+    screen: U16
+    width: ScreenSide
+    height: ScreenSide
+    tiles: Annotated[list[Tile], Meta(max_length=4096)]
+    final: bool
+
+
+class FrameAck(Message):
+    """Guest to host: every chunk of frame ``seq`` (and of the frames before it) is shown."""
+
+    seq: U63
+
+
 # --- encoding and decoding ------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from anydesk_invite.core.screen import RawFrame, ScreenInfo
 from anydesk_invite.core.sysinfo import SystemInformation
 
 
@@ -16,3 +17,10 @@ class ClipboardPort(Protocol):
 
     def text(self) -> str: ...
     def set_text(self, text: str) -> None: ...
+
+
+class ScreenSource(Protocol):
+    """The local screens, captured as raw BGRA frames. Called on the event loop's thread."""
+
+    def screens(self) -> list[ScreenInfo]: ...
+    def grab(self, index: int) -> RawFrame: ...

@@ -36,7 +36,8 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.ports import ClipboardPort, SystemInfoSource
+from anydesk_invite.services.ports import ClipboardPort, ScreenSource, SystemInfoSource
+from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
 from anydesk_invite.services.views import Role, SessionView
 
 _log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class SessionService:
         clipboard: ClipboardPort | None = None,
         wall: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        screen: ScreenSource | None = None,
     ) -> None:
         self._links = links
         self._clock = clock
@@ -109,6 +111,9 @@ class SessionService:
         self._clipboard = clipboard
         self._wall = wall
         self._random = random_bytes
+        self._screen_source = screen
+        self._screens: dict[bytes, HostScreen | GuestScreen] = {}
+        """Each open session's screen; None as source: the host shares no screen."""
         self.sessions: dict[bytes, Session] = {}
         self.started: Signal[SessionView] = Signal("sessions.started")
         self.changed: Signal[SessionView] = Signal("sessions.changed")
@@ -163,6 +168,9 @@ class SessionService:
                 locked=session.locked,
             )
         )
+        host_screen = HostScreen(self._screen_source, lambda m: self._send(session, m))
+        self._screens[session.session_id] = host_screen
+        await host_screen.announce()
         self.started.emit(session.view())
 
     def _adopt(self, session: Session) -> None:
@@ -221,10 +229,14 @@ class SessionService:
         if channel is None:
             raise RefusedWithKind(RefusalKind.OFFLINE, "no address of the host is known")
         opened: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        early: list[Message] = []
 
         async def first(ch: Channel, msg: Message) -> None:
             if not opened.done():
                 opened.set_result(msg)
+            elif len(early) < 64:
+                # Sent right after SessionOpened, before the session's handler takes over.
+                early.append(msg)
 
         self._links.claim(channel, first)
         await channel.send(SessionOpen(session_token=token))
@@ -249,9 +261,20 @@ class SessionService:
             started_at=self._wall(),
             started_mono=self._clock.now(),
         )
+        self._screens[session.session_id] = GuestScreen(lambda m: self._send(session, m))
         self._adopt(session)
+        for msg in early:
+            await self._handle(session, msg)
         self.started.emit(session.view())
         return session.session_id.hex()
+
+    def guest_screen(self, session_id: str) -> GuestScreen | None:
+        """The host's screen as this guest receives it (session id in hex)."""
+        for s in self.sessions.values():
+            screen = self._screens.get(s.session_id)
+            if s.session_id.hex() == session_id and isinstance(screen, GuestScreen):
+                return screen
+        return None
 
     async def request_system_info(self, session: Session) -> SysInfo:
         answer = await self._ask(session, "sysinfo", SysInfoRequest())
@@ -295,6 +318,9 @@ class SessionService:
             self._ended(session, "connection lost")
 
     async def _handle(self, session: Session, msg: Message) -> None:
+        screen = self._screens.get(session.session_id)
+        if screen is not None and await screen.handle(msg):
+            return
         match msg:
             case Chat():
                 session.chat.append(("peer", msg.text))
@@ -354,6 +380,9 @@ class SessionService:
             return
         session.ended = True
         session.end_reason = reason
+        screen = self._screens.pop(session.session_id, None)
+        if isinstance(screen, HostScreen):
+            screen.close()
         duration = max(0.0, self._clock.now() - session.started_mono)
         self.ended.emit(SessionOutcome(session.view(), duration, reason))
         del self.sessions[session.session_id]

@@ -1,0 +1,405 @@
+"""The screen in a session: the host sends changed tiles paced by the guest's acks; the guest
+assembles them into its frame buffer.
+
+The host grabs at most ``max_fps`` times a second, and only while fewer than
+``max_in_flight`` frames wait for the guest's ``FrameAck``, so a stalled guest costs the host
+nothing but the frames already in flight. Each frame is cut into ``tile`` x ``tile`` squares;
+only squares that differ from the previous frame are sent (rows are compared first, a
+memcmp per scanline, so a still desktop costs ~1 ms a grab and sends nothing). The host sends
+no frame until the guest asks for a screen with ``ScreenSelect``.
+
+Encoding, chosen by measurement (``bench/screen.py --encodings``, one 1920x1080 frame cut in
+64x64 tiles, each tile encoded on its own, this 2-core machine):
+
+===================  ==========  ===========  ==========  ===========  ==========  ===========
+content              zlib-1 KiB  zlib-1 ms    PNG KiB     PNG ms       JPEG-90 KiB JPEG-90 ms
+===================  ==========  ===========  ==========  ===========  ==========  ===========
+test pattern         FIGURES_PATTERN
+photo-like gradient  FIGURES_PHOTO
+text                 FIGURES_TEXT
+===================  ==========  ===========  ==========  ===========  ==========  ===========
+
+zlib level 1 of the raw BGRA tile is lossless (PSNR is infinite, text stays sharp), needs no
+Qt (so it runs here, in services/, on a worker thread, and zlib releases the GIL), and is
+several times faster than PNG at a similar size; JPEG is smaller only for photo-like content
+and blurs text. A tile that zlib does not shrink goes raw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from anydesk_invite.core.screen import BYTES_PER_PIXEL, RawFrame, ScreenInfo
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.wire import (
+    MAX_FRAME_PIXELS,
+    FrameAck,
+    FrameTiles,
+    Message,
+    Refused,
+    ScreenEntry,
+    ScreenList,
+    ScreenSelect,
+    Tile,
+    TileEncoding,
+)
+from anydesk_invite.services.ports import ScreenSource
+
+_log = logging.getLogger(__name__)
+
+TILE: Final = 64
+MAX_IN_FLIGHT: Final = 2
+MAX_FPS: Final = 30.0
+CHUNK_LIMIT: Final = 512 * 1024
+"""Bytes of tile data per FrameTiles message, far below the post-auth frame limit."""
+_TILE_OVERHEAD: Final = 32
+"""MessagePack bytes around one tile's data (array header, coordinates, encoding name)."""
+
+Send = Callable[[Message], Awaitable[None]]
+TileEncoder = Callable[[bytes], tuple[TileEncoding, bytes]]
+Offload = Callable[..., Awaitable[Any]]
+
+
+def zlib_tile(raw: bytes) -> tuple[TileEncoding, bytes]:
+    """zlib level 1, or the raw bytes when zlib does not make them smaller."""
+    packed = zlib.compress(raw, 1)
+    if len(packed) >= len(raw):
+        return "raw", raw
+    return "zlib", packed
+
+
+Rect = tuple[int, int, int, int]
+
+
+def changed_tiles(previous: RawFrame | None, current: RawFrame, tile: int = TILE) -> list[Rect]:
+    """The (x, y, w, h) tiles of ``current`` that differ from ``previous`` (all when there is
+    no previous frame of the same size)."""
+    width, height = current.width, current.height
+    same_size = previous is not None and (previous.width, previous.height) == (width, height)
+    out: list[Rect] = []
+    if not same_size or previous is None:
+        for y in range(0, height, tile):
+            for x in range(0, width, tile):
+                out.append((x, y, min(tile, width - x), min(tile, height - y)))
+        return out
+    old, new = previous.data, current.data
+    old_stride, new_stride = previous.stride, current.stride
+    row_bytes = width * BYTES_PER_PIXEL
+    if old_stride == new_stride and old[: new_stride * height] == new[: new_stride * height]:
+        return out
+    for y in range(0, height, tile):
+        h = min(tile, height - y)
+        rows = [
+            r
+            for r in range(y, y + h)
+            if old[r * old_stride : r * old_stride + row_bytes]
+            != new[r * new_stride : r * new_stride + row_bytes]
+        ]
+        if not rows:
+            continue
+        for x in range(0, width, tile):
+            w = min(tile, width - x)
+            a, b = x * BYTES_PER_PIXEL, (x + w) * BYTES_PER_PIXEL
+            for r in rows:
+                if (
+                    old[r * old_stride + a : r * old_stride + b]
+                    != (new[r * new_stride + a : r * new_stride + b])
+                ):
+                    out.append((x, y, w, h))
+                    break
+    return out
+
+
+def tile_pixels(frame: RawFrame, x: int, y: int, w: int, h: int) -> bytes:
+    """The tile's BGRA pixels, rows packed without padding."""
+    data, stride = memoryview(frame.data), frame.stride
+    a, n = x * BYTES_PER_PIXEL, w * BYTES_PER_PIXEL
+    return b"".join(data[r * stride + a : r * stride + a + n] for r in range(y, y + h))
+
+
+def encode_changes(
+    previous: RawFrame | None, current: RawFrame, tile: int, encoder: TileEncoder
+) -> list[Tile]:
+    """The encoded tiles that changed; pure CPU work, run off the event loop."""
+    tiles = []
+    for x, y, w, h in changed_tiles(previous, current, tile):
+        encoding, data = encoder(tile_pixels(current, x, y, w, h))
+        tiles.append(Tile(x, y, w, h, encoding, data))
+    return tiles
+
+
+def chunks(tiles: list[Tile], limit: int = CHUNK_LIMIT) -> list[list[Tile]]:
+    """Tiles grouped so that each group's data stays under ``limit`` bytes (a lone tile over
+    the limit travels alone). Always at least one group, maybe empty."""
+    groups: list[list[Tile]] = [[]]
+    size = 0
+    for t in tiles:
+        cost = len(t.data) + _TILE_OVERHEAD
+        if groups[-1] and (size + cost > limit or len(groups[-1]) >= 4096):
+            groups.append([])
+            size = 0
+        groups[-1].append(t)
+        size += cost
+    return groups
+
+
+class HostScreen:
+    """The host's side of one session's screen.
+
+    Signals: none. Counters ``frames_sent``, ``bytes_sent`` (tile data) and ``grabs`` are
+    for benchmarks and tests; ``waiting_for_ack`` is True while the window of frames in
+    flight is full.
+    """
+
+    def __init__(
+        self,
+        source: ScreenSource | None,
+        send: Send,
+        *,
+        tile: int = TILE,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        max_fps: float = MAX_FPS,
+        chunk_limit: int = CHUNK_LIMIT,
+        encoder: TileEncoder = zlib_tile,
+        offload: Offload = asyncio.to_thread,
+    ) -> None:
+        self._source = source
+        self._send = send
+        self._tile = tile
+        self._max_in_flight = max_in_flight
+        self._interval = 1.0 / max_fps
+        self._chunk_limit = chunk_limit
+        self._encoder = encoder
+        self._offload = offload
+        self._screen: int | None = None
+        self._previous: RawFrame | None = None
+        self._seq = 0
+        self._in_flight: set[int] = set()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._task: asyncio.Task[None] | None = None
+        self.frames_sent = 0
+        self.bytes_sent = 0
+        self.grabs = 0
+        self.waiting_for_ack = False
+
+    def screens(self) -> list[ScreenInfo]:
+        return self._source.screens()[:16] if self._source is not None else []
+
+    async def announce(self) -> None:
+        """Tell the guest which screens there are (none: sharing is unavailable)."""
+        entries = [
+            ScreenEntry(
+                s.index, s.name[:255], max(1, min(s.width, 8192)), max(1, min(s.height, 8192))
+            )
+            for s in self.screens()
+        ]
+        await self._send(ScreenList(entries, self._screen or 0))
+
+    async def handle(self, msg: Message) -> bool:
+        """Take the guest's screen messages; False for any other message."""
+        if isinstance(msg, FrameAck):
+            self.acked(msg.seq)
+            return True
+        if isinstance(msg, ScreenSelect):
+            await self.select(msg.index)
+            return True
+        return False
+
+    async def select(self, index: int) -> None:
+        """Show screen ``index`` (starting the stream); a bad index is refused."""
+        if self._source is None:
+            await self._send(Refused("screen", "screen sharing is unavailable on the host"))
+            return
+        if index not in {s.index for s in self.screens()}:
+            _log.warning("refused screen %d: the host has no such screen", index)
+            await self._send(Refused("screen", f"no screen {index}"))
+            return
+        if index != self._screen:
+            self._screen = index
+            self._previous = None
+            await self.announce()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="screen-host")
+
+    def acked(self, seq: int) -> None:
+        self._in_flight = {s for s in self._in_flight if s > seq}
+        if len(self._in_flight) < self._max_in_flight:
+            self._room.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            if len(self._in_flight) >= self._max_in_flight:
+                self._room.clear()
+                self.waiting_for_ack = True
+                await self._room.wait()
+                self.waiting_for_ack = False
+            wait = next_at - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            next_at = max(next_at + self._interval, loop.time())
+            await self.send_frame()
+
+    async def send_frame(self) -> int:
+        """Grab once and send what changed; the bytes of tile data sent (0: nothing changed)."""
+        if self._source is None or self._screen is None:
+            return 0
+        try:
+            frame = self._source.grab(self._screen)
+        except Exception as exc:
+            # A screen unplugged under us: fall back to the first one that is left.
+            _log.warning("grabbing screen %d failed: %s", self._screen, exc)
+            left = self.screens()
+            self._screen = left[0].index if left else None
+            self._previous = None
+            await self.announce()
+            return 0
+        self.grabs += 1
+        previous, screen = self._previous, self._screen
+        tiles: list[Tile] = await self._offload(
+            encode_changes, previous, frame, self._tile, self._encoder
+        )
+        self._previous = frame
+        if not tiles:
+            return 0
+        self._seq += 1
+        seq = self._seq
+        self._in_flight.add(seq)
+        groups = chunks(tiles, self._chunk_limit)
+        sent = 0
+        for i, group in enumerate(groups):
+            await self._send(
+                FrameTiles(seq, screen, frame.width, frame.height, group, i == len(groups) - 1)
+            )
+            sent += sum(len(t.data) for t in group)
+        self.frames_sent += 1
+        self.bytes_sent += sent
+        return sent
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+
+class TileError(ValueError):
+    """A tile that does not fit the frame or does not decode to its size."""
+
+
+def decode_tile(t: Tile, width: int, height: int) -> bytes:
+    if t.x + t.w > width or t.y + t.h > height:
+        raise TileError(f"tile {t.w}x{t.h} at {t.x},{t.y} is outside the {width}x{height} frame")
+    size = t.w * t.h * BYTES_PER_PIXEL
+    if t.encoding == "raw":
+        pixels = t.data
+    else:
+        inflater = zlib.decompressobj()
+        try:
+            # max_length bounds what a hostile tile can make us allocate.
+            pixels = inflater.decompress(t.data, size + 1)
+        except zlib.error as exc:
+            raise TileError(f"tile at {t.x},{t.y} does not inflate: {exc}") from None
+        if not inflater.eof:
+            raise TileError(f"tile at {t.x},{t.y} is truncated or longer than its size")
+    if len(pixels) != size:
+        raise TileError(f"tile at {t.x},{t.y} has {len(pixels)} bytes, not {size}")
+    return pixels
+
+
+def paste_tiles(buffer: bytearray, width: int, tiles: list[Tile], height: int) -> list[str]:
+    """Decode and paste tiles into a BGRA buffer of ``width`` pixels a row; the problems met
+    (a bad tile is skipped, the others still land)."""
+    stride = width * BYTES_PER_PIXEL
+    problems = []
+    view = memoryview(buffer)
+    for t in tiles:
+        try:
+            pixels = decode_tile(t, width, height)
+        except TileError as exc:
+            problems.append(str(exc))
+            continue
+        n = t.w * BYTES_PER_PIXEL
+        a = t.x * BYTES_PER_PIXEL
+        for r in range(t.h):
+            start = (t.y + r) * stride + a
+            view[start : start + n] = pixels[r * n : (r + 1) * n]
+    return problems
+
+
+class GuestScreen:
+    """The guest's side of one session's screen: the host's screens and the frame buffer.
+
+    Signals: screens_changed (None: ``screens``, ``current`` or ``problem`` changed),
+    updated (int: the seq of a frame now complete in ``buffer``).
+
+    ``buffer`` holds ``width`` x ``height`` BGRA pixels, rows packed. It is replaced, never
+    resized, when the size changes, so a painter that wraps it for one paint stays valid.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        offload: Offload = asyncio.to_thread,
+        max_pixels: int = MAX_FRAME_PIXELS,
+    ) -> None:
+        self._send = send
+        self._offload = offload
+        self._max_pixels = max_pixels
+        self.screens: list[ScreenInfo] | None = None
+        """None until the host said; empty when it shares no screen."""
+        self.current = 0
+        self.problem = ""
+        self.width = 0
+        self.height = 0
+        self.screen = 0
+        self.buffer = bytearray()
+        self.frames_shown = 0
+        self.last_seq = 0
+        self.screens_changed: Signal[None] = Signal("screen.screens_changed")
+        self.updated: Signal[int] = Signal("screen.updated")
+
+    async def select(self, index: int) -> None:
+        """Ask the host to show screen ``index``; the host refuses an index it does not have."""
+        self.problem = ""
+        await self._send(ScreenSelect(index))
+
+    async def handle(self, msg: Message) -> bool:
+        """Take the host's screen messages; False for any other message."""
+        if isinstance(msg, ScreenList):
+            self.screens = [ScreenInfo(e.index, e.name, e.width, e.height) for e in msg.screens]
+            self.current = msg.current
+            self.screens_changed.emit(None)
+            return True
+        if isinstance(msg, FrameTiles):
+            await self._frame(msg)
+            return True
+        if isinstance(msg, Refused) and msg.what == "screen":
+            self.problem = msg.reason
+            self.screens_changed.emit(None)
+            return True
+        return False
+
+    async def _frame(self, msg: FrameTiles) -> None:
+        if msg.width * msg.height > self._max_pixels:
+            _log.warning("ignored a %dx%d frame: too large", msg.width, msg.height)
+        else:
+            if (msg.width, msg.height, msg.screen) != (self.width, self.height, self.screen):
+                self.width, self.height, self.screen = msg.width, msg.height, msg.screen
+                self.buffer = bytearray(msg.width * msg.height * BYTES_PER_PIXEL)
+            problems: list[str] = await self._offload(
+                paste_tiles, self.buffer, self.width, msg.tiles, self.height
+            )
+            for p in problems[:3]:
+                _log.warning("bad tile from the host: %s", p)
+        if msg.final:
+            # Acked even when ignored, so a host that sent nonsense is not stalled by it.
+            self.last_seq = msg.seq
+            self.frames_shown += 1
+            self.updated.emit(msg.seq)
+            await self._send(FrameAck(msg.seq))
