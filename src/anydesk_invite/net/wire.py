@@ -239,6 +239,71 @@ class ClipboardText(Message):
     text: ClipboardContent
 
 
+# --- file transfer --------------------------------------------------------------------------
+
+# The largest FileChunk payload; a chunk over this is refused by the decoder.
+FILE_CHUNK_MAX: Final = 256 * 1024
+Sha256 = Annotated[bytes, Meta(min_length=32, max_length=32)]
+# Wide enough that a long name is shortened by the receiver rather than closing the channel.
+FileName = Annotated[str, Meta(max_length=4096)]
+FileData = Annotated[bytes, Meta(max_length=FILE_CHUNK_MAX)]
+
+
+class FileOffer(Message):
+    """The sender has a file: a guest offers it to the host, a host offers it for fetching."""
+
+    transfer_id: RandomId
+    name: FileName
+    size: U63
+    sha256: Sha256
+
+
+class FileAccept(Message):
+    """The receiver takes an offered file; the sender starts sending chunks."""
+
+    transfer_id: RandomId
+
+
+class FileChunk(Message):
+    transfer_id: RandomId
+    offset: U63
+    data: FileData
+
+
+class FileAck(Message):
+    """The receiver wrote every byte before ``offset``; the sender may send more."""
+
+    transfer_id: RandomId
+    offset: U63
+
+
+class FileDone(Message):
+    """The sender sent every chunk."""
+
+    transfer_id: RandomId
+
+
+class FileSaved(Message):
+    """The receiver verified the SHA-256 and saved the file under its final name."""
+
+    transfer_id: RandomId
+
+
+class FileCancel(Message):
+    """Either side stops a transfer; the receiver removes the partial file."""
+
+    transfer_id: RandomId
+    reason: Reason
+
+
+class FileRefused(Message):
+    """An offer, accept or chunk the other side will not take; ``code`` says why."""
+
+    transfer_id: RandomId
+    code: Code
+    reason: Reason
+
+
 # --- screen ---------------------------------------------------------------------------------
 
 # A guest never allocates a frame buffer bigger than this many pixels (8K UHD).
