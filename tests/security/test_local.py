@@ -1,0 +1,51 @@
+"""Security suite, what a client shows and keeps: peer aliases sanitised, key files with loose
+permissions refused. Each test names the protection it pins."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from pathlib import Path
+
+import keyring
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.net.wire import Invite, InviteShown
+from anydesk_invite.storage.home import Home
+from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
+from tests.helpers.memory_keyring import FailingKeyring
+from tests.helpers.nodes import Nodes
+
+EVIL = "ann\u202eda\x1b[2J\u200f@ad"
+
+
+async def test_an_alias_with_control_and_bidi_characters_is_shown_sanitised(
+    nodes: Nodes,
+) -> None:
+    ben = await nodes.make("ben")
+    raw = await ben.dial_raw(alias=EVIL)
+    try:
+        await raw.send(Invite(os.urandom(16), 1, frozenset({Permission.CONTROL}), "", 120.0))
+        assert isinstance(await raw.receive(), InviteShown)
+    finally:
+        await raw.close()
+    shown = await ben.received.wait()
+    assert shown.peer_alias == "annda[2J@ad"
+    assert not any(unicodedata.category(c).startswith("C") for c in shown.peer_alias)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+async def test_a_key_file_with_loose_permissions_is_refused(tmp_path: Path, mode: int) -> None:
+    keyring.set_keyring(FailingKeyring())  # headless: the key lives in the file
+    home = Home.resolve(str(tmp_path / "home"))
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    home.key_file.write_bytes(pem)
+    os.chmod(home.key_file, mode)
+    with pytest.raises(KeyStoreError, match="open to group or others"):
+        await KeyStore(home).load_or_create()
+    assert home.key_file.read_bytes() == pem
