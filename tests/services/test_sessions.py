@@ -13,14 +13,18 @@ from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import Override, Policy
+from anydesk_invite.net.channel import Channel
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import (
     ClipboardText,
     InviteAccept,
     InviteAcceptOk,
+    Message,
     Refused,
     SessionOpen,
     SessionOpened,
+    SessionPermissions,
+    SysInfo,
     SysInfoRequest,
 )
 from anydesk_invite.services.facade import Refused as ClientRefused
@@ -47,6 +51,15 @@ async def session_between(
     await eventually(lambda: len(anna.client.sessions()) == 1)
     [host] = anna.client.sessions()
     return host, guest
+
+
+async def next_of(channel: Channel, *kinds: type[Message]) -> Message:
+    """The next message of one of these kinds; others (the screen, for one) are passed over."""
+    async with asyncio.timeout(5):
+        while True:
+            msg = await channel.receive()
+            if isinstance(msg, kinds):
+                return msg
 
 
 async def test_host_changing_permissions_reaches_the_guest_at_once(nodes: Nodes) -> None:
@@ -87,10 +100,10 @@ async def test_system_information_sent_raw_over_the_session_channel_is_refused(
         ok = await asyncio.wait_for(raw.receive(), 5)
         assert isinstance(ok, InviteAcceptOk)
         await raw.send(SessionOpen(session_token=ok.session_token))
-        assert isinstance(await asyncio.wait_for(raw.receive(), 5), SessionOpened)
+        assert isinstance(await next_of(raw, SessionOpened), SessionOpened)
         with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions"):
             await raw.send(SysInfoRequest())
-            answer = await asyncio.wait_for(raw.receive(), 5)
+            answer = await next_of(raw, Refused, SysInfo)
         assert answer == Refused(what="system_info", reason="not permitted")
         assert any("refused system information" in r.getMessage() for r in caplog.records)
     finally:
@@ -205,3 +218,33 @@ async def test_one_host_serves_two_guests_each_with_its_own_permissions(nodes: N
     )
     await eventually(lambda: [s.permissions for s in carl.client.sessions()] == [frozenset()])
     assert [s.permissions for s in ben.client.sessions()] == [CONTROL]
+
+
+async def test_a_permission_change_right_after_the_session_opens_reaches_the_guest(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    tasks: list[asyncio.Task[SessionView]] = []
+    anna.client.session_started.connect(
+        lambda view: tasks.append(
+            asyncio.ensure_future(anna.client.set_session_permissions(view.session_id, CLIPBOARD))
+        )
+    )
+    await session_between(anna, ben, CONTROL)
+    await asyncio.gather(*tasks)
+    await eventually(lambda: [s.permissions for s in ben.client.sessions()] == [CLIPBOARD])
+
+
+async def test_a_guest_cannot_change_its_own_permissions(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    _, guest = await session_between(anna, ben, CONTROL)
+    session = ben.client.sessions_service.find(guest.session_id)
+    with pytest.raises(ClientRefused, match="only the host"):
+        await ben.client.set_session_permissions(guest.session_id, CLIPBOARD)
+    await session.channel.send(
+        SessionPermissions(permissions=frozenset(Permission), locked=frozenset())
+    )
+    await session.channel.send(SysInfoRequest())
+    with pytest.raises(ClientRefused, match="system information"):
+        await ben.client.system_information(guest.session_id)
+    assert [s.permissions for s in anna.client.sessions()] == [CONTROL]
