@@ -47,6 +47,7 @@ async def run_client(options: Options) -> int:
     import socket
 
     from anydesk_invite.desktop.clipboard import QtClipboard
+    from anydesk_invite.desktop.screen import QtScreens
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
     from anydesk_invite.net.channel import Listener
     from anydesk_invite.net.discovery import Discovery
@@ -92,7 +93,9 @@ async def run_client(options: Options) -> int:
         from anydesk_invite.services.links import Links
 
         assert isinstance(links, Links)
-        return SessionService(links, clock, lambda: watcher.policy, system_info, clipboard)
+        return SessionService(
+            links, clock, lambda: watcher.policy, system_info, clipboard, screen=QtScreens()
+        )
 
     client = Client(
         identity=identity,
@@ -163,6 +166,7 @@ async def run_client(options: Options) -> int:
                 on_quit=stop.set,
                 send_chat=client.send_chat,
                 chat_received=client.chat_received,
+                screen_of=client.sessions_service.guest_screen,
             )
             shell.show()
         await stop.wait()

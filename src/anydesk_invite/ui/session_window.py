@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.screen_stream import GuestScreen
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.screen_view import ScreenView
 
 
 def permissions_text(perms: frozenset[Permission]) -> str:
@@ -42,6 +44,7 @@ class SessionWindow(QWidget):
         session: SessionView,
         send_chat: Callable[[str, str], object] | None = None,
         parent: QWidget | None = None,
+        screen: GuestScreen | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("sessionWindow")
@@ -51,12 +54,7 @@ class SessionWindow(QWidget):
         self._ended = False
         self.setWindowTitle(f"Session with {session.peer_alias or session.peer_id.grouped()}")
 
-        self.screen_view = QLabel("Waiting for the host's screen…", self)
-        self.screen_view.setObjectName("screenView")
-        self.screen_view.setAccessibleName("Host screen")
-        self.screen_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.screen_view.setMinimumSize(480, 300)
-        self.screen_view.setStyleSheet("background: #202124; color: #e8eaed;")
+        self.screen_view = ScreenView(screen, self)
 
         self.peer_label = QLabel(f"{session.peer_alias}  ·  {session.peer_id.grouped()}", self)
         self.peer_label.setObjectName("sessionPeerLabel")
@@ -148,5 +146,6 @@ class SessionWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)
+        self.screen_view.detach()
         self.closed.emit()
         super().closeEvent(event)

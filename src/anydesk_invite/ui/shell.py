@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.screen_stream import GuestScreen
 from anydesk_invite.services.views import Direction, InvitationView, Role, SessionView
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.bell import BellButton
@@ -50,12 +51,14 @@ class Shell(QObject):
         chat_received: object | None = None,
         tray: Tray | None = None,
         interfaces: Callable[[], Sequence[str]] = interface_choices,
+        screen_of: Callable[[str], GuestScreen | None] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("shell")
         self._facade = facade
         self._on_quit = on_quit
         self._send_chat = send_chat
+        self._screen_of = screen_of
         self._tray: Tray = tray if tray is not None else SystemTray()
         self._interfaces = interfaces
         self._closing = False
@@ -253,7 +256,8 @@ class Shell(QObject):
             self._track_accept(view.session_id, w)
             w.show()
         else:
-            sw = SessionWindow(self._facade, view, self._send_chat)
+            screen = self._screen_of(view.session_id) if self._screen_of else None
+            sw = SessionWindow(self._facade, view, self._send_chat, screen=screen)
             self.session_windows[view.session_id] = sw
             sw.closed.connect(lambda: self._forget(self.session_windows, sw))
             sw.show()
