@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff check"; ruff check src tests bench
-echo "== ruff format --check"; ruff format --check src tests bench
+echo "== ruff check"; ruff check .
+echo "== ruff format --check"; ruff format --check .
 echo "== mypy (strict: core, net, storage, services)"; mypy
 echo "== pytest"
 set +e
