@@ -13,14 +13,15 @@ asked for its SRV record (a question with no known answers, so it is never suppr
 again a third later if need be, never more than once a second; a peer silent for
 ``offline_after`` (15 s by default, what ships) is reported gone. So a live peer costs
 about one question and one answer per five seconds on the LAN, a vanished one is gone
-within ``offline_after`` plus one sweep (≤ 1 s), and this holds against any responder,
+within ``offline_after`` (a sweep each second), and this holds against any responder,
 whatever TTLs it uses. Below about 3 s, ``offline_after`` leaves room for a single
 question only; it is meant for tests. Our own records carry a 10 s TTL, so other mDNS
 browsers drop us soon too. A goodbye (unregister) reaches browsers at once.
 
 Probing. The instance name holds 48 bits of our own key's fingerprint, so no other device
-owns it; name probing (≈ 1.6 s) protects nothing here and is skipped by default
-(``cooperating_responders``), which makes a started peer visible in tens of milliseconds.
+owns it; name probing (1.2 s measured by bench/discovery.py) protects nothing here and is
+skipped by default (``cooperating_responders``): a started peer is listed about 1 ms after
+start() on one machine. ``probe=True`` turns it back on.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import contextlib
 import ipaddress
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 
@@ -52,6 +54,7 @@ RECORD_TTL = 10
 _log = logging.getLogger(__name__)
 
 # DNS numbers (RFC 1035, RFC 2782); zeroconf keeps its own copies private.
+_TYPE_PTR = 12
 _TYPE_TXT = 16
 _TYPE_SRV = 33
 _CLASS_IN = 1
@@ -227,8 +230,7 @@ class Discovery:
 
         # Keys are lower-cased instance names: mDNS names are case-insensitive.
         self._peers: dict[bytes, DiscoveredPeer] = {}
-        self._instance_fp: dict[str, bytes] = {}
-        self._names: dict[str, str] = {}
+        self._by_instance: dict[str, DiscoveredPeer] = {}
         self._last_heard: dict[str, float] = {}
         self._last_asked: dict[str, float] = {}
         self._resolving: dict[str, asyncio.Task[None]] = {}
@@ -313,6 +315,16 @@ class Discovery:
             zc.zeroconf, SERVICE_TYPE, listener=self._events, question_type=_QUESTION_TYPE
         )
         self._sweeper = asyncio.create_task(self._sweep(), name="discovery-liveness")
+        # The browser's first question is byte-identical from every client, and zeroconf
+        # drops a packet identical to one it got less than 0.8 s before: a client started
+        # right after another would wait a second for its next question. Ask once more in
+        # a packet of our own, made unique by a random id (zeroconf writes the id only for
+        # packets it does not mark multicast; the mark changes nothing else in a question
+        # without the unicast-response bit, and responders ignore the id).
+        await zc.zeroconf.async_wait_for_start()
+        out = DNSOutgoing(_FLAGS_QUERY, multicast=False, id_=secrets.randbelow(0xFFFF) + 1)
+        out.add_question(DNSQuestion(SERVICE_TYPE, _TYPE_PTR, _CLASS_IN))
+        zc.zeroconf.async_send(out)
 
     async def _close(self) -> None:
         zc = self._zc
@@ -337,8 +349,7 @@ class Discovery:
         self._zc = None
         gone = list(self._peers)
         self._peers.clear()
-        self._instance_fp.clear()
-        self._names.clear()
+        self._by_instance.clear()
         self._last_heard.clear()
         self._last_asked.clear()
         self._resolve_again.clear()
@@ -363,8 +374,26 @@ class Discovery:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._announcing
         self._announcing = None
+        self._drop_queued_answers(info)
         goodbye = await self._zc.async_unregister_service(info)
         await goodbye
+
+    def _drop_queued_answers(self, info: AsyncServiceInfo) -> None:
+        """Take our records out of zeroconf's queue of answers waiting to be multicast.
+
+        zeroconf holds answers to multicast questions for up to half a second to aggregate
+        them, and does not drop them on unregister: one going out after our goodbye would
+        bring us back on every other screen until the liveness check drops us again.
+        """
+        assert self._zc is not None
+        zc = self._zc.zeroconf
+        ours = {info.name.lower(), (info.server or "").lower()}
+        for queue in (zc.out_queue, zc.out_delay_queue):
+            for group in queue.queue:
+                for rec in list(group.answers):
+                    alias = getattr(rec, "alias", None)
+                    if rec.name.lower() in ours or (alias is not None and alias.lower() in ours):
+                        del group.answers[rec]
 
     def _service_info(self, record: OwnRecord) -> AsyncServiceInfo:
         label = instance_label(record, self._tag)
@@ -453,20 +482,17 @@ class Discovery:
             self._ignore(key, name, "no address on the chosen interfaces' subnets")
             return
         peer = DiscoveredPeer(device_id, alias, fingerprint, addresses, port, version, name)
-
         self._last_heard[key] = asyncio.get_running_loop().time()
-        self._names[key] = name
-        previous_fp = self._instance_fp.get(key)
-        if previous_fp is not None and previous_fp != fingerprint:
-            self._forget_fingerprint(previous_fp, key)
-        self._instance_fp[key] = fingerprint
-        old = self._peers.get(fingerprint)
-        if old is not None and old.instance.lower() != key:
-            # Same key under a new instance name (an alias change): the old name is stale.
-            old_key = old.instance.lower()
-            self._instance_fp.pop(old_key, None)
-            self._last_heard.pop(old_key, None)
-            self._names.pop(old_key, None)
+        before = self._by_instance.get(key)
+        if before is not None and before.fingerprint != fingerprint:
+            self._drop_instance(key)
+        self._by_instance[key] = peer
+        listed = self._peers.get(fingerprint)
+        if listed is not None and listed.instance.lower() != key:
+            # The same key under a second instance name: an alias change, the new name
+            # announced before the old one says goodbye. Keep showing the old one until
+            # then, so a late answer for either name cannot flip the list back and forth.
+            return
         self._peers[fingerprint] = peer
 
         new_conflict = False
@@ -476,7 +502,7 @@ class Discovery:
             _log.warning("discovery: two keys claim ID %s", device_id)
             self._conflicts.add(device_id)
             new_conflict = True
-        if old != peer:
+        if listed != peer:
             self.peer_seen.emit(peer)
         if new_conflict:
             self.conflict.emit(device_id)
@@ -489,15 +515,18 @@ class Discovery:
     def _drop_instance(self, key: str) -> None:
         self._last_heard.pop(key, None)
         self._last_asked.pop(key, None)
-        self._names.pop(key, None)
-        fp = self._instance_fp.pop(key, None)
-        if fp is not None:
-            self._forget_fingerprint(fp, key)
-
-    def _forget_fingerprint(self, fp: bytes, key: str) -> None:
-        peer = self._peers.get(fp)
-        # The fingerprint may already live on under a newer instance name: keep it then.
-        if peer is not None and peer.instance.lower() == key:
+        gone = self._by_instance.pop(key, None)
+        if gone is None:
+            return
+        fp = gone.fingerprint
+        listed = self._peers.get(fp)
+        if listed is None or listed.instance.lower() != key:
+            return
+        successor = next((p for p in self._by_instance.values() if p.fingerprint == fp), None)
+        if successor is not None:
+            self._peers[fp] = successor
+            self.peer_seen.emit(successor)
+        else:
             del self._peers[fp]
             self.peer_gone.emit(fp)
 
@@ -522,12 +551,15 @@ class Discovery:
             ask: list[str] = []
             for key, heard in list(self._last_heard.items()):
                 silent = now - heard
-                if silent > self._offline_after:
+                # Gone one sweep early rather than late: the peer fell silent at or before
+                # its last answer, so it is reported within offline_after of vanishing.
+                if silent + tick > self._offline_after:
                     _log.info("discovery: %s silent for %.1f s, gone", key, silent)
                     self._drop_instance(key)
                 elif silent > ask_after and now - self._last_asked.get(key, 0.0) > ask_after:
                     self._last_asked[key] = now
-                    ask.append(self._names.get(key, key))
+                    known = self._by_instance.get(key)
+                    ask.append(known.instance if known is not None else key)
             if ask and self._zc is not None:
                 out = DNSOutgoing(_FLAGS_QUERY)
                 for name in ask:
