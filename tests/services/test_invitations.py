@@ -113,6 +113,37 @@ async def test_edit_does_not_extend_the_invitees_deadline(nodes: Nodes) -> None:
     await eventually(lambda: ben.state(sent.invitation_id) == "expired")
 
 
+async def test_an_inviter_cannot_extend_the_invitees_deadline_by_an_edit(nodes: Nodes) -> None:
+    ben = await nodes.make("ben")
+    raw = await ben.dial_raw()
+    invitation_id = os.urandom(16)
+    try:
+        await raw.send(
+            Invite(
+                invitation_id=invitation_id,
+                revision=1,
+                permissions=CONTROL,
+                profile="",
+                seconds_left=30.0,
+            )
+        )
+        await answers(raw, 1)
+        await raw.send(
+            InviteUpdate(
+                invitation_id=invitation_id,
+                revision=2,
+                permissions=CLIP_INFO,
+                profile="",
+                seconds_left=120.0,
+            )
+        )
+        await ben.received.wait(2)
+    finally:
+        await raw.close()
+    view = ben.invitation(invitation_id.hex())
+    assert view.revision == 2 and view.seconds_left == pytest.approx(30)
+
+
 async def test_stale_accept_is_refused_and_the_inviter_sends_the_current_revision(
     nodes: Nodes,
 ) -> None:

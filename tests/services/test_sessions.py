@@ -172,6 +172,7 @@ async def test_either_side_ending_ends_the_session_for_both_and_records_its_dura
         [record] = [r for r in node.db.recent_sessions.list() if r.kind.value == "session"]
         assert record.direction.value == direction
         assert record.duration == pytest.approx(42)
+        assert record.outcome == "ended"
     assert ("outgoing", "session") in [(d, k) for d, k, _ in outcomes(ben)]
 
 

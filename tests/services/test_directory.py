@@ -1,0 +1,148 @@
+"""Resolving what a person typed (an ID or alias) into a device to dial."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from anydesk_invite.core.alias import parse_alias
+from anydesk_invite.net.discovery import DiscoveredPeer
+from anydesk_invite.net.identity import Identity
+from anydesk_invite.services.directory import PeerDirectory
+from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
+from anydesk_invite.services.links import Address
+from anydesk_invite.storage.db import AddressEntry, Database, PinnedPeer
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database.open(tmp_path / "directory.sqlite")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def directory(db: Database) -> PeerDirectory:
+    return PeerDirectory(db, Identity.generate().fingerprint)
+
+
+def seen(identity: Identity, alias: str, port: int = 7070) -> DiscoveredPeer:
+    return DiscoveredPeer(
+        device_id=identity.device_id,
+        alias=alias,
+        fingerprint=identity.fingerprint,
+        addresses=("127.0.0.2",),
+        port=port,
+        version="1.0",
+        instance=f"{identity.device_id}._adinvite._tcp.local.",
+    )
+
+
+def refusal(directory: PeerDirectory, text: str, confirm: str | None = None) -> RefusalKind:
+    with pytest.raises(RefusedWithKind) as refused:
+        directory.resolve(text, confirm)
+    return refused.value.kind
+
+
+@pytest.mark.parametrize("form", ["plain", "grouped", "dashed"])
+def test_an_id_resolves_plain_or_grouped(directory: PeerDirectory, form: str) -> None:
+    anna = Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    d = anna.device_id
+    text = {"plain": d.digits, "grouped": d.grouped(), "dashed": d.grouped().replace(" ", "-")}
+    target = directory.resolve(text[form])
+    assert target.device_id == d and target.fingerprint == anna.fingerprint
+    assert target.addresses == (Address("127.0.0.2", 7070),)
+
+
+def test_an_unknown_id_is_refused_as_unknown(directory: PeerDirectory) -> None:
+    assert refusal(directory, Identity.generate().device_id.grouped()) is RefusalKind.UNKNOWN
+
+
+def test_a_mistyped_id_is_refused_as_invalid(directory: PeerDirectory) -> None:
+    digits = Identity.generate().device_id.digits
+    wrong = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    assert refusal(directory, wrong) is RefusalKind.INVALID
+
+
+def test_an_alias_known_only_from_discovery_needs_the_fingerprint_confirmed(
+    directory: PeerDirectory,
+) -> None:
+    anna = Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    with pytest.raises(RefusedWithKind) as refused:
+        directory.resolve("anna@ad")
+    assert refused.value.kind is RefusalKind.NEEDS_CONFIRMATION
+    assert anna.device_id.grouped() in str(refused.value)
+    assert refusal(directory, "anna", confirm="00" * 8) is RefusalKind.NEEDS_CONFIRMATION
+    target = directory.resolve("anna", confirm=anna.fingerprint.hex()[:16])
+    assert target.device_id == anna.device_id and target.fingerprint == anna.fingerprint
+
+
+def test_an_alias_in_the_address_book_resolves_without_confirmation(
+    directory: PeerDirectory, db: Database
+) -> None:
+    anna = Identity.generate()
+    db.address_book.add(
+        AddressEntry(
+            anna.device_id,
+            parse_alias("anna@ad"),
+            manual_address="127.0.0.3:7000",
+            fingerprint=anna.fingerprint,
+        )
+    )
+    target = directory.resolve("ANNA@ad")
+    assert target.device_id == anna.device_id and target.fingerprint == anna.fingerprint
+    assert target.addresses == (Address("127.0.0.3", 7000),)
+
+
+def test_an_alias_of_a_pinned_peer_resolves_to_the_pinned_key(
+    directory: PeerDirectory, db: Database
+) -> None:
+    anna = Identity.generate()
+    db.pinned_peers.pin(PinnedPeer(anna.fingerprint, anna.device_id, parse_alias("anna@ad"), 1, 1))
+    directory.discovered(seen(anna, "anna@ad"))
+    assert directory.resolve("anna@ad").fingerprint == anna.fingerprint
+
+
+def test_an_id_claimed_by_two_devices_is_ambiguous(directory: PeerDirectory) -> None:
+    anna = Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    directory.conflict(anna.device_id)
+    assert refusal(directory, anna.device_id.digits) is RefusalKind.AMBIGUOUS
+
+
+def test_an_alias_two_discovered_devices_share_is_ambiguous(directory: PeerDirectory) -> None:
+    directory.discovered(seen(Identity.generate(), "twin@ad"))
+    directory.discovered(seen(Identity.generate(), "twin@ad"))
+    assert refusal(directory, "twin@ad") is RefusalKind.AMBIGUOUS
+
+
+def test_an_alias_two_address_book_entries_share_is_ambiguous(
+    directory: PeerDirectory, db: Database
+) -> None:
+    for _ in range(2):
+        db.address_book.add(AddressEntry(Identity.generate().device_id, parse_alias("twin@ad")))
+    assert refusal(directory, "twin@ad") is RefusalKind.AMBIGUOUS
+
+
+def test_a_known_peer_with_no_address_is_offline(directory: PeerDirectory, db: Database) -> None:
+    anna = Identity.generate()
+    db.address_book.add(AddressEntry(anna.device_id, fingerprint=anna.fingerprint))
+    assert refusal(directory, anna.device_id.digits) is RefusalKind.OFFLINE
+
+
+def test_a_peer_that_left_the_lan_is_offline(directory: PeerDirectory, db: Database) -> None:
+    anna = Identity.generate()
+    db.pinned_peers.pin(PinnedPeer(anna.fingerprint, anna.device_id, None, 1, 1))
+    directory.discovered(seen(anna, "anna@ad"))
+    assert directory.resolve(anna.device_id.digits).addresses
+    directory.gone(anna.fingerprint)
+    assert refusal(directory, anna.device_id.digits) is RefusalKind.OFFLINE
+
+
+def test_text_that_is_neither_id_nor_alias_is_invalid(directory: PeerDirectory) -> None:
+    assert refusal(directory, "anna@example.com") is RefusalKind.INVALID
+    assert refusal(directory, "12345") is RefusalKind.INVALID
