@@ -62,6 +62,7 @@ class MemoryClipboard:
     def __init__(self) -> None:
         self.content = ""
         self.writes: list[str] = []
+        self.changed: Signal[str] = Signal("clipboard.changed")
 
     def text(self) -> str:
         return self.content
@@ -69,6 +70,13 @@ class MemoryClipboard:
     def set_text(self, text: str) -> None:
         self.content = text
         self.writes.append(text)
+        # As QClipboard.dataChanged, which also fires for the application's own writes.
+        self.changed.emit(text)
+
+    def user_copies(self, text: str) -> None:
+        """The local user copies text (not a write from a peer)."""
+        self.content = text
+        self.changed.emit(text)
 
 
 class AcceptAll:

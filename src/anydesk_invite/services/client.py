@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.clock import Clock
@@ -39,6 +40,7 @@ from anydesk_invite.services.facade import (
     Settings,
     Status,
 )
+from anydesk_invite.services.file_transfer import TransferView
 from anydesk_invite.services.invitations import (
     DECLINED,
     NO_ANSWER,
@@ -122,6 +124,8 @@ class Client:
         self.directory = PeerDirectory(db, identity.fingerprint)
         self.links = Links(self._dial, self._route, on_closed=self._channel_closed)
         self.sessions_service = sessions_factory(self.links)
+        self.transfer_changed = self.sessions_service.transfers.changed
+        """Signal[TransferView]: a file transfer was offered, progressed or ended."""
         self.invitation_service = InvitationService(
             self.links,
             clock,
@@ -533,3 +537,29 @@ class Client:
 
     def chat_log(self, session_id: str) -> list[tuple[str, str]]:
         return list(self.sessions_service.find(session_id).chat)
+
+    # --- facade: file transfer and clipboard ----------------------------------------------
+
+    def transfers(self, session_id: str | None = None) -> list[TransferView]:
+        """File transfers, of one session (id in hex) or of all."""
+        return self.sessions_service.transfers.views(session_id)
+
+    async def send_file(self, session_id: str, path: str) -> TransferView:
+        """Guest: send a file, which the host saves. Host: offer a file for the guest to fetch."""
+        session = self.sessions_service.find(session_id)
+        return await self.sessions_service.transfers.send_file(session, Path(path))
+
+    async def fetch_file(self, session_id: str, transfer_id: str) -> TransferView:
+        session = self.sessions_service.find(session_id)
+        return await self.sessions_service.transfers.fetch(session, transfer_id)
+
+    async def cancel_transfer(self, transfer_id: str, reason: str = "cancelled") -> TransferView:
+        return await self.sessions_service.transfers.cancel(transfer_id, reason)
+
+    async def wait_transfer(self, transfer_id: str) -> TransferView:
+        """The transfer once it is done, failed or cancelled."""
+        return await self.sessions_service.transfers.wait(transfer_id)
+
+    async def set_send_clipboard(self, session_id: str, on: bool) -> None:
+        session = self.sessions_service.find(session_id)
+        await self.sessions_service.set_send_clipboard(session, on)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from anydesk_invite.core.screen import RawFrame, ScreenInfo
+from anydesk_invite.core.signal import Signal
 from anydesk_invite.core.sysinfo import SystemInformation
 
 
@@ -17,6 +18,9 @@ class ClipboardPort(Protocol):
 
     def text(self) -> str: ...
     def set_text(self, text: str) -> None: ...
+
+    changed: Signal[str]
+    """Emitted with the new text whenever the clipboard changes, set_text included."""
 
 
 class ScreenSource(Protocol):

@@ -35,6 +35,7 @@ from anydesk_invite.net.wire import (
     SysInfoRequest,
 )
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
+from anydesk_invite.services.file_transfer import FILE_MESSAGES, FileTransfers
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.ports import ClipboardPort, ScreenSource, SystemInfoSource
 from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
@@ -102,6 +103,7 @@ class SessionService:
         clipboard: ClipboardPort | None = None,
         wall: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        transfers: FileTransfers | None = None,
         screen: ScreenSource | None = None,
     ) -> None:
         self._links = links
@@ -111,6 +113,12 @@ class SessionService:
         self._clipboard = clipboard
         self._wall = wall
         self._random = random_bytes
+        self.transfers = transfers or FileTransfers(random_bytes=random_bytes)
+        self._from_peer = ""
+        """The clipboard text last set from a peer, so it is not echoed back."""
+        self._tasks: set[asyncio.Task[None]] = set()
+        if clipboard is not None:
+            clipboard.changed.connect(self._local_clipboard_changed)
         self._screen_source = screen
         self._screens: dict[bytes, HostScreen | GuestScreen] = {}
         """Each open session's screen; None as source: the host shares no screen."""
@@ -190,6 +198,7 @@ class SessionService:
         wanted = policy.apply(permissions)
         session.permissions = wanted
         session.locked = self._locked(policy)
+        self.transfers.permissions_changed(session)
         await self._send(session, SessionPermissions(permissions=wanted, locked=session.locked))
         self.changed.emit(session.view())
         return session
@@ -202,6 +211,7 @@ class SessionService:
                 locked = self._locked(policy)
                 if new != s.permissions or locked != s.locked:
                     s.permissions, s.locked = new, locked
+                    self.transfers.permissions_changed(s)
                     asyncio.get_running_loop().create_task(
                         self._send(s, SessionPermissions(permissions=new, locked=locked))
                     )
@@ -309,6 +319,32 @@ class SessionService:
             raise RefusedWithKind(RefusalKind.POLICY, "not permitted: clipboard")
         await self._send(session, ClipboardText(text=text[: 1024 * 1024]))
 
+    async def set_send_clipboard(self, session: Session, on: bool) -> None:
+        """Guest: let this device's clipboard go to the host (sent at once, then on change)."""
+        if session.role is not Role.GUEST:
+            raise RefusedWithKind(RefusalKind.STATE, "only a guest decides to send its clipboard")
+        session.send_clipboard = on
+        self.changed.emit(session.view())
+        text = self._clipboard.text() if self._clipboard is not None else ""
+        if on and text and Permission.CLIPBOARD in session.permissions:
+            await self._send(session, ClipboardText(text=text[: 1024 * 1024]))
+
+    def _local_clipboard_changed(self, text: str) -> None:
+        """Send a local clipboard change where it may go: from a host to every guest granted
+        the clipboard, from a guest to its host only while it switched sending on."""
+        if not text or text == self._from_peer:
+            return
+        for s in list(self.sessions.values()):
+            if s.ended or Permission.CLIPBOARD not in s.permissions:
+                continue
+            if s.role is Role.GUEST and not s.send_clipboard:
+                continue
+            task = asyncio.get_running_loop().create_task(
+                self._send(s, ClipboardText(text=text[: 1024 * 1024]))
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     # --- both -------------------------------------------------------------------------
 
     async def _send(self, session: Session, msg: Message) -> None:
@@ -351,10 +387,12 @@ class SessionService:
                 ):
                     await self._send(session, Refused(what="clipboard", reason="not permitted"))
                 elif Permission.CLIPBOARD in session.permissions and self._clipboard is not None:
+                    self._from_peer = msg.text
                     self._clipboard.set_text(msg.text)
             case SessionPermissions() if session.role is Role.GUEST:
                 session.permissions = msg.permissions
                 session.locked = msg.locked
+                self.transfers.permissions_changed(session)
                 self.changed.emit(session.view())
             case SysInfo() if session.role is Role.GUEST:
                 fut = session.pending.get("sysinfo")
@@ -366,6 +404,8 @@ class SessionService:
                 if fut is not None and not fut.done():
                     fut.set_result(msg)
                 _log.info("host refused %s: %s", msg.what, msg.reason)
+            case _ if isinstance(msg, FILE_MESSAGES):
+                await self.transfers.handle(session, msg)
             case _:
                 _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
                 await self._send(session, Refused(what="unexpected", reason="not permitted"))
@@ -380,6 +420,7 @@ class SessionService:
             return
         session.ended = True
         session.end_reason = reason
+        self.transfers.session_ended(session)
         screen = self._screens.pop(session.session_id, None)
         if isinstance(screen, HostScreen):
             screen.close()

@@ -1,0 +1,632 @@
+"""File transfer inside a session, behind the FILE_TRANSFER permission.
+
+A guest offers a file (FileOffer) and the host takes it on its own while the permission is
+granted, saving it in its incoming folder; a host offers a file and the guest lists the offers
+and fetches one (FileAccept). The host checks every guest message against the session's current
+permissions. Data travels in chunks of at most FILE_CHUNK_MAX bytes with at most WINDOW
+unacknowledged chunks in flight, so a control message queued behind file data waits for at
+most WINDOW chunks. The receiver writes to a temporary name in its folder, checks the SHA-256
+and only then gives the file its final name; any failure removes the partial file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import logging
+import os
+import re
+import shutil
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import platformdirs
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.channel import ChannelClosed
+from anydesk_invite.net.wire import (
+    FILE_CHUNK_MAX,
+    FileAccept,
+    FileAck,
+    FileCancel,
+    FileChunk,
+    FileDone,
+    FileOffer,
+    FileRefused,
+    FileSaved,
+    Message,
+)
+from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
+from anydesk_invite.services.views import Role
+
+if TYPE_CHECKING:
+    from anydesk_invite.services.sessions import Session
+
+_log = logging.getLogger(__name__)
+
+FILE_MESSAGES = (
+    FileOffer,
+    FileAccept,
+    FileChunk,
+    FileAck,
+    FileDone,
+    FileSaved,
+    FileCancel,
+    FileRefused,
+)
+CHUNK = FILE_CHUNK_MAX
+WINDOW = 8
+"""Chunks sent but not yet acknowledged; bounds the data ahead of any control message."""
+DEFAULT_SIZE_LIMIT = 4 * 1024**3
+MAX_ACTIVE_PER_SESSION = 8
+MAX_OFFERS_PER_SESSION = 64
+HISTORY = 200
+NAME_MAX_BYTES = 200
+"""Room left under the usual 255-byte limit for " (NNN)" on a name clash."""
+_REASON_MAX = 200
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
+PERMISSION_REVOKED = "the file transfer permission was revoked"
+
+
+class TransferDirection(StrEnum):
+    SEND = "send"
+    RECEIVE = "receive"
+
+
+class TransferState(StrEnum):
+    OFFERED = "offered"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    transfer_id: str
+    """Hex of the random transfer id."""
+    session_id: str
+    direction: TransferDirection
+    name: str
+    size: int
+    done: int
+    """Bytes written by the receiver (on the sending side: acknowledged by it)."""
+    state: TransferState
+    reason: str = ""
+    path: str = ""
+    """Sender: the file sent. Receiver: the saved file, once done."""
+
+
+def safe_file_name(name: str) -> str:
+    """A name that stays inside the folder it is joined to, on every common system.
+
+    Only the last path component counts (either slash), so "../../etc/x" is "x"; control and
+    shell-hostile characters become "_", leading dots and spaces go (no hidden files),
+    reserved device names (CON, NUL, COM1…) get a "_" in front, and the result is at most
+    NAME_MAX_BYTES of UTF-8 with its extension kept.
+    """
+    text = unicodedata.normalize("NFC", name).replace("\\", "/")
+    parts = [p for p in text.split("/") if p not in ("", ".", "..")]
+    base = parts[-1] if parts else ""
+    base = _FORBIDDEN.sub("_", base).strip().lstrip(". ").rstrip(". ")
+    if not base:
+        base = "received file"
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    if stem.split(".")[0].strip().lower() in _RESERVED:
+        stem = "_" + stem
+    ext = f".{ext}" if dot else ""
+    if len(ext.encode()) > 20:
+        stem, ext = stem + ext, ""
+    room = NAME_MAX_BYTES - len(ext.encode())
+    encoded = stem.encode()
+    if len(encoded) > room:
+        stem = encoded[:room].decode("utf-8", "ignore").rstrip(". ")
+    return (stem or "received file") + ext
+
+
+def _numbered(name: str, n: int) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        return f"{name} ({n})"
+    return f"{stem} ({n}).{ext}"
+
+
+def _claim_final(folder: Path, name: str, temp: Path) -> Path:
+    """Move ``temp`` to ``name`` in ``folder``, or "name (1).ext"… when taken; never overwrite."""
+    for n in range(0, 1000):
+        candidate = folder / (name if n == 0 else _numbered(name, n))
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        os.replace(temp, candidate)
+        return candidate
+    raise OSError(errno.EEXIST, f"no free name for {name} in {folder}")
+
+
+def _hash_file(path: Path) -> tuple[int, bytes]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1024 * 1024):
+            h.update(block)
+            size += len(block)
+    return size, h.digest()
+
+
+def _short(text: str) -> str:
+    return text[:_REASON_MAX]
+
+
+def _write_reason(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the receiving side's disk is full"
+    return _short(f"cannot write the file: {exc.strerror or exc}")
+
+
+@dataclass(eq=False)
+class _Transfer:
+    transfer_id: bytes
+    session: Session
+    direction: TransferDirection
+    name: str
+    size: int
+    sha256: bytes
+    state: TransferState
+    path: Path | None = None
+    """Sender: the source. Receiver: the final file once saved."""
+    temp: Path | None = None
+    file: IO[bytes] | None = None
+    done: int = 0
+    received: int = 0
+    """Receiver: bytes taken from the wire (queued or written)."""
+    acked: int = 0
+    reason: str = ""
+    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    acked_event: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def view(self) -> TransferView:
+        return TransferView(
+            transfer_id=self.transfer_id.hex(),
+            session_id=self.session.session_id.hex(),
+            direction=self.direction,
+            name=self.name,
+            size=self.size,
+            done=self.done,
+            state=self.state,
+            reason=self.reason,
+            path=str(self.path) if self.path is not None else "",
+        )
+
+
+class FileTransfers:
+    """Every transfer of every session on this device.
+
+    Signals: changed (TransferView: a new transfer, progress, or its end).
+    """
+
+    def __init__(
+        self,
+        incoming_folder: Path | None = None,
+        size_limit: int = DEFAULT_SIZE_LIMIT,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.incoming_folder = incoming_folder or Path(platformdirs.user_downloads_dir())
+        """Where received files are saved (a setting; default the platform's Downloads)."""
+        self.size_limit = size_limit
+        """The largest file this device receives, in bytes (a setting)."""
+        self._random = random_bytes
+        self._transfers: OrderedDict[bytes, _Transfer] = OrderedDict()
+        self.changed: Signal[TransferView] = Signal("transfers.changed")
+
+    # --- queries --------------------------------------------------------------------------
+
+    def views(self, session_id: str | None = None) -> list[TransferView]:
+        return [
+            t.view()
+            for t in self._transfers.values()
+            if session_id is None or t.session.session_id.hex() == session_id
+        ]
+
+    def find(self, transfer_id: str) -> TransferView:
+        return self._find(transfer_id).view()
+
+    def _find(self, text: str) -> _Transfer:
+        key = text.strip().lower()
+        found = [t for i, t in self._transfers.items() if i.hex().startswith(key)]
+        if len(key) < 4 or not found:
+            raise RefusedWithKind(RefusalKind.UNKNOWN, f"no transfer {text}")
+        if len(found) > 1:
+            raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{text} matches several transfers")
+        return found[0]
+
+    async def wait(self, transfer_id: str) -> TransferView:
+        """The transfer once it is done, failed or cancelled."""
+        t = self._find(transfer_id)
+        await t.finished.wait()
+        return t.view()
+
+    # --- actions --------------------------------------------------------------------------
+
+    async def send_file(self, session: Session, path: Path) -> TransferView:
+        """Offer a local file to the peer: a guest's is taken by the host, a host's listed."""
+        if session.ended:
+            raise RefusedWithKind(RefusalKind.STATE, "the session has ended")
+        if Permission.FILE_TRANSFER not in session.permissions:
+            raise RefusedWithKind(RefusalKind.POLICY, "not permitted: file transfer")
+        try:
+            if not path.is_file():
+                raise RefusedWithKind(RefusalKind.INVALID, f"{path} is not a file")
+            size, digest = await asyncio.to_thread(_hash_file, path)
+        except OSError as exc:
+            raise RefusedWithKind(
+                RefusalKind.INVALID, f"cannot read {path}: {exc.strerror or exc}"
+            ) from None
+        t = _Transfer(
+            transfer_id=self._random(16),
+            session=session,
+            direction=TransferDirection.SEND,
+            name=safe_file_name(path.name),
+            size=size,
+            sha256=digest,
+            state=TransferState.OFFERED,
+            path=path,
+        )
+        self._add(t)
+        await self._send(session, FileOffer(t.transfer_id, t.name, t.size, t.sha256))
+        return t.view()
+
+    async def fetch(self, session: Session, transfer_id: str) -> TransferView:
+        """Guest: take a file the host offers; it is saved in the incoming folder."""
+        t = self._find(transfer_id)
+        if t.session is not session or t.direction is not TransferDirection.RECEIVE:
+            raise RefusedWithKind(RefusalKind.STATE, "that is not a file offered to this device")
+        if t.state is not TransferState.OFFERED:
+            raise RefusedWithKind(RefusalKind.STATE, f"that transfer is {t.state.value}")
+        if Permission.FILE_TRANSFER not in session.permissions:
+            raise RefusedWithKind(RefusalKind.POLICY, "not permitted: file transfer")
+        problem = self._start_receiving(t)
+        if problem is not None:
+            self._finish(t, TransferState.FAILED, problem[1])
+            raise RefusedWithKind(RefusalKind.INVALID, problem[1])
+        await self._send(session, FileAccept(t.transfer_id))
+        return t.view()
+
+    async def cancel(self, transfer_id: str, reason: str = "cancelled") -> TransferView:
+        t = self._find(transfer_id)
+        if not t.state.final:
+            self._finish(t, TransferState.CANCELLED, reason)
+            await self._send(t.session, FileCancel(t.transfer_id, _short(reason)))
+        return t.view()
+
+    def permissions_changed(self, session: Session) -> None:
+        """Stop every transfer of the session at once when the permission is gone."""
+        if Permission.FILE_TRANSFER in session.permissions:
+            return
+        for t in list(self._transfers.values()):
+            if t.session is session and not t.state.final:
+                self._finish(t, TransferState.CANCELLED, PERMISSION_REVOKED)
+
+    def session_ended(self, session: Session) -> None:
+        for t in list(self._transfers.values()):
+            if t.session is session and not t.state.final:
+                self._finish(t, TransferState.FAILED, "the session ended")
+
+    def stop(self) -> None:
+        for t in list(self._transfers.values()):
+            if not t.state.final:
+                self._finish(t, TransferState.CANCELLED, "this device is shutting down")
+
+    # --- messages from the peer ---------------------------------------------------------
+
+    async def handle(self, session: Session, msg: Message) -> None:
+        """One file message from the session's peer (the session routes FILE_MESSAGES here)."""
+        tid = getattr(msg, "transfer_id", b"")
+        if session.role is Role.HOST and not isinstance(msg, FileCancel | FileRefused):
+            if Permission.FILE_TRANSFER not in session.permissions:
+                _log.warning(
+                    "refused %s from guest %s: file transfer not granted",
+                    type(msg).__name__,
+                    session.peer.device_id,
+                )
+                t = self._transfers.get(tid)
+                if t is None or not t.state.final:
+                    await self._send(
+                        session, FileRefused(tid, "not_permitted", "not permitted: file transfer")
+                    )
+                return
+        t = self._transfers.get(tid)
+        if t is not None and t.session is not session:
+            t = None
+        match msg:
+            case FileOffer():
+                await self._offered(session, msg, t)
+            case FileAccept():
+                await self._accepted(session, t, tid)
+            case FileChunk():
+                await self._chunk(session, msg, t)
+            case FileAck():
+                if t is not None and t.direction is TransferDirection.SEND and not t.state.final:
+                    t.acked = max(t.acked, min(msg.offset, t.size))
+                    t.done = t.acked
+                    t.acked_event.set()
+                    self._changed(t)
+            case FileDone():
+                if t is not None and t.direction is TransferDirection.RECEIVE:
+                    if t.state is TransferState.RUNNING:
+                        t.queue.put_nowait(None)
+            case FileSaved():
+                if t is not None and t.direction is TransferDirection.SEND:
+                    if t.state is TransferState.RUNNING:
+                        t.done = t.size
+                        self._finish(t, TransferState.DONE, "")
+            case FileCancel():
+                if t is not None and not t.state.final:
+                    said = "".join(c for c in msg.reason if c.isprintable())
+                    self._finish(t, TransferState.CANCELLED, _short(f"the peer cancelled: {said}"))
+            case FileRefused():
+                if t is not None and not t.state.final:
+                    said = "".join(c for c in msg.reason if c.isprintable())
+                    self._finish(t, TransferState.FAILED, _short(f"the peer refused: {said}"))
+
+    async def _offered(self, session: Session, msg: FileOffer, t: _Transfer | None) -> None:
+        tid = msg.transfer_id
+        if t is not None or tid in self._transfers:
+            await self._send(session, FileRefused(tid, "duplicate", "that transfer id is in use"))
+            return
+        if Permission.FILE_TRANSFER not in session.permissions:
+            # A guest whose view of the permissions is gone ignores a late host offer.
+            await self._send(
+                session, FileRefused(tid, "not_permitted", "not permitted: file transfer")
+            )
+            return
+        mine = [x for x in self._transfers.values() if x.session is session]
+        if session.role is Role.GUEST:
+            offers = [x for x in mine if x.state is TransferState.OFFERED]
+            if len(offers) >= MAX_OFFERS_PER_SESSION:
+                await self._send(session, FileRefused(tid, "too_many", "too many offers"))
+                return
+        t = _Transfer(
+            transfer_id=tid,
+            session=session,
+            direction=TransferDirection.RECEIVE,
+            name=safe_file_name(msg.name),
+            size=msg.size,
+            sha256=msg.sha256,
+            state=TransferState.OFFERED,
+        )
+        if session.role is Role.GUEST:
+            self._add(t)  # listed; the guest's user fetches it
+            return
+        running = [x for x in mine if x.state is TransferState.RUNNING]
+        problem = (
+            ("too_many", "too many transfers at once")
+            if len(running) >= MAX_ACTIVE_PER_SESSION
+            else self._start_receiving(t)
+        )
+        self._add(t)
+        if problem is not None:
+            _log.warning("refused file %r from %s: %s", t.name, session.peer.device_id, problem[1])
+            self._finish(t, TransferState.FAILED, problem[1])
+            await self._send(session, FileRefused(tid, problem[0], problem[1]))
+            return
+        await self._send(session, FileAccept(tid))
+
+    def _start_receiving(self, t: _Transfer) -> tuple[str, str] | None:
+        """Open the temporary file; (code, reason) when this device cannot take the file."""
+        if t.size > self.size_limit:
+            return "too_large", f"the file is over the size limit of {self.size_limit} bytes"
+        folder = self.incoming_folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(folder).free
+            if t.size > free:
+                return (
+                    "disk_full",
+                    f"the receiving side's disk is full ({t.size} bytes needed, {free} free)",
+                )
+            temp = folder / f".{t.transfer_id.hex()}.adinvite-part"
+            t.file = open(temp, "xb")
+            t.temp = temp
+        except OSError as exc:
+            return "cannot_write", _write_reason(exc)
+        t.state = TransferState.RUNNING
+        t.task = asyncio.get_running_loop().create_task(
+            self._write_loop(t), name=f"file-receive-{t.transfer_id.hex()[:8]}"
+        )
+        self._changed(t)
+        return None
+
+    async def _accepted(self, session: Session, t: _Transfer | None, tid: bytes) -> None:
+        if (
+            t is None
+            or t.direction is not TransferDirection.SEND
+            or t.state is not TransferState.OFFERED
+        ):
+            _log.warning("refused FileAccept from %s: no such offer", session.peer.device_id)
+            await self._send(session, FileRefused(tid, "unknown_transfer", "no such offer"))
+            return
+        t.state = TransferState.RUNNING
+        t.task = asyncio.get_running_loop().create_task(
+            self._send_loop(t), name=f"file-send-{t.transfer_id.hex()[:8]}"
+        )
+        self._changed(t)
+
+    async def _chunk(self, session: Session, msg: FileChunk, t: _Transfer | None) -> None:
+        if t is None or t.direction is not TransferDirection.RECEIVE or t.state.final:
+            if t is None or t.state is not TransferState.CANCELLED:
+                # Straggling chunks of a transfer stopped here are dropped quietly.
+                _log.warning(
+                    "refused FileChunk from %s: no accepted transfer %s",
+                    session.peer.device_id,
+                    msg.transfer_id.hex()[:8],
+                )
+                await self._send(
+                    session,
+                    FileRefused(msg.transfer_id, "not_accepted", "no accepted transfer"),
+                )
+            return
+        if t.state is not TransferState.RUNNING:
+            _log.warning("refused FileChunk from %s: transfer not accepted", session.peer)
+            await self._send(
+                session, FileRefused(msg.transfer_id, "not_accepted", "no accepted transfer")
+            )
+            return
+        problem = ""
+        if msg.offset != t.received or t.received + len(msg.data) > t.size:
+            problem = "a chunk arrived out of order or past the announced size"
+        elif t.queue.qsize() >= WINDOW:
+            problem = "the sender ignored flow control"
+        if problem:
+            _log.warning("stopping file %r from %s: %s", t.name, session.peer.device_id, problem)
+            self._finish(t, TransferState.FAILED, problem)
+            await self._send(session, FileCancel(t.transfer_id, problem))
+            return
+        t.received += len(msg.data)
+        t.queue.put_nowait(msg.data)
+
+    # --- the two loops --------------------------------------------------------------------
+
+    async def _write_loop(self, t: _Transfer) -> None:
+        assert t.file is not None and t.temp is not None
+        file = t.file
+
+        def write(data: bytes) -> None:
+            file.write(data)
+            t.hasher.update(data)
+
+        while True:
+            data = await t.queue.get()
+            if data is None:
+                break
+            try:
+                await asyncio.to_thread(write, data)
+            except (OSError, ValueError) as exc:
+                reason = _write_reason(exc) if isinstance(exc, OSError) else "the file was closed"
+                await self._fail(t, reason)
+                return
+            t.done += len(data)
+            await self._send(t.session, FileAck(t.transfer_id, t.done))
+            self._changed(t)
+        problem = ""
+        if t.done != t.size:
+            problem = f"the file ended after {t.done} of {t.size} bytes"
+        elif t.hasher.digest() != t.sha256:
+            problem = "the SHA-256 of the received file does not match; it was removed"
+        if problem:
+            await self._fail(t, problem)
+            return
+        try:
+            await asyncio.to_thread(file.close)
+            final = await asyncio.to_thread(_claim_final, self.incoming_folder, t.name, t.temp)
+        except OSError as exc:
+            await self._fail(t, _write_reason(exc))
+            return
+        t.temp = None
+        t.path = final
+        self._finish(t, TransferState.DONE, "")
+        _log.info("saved %s (%d bytes) from %s", final, t.size, t.session.peer.device_id)
+        await self._send(t.session, FileSaved(t.transfer_id))
+
+    async def _send_loop(self, t: _Transfer) -> None:
+        assert t.path is not None
+        try:
+            t.file = await asyncio.to_thread(open, t.path, "rb")
+        except OSError as exc:
+            await self._fail(t, _short(f"cannot read the file: {exc.strerror or exc}"))
+            return
+        file = t.file
+        offset = 0
+        limit = WINDOW * CHUNK
+        while offset < t.size:
+            while offset - t.acked >= limit:
+                t.acked_event.clear()
+                await t.acked_event.wait()
+            try:
+                data = await asyncio.to_thread(file.read, min(CHUNK, t.size - offset))
+            except (OSError, ValueError) as exc:
+                await self._fail(t, _short(f"cannot read the file: {exc}"))
+                return
+            if not data:
+                await self._fail(t, "the file got shorter while it was sent")
+                return
+            await self._send(t.session, FileChunk(t.transfer_id, offset, data))
+            offset += len(data)
+        await self._send(t.session, FileDone(t.transfer_id))
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _add(self, t: _Transfer) -> None:
+        self._transfers[t.transfer_id] = t
+        while len(self._transfers) > HISTORY:
+            oldest = next(iter(self._transfers.values()))
+            if not oldest.state.final:
+                break
+            self._transfers.popitem(last=False)
+        self._changed(t)
+
+    async def _fail(self, t: _Transfer, reason: str) -> None:
+        if t.state.final:
+            return
+        _log.warning("file transfer %r failed: %s", t.name, reason)
+        self._finish(t, TransferState.FAILED, reason)
+        await self._send(t.session, FileCancel(t.transfer_id, _short(reason)))
+
+    def _finish(self, t: _Transfer, state: TransferState, reason: str) -> None:
+        """End a transfer here: stop its task, close its file, remove a partial file."""
+        if t.state.final:
+            return
+        t.state = state
+        t.reason = reason
+        task = t.task
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+        if t.file is not None:
+            # A buffered file's close waits for a write still running in its thread.
+            try:
+                t.file.close()
+            except OSError as exc:
+                _log.warning("closing %s: %s", t.temp or t.path, exc)
+        if t.temp is not None:
+            try:
+                t.temp.unlink(missing_ok=True)
+            except OSError as exc:
+                _log.warning("cannot remove the partial file %s: %s", t.temp, exc)
+            t.temp = None
+        t.acked_event.set()
+        t.finished.set()
+        self._changed(t)
+
+    def _changed(self, t: _Transfer) -> None:
+        self.changed.emit(t.view())
+
+    async def _send(self, session: Session, msg: Message) -> None:
+        try:
+            await session.channel.send(msg)
+        except ChannelClosed:
+            self.session_ended(session)

@@ -1,0 +1,438 @@
+"""File transfer between whole clients over real TLS on 127.0.0.1: only while FILE_TRANSFER
+is granted, verified by SHA-256, saved under a safe name, and never left half-written."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
+from tests.helpers.raw_guest import RawGuest
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.net.wire import (
+    FileAccept,
+    FileAck,
+    FileCancel,
+    FileChunk,
+    FileDone,
+    FileOffer,
+    FileRefused,
+    FileSaved,
+)
+from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.file_transfer import (
+    CHUNK,
+    NAME_MAX_BYTES,
+    PERMISSION_REVOKED,
+    TransferDirection,
+    TransferState,
+    TransferView,
+    safe_file_name,
+)
+from anydesk_invite.services.views import SessionView
+
+FILES = frozenset({Permission.FILE_TRANSFER})
+NOTHING: frozenset[Permission] = frozenset()
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
+    async for n in nodes_for(tmp_path):
+        yield n
+
+
+def inbox(node: Node, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    node.client.sessions_service.transfers.incoming_folder = folder
+    return folder
+
+
+async def session_between(
+    anna: Node, ben: Node, permissions: frozenset[Permission]
+) -> tuple[SessionView, SessionView]:
+    """Anna invites ben with these permissions and ben accepts: (host view, guest view)."""
+    sent = await anna.client.invite(ben.device_id, permissions, "")
+    await ben.received.wait()
+    guest = await ben.client.accept(sent.invitation_id)
+    await eventually(lambda: len(anna.client.sessions()) == 1)
+    [host] = anna.client.sessions()
+    return host, guest
+
+
+def random_file(path: Path, size: int) -> Path:
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+async def finished(node: Node, transfer_id: str) -> TransferView:
+    return await asyncio.wait_for(node.client.wait_transfer(transfer_id), 10)
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offered", "saved"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/x", "x"),
+        ("/abs", "abs"),
+        ("/etc/passwd", "passwd"),
+        ("a/../../b", "b"),
+        ("..\\..\\windows\\win.ini", "win.ini"),
+        ("..", "received file"),
+        ("", "received file"),
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("com1", "_com1"),
+        ("a\x00b", "a_b"),
+        ("tab\there\n", "tab_here_"),
+        (".bashrc", "bashrc"),
+        ("...hidden", "hidden"),
+        ('what?<>:"|*.txt', "what_______.txt"),
+        ("trailing. ", "trailing"),
+    ],
+)
+def test_offered_names_become_plain_names_inside_the_folder(offered: str, saved: str) -> None:
+    assert safe_file_name(offered) == saved
+
+
+def test_a_very_long_name_is_shortened_and_keeps_its_extension() -> None:
+    name = safe_file_name("é" * 3000 + ".txt")
+    assert name.endswith(".txt")
+    assert len(name.encode()) <= NAME_MAX_BYTES
+    assert name.startswith("é")
+
+
+# --- whole transfers ---------------------------------------------------------------------------
+
+
+async def test_guest_sends_a_file_that_arrives_intact_with_progress_on_both_sides(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    host, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "five.bin", 5 * 1024 * 1024 + 17)
+    host_seen = Recorder(anna.client.transfer_changed)
+    guest_seen = Recorder(ben.client.transfer_changed)
+
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    assert sent.direction is TransferDirection.SEND and sent.size == source.stat().st_size
+    done = await finished(ben, sent.transfer_id)
+    assert done.state is TransferState.DONE, done.reason
+    await eventually(lambda: anna.client.transfers()[0].state is TransferState.DONE)
+
+    [received] = anna.client.transfers(host.session_id)
+    assert received.direction is TransferDirection.RECEIVE
+    assert Path(received.path) == folder / "five.bin"
+    assert sha((folder / "five.bin").read_bytes()) == sha(source.read_bytes())
+    assert listing(folder) == ["five.bin"]  # no temporary file left behind
+    for seen in (host_seen.items, guest_seen.items):
+        progress = [v.done for v in seen if v.state is TransferState.RUNNING]
+        assert progress == sorted(progress) and len(set(progress)) > 5
+        assert seen[-1].done == seen[-1].size
+
+
+async def test_host_offers_a_file_and_the_guest_lists_and_fetches_it(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, tmp_path / "anna-in")
+    ben_folder = inbox(ben, tmp_path / "ben-in")
+    host, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "offer.dat", 3 * CHUNK + 5)
+
+    offer = await anna.client.send_file(host.session_id, str(source))
+    await eventually(lambda: len(ben.client.transfers(guest.session_id)) == 1)
+    [listed] = ben.client.transfers(guest.session_id)
+    assert listed.state is TransferState.OFFERED and listed.name == "offer.dat"
+    assert listing(ben_folder) == []  # nothing is taken until the guest fetches
+
+    await ben.client.fetch_file(guest.session_id, listed.transfer_id)
+    assert (await finished(ben, listed.transfer_id)).state is TransferState.DONE
+    assert (await finished(anna, offer.transfer_id)).state is TransferState.DONE
+    assert (ben_folder / "offer.dat").read_bytes() == source.read_bytes()
+
+
+async def test_a_name_taken_in_the_folder_gets_a_number_and_nothing_is_overwritten(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    (folder / "notes.txt").write_text("mine")
+    _, guest = await session_between(anna, ben, FILES)
+    source = tmp_path / "notes.txt"
+    for text in ("one", "two"):
+        source.write_text(text)
+        sent = await ben.client.send_file(guest.session_id, str(source))
+        assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
+    assert listing(folder) == ["notes (1).txt", "notes (2).txt", "notes.txt"]
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "notes (2).txt").read_text() == "two"
+
+
+async def test_an_empty_file_is_transferred(nodes: Nodes, tmp_path: Path) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    (tmp_path / "empty").write_bytes(b"")
+    sent = await ben.client.send_file(guest.session_id, str(tmp_path / "empty"))
+    assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
+    assert (folder / "empty").read_bytes() == b""
+
+
+# --- permission ------------------------------------------------------------------------------
+
+
+async def test_a_guest_without_the_permission_cannot_send(nodes: Nodes, tmp_path: Path) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, NOTHING)
+    source = random_file(tmp_path / "x.bin", 10)
+    with pytest.raises(Refused, match="not permitted: file transfer"):
+        await ben.client.send_file(guest.session_id, str(source))
+    assert listing(folder) == []
+
+
+async def test_the_host_refuses_a_raw_offer_and_chunk_when_not_granted(
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, NOTHING)
+    raw = RawGuest(ben, guest.session_id)
+    tid = b"\x01" * 16
+    with caplog.at_level(logging.WARNING):
+        await raw.send(FileOffer(tid, "evil.sh", 4, sha(b"evil")))
+        refused = await raw.expect(FileRefused)
+        assert refused.transfer_id == tid and refused.code == "not_permitted"
+        await raw.send(FileChunk(tid, 0, b"evil"))
+        assert (await raw.expect(FileRefused)).code == "not_permitted"
+    assert listing(folder) == []
+    assert anna.client.transfers() == []
+    assert sum("file transfer not granted" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_the_host_refuses_a_chunk_for_a_transfer_it_never_accepted(
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    with caplog.at_level(logging.WARNING):
+        await raw.send(FileChunk(b"\x02" * 16, 0, b"unannounced"))
+        refused = await raw.expect(FileRefused)
+    assert refused.code == "not_accepted"
+    assert any("no accepted transfer" in r.getMessage() for r in caplog.records)
+    assert listing(folder) == []
+
+
+async def test_revoking_the_permission_mid_transfer_stops_both_sides_and_removes_the_partial_file(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    host, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
+    revoking: list[asyncio.Task[SessionView]] = []
+
+    def revoke_once_started(view: TransferView) -> None:
+        if view.done > 0 and not revoking:
+            revoking.append(
+                asyncio.get_running_loop().create_task(
+                    anna.client.set_session_permissions(host.session_id, NOTHING)
+                )
+            )
+
+    anna.client.transfer_changed.connect(revoke_once_started)
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    on_guest = await finished(ben, sent.transfer_id)
+    await asyncio.gather(*revoking)
+    [on_host] = anna.client.transfers()
+    assert on_host.state is TransferState.CANCELLED and on_host.reason == PERMISSION_REVOKED
+    assert on_guest.state is TransferState.CANCELLED and on_guest.reason == PERMISSION_REVOKED
+    assert 0 < on_host.done < on_host.size
+    assert listing(folder) == []
+
+
+@pytest.mark.parametrize("side", ["guest", "host"])
+async def test_either_side_cancels_a_running_transfer_and_the_partial_file_goes(
+    nodes: Nodes, tmp_path: Path, side: str
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
+    canceller = ben if side == "guest" else anna
+    cancelling: list[asyncio.Task[TransferView]] = []
+
+    def cancel_once_started(view: TransferView) -> None:
+        if view.done > 0 and not cancelling:
+            cancelling.append(
+                asyncio.get_running_loop().create_task(
+                    canceller.client.cancel_transfer(view.transfer_id, "changed my mind")
+                )
+            )
+
+    anna.client.transfer_changed.connect(cancel_once_started)
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    on_guest = await finished(ben, sent.transfer_id)
+    await asyncio.gather(*cancelling)
+    await eventually(lambda: anna.client.transfers()[0].state.final)
+    [on_host] = anna.client.transfers()
+    assert on_guest.state is on_host.state is TransferState.CANCELLED
+    other = on_host if side == "guest" else on_guest
+    assert other.reason == "the peer cancelled: changed my mind"
+    assert listing(folder) == []
+
+
+async def test_a_sha256_mismatch_removes_the_file_and_tells_the_sender(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    tid = b"\x03" * 16
+    await raw.send(FileOffer(tid, "claimed.txt", 5, sha(b"hello")))
+    await raw.expect(FileAccept)
+    await raw.send(FileChunk(tid, 0, b"HELLO"))
+    await raw.expect(FileAck)
+    await raw.send(FileDone(tid))
+    cancelled = await raw.expect(FileCancel)
+    assert "SHA-256" in cancelled.reason
+    [on_host] = anna.client.transfers()
+    assert on_host.state is TransferState.FAILED and "SHA-256" in on_host.reason
+    assert listing(folder) == []
+
+
+async def test_a_chunk_out_of_order_stops_the_transfer(nodes: Nodes, tmp_path: Path) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    tid = b"\x04" * 16
+    await raw.send(FileOffer(tid, "a.bin", 10, sha(b"0123456789")))
+    await raw.expect(FileAccept)
+    await raw.send(FileChunk(tid, 5, b"56789"))
+    assert "out of order" in (await raw.expect(FileCancel)).reason
+    assert listing(folder) == []
+
+
+@pytest.mark.parametrize(
+    ("offered", "saved"),
+    [
+        ("../../etc/x", "x"),
+        ("/abs", "abs"),
+        ("a/../../b", "b"),
+        ("CON", "_CON"),
+        ("\x00", "_"),
+        ("n" * 4000, "n" * NAME_MAX_BYTES),
+    ],
+)
+async def test_hostile_names_from_a_raw_guest_land_inside_the_folder(
+    nodes: Nodes, tmp_path: Path, offered: str, saved: str
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    tid = b"\x05" * 16
+    await raw.send(FileOffer(tid, offered, 3, sha(b"abc")))
+    await raw.expect(FileAccept)
+    await raw.send(FileChunk(tid, 0, b"abc"))
+    await raw.send(FileDone(tid))
+    await raw.expect(FileSaved)
+    assert listing(folder) == [saved]
+    [on_host] = anna.client.transfers()
+    assert Path(on_host.path).parent == folder
+
+
+async def test_a_file_over_the_size_limit_is_refused_up_front(nodes: Nodes, tmp_path: Path) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    anna.client.sessions_service.transfers.size_limit = 1000
+    _, guest = await session_between(anna, ben, FILES)
+    sent = await ben.client.send_file(guest.session_id, str(random_file(tmp_path / "x", 1001)))
+    done = await finished(ben, sent.transfer_id)
+    assert done.state is TransferState.FAILED and "size limit" in done.reason
+    assert listing(folder) == []
+
+
+# --- a full disk -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs: a folder whose disk really fills up."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    where = tmp_path / "small"
+    where.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+async def test_a_file_bigger_than_the_free_space_is_refused_with_disk_full(
+    nodes: Nodes, tmp_path: Path, small_disk: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, small_disk)
+    _, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "two-mb.bin", 2 * 1024 * 1024)
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    done = await finished(ben, sent.transfer_id)
+    assert done.state is TransferState.FAILED and "disk is full" in done.reason
+    [on_host] = anna.client.transfers()
+    assert "disk is full" in on_host.reason
+    assert listing(small_disk) == []
+
+
+async def test_a_disk_that_fills_up_mid_transfer_is_reported_and_the_partial_file_goes(
+    nodes: Nodes, small_disk: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, small_disk)
+    _, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    data = os.urandom(800 * 1024)
+    tid = b"\x06" * 16
+    await raw.send(FileOffer(tid, "fits.bin", len(data), sha(data)))
+    await raw.expect(FileAccept)
+    # Someone else fills the disk after the offer was taken.
+    (small_disk / "filler").write_bytes(b"\0" * (600 * 1024))
+    for offset in range(0, len(data), CHUNK):
+        await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
+    cancelled = await raw.expect(FileCancel)
+    assert "disk is full" in cancelled.reason
+    [on_host] = anna.client.transfers()
+    assert on_host.state is TransferState.FAILED and "disk is full" in on_host.reason
+    assert listing(small_disk) == ["filler"]
