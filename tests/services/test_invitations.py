@@ -406,6 +406,9 @@ async def test_accept_from_everyone_shows_an_invitation_from_a_stranger(nodes: N
     await anna.client.invite(ben.device_id, CONTROL, "")
     shown = await ben.received.wait()
     assert shown.peer_alias == "anna@ad" and shown.first_contact
+    # Ben knows no address of anna's: the session opens over the channel she invited him on.
+    guest = await ben.client.accept(shown.invitation_id)
+    assert guest.peer_id == anna.identity.device_id
 
 
 async def test_admin_max_accept_from_overrides_the_users_choice(nodes: Nodes) -> None:

@@ -102,3 +102,20 @@ async def test_request_from_nobody_is_declined(nodes: Nodes) -> None:
         await ben.client.connect(anna.device_id)
     assert str(refused.value) == "declined"
     assert anna.received.items == []
+
+
+async def test_a_dismissal_arriving_after_the_request_expired_keeps_no_answer(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    await anna.received.wait()
+    ben.clock.advance(REQUEST_LIFETIME)
+    await eventually(lambda: ben.state(asked.invitation_id) == "expired")
+    await anna.client.reject(asked.invitation_id)
+    # Anna's next message travels the same channel, so once it is shown the dismissal was read.
+    await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    view = ben.invitation(asked.invitation_id)
+    assert view.state is State.EXPIRED and view.reason == "no answer"
+    assert outcomes(ben) == [("outgoing", "request", "no answer")]

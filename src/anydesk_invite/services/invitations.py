@@ -309,8 +309,9 @@ class InvitationService:
         except TimeoutError:
             return None
         finally:
-            if fut.done() or fut.cancelled():
-                self._answers.pop(key, None)
+            # Also after a timeout: an answer nobody waits for any more must not be kept.
+            if self._answers.get(key) is fut:
+                del self._answers[key]
 
     def _expect_answer(self, key: bytes) -> None:
         self._answers[key] = asyncio.get_running_loop().create_future()
@@ -425,16 +426,20 @@ class InvitationService:
         self.changed.emit(None)
         answer = await self._await_answer(inv.invitation_id + b"shown", ANSWER_TIMEOUT)
         if isinstance(answer, InviteDeclined):
-            with contextlib.suppress(InvitationRefused):
-                inv.on_reject(self._clock.now())
-            inv.reason = DECLINED
-            self._settle(inv)
+            self._declined(inv)
             raise RefusedWithKind(RefusalKind.DECLINED, DECLINED)
         if answer is None and inv.state is State.PENDING:
             inv.fail("no answer from the peer")
             self._settle(inv)
             raise RefusedWithKind(RefusalKind.OFFLINE, "the peer did not answer")
         return inv
+
+    def _declined(self, inv: OutgoingInvitation) -> None:
+        """The other side said no. Too late for one already over: its own end stands."""
+        with contextlib.suppress(InvitationRefused):
+            inv.on_reject(self._clock.now())
+            inv.reason = DECLINED
+        self._settle(inv)
 
     def _outgoing_from(self, channel: Channel, invitation_id: bytes) -> OutgoingInvitation | None:
         inv = self.outgoing.get(invitation_id)
@@ -522,10 +527,7 @@ class InvitationService:
             return
         now = self._clock.now()
         if isinstance(msg, RequestDismissed):
-            with contextlib.suppress(InvitationRefused):
-                inv.on_reject(now)
-            inv.reason = DECLINED
-            self._settle(inv)
+            self._declined(inv)
             return
         try:
             inv.on_accept(inv.revision, now, msg.session_token, msg.token_seconds, msg.permissions)
@@ -653,6 +655,7 @@ class InvitationService:
         if not await self._send(
             inc, InviteAccept(invitation_id=inc.invitation_id, revision=revision)
         ):
+            self._answers.pop(inc.invitation_id + b"accept", None)
             inc.fail("the inviter cannot be reached")
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter cannot be reached")
