@@ -191,7 +191,7 @@ class HeadlessClient:
     def ask(self, cmd: str, args: dict[str, Any] | None = None) -> Any:
         """One control API request sent straight over the socket, for set-up and clean-up
         where a command line process per call would only cost time; its result."""
-        socket_path = Home(self.home).control_socket_path
+        socket_path = Home.resolve(str(self.home)).control_socket_path
         response = asyncio.run(send_command(socket_path, cmd, args or {}, timeout=30))
         assert response["ok"], f"{cmd} on {self.name}: {response}"
         return response["result"]
