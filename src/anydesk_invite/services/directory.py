@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
@@ -37,6 +38,19 @@ def fingerprint_confirmed(fingerprint: bytes, confirm: str | None) -> bool:
     if len(text) < 16 or any(c not in "0123456789abcdef" for c in text):
         return False
     return fingerprint.hex().startswith(text)
+
+
+@dataclass(slots=True)
+class _PeerFacts:
+    """What the sources say about one ID, while merging them."""
+
+    sources: set[PeerSource] = field(default_factory=set)
+    alias: str = ""
+    display_name: str = ""
+    tags: tuple[str, ...] = ()
+    manual_address: str | None = None
+    fingerprint: bytes | None = None
+    discovered: bytes | None = None
 
 
 class PeerDirectory:
@@ -113,73 +127,56 @@ class PeerDirectory:
         return self._db.recent_sessions.last_time(pinned.device_id) is None
 
     def peers(self) -> list[PeerView]:
+        """Every known peer, merged by ID from all sources (one database read per source)."""
         db = self._db
-        views: dict[DeviceId, dict[str, object]] = {}
+        facts: dict[DeviceId, _PeerFacts] = {}
 
-        def slot(device_id: DeviceId) -> dict[str, object]:
-            return views.setdefault(device_id, {"sources": set(), "alias": "", "fingerprint": None})
+        def at(device_id: DeviceId) -> _PeerFacts:
+            return facts.setdefault(device_id, _PeerFacts())
 
         for entry in db.address_book.list():
-            v = slot(entry.device_id)
-            sources = v["sources"]
-            assert isinstance(sources, set)
-            sources.add(PeerSource.ADDRESS_BOOK)
-            v.update(
-                alias=str(entry.alias) if entry.alias else v["alias"],
-                display_name=entry.display_name,
-                tags=entry.tags,
-                manual_address=entry.manual_address,
-                fingerprint=entry.fingerprint or v["fingerprint"],
-            )
+            f = at(entry.device_id)
+            f.sources.add(PeerSource.ADDRESS_BOOK)
+            f.alias = str(entry.alias) if entry.alias else f.alias
+            f.display_name = entry.display_name
+            f.tags = entry.tags
+            f.manual_address = entry.manual_address
+            f.fingerprint = entry.fingerprint or f.fingerprint
         for fav in db.favorites.list():
-            v = slot(fav.device_id)
-            sources = v["sources"]
-            assert isinstance(sources, set)
-            sources.add(PeerSource.FAVORITES)
-            if not v["alias"] and fav.alias:
-                v["alias"] = str(fav.alias)
-            v["fingerprint"] = v["fingerprint"] or fav.fingerprint
+            f = at(fav.device_id)
+            f.sources.add(PeerSource.FAVORITES)
+            f.alias = f.alias or (str(fav.alias) if fav.alias else "")
+            f.fingerprint = f.fingerprint or fav.fingerprint
         last = db.recent_sessions.last_times()
         for rec in db.recent_sessions.list(limit=200):
-            v = slot(rec.peer_id)
-            sources = v["sources"]
-            assert isinstance(sources, set)
-            sources.add(PeerSource.RECENT)
-            if not v["alias"] and rec.peer_alias:
-                v["alias"] = str(rec.peer_alias)
-            v["fingerprint"] = v["fingerprint"] or rec.peer_fingerprint
-        online_fps: set[bytes] = set()
+            f = at(rec.peer_id)
+            f.sources.add(PeerSource.RECENT)
+            f.alias = f.alias or (str(rec.peer_alias) if rec.peer_alias else "")
+            f.fingerprint = f.fingerprint or rec.peer_fingerprint
         for d in self._discovered.values():
-            v = slot(d.device_id)
-            sources = v["sources"]
-            assert isinstance(sources, set)
-            sources.add(PeerSource.DISCOVERY)
-            v["alias"] = v["alias"] or d.alias
-            v["discovered_fp"] = d.fingerprint
-            online_fps.add(d.fingerprint)
+            f = at(d.device_id)
+            f.sources.add(PeerSource.DISCOVERY)
+            f.alias = f.alias or d.alias
+            f.discovered = d.fingerprint
+        pinned = {p.fingerprint: p.device_id for p in db.pinned_peers.list()}
         out: list[PeerView] = []
-        for device_id, v in views.items():
-            fp = v.get("fingerprint") or v.get("discovered_fp")
-            assert fp is None or isinstance(fp, bytes)
-            online = (fp in online_fps) or self._manual_online.get(device_id, False)
-            sources = v["sources"]
-            assert isinstance(sources, set)
-            tags = v.get("tags", ())
-            assert isinstance(tags, tuple)
-            manual = v.get("manual_address")
-            assert manual is None or isinstance(manual, str)
+        for device_id, f in facts.items():
+            fp = f.fingerprint or f.discovered
+            online = (fp is not None and fp in self._discovered) or self._manual_online.get(
+                device_id, False
+            )
             out.append(
                 PeerView(
                     device_id=device_id,
-                    alias=str(v["alias"]),
-                    display_name=str(v.get("display_name", "")),
+                    alias=f.alias,
+                    display_name=f.display_name,
                     fingerprint=fp,
-                    online=bool(online),
-                    sources=frozenset(sources),
-                    tags=tags,
-                    manual_address=manual,
+                    online=online,
+                    sources=frozenset(f.sources),
+                    tags=f.tags,
+                    manual_address=f.manual_address,
                     last_session=last.get(device_id),
-                    first_contact=fp is None or self.first_contact(fp),
+                    first_contact=fp is None or fp not in pinned or device_id not in last,
                     conflict=device_id in self._conflicts,
                 )
             )
