@@ -62,7 +62,7 @@ FILE_MESSAGES = (
     FileRefused,
 )
 CHUNK = FILE_CHUNK_MAX
-WINDOW = 8
+WINDOW = 32
 """Chunks sent but not yet acknowledged; bounds the data ahead of any control message."""
 DEFAULT_SIZE_LIMIT = 4 * 1024**3
 MAX_ACTIVE_PER_SESSION = 8
