@@ -1,0 +1,120 @@
+"""Wheel, sdist and the PyInstaller one-folder app are built, installed and started."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.short_dir import short_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.packaging
+
+
+def run(*cmd: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    assert result.returncode == 0, f"{cmd}: {result.stdout}\n{result.stderr}"
+    return result  # type: ignore[no-any-return]
+
+
+def fresh_venv(where: Path) -> Path:
+    """A new venv that borrows only the dependencies (not this checkout) from the test venv."""
+    run(sys.executable, "-m", "venv", "--without-pip", where)
+    [site] = (where / "lib").glob("python3*/site-packages")
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return where / "bin" / "python"
+
+
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_wheel_and_sdist_install_into_a_fresh_venv_and_the_command_runs(
+    tmp_path: Path, kind: str
+) -> None:
+    out = tmp_path / "dist"
+    run(sys.executable, "-m", "build", "--no-isolation", f"--{kind}", "--outdir", out, ROOT)
+    [artifact] = out.iterdir()
+    if kind == "wheel":
+        names = zipfile.ZipFile(artifact).namelist()
+    else:
+        names = tarfile.open(artifact).getnames()
+    assert any(n.endswith("resources/icons/app/anydesk-invite-512.png") for n in names)
+    assert any(n.endswith("resources/icons/anydesk-invite.svg") for n in names)
+    python = fresh_venv(tmp_path / "venv")
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        artifact,
+    )
+    where = run(python, "-c", "import anydesk_invite; print(anydesk_invite.__file__)", cwd=tmp_path)
+    assert where.stdout.startswith(str(tmp_path / "venv"))
+    helped = run(tmp_path / "venv" / "bin" / "anydesk-invite", "--help", cwd=tmp_path)
+    assert "--get-id" in helped.stdout
+
+
+def test_pyinstaller_one_folder_app_builds_and_answers_get_id_when_started(
+    tmp_path: Path,
+) -> None:
+    dist = tmp_path / "dist"
+    run(
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--distpath",
+        dist,
+        "--workpath",
+        tmp_path / "build",
+        ROOT / "packaging" / "anydesk-invite.spec",
+    )
+    app = dist / "anydesk-invite" / "anydesk-invite"
+    assert "--get-id" in run(app, "--help").stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    with short_dir() as home, open(tmp_path / "client.log", "w") as log:
+        client = subprocess.Popen(
+            [
+                str(app),
+                "--home",
+                str(home),
+                "--headless",
+                "--interface",
+                "127.0.0.1",
+                "--discovery",
+                "off",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                asked = subprocess.run(
+                    [str(app), "--home", str(home), "--get-id"], capture_output=True, text=True
+                )
+                if (
+                    asked.returncode == 0
+                    or time.monotonic() > deadline
+                    or client.poll() is not None
+                ):
+                    break
+                time.sleep(0.2)  # polling the running client's socket, not a fixed wait
+            assert asked.returncode == 0, asked.stderr + (tmp_path / "client.log").read_text()
+            assert asked.stdout.strip().isdigit() and len(asked.stdout.strip()) == 10
+        finally:
+            client.terminate()
+            assert client.wait(20) == 0
