@@ -117,8 +117,12 @@ class PeerDirectory:
         entry = self._db.address_book.get(device_id)
         if entry is None:
             return False
-        # An entry with a known key matches only that key: the ID alone proves nothing.
-        return entry.fingerprint is None or entry.fingerprint == fingerprint
+        # The ID alone proves nothing (nine digits can be searched for): an entry matches only
+        # its own key, or, when it was typed without one, the key pinned for that ID.
+        if entry.fingerprint is not None:
+            return entry.fingerprint == fingerprint
+        pinned = self._db.pinned_peers.get_by_device_id(device_id)
+        return pinned is not None and pinned.fingerprint == fingerprint
 
     def first_contact(self, fingerprint: bytes) -> bool:
         pinned = self._db.pinned_peers.get_by_fingerprint(fingerprint)
