@@ -112,6 +112,14 @@ SAMPLES: list[Message] = [
     FileSaved(b"\x07" * 16),
     FileCancel(b"\x07" * 16, "cancelled"),
     FileRefused(b"\x07" * 16, "too_large", "over the size limit"),
+    wire.PointerMove(0, 640, 400),
+    wire.PointerButton(0, 640, 400, "left", True),
+    wire.PointerWheel(0, -240),
+    wire.KeyInput("KeyA", "A", True, frozenset({"shift"})),
+    wire.PointerPosition(1, 10, 20, inside=False),
+    wire.Unavailable(frozenset({Permission.CONTROL}), "no X display to inject input into"),
+    wire.DrawStroke(3, 0, 0xFF3B30, [(10, 10), (11, 12)]),
+    wire.DrawClear(),
 ]
 
 
@@ -359,3 +367,28 @@ def test_well_formed_msgpack_with_random_fields_gives_wire_error_or_a_message(
     except WireError:
         return
     assert isinstance(msg, Message)
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        {"t": "KeyInput", "code": "Key A", "key": "a", "pressed": True},
+        {"t": "KeyInput", "code": "KeyA", "key": "a" * 17, "pressed": True},
+        {"t": "PointerButton", "screen": 0, "x": 1, "y": 1, "button": "fifth", "pressed": True},
+        {"t": "PointerWheel", "dx": 0, "dy": 40_000},
+        {"t": "DrawStroke", "stroke": 1, "screen": 0, "color": 0, "points": []},
+        {"t": "DrawStroke", "stroke": 1, "screen": 0, "color": 0, "points": [[1, 1]] * 257},
+    ],
+    ids=[
+        "code-with-space",
+        "long-key-text",
+        "unknown-button",
+        "huge-wheel",
+        "empty-stroke",
+        "stroke-chunk-too-long",
+    ],
+)
+def test_out_of_bounds_input_and_drawing_messages_are_invalid(msg: dict[str, object]) -> None:
+    with pytest.raises(WireError) as err:
+        authenticated().decode(msgspec.msgpack.encode(msg))
+    assert err.value.code == "invalid"

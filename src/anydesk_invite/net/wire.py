@@ -366,6 +366,86 @@ class FrameAck(Message):
     seq: U63
 
 
+# --- remote control and drawing ------------------------------------------------------------
+
+# Coordinates are device pixels of one of the host's screens, as its frames are sent.
+I16 = Annotated[int, Meta(ge=-0x8000, le=0x7FFF)]
+# A W3C UI Events ``code`` ("KeyA", "Enter", "ShiftLeft"): the key's place, not its meaning.
+KeyCode = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+# The W3C ``key`` text the press produces on the guest ("a", "A", "é"); empty for none.
+KeyText = Annotated[str, Meta(max_length=16)]
+PointerButtonName = Literal["left", "middle", "right", "back", "forward"]
+Modifier = Literal["shift", "control", "alt", "meta"]
+MAX_STROKE_CHUNK: Final = 256
+StrokePoint = tuple[U16, U16]
+
+
+class PointerMove(Message):
+    """Guest to host, while CONTROL is granted: move the host's pointer."""
+
+    screen: U16
+    x: U16
+    y: U16
+
+
+class PointerButton(Message):
+    """Guest to host, while CONTROL is granted: press or release a button at a point."""
+
+    screen: U16
+    x: U16
+    y: U16
+    button: PointerButtonName
+    pressed: bool
+
+
+class PointerWheel(Message):
+    """Guest to host, while CONTROL is granted: scroll; 120 units are one notch."""
+
+    dx: I16
+    dy: I16
+
+
+class KeyInput(Message):
+    """Guest to host, while CONTROL is granted: a key pressed or released."""
+
+    code: KeyCode
+    key: KeyText
+    pressed: bool
+    modifiers: Annotated[frozenset[Modifier], Meta(max_length=4)] = frozenset()
+
+
+class PointerPosition(Message):
+    """Guest to host, always allowed: where the guest points, shown as a marker while the
+    guest does not control the host. ``inside`` False: the pointer left the host's screen."""
+
+    screen: U16
+    x: U16
+    y: U16
+    inside: bool = True
+
+
+class Unavailable(Message):
+    """Host to guest: permissions this host cannot honour (no way to inject input, say),
+    whatever it granted. Sent after SessionOpened; a later one replaces it."""
+
+    permissions: Permissions
+    reason: Reason
+
+
+class DrawStroke(Message):
+    """Guest to host, while DRAW is granted: points added to stroke ``stroke`` (a new id
+    starts a new stroke). ``color`` is 0xRRGGBB."""
+
+    stroke: U32
+    screen: U16
+    color: Annotated[int, Meta(ge=0, le=0xFFFFFF)]
+    points: Annotated[list[StrokePoint], Meta(min_length=1, max_length=MAX_STROKE_CHUNK)]
+
+
+class DrawClear(Message):
+    """Either way: every stroke of this session is gone (the guest asks, or the host says)."""
+
+
 # --- encoding and decoding ------------------------------------------------------------------
 
 
