@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 
 from anydesk_invite import cli
+from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.options import Options
 from anydesk_invite.services.control import ControlServer
+from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.storage.home import Home
 from tests.helpers.control_facade import BOB, ControlFacade, incoming, session
 
@@ -379,3 +381,41 @@ def test_gui_start_without_a_display_says_so_instead_of_aborting(
         monkeypatch.delenv(name, raising=False)
     assert cli.run_client(Options(home=tmp_path)) == 2
     assert "no display found; set DISPLAY or start with --headless" in capsys.readouterr().err
+
+
+# -- connect links (the desktop file's URL handler) --------------------------------------
+
+
+def _link_for(device_digits: str, fingerprint: bytes) -> str:
+    return connect_link(DeviceId(device_digits), fingerprint)
+
+
+def test_a_connect_link_sends_a_request_with_the_links_key_to_the_running_client(
+    served: Served,
+) -> None:
+    fp = bytes(range(32))
+    digits = DeviceId.from_fingerprint(fp).digits
+    result = run("--home", str(served.home), _link_for(digits, fp), launch=no_launch)
+    assert ("connect", (digits, fp.hex())) in served.facade.calls, result.err
+
+
+def test_a_connect_link_starts_the_client_with_the_request_when_none_runs(tmp_path: Path) -> None:
+    fp = bytes(range(1, 33))
+    digits = DeviceId.from_fingerprint(fp).digits
+    started: list[Options] = []
+
+    def launch(options: Options) -> int:
+        started.append(options)
+        return 0
+
+    result = run("--home", str(tmp_path / "fresh"), _link_for(digits, fp), launch=launch)
+    assert result.code == 0, result.err
+    assert [o.connect_target for o in started] == [(digits, fp.hex())]
+
+
+def test_a_forged_connect_link_is_refused_with_a_usage_error(tmp_path: Path) -> None:
+    result = run(
+        "--home", str(tmp_path), "adinvite://connect?id=1234567890&fp=zz", launch=no_launch
+    )
+    assert result.code == 2
+    assert result.err.strip()

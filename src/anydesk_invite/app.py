@@ -15,11 +15,15 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.options import Options
+
+if TYPE_CHECKING:
+    from anydesk_invite.services.client import Client
 
 _log = logging.getLogger("anydesk_invite")
 
@@ -169,6 +173,11 @@ async def run_client(options: Options) -> int:
                 screen_of=client.sessions_service.guest_screen,
             )
             shell.show()
+        if options.connect_target is not None:
+            digits, fingerprint = options.connect_target
+            if shell is not None:
+                shell.window.connect_edit.setText(digits)
+            spawn(_connect_from_link(client, digits, fingerprint))
         await stop.wait()
         return 0
     finally:
@@ -183,3 +192,14 @@ async def run_client(options: Options) -> int:
         with contextlib.suppress(Exception):
             db.close()
         qt_loop.quit_application()
+
+
+async def _connect_from_link(client: Client, digits: str, fingerprint: str) -> None:
+    """Send the connection request a connect link asked for; a refusal is logged and shown."""
+    from anydesk_invite.services.facade import Refused
+
+    try:
+        await client.connect(digits, confirm_fingerprint=fingerprint)
+    except Refused as exc:
+        _log.warning("connect link: %s", exc)
+        client.warning.emit(f"Connect to {digits}: {exc}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import io
 import ipaddress
 import json
 import os
@@ -40,6 +41,7 @@ from anydesk_invite.services.control import (
     normalize_fingerprint,
     send_command,
 )
+from anydesk_invite.services.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.storage.home import APP_NAME, Home, HomeError
 
 PROG = "anydesk-invite"
@@ -50,9 +52,21 @@ EXIT_USAGE = CODE_USAGE
 READ_TIMEOUT = 10.0
 ACT_TIMEOUT = 60.0
 """Seconds to wait for commands that reach a peer (invite, accept, ...)."""
+TRANSFER_TIMEOUT = 24 * 3600.0
+"""Seconds send-file and fetch wait for the file to arrive."""
 
 _FLAG_COMMANDS = {"get_id": "get-id", "get_alias": "get-alias", "get_status": "get-status"}
-_READ_ONLY = {"get-id", "get-alias", "get-status", "peers", "invitations", "sessions", "raise"}
+_READ_ONLY = {
+    "get-id",
+    "get-alias",
+    "get-status",
+    "peers",
+    "invitations",
+    "sessions",
+    "raise",
+    "transfers",
+}
+_TRANSFERS = {"send-file", "fetch"}
 _TAG_RE = re.compile(r"[A-Za-z0-9-]{1,16}")
 
 
@@ -236,6 +250,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deny", action="append", type=_permission, metavar="PERM")
     p = sub.add_parser("end", parents=[common], help="end a session")
     p.add_argument("session", type=session_id)
+    p = sub.add_parser("sysinfo", parents=[common], help="the host's system information (guest)")
+    p.add_argument("session", type=session_id)
+    p = sub.add_parser(
+        "send-file",
+        parents=[common],
+        help="send a file to the host (guest; waits until it is saved) or offer one (host)",
+    )
+    p.add_argument("session", type=session_id)
+    p.add_argument("path", type=lambda t: str(Path(t).expanduser().absolute()), metavar="PATH")
+    p = sub.add_parser("transfers", parents=[common], help="list file transfers and offers")
+    p.add_argument("session", type=session_id, nargs="?")
+    p = sub.add_parser("fetch", parents=[common], help="fetch a file the host offers (guest)")
+    p.add_argument("session", type=session_id)
+    p.add_argument("id", metavar="TRANSFER")
+    p = sub.add_parser("cancel-transfer", parents=[common], help="cancel a file transfer")
+    p.add_argument("id", metavar="TRANSFER")
+    p = sub.add_parser(
+        "clipboard", parents=[common], help="send this guest's clipboard to the host, or stop"
+    )
+    p.add_argument("session", type=session_id)
+    p.add_argument("send", choices=["on", "off"])
     p = sub.add_parser("email-invite", parents=[common], help="invite someone by email")
     p.add_argument(
         "--print", action="store_true", dest="print_url", help="print the mailto: URL only"
@@ -261,6 +296,12 @@ def request_of(ns: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
         "reject": ("id",),
         "permissions": ("session", "allow", "deny"),
         "end": ("session",),
+        "sysinfo": ("session",),
+        "send-file": ("session", "path"),
+        "transfers": ("session",),
+        "fetch": ("session", "id"),
+        "cancel-transfer": ("id",),
+        "clipboard": ("session", "send"),
         "email-invite": ("to",),
     }.get(command, ())
     args = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
@@ -310,6 +351,12 @@ def _session_line(s: dict[str, Any]) -> str:
         f"Session {s['id'][:8]} with {_peer(s['peer_alias'], s['peer_id'])} as {s['role']}; "
         f"permissions: {_perms(s['permissions'])}{locked}"
     )
+
+
+def _transfer_line(t: dict[str, Any]) -> str:
+    where = f" as {t['path']}" if t["path"] and t["direction"] == "receive" else ""
+    reason = f" ({t['reason']})" if t["reason"] else ""
+    return f"{t['name']}: {t['state']}, {t['done']} of {t['size']} bytes{where}{reason}"
 
 
 _OPEN = {"pending", "received", "accepting", "accepted"}
@@ -400,6 +447,28 @@ def format_result(cmd: str, result: Any) -> str:
         return f"Ended session {result['id'][:8]}."
     if cmd == "email-invite":
         return str(result["url"])
+    if cmd == "sysinfo":
+        return "\n".join(
+            [
+                f"OS: {result['os']}",
+                f"Host name: {result['hostname']}",
+                f"CPU: {result['cpu']} ({result['cpu_count']} cores)",
+                f"Memory: {result['memory_total'] / 2**30:.1f} GiB",
+                *(f"Screen: {s}" for s in result["screens"]),
+            ]
+        )
+    if cmd in ("send-file", "fetch", "cancel-transfer"):
+        return _transfer_line(result)
+    if cmd == "transfers":
+        if not result:
+            return "No file transfers."
+        rows = [
+            [t["id"][:8], t["direction"], t["state"], f"{t['done']}/{t['size']}", t["name"]]
+            for t in result
+        ]
+        return _table(["ID", "DIRECTION", "STATE", "BYTES", "NAME"], rows)
+    if cmd == "clipboard":
+        return f"Sending the clipboard in session {result['id'][:8]}: {result['send']}."
     return json.dumps(result)
 
 
@@ -418,6 +487,9 @@ def _home_text(ns: argparse.Namespace) -> str:
 
 def _start_hint(ns: argparse.Namespace) -> str:
     return f"{PROG} --home {ns.home}" if ns.home is not None else PROG
+
+
+LINK_SCHEME = "adinvite:"
 
 
 def run_client(options: Options) -> int:
@@ -457,6 +529,23 @@ def main(
     """Run the command line; returns the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    args = list(sys.argv[1:] if argv is None else argv)
+    link = next((a for a in args if a.lower().startswith(LINK_SCHEME)), None)
+    if link is not None:
+        # A connect link from an email invitation (the desktop file's URL handler).
+        try:
+            device_id, fingerprint = parse_connect_link(link)
+        except ConnectLinkError as exc:
+            print(f"{PROG}: {exc}", file=err)
+            return EXIT_USAGE
+        rest = [a for a in args if a is not link]
+        argv = [*rest, "connect", device_id.digits, "--confirm", fingerprint.hex()]
+        code = main(argv, stdout=out, stderr=err, launch=launch, open_url=open_url)
+        if code != EXIT_USAGE or _is_running([*rest, "--get-id"]):
+            return code
+        # Nobody runs yet: start the client, which sends the request once it is up.
+        ns = build_parser().parse_args(rest)
+        return _start(ns, out, err, launch, connect=(device_id.digits, fingerprint.hex()))
     parser = build_parser()
     try:
         ns = parser.parse_args(argv)
@@ -496,6 +585,8 @@ def main(
         print(f"{PROG}: {exc}", file=err)
         return EXIT_USAGE
     timeout = READ_TIMEOUT if cmd in _READ_ONLY else ACT_TIMEOUT
+    if cmd in _TRANSFERS:
+        timeout = TRANSFER_TIMEOUT
     try:
         response = asyncio.run(send_command(socket_path, cmd, args, timeout))
     except NotRunning:
@@ -531,8 +622,18 @@ def _not_running(ns: argparse.Namespace) -> str:
     )
 
 
+def _is_running(argv: list[str]) -> bool:
+    """True when a client answers for the home these arguments name."""
+    silent = io.StringIO()
+    return main(argv, stdout=silent, stderr=silent) == EXIT_OK
+
+
 def _start(
-    ns: argparse.Namespace, out: TextIO, err: TextIO, launch: Callable[[Options], int]
+    ns: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    launch: Callable[[Options], int],
+    connect: tuple[str, str] | None = None,
 ) -> int:
     if ns.json:
         print(f"{PROG}: --json goes with a command such as --get-status", file=err)
@@ -568,5 +669,6 @@ def _start(
         test_invitation_lifetime=ns.test_invitation_lifetime,
         instance_tag=ns.instance_tag or "",
         alias=ns.alias or "",
+        connect_target=connect,
     )
     return launch(options)

@@ -146,3 +146,25 @@ def test_a_peer_that_left_the_lan_is_offline(directory: PeerDirectory, db: Datab
 def test_text_that_is_neither_id_nor_alias_is_invalid(directory: PeerDirectory) -> None:
     assert refusal(directory, "anna@example.com") is RefusalKind.INVALID
     assert refusal(directory, "12345") is RefusalKind.INVALID
+
+
+def test_an_id_from_a_connect_link_resolves_only_to_the_key_the_link_names(
+    directory: PeerDirectory,
+) -> None:
+    anna = Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    assert directory.resolve(anna.device_id.digits, anna.fingerprint.hex()).fingerprint == (
+        anna.fingerprint
+    )
+    other = Identity.generate().fingerprint.hex()
+    assert refusal(directory, anna.device_id.digits, other) is RefusalKind.NEEDS_CONFIRMATION
+
+
+def test_a_manual_address_never_connected_to_expects_the_key_of_the_connect_link(
+    db: Database, directory: PeerDirectory
+) -> None:
+    anna = Identity.generate()
+    db.address_book.add(AddressEntry(anna.device_id, manual_address="127.0.0.3:7000"))
+    assert directory.resolve(anna.device_id.digits).fingerprint is None
+    target = directory.resolve(anna.device_id.digits, anna.fingerprint.hex())
+    assert target.fingerprint == anna.fingerprint

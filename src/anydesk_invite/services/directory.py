@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
@@ -199,7 +199,24 @@ class PeerDirectory:
                 device_id = parse_id(text)
             except IdError as exc:
                 raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
-            return self._resolve_id(device_id)
+            target = self._resolve_id(device_id)
+            full = "".join((confirm or "").split()).lower()
+            if target.fingerprint is None and len(full) == 64:
+                # A manual address never connected to: the link's key is the one to expect.
+                try:
+                    return replace(target, fingerprint=bytes.fromhex(full))
+                except ValueError:
+                    pass
+            if confirm and (
+                target.fingerprint is None or not fingerprint_confirmed(target.fingerprint, confirm)
+            ):
+                # A connect link names the key; a device with another key is not the one meant.
+                raise RefusedWithKind(
+                    RefusalKind.NEEDS_CONFIRMATION,
+                    f"the device with ID {device_id.grouped()} does not have the key "
+                    "the link names",
+                )
+            return target
         try:
             alias = parse_alias(text)
         except AliasError as exc:
