@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -27,6 +28,7 @@ from anydesk_invite.net.wire import (
     FileRefused,
     FileSaved,
 )
+from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.file_transfer import (
     CHUNK,
@@ -436,3 +438,41 @@ async def test_a_disk_that_fills_up_mid_transfer_is_reported_and_the_partial_fil
     [on_host] = anna.client.transfers()
     assert on_host.state is TransferState.FAILED and "disk is full" in on_host.reason
     assert listing(small_disk) == ["filler"]
+
+
+# --- the local control API (what the command line sends) -----------------------------------
+
+
+async def ask(node: Node, cmd: str, **args: object) -> dict[str, object]:
+    server = ControlServer(node.client, Path("/nonexistent/control"), on_raise=lambda: None)
+    return await server.answer(json.dumps({"cmd": cmd, "args": args}).encode())
+
+
+async def test_send_file_over_the_control_api_answers_once_the_host_saved_it(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "cli.bin", 3 * CHUNK)
+    answer = await ask(ben, "send-file", session=guest.session_id[:8], path=str(source))
+    assert answer["ok"], answer
+    result = answer["result"]
+    assert isinstance(result, dict) and result["state"] == "done" and result["size"] == 3 * CHUNK
+    assert (folder / "cli.bin").read_bytes() == source.read_bytes()
+    listed = await ask(ben, "transfers")
+    assert [t["name"] for t in listed["result"]] == ["cli.bin"]  # type: ignore[union-attr]
+
+
+async def test_send_file_over_the_control_api_reports_a_refusal(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    anna.client.sessions_service.transfers.size_limit = 10
+    inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "big", 11)
+    answer = await ask(ben, "send-file", session=guest.session_id, path=str(source))
+    assert not answer["ok"] and "size limit" in str(answer["error"])
+    relative = await ask(ben, "send-file", session=guest.session_id, path="big")
+    assert not relative["ok"] and "absolute" in str(relative["error"])

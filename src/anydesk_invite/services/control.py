@@ -35,6 +35,7 @@ from anydesk_invite.core.permissions import (
 )
 from anydesk_invite.services.email_invite import mailto_url
 from anydesk_invite.services.facade import ClientFacade, Refused, Status
+from anydesk_invite.services.file_transfer import TransferState, TransferView
 from anydesk_invite.services.views import InvitationView, PeerView, SessionView
 
 _log = logging.getLogger(__name__)
@@ -109,6 +110,12 @@ _COMMANDS: dict[str, _Spec] = {
     "sessions": {},
     "permissions": {"session": ("str", True), "allow": ("list", False), "deny": ("list", False)},
     "end": {"session": ("str", True)},
+    "sysinfo": {"session": ("str", True)},
+    "send-file": {"session": ("str", True), "path": ("str", True)},
+    "transfers": {"session": ("str", False)},
+    "fetch": {"session": ("str", True), "id": ("str", True)},
+    "cancel-transfer": {"id": ("str", True)},
+    "clipboard": {"session": ("str", True), "send": ("str", True)},
     "raise": {},
     "email-invite": {"to": ("str", False)},
 }
@@ -217,6 +224,20 @@ def session_json(v: SessionView) -> dict[str, Any]:
     }
 
 
+def transfer_json(v: TransferView) -> dict[str, Any]:
+    return {
+        "id": v.transfer_id,
+        "session": v.session_id,
+        "direction": v.direction.value,
+        "name": v.name,
+        "size": v.size,
+        "done": v.done,
+        "state": v.state.value,
+        "reason": v.reason,
+        "path": v.path,
+    }
+
+
 def _resolve_id(text: str, known: Sequence[str], what: str) -> str:
     """The one known id that the text names in full or as a unique prefix."""
     try:
@@ -320,6 +341,12 @@ class ControlServer:
             "sessions": self._sessions,
             "permissions": self._permissions,
             "end": self._end,
+            "sysinfo": self._sysinfo,
+            "send-file": self._send_file,
+            "transfers": self._transfers,
+            "fetch": self._fetch,
+            "cancel-transfer": self._cancel_transfer,
+            "clipboard": self._clipboard,
             "raise": self._raise,
             "email-invite": self._email_invite,
         }
@@ -593,6 +620,54 @@ class ControlServer:
         session = self._session(args["session"])
         await self._facade.end_session(session.session_id)
         return {"id": session.session_id}
+
+    async def _sysinfo(self, args: dict[str, Any]) -> object:
+        session = self._session(args["session"])
+        info = await self._facade.system_information(session.session_id)
+        return {
+            "os": info.os,
+            "hostname": info.hostname,
+            "cpu": info.cpu,
+            "cpu_count": info.cpu_count,
+            "memory_total": info.memory_total,
+            "screens": list(info.screens),
+        }
+
+    async def _send_file(self, args: dict[str, Any]) -> object:
+        """Send (guest) or offer (host) a file; a guest's answer waits until it is saved."""
+        session = self._session(args["session"])
+        path = Path(args["path"])
+        if not path.is_absolute():
+            raise _BadRequest("send-file: the path must be absolute (the CLI makes it so)")
+        view = await self._facade.send_file(session.session_id, str(path))
+        if session.role.value == "guest":
+            view = await self._facade.wait_transfer(view.transfer_id)
+            if view.state is not TransferState.DONE:
+                raise Refused(f"{view.name}: {view.state.value}: {view.reason}")
+        return transfer_json(view)
+
+    async def _transfers(self, args: dict[str, Any]) -> object:
+        session = self._session(args["session"]).session_id if "session" in args else None
+        return [transfer_json(v) for v in self._facade.transfers(session)]
+
+    async def _fetch(self, args: dict[str, Any]) -> object:
+        session = self._session(args["session"])
+        view = await self._facade.fetch_file(session.session_id, args["id"])
+        view = await self._facade.wait_transfer(view.transfer_id)
+        if view.state is not TransferState.DONE:
+            raise Refused(f"{view.name}: {view.state.value}: {view.reason}")
+        return transfer_json(view)
+
+    async def _cancel_transfer(self, args: dict[str, Any]) -> object:
+        return transfer_json(await self._facade.cancel_transfer(args["id"]))
+
+    async def _clipboard(self, args: dict[str, Any]) -> object:
+        session = self._session(args["session"])
+        send = args["send"].strip().lower()
+        if send not in ("on", "off"):
+            raise _BadRequest("clipboard: send is on or off")
+        await self._facade.set_send_clipboard(session.session_id, send == "on")
+        return {"id": session.session_id, "send": send}
 
     async def _raise(self, args: dict[str, Any]) -> object:
         self._on_raise()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
@@ -17,6 +17,11 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.services.views import InvitationView, PeerView, SessionView
+
+if TYPE_CHECKING:
+    # Only for annotations: file_transfer itself raises the refusals defined here.
+    from anydesk_invite.net.wire import SysInfo
+    from anydesk_invite.services.file_transfer import TransferView
 
 
 class Refused(Exception):
@@ -146,6 +151,21 @@ class ClientFacade(Protocol):
         self, session_id: str, permissions: frozenset[Permission]
     ) -> SessionView: ...
     async def end_session(self, session_id: str) -> None: ...
+    async def system_information(self, session_id: str) -> SysInfo:
+        """Guest: ask the host; Refused when the host does not grant it."""
+        ...
+
+    def transfers(self, session_id: str | None = None) -> list[TransferView]: ...
+    async def send_file(self, session_id: str, path: str) -> TransferView:
+        """Guest: send a file, which the host saves. Host: offer one for the guest to fetch."""
+        ...
+
+    async def fetch_file(self, session_id: str, transfer_id: str) -> TransferView: ...
+    async def cancel_transfer(
+        self, transfer_id: str, reason: str = "cancelled"
+    ) -> TransferView: ...
+    async def wait_transfer(self, transfer_id: str) -> TransferView: ...
+    async def set_send_clipboard(self, session_id: str, on: bool) -> None: ...
 
 
 INVITATION_KINDS = tuple(Kind)
