@@ -1,0 +1,182 @@
+"""File transfers of one session, for the guest's session window and the host's Accept Window:
+Send file… (guest) or Offer file… (host), a progress bar and Cancel per transfer, Fetch for
+the host's offers on the guest."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.signal import Signal as CoreSignal
+from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
+from anydesk_invite.services.views import Role
+from anydesk_invite.ui.qt_loop import asyncSlot
+
+STEPS = 1000
+"""Progress bars count in thousandths: QProgressBar takes 32-bit ints, files can be larger."""
+
+
+class Transfers(Protocol):
+    """What the panel asks of the client (services.client.Client has these)."""
+
+    transfer_changed: CoreSignal[TransferView]
+
+    def transfers(self, session_id: str | None = None) -> list[TransferView]: ...
+    async def send_file(self, session_id: str, path: str) -> TransferView: ...
+    async def fetch_file(self, session_id: str, transfer_id: str) -> TransferView: ...
+    async def cancel_transfer(
+        self, transfer_id: str, reason: str = "cancelled"
+    ) -> TransferView: ...
+
+
+def choose_file_dialog(parent: QWidget) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Choose a file to send")
+    return path or None
+
+
+@dataclass
+class _Row:
+    widget: QWidget
+    label: QLabel
+    bar: QProgressBar
+    cancel: QPushButton
+    fetch: QPushButton | None
+
+
+def _state_text(v: TransferView) -> str:
+    arrow = "↑" if v.direction is TransferDirection.SEND else "↓"
+    if v.state is TransferState.DONE:
+        return f"{arrow} {v.name}: done"
+    if v.state in (TransferState.FAILED, TransferState.CANCELLED):
+        return f"{arrow} {v.name}: {v.state.value} — {v.reason}"
+    if v.state is TransferState.OFFERED:
+        return f"{arrow} {v.name} ({v.size} bytes) offered"
+    return f"{arrow} {v.name}: {v.done} of {v.size} bytes"
+
+
+class TransferPanel(QWidget):
+    """The transfers of one session, live from the client's transfer_changed signal."""
+
+    def __init__(
+        self,
+        client: Transfers,
+        session_id: str,
+        role: Role,
+        choose_file: Callable[[QWidget], str | None] = choose_file_dialog,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("transferPanel")
+        self._client = client
+        self._session_id = session_id
+        self._role = role
+        self._choose_file = choose_file
+        self._rows: dict[str, _Row] = {}
+        label = "Send file…" if role is Role.GUEST else "Offer file…"
+        self.send_button = QPushButton(label, self)
+        self.send_button.setObjectName("sendFileButton")
+        self.send_button.setAccessibleName(label.rstrip("…"))
+        self.send_button.clicked.connect(self._send)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("transferError")
+        self.error_label.setWordWrap(True)
+        self._list = QVBoxLayout()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.send_button)
+        box.addWidget(self.error_label)
+        box.addLayout(self._list)
+        for view in client.transfers(session_id):
+            self.show_transfer(view)
+        client.transfer_changed.connect(self.show_transfer)
+
+    def set_permissions(self, permissions: frozenset[Permission]) -> None:
+        allowed = Permission.FILE_TRANSFER in permissions
+        self.send_button.setEnabled(allowed)
+        self.send_button.setToolTip("" if allowed else "File transfer is not granted")
+
+    def detach(self) -> None:
+        """Stop following the client (the window closes)."""
+        self._client.transfer_changed.disconnect(self.show_transfer)
+
+    def show_transfer(self, view: TransferView) -> None:
+        if view.session_id != self._session_id:
+            return
+        row = self._rows.get(view.transfer_id) or self._add_row(view)
+        row.label.setText(_state_text(view))
+        row.bar.setValue(STEPS if view.size == 0 else view.done * STEPS // view.size)
+        if view.state is TransferState.DONE:
+            row.bar.setValue(STEPS)
+        row.cancel.setVisible(not view.state.final)
+        if row.fetch is not None:
+            row.fetch.setVisible(view.state is TransferState.OFFERED)
+
+    def progress_bar(self, transfer_id: str) -> QProgressBar:
+        return self._rows[transfer_id].bar
+
+    def _add_row(self, view: TransferView) -> _Row:
+        tid = view.transfer_id
+        widget = QWidget(self)
+        label = QLabel(widget)
+        label.setObjectName(f"transferLabel_{tid}")
+        bar = QProgressBar(widget)
+        bar.setObjectName(f"transferProgress_{tid}")
+        bar.setRange(0, STEPS)
+        bar.setTextVisible(False)
+        bar.setAccessibleName(f"Progress of {view.name}")
+        cancel = QPushButton("Cancel", widget)
+        cancel.setObjectName(f"transferCancel_{tid}")
+        cancel.setAccessibleName(f"Cancel {view.name}")
+        cancel.clicked.connect(lambda: self._cancel(tid))
+        fetch: QPushButton | None = None
+        line = QHBoxLayout()
+        line.addWidget(bar, 1)
+        if view.direction is TransferDirection.RECEIVE and self._role is Role.GUEST:
+            fetch = QPushButton("Fetch", widget)
+            fetch.setObjectName(f"transferFetch_{tid}")
+            fetch.setAccessibleName(f"Fetch {view.name}")
+            fetch.clicked.connect(lambda: self._fetch(tid))
+            line.addWidget(fetch)
+        line.addWidget(cancel)
+        box = QVBoxLayout(widget)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(label)
+        box.addLayout(line)
+        self._list.addWidget(widget)
+        row = _Row(widget, label, bar, cancel, fetch)
+        self._rows[tid] = row
+        return row
+
+    async def _attempt(self, call: Callable[[], Awaitable[object]]) -> None:
+        self.error_label.clear()
+        try:
+            await call()
+        except Refused as exc:
+            self.error_label.setText(str(exc))
+
+    @asyncSlot()
+    async def _send(self) -> None:
+        path = self._choose_file(self)
+        if path is not None:
+            await self._attempt(lambda: self._client.send_file(self._session_id, path))
+
+    @asyncSlot(str)
+    async def _cancel(self, transfer_id: str) -> None:
+        await self._attempt(lambda: self._client.cancel_transfer(transfer_id))
+
+    @asyncSlot(str)
+    async def _fetch(self, transfer_id: str) -> None:
+        await self._attempt(lambda: self._client.fetch_file(self._session_id, transfer_id))

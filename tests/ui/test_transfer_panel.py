@@ -1,0 +1,119 @@
+"""The transfer panel: one progress bar per transfer of its session, Send/Offer, Cancel, Fetch."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProgressBar, QPushButton
+from pytestqt.qtbot import QtBot
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
+from anydesk_invite.services.views import Role
+from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel
+
+SESSION = "ab" * 16
+
+
+def view(tid: str, **kw: object) -> TransferView:
+    base: dict[str, object] = {
+        "transfer_id": tid,
+        "session_id": SESSION,
+        "direction": TransferDirection.SEND,
+        "name": "report.pdf",
+        "size": 1000,
+        "done": 0,
+        "state": TransferState.RUNNING,
+    }
+    base.update(kw)
+    return TransferView(**base)  # type: ignore[arg-type]
+
+
+class FakeTransfers:
+    """The client's transfer calls, recorded; changes are emitted by the test."""
+
+    def __init__(self, existing: list[TransferView] | None = None) -> None:
+        self.transfer_changed: Signal[TransferView] = Signal("transfer_changed")
+        self.calls: list[tuple[str, ...]] = []
+        self.refuse: str | None = None
+        self._existing = existing or []
+
+    def transfers(self, session_id: str | None = None) -> list[TransferView]:
+        return list(self._existing)
+
+    async def send_file(self, session_id: str, path: str) -> TransferView:
+        self.calls.append(("send", session_id, path))
+        if self.refuse:
+            raise Refused(self.refuse)
+        return view("01" * 16)
+
+    async def fetch_file(self, session_id: str, transfer_id: str) -> TransferView:
+        self.calls.append(("fetch", session_id, transfer_id))
+        return view(transfer_id)
+
+    async def cancel_transfer(self, transfer_id: str, reason: str = "cancelled") -> TransferView:
+        self.calls.append(("cancel", transfer_id))
+        return view(transfer_id, state=TransferState.CANCELLED)
+
+
+def test_progress_bars_follow_the_sessions_transfers_only(qtbot: QtBot) -> None:
+    fake = FakeTransfers([view("aa" * 16, done=250)])
+    panel = TransferPanel(fake, SESSION, Role.HOST)
+    qtbot.addWidget(panel)
+    bar = panel.findChild(QProgressBar, f"transferProgress_{'aa' * 16}")
+    assert bar is not None and bar.value() == STEPS // 4
+    fake.transfer_changed.emit(view("aa" * 16, done=1000, state=TransferState.DONE))
+    assert bar.value() == STEPS
+    cancel = panel.findChild(QPushButton, f"transferCancel_{'aa' * 16}")
+    assert cancel is not None and cancel.isHidden()
+    fake.transfer_changed.emit(view("cc" * 16, session_id="other"))
+    assert panel.findChild(QProgressBar, f"transferProgress_{'cc' * 16}") is None
+    assert panel.send_button.text() == "Offer file…"
+    panel.detach()
+
+
+def test_send_file_is_off_while_file_transfer_is_not_granted(qtbot: QtBot) -> None:
+    panel = TransferPanel(FakeTransfers(), SESSION, Role.GUEST)
+    qtbot.addWidget(panel)
+    panel.set_permissions(frozenset())
+    assert not panel.send_button.isEnabled()
+    panel.set_permissions(frozenset({Permission.FILE_TRANSFER}))
+    assert panel.send_button.isEnabled() and panel.send_button.text() == "Send file…"
+    panel.detach()
+
+
+def test_send_cancel_and_fetch_reach_the_client(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    fake = FakeTransfers()
+    panel = TransferPanel(fake, SESSION, Role.GUEST, choose_file=lambda _: "/tmp/a.txt")
+    qtbot.addWidget(panel)
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ("send", SESSION, "/tmp/a.txt") in fake.calls)
+
+    offer = "dd" * 16
+    fake.transfer_changed.emit(
+        view(offer, direction=TransferDirection.RECEIVE, state=TransferState.OFFERED)
+    )
+    fetch = panel.findChild(QPushButton, f"transferFetch_{offer}")
+    assert fetch is not None and not fetch.isHidden()
+    qtbot.mouseClick(fetch, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ("fetch", SESSION, offer) in fake.calls)
+    cancel = panel.findChild(QPushButton, f"transferCancel_{offer}")
+    assert cancel is not None
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ("cancel", offer) in fake.calls)
+    panel.detach()
+
+
+def test_a_refused_send_is_shown(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop) -> None:
+    fake = FakeTransfers()
+    fake.refuse = "not permitted: file transfer"
+    panel = TransferPanel(fake, SESSION, Role.GUEST, choose_file=lambda _: "/tmp/a.txt")
+    qtbot.addWidget(panel)
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.error_label.text() == "not permitted: file transfer")
+    panel.detach()
