@@ -26,6 +26,8 @@ from anydesk_invite.net.limits import Limits
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.links import Links
+from anydesk_invite.services.ports import InputSink
+from anydesk_invite.services.remote_input import RemoteInput
 from anydesk_invite.services.sessions import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
@@ -181,6 +183,7 @@ class Nodes:
         limits: Limits | None = None,
         policy: Policy | None = None,
         start: bool = True,
+        input_sink: InputSink | None = None,
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -195,7 +198,14 @@ class Nodes:
             return holder[0].policy if holder else (policy or Policy())
 
         def sessions_factory(links: Links) -> SessionService:
-            return SessionService(links, clock, current_policy, DesktopSystemInfo(), clipboard)
+            return SessionService(
+                links,
+                clock,
+                current_policy,
+                DesktopSystemInfo(),
+                clipboard,
+                remote_input=RemoteInput(input_sink, clock) if input_sink is not None else None,
+            )
 
         client = Client(
             identity=identity,

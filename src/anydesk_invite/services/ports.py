@@ -28,3 +28,29 @@ class ScreenSource(Protocol):
 
     def screens(self) -> list[ScreenInfo]: ...
     def grab(self, index: int) -> RawFrame: ...
+
+
+class InputSink(Protocol):
+    """Injects keyboard and pointer input into the local desktop (the host's side of remote
+    control). Called on the event loop's thread; each call returns once the event is sent."""
+
+    def problem(self) -> str | None:
+        """Why input cannot be injected here (no display, no XTEST, Wayland), or None."""
+        ...
+
+    def move(self, screen: int, x: int, y: int) -> None:
+        """Put the pointer at (x, y) device pixels of screen ``screen``."""
+        ...
+
+    def button(self, button: str, pressed: bool) -> None:
+        """Press or release 'left', 'middle', 'right', 'back' or 'forward'."""
+        ...
+
+    def scroll(self, notches_x: int, notches_y: int) -> None:
+        """Scroll by whole notches; positive y scrolls down, positive x right."""
+        ...
+
+    def key(self, code: str, key: str, pressed: bool) -> bool:
+        """Press or release the key with W3C ``code``; where the code is unknown, type ``key``
+        (on press). False when neither maps to anything on this desktop."""
+        ...

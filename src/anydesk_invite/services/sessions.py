@@ -34,10 +34,12 @@ from anydesk_invite.net.wire import (
     SysInfo,
     SysInfoRequest,
 )
+from anydesk_invite.services.drawing import DRAW_MESSAGES, Drawing, GuestPen
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.file_transfer import FILE_MESSAGES, FileTransfers
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.ports import ClipboardPort, ScreenSource, SystemInfoSource
+from anydesk_invite.services.remote_input import REMOTE_INPUT_MESSAGES, GuestControl, RemoteInput
 from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
 from anydesk_invite.services.views import Role, SessionView
 
@@ -105,6 +107,8 @@ class SessionService:
         random_bytes: Callable[[int], bytes] = os.urandom,
         transfers: FileTransfers | None = None,
         screen: ScreenSource | None = None,
+        remote_input: RemoteInput | None = None,
+        drawing: Drawing | None = None,
     ) -> None:
         self._links = links
         self._clock = clock
@@ -114,6 +118,8 @@ class SessionService:
         self._wall = wall
         self._random = random_bytes
         self.transfers = transfers or FileTransfers(random_bytes=random_bytes)
+        self.remote_input = remote_input or RemoteInput(None, clock)
+        self.drawing = drawing or Drawing(clock)
         self._from_peer = ""
         """The clipboard text last set from a peer, so it is not echoed back."""
         self._tasks: set[asyncio.Task[None]] = set()
@@ -179,6 +185,8 @@ class SessionService:
         host_screen = HostScreen(self._screen_source, lambda m: self._send(session, m))
         self._screens[session.session_id] = host_screen
         await host_screen.announce()
+        self.drawing.session_started(session)
+        await self.remote_input.session_started(session)
         self.started.emit(session.view())
 
     def _adopt(self, session: Session) -> None:
@@ -198,7 +206,7 @@ class SessionService:
         wanted = policy.apply(permissions)
         session.permissions = wanted
         session.locked = self._locked(policy)
-        self.transfers.permissions_changed(session)
+        self._permissions_changed(session)
         await self._send(session, SessionPermissions(permissions=wanted, locked=session.locked))
         self.changed.emit(session.view())
         return session
@@ -211,11 +219,16 @@ class SessionService:
                 locked = self._locked(policy)
                 if new != s.permissions or locked != s.locked:
                     s.permissions, s.locked = new, locked
-                    self.transfers.permissions_changed(s)
+                    self._permissions_changed(s)
                     asyncio.get_running_loop().create_task(
                         self._send(s, SessionPermissions(permissions=new, locked=locked))
                     )
                     self.changed.emit(s.view())
+
+    def _permissions_changed(self, session: Session) -> None:
+        self.transfers.permissions_changed(session)
+        self.remote_input.permissions_changed(session)
+        self.drawing.permissions_changed(session)
 
     def _allowed(self, session: Session, perm: Permission, what: str) -> bool:
         if perm in session.permissions:
@@ -284,6 +297,14 @@ class SessionService:
             screen = self._screens.get(s.session_id)
             if s.session_id.hex() == session_id and isinstance(screen, GuestScreen):
                 return screen
+        return None
+
+    def guest_control(self, session_id: str) -> tuple[GuestControl, GuestPen] | None:
+        """The guest's remote control and pen for this session (session id in hex)."""
+        for s in self.sessions.values():
+            if s.session_id.hex() == session_id and s.role is Role.GUEST and not s.ended:
+                box = self.remote_input.outbox(s)
+                return self.remote_input.control(s), self.drawing.pen(s, box)
         return None
 
     async def request_system_info(self, session: Session) -> SysInfo:
@@ -392,7 +413,7 @@ class SessionService:
             case SessionPermissions() if session.role is Role.GUEST:
                 session.permissions = msg.permissions
                 session.locked = msg.locked
-                self.transfers.permissions_changed(session)
+                self._permissions_changed(session)
                 self.changed.emit(session.view())
             case SysInfo() if session.role is Role.GUEST:
                 fut = session.pending.get("sysinfo")
@@ -406,6 +427,10 @@ class SessionService:
                 _log.info("host refused %s: %s", msg.what, msg.reason)
             case _ if isinstance(msg, FILE_MESSAGES):
                 await self.transfers.handle(session, msg)
+            case _ if isinstance(msg, REMOTE_INPUT_MESSAGES):
+                await self.remote_input.handle(session, msg)
+            case _ if isinstance(msg, DRAW_MESSAGES):
+                await self.drawing.handle(session, msg)
             case _:
                 _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
                 await self._send(session, Refused(what="unexpected", reason="not permitted"))
@@ -421,6 +446,8 @@ class SessionService:
         session.ended = True
         session.end_reason = reason
         self.transfers.session_ended(session)
+        self.remote_input.session_ended(session)
+        self.drawing.session_ended(session)
         screen = self._screens.pop(session.session_id, None)
         if isinstance(screen, HostScreen):
             screen.close()
