@@ -575,6 +575,9 @@ class Decoder:
             raise WireError("invalid", text) from None
         except msgspec.MsgspecError as exc:
             raise WireError("malformed", str(exc)) from None
+        except UnicodeDecodeError as exc:
+            # msgspec reports a str that is not UTF-8 this way, not as a MsgspecError.
+            raise WireError("malformed", f"a string is not UTF-8: {exc.reason}") from None
         public = codec.public_of.get(type(msg))
         if public is not None:
             msg = public(**{f: getattr(msg, f) for f in public.__struct_fields__})
