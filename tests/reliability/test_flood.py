@@ -1,0 +1,141 @@
+"""Floods from one peer: 10,000 invitations, 10,000 connection requests and a burst of
+connection attempts give at most one toast, bounded memory, and an event loop that keeps
+running. The stall is measured and printed, not asserted (speed depends on the machine)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.net.wire import ConnectRequest, Invite, frame
+from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
+from tests.helpers.peers import RawPeer
+from tests.reliability.rig import AuthenticatedRawPeer, StallProbe, record, scale
+
+FLOOD = 10_000
+FLOOD_SECONDS = 10.0
+# Remembered invitation ids (4096), rate windows and 200 finished invitations are the only
+# state a flood may leave; well under this.
+MEMORY_BOUND = 4 * 1024 * 1024
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
+    async for n in nodes_for(tmp_path):
+        yield n
+
+
+def invitation_frames(count: int) -> bytes:
+    perms = frozenset({Permission.CONTROL})
+    return b"".join(frame(Invite(os.urandom(16), 1, perms, "Default", 120.0)) for _ in range(count))
+
+
+def request_frames(count: int) -> bytes:
+    return b"".join(frame(ConnectRequest(os.urandom(16), 120.0)) for _ in range(count))
+
+
+def retained_by_the_client(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> int:
+    """Bytes allocated meanwhile and still held, leaving out the log records pytest keeps
+    (one warning per declined message) and tracemalloc's own bookkeeping."""
+    ignore = [
+        tracemalloc.Filter(False, logging.__file__),
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "*/_pytest/*"),
+        tracemalloc.Filter(False, "<frozen *path>"),
+    ]
+    diff = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "filename")
+    return sum(stat.size_diff for stat in diff)
+
+
+async def flood(node: Node, data: bytes, count: int) -> tuple[float, int]:
+    """Send the frames from one authenticated peer, reading its answers as they come; the
+    seconds until the client has answered every one, and how many answers came."""
+    peer = await AuthenticatedRawPeer.connect(("127.0.0.1", node.port))
+    answers = 0
+
+    async def read() -> None:
+        nonlocal answers
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while answers < count:
+                await peer.raw.read(timeout=FLOOD_SECONDS)
+                answers += 1
+
+    started = time.monotonic()
+    reader = asyncio.create_task(read())
+    peer.send_bytes(data)
+    await asyncio.wait_for(reader, FLOOD_SECONDS * scale())
+    took = time.monotonic() - started
+    await peer.close()
+    return took, answers
+
+
+async def test_ten_thousand_invitations_from_one_peer_show_one_toast(nodes: Nodes) -> None:
+    node = await nodes.make("target")
+    count = FLOOD * scale()
+    data = invitation_frames(count)
+    with StallProbe() as probe:
+        took, answers = await flood(node, data, count)
+    # Every invitation is answered (one shown, the rest declined), and one toast at most.
+    assert answers == count
+    assert len(node.received.items) <= 1
+    assert took <= FLOOD_SECONDS * scale()
+    record("flood-invitations", "stall", probe.worst * 1000, "ms")
+    record("flood-invitations", "seconds", took, "s")
+    record("flood-invitations", "toasts", len(node.received.items), "toasts")
+
+
+async def test_ten_thousand_connection_requests_leave_bounded_memory(nodes: Nodes) -> None:
+    node = await nodes.make("target")
+    count = FLOOD * scale()
+    data = request_frames(count)
+    warm = request_frames(50)
+    await flood(node, warm, 50)  # first-use allocations are not the flood's
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        took, answers = await flood(node, data, count)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    assert answers == count
+    assert len(node.received.items) <= 2  # one from the warm-up peer, one from the flood
+    grown = retained_by_the_client(before, after)
+    assert grown < MEMORY_BOUND, f"the flood left {grown} bytes behind"
+    record("flood-requests", "memory", grown / 1024, "KiB")
+    record("flood-requests", "seconds (traced)", took, "s")
+
+
+async def test_a_burst_of_connection_attempts_from_one_address_leaves_service_intact(
+    nodes: Nodes,
+) -> None:
+    node = await nodes.make("target")
+    count = 1000 * scale()
+    started = time.monotonic()
+    with StallProbe() as probe:
+        for start in range(0, count, 50):
+            batch = await asyncio.gather(
+                *(RawPeer.connect(("127.0.0.1", node.port), tls=False, source="127.0.0.2")
+                  for _ in range(min(50, count - start))),
+                return_exceptions=True,
+            )  # fmt: skip
+            for raw in batch:
+                if isinstance(raw, RawPeer):
+                    await raw.close()
+    took = time.monotonic() - started
+    await eventually(lambda: node.listener.unauthenticated == 0)
+    # A good peer is served at once afterwards, and none of it reached the invitation layer.
+    good = await AuthenticatedRawPeer.connect(("127.0.0.1", node.port))
+    assert await good.alive()
+    await good.close()
+    assert node.received.items == []
+    record("flood-connections", "stall", probe.worst * 1000, "ms")
+    record("flood-connections", "attempts per s", count / took, "1/s")
