@@ -15,3 +15,19 @@ package:
 	$(PY) -m PyInstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/anydesk-invite.spec
 	$(PY) -m pytest -q tests/packaging
+
+.PHONY: reliability fuzz bench
+
+# Runs the fault and load suite with heavier floods (scale 3) and the SQLite kill test;
+# prints a table (case, result, figure: stall ms, memory KiB, recovery s).
+reliability:
+	$(PY) scripts/reliability.py --scale 3
+
+# Feeds 100,000 random frames into a live client on 127.0.0.1 (bounded to 10 minutes);
+# prints counts (inputs, connections closed, handler failures).
+fuzz:
+	$(PY) scripts/fuzz.py --inputs 100000 --seconds 600
+
+# Runs every benchmark in bench/ and prints one table: figure, value, baseline, ratio, goal.
+bench:
+	$(PY) bench/run_all.py
