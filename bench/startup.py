@@ -1,0 +1,121 @@
+"""Start-up time: from launching the client's GUI until its main window is mapped on an X
+display (Xvfb), beside `python -c "import PySide6.QtWidgets"` and a bare QApplication showing
+an empty window, measured the same way in the same run.
+
+    .venv/bin/python bench/startup.py [--rounds 3] [--json]
+
+The client runs with a fresh home (the first round creates its key and database; the figure
+is the median of the later, warm rounds), listening on 127.0.0.1 only. A window counts as
+shown when `xdotool search --onlyvisible --pid` finds it. Every process is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BARE = (
+    "from PySide6.QtWidgets import QApplication, QWidget\n"
+    "app = QApplication([]); w = QWidget(); w.setWindowTitle('bare'); w.show(); app.exec()\n"
+)
+TIMEOUT = 60.0
+
+
+def _env(display: str) -> dict[str, str]:
+    env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="pyside6")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env["PYTHONPATH"] = str(ROOT / "src")
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def _until_window(argv: list[str], display: str) -> float:
+    """Seconds from exec until a visible window of the process is mapped; stops it after."""
+    log = tempfile.TemporaryFile()
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, env=_env(display), stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        while time.monotonic() - started < TIMEOUT:
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--pid", str(proc.pid)],
+                env=_env(display), capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if found.stdout.strip():
+                return time.monotonic() - started
+            if proc.poll() is not None:
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"{argv[1:3]} exited with {proc.returncode}:\n{tail}")
+            time.sleep(0.01)
+        raise RuntimeError(f"no window within {TIMEOUT:g} s")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+
+
+def _import_time() -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], check=True)
+    return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    ns = parser.parse_args()
+    if not shutil.which("Xvfb") or not shutil.which("xdotool"):
+        print("needs Xvfb and xdotool (scripts/bootstrap.sh installs them)", file=sys.stderr)
+        return 2
+    rounds = max(2, ns.rounds)
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as r:
+            display = ":" + r.readline().strip()
+        imports = [_import_time() for _ in range(rounds)]
+        bare = [_until_window([sys.executable, "-c", BARE], display) for _ in range(rounds)]
+        client: list[float] = []
+        with tempfile.TemporaryDirectory(prefix="adi-start-", dir="/tmp") as home:
+            argv = [sys.executable, "-m", "anydesk_invite", "--home", home,
+                    "--interface", "127.0.0.1"]  # fmt: skip
+            client = [_until_window(argv, display) for _ in range(rounds)]
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+    figures = {
+        "import_qtwidgets_s": statistics.median(imports),
+        "bare_window_s": statistics.median(bare[1:]),
+        "client_first_s": client[0],
+        "client_window_s": statistics.median(client[1:]),
+    }
+    print(f"python -c 'import PySide6.QtWidgets'   {figures['import_qtwidgets_s'] * 1000:7.0f} ms")
+    print(f"bare QApplication window shown        {figures['bare_window_s'] * 1000:7.0f} ms")
+    print(f"client main window shown (first run)  {figures['client_first_s'] * 1000:7.0f} ms")
+    print(f"client main window shown (warm)       {figures['client_window_s'] * 1000:7.0f} ms")
+    if ns.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
