@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -144,7 +145,7 @@ def _line(name: str, samples: list[float], goal: float | None) -> str:
     )
 
 
-async def main(rounds: int, probe_rounds: int, kill_rounds: int) -> None:
+async def main(rounds: int, probe_rounds: int, kill_rounds: int, as_json: bool = False) -> None:
     observer = Observer()
     await observer.discovery.start(DiscoveryMode.ON, _record(observer.fp))
     found: list[float] = []
@@ -177,6 +178,15 @@ async def main(rounds: int, probe_rounds: int, kill_rounds: int) -> None:
     print(_line("goodbye", goodbye, 1.0))
     print(_line("probed", probed, None))
     print(_line("killed", killed, 15.0))
+    if as_json:
+        medians = {
+            f"{name}_s": statistics.median(samples) if samples else None
+            for name, samples in (
+                ("found", found), ("late", late), ("goodbye", goodbye),
+                ("probed", probed), ("killed", killed),
+            )
+        }  # fmt: skip
+        print(json.dumps(medians))
 
 
 if __name__ == "__main__":
@@ -184,5 +194,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--probe-rounds", type=int, default=3)
     parser.add_argument("--kill-rounds", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="also print the medians as JSON")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.probe_rounds, args.kill_rounds))
+    asyncio.run(main(args.rounds, args.probe_rounds, args.kill_rounds, args.json))

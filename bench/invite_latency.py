@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import statistics
 import sys
@@ -370,11 +371,14 @@ def report(results: dict[str, list[float]], rounds: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=50, help="rounds per measure (>= 50)")
+    parser.add_argument("--json", action="store_true", help="also print the p50s (s) as JSON")
     ns = parser.parse_args(argv)
     if not 50 <= ns.rounds <= 10_000:
         parser.error("--rounds is 50 to 10000")
     results = asyncio.run(measure(ns.rounds))
     print(report(results, ns.rounds))
+    if ns.json:
+        print(json.dumps({name: percentile(values, 50) for name, values in results.items()}))
     return 0
 
 

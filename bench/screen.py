@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import struct
@@ -278,6 +279,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--encodings", action="store_true", help="compare tile encodings instead")
     ap.add_argument("--seconds", type=float, default=3.0, help="per scenario")
+    ap.add_argument("--json", action="store_true", help="also print fps and KiB/frame as JSON")
     args = ap.parse_args()
     if args.encodings:
         print(encodings())
@@ -286,6 +288,12 @@ def main() -> None:
     print(f"1920x1080, 64x64 tiles, zlib-1, cap 30 fps, 2 frames in flight, TLS on 127.0.0.1, "
           f"{os.cpu_count()} cores")  # fmt: skip
     print(table(results))
+    if args.json:
+        figures: dict[str, float] = {}
+        for r in results:
+            figures[f"{r.name}_fps"] = r.frames / r.seconds
+            figures[f"{r.name}_kib_per_frame"] = r.wire_bytes / r.frames / 1024 if r.frames else 0
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":
