@@ -1,0 +1,177 @@
+"""Runs every benchmark in bench/ and prints one table: figure, value, baseline measured in the
+same run, ratio, goal.
+
+    .venv/bin/python bench/run_all.py [--quick]
+
+Each script runs as a subprocess with --json and its figures are read from the JSON object on
+its last line (transfer.py's text table is read where it has no --json yet). A script that
+fails leaves its rows marked "failed" and the rest of the table stands. All traffic stays on
+127.0.0.1; every script stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 900
+
+
+@dataclass
+class Row:
+    figure: str
+    value: float | None
+    unit: str
+    baseline: float | None = None
+    baseline_label: str = ""
+    goal: str = ""
+
+    def cells(self) -> list[str]:
+        value = "failed" if self.value is None else f"{self.value:.2f} {self.unit}"
+        base = "" if self.baseline is None else f"{self.baseline:.2f} {self.unit}"
+        if self.baseline_label:
+            base = f"{base} ({self.baseline_label})" if base else self.baseline_label
+        ratio = ""
+        if self.value is not None and self.baseline:
+            ratio = f"{self.value / self.baseline:.2f}x"
+        return [self.figure, value, base, ratio, self.goal]
+
+
+def _run(script: str, *args: str, json_flag: bool = True) -> tuple[dict[str, Any] | None, str]:
+    argv = [sys.executable, str(ROOT / "bench" / script), *args]
+    if json_flag:
+        argv.append("--json")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
+    print(f"running {script} {' '.join(args)} ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        print(f"  {script}: no result within {TIMEOUT} s", file=sys.stderr)
+        return None, ""
+    print(f"  {script}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if done.returncode != 0:
+        print(f"  {script} failed ({done.returncode}): {done.stderr[-800:]}", file=sys.stderr)
+        return None, done.stdout
+    lines = done.stdout.strip().splitlines()
+    if json_flag and lines:
+        try:
+            parsed = json.loads(lines[-1])
+        except ValueError:
+            return None, done.stdout
+        return (parsed if isinstance(parsed, dict) else None), done.stdout
+    return None, done.stdout
+
+
+def _ms(d: dict[str, Any] | None, key: str) -> float | None:
+    v = None if d is None else d.get(key)
+    return None if v is None else float(v) * 1000
+
+
+def _get(d: dict[str, Any] | None, key: str) -> float | None:
+    v = None if d is None else d.get(key)
+    return None if v is None else float(v)
+
+
+def _transfer(size_mb: int) -> dict[str, float] | None:
+    figures, text = _run("transfer.py", "--size-mb", str(size_mb))
+    if figures is None:
+        # transfer.py may not take --json yet: read its text table instead.
+        _, text = _run("transfer.py", "--size-mb", str(size_mb), json_flag=False)
+    if figures is not None:
+        return {k: float(v) for k, v in figures.items() if isinstance(v, int | float)}
+    raw = re.search(r"raw asyncio TLS 1\.3.*?([\d.]+) MB/s", text)
+    wire = re.search(r"file transfer, accept -> saved\s+([\d.]+) MB/s", text)
+    if not raw or not wire:
+        return None
+    return {"raw_mb_s": float(raw.group(1)), "transfer_mb_s": float(wire.group(1))}
+
+
+def _machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller transfer")
+    ns = parser.parse_args()
+    q = ns.quick
+    startup, _ = _run("startup.py", "--rounds", "3" if q else "5")
+    memory, _ = _run("memory.py", "--peers", "1000")
+    invite, _ = _run("invite_latency.py", "--rounds", "50" if q else "100")
+    disc, _ = _run("discovery.py", "--rounds", "3" if q else "10", "--probe-rounds", "1",
+                   "--kill-rounds", "1")  # fmt: skip
+    screen, _ = _run("screen.py", "--seconds", "2" if q else "3")
+    transfer = _transfer(50 if q else 200)
+
+    raw_connect = "raw TLS 1.3 connect + 200 B round trip"
+    raw_open = "raw 200 B round trip, open TLS connection"
+    rows = [
+        Row("start-up to main window shown (warm)", _ms(startup, "client_window_s"), "ms",
+            _ms(startup, "import_qtwidgets_s"), "import PySide6.QtWidgets"),
+        Row("start-up to main window shown (first run)", _ms(startup, "client_first_s"), "ms",
+            _ms(startup, "bare_window_s"), "bare QApplication window"),
+        Row("idle RSS, main window shown", _get(memory, "idle_rss_mib"), "MiB",
+            _get(memory, "bare_qapplication_rss_mib"), "bare QApplication"),
+        Row("RSS with 1,000 discovered peers", _get(memory, "peers_rss_mib"), "MiB",
+            _get(memory, "idle_rss_mib"), "idle client"),
+        Row("invite -> received, fresh connection (p50)",
+            _ms(invite, "(a) invite -> received, fresh connection"), "ms",
+            _ms(invite, raw_connect), "raw TLS connect+RTT", "<= 3x raw"),
+        Row("invite -> received, open connection (p50)",
+            _ms(invite, "(b) invite -> received, open connection"), "ms",
+            _ms(invite, raw_open), "raw TLS RTT"),
+        Row("accept -> session on both sides (p50)",
+            _ms(invite, "(c) accept -> session on both sides"), "ms",
+            _ms(invite, raw_connect), "raw TLS connect+RTT"),
+        Row("discovery: started peer listed (median)", _ms(disc, "found_s"), "ms",
+            _ms(disc, "probed_s"), "with name probing", "<= 2000 ms"),
+        Row("discovery: newcomer lists a running peer", _ms(disc, "late_s"), "ms",
+            goal="<= 2000 ms"),
+        Row("discovery: goodbye -> gone (median)", _ms(disc, "goodbye_s"), "ms",
+            goal="<= 1000 ms"),
+        Row("discovery: killed peer -> gone", _ms(disc, "killed_s"), "ms", goal="<= 15000 ms"),
+        Row("screen fps, small region changing", _get(screen, "region_fps"), "fps",
+            30.0, "grab cap", "30 fps"),
+        Row("screen fps, whole screen changing", _get(screen, "full_fps"), "fps",
+            30.0, "grab cap"),
+        Row("screen KiB per frame, whole screen", _get(screen, "full_kib_per_frame"), "KiB",
+            1920 * 1080 * 4 / 1024, "raw BGRA frame"),
+        Row("file transfer throughput",
+            None if transfer is None else transfer.get("transfer_mb_s"), "MB/s",
+            None if transfer is None else transfer.get("raw_mb_s"), "raw TLS", ">= 0.70x raw"),
+    ]  # fmt: skip
+    header = ["figure", "value", "baseline (same run)", "ratio", "goal"]
+    table = [header, *(r.cells() for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    print(f"machine: {_machine()}")
+    for n, line in enumerate(table):
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0 if all(r.value is not None for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
