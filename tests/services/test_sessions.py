@@ -130,6 +130,20 @@ async def test_a_permission_locked_by_policy_cannot_be_changed_in_a_session(
     )
 
 
+async def test_a_policy_changed_while_running_takes_effect_in_open_sessions(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    await session_between(anna, ben, CONTROL | CLIPBOARD)
+    anna.policy = Policy(permissions={Permission.CONTROL: Override.FORCE_OFF})
+    await anna.client.policy_changed(anna.policy)
+    [now] = anna.client.sessions()
+    assert now.permissions == CLIPBOARD and Permission.CONTROL in now.locked
+    await eventually(lambda: [s.permissions for s in ben.client.sessions()] == [CLIPBOARD])
+    [guest] = ben.client.sessions()
+    assert Permission.CONTROL in guest.locked
+
+
 async def test_guest_clipboard_reaches_the_host_only_while_granted(
     nodes: Nodes, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -198,7 +198,7 @@ class Client:
         await self.links.stop()
 
     async def policy_changed(self, policy: Policy) -> None:
-        self.sessions_service.apply_policy(policy)
+        await self.sessions_service.apply_policy(policy)
         if self._discovery is not None and self._listening:
             await self._discovery.set_mode(policy.effective_discovery(self._discovery_mode))
         self.status_changed.emit(self.status())

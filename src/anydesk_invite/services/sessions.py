@@ -211,7 +211,7 @@ class SessionService:
         self.changed.emit(session.view())
         return session
 
-    def apply_policy(self, policy: Policy) -> None:
+    async def apply_policy(self, policy: Policy) -> None:
         """A changed policy file takes effect in running sessions at once."""
         for s in list(self.sessions.values()):
             if s.role is Role.HOST and not s.ended:
@@ -220,10 +220,8 @@ class SessionService:
                 if new != s.permissions or locked != s.locked:
                     s.permissions, s.locked = new, locked
                     self._permissions_changed(s)
-                    asyncio.get_running_loop().create_task(
-                        self._send(s, SessionPermissions(permissions=new, locked=locked))
-                    )
                     self.changed.emit(s.view())
+                    await self._send(s, SessionPermissions(permissions=new, locked=locked))
 
     def _permissions_changed(self, session: Session) -> None:
         self.transfers.permissions_changed(session)
