@@ -171,6 +171,7 @@ async def run_client(options: Options) -> int:
                 send_chat=client.send_chat,
                 chat_received=client.chat_received,
                 screen_of=client.sessions_service.guest_screen,
+                transfers=client,
             )
             shell.show()
         if options.connect_target is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressBar, QPushButton
@@ -13,7 +14,10 @@ from anydesk_invite.core.signal import Signal
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
 from anydesk_invite.services.views import Role
+from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel
+from tests.helpers.facade_stub import FacadeStub
+from tests.helpers.invite_facade import session
 
 SESSION = "ab" * 16
 
@@ -117,3 +121,20 @@ def test_a_refused_send_is_shown(qtbot: QtBot, qasync_loop: asyncio.AbstractEven
     qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.error_label.text() == "not permitted: file transfer")
     panel.detach()
+
+
+def test_the_guests_session_window_carries_the_panel_following_the_permissions(
+    qtbot: QtBot, facade: FacadeStub
+) -> None:
+    fake = FakeTransfers()
+    granted = dataclasses.replace(
+        session(SESSION, frozenset({Permission.FILE_TRANSFER})), role=Role.GUEST
+    )
+    window = SessionWindow(facade, granted, transfers=fake)
+    qtbot.addWidget(window)
+    button = window.findChild(QPushButton, "sendFileButton")
+    assert button is not None and button.isEnabled() and button.text() == "Send file…"
+    window.show_session(dataclasses.replace(granted, permissions=frozenset()))
+    assert not button.isEnabled()
+    window.close()
+    assert fake.transfer_changed._slots == []  # the closed window stopped following

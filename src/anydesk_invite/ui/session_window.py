@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.screen_stream import GuestScreen
-from anydesk_invite.services.views import SessionView
+from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.screen_view import ScreenView
+from anydesk_invite.ui.transfer_panel import TransferPanel, Transfers
 
 
 def permissions_text(perms: frozenset[Permission]) -> str:
@@ -45,6 +46,7 @@ class SessionWindow(QWidget):
         send_chat: Callable[[str, str], object] | None = None,
         parent: QWidget | None = None,
         screen: GuestScreen | None = None,
+        transfers: Transfers | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("sessionWindow")
@@ -77,6 +79,11 @@ class SessionWindow(QWidget):
         self.end_button.setObjectName("endSessionButton")
         self.end_button.setAccessibleName("End session")
         self.end_button.clicked.connect(self._end)
+        self.transfer_panel = (
+            TransferPanel(transfers, session.session_id, Role.GUEST, parent=self)
+            if transfers is not None
+            else None
+        )
 
         side = QVBoxLayout()
         side.addWidget(self.peer_label)
@@ -84,6 +91,8 @@ class SessionWindow(QWidget):
         side.addWidget(self.state_label)
         side.addWidget(self.chat_view, 1)
         side.addWidget(self.chat_edit)
+        if self.transfer_panel is not None:
+            side.addWidget(self.transfer_panel)
         side.addWidget(self.end_button)
         box = QHBoxLayout(self)
         box.addWidget(self.screen_view, 3)
@@ -99,6 +108,8 @@ class SessionWindow(QWidget):
     def show_session(self, session: SessionView) -> None:
         self._session = session
         self.permissions_label.setText(permissions_text(session.permissions))
+        if self.transfer_panel is not None:
+            self.transfer_panel.set_permissions(session.permissions)
 
     def add_chat(self, who: str, text: str) -> None:
         self.chat_view.addItem(f"{who}: {text}")
@@ -147,5 +158,7 @@ class SessionWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)
         self.screen_view.detach()
+        if self.transfer_panel is not None:
+            self.transfer_panel.detach()
         self.closed.emit()
         super().closeEvent(event)

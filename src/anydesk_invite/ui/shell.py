@@ -30,6 +30,7 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.settings_dialog import SettingsDialog, interface_choices
 from anydesk_invite.ui.toast import ToastStack
+from anydesk_invite.ui.transfer_panel import Transfers
 from anydesk_invite.ui.tray import SystemTray, Tray
 
 BACKGROUND_QUESTION = (
@@ -52,6 +53,7 @@ class Shell(QObject):
         tray: Tray | None = None,
         interfaces: Callable[[], Sequence[str]] = interface_choices,
         screen_of: Callable[[str], GuestScreen | None] | None = None,
+        transfers: Transfers | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("shell")
@@ -59,6 +61,7 @@ class Shell(QObject):
         self._on_quit = on_quit
         self._send_chat = send_chat
         self._screen_of = screen_of
+        self._transfers = transfers
         self._tray: Tray = tray if tray is not None else SystemTray()
         self._interfaces = interfaces
         self._closing = False
@@ -257,7 +260,9 @@ class Shell(QObject):
             w.show()
         else:
             screen = self._screen_of(view.session_id) if self._screen_of else None
-            sw = SessionWindow(self._facade, view, self._send_chat, screen=screen)
+            sw = SessionWindow(
+                self._facade, view, self._send_chat, screen=screen, transfers=self._transfers
+            )
             self.session_windows[view.session_id] = sw
             sw.closed.connect(lambda: self._forget(self.session_windows, sw))
             sw.show()
