@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -102,6 +102,10 @@ class AcceptWindow(QWidget):
         self.toggles: PermissionToggles | None = None
         self.session_toggles: PermissionToggles | None = None
         self._stopwatch: Stopwatch | None = None
+        self._clear_drawings: Callable[[], Awaitable[None]] | None = None
+        self._control_problem = ""
+        self.clear_drawings_button: QPushButton | None = None
+        self.control_problem_label: QLabel | None = None
         facade.sessions_changed.connect(self._on_sessions_changed)
         if request is not None:
             self._build_request(request)
@@ -178,7 +182,8 @@ class AcceptWindow(QWidget):
             self.request_error.show()
             self._set_request_busy(False)
             return
-        self.show_session(session)
+        if self._session is None or self._session.session_id != session.session_id:
+            self.show_session(session)
 
     @asyncSlot()
     async def _dismiss(self) -> None:
@@ -267,12 +272,25 @@ class AcceptWindow(QWidget):
         form.addRow("Duration:", self.duration_label)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        self.clear_drawings_button = QPushButton("&Clear drawings", page)
+        self.clear_drawings_button.setObjectName("clearDrawingsButton")
+        self.clear_drawings_button.setAccessibleName("Clear the guest's drawings")
+        self.clear_drawings_button.setVisible(self._clear_drawings is not None)
+        self.clear_drawings_button.clicked.connect(self._clear)
+        self.control_problem_label = QLabel(page)
+        self.control_problem_label.setObjectName("controlUnavailableLabel")
+        self.control_problem_label.setWordWrap(True)
+        self.control_problem_label.setTextFormat(Qt.TextFormat.PlainText)
+        self._show_control_problem()
+        box_extra = self.control_problem_label
+        buttons.addWidget(self.clear_drawings_button)
         buttons.addWidget(self.end_button)
         box = QVBoxLayout(page)
         box.addWidget(heading)
         box.addLayout(form)
         box.addWidget(self.state_label)
         box.addWidget(self.session_toggles)
+        box.addWidget(box_extra)
         box.addWidget(note)
         box.addWidget(self.session_error)
         box.addWidget(self.chat_view)
@@ -280,6 +298,29 @@ class AcceptWindow(QWidget):
         box.addLayout(buttons)
         self._ended = False
         self._stack.setCurrentWidget(page)
+
+    def attach_drawing(self, clear: Callable[[], Awaitable[None]], control_problem: str) -> None:
+        """Offer Clear drawings (calling ``clear``), and say why control cannot work here."""
+        self._clear_drawings = clear
+        self._control_problem = control_problem
+        if self.clear_drawings_button is not None:
+            self.clear_drawings_button.setVisible(True)
+        self._show_control_problem()
+
+    def _show_control_problem(self) -> None:
+        label = self.control_problem_label
+        if label is None:
+            return
+        if self._control_problem:
+            label.setText(
+                f"Control of keyboard and mouse is unavailable here: {self._control_problem}"
+            )
+        label.setVisible(bool(self._control_problem))
+
+    @asyncSlot()
+    async def _clear(self) -> None:
+        if self._clear_drawings is not None:
+            await self._clear_drawings()
 
     @asyncSlot()
     async def _apply_permissions(self) -> None:

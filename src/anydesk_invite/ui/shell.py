@@ -250,10 +250,23 @@ class Shell(QObject):
 
     def _on_session(self, view: SessionView) -> None:
         if view.role is Role.HOST:
-            # A request accepted in its Accept Window switches to the session by itself.
+            # A request accepted in its Accept Window switches to the session by itself. The
+            # session can start before the window's accept call returns, so a window still
+            # waiting on a request from this peer takes the session here.
             for w in self.accept_windows.values():
                 s = w.session()
                 if s is not None and s.session_id == view.session_id:
+                    return
+            for key, w in list(self.accept_windows.items()):
+                req = w.request
+                if (
+                    w.session() is None
+                    and req is not None
+                    and req.peer_fingerprint == view.peer_fingerprint
+                ):
+                    w.show_session(view)
+                    del self.accept_windows[key]
+                    self.accept_windows[view.session_id] = w
                     return
             w = AcceptWindow(self._facade, session=view)
             self._track_accept(view.session_id, w)
