@@ -14,10 +14,11 @@ from anydesk_invite.core.signal import Signal
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
 from anydesk_invite.services.views import Role
+from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel
 from tests.helpers.facade_stub import FacadeStub
-from tests.helpers.invite_facade import session
+from tests.helpers.invite_facade import InviteFacade, session
 
 SESSION = "ab" * 16
 
@@ -138,3 +139,18 @@ def test_the_guests_session_window_carries_the_panel_following_the_permissions(
     assert not button.isEnabled()
     window.close()
     assert fake.transfer_changed._slots == []  # the closed window stopped following
+
+
+def test_the_hosts_accept_window_offers_files_while_file_transfer_is_granted(
+    qtbot: QtBot,
+) -> None:
+    fake = FakeTransfers()
+    facade = InviteFacade()
+    hosted = session(SESSION, frozenset({Permission.FILE_TRANSFER}))
+    facade.session_views[SESSION] = hosted
+    window = AcceptWindow(facade, session=hosted, transfers=fake)
+    qtbot.addWidget(window)
+    button = window.findChild(QPushButton, "sendFileButton")
+    assert button is not None and button.isEnabled() and button.text() == "Offer file…"
+    window.close()
+    assert fake.transfer_changed._slots == []

@@ -23,10 +23,11 @@ from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.ids import DeviceId, short_fingerprint
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.facade import ClientFacade, Refused
-from anydesk_invite.services.views import InvitationView, SessionView
+from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.transfer_panel import TransferPanel, Transfers
 
 FIRST_CONTACT_TEXT = (
     "First contact: this device has never connected before. Compare the fingerprint "
@@ -83,12 +84,15 @@ class AcceptWindow(QWidget):
         session: SessionView | None = None,
         wall_clock: Callable[[], float] = time.time,
         parent: QWidget | None = None,
+        transfers: Transfers | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("acceptWindow")
         self.setMinimumWidth(440)
         self._facade = facade
         self._wall_clock = wall_clock
+        self._transfers = transfers
+        self.transfer_panel: TransferPanel | None = None
         self._request = request
         self._session: SessionView | None = None
         self._ended = False
@@ -293,6 +297,14 @@ class AcceptWindow(QWidget):
         box.addWidget(box_extra)
         box.addWidget(note)
         box.addWidget(self.session_error)
+        if self.transfer_panel is not None:
+            self.transfer_panel.detach()
+        if self._transfers is not None:
+            self.transfer_panel = TransferPanel(
+                self._transfers, session.session_id, Role.HOST, parent=page
+            )
+            self.transfer_panel.set_permissions(session.permissions)
+            box.addWidget(self.transfer_panel)
         box.addWidget(self.chat_view)
         box.addWidget(self.chat_edit)
         box.addLayout(buttons)
@@ -339,6 +351,8 @@ class AcceptWindow(QWidget):
         self._show_granted(session.permissions)
 
     def _show_granted(self, perms: frozenset[Permission]) -> None:
+        if self.transfer_panel is not None:
+            self.transfer_panel.set_permissions(perms)
         if self.session_toggles is not None and self.session_toggles.effective() != perms:
             self.session_toggles.set_permissions(perms)
 
@@ -381,6 +395,8 @@ class AcceptWindow(QWidget):
         self.end_button.setEnabled(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.transfer_panel is not None:
+            self.transfer_panel.detach()
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)
         if self._stopwatch is not None:
             self._stopwatch.stop()

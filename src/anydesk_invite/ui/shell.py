@@ -230,7 +230,7 @@ class Shell(QObject):
     def _on_invitation(self, view: InvitationView) -> None:
         if view.kind is Kind.REQUEST and view.direction is Direction.INCOMING:
             if view.invitation_id not in self.accept_windows:
-                w = AcceptWindow(self._facade, request=view)
+                w = AcceptWindow(self._facade, request=view, transfers=self._transfers)
                 self._track_accept(view.invitation_id, w)
                 w.show()
 
@@ -268,7 +268,7 @@ class Shell(QObject):
                     del self.accept_windows[key]
                     self.accept_windows[view.session_id] = w
                     return
-            w = AcceptWindow(self._facade, session=view)
+            w = AcceptWindow(self._facade, session=view, transfers=self._transfers)
             self._track_accept(view.session_id, w)
             w.show()
         else:
