@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from anydesk_invite.core.alias import default_alias_name
@@ -24,8 +24,60 @@ from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
+    from anydesk_invite.services.ports import InputSink
+    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
+
+
+def _input_sink() -> InputSink | None:
+    """XTEST where Qt runs on X11; elsewhere (offscreen, Wayland) no injection at all."""
+    from PySide6.QtGui import QGuiApplication
+
+    from anydesk_invite.desktop.input import XTestInput
+
+    if QGuiApplication.platformName() != "xcb":
+        return None
+    return XTestInput()
+
+
+def _show_on_host(sessions: SessionService, shell: Shell) -> Callable[[], None]:
+    """Guests' strokes and pointer markers on this desktop; the session windows get remote
+    control and the draw tool, the Accept Windows a Clear drawings button. Returns the undo."""
+    from anydesk_invite.services.views import Role, SessionView
+    from anydesk_invite.ui.draw_overlay import DrawOverlay
+    from anydesk_invite.ui.pointer_marker import PointerMarkers
+
+    overlay = DrawOverlay(sessions.drawing)
+    markers = PointerMarkers(sessions.remote_input.pointer_seen, sessions.drawing.color_of)
+
+    def attach(view: SessionView) -> None:
+        # Runs after the shell's own slot, which opened the session's window.
+        if view.role is Role.GUEST:
+            window = shell.session_windows.get(view.session_id)
+            found = sessions.guest_control(view.session_id)
+            if window is not None and found is not None:
+                window.attach_remote(*found)
+            return
+        for w in shell.accept_windows.values():
+            s = w.session()
+            if s is not None and s.session_id == view.session_id:
+                session = sessions.find(view.session_id)
+                w.attach_drawing(
+                    lambda session=session: sessions.drawing.clear(session),
+                    sessions.remote_input.problem() or "",
+                )
+
+    sessions.started.connect(attach)
+
+    def undo() -> None:
+        sessions.started.disconnect(attach)
+        overlay.detach()
+        overlay.close()
+        markers.close()
+
+    return undo
 
 
 def _setup_logging(log_path: os.PathLike[str] | str, verbose: bool) -> None:
@@ -59,6 +111,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
+    from anydesk_invite.services.remote_input import RemoteInput
     from anydesk_invite.services.sessions import SessionService
     from anydesk_invite.services.trust import PinnedTrust
     from anydesk_invite.storage.db import Database
@@ -92,13 +145,20 @@ async def run_client(options: Options) -> int:
     )
     clipboard = QtClipboard()
     system_info = DesktopSystemInfo()
+    remote_input = RemoteInput(_input_sink(), clock)
 
     def sessions_factory(links: object) -> SessionService:
         from anydesk_invite.services.links import Links
 
         assert isinstance(links, Links)
         return SessionService(
-            links, clock, lambda: watcher.policy, system_info, clipboard, screen=QtScreens()
+            links,
+            clock,
+            lambda: watcher.policy,
+            system_info,
+            clipboard,
+            screen=QtScreens(),
+            remote_input=remote_input,
         )
 
     client = Client(
@@ -137,6 +197,7 @@ async def run_client(options: Options) -> int:
     watcher.changed.connect(lambda p: spawn(client.policy_changed(p)))
     stop = asyncio.Event()
     shell: Shell | None = None
+    host_desktop: Callable[[], None] | None = None
     control = ControlServer(
         client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
     )
@@ -174,6 +235,7 @@ async def run_client(options: Options) -> int:
                 transfers=client,
             )
             shell.show()
+            host_desktop = _show_on_host(client.sessions_service, shell)
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -182,6 +244,8 @@ async def run_client(options: Options) -> int:
         await stop.wait()
         return 0
     finally:
+        if host_desktop is not None:
+            host_desktop()
         if shell is not None:
             shell.close()
         await control.close()

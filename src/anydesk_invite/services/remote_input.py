@@ -161,6 +161,8 @@ class GuestControl:
         self._session = session
         self._outbox = outbox
         self._position_at: float | None = None
+        self.unavailable_changed: Signal[str] = owner.unavailable_changed
+        """Emitted with a session id hex when a host says what it cannot do."""
 
     @property
     def session_id(self) -> str:

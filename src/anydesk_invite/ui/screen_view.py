@@ -1,16 +1,36 @@
-"""The host's screen in the guest's session window: the frame buffer scaled to fit, and a
-switcher when the host has several screens."""
+"""The host's screen in the guest's session window: the frame buffer scaled to fit, a
+switcher when the host has several screens, and the remote control and draw tool on it."""
 
 from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
+from anydesk_invite.net.wire import PointerButtonName
+from anydesk_invite.services.drawing import GuestPen
+from anydesk_invite.services.remote_input import GuestControl, frame_point
 from anydesk_invite.services.screen_stream import GuestScreen
+from anydesk_invite.ui.remote_keys import key_pair, modifiers
 
+_BUTTONS: dict[Qt.MouseButton, PointerButtonName] = {
+    Qt.MouseButton.LeftButton: "left",
+    Qt.MouseButton.MiddleButton: "middle",
+    Qt.MouseButton.RightButton: "right",
+    Qt.MouseButton.BackButton: "back",
+    Qt.MouseButton.ForwardButton: "forward",
+}
 BACKGROUND = QColor("#202124")
 TEXT = QColor("#e8eaed")
 
@@ -41,6 +61,14 @@ class ScreenView(QWidget):
         self._screen = screen
         self._asked = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._control: GuestControl | None = None
+        self._pen: GuestPen | None = None
+        self.draw_mode = False
+        """Drags draw strokes instead of controlling the host (the session window's tool)."""
+        self._held_keys: dict[str, str] = {}
+        self._held_buttons: set[PointerButtonName] = set()
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.combo = QComboBox(self)
         self.combo.setObjectName("screenCombo")
         self.combo.setAccessibleName("Host screen to show")
@@ -115,8 +143,134 @@ class ScreenView(QWidget):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    # --- remote control and drawing ------------------------------------------------------
+
+    def set_remote(self, control: GuestControl | None, pen: GuestPen | None) -> None:
+        """Send this view's pointer and keys to the host through ``control``, strokes through
+        ``pen``; each only while the host grants it."""
+        self._control = control
+        self._pen = pen
+
+    def frame_pos(self, pos: QPointF) -> tuple[int, int, int] | None:
+        """(screen, x, y) in the host's frame pixels under a view position; None off it."""
+        s = self._screen
+        if s is None or s.frames_shown == 0:
+            return None
+        r = self.frame_rect()
+        at = frame_point(pos.x(), pos.y(), (r.x(), r.y(), r.width(), r.height()), s.width, s.height)
+        if at is None:
+            return None
+        return s.current or 0, at[0], at[1]
+
+    def _drawing(self) -> bool:
+        return self.draw_mode and self._pen is not None and self._pen.usable()
+
+    def _controlling(self) -> bool:
+        return self._control is not None and self._control.usable()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        at = self.frame_pos(event.position())
+        if self._drawing() and self._pen is not None:
+            if at is not None and event.buttons() & Qt.MouseButton.LeftButton:
+                self._pen.extend(at[1], at[2])
+            return
+        if self._control is None:
+            return
+        if at is None:
+            self._control.leave()
+        else:
+            self._control.move(*at)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        at = self.frame_pos(event.position())
+        if at is None:
+            return
+        if self._drawing() and self._pen is not None:
+            if event.button() == Qt.MouseButton.LeftButton:
+                self._pen.begin(*at)
+            return
+        button = _BUTTONS.get(event.button())
+        if button is not None and self._control is not None:
+            if self._control.button(at[0], at[1], at[2], button, True):
+                self._held_buttons.add(button)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pen is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._pen.end()
+        button = _BUTTONS.get(event.button())
+        if button is None or button not in self._held_buttons or self._control is None:
+            return
+        self._held_buttons.discard(button)
+        at = self.frame_pos(event.position())
+        s = self._screen
+        screen = (s.current or 0) if s is not None else 0
+        x, y = (at[1], at[2]) if at is not None else (0, 0)
+        if at is None:
+            # Released off the picture: still release it, where the pointer last was.
+            self._control.button(screen, x, y, button, False)
+        else:
+            self._control.button(*at, button, False)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self._controlling() and self._control is not None:
+            delta = event.angleDelta()
+            self._control.wheel(delta.x(), delta.y())
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        if self._control is not None:
+            self._control.leave()
+        super().leaveEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._controlling() or self._control is None:
+            super().keyPressEvent(event)
+            return
+        code, key = key_pair(event)
+        if self._control.key(code, key, True, modifiers(event.modifiers())):
+            self._held_keys[code] = key
+        event.accept()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.isAutoRepeat() or self._control is None:
+            return
+        code, key = key_pair(event)
+        if code in self._held_keys:
+            self._held_keys.pop(code)
+            self._control.key(code, key, False, modifiers(event.modifiers()))
+        event.accept()
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab belongs to the host while this view controls it.
+        if self._controlling():
+            return False
+        return super().focusNextPrevChild(next)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.release_held()
+        super().focusOutEvent(event)
+
+    def release_held(self) -> None:
+        """Release on the host what this view pressed (focus left, the window closes)."""
+        control = self._control
+        keys, buttons = dict(self._held_keys), set(self._held_buttons)
+        self._held_keys.clear()
+        self._held_buttons.clear()
+        if control is None:
+            return
+        for code, key in keys.items():
+            control.key(code, key, False, frozenset())
+        for b in buttons:
+            control.button(0, 0, 0, b, False)
+
     def detach(self) -> None:
         """Stop listening to the stream and cancel pending requests (the window closes)."""
+        self.release_held()
+        self._control = None
+        self._pen = None
         if self._screen is not None:
             self._screen.screens_changed.disconnect(self._on_screens)
             self._screen.updated.disconnect(self._on_frame)
