@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.services.drawing import GuestPen
 from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.remote_input import GuestControl
 from anydesk_invite.services.screen_stream import GuestScreen
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -79,6 +81,17 @@ class SessionWindow(QWidget):
         self.end_button.setObjectName("endSessionButton")
         self.end_button.setAccessibleName("End session")
         self.end_button.clicked.connect(self._end)
+        self.draw_button = QPushButton("Draw", self)
+        self.draw_button.setObjectName("drawToolButton")
+        self.draw_button.setAccessibleName("Draw on the host's screen")
+        self.draw_button.setCheckable(True)
+        self.draw_button.setEnabled(False)
+        self.draw_button.toggled.connect(self._draw_toggled)
+        self.control_label = QLabel(self)
+        self.control_label.setObjectName("controlStateLabel")
+        self.control_label.setWordWrap(True)
+        self._control: GuestControl | None = None
+        self._pen: GuestPen | None = None
         self.transfer_panel = (
             TransferPanel(transfers, session.session_id, Role.GUEST, parent=self)
             if transfers is not None
@@ -89,6 +102,8 @@ class SessionWindow(QWidget):
         side.addWidget(self.peer_label)
         side.addWidget(self.permissions_label)
         side.addWidget(self.state_label)
+        side.addWidget(self.control_label)
+        side.addWidget(self.draw_button)
         side.addWidget(self.chat_view, 1)
         side.addWidget(self.chat_edit)
         if self.transfer_panel is not None:
@@ -108,8 +123,43 @@ class SessionWindow(QWidget):
     def show_session(self, session: SessionView) -> None:
         self._session = session
         self.permissions_label.setText(permissions_text(session.permissions))
+        self._show_remote()
         if self.transfer_panel is not None:
             self.transfer_panel.set_permissions(session.permissions)
+
+    def attach_remote(self, control: GuestControl | None, pen: GuestPen | None) -> None:
+        """Let the screen view control the host and draw on it, each while granted."""
+        if self._control is not None:
+            self._control.unavailable_changed.disconnect(self._on_unavailable)
+        self._control, self._pen = control, pen
+        if control is not None:
+            control.unavailable_changed.connect(self._on_unavailable)
+        self.screen_view.set_remote(control, pen)
+        self._show_remote()
+
+    def _on_unavailable(self, session_id: str) -> None:
+        if session_id == self._session.session_id:
+            self._show_remote()
+
+    def _show_remote(self) -> None:
+        perms = self._session.permissions
+        can_draw = self._pen is not None and Permission.DRAW in perms
+        self.draw_button.setEnabled(can_draw)
+        if not can_draw and self.draw_button.isChecked():
+            self.draw_button.setChecked(False)
+        control = self._control
+        if control is None:
+            text = ""
+        elif Permission.CONTROL not in perms:
+            text = "The host sees where you point."
+        elif control.unavailable():
+            text = f"Control is unavailable on this host: {control.unavailable()}"
+        else:
+            text = "You control the host's keyboard and mouse."
+        self.control_label.setText(text)
+
+    def _draw_toggled(self, on: bool) -> None:
+        self.screen_view.draw_mode = on
 
     def add_chat(self, who: str, text: str) -> None:
         self.chat_view.addItem(f"{who}: {text}")
@@ -157,6 +207,8 @@ class SessionWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)
+        if self._control is not None:
+            self._control.unavailable_changed.disconnect(self._on_unavailable)
         self.screen_view.detach()
         if self.transfer_panel is not None:
             self.transfer_panel.detach()
