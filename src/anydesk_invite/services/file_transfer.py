@@ -4,9 +4,13 @@ A guest offers a file (FileOffer) and the host takes it on its own while the per
 granted, saving it in its incoming folder; a host offers a file and the guest lists the offers
 and fetches one (FileAccept). The host checks every guest message against the session's current
 permissions. Data travels in chunks of at most FILE_CHUNK_MAX bytes with at most WINDOW
-unacknowledged chunks in flight, so a control message queued behind file data waits for at
-most WINDOW chunks. The receiver writes to a temporary name in its folder, checks the SHA-256
-and only then gives the file its final name; any failure removes the partial file.
+unacknowledged bytes in flight, so a control message queued behind file data waits for at most
+that much. The receiver writes to a temporary name in its folder, checks the SHA-256 and only
+then gives the file its final name; any failure removes the partial file.
+
+Disk work runs in one long-lived thread per transfer (a reader ahead of the sender, a writer
+that also hashes behind the receiver), each owning its file and fed through a bounded queue:
+the event loop only moves chunks between the thread and the channel, never waits for a disk.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import errno
 import hashlib
 import logging
 import os
+import queue
 import re
 import shutil
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -62,8 +68,10 @@ FILE_MESSAGES = (
     FileRefused,
 )
 CHUNK = FILE_CHUNK_MAX
-WINDOW = 32
-"""Chunks sent but not yet acknowledged; bounds the data ahead of any control message."""
+WINDOW = 8 * CHUNK
+"""Bytes sent but not yet acknowledged; bounds the data ahead of any control message."""
+READ_AHEAD = 4
+"""Chunks the sender's reader thread keeps ready; with WINDOW it bounds a transfer's memory."""
 DEFAULT_SIZE_LIMIT = 4 * 1024**3
 MAX_ACTIVE_PER_SESSION = 8
 MAX_OFFERS_PER_SESSION = 64
@@ -176,6 +184,9 @@ def _hash_file(path: Path) -> tuple[int, bytes]:
     return size, h.digest()
 
 
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
 def _short(text: str) -> str:
     return text[:_REASON_MAX]
 
@@ -184,6 +195,127 @@ def _write_reason(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the receiving side's disk is full"
     return _short(f"cannot write the file: {exc.strerror or exc}")
+
+
+class _FileReader:
+    """Reads ``size`` bytes of a file in its own thread, at most READ_AHEAD chunks ahead.
+
+    The thread owns the file: it opens and closes it, so stopping never closes a file under a
+    read still running.
+    """
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._path = path
+        self._size = size
+        self._loop = asyncio.get_running_loop()
+        self._chunks: asyncio.Queue[bytes | OSError] = asyncio.Queue()
+        self._room = threading.Semaphore(READ_AHEAD)
+        self._stopped = False
+        self._thread = threading.Thread(
+            target=self._run, name=f"file-read {path.name}", daemon=True
+        )
+        self._thread.start()
+
+    async def next(self) -> bytes:
+        """The next chunk; b"" when the file ended early; OSError when it cannot be read."""
+        item = await self._chunks.get()
+        self._room.release()
+        if isinstance(item, OSError):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._room.release()
+
+    def _run(self) -> None:
+        try:
+            with open(self._path, "rb", buffering=0) as f:
+                left = self._size
+                while left > 0:
+                    self._room.acquire()
+                    if self._stopped:
+                        return
+                    data = f.read(min(CHUNK, left)) or b""
+                    self._deliver(data)
+                    if not data:
+                        return
+                    left -= len(data)
+        except OSError as exc:
+            self._deliver(exc)
+
+    def _deliver(self, item: bytes | OSError) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._chunks.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            self._stopped = True
+
+
+class _FileWriter:
+    """Writes an incoming file in its own thread and hashes it on the way.
+
+    ``put`` never blocks: the queue is bounded by the flow control window, which the receiver
+    enforces. The thread owns the file descriptor and closes it when it ends; ``progress`` is
+    set on the event loop whenever ``written`` moves or the thread ends.
+    """
+
+    def __init__(self, fd: int, name: str, progress: asyncio.Event) -> None:
+        self.written = 0
+        self.error: OSError | None = None
+        self.digest: bytes | None = None
+        """The SHA-256 of everything written, once the thread ended after ``finish``."""
+        self.ended = False
+        self._fd = fd
+        self._progress = progress
+        self._loop = asyncio.get_running_loop()
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name=f"file-write {name}", daemon=True)
+        self._thread.start()
+
+    def put(self, data: bytes) -> None:
+        self._queue.put(data)
+
+    def finish(self) -> None:
+        """No more data: end the thread once everything queued is written."""
+        self._queue.put(None)
+
+    def stop(self) -> None:
+        """Drop whatever is queued and end the thread."""
+        self._stopped = True
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        hasher = hashlib.sha256()
+        try:
+            while (data := self._queue.get()) is not None and not self._stopped:
+                view = memoryview(data)
+                while view:
+                    n = os.write(self._fd, view)
+                    if n <= 0:
+                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                    view = view[n:]
+                hasher.update(data)
+                self.written += len(data)
+                self._report()
+            if not self._stopped:
+                self.digest = hasher.digest()
+        except OSError as exc:
+            self.error = exc
+        finally:
+            try:
+                os.close(self._fd)
+            except OSError as exc:
+                if self.error is None:
+                    self.error = exc
+            self.ended = True
+            self._report()
+
+    def _report(self) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._progress.set)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            self._stopped = True
 
 
 @dataclass(eq=False)
@@ -198,14 +330,15 @@ class _Transfer:
     path: Path | None = None
     """Sender: the source. Receiver: the final file once saved."""
     temp: Path | None = None
-    file: IO[bytes] | None = None
+    reader: _FileReader | None = None
+    writer: _FileWriter | None = None
     done: int = 0
     received: int = 0
     """Receiver: bytes taken from the wire (queued or written)."""
     acked: int = 0
     reason: str = ""
-    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
-    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    """Receiver: set by the writer thread when it wrote more or ended."""
     acked_event: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
@@ -378,8 +511,8 @@ class FileTransfers:
                     self._changed(t)
             case FileDone():
                 if t is not None and t.direction is TransferDirection.RECEIVE:
-                    if t.state is TransferState.RUNNING:
-                        t.queue.put_nowait(None)
+                    if t.state is TransferState.RUNNING and t.writer is not None:
+                        t.writer.finish()
             case FileSaved():
                 if t is not None and t.direction is TransferDirection.SEND:
                     if t.state is TransferState.RUNNING:
@@ -451,10 +584,11 @@ class FileTransfers:
                     f"the receiving side's disk is full ({t.size} bytes needed, {free} free)",
                 )
             temp = folder / f".{t.transfer_id.hex()}.adinvite-part"
-            t.file = open(temp, "xb")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o644)
             t.temp = temp
         except OSError as exc:
             return "cannot_write", _write_reason(exc)
+        t.writer = _FileWriter(fd, t.name, t.progress)
         t.state = TransferState.RUNNING
         t.task = asyncio.get_running_loop().create_task(
             self._write_loop(t), name=f"file-receive-{t.transfer_id.hex()[:8]}"
@@ -500,7 +634,9 @@ class FileTransfers:
         problem = ""
         if msg.offset != t.received or t.received + len(msg.data) > t.size:
             problem = "a chunk arrived out of order or past the announced size"
-        elif t.queue.qsize() >= WINDOW:
+        elif t.received + len(msg.data) - t.done > WINDOW + CHUNK:
+            # The sender starts a chunk only while less than WINDOW is unacknowledged, and
+            # every acknowledged byte is counted in done here.
             problem = "the sender ignored flow control"
         if problem:
             _log.warning("stopping file %r from %s: %s", t.name, session.peer.device_id, problem)
@@ -508,41 +644,37 @@ class FileTransfers:
             await self._send(session, FileCancel(t.transfer_id, problem))
             return
         t.received += len(msg.data)
-        t.queue.put_nowait(msg.data)
+        assert t.writer is not None
+        t.writer.put(msg.data)
 
     # --- the two loops --------------------------------------------------------------------
 
     async def _write_loop(self, t: _Transfer) -> None:
-        assert t.file is not None and t.temp is not None
-        file = t.file
-
-        def write(data: bytes) -> None:
-            file.write(data)
-            t.hasher.update(data)
-
+        """Acknowledge what the writer thread wrote; once it ended, check and name the file."""
+        writer = t.writer
+        assert writer is not None and t.temp is not None
         while True:
-            data = await t.queue.get()
-            if data is None:
-                break
-            try:
-                await asyncio.to_thread(write, data)
-            except (OSError, ValueError) as exc:
-                reason = _write_reason(exc) if isinstance(exc, OSError) else "the file was closed"
-                await self._fail(t, reason)
+            await t.progress.wait()
+            t.progress.clear()
+            if writer.error is not None:
+                await self._fail(t, _write_reason(writer.error))
                 return
-            t.done += len(data)
-            await self._send(t.session, FileAck(t.transfer_id, t.done))
-            self._changed(t)
+            if writer.written > t.done:
+                # One FileAck for everything written since the last one.
+                t.done = writer.written
+                await self._send(t.session, FileAck(t.transfer_id, t.done))
+                self._changed(t)
+            if writer.ended:
+                break
         problem = ""
         if t.done != t.size:
             problem = f"the file ended after {t.done} of {t.size} bytes"
-        elif t.hasher.digest() != t.sha256:
+        elif writer.digest != t.sha256:
             problem = "the SHA-256 of the received file does not match; it was removed"
         if problem:
             await self._fail(t, problem)
             return
         try:
-            await asyncio.to_thread(file.close)
             final = await asyncio.to_thread(_claim_final, self.incoming_folder, t.name, t.temp)
         except OSError as exc:
             await self._fail(t, _write_reason(exc))
@@ -555,22 +687,16 @@ class FileTransfers:
 
     async def _send_loop(self, t: _Transfer) -> None:
         assert t.path is not None
-        try:
-            t.file = await asyncio.to_thread(open, t.path, "rb")
-        except OSError as exc:
-            await self._fail(t, _short(f"cannot read the file: {exc.strerror or exc}"))
-            return
-        file = t.file
+        reader = t.reader = _FileReader(t.path, t.size)
         offset = 0
-        limit = WINDOW * CHUNK
         while offset < t.size:
-            while offset - t.acked >= limit:
+            while offset - t.acked >= WINDOW:
                 t.acked_event.clear()
                 await t.acked_event.wait()
             try:
-                data = await asyncio.to_thread(file.read, min(CHUNK, t.size - offset))
-            except (OSError, ValueError) as exc:
-                await self._fail(t, _short(f"cannot read the file: {exc}"))
+                data = await reader.next()
+            except OSError as exc:
+                await self._fail(t, _short(f"cannot read the file: {exc.strerror or exc}"))
                 return
             if not data:
                 await self._fail(t, "the file got shorter while it was sent")
@@ -606,12 +732,11 @@ class FileTransfers:
         task = t.task
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
-        if t.file is not None:
-            # A buffered file's close waits for a write still running in its thread.
-            try:
-                t.file.close()
-            except OSError as exc:
-                _log.warning("closing %s: %s", t.temp or t.path, exc)
+        # Each thread closes its own file as it ends; a partial file can go before that.
+        if t.reader is not None:
+            t.reader.stop()
+        if t.writer is not None:
+            t.writer.stop()
         if t.temp is not None:
             try:
                 t.temp.unlink(missing_ok=True)
