@@ -13,7 +13,9 @@ Measures in one run:
 
 Prints a table; the goals are (b) >= 70 % of (a) and (c) p99 <= 20 ms while transferring.
 
-    .venv/bin/python bench/transfer.py [--size-mb 200]
+    .venv/bin/python bench/transfer.py [--size-mb 200] [--json]
+
+With --json the figures also go out as one JSON object on the last line (MB/s, ms, ratio).
 
 Files live in a temporary folder that is removed at the end; traffic stays on 127.0.0.1;
 every wait is bounded.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -117,7 +120,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main(size: int) -> int:
+async def main(size: int, as_json: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="adinvite-bench-") as tmp:
         root = Path(tmp)
         raw = await raw_tls_throughput(size)
@@ -181,11 +184,25 @@ async def main(size: int) -> int:
         f"{1000 * statistics.median(busy):>6.2f} / {1000 * pct(busy, 0.99):.2f} ms"
     )
     print(f"{'  samples during transfer (goal p99 <= 20 ms)':<48} {len(busy):>14}")
+    if as_json:
+        figures = {
+            "raw_mb_s": mb / raw,
+            "transfer_mb_s": mb / wire,
+            "ratio": raw / wire,
+            "end_to_end_mb_s": mb / total,
+            "chat_idle_p50_ms": 1000 * statistics.median(idle),
+            "chat_idle_p99_ms": 1000 * pct(idle, 0.99),
+            "chat_busy_p50_ms": 1000 * statistics.median(busy),
+            "chat_busy_p99_ms": 1000 * pct(busy, 0.99),
+            "chat_busy_samples": len(busy),
+        }
+        print(json.dumps(figures))
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.size_mb * 1024 * 1024)))
+    sys.exit(asyncio.run(main(args.size_mb * 1024 * 1024, args.json)))
