@@ -431,10 +431,11 @@ def format_result(cmd: str, result: Any) -> str:
                 _perms(s["permissions"]),
                 ", ".join(s["locked"]),
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s["started_at"])),
+                s.get("verification", ""),
             ]
             for s in result
         ]
-        return _table(["ID", "ROLE", "PEER", "PERMISSIONS", "LOCKED", "STARTED"], rows)
+        return _table(["ID", "ROLE", "PEER", "PERMISSIONS", "LOCKED", "STARTED", "VERIFY"], rows)
     if cmd in ("invite", "connect", "edit"):
         return _invitation_line(result)
     if cmd in ("accept", "permissions"):

@@ -7,6 +7,7 @@ C and B never connect to each other, so C→B stays a first contact for the alia
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import sys
@@ -183,6 +184,9 @@ def test_accept_opens_a_session_on_both_sides_and_end_closes_it(clients: Clients
     (hosted,) = a.wait_for_sessions(b, 1)
     assert (hosted["id"], hosted["role"]) == (session["id"], "host")
     assert hosted["permissions"] == ["control"]
+    # Both ends show the same verification code, for people to compare on a first contact.
+    assert hosted["verification"] == session["verification"]
+    assert re.fullmatch(r"\d{3} \d{3}", session["verification"])
     assert a.wait_for_invitation(inv, ["connected"])
     assert b.wait_for_invitation(inv, ["connected"])
 

@@ -17,6 +17,7 @@ import pytest
 from tests.helpers.control_facade import BOB, CAROL, ControlFacade, incoming, session
 from tests.helpers.short_dir import short_dir
 
+from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.control import (
@@ -159,7 +160,10 @@ async def test_invite_starts_from_default_profile_then_allows_and_denies(
         "profile",
         "reason",
         "missed",
+        "verification",
     }
+    own = running.facade.status().fingerprint
+    assert result["verification"] == verification_code(own, BOB.fingerprint or b"")
     assert result["permissions"] == ["clipboard", "control", "file_transfer", "system_info"]
     assert (result["kind"], result["direction"], result["state"]) == (
         "invitation",
@@ -256,6 +260,9 @@ async def test_accept_invitation_opens_a_guest_session_with_its_permissions(
         "permissions": ["control"],
         "locked": [],
         "started_at": 1_700_000_100.0,
+        "verification": verification_code(
+            running.facade.status().fingerprint, running.facade.session_list[0].peer_fingerprint
+        ),
     }
     assert running.facade.calls_of("accept") == [("1234" * 8, None, "")]
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPlainTextEdit, QPushButton
 
 from anydesk_invite.core.clock import ManualClock
-from anydesk_invite.core.ids import short_fingerprint
+from anydesk_invite.core.ids import short_fingerprint, verification_code
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import DEFAULT, SCREEN_SHARING, Permission
 from anydesk_invite.core.policy import Override, Policy
@@ -37,6 +37,8 @@ def test_a_request_shows_who_asks_with_id_and_short_fingerprint(qtbot) -> None:
     assert _text(w, "requesterLabel") == "alice@ad"
     assert _text(w, "requesterIdLabel") == ALICE_ID.grouped()
     assert _text(w, "requesterFingerprintLabel") == short_fingerprint(bytes(range(32)))
+    own = InviteFacade().status().fingerprint
+    assert _text(w, "requesterVerificationLabel") == verification_code(own, bytes(range(32)))
     assert not w.first_contact_badge.isVisible()
 
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import AliasError, parse_alias
-from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
+from anydesk_invite.core.ids import IdError, looks_like_id, parse_id, verification_code
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import (
     DEFAULT,
@@ -195,7 +195,7 @@ def peer_json(p: PeerView) -> dict[str, Any]:
     }
 
 
-def invitation_json(v: InvitationView) -> dict[str, Any]:
+def invitation_json(v: InvitationView, own_fingerprint: bytes | None = None) -> dict[str, Any]:
     return {
         "id": v.invitation_id,
         "kind": v.kind.value,
@@ -209,10 +209,16 @@ def invitation_json(v: InvitationView) -> dict[str, Any]:
         "profile": v.profile,
         "reason": v.reason,
         "missed": v.missed,
+        **_verification(own_fingerprint, v.peer_fingerprint),
     }
 
 
-def session_json(v: SessionView) -> dict[str, Any]:
+def _verification(own: bytes | None, peer: bytes) -> dict[str, Any]:
+    """The code both sides of a connection can compare (present when this side is known)."""
+    return {"verification": verification_code(own, peer)} if own is not None else {}
+
+
+def session_json(v: SessionView, own_fingerprint: bytes | None = None) -> dict[str, Any]:
     return {
         "id": v.session_id,
         "role": v.role.value,
@@ -221,6 +227,7 @@ def session_json(v: SessionView) -> dict[str, Any]:
         "permissions": permission_keys(v.permissions),
         "locked": permission_keys(v.locked),
         "started_at": v.started_at,
+        **_verification(own_fingerprint, v.peer_fingerprint),
     }
 
 
@@ -525,6 +532,9 @@ class ControlServer:
         full = _resolve_id(text, [s.session_id for s in sessions], "session")
         return next(s for s in sessions if s.session_id == full)
 
+    def _own(self) -> bytes:
+        return self._facade.status().fingerprint
+
     @staticmethod
     def _confirm(args: dict[str, Any]) -> str | None:
         text = args.get("confirm")
@@ -550,10 +560,10 @@ class ControlServer:
         return [peer_json(p) for p in self._facade.peers()]
 
     async def _invitations(self, args: dict[str, Any]) -> object:
-        return [invitation_json(v) for v in self._facade.invitations()]
+        return [invitation_json(v, self._own()) for v in self._facade.invitations()]
 
     async def _sessions(self, args: dict[str, Any]) -> object:
-        return [session_json(v) for v in self._facade.sessions()]
+        return [session_json(v, self._own()) for v in self._facade.sessions()]
 
     async def _invite(self, args: dict[str, Any]) -> object:
         target = _target(args["target"])
@@ -561,12 +571,12 @@ class ControlServer:
         name, base = self._profile(args.get("profile"))
         perms, profile = self._choose(name, base, args)
         view = await self._facade.invite(target, perms, profile, confirm)
-        return invitation_json(view)
+        return invitation_json(view, self._own())
 
     async def _connect(self, args: dict[str, Any]) -> object:
         target = _target(args["target"])
         view = await self._facade.connect(target, self._confirm(args))
-        return invitation_json(view)
+        return invitation_json(view, self._own())
 
     async def _edit(self, args: dict[str, Any]) -> object:
         current = self._invitation(self._invitation_id(args["id"]))
@@ -577,7 +587,7 @@ class ControlServer:
             name, base = current.profile, current.permissions
         perms, profile = self._choose(name, base, args)
         view = await self._facade.edit_invitation(current.invitation_id, perms, profile)
-        return invitation_json(view)
+        return invitation_json(view, self._own())
 
     async def _cancel(self, args: dict[str, Any]) -> object:
         full = self._invitation_id(args["id"])
@@ -603,7 +613,7 @@ class ControlServer:
                 name, base = current.profile, current.permissions
             perms, profile = self._choose(name, base, args)
             session = await self._facade.accept(current.invitation_id, perms, profile)
-        return session_json(session)
+        return session_json(session, self._own())
 
     async def _reject(self, args: dict[str, Any]) -> object:
         full = self._invitation_id(args["id"])
@@ -614,7 +624,7 @@ class ControlServer:
         session = self._session(args["session"])
         perms, _ = self._choose("", session.permissions, args)
         view = await self._facade.set_session_permissions(session.session_id, perms)
-        return session_json(view)
+        return session_json(view, self._own())
 
     async def _end(self, args: dict[str, Any]) -> object:
         session = self._session(args["session"])

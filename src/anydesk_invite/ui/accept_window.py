@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from anydesk_invite.core.alias import sanitize_display
-from anydesk_invite.core.ids import DeviceId, short_fingerprint
+from anydesk_invite.core.ids import DeviceId, short_fingerprint, verification_code
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.views import InvitationView, Role, SessionView
@@ -46,7 +46,12 @@ def _error_label(parent: QWidget, name: str) -> QLabel:
 
 
 def _peer_form(
-    parent: QWidget, prefix: str, alias: str, device_id: DeviceId, fingerprint: bytes
+    parent: QWidget,
+    prefix: str,
+    alias: str,
+    device_id: DeviceId,
+    fingerprint: bytes,
+    own_fingerprint: bytes,
 ) -> QFormLayout:
     form = QFormLayout()
     name = QLabel(sanitize_display(alias) or "(no alias)", parent)
@@ -63,6 +68,15 @@ def _peer_form(
     form.addRow("Alias:", name)
     form.addRow("ID:", ident)
     form.addRow("Fingerprint:", fp)
+    code = QLabel(verification_code(own_fingerprint, fingerprint), parent)
+    code.setObjectName(f"{prefix}VerificationLabel")
+    code.setAccessibleName("Verification code")
+    code.setToolTip(
+        "The other side sees the same code for this connection. If it differs, someone is "
+        "in between: end the session."
+    )
+    code.setStyleSheet("font-family: monospace; font-weight: bold;")
+    form.addRow("Verification code:", code)
     return form
 
 
@@ -162,7 +176,12 @@ class AcceptWindow(QWidget):
         box.addWidget(intro)
         box.addLayout(
             _peer_form(
-                page, "requester", request.peer_alias, request.peer_id, request.peer_fingerprint
+                page,
+                "requester",
+                request.peer_alias,
+                request.peer_id,
+                request.peer_fingerprint,
+                self._facade.status().fingerprint,
             )
         )
         box.addWidget(badge)
@@ -271,7 +290,12 @@ class AcceptWindow(QWidget):
         self.end_button.clicked.connect(self._end)
 
         form = _peer_form(
-            page, "guest", session.peer_alias, session.peer_id, session.peer_fingerprint
+            page,
+            "guest",
+            session.peer_alias,
+            session.peer_id,
+            session.peer_fingerprint,
+            self._facade.status().fingerprint,
         )
         form.addRow("Duration:", self.duration_label)
         buttons = QHBoxLayout()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.drawing import GuestPen
 from anydesk_invite.services.facade import ClientFacade, Refused
@@ -62,6 +63,14 @@ class SessionWindow(QWidget):
 
         self.peer_label = QLabel(f"{session.peer_alias}  ·  {session.peer_id.grouped()}", self)
         self.peer_label.setObjectName("sessionPeerLabel")
+        own = facade.status().fingerprint
+        self.verification_label = QLabel(
+            f"Verification code: {verification_code(own, session.peer_fingerprint)}", self
+        )
+        self.verification_label.setObjectName("sessionVerificationLabel")
+        self.verification_label.setToolTip(
+            "The host sees the same code for this connection. If it differs, end the session."
+        )
         self.permissions_label = QLabel(self)
         self.permissions_label.setObjectName("sessionPermissionsLabel")
         self.permissions_label.setAccessibleName("Granted permissions")
@@ -100,6 +109,7 @@ class SessionWindow(QWidget):
 
         side = QVBoxLayout()
         side.addWidget(self.peer_label)
+        side.addWidget(self.verification_label)
         side.addWidget(self.permissions_label)
         side.addWidget(self.state_label)
         side.addWidget(self.control_label)
