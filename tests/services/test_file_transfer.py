@@ -9,7 +9,9 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,8 +19,13 @@ import pytest
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 
+from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.policy import DiscoveryMode, Policy
+from anydesk_invite.desktop.system_info import DesktopSystemInfo
+from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.wire import (
+    Chat,
     FileAccept,
     FileAck,
     FileCancel,
@@ -28,18 +35,25 @@ from anydesk_invite.net.wire import (
     FileRefused,
     FileSaved,
 )
+from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.file_transfer import (
     CHUNK,
     NAME_MAX_BYTES,
     PERMISSION_REVOKED,
+    WINDOW,
     TransferDirection,
     TransferState,
     TransferView,
+    default_incoming_folder,
     safe_file_name,
 )
+from anydesk_invite.services.links import Links
+from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
+from anydesk_invite.storage.db import Database
 
 FILES = frozenset({Permission.FILE_TRANSFER})
 NOTHING: frozenset[Permission] = frozenset()
@@ -476,3 +490,156 @@ async def test_send_file_over_the_control_api_reports_a_refusal(
     assert not answer["ok"] and "size limit" in str(answer["error"])
     relative = await ask(ben, "send-file", session=guest.session_id, path="big")
     assert not relative["ok"] and "absolute" in str(relative["error"])
+
+
+# --- flow control ----------------------------------------------------------------------------
+
+
+async def test_the_sender_stops_at_the_window_so_a_chat_overtakes_the_rest_of_the_file(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    host, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    data = os.urandom(2 * WINDOW + 5)
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    sent = await anna.client.send_file(host.session_id, str(source))
+    offer = await raw.expect(FileOffer)
+    tid = offer.transfer_id
+    await raw.send(FileAccept(tid))
+    got = bytearray()
+
+    async def take_until(kind: type[Chat] | type[FileDone], stop_at: int) -> None:
+        """File data of this transfer until ``stop_at`` bytes, or until a message of ``kind``."""
+        async with asyncio.timeout(10):
+            while len(got) < stop_at:
+                msg = await raw.inbox.get()
+                if isinstance(msg, kind):
+                    return
+                if isinstance(msg, FileChunk) and msg.transfer_id == tid:
+                    assert msg.offset == len(got)
+                    got.extend(msg.data)
+
+    await take_until(FileDone, WINDOW)
+    assert len(got) == WINDOW
+    # Nothing acknowledged: the host sends no more file data, so its chat comes next.
+    await anna.client.send_chat(host.session_id, "still there?")
+    await take_until(Chat, len(data) + 1)
+    assert len(got) == WINDOW
+    await raw.send(FileAck(tid, CHUNK))
+    await take_until(Chat, WINDOW + CHUNK)
+    assert len(got) == WINDOW + CHUNK
+    await raw.send(FileAck(tid, len(got)))
+    await take_until(Chat, len(data))
+    await raw.expect(FileDone)
+    assert bytes(got) == data
+    await raw.send(FileSaved(tid))
+    done = await finished(anna, sent.transfer_id)
+    assert done.state is TransferState.DONE
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def client_on(db: Database, home: Path) -> Client:
+    """A client built on an existing database, as the app builds one at start."""
+    clock = ManualClock()
+
+    def sessions_factory(links: Links) -> SessionService:
+        return SessionService(links, clock, Policy, DesktopSystemInfo())
+
+    return Client(
+        identity=Identity.generate(),
+        db=db,
+        clock=clock,
+        wall=time.time,
+        policy=Policy,
+        trust=PinnedTrust(db),
+        sessions_factory=sessions_factory,
+        interfaces=("127.0.0.1",),
+        discovery=None,
+        discovery_mode=DiscoveryMode.OFF,
+        listen_port=0,
+        key_location="keyring",
+        key_warning=None,
+        home=str(home),
+        default_alias="anna",
+    )
+
+
+async def test_the_incoming_folder_and_size_limit_are_kept_for_the_next_start(
+    tmp_path: Path,
+) -> None:
+    db = Database.open(tmp_path / "db.sqlite")
+    first = client_on(db, tmp_path)
+    first.set_incoming_folder(str(tmp_path / "in"))
+    first.set_transfer_size_limit(12_345)
+    assert first.sessions_service.transfers.incoming_folder == tmp_path / "in"
+    assert first.sessions_service.transfers.size_limit == 12_345
+    db.close()
+
+    db = Database.open(tmp_path / "db.sqlite")
+    try:
+        again = client_on(db, tmp_path).sessions_service.transfers
+        assert again.incoming_folder == tmp_path / "in"
+        assert again.size_limit == 12_345
+    finally:
+        db.close()
+
+
+async def test_a_size_limit_set_on_the_client_refuses_a_bigger_file_at_once(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    anna.client.set_incoming_folder(str(tmp_path / "anna-in"))
+    anna.client.set_transfer_size_limit(1000)
+    _, guest = await session_between(anna, ben, FILES)
+    sent = await ben.client.send_file(guest.session_id, str(random_file(tmp_path / "x", 1001)))
+    done = await finished(ben, sent.transfer_id)
+    assert done.state is TransferState.FAILED and "size limit of 1000 bytes" in done.reason
+    anna.client.set_transfer_size_limit(None)
+    sent = await ben.client.send_file(guest.session_id, str(tmp_path / "x"))
+    done = await finished(ben, sent.transfer_id)
+    assert done.state is TransferState.DONE
+    assert listing(tmp_path / "anna-in") == ["x"]
+
+
+@pytest.mark.parametrize("folder", ["relative/in", "", "/a\x00b"])
+async def test_a_folder_that_is_not_absolute_is_refused_and_the_old_one_stays(
+    tmp_path: Path, folder: str
+) -> None:
+    db = Database.open(tmp_path / "db.sqlite")
+    try:
+        client = client_on(db, tmp_path)
+        client.set_incoming_folder(str(tmp_path / "in"))
+        with pytest.raises(Refused):
+            client.set_incoming_folder(folder)
+        with pytest.raises(Refused):
+            client.set_transfer_size_limit(0)
+        transfers = client.sessions_service.transfers
+        assert transfers.incoming_folder == tmp_path / "in"
+        client.set_incoming_folder(None)
+        assert transfers.incoming_folder == default_incoming_folder()
+    finally:
+        db.close()
+
+
+async def test_a_damaged_stored_folder_falls_back_to_downloads_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database.open(tmp_path / "db.sqlite")
+    try:
+        edit = sqlite3.connect(tmp_path / "db.sqlite")  # someone edited the table by hand
+        with edit:
+            edit.execute(
+                "INSERT INTO settings (key, value) VALUES ('incoming_folder', '42'), "
+                "('transfer_size_limit', '\"big\"')"
+            )
+        edit.close()
+        with caplog.at_level(logging.WARNING):
+            transfers = client_on(db, tmp_path).sessions_service.transfers
+        assert transfers.incoming_folder == default_incoming_folder()
+        assert "incoming_folder" in caplog.text and "transfer_size_limit" in caplog.text
+    finally:
+        db.close()

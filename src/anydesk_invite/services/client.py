@@ -55,7 +55,13 @@ from anydesk_invite.services.views import (
     PeerView,
     SessionView,
 )
-from anydesk_invite.storage.db import Database, RecentKind, RecentSession
+from anydesk_invite.storage.db import (
+    Database,
+    RecentKind,
+    RecentSession,
+    SettingError,
+    StorageValueError,
+)
 from anydesk_invite.storage.db import Direction as StoredDirection
 from anydesk_invite.storage.db import Settings as StoredSettings
 
@@ -126,6 +132,10 @@ class Client:
         self.sessions_service = sessions_factory(self.links)
         self.transfer_changed = self.sessions_service.transfers.changed
         """Signal[TransferView]: a file transfer was offered, progressed or ended."""
+        built = self.sessions_service.transfers
+        self._transfer_defaults = (built.incoming_folder, built.size_limit)
+        """What the transfers were built with: in force while no setting is stored."""
+        self._apply_transfer_settings()
         self.invitation_service = InvitationService(
             self.links,
             clock,
@@ -559,6 +569,48 @@ class Client:
     async def wait_transfer(self, transfer_id: str) -> TransferView:
         """The transfer once it is done, failed or cancelled."""
         return await self.sessions_service.transfers.wait(transfer_id)
+
+    def set_incoming_folder(self, folder: str | None) -> None:
+        """Save received files in this absolute folder from now on (kept); None: Downloads."""
+        s = self.db.settings
+        try:
+            if folder is None:
+                s.reset(StoredSettings.INCOMING_FOLDER)
+            else:
+                s.set(StoredSettings.INCOMING_FOLDER, str(Path(folder).expanduser()))
+        except StorageValueError as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        self._apply_transfer_settings()
+
+    def set_transfer_size_limit(self, limit: int | None) -> None:
+        """Refuse incoming files over ``limit`` bytes from now on (kept); None: the default."""
+        s = self.db.settings
+        try:
+            if limit is None:
+                s.reset(StoredSettings.TRANSFER_SIZE_LIMIT)
+            else:
+                s.set(StoredSettings.TRANSFER_SIZE_LIMIT, limit)
+        except StorageValueError as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        self._apply_transfer_settings()
+
+    def _apply_transfer_settings(self) -> None:
+        transfers = self.sessions_service.transfers
+        s = self.db.settings
+        try:
+            folder = s.get(StoredSettings.INCOMING_FOLDER)
+        except SettingError as exc:
+            # A damaged setting must not stop the client: say so and use the default.
+            _log.warning("%s; received files go to the default folder", exc)
+            folder = None
+        try:
+            limit = s.get(StoredSettings.TRANSFER_SIZE_LIMIT)
+        except SettingError as exc:
+            _log.warning("%s; the default size limit holds", exc)
+            limit = None
+        default_folder, default_limit = self._transfer_defaults
+        transfers.incoming_folder = Path(folder) if folder else default_folder
+        transfers.size_limit = limit if limit is not None else default_limit
 
     async def set_send_clipboard(self, session_id: str, on: bool) -> None:
         session = self.sessions_service.find(session_id)

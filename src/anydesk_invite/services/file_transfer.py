@@ -124,6 +124,11 @@ class TransferView:
     """Sender: the file sent. Receiver: the saved file, once done."""
 
 
+def default_incoming_folder() -> Path:
+    """The platform's Downloads folder, where received files go unless a setting says else."""
+    return Path(platformdirs.user_downloads_dir())
+
+
 def safe_file_name(name: str) -> str:
     """A name that stays inside the folder it is joined to, on every common system.
 
@@ -369,7 +374,7 @@ class FileTransfers:
         size_limit: int = DEFAULT_SIZE_LIMIT,
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
-        self.incoming_folder = incoming_folder or Path(platformdirs.user_downloads_dir())
+        self.incoming_folder = incoming_folder or default_incoming_folder()
         """Where received files are saved (a setting; default the platform's Downloads)."""
         self.size_limit = size_limit
         """The largest file this device receives, in bytes (a setting)."""

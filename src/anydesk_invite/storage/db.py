@@ -710,6 +710,25 @@ def _lifetime_value(v: object) -> float | None:
     return float(v)
 
 
+def _folder_value(v: object) -> str | None:
+    if v is None:
+        return None
+    text = _str_value(v)
+    if not text.startswith("/") and not (len(text) > 2 and text[1] == ":"):
+        raise ValueError(f"{text!r} is not an absolute folder path")
+    if "\x00" in text or len(text) > 4096:
+        raise ValueError("not a usable folder path")
+    return text
+
+
+def _byte_count_value(v: object) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2**63:
+        raise ValueError("expected a positive number of bytes")
+    return v
+
+
 def _profile_name_value(v: object) -> str:
     return validate_profile_name(_str_value(v))
 
@@ -747,6 +766,14 @@ class Settings:
         "invitation_lifetime_for_tests", None, lambda v: v, _lifetime_value
     )
     """Tests only: a shorter invitation lifetime in seconds; None is the real 120 s."""
+    INCOMING_FOLDER: Setting[str | None] = Setting(
+        "incoming_folder", None, lambda v: v, _folder_value
+    )
+    """Absolute folder where received files are saved; None is the platform's Downloads."""
+    TRANSFER_SIZE_LIMIT: Setting[int | None] = Setting(
+        "transfer_size_limit", None, lambda v: v, _byte_count_value
+    )
+    """The largest file this device receives, in bytes; None is the services' default."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
