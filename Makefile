@@ -31,3 +31,10 @@ fuzz:
 # Runs every benchmark in bench/ and prints one table: figure, value, baseline, ratio, goal.
 bench:
 	$(PY) bench/run_all.py
+
+.PHONY: demo screenshots
+
+# Starts two GUI clients (anna@ad, ben@ad) side by side on 127.0.0.1 with temporary homes,
+# to try an invitation on one machine; Ctrl-C stops both. Needs a display (or xvfb-run).
+demo:
+	bash scripts/demo.sh
