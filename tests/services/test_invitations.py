@@ -597,3 +597,15 @@ async def test_a_session_token_expires_unused(nodes: Nodes) -> None:
     late = await open_with(anna, ben.identity, token)
     assert not isinstance(late, SessionOpened)
     assert anna.state(sent.invitation_id) == "failed"
+
+
+async def test_an_invitation_sent_over_the_invitees_presence_probe_reaches_it(
+    nodes: Nodes,
+) -> None:
+    # Each side probes the other's manual address; the probe stays open as an ordinary link,
+    # so an invitation the other side sends on it is read, not lost.
+    anna, ben = await nodes.pair()
+    await eventually(lambda: anna.client.links.channel_for(ben.identity.fingerprint) is not None)
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    assert sent.state is State.PENDING
+    await ben.received.wait()

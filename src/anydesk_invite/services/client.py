@@ -28,7 +28,7 @@ from anydesk_invite.core.permissions import (
 )
 from anydesk_invite.core.policy import DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.channel import Channel, ConnectError, PeerTrust, dial
+from anydesk_invite.net.channel import Channel, ChannelClosed, PeerTrust, dial
 from anydesk_invite.net.discovery import Discovery, OwnRecord
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
@@ -48,7 +48,7 @@ from anydesk_invite.services.invitations import (
     InvitationService,
     Outcome,
 )
-from anydesk_invite.services.links import Links
+from anydesk_invite.services.links import Links, Unreachable
 from anydesk_invite.services.sessions import SessionOutcome, SessionService
 from anydesk_invite.services.views import (
     InvitationView,
@@ -235,19 +235,26 @@ class Client:
         self.sessions_service.channel_closed(channel)
 
     async def _probe_manual(self) -> None:
-        """Address-book entries with a manual address are probed for presence."""
+        """Address-book entries with a manual address are probed for presence.
+
+        A probe is an ordinary link: it stays open (heartbeats keep it alive) and later
+        invitations use it. A probe that closed at once could race with an invitation that
+        the other side sends on it, and the invitation would be lost.
+        """
         while True:
             for entry in self.directory.manual_entries():
                 addr = self.directory.address_of_manual(entry)
                 if addr is None:
                     continue
+                known = entry.fingerprint or self.directory.pinned_fingerprint(entry.device_id)
                 online = False
-                with contextlib.suppress(ConnectError, OSError, TimeoutError):
-                    ch = await self._dial(addr.host, addr.port, entry.fingerprint)
+                with contextlib.suppress(Unreachable, ChannelClosed, OSError):
+                    ch = await self.links.channel_to(known, [addr])
                     online = ch.peer.device_id == entry.device_id
                     if online:
                         self.directory.learn_address(ch.peer.fingerprint, addr)
-                    await ch.close("presence probe")
+                    else:
+                        await ch.close("not the device in the address book")
                 self.directory.set_manual_presence(entry.device_id, online)
             await asyncio.sleep(PROBE_INTERVAL)
 

@@ -113,6 +113,10 @@ class PeerDirectory:
                 seen.append(a)
         return tuple(seen)
 
+    def pinned_fingerprint(self, device_id: DeviceId) -> bytes | None:
+        pinned = self._db.pinned_peers.get_by_device_id(device_id)
+        return pinned.fingerprint if pinned is not None else None
+
     def in_address_book(self, fingerprint: bytes, device_id: DeviceId) -> bool:
         entry = self._db.address_book.get(device_id)
         if entry is None:

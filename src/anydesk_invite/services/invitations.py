@@ -419,10 +419,19 @@ class InvitationService:
         self._expect_answer(inv.invitation_id + b"shown")
         try:
             await channel.send(msg)
-        except ChannelClosed as exc:
-            inv.fail("the connection closed")
-            self._settle(inv)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the peer closed the connection") from exc
+        except ChannelClosed:
+            # The open channel we picked was closing; one fresh connection is worth a try.
+            try:
+                fresh = await self._links.dial(
+                    list(self._listen_addresses(inv.peer.fingerprint)), inv.peer.fingerprint
+                )
+                await fresh.send(msg)
+            except (Unreachable, ChannelClosed) as exc:
+                inv.fail("the connection closed")
+                self._settle(inv)
+                raise RefusedWithKind(
+                    RefusalKind.OFFLINE, "the peer closed the connection"
+                ) from exc
         self.changed.emit(None)
         answer = await self._await_answer(inv.invitation_id + b"shown", ANSWER_TIMEOUT)
         if isinstance(answer, InviteDeclined):
