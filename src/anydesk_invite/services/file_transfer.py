@@ -658,9 +658,12 @@ class FileTransfers:
         """Acknowledge what the writer thread wrote; once it ended, check and name the file."""
         writer = t.writer
         assert writer is not None and t.temp is not None
-        while True:
+        ended = False
+        while not ended:
             await t.progress.wait()
             t.progress.clear()
+            # Read before written: the thread sets ended only after its last write counted.
+            ended = writer.ended
             if writer.error is not None:
                 await self._fail(t, _write_reason(writer.error))
                 return
@@ -669,8 +672,6 @@ class FileTransfers:
                 t.done = writer.written
                 await self._send(t.session, FileAck(t.transfer_id, t.done))
                 self._changed(t)
-            if writer.ended:
-                break
         problem = ""
         if t.done != t.size:
             problem = f"the file ended after {t.done} of {t.size} bytes"
