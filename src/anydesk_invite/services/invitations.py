@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from anydesk_invite.core.clock import Clock
@@ -290,6 +290,16 @@ class InvitationService:
             self.tick()
             await asyncio.sleep(interval)
 
+    @contextlib.contextmanager
+    def _refusal_settles(self, inv: OutgoingInvitation | IncomingInvitation) -> Iterator[None]:
+        """A state machine's refusal becomes a Refused for the user, after settling the state
+        (the machine may just have expired it)."""
+        try:
+            yield
+        except InvitationRefused as exc:
+            self._settle(inv)
+            raise RefusedWithKind(RefusalKind.STATE, str(exc)) from exc
+
     def _require_policy(self) -> Policy:
         policy = self._policy()
         if policy.broken:
@@ -460,11 +470,8 @@ class InvitationService:
         self, inv: OutgoingInvitation, permissions: frozenset[Permission], profile: str
     ) -> OutgoingInvitation:
         policy = self._require_policy()
-        try:
+        with self._refusal_settles(inv):
             inv.edit(policy.apply(permissions), self._clock.now(), profile)
-        except InvitationRefused as exc:
-            self._settle(inv)
-            raise RefusedWithKind(RefusalKind.STATE, str(exc)) from exc
         self.changed.emit(None)
         await self._send(inv, self._update_message(inv))
         return inv
@@ -479,11 +486,8 @@ class InvitationService:
         )
 
     async def cancel(self, inv: OutgoingInvitation) -> None:
-        try:
+        with self._refusal_settles(inv):
             inv.cancel(self._clock.now())
-        except InvitationRefused as exc:
-            self._settle(inv)
-            raise RefusedWithKind(RefusalKind.STATE, str(exc)) from exc
         self._settle(inv)
         msg: Message = (
             InviteCancel(invitation_id=inv.invitation_id)
@@ -654,11 +658,8 @@ class InvitationService:
     async def accept_invitation(self, inc: IncomingInvitation) -> str:
         """Accept the revision shown; returns the session id once connected."""
         self._require_policy()
-        try:
+        with self._refusal_settles(inc):
             revision = inc.begin_accept(self._clock.now())
-        except InvitationRefused as exc:
-            self._settle(inc)
-            raise RefusedWithKind(RefusalKind.STATE, str(exc)) from exc
         self.changed.emit(None)
         self._expect_answer(inc.invitation_id + b"accept")
         if not await self._send(
@@ -712,11 +713,8 @@ class InvitationService:
     ) -> None:
         """The owner accepts a connection request with permissions of their choice."""
         policy = self._require_policy()
-        try:
+        with self._refusal_settles(inc):
             inc.begin_accept(self._clock.now())
-        except InvitationRefused as exc:
-            self._settle(inc)
-            raise RefusedWithKind(RefusalKind.STATE, str(exc)) from exc
         granted = policy.apply(permissions)
         inc.permissions = granted
         token = self._random(32)
@@ -744,11 +742,8 @@ class InvitationService:
             raise RefusedWithKind(RefusalKind.OFFLINE, "the requester cannot be reached")
 
     async def reject(self, inc: IncomingInvitation) -> None:
-        try:
+        with self._refusal_settles(inc):
             inc.reject(self._clock.now())
-        except InvitationRefused as exc:
-            self._settle(inc)
-            raise RefusedWithKind(RefusalKind.STATE, str(exc)) from exc
         self._settle(inc)
         msg: Message = (
             InviteReject(invitation_id=inc.invitation_id)
