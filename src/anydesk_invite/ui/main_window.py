@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QPoint,
+    QSize,
+    QStringListModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QCompleter,
@@ -30,13 +38,13 @@ from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
-from anydesk_invite.ui.peer_pane import PANE_TITLES, PeerPane
+from anydesk_invite.ui.peer_pane import PeerPane, pane_title
 
-INVITE_TOOLTIP = "Invite someone to connect to this device"
+INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
-    DiscoveryMode.ON: "Discovery on",
-    DiscoveryMode.HIDDEN: "Discovery hidden (browsing only)",
-    DiscoveryMode.OFF: "Discovery off",
+    DiscoveryMode.ON: QT_TRANSLATE_NOOP("MainWindow", "Discovery on"),
+    DiscoveryMode.HIDDEN: QT_TRANSLATE_NOOP("MainWindow", "Discovery hidden (browsing only)"),
+    DiscoveryMode.OFF: QT_TRANSLATE_NOOP("MainWindow", "Discovery off"),
 }
 _WARNING_STYLE = (
     "QLabel { background: #fff3cd; color: #5c3c00; border: 1px solid #e0a800;"
@@ -47,13 +55,22 @@ _WARNING_STYLE = (
 def status_text(status: Status) -> str:
     """The status line: reachability, discovery, interfaces, where the key is, warnings."""
     if status.online:
-        where = ", ".join(status.listen_addresses) or "no address"
-        parts = [f"Online ({where})"]
+        where = ", ".join(status.listen_addresses) or QCoreApplication.translate(
+            "MainWindow", "no address"
+        )
+        parts = [QCoreApplication.translate("MainWindow", "Online ({where})").format(where=where)]
     else:
-        parts = ["Offline"]
-    parts.append(_DISCOVERY_TEXT[status.discovery])
-    parts.append("Interfaces: " + (", ".join(status.interfaces) or "none"))
-    parts.append("Key in keyring" if status.key_location == "keyring" else "Key in a file")
+        parts = [QCoreApplication.translate("MainWindow", "Offline")]
+    parts.append(QCoreApplication.translate("MainWindow", _DISCOVERY_TEXT[status.discovery]))
+    interfaces = ", ".join(status.interfaces) or QCoreApplication.translate("MainWindow", "none")
+    parts.append(
+        QCoreApplication.translate("MainWindow", "Interfaces: {list}").format(list=interfaces)
+    )
+    parts.append(
+        QCoreApplication.translate("MainWindow", "Key in keyring")
+        if status.key_location == "keyring"
+        else QCoreApplication.translate("MainWindow", "Key in a file")
+    )
     return " · ".join(parts + [f"⚠ {w}" for w in warnings(status)])
 
 
@@ -63,8 +80,11 @@ def warnings(status: Status) -> list[str]:
         out.append(status.key_warning)
     if status.policy_broken:
         out.append(
-            "Custom client settings cannot be read; invitations and sessions are refused "
-            f"until they are fixed: {status.policy_broken}"
+            QCoreApplication.translate(
+                "MainWindow",
+                "Custom client settings cannot be read; invitations and sessions are refused "
+                "until they are fixed: {problem}",
+            ).format(problem=status.policy_broken)
         )
     return out
 
@@ -107,7 +127,7 @@ class MainWindow(QMainWindow):
         outer.addLayout(self._build_connect_row())
         self.warning_label = QLabel()
         self.warning_label.setObjectName("warningLabel")
-        self.warning_label.setAccessibleName("Warning")
+        self.warning_label.setAccessibleName(self.tr("Warning"))
         self.warning_label.setWordWrap(True)
         self.warning_label.setStyleSheet(_WARNING_STYLE)
         self.warning_label.hide()
@@ -116,7 +136,7 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("peerTabs")
-        self.tabs.setAccessibleName("Devices")
+        self.tabs.setAccessibleName(self.tr("Devices"))
         self.panes: dict[PeerSource, PeerPane] = {}
         for source in (
             PeerSource.FAVORITES,
@@ -128,7 +148,7 @@ class MainWindow(QMainWindow):
             pane.inviteRequested.connect(self.inviteRequested)
             pane.connectRequested.connect(self.connectRequested)
             self.panes[source] = pane
-            self.tabs.addTab(pane, PANE_TITLES[source])
+            self.tabs.addTab(pane, pane_title(source))
         body.addWidget(self.tabs, 1)
         self.side_panels = QWidget()
         self.side_panels.setObjectName("sidePanels")
@@ -143,7 +163,7 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
-        self.status_label.setAccessibleName("Status")
+        self.status_label.setAccessibleName(self.tr("Status"))
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.status_label, 1)
 
@@ -165,7 +185,7 @@ class MainWindow(QMainWindow):
         grid.setContentsMargins(0, 0, 0, 0)
         ident = QVBoxLayout()
         ident.setSpacing(0)
-        caption = QLabel("This device")
+        caption = QLabel(self.tr("This device"))
         caption.setObjectName("idCaption")
         caption.setEnabled(False)
         ident.addWidget(caption)
@@ -173,7 +193,7 @@ class MainWindow(QMainWindow):
         id_row.setSpacing(8)
         self.id_label = QLabel()
         self.id_label.setObjectName("idLabel")
-        self.id_label.setAccessibleName("Your ID")
+        self.id_label.setAccessibleName(self.tr("Your ID"))
         font = QFont(self.id_label.font())
         font.setPointSizeF(font.pointSizeF() * 2.0)
         font.setWeight(QFont.Weight.DemiBold)
@@ -186,8 +206,8 @@ class MainWindow(QMainWindow):
         id_row.addWidget(self.id_label)
         self.invite_button = QToolButton()
         self.invite_button.setObjectName("inviteButton")
-        self.invite_button.setAccessibleName("Invite")
-        self.invite_button.setToolTip(INVITE_TOOLTIP)
+        self.invite_button.setAccessibleName(self.tr("Invite"))
+        self.invite_button.setToolTip(QCoreApplication.translate("MainWindow", INVITE_TOOLTIP))
         self.invite_button.setIcon(icon("invite"))
         self.invite_button.setIconSize(QSize(28, 28))
         self.invite_button.setAutoRaise(True)
@@ -197,7 +217,7 @@ class MainWindow(QMainWindow):
         ident.addLayout(id_row)
         self.alias_label = QLabel()
         self.alias_label.setObjectName("aliasLabel")
-        self.alias_label.setAccessibleName("Your alias")
+        self.alias_label.setAccessibleName(self.tr("Your alias"))
         self.alias_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.alias_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.alias_label.customContextMenuRequested.connect(
@@ -209,8 +229,8 @@ class MainWindow(QMainWindow):
         grid.addLayout(self.bell_slot)
         self.settings_button = QToolButton()
         self.settings_button.setObjectName("settingsButton")
-        self.settings_button.setAccessibleName("Settings")
-        self.settings_button.setToolTip("Settings")
+        self.settings_button.setAccessibleName(self.tr("Settings"))
+        self.settings_button.setToolTip(self.tr("Settings"))
         self.settings_button.setIcon(icon("settings"))
         self.settings_button.setIconSize(QSize(24, 24))
         self.settings_button.setAutoRaise(True)
@@ -219,16 +239,16 @@ class MainWindow(QMainWindow):
         return header
 
     def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&Client")
+        menu = self.menuBar().addMenu(self.tr("&Client"))
         menu.setObjectName("clientMenu")
-        settings = menu.addAction(icon("settings"), "&Settings…")
+        settings = menu.addAction(icon("settings"), self.tr("&Settings…"))
         settings.setObjectName("settingsAction")
         settings.triggered.connect(self.settingsRequested)
         menu.addSeparator()
-        close = menu.addAction("&Close window")
+        close = menu.addAction(self.tr("&Close window"))
         close.setObjectName("closeWindowAction")
         close.triggered.connect(self.close)
-        quit_ = menu.addAction("&Quit")
+        quit_ = menu.addAction(self.tr("&Quit"))
         quit_.setObjectName("quitAction")
         quit_.triggered.connect(self.quitRequested)
 
@@ -238,8 +258,8 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         self.connect_edit = QLineEdit()
         self.connect_edit.setObjectName("connectEdit")
-        self.connect_edit.setAccessibleName("ID or alias to connect to")
-        self.connect_edit.setPlaceholderText("Enter an ID or alias (name@ad) to connect")
+        self.connect_edit.setAccessibleName(self.tr("ID or alias to connect to"))
+        self.connect_edit.setPlaceholderText(self.tr("Enter an ID or alias (name@ad) to connect"))
         self.connect_edit.setClearButtonEnabled(True)
         self._completions = QStringListModel(self)
         completer = QCompleter(self._completions, self)
@@ -250,16 +270,16 @@ class MainWindow(QMainWindow):
         self.connect_edit.returnPressed.connect(self._on_connect)
         self.connect_edit.textEdited.connect(lambda _t: self.connect_error.hide())
         row.addWidget(self.connect_edit, 1)
-        self.connect_button = QPushButton("Connect")
+        self.connect_button = QPushButton(self.tr("Connect"))
         self.connect_button.setObjectName("connectButton")
-        self.connect_button.setAccessibleName("Connect")
+        self.connect_button.setAccessibleName(self.tr("Connect"))
         self.connect_button.setIcon(icon("connect"))
         self.connect_button.clicked.connect(self._on_connect)
         row.addWidget(self.connect_button)
         column.addLayout(row)
         self.connect_error = QLabel()
         self.connect_error.setObjectName("connectError")
-        self.connect_error.setAccessibleName("Connect error")
+        self.connect_error.setAccessibleName(self.tr("Connect error"))
         self.connect_error.setStyleSheet("color: #d9480f;")
         self.connect_error.hide()
         column.addWidget(self.connect_error)
@@ -285,7 +305,7 @@ class MainWindow(QMainWindow):
     def show_status(self, status: Status) -> None:
         self._status = status
         self.id_label.setText(status.device_id.grouped())
-        self.alias_label.setText(status.alias or "no alias")
+        self.alias_label.setText(status.alias or self.tr("no alias"))
         self.status_label.setText(status_text(status))
         found = warnings(status)
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in found))
@@ -312,7 +332,7 @@ class MainWindow(QMainWindow):
         text = self.connect_edit.text().strip()
         try:
             if not text:
-                raise ValueError("enter an ID or an alias")
+                raise ValueError(self.tr("enter an ID or an alias"))
             target = parse_id(text).digits if looks_like_id(text) else str(parse_alias(text))
         except (IdError, AliasError, ValueError) as e:
             self.connect_error.setText(str(e))
@@ -325,15 +345,15 @@ class MainWindow(QMainWindow):
         """The right-click menu of the own ID and alias."""
         menu = QMenu(self)
         menu.setObjectName("idMenu")
-        copy_id = menu.addAction("Copy ID")
+        copy_id = menu.addAction(self.tr("Copy ID"))
         copy_id.setObjectName("copyIdAction")
         copy_id.triggered.connect(lambda: self._copy(self._status.device_id.grouped()))
-        copy_alias = menu.addAction("Copy alias")
+        copy_alias = menu.addAction(self.tr("Copy alias"))
         copy_alias.setObjectName("copyAliasAction")
         copy_alias.setEnabled(bool(self._status.alias))
         copy_alias.triggered.connect(lambda: self._copy(self._status.alias))
         menu.addSeparator()
-        email = menu.addAction(icon("email"), "Invite via email…")
+        email = menu.addAction(icon("email"), self.tr("Invite via email…"))
         email.setObjectName("emailInviteAction")
         email.triggered.connect(self.emailInviteRequested)
         return menu

@@ -14,7 +14,16 @@ from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -37,11 +46,12 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate
 
 PANE_TITLES = {
-    PeerSource.FAVORITES: "Favorites",
-    PeerSource.RECENT: "Recent Sessions",
-    PeerSource.DISCOVERY: "Discovery",
-    PeerSource.ADDRESS_BOOK: "Address Book",
+    PeerSource.FAVORITES: QT_TRANSLATE_NOOP("PeerPane", "Favorites"),
+    PeerSource.RECENT: QT_TRANSLATE_NOOP("PeerPane", "Recent Sessions"),
+    PeerSource.DISCOVERY: QT_TRANSLATE_NOOP("PeerPane", "Discovery"),
+    PeerSource.ADDRESS_BOOK: QT_TRANSLATE_NOOP("PeerPane", "Address Book"),
 }
+"""The panes' titles in English; pane_title gives them in the UI's language."""
 PANE_NAMES = {
     PeerSource.FAVORITES: "favorites",
     PeerSource.RECENT: "recent",
@@ -49,11 +59,21 @@ PANE_NAMES = {
     PeerSource.ADDRESS_BOOK: "addressBook",
 }
 _EMPTY_TEXT = {
-    PeerSource.FAVORITES: "No favorites yet. Right-click a device and pick Add to favorites.",
-    PeerSource.RECENT: "No sessions yet.",
-    PeerSource.DISCOVERY: "No devices found on your network yet.",
-    PeerSource.ADDRESS_BOOK: "Your address book is empty. Right-click a device to add it.",
+    PeerSource.FAVORITES: QT_TRANSLATE_NOOP(
+        "PeerPane", "No favorites yet. Right-click a device and pick Add to favorites."
+    ),
+    PeerSource.RECENT: QT_TRANSLATE_NOOP("PeerPane", "No sessions yet."),
+    PeerSource.DISCOVERY: QT_TRANSLATE_NOOP("PeerPane", "No devices found on your network yet."),
+    PeerSource.ADDRESS_BOOK: QT_TRANSLATE_NOOP(
+        "PeerPane", "Your address book is empty. Right-click a device to add it."
+    ),
 }
+
+
+def pane_title(source: PeerSource) -> str:
+    """A pane's title in the UI's language."""
+    return QCoreApplication.translate("PeerPane", PANE_TITLES[source])
+
 
 TAG_MAX = 32
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
@@ -69,21 +89,39 @@ def parse_host_port(text: str) -> str:
     if t.startswith("["):
         host, sep, port = t[1:].partition("]:")
         if not sep:
-            raise EntryError("write an IPv6 address as [address]:port")
+            raise EntryError(
+                QCoreApplication.translate(
+                    "AddressBookDialog", "write an IPv6 address as [address]:port"
+                )
+            )
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise EntryError(f"{host!r} is not an IPv6 address") from None
+            raise EntryError(
+                QCoreApplication.translate(
+                    "AddressBookDialog", "{host} is not an IPv6 address"
+                ).format(host=repr(host))
+            ) from None
         host_out = f"[{host}]"
     else:
         host, sep, port = t.rpartition(":")
         if not sep or not host:
-            raise EntryError("an address is host:port, e.g. 192.168.1.20:7070")
+            raise EntryError(
+                QCoreApplication.translate(
+                    "AddressBookDialog", "an address is host:port, e.g. 192.168.1.20:7070"
+                )
+            )
         if not _HOSTNAME.fullmatch(host):
-            raise EntryError(f"{host!r} is not a host name or IPv4 address")
+            raise EntryError(
+                QCoreApplication.translate(
+                    "AddressBookDialog", "{host} is not a host name or IPv4 address"
+                ).format(host=repr(host))
+            )
         host_out = host
     if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise EntryError("the port is a number from 1 to 65535")
+        raise EntryError(
+            QCoreApplication.translate("AddressBookDialog", "the port is a number from 1 to 65535")
+        )
     return f"{host_out}:{int(port)}"
 
 
@@ -95,9 +133,17 @@ def parse_tags(text: str) -> tuple[str, ...]:
         if not tag:
             continue
         if sanitize_display(tag) != tag:
-            raise EntryError("a tag may not hold control characters")
+            raise EntryError(
+                QCoreApplication.translate(
+                    "AddressBookDialog", "a tag may not hold control characters"
+                )
+            )
         if len(tag) > TAG_MAX:
-            raise EntryError(f"a tag has at most {TAG_MAX} characters")
+            raise EntryError(
+                QCoreApplication.translate(
+                    "AddressBookDialog", "a tag has at most {max} characters"
+                ).format(max=TAG_MAX)
+            )
         if tag.casefold() not in (t.casefold() for t in out):
             out.append(tag)
     return tuple(out)
@@ -119,15 +165,26 @@ class AddressBookDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("addressBookDialog")
         editing = peer is not None and PeerSource.ADDRESS_BOOK in peer.sources
-        self.setWindowTitle("Edit address book entry" if editing else "Add to address book")
-        form = QFormLayout()
-        self.id_edit = self._field(form, "abId", "ID", "1 234 567 890")
-        self.alias_edit = self._field(form, "abAlias", "Alias", "name@ad (optional)")
-        self.name_edit = self._field(form, "abName", "Name", "shown on the tile (optional)")
-        self.address_edit = self._field(
-            form, "abAddress", "Address", "host:port where discovery cannot reach (optional)"
+        self.setWindowTitle(
+            self.tr("Edit address book entry") if editing else self.tr("Add to address book")
         )
-        self.tags_edit = self._field(form, "abTags", "Tags", "comma-separated (optional)")
+        form = QFormLayout()
+        self.id_edit = self._field(form, "abId", self.tr("ID"), "1 234 567 890")
+        self.alias_edit = self._field(
+            form, "abAlias", self.tr("Alias"), self.tr("name@ad (optional)")
+        )
+        self.name_edit = self._field(
+            form, "abName", self.tr("Name"), self.tr("shown on the tile (optional)")
+        )
+        self.address_edit = self._field(
+            form,
+            "abAddress",
+            self.tr("Address"),
+            self.tr("host:port where discovery cannot reach (optional)"),
+        )
+        self.tags_edit = self._field(
+            form, "abTags", self.tr("Tags"), self.tr("comma-separated (optional)")
+        )
         self._errors = {
             e: self._error_label(form, e.objectName().removesuffix("Edit") + "Error")
             for e in (self.id_edit, self.alias_edit, self.address_edit, self.tags_edit)
@@ -144,10 +201,10 @@ class AddressBookDialog(QDialog):
         )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("abSaveButton")
-        self.save_button.setAccessibleName("Save")
+        self.save_button.setAccessibleName(self.tr("Save"))
         cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         cancel.setObjectName("abCancelButton")
-        cancel.setAccessibleName("Cancel")
+        cancel.setAccessibleName(self.tr("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -255,14 +312,14 @@ class PeerPane(QWidget):
         self._menu: QMenu | None = None
         self._dialog: AddressBookDialog | None = None
         name = PANE_NAMES[source]
-        title = PANE_TITLES[source]
+        title = pane_title(source)
         self.setObjectName(f"{name}Pane")
         self.setAccessibleName(title)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName(f"{name}Filter")
-        self.filter_edit.setAccessibleName(f"Filter {title}")
-        self.filter_edit.setPlaceholderText("Filter by alias, name, ID or tag")
+        self.filter_edit.setAccessibleName(self.tr("Filter {pane}").format(pane=title))
+        self.filter_edit.setPlaceholderText(self.tr("Filter by alias, name, ID or tag"))
         self.filter_edit.setClearButtonEnabled(True)
 
         self.model = PeerListModel(self)
@@ -286,15 +343,15 @@ class PeerPane(QWidget):
         self.view.customContextMenuRequested.connect(self._show_menu)
         self.view.doubleClicked.connect(self._on_double_click)
 
-        self.empty_label = QLabel(_EMPTY_TEXT[source])
+        self.empty_label = QLabel(QCoreApplication.translate("PeerPane", _EMPTY_TEXT[source]))
         self.empty_label.setObjectName(f"{name}Empty")
-        self.empty_label.setAccessibleName(f"{title} is empty")
+        self.empty_label.setAccessibleName(self.tr("{pane} is empty").format(pane=title))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setEnabled(False)
 
         self.message_label = QLabel()
         self.message_label.setObjectName(f"{name}Message")
-        self.message_label.setAccessibleName(f"{title} message")
+        self.message_label.setAccessibleName(self.tr("{pane} message").format(pane=title))
         self.message_label.setWordWrap(True)
         self.message_label.hide()
 
@@ -348,7 +405,7 @@ class PeerPane(QWidget):
         """The right-click menu of one tile."""
         menu = QMenu(self)
         menu.setObjectName("peerMenu")
-        menu.setAccessibleName(f"Actions for {peer.title}")
+        menu.setAccessibleName(self.tr("Actions for {peer}").format(peer=peer.title))
         digits = peer.device_id.digits
 
         def add(name: str, text: str, slot: Any) -> QAction:
@@ -357,35 +414,35 @@ class PeerPane(QWidget):
             action.triggered.connect(slot)
             return action
 
-        invite = add("inviteAction", "Invite", lambda: self.inviteRequested.emit(digits))
+        invite = add("inviteAction", self.tr("Invite"), lambda: self.inviteRequested.emit(digits))
         menu.setDefaultAction(invite)
         menu.addSeparator()
         if PeerSource.FAVORITES in peer.sources:
             add(
                 "unfavoriteAction",
-                "Remove from favorites",
+                self.tr("Remove from favorites"),
                 lambda: self._track(self.set_favorite(digits, False)),
             )
         else:
             add(
                 "favoriteAction",
-                "Add to favorites",
+                self.tr("Add to favorites"),
                 lambda: self._track(self.set_favorite(digits, True)),
             )
         if PeerSource.ADDRESS_BOOK in peer.sources:
-            add("editAction", "Edit…", lambda: self.open_address_book_dialog(peer))
+            add("editAction", self.tr("Edit…"), lambda: self.open_address_book_dialog(peer))
         else:
             add(
                 "addToAddressBookAction",
-                "Add to address book…",
+                self.tr("Add to address book…"),
                 lambda: self.open_address_book_dialog(peer),
             )
-        add("copyIdAction", "Copy ID", lambda: self._copy(peer.device_id.grouped()))
+        add("copyIdAction", self.tr("Copy ID"), lambda: self._copy(peer.device_id.grouped()))
         if self.source is PeerSource.ADDRESS_BOOK:
             menu.addSeparator()
             add(
                 "removeAction",
-                "Remove from address book",
+                self.tr("Remove from address book"),
                 lambda: self._track(self.remove_from_address_book(digits)),
             )
         return menu
