@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -40,13 +40,23 @@ def is_missed(view: InvitationView) -> bool:
 def item_text(view: InvitationView, seconds_left: float) -> str:
     name = sanitize_display(view.peer_alias)
     who = f"{name} ({view.peer_id.grouped()})" if name else view.peer_id.grouped()
-    what = "invitation" if view.kind is Kind.INVITATION else "connection request"
+    left = format_countdown(seconds_left)
     if is_missed(view):
-        return f"Missed {what} from {who}"
+        if view.kind is Kind.INVITATION:
+            return QCoreApplication.translate("BellButton", "Missed invitation from {who}").format(
+                who=who
+            )
+        return QCoreApplication.translate(
+            "BellButton", "Missed connection request from {who}"
+        ).format(who=who)
     if view.kind is Kind.REQUEST:
-        return f"{who} asks to connect · {format_countdown(seconds_left)} left"
+        return QCoreApplication.translate(
+            "BellButton", "{who} asks to connect · {left} left"
+        ).format(who=who, left=left)
     offer = permissions_text(view.permissions)
-    return f"{who} invites you · {offer} · {format_countdown(seconds_left)} left"
+    return QCoreApplication.translate(
+        "BellButton", "{who} invites you · {offer} · {left} left"
+    ).format(who=who, offer=offer, left=left)
 
 
 class BellList(QListWidget):
@@ -80,19 +90,19 @@ class BellPopup(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.list = BellList(self)
         self.list.setObjectName("bellList")
-        self.list.setAccessibleName("Invitations and requests")
+        self.list.setAccessibleName(self.tr("Invitations and requests"))
         self.list.setWordWrap(True)
         self.list.setMinimumSize(QSize(420, 160))
-        self.empty_label = QLabel("Nothing waiting.", self)
+        self.empty_label = QLabel(self.tr("Nothing waiting."), self)
         self.empty_label.setObjectName("bellEmptyLabel")
         self.error_label = QLabel(self)
         self.error_label.setObjectName("bellErrorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
         self.error_label.hide()
-        self.connect_button = QPushButton("&Connect", self)
+        self.connect_button = QPushButton(self.tr("&Connect"), self)
         self.connect_button.setObjectName("bellConnectButton")
-        self.reject_button = QPushButton("&Reject", self)
+        self.reject_button = QPushButton(self.tr("&Reject"), self)
         self.reject_button.setObjectName("bellRejectButton")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -238,8 +248,8 @@ class BellButton(QToolButton):
 
     def _update_badge(self) -> None:
         n = self.count()
-        self.setToolTip(f"{n} waiting" if n else "No invitations waiting")
-        self.setAccessibleName(f"Notifications, {n} waiting")
+        self.setToolTip(self.tr("%n waiting", "", n) if n else self.tr("No invitations waiting"))
+        self.setAccessibleName(self.tr("Notifications, %n waiting", "", n))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:

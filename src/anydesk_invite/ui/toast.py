@@ -15,6 +15,7 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
+from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 
 TOAST_SIZE = QSize(360, 196)
@@ -44,7 +45,7 @@ def toast_position(
 
 def permissions_text(perms: frozenset[Permission]) -> str:
     """What an invitation offers, in words; the screen is always viewed."""
-    labels = ["View screen", *(p.label for p in Permission if p in perms)]
+    labels = [view_screen_label(), *(permission_label(p) for p in Permission if p in perms)]
     return ", ".join(labels)
 
 
@@ -98,18 +99,18 @@ class InvitationToast(QFrame):
         self._offer.setTextFormat(Qt.TextFormat.PlainText)
         self._countdown_label = QLabel(self)
         self._countdown_label.setObjectName("countdownLabel")
-        self._countdown_label.setAccessibleName("Time left")
+        self._countdown_label.setAccessibleName(self.tr("Time left"))
         self._error = QLabel(self)
         self._error.setObjectName("toastErrorLabel")
         self._error.setWordWrap(True)
         self._error.setStyleSheet("color: #b00020;")
         self._error.hide()
 
-        self.accept_button = QPushButton("Connect", self)
+        self.accept_button = QPushButton(self.tr("Connect"), self)
         self.accept_button.setObjectName("acceptButton")
         self.accept_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.accept_button.clicked.connect(self._accept)
-        self.reject_button = QPushButton("Reject", self)
+        self.reject_button = QPushButton(self.tr("Reject"), self)
         self.reject_button.setObjectName("rejectButton")
         self.reject_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.reject_button.clicked.connect(self._reject)
@@ -154,12 +155,18 @@ class InvitationToast(QFrame):
         alias = sanitize_display(view.peer_alias)
         name = alias or view.peer_id.grouped()
         self._title.setText(
-            f"{alias} invites you" if alias else "A device without alias invites you"
+            self.tr("{alias} invites you").format(alias=alias)
+            if alias
+            else self.tr("A device without alias invites you")
         )
-        self._id.setText(f"ID {view.peer_id.grouped()}")
-        self._offer.setText("Offers: " + permissions_text(view.permissions))
+        self._id.setText(self.tr("ID {id}").format(id=view.peer_id.grouped()))
+        self._offer.setText(
+            self.tr("Offers: {permissions}").format(permissions=permissions_text(view.permissions))
+        )
         self._countdown_label.setText(self._countdown.text())
-        self.setToolTip(f"Invitation from {name} ({view.peer_id.grouped()})")
+        self.setToolTip(
+            self.tr("Invitation from {name} ({id})").format(name=name, id=view.peer_id.grouped())
+        )
 
     def show_error(self, message: str) -> None:
         self._error.setText(message)
