@@ -39,26 +39,28 @@ class EmailFallbackDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("emailFallbackDialog")
-        self.setWindowTitle("Invite via email")
+        self.setWindowTitle(self.tr("Invite via email"))
         self._clipboard = clipboard
         self.link = link
         intro = QLabel(
-            "No mail program opened. Copy this message into an email or chat "
-            f"(subject: “{SUBJECT}”)."
+            self.tr(
+                "No mail program opened. Copy this message into an email or chat "
+                "(subject: “{subject}”)."
+            ).format(subject=SUBJECT)
         )
         intro.setObjectName("emailFallbackIntro")
         intro.setWordWrap(True)
         self.message_edit = QPlainTextEdit(message)
         self.message_edit.setObjectName("emailMessageText")
-        self.message_edit.setAccessibleName("Invitation message")
+        self.message_edit.setAccessibleName(self.tr("Invitation message"))
         self.message_edit.setReadOnly(True)
         self.message_edit.setMinimumSize(520, 220)
-        self.copy_message_button = QPushButton("Copy message")
+        self.copy_message_button = QPushButton(self.tr("Copy message"))
         self.copy_message_button.setObjectName("copyMessageButton")
-        self.copy_message_button.setAccessibleName("Copy message")
-        self.copy_link_button = QPushButton("Copy link")
+        self.copy_message_button.setAccessibleName(self.tr("Copy message"))
+        self.copy_link_button = QPushButton(self.tr("Copy link"))
         self.copy_link_button.setObjectName("copyLinkButton")
-        self.copy_link_button.setAccessibleName("Copy connect link")
+        self.copy_link_button.setAccessibleName(self.tr("Copy connect link"))
         self.copy_message_button.clicked.connect(
             lambda: self._clipboard.setText(self.message_edit.toPlainText())
         )
@@ -66,7 +68,7 @@ class EmailFallbackDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
         close.setObjectName("emailFallbackCloseButton")
-        close.setAccessibleName("Close")
+        close.setAccessibleName(self.tr("Close"))
         buttons.addButton(self.copy_message_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.copy_link_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)

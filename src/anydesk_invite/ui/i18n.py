@@ -88,9 +88,7 @@ class BundledTranslator(QTranslator):
             raise ValueError("not a compiled Qt translation")
 
 
-def install_translator(
-    app: QCoreApplication, locale: QLocale | None = None
-) -> QTranslator | None:
+def install_translator(app: QCoreApplication, locale: QLocale | None = None) -> QTranslator | None:
     """Install the translation for ``locale`` (default: preferred_locale()) into ``app``.
 
     Returns the installed translator, or None when the language is English or has no

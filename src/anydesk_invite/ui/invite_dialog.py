@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
@@ -27,7 +27,7 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 def target_problem(text: str) -> str | None:
     """Why the text names no peer, in a sentence; None when it is a well-formed ID or alias."""
     if not text.strip():
-        return "Enter an ID or an alias (name@ad)."
+        return QCoreApplication.translate("InviteDialog", "Enter an ID or an alias (name@ad).")
     try:
         if looks_like_id(text):
             parse_id(text)
@@ -72,7 +72,7 @@ class InviteDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("inviteDialog")
-        self.setWindowTitle("Invite to a session")
+        self.setWindowTitle(self.tr("Invite to a session"))
         self.setMinimumWidth(420)
         self._facade = facade
         self._editing: InvitationView | None = None
@@ -80,7 +80,7 @@ class InviteDialog(QDialog):
 
         self.target_edit = QLineEdit(self)
         self.target_edit.setObjectName("inviteTargetEdit")
-        self.target_edit.setPlaceholderText("ID (1 234 567 890) or alias (name@ad)")
+        self.target_edit.setPlaceholderText(self.tr("ID (1 234 567 890) or alias (name@ad)"))
         self.target_edit.setClearButtonEnabled(True)
         completer = QCompleter(completions(facade), self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -102,14 +102,14 @@ class InviteDialog(QDialog):
         start = policy.defaults(base)
         self.toggles = PermissionToggles(profiles, policy, start, default, parent=self)
 
-        self.edit_pending_button = QPushButton("Edit the pending invitation", self)
+        self.edit_pending_button = QPushButton(self.tr("Edit the pending invitation"), self)
         self.edit_pending_button.setObjectName("editPendingButton")
         self.edit_pending_button.hide()
         self.edit_pending_button.clicked.connect(self._open_pending)
 
         self._buttons = QDialogButtonBox(self)
         self.send_button = self._buttons.addButton(
-            "&Send invitation", QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("&Send invitation"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.send_button.setObjectName("sendInviteButton")
         self.send_button.setDefault(True)
@@ -117,7 +117,7 @@ class InviteDialog(QDialog):
         self._buttons.accepted.connect(self._submit)
         self._buttons.rejected.connect(self.reject)
 
-        self._target_label = QLabel("&Invitee:", self)
+        self._target_label = QLabel(self.tr("&Invitee:"), self)
         self._target_label.setBuddy(self.target_edit)
         form = QFormLayout()
         form.addRow(self._target_label, self.target_edit)
@@ -200,7 +200,7 @@ class InviteDialog(QDialog):
 
     def _enter_edit(self, invitation: InvitationView) -> None:
         self._editing = invitation
-        self.setWindowTitle("Edit invitation")
+        self.setWindowTitle(self.tr("Edit invitation"))
         name = invitation.peer_alias or invitation.peer_id.grouped()
         if invitation.peer_alias:
             name = f"{invitation.peer_alias} ({invitation.peer_id.grouped()})"
@@ -209,9 +209,9 @@ class InviteDialog(QDialog):
         self.target_edit.blockSignals(False)
         self.target_edit.setReadOnly(True)
         self.target_edit.setClearButtonEnabled(False)
-        self.target_edit.setToolTip("The invitee of an invitation cannot be changed")
+        self.target_edit.setToolTip(self.tr("The invitee of an invitation cannot be changed"))
         self.toggles.set_permissions(invitation.permissions, invitation.profile)
-        self.send_button.setText("&Save changes")
+        self.send_button.setText(self.tr("&Save changes"))
         self.edit_pending_button.hide()
         self._show_error(None)
         self._validate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from anydesk_invite.core.alias import sanitize_display
@@ -20,20 +20,25 @@ FINAL_LINGER = 8.0
 """Seconds a finished invitation stays listed so the inviter can read how it ended."""
 
 STATE_WORDS = {
-    State.ACCEPTED: "Accepted, connecting…",
-    State.CONNECTED: "Connected",
-    State.REJECTED: "Rejected",
-    State.CANCELLED: "Cancelled",
-    State.EXPIRED: "Expired without an answer",
-    State.FAILED: "Failed",
+    State.ACCEPTED: QT_TRANSLATE_NOOP("OutgoingRow", "Accepted, connecting…"),
+    State.CONNECTED: QT_TRANSLATE_NOOP("OutgoingRow", "Connected"),
+    State.REJECTED: QT_TRANSLATE_NOOP("OutgoingRow", "Rejected"),
+    State.CANCELLED: QT_TRANSLATE_NOOP("OutgoingRow", "Cancelled"),
+    State.EXPIRED: QT_TRANSLATE_NOOP("OutgoingRow", "Expired without an answer"),
+    State.FAILED: QT_TRANSLATE_NOOP("OutgoingRow", "Failed"),
 }
+"""In English; state_words gives them in the UI's language."""
 
 
 def state_words(view: InvitationView) -> str:
-    words = STATE_WORDS.get(view.state, "")
+    """How an invitation ended (or where it stands), in the UI's language."""
     if view.state is State.FAILED and view.reason:
-        words = f"Failed: {view.reason}"
-    return words
+        # The reason comes from the client in English.
+        return QCoreApplication.translate("OutgoingRow", "Failed: {reason}").format(
+            reason=view.reason
+        )
+    words = STATE_WORDS.get(view.state, "")
+    return QCoreApplication.translate("OutgoingRow", words) if words else ""
 
 
 class OutgoingRow(QFrame):
@@ -58,16 +63,16 @@ class OutgoingRow(QFrame):
         self.profile_label.setObjectName("profileLabel")
         self.countdown_label = QLabel(self)
         self.countdown_label.setObjectName("countdownLabel")
-        self.countdown_label.setAccessibleName("Time left")
+        self.countdown_label.setAccessibleName(self.tr("Time left"))
         self.state_label = QLabel(self)
         self.state_label.setObjectName("stateLabel")
         self.state_label.setWordWrap(True)
-        self.edit_button = QPushButton("Edit", self)
+        self.edit_button = QPushButton(self.tr("Edit"), self)
         self.edit_button.setObjectName("editButton")
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self._view.invitation_id))
-        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip("Withdraw this invitation")
+        self.cancel_button.setToolTip(self.tr("Withdraw this invitation"))
         self.cancel_button.clicked.connect(
             lambda: self.cancel_requested.emit(self._view.invitation_id)
         )
@@ -96,9 +101,11 @@ class OutgoingRow(QFrame):
         grouped = view.peer_id.grouped()
         self.name_label.setText(f"{name} ({grouped})" if name else grouped)
         if view.kind is Kind.REQUEST:
-            self.profile_label.setText("Connection request")
+            self.profile_label.setText(self.tr("Connection request"))
         else:
-            self.profile_label.setText(f"Profile: {view.profile or 'Custom'}")
+            self.profile_label.setText(
+                self.tr("Profile: {name}").format(name=view.profile or self.tr("Custom"))
+            )
         pending = view.state is State.PENDING
         if changed:
             self._countdown.reset(view.seconds_left)
@@ -136,7 +143,7 @@ class OutgoingInvitationsPanel(QWidget):
         self._forgotten: set[str] = set()
         self._edit_dialog: InviteDialog | None = None
 
-        self._empty = QLabel("No invitations sent.", self)
+        self._empty = QLabel(self.tr("No invitations sent."), self)
         self._empty.setObjectName("noOutgoingLabel")
         self._box = QVBoxLayout(self)
         self._box.addWidget(self._empty)

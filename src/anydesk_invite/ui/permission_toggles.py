@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,12 +17,15 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import Policy
+from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 
-CUSTOM = "Custom"
-"""The combo entry shown when the toggles match no saved profile."""
+CUSTOM = QT_TRANSLATE_NOOP("PermissionToggles", "Custom")
+"""The combo entry shown when the toggles match no saved profile (in English)."""
 
-VIEW_SCREEN_TIP = "Viewing the screen is part of every session"
+VIEW_SCREEN_TIP = QT_TRANSLATE_NOOP(
+    "PermissionToggles", "Viewing the screen is part of every session"
+)
 
 
 class PermissionToggles(QWidget):
@@ -54,21 +57,22 @@ class PermissionToggles(QWidget):
         self._selected: frozenset[Permission] = frozenset(permissions)
         self._profile = ""
         self._updating = False
+        self._custom = QCoreApplication.translate("PermissionToggles", CUSTOM)
 
         self._combo = QComboBox(self)
         self._combo.setObjectName("profileCombo")
-        self._combo.setAccessibleName("Permission profile")
+        self._combo.setAccessibleName(self.tr("Permission profile"))
         self._combo.activated.connect(self._on_profile_picked)
 
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("&Profile:", self._combo)
+        form.addRow(self.tr("&Profile:"), self._combo)
 
-        self._view = QCheckBox("View screen", self)
+        self._view = QCheckBox(view_screen_label(), self)
         self._view.setObjectName("perm_view_screen")
         self._view.setChecked(True)
         self._view.setEnabled(False)
-        self._view.setToolTip(VIEW_SCREEN_TIP)
+        self._view.setToolTip(QCoreApplication.translate("PermissionToggles", VIEW_SCREEN_TIP))
 
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -80,13 +84,13 @@ class PermissionToggles(QWidget):
         self._reasons: dict[Permission, QLabel] = {}
         lock = icon("lock").pixmap(14, 14)
         for perm in Permission:
-            check = QCheckBox(perm.label, self)
+            check = QCheckBox(permission_label(perm), self)
             check.setObjectName(f"perm_{perm.value}")
             check.toggled.connect(lambda on, p=perm: self._on_toggled(p, on))
             padlock = QLabel(self)
             padlock.setObjectName(f"lock_{perm.value}")
             padlock.setPixmap(lock)
-            padlock.setAccessibleName("Locked")
+            padlock.setAccessibleName(self.tr("Locked"))
             row = QHBoxLayout()
             row.addWidget(check)
             row.addWidget(padlock)
@@ -169,14 +173,14 @@ class PermissionToggles(QWidget):
             for p in self._profiles:
                 self._combo.addItem(p.name)
             if not self._profile:
-                self._combo.addItem(CUSTOM)
-            self._combo.setCurrentText(self._profile or CUSTOM)
+                self._combo.addItem(self._custom)
+            self._combo.setCurrentText(self._profile or self._custom)
             shown = self.effective()
             for perm, check in self._boxes.items():
                 locked = self.is_locked(perm)
                 reason = self._policy.lock_reason(perm) if self._policy.is_locked(perm) else None
                 if locked and reason is None:
-                    reason = "Fixed for this session"
+                    reason = self.tr("Fixed for this session")
                 check.setChecked(perm in shown)
                 check.setEnabled(not locked)
                 check.setToolTip(reason or "")
@@ -189,7 +193,7 @@ class PermissionToggles(QWidget):
 
     def _on_profile_picked(self, index: int) -> None:
         name = self._combo.itemText(index)
-        if name == CUSTOM:
+        if name == self._custom:
             return
         self.set_profile(name)
         self.changed.emit()
