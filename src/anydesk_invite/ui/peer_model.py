@@ -14,6 +14,7 @@ from enum import IntEnum
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -125,8 +126,14 @@ class PeerListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(p)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            state = "online" if p.online else "offline"
-            return f"{p.title}, ID {p.device_id.grouped()}, {state}"
+            state = (
+                QCoreApplication.translate("PeerTile", "online")
+                if p.online
+                else QCoreApplication.translate("PeerTile", "offline")
+            )
+            return QCoreApplication.translate("PeerTile", "{title}, ID {id}, {state}").format(
+                title=p.title, id=p.device_id.grouped(), state=state
+            )
         return _custom(p, role)
 
     def roleNames(self) -> dict[int, QByteArray]:
@@ -164,18 +171,35 @@ def _custom(p: PeerView, role: int) -> object:
 
 
 def _tooltip(p: PeerView) -> str:
-    lines = [p.title, f"ID {p.device_id.grouped()}"]
+    lines = [
+        p.title,
+        QCoreApplication.translate("PeerTile", "ID {id}").format(id=p.device_id.grouped()),
+    ]
     if p.alias and p.alias != p.title:
         lines.append(p.alias)
-    lines.append("online" if p.online else "offline")
+    lines.append(
+        QCoreApplication.translate("PeerTile", "online")
+        if p.online
+        else QCoreApplication.translate("PeerTile", "offline")
+    )
     if p.manual_address:
-        lines.append(f"address {p.manual_address}")
+        lines.append(
+            QCoreApplication.translate("PeerTile", "address {address}").format(
+                address=p.manual_address
+            )
+        )
     if p.tags:
-        lines.append("tags: " + ", ".join(p.tags))
+        lines.append(
+            QCoreApplication.translate("PeerTile", "tags: {tags}").format(tags=", ".join(p.tags))
+        )
     if p.first_contact:
-        lines.append("never connected")
+        lines.append(QCoreApplication.translate("PeerTile", "never connected"))
     if p.conflict:
-        lines.append("Warning: two devices claim this ID on the network")
+        lines.append(
+            QCoreApplication.translate(
+                "PeerTile", "Warning: two devices claim this ID on the network"
+            )
+        )
     return "\n".join(lines)
 
 

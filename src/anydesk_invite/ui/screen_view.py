@@ -55,7 +55,7 @@ class ScreenView(QWidget):
     def __init__(self, screen: GuestScreen | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("screenView")
-        self.setAccessibleName("Host screen")
+        self.setAccessibleName(self.tr("Host screen"))
         self.setMinimumSize(480, 300)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._screen = screen
@@ -71,7 +71,7 @@ class ScreenView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.combo = QComboBox(self)
         self.combo.setObjectName("screenCombo")
-        self.combo.setAccessibleName("Host screen to show")
+        self.combo.setAccessibleName(self.tr("Host screen to show"))
         self.combo.hide()
         self.combo.activated.connect(self._chosen)
         top = QHBoxLayout()
@@ -89,13 +89,13 @@ class ScreenView(QWidget):
         """What the view says instead of (or before) a picture; empty once frames show."""
         s = self._screen
         if s is None:
-            return "Screen sharing is not available in this session."
+            return self.tr("Screen sharing is not available in this session.")
         if s.problem:
-            return f"The host's screen: {s.problem}"
+            return self.tr("The host's screen: {problem}").format(problem=s.problem)
         if s.screens == []:
-            return "The host does not share its screen."
+            return self.tr("The host does not share its screen.")
         if s.frames_shown == 0:
-            return "Waiting for the host's screen…"
+            return self.tr("Waiting for the host's screen…")
         return ""
 
     def image(self) -> QImage | None:

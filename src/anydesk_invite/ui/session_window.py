@@ -24,14 +24,15 @@ from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.remote_input import GuestControl
 from anydesk_invite.services.screen_stream import GuestScreen
 from anydesk_invite.services.views import Role, SessionView
+from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.screen_view import ScreenView
 from anydesk_invite.ui.transfer_panel import TransferPanel, Transfers
 
 
 def permissions_text(perms: frozenset[Permission]) -> str:
-    granted = [p.label for p in Permission if p in perms]
-    return "View screen" + "".join(f", {g}" for g in granted)
+    granted = [permission_label(p) for p in Permission if p in perms]
+    return view_screen_label() + "".join(f", {g}" for g in granted)
 
 
 class SessionWindow(QWidget):
@@ -57,7 +58,11 @@ class SessionWindow(QWidget):
         self._session = session
         self._send_chat = send_chat
         self._ended = False
-        self.setWindowTitle(f"Session with {session.peer_alias or session.peer_id.grouped()}")
+        self.setWindowTitle(
+            self.tr("Session with {name}").format(
+                name=session.peer_alias or session.peer_id.grouped()
+            )
+        )
 
         self.screen_view = ScreenView(screen, self)
 
@@ -65,34 +70,39 @@ class SessionWindow(QWidget):
         self.peer_label.setObjectName("sessionPeerLabel")
         own = facade.status().fingerprint
         self.verification_label = QLabel(
-            f"Verification code: {verification_code(own, session.peer_fingerprint)}", self
+            self.tr("Verification code: {code}").format(
+                code=verification_code(own, session.peer_fingerprint)
+            ),
+            self,
         )
         self.verification_label.setObjectName("sessionVerificationLabel")
         self.verification_label.setToolTip(
-            "The host sees the same code for this connection. If it differs, end the session."
+            self.tr(
+                "The host sees the same code for this connection. If it differs, end the session."
+            )
         )
         self.permissions_label = QLabel(self)
         self.permissions_label.setObjectName("sessionPermissionsLabel")
-        self.permissions_label.setAccessibleName("Granted permissions")
+        self.permissions_label.setAccessibleName(self.tr("Granted permissions"))
         self.permissions_label.setWordWrap(True)
         self.state_label = QLabel(self)
         self.state_label.setObjectName("sessionStateLabel")
 
         self.chat_view = QListWidget(self)
         self.chat_view.setObjectName("chatView")
-        self.chat_view.setAccessibleName("Chat")
+        self.chat_view.setAccessibleName(self.tr("Chat"))
         self.chat_edit = QLineEdit(self)
         self.chat_edit.setObjectName("chatEdit")
-        self.chat_edit.setAccessibleName("Chat message")
-        self.chat_edit.setPlaceholderText("Write a message and press Enter")
+        self.chat_edit.setAccessibleName(self.tr("Chat message"))
+        self.chat_edit.setPlaceholderText(self.tr("Write a message and press Enter"))
         self.chat_edit.returnPressed.connect(self._chat)
-        self.end_button = QPushButton("End session", self)
+        self.end_button = QPushButton(self.tr("End session"), self)
         self.end_button.setObjectName("endSessionButton")
-        self.end_button.setAccessibleName("End session")
+        self.end_button.setAccessibleName(self.tr("End session"))
         self.end_button.clicked.connect(self._end)
-        self.draw_button = QPushButton("Draw", self)
+        self.draw_button = QPushButton(self.tr("Draw"), self)
         self.draw_button.setObjectName("drawToolButton")
-        self.draw_button.setAccessibleName("Draw on the host's screen")
+        self.draw_button.setAccessibleName(self.tr("Draw on the host's screen"))
         self.draw_button.setCheckable(True)
         self.draw_button.setEnabled(False)
         self.draw_button.toggled.connect(self._draw_toggled)
@@ -161,11 +171,13 @@ class SessionWindow(QWidget):
         if control is None:
             text = ""
         elif Permission.CONTROL not in perms:
-            text = "The host sees where you point."
+            text = self.tr("The host sees where you point.")
         elif control.unavailable():
-            text = f"Control is unavailable on this host: {control.unavailable()}"
+            text = self.tr("Control is unavailable on this host: {problem}").format(
+                problem=control.unavailable()
+            )
         else:
-            text = "You control the host's keyboard and mouse."
+            text = self.tr("You control the host's keyboard and mouse.")
         self.control_label.setText(text)
 
     def _draw_toggled(self, on: bool) -> None:
@@ -189,7 +201,7 @@ class SessionWindow(QWidget):
         if self._ended:
             return
         self._ended = True
-        self.state_label.setText("The session has ended.")
+        self.state_label.setText(self.tr("The session has ended."))
         self.end_button.setEnabled(False)
         self.chat_edit.setEnabled(False)
 
@@ -207,7 +219,7 @@ class SessionWindow(QWidget):
         if not text or self._send_chat is None:
             return
         self.chat_edit.clear()
-        self.add_chat("You", text)
+        self.add_chat(self.tr("You"), text)
         result = self._send_chat(self._session.session_id, text)
         if asyncio.iscoroutine(result):
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,22 +32,26 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
+from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
 
+# In English here; the dialog shows them translated.
 ACCEPT_FROM_TEXT = {
-    AcceptFrom.EVERYONE: "Everyone on the network",
-    AcceptFrom.ADDRESS_BOOK: "Only people in my address book",
-    AcceptFrom.NOBODY: "Nobody",
+    AcceptFrom.EVERYONE: QT_TRANSLATE_NOOP("SettingsDialog", "Everyone on the network"),
+    AcceptFrom.ADDRESS_BOOK: QT_TRANSLATE_NOOP("SettingsDialog", "Only people in my address book"),
+    AcceptFrom.NOBODY: QT_TRANSLATE_NOOP("SettingsDialog", "Nobody"),
 }
 DISCOVERY_TEXT = {
-    DiscoveryMode.ON: "On: find others and be found",
-    DiscoveryMode.HIDDEN: "Hidden: find others, stay unseen",
-    DiscoveryMode.OFF: "Off",
+    DiscoveryMode.ON: QT_TRANSLATE_NOOP("SettingsDialog", "On: find others and be found"),
+    DiscoveryMode.HIDDEN: QT_TRANSLATE_NOOP("SettingsDialog", "Hidden: find others, stay unseen"),
+    DiscoveryMode.OFF: QT_TRANSLATE_NOOP("SettingsDialog", "Off"),
 }
-AUTOMATIC = "Automatic (private LAN addresses)"
-RESTART_NOTE = "A new interface takes effect when the client starts next time."
-NEW_PROFILE_NAME = "New profile"
+AUTOMATIC = QT_TRANSLATE_NOOP("SettingsDialog", "Automatic (private LAN addresses)")
+RESTART_NOTE = QT_TRANSLATE_NOOP(
+    "SettingsDialog", "A new interface takes effect when the client starts next time."
+)
+NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "New profile")
 _ERROR_STYLE = "color: #b00020;"
 
 
@@ -62,14 +66,18 @@ def interface_choices() -> list[str]:
 def key_location_text(status: Status) -> str:
     """Where this device's private key is kept, in words."""
     if status.key_location == "keyring":
-        return "In the system keyring"
-    return f"In a file in the home folder ({status.home})"
+        return QCoreApplication.translate("SettingsDialog", "In the system keyring")
+    return QCoreApplication.translate(
+        "SettingsDialog", "In a file in the home folder ({home})"
+    ).format(home=status.home)
 
 
 def _lock_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
     label.setObjectName(name)
-    label.setAccessibleName("Locked by your administrator")
+    label.setAccessibleName(
+        QCoreApplication.translate("SettingsDialog", "Locked by your administrator")
+    )
     label.setPixmap(icon("lock").pixmap(QSize(16, 16)))
     label.hide()
     return label
@@ -78,7 +86,7 @@ def _lock_label(parent: QWidget, name: str) -> QLabel:
 def _reason_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
     label.setObjectName(name)
-    label.setAccessibleName("Why this is locked")
+    label.setAccessibleName(QCoreApplication.translate("SettingsDialog", "Why this is locked"))
     label.setWordWrap(True)
     label.setStyleSheet("color: #555555;")
     label.hide()
@@ -88,7 +96,7 @@ def _reason_label(parent: QWidget, name: str) -> QLabel:
 def _error_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
     label.setObjectName(name)
-    label.setAccessibleName("Error")
+    label.setAccessibleName(QCoreApplication.translate("SettingsDialog", "Error"))
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setStyleSheet(_ERROR_STYLE)
@@ -107,21 +115,21 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setAccessibleName("Settings")
-        self.setWindowTitle("Settings")
+        self.setAccessibleName(self.tr("Settings"))
+        self.setWindowTitle(self.tr("Settings"))
         self.setMinimumWidth(560)
         self._facade = facade
         self._settings = facade.settings()
         self._policy = facade.policy()
         status = facade.status()
 
-        general = QGroupBox("This device", self)
+        general = QGroupBox(self.tr("This device"), self)
         general.setObjectName("generalGroup")
         form = QFormLayout(general)
 
         self.alias_edit = QLineEdit(self._settings.alias, general)
         self.alias_edit.setObjectName("aliasEdit")
-        self.alias_edit.setAccessibleName("Alias")
+        self.alias_edit.setAccessibleName(self.tr("Alias"))
         self.alias_edit.setPlaceholderText("name@ad")
         self.alias_edit.textChanged.connect(self._validate)
         self.alias_error = _error_label(general, "aliasErrorLabel")
@@ -129,13 +137,13 @@ class SettingsDialog(QDialog):
         alias_box.setSpacing(2)
         alias_box.addWidget(self.alias_edit)
         alias_box.addWidget(self.alias_error)
-        alias_label = QLabel("&Alias:", general)
+        alias_label = QLabel(self.tr("&Alias:"), general)
         alias_label.setBuddy(self.alias_edit)
         form.addRow(alias_label, alias_box)
 
         self.accept_from_combo = QComboBox(general)
         self.accept_from_combo.setObjectName("acceptFromCombo")
-        self.accept_from_combo.setAccessibleName("Accept invitations from")
+        self.accept_from_combo.setAccessibleName(self.tr("Accept invitations from"))
         self.accept_from_lock = _lock_label(general, "acceptFromLock")
         self.accept_from_reason = _reason_label(general, "acceptFromReason")
         self._fill_levels(
@@ -151,7 +159,7 @@ class SettingsDialog(QDialog):
             self._policy.effective_accept_from(AcceptFrom.EVERYONE),
             ACCEPT_FROM_TEXT,
         )
-        label = QLabel("Accept &invitations from:", general)
+        label = QLabel(self.tr("Accept &invitations from:"), general)
         label.setBuddy(self.accept_from_combo)
         form.addRow(
             label,
@@ -162,7 +170,7 @@ class SettingsDialog(QDialog):
 
         self.discovery_combo = QComboBox(general)
         self.discovery_combo.setObjectName("discoveryCombo")
-        self.discovery_combo.setAccessibleName("Discovery")
+        self.discovery_combo.setAccessibleName(self.tr("Discovery"))
         self.discovery_lock = _lock_label(general, "discoveryLock")
         self.discovery_reason = _reason_label(general, "discoveryReason")
         loosest_discovery = self._policy.effective_discovery(DiscoveryMode.ON)
@@ -179,7 +187,7 @@ class SettingsDialog(QDialog):
             loosest_discovery,
             DISCOVERY_TEXT,
         )
-        label = QLabel("&Discovery:", general)
+        label = QLabel(self.tr("&Discovery:"), general)
         label.setBuddy(self.discovery_combo)
         form.addRow(
             label,
@@ -188,8 +196,8 @@ class SettingsDialog(QDialog):
 
         self.interface_combo = QComboBox(general)
         self.interface_combo.setObjectName("interfaceCombo")
-        self.interface_combo.setAccessibleName("Network interface")
-        self.interface_combo.addItem(AUTOMATIC, ())
+        self.interface_combo.setAccessibleName(self.tr("Network interface"))
+        self.interface_combo.addItem(QCoreApplication.translate("SettingsDialog", AUTOMATIC), ())
         choices = list(dict.fromkeys(interface_choices))
         current = tuple(self._settings.interfaces)
         for address in choices:
@@ -198,43 +206,45 @@ class SettingsDialog(QDialog):
             self.interface_combo.addItem(", ".join(current), current)
         index = self.interface_combo.findData(current)
         self.interface_combo.setCurrentIndex(max(index, 0))
-        self.interface_note = QLabel(RESTART_NOTE, general)
+        self.interface_note = QLabel(
+            QCoreApplication.translate("SettingsDialog", RESTART_NOTE), general
+        )
         self.interface_note.setObjectName("interfaceNoteLabel")
-        self.interface_note.setAccessibleName("When a new interface takes effect")
+        self.interface_note.setAccessibleName(self.tr("When a new interface takes effect"))
         self.interface_note.setWordWrap(True)
         self.interface_note.setStyleSheet("color: #555555;")
         iface_box = QVBoxLayout()
         iface_box.setSpacing(2)
         iface_box.addWidget(self.interface_combo)
         iface_box.addWidget(self.interface_note)
-        label = QLabel("Network &interface:", general)
+        label = QLabel(self.tr("Network &interface:"), general)
         label.setBuddy(self.interface_combo)
         form.addRow(label, iface_box)
 
         self.default_profile_combo = QComboBox(general)
         self.default_profile_combo.setObjectName("defaultProfileCombo")
-        self.default_profile_combo.setAccessibleName("Default profile")
-        label = QLabel("Default &profile:", general)
+        self.default_profile_combo.setAccessibleName(self.tr("Default profile"))
+        label = QLabel(self.tr("Default &profile:"), general)
         label.setBuddy(self.default_profile_combo)
         form.addRow(label, self.default_profile_combo)
 
         self.background_check = QCheckBox(
-            "Keep running in the background when the main window closes", general
+            self.tr("Keep running in the background when the main window closes"), general
         )
         self.background_check.setObjectName("backgroundCheck")
-        self.background_check.setAccessibleName("Keep running in the background")
+        self.background_check.setAccessibleName(self.tr("Keep running in the background"))
         self.background_check.setChecked(bool(self._settings.keep_running_in_background))
         form.addRow(self.background_check)
 
         self.key_label = QLabel(key_location_text(status), general)
         self.key_label.setObjectName("keyLocationLabel")
-        self.key_label.setAccessibleName("Where the key is stored")
+        self.key_label.setAccessibleName(self.tr("Where the key is stored"))
         self.key_label.setWordWrap(True)
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow("Private key:", self.key_label)
+        form.addRow(self.tr("Private key:"), self.key_label)
         self.key_warning = QLabel(f"⚠ {status.key_warning}" if status.key_warning else "", general)
         self.key_warning.setObjectName("keyWarningLabel")
-        self.key_warning.setAccessibleName("Key warning")
+        self.key_warning.setAccessibleName(self.tr("Key warning"))
         self.key_warning.setWordWrap(True)
         self.key_warning.setStyleSheet("color: #5c3c00;")
         self.key_warning.setVisible(bool(status.key_warning))
@@ -245,13 +255,15 @@ class SettingsDialog(QDialog):
         self.error_label = _error_label(self, "settingsErrorLabel")
         self._buttons = QDialogButtonBox(self)
         self._buttons.setObjectName("settingsButtons")
-        self.save_button = self._buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button = self._buttons.addButton(
+            self.tr("&Save"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.save_button.setObjectName("saveSettingsButton")
-        self.save_button.setAccessibleName("Save settings")
+        self.save_button.setAccessibleName(self.tr("Save settings"))
         self.save_button.setDefault(True)
         cancel = self._buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setObjectName("cancelSettingsButton")
-        cancel.setAccessibleName("Cancel")
+        cancel.setAccessibleName(self.tr("Cancel"))
         self._buttons.accepted.connect(self._submit)
         self._buttons.rejected.connect(self.reject)
 
@@ -284,7 +296,7 @@ class SettingsDialog(QDialog):
         loosest: AcceptFrom | DiscoveryMode,
     ) -> None:
         for level, text in texts.items():
-            combo.addItem(text, level)
+            combo.addItem(QCoreApplication.translate("SettingsDialog", text), level)
         model = combo.model()
         for i, level in enumerate(texts):
             # Looser than the administrator allows: listed, so the user sees what exists,
@@ -303,13 +315,15 @@ class SettingsDialog(QDialog):
         texts: dict[AcceptFrom, str] | dict[DiscoveryMode, str],
     ) -> None:
         if self._policy.broken:
-            why = (
-                f"Your administrator's custom client settings cannot be read: {self._policy.broken}"
-            )
+            why = self.tr(
+                "Your administrator's custom client settings cannot be read: {problem}"
+            ).format(problem=self._policy.broken)
             combo.setEnabled(False)
         elif loosest > min(texts):
-            allowed = texts[loosest]  # type: ignore[index]
-            why = f"Your administrator's custom client settings allow at most: {allowed}"
+            allowed = QCoreApplication.translate("SettingsDialog", texts[loosest])  # type: ignore[index]
+            why = self.tr(
+                "Your administrator's custom client settings allow at most: {level}"
+            ).format(level=allowed)
             if loosest == max(texts):
                 combo.setEnabled(False)
         else:
@@ -320,38 +334,38 @@ class SettingsDialog(QDialog):
         reason.show()
 
     def _build_profiles(self) -> None:
-        group = QGroupBox("Permission profiles", self)
+        group = QGroupBox(self.tr("Permission profiles"), self)
         group.setObjectName("profilesGroup")
         self.profiles_group = group
         self.profile_list = QListWidget(group)
         self.profile_list.setObjectName("profileList")
-        self.profile_list.setAccessibleName("Permission profiles")
+        self.profile_list.setAccessibleName(self.tr("Permission profiles"))
         self.profile_list.currentItemChanged.connect(self._show_profile)
 
         self.profile_name_edit = QLineEdit(group)
         self.profile_name_edit.setObjectName("profileNameEdit")
-        self.profile_name_edit.setAccessibleName("Profile name")
-        self.builtin_note = QLabel("Built-in profiles cannot be changed.", group)
+        self.profile_name_edit.setAccessibleName(self.tr("Profile name"))
+        self.builtin_note = QLabel(self.tr("Built-in profiles cannot be changed."), group)
         self.builtin_note.setObjectName("builtinProfileNote")
-        self.builtin_note.setAccessibleName("Built-in profile")
+        self.builtin_note.setAccessibleName(self.tr("Built-in profile"))
         self.builtin_note.setStyleSheet("color: #555555;")
         self.profile_boxes: dict[Permission, QCheckBox] = {}
         editor = QVBoxLayout()
         name_row = QFormLayout()
-        name_row.addRow("&Name:", self.profile_name_edit)
+        name_row.addRow(self.tr("&Name:"), self.profile_name_edit)
         editor.addLayout(name_row)
         editor.addWidget(self.builtin_note)
-        view = QCheckBox("View screen", group)
+        view = QCheckBox(view_screen_label(), group)
         view.setObjectName("profilePerm_view_screen")
-        view.setAccessibleName("View screen")
+        view.setAccessibleName(view_screen_label())
         view.setChecked(True)
         view.setEnabled(False)
-        view.setToolTip("Viewing the screen is part of every session")
+        view.setToolTip(self.tr("Viewing the screen is part of every session"))
         editor.addWidget(view)
         for perm in Permission:
-            box = QCheckBox(perm.label, group)
+            box = QCheckBox(permission_label(perm), group)
             box.setObjectName(f"profilePerm_{perm.value}")
-            box.setAccessibleName(perm.label)
+            box.setAccessibleName(permission_label(perm))
             self.profile_boxes[perm] = box
             editor.addWidget(box)
         self.profile_error = _error_label(group, "profileErrorLabel")
@@ -364,9 +378,15 @@ class SettingsDialog(QDialog):
             b.setAccessibleName(accessible)
             return b
 
-        self.new_profile_button = button("&New", "newProfileButton", "New profile")
-        self.save_profile_button = button("Save p&rofile", "saveProfileButton", "Save profile")
-        self.delete_profile_button = button("De&lete", "deleteProfileButton", "Delete profile")
+        self.new_profile_button = button(
+            self.tr("&New"), "newProfileButton", self.tr("New profile")
+        )
+        self.save_profile_button = button(
+            self.tr("Save p&rofile"), "saveProfileButton", self.tr("Save profile")
+        )
+        self.delete_profile_button = button(
+            self.tr("De&lete"), "deleteProfileButton", self.tr("Delete profile")
+        )
         self.new_profile_button.clicked.connect(self._new_profile)
         self.save_profile_button.clicked.connect(self._save_profile)
         self.delete_profile_button.clicked.connect(self._delete_profile)
@@ -397,7 +417,9 @@ class SettingsDialog(QDialog):
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
         for p in profiles:
-            item = QListWidgetItem(f"{p.name} (built-in)" if p.builtin else p.name)
+            item = QListWidgetItem(
+                self.tr("{name} (built-in)").format(name=p.name) if p.builtin else p.name
+            )
             item.setData(Qt.ItemDataRole.UserRole, p)
             self.profile_list.addItem(item)
         self.profile_list.blockSignals(False)
@@ -438,7 +460,9 @@ class SettingsDialog(QDialog):
         self.profile_list.clearSelection()
         self.profile_list.blockSignals(False)
         self.profile_error.hide()
-        self.profile_name_edit.setText(NEW_PROFILE_NAME)
+        self.profile_name_edit.setText(
+            QCoreApplication.translate("SettingsDialog", NEW_PROFILE_NAME)
+        )
         self.profile_name_edit.selectAll()
         self.profile_name_edit.setFocus()
         for box in self.profile_boxes.values():
@@ -455,10 +479,16 @@ class SettingsDialog(QDialog):
         perms = self._checked_permissions()
         try:
             if old is not None and old.builtin:
-                raise Refused(f"the built-in profile {old.name!r} cannot be changed")
+                raise Refused(
+                    self.tr("the built-in profile {name} cannot be changed").format(
+                        name=repr(old.name)
+                    )
+                )
             renamed = old is not None and name.casefold() != old.name.casefold()
             if renamed and any(p.name.casefold() == name.casefold() for p in self._profiles()):
-                raise Refused(f"a profile named {name!r} exists already")
+                raise Refused(
+                    self.tr("a profile named {name} exists already").format(name=repr(name))
+                )
             await self._facade.save_profile(name, perms)
             if old is not None and renamed:
                 await self._facade.delete_profile(old.name)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import hashlib
 import re
 
-from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -43,7 +51,9 @@ def initials(peer: PeerView) -> str:
 
 def last_session_text(epoch: float) -> str:
     when = QDateTime.fromSecsSinceEpoch(int(epoch))
-    return "Last session " + when.toString("yyyy-MM-dd HH:mm")
+    return QCoreApplication.translate("PeerTile", "Last session {when}").format(
+        when=when.toString("yyyy-MM-dd HH:mm")
+    )
 
 
 class PeerTileDelegate(QStyledItemDelegate):
@@ -61,14 +71,18 @@ class PeerTileDelegate(QStyledItemDelegate):
     def detail_text(self, peer: PeerView) -> str:
         """The third line of a tile, if any."""
         if peer.conflict:
-            return "⚠ ID conflict on the network"
+            return QCoreApplication.translate("PeerTile", "⚠ ID conflict on the network")
         if self._source is PeerSource.RECENT and peer.last_session is not None:
             return last_session_text(peer.last_session)
         if self._source is PeerSource.ADDRESS_BOOK and peer.tags:
             return ", ".join(peer.tags)
         if self._source is PeerSource.ADDRESS_BOOK and peer.manual_address:
             return peer.manual_address
-        return "online" if peer.online else "offline"
+        return (
+            QCoreApplication.translate("PeerTile", "online")
+            if peer.online
+            else QCoreApplication.translate("PeerTile", "offline")
+        )
 
     def paint(
         self,

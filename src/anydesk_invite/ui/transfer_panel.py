@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -43,7 +44,9 @@ class Transfers(Protocol):
 
 
 def choose_file_dialog(parent: QWidget) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Choose a file to send")
+    path, _ = QFileDialog.getOpenFileName(
+        parent, QCoreApplication.translate("TransferPanel", "Choose a file to send")
+    )
     return path or None
 
 
@@ -59,12 +62,17 @@ class _Row:
 def _state_text(v: TransferView) -> str:
     arrow = "↑" if v.direction is TransferDirection.SEND else "↓"
     if v.state is TransferState.DONE:
-        return f"{arrow} {v.name}: done"
-    if v.state in (TransferState.FAILED, TransferState.CANCELLED):
-        return f"{arrow} {v.name}: {v.state.value} — {v.reason}"
-    if v.state is TransferState.OFFERED:
-        return f"{arrow} {v.name} ({v.size} bytes) offered"
-    return f"{arrow} {v.name}: {v.done} of {v.size} bytes"
+        text = QCoreApplication.translate("TransferPanel", "{name}: done")
+    elif v.state is TransferState.FAILED:
+        # The reason comes from the client in English.
+        text = QCoreApplication.translate("TransferPanel", "{name}: failed — {reason}")
+    elif v.state is TransferState.CANCELLED:
+        text = QCoreApplication.translate("TransferPanel", "{name}: cancelled — {reason}")
+    elif v.state is TransferState.OFFERED:
+        text = QCoreApplication.translate("TransferPanel", "{name} ({size} bytes) offered")
+    else:
+        text = QCoreApplication.translate("TransferPanel", "{name}: {done} of {size} bytes")
+    return f"{arrow} " + text.format(name=v.name, reason=v.reason, size=v.size, done=v.done)
 
 
 class TransferPanel(QWidget):
@@ -85,10 +93,13 @@ class TransferPanel(QWidget):
         self._role = role
         self._choose_file = choose_file
         self._rows: dict[str, _Row] = {}
-        label = "Send file…" if role is Role.GUEST else "Offer file…"
+        if role is Role.GUEST:
+            label, name = self.tr("Send file…"), self.tr("Send file")
+        else:
+            label, name = self.tr("Offer file…"), self.tr("Offer file")
         self.send_button = QPushButton(label, self)
         self.send_button.setObjectName("sendFileButton")
-        self.send_button.setAccessibleName(label.rstrip("…"))
+        self.send_button.setAccessibleName(name)
         self.send_button.clicked.connect(self._send)
         self.error_label = QLabel(self)
         self.error_label.setObjectName("transferError")
@@ -106,7 +117,7 @@ class TransferPanel(QWidget):
     def set_permissions(self, permissions: frozenset[Permission]) -> None:
         allowed = Permission.FILE_TRANSFER in permissions
         self.send_button.setEnabled(allowed)
-        self.send_button.setToolTip("" if allowed else "File transfer is not granted")
+        self.send_button.setToolTip("" if allowed else self.tr("File transfer is not granted"))
 
     def detach(self) -> None:
         """Stop following the client (the window closes)."""
@@ -136,18 +147,18 @@ class TransferPanel(QWidget):
         bar.setObjectName(f"transferProgress_{tid}")
         bar.setRange(0, STEPS)
         bar.setTextVisible(False)
-        bar.setAccessibleName(f"Progress of {view.name}")
-        cancel = QPushButton("Cancel", widget)
+        bar.setAccessibleName(self.tr("Progress of {name}").format(name=view.name))
+        cancel = QPushButton(self.tr("Cancel"), widget)
         cancel.setObjectName(f"transferCancel_{tid}")
-        cancel.setAccessibleName(f"Cancel {view.name}")
+        cancel.setAccessibleName(self.tr("Cancel {name}").format(name=view.name))
         cancel.clicked.connect(lambda: self._cancel(tid))
         fetch: QPushButton | None = None
         line = QHBoxLayout()
         line.addWidget(bar, 1)
         if view.direction is TransferDirection.RECEIVE and self._role is Role.GUEST:
-            fetch = QPushButton("Fetch", widget)
+            fetch = QPushButton(self.tr("Fetch"), widget)
             fetch.setObjectName(f"transferFetch_{tid}")
-            fetch.setAccessibleName(f"Fetch {view.name}")
+            fetch.setAccessibleName(self.tr("Fetch {name}").format(name=view.name))
             fetch.clicked.connect(lambda: self._fetch(tid))
             line.addWidget(fetch)
         line.addWidget(cancel)

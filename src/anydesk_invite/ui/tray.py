@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from anydesk_invite.ui.icons import APP_ICON, icon
@@ -47,14 +48,20 @@ class SystemTray:
             return
         tray = QSystemTrayIcon(icon(APP_ICON))
         tray.setObjectName("trayIcon")
-        tray.setToolTip("anydesk_invite: people can invite you while it runs")
+        tray.setToolTip(
+            QCoreApplication.translate(
+                "SystemTray", "anydesk_invite: people can invite you while it runs"
+            )
+        )
         menu = QMenu()
         menu.setObjectName("trayMenu")
-        open_action = menu.addAction("&Open anydesk_invite")
+        open_action = menu.addAction(
+            QCoreApplication.translate("SystemTray", "&Open anydesk_invite")
+        )
         open_action.setObjectName("trayOpenAction")
         open_action.triggered.connect(on_open)
         menu.addSeparator()
-        quit_action = menu.addAction("&Quit")
+        quit_action = menu.addAction(QCoreApplication.translate("SystemTray", "&Quit"))
         quit_action.setObjectName("trayQuitAction")
         quit_action.triggered.connect(on_quit)
         tray.setContextMenu(menu)
