@@ -174,3 +174,21 @@ def test_a_session_ended_by_the_guest_is_shown_as_ended(qtbot) -> None:
     assert w.state_label.isVisible()
     assert w.state_label.text() == "The session has ended."
     assert not w.end_button.isEnabled()
+
+
+def test_the_host_chats_with_the_guest_from_the_session_state(qtbot, qasync_loop) -> None:
+    facade = InviteFacade()
+    w = _session_window(qtbot, facade, session(session_id="s9"))
+    assert w.chat_edit is not None and not w.chat_edit.isEnabled()
+    sent: list[tuple[str, str]] = []
+
+    async def send(session_id: str, text: str) -> None:
+        sent.append((session_id, text))
+
+    w.set_chat_sender(send)
+    assert w.chat_edit.isEnabled()
+    qtbot.keyClicks(w.chat_edit, "hello there")
+    qtbot.keyClick(w.chat_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: sent == [("s9", "hello there")])
+    w.add_chat("Guest", "hi!")
+    assert w.chat_view.toPlainText().splitlines() == ["You: hello there", "Guest: hi!"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 
@@ -109,6 +110,8 @@ class AcceptWindow(QWidget):
         self.transfer_panel: TransferPanel | None = None
         self._request = request
         self._session: SessionView | None = None
+        self._send_chat: Callable[[str, str], object] | None = None
+        self.chat_edit: QLineEdit | None = None
         self._ended = False
         self._stack = QStackedWidget(self)
         box = QVBoxLayout(self)
@@ -282,8 +285,9 @@ class AcceptWindow(QWidget):
         self.chat_view.setMaximumHeight(110)
         self.chat_edit = QLineEdit(page)
         self.chat_edit.setObjectName("chatEdit")
-        self.chat_edit.setPlaceholderText("Chat is not available yet")
-        self.chat_edit.setEnabled(False)
+        self.chat_edit.setAccessibleName("Chat message")
+        self.chat_edit.returnPressed.connect(self._chat)
+        self._enable_chat()
 
         self.end_button = QPushButton("&End session", page)
         self.end_button.setObjectName("endSessionButton")
@@ -334,6 +338,42 @@ class AcceptWindow(QWidget):
         box.addLayout(buttons)
         self._ended = False
         self._stack.setCurrentWidget(page)
+
+    def set_chat_sender(self, send: Callable[[str, str], object]) -> None:
+        """Let the host chat with the guest: ``send(session_id, text)``."""
+        self._send_chat = send
+        self._enable_chat()
+
+    def _enable_chat(self) -> None:
+        edit = self.chat_edit
+        if edit is None:
+            return
+        usable = self._send_chat is not None
+        edit.setEnabled(usable)
+        edit.setPlaceholderText(
+            "Write a message and press Enter" if usable else "Chat is not available"
+        )
+
+    def add_chat(self, who: str, text: str) -> None:
+        self.chat_view.appendPlainText(f"{who}: {text}")
+
+    @asyncSlot()
+    async def _chat(self) -> None:
+        edit, send = self.chat_edit, self._send_chat
+        if edit is None or send is None or self._session is None:
+            return
+        text = edit.text().strip()
+        if not text:
+            return
+        edit.clear()
+        self.add_chat("You", text)
+        result = send(self._session.session_id, text)
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Refused as exc:
+                self.session_error.setText(str(exc))
+                self.session_error.show()
 
     def attach_drawing(self, clear: Callable[[], Awaitable[None]], control_problem: str) -> None:
         """Offer Clear drawings (calling ``clear``), and say why control cannot work here."""

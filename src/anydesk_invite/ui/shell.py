@@ -239,6 +239,8 @@ class Shell(QObject):
             self._track_accept(window.request.invitation_id, window)
 
     def _track_accept(self, key: str, window: AcceptWindow) -> None:
+        if self._send_chat is not None:
+            window.set_chat_sender(self._send_chat)
         self.accept_windows[key] = window
         window.closed.connect(lambda: self._forget(self.accept_windows, window))
 
@@ -285,6 +287,12 @@ class Shell(QObject):
         sw = self.session_windows.get(session_id)
         if sw is not None:
             sw.add_chat("Host", text)
+            return
+        for w in self.accept_windows.values():
+            s = w.session()
+            if s is not None and s.session_id == session_id:
+                w.add_chat("Guest", text)
+                return
 
     def confirm_quit(self) -> bool:
         answer = QMessageBox.question(
