@@ -15,8 +15,9 @@ class Limits:
     """
 
     handshake_timeout: float = 5.0
-    idle_timeout: float = 15.0
-    heartbeat_interval: float = 5.0
+    idle_timeout: float = 9.0
+    """A peer that crashed or dropped off the network is noticed within 10 s."""
+    heartbeat_interval: float = 3.0
     max_unauthenticated_total: int = 64
     max_unauthenticated_per_address: int = 8
     pre_auth_frame_limit: int = PRE_AUTH_FRAME_LIMIT
