@@ -6,7 +6,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -30,10 +30,12 @@ from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.transfer_panel import TransferPanel, Transfers
 
-FIRST_CONTACT_TEXT = (
+FIRST_CONTACT_TEXT = QT_TRANSLATE_NOOP(
+    "AcceptWindow",
     "First contact: this device has never connected before. Compare the fingerprint "
-    "with its owner before you grant more than viewing."
+    "with its owner before you grant more than viewing.",
 )
+"""In English; the window shows it translated."""
 
 
 def _error_label(parent: QWidget, name: str) -> QLabel:
@@ -55,7 +57,9 @@ def _peer_form(
     own_fingerprint: bytes,
 ) -> QFormLayout:
     form = QFormLayout()
-    name = QLabel(sanitize_display(alias) or "(no alias)", parent)
+    name = QLabel(
+        sanitize_display(alias) or QCoreApplication.translate("AcceptWindow", "(no alias)"), parent
+    )
     name.setObjectName(f"{prefix}Label")
     name.setTextFormat(Qt.TextFormat.PlainText)
     name.setStyleSheet("font-weight: bold;")
@@ -66,18 +70,21 @@ def _peer_form(
     fp.setObjectName(f"{prefix}FingerprintLabel")
     fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     fp.setStyleSheet("font-family: monospace;")
-    form.addRow("Alias:", name)
-    form.addRow("ID:", ident)
-    form.addRow("Fingerprint:", fp)
+    form.addRow(QCoreApplication.translate("AcceptWindow", "Alias:"), name)
+    form.addRow(QCoreApplication.translate("AcceptWindow", "ID:"), ident)
+    form.addRow(QCoreApplication.translate("AcceptWindow", "Fingerprint:"), fp)
     code = QLabel(verification_code(own_fingerprint, fingerprint), parent)
     code.setObjectName(f"{prefix}VerificationLabel")
-    code.setAccessibleName("Verification code")
+    code.setAccessibleName(QCoreApplication.translate("AcceptWindow", "Verification code"))
     code.setToolTip(
-        "The other side sees the same code for this connection. If it differs, someone is "
-        "in between: end the session."
+        QCoreApplication.translate(
+            "AcceptWindow",
+            "The other side sees the same code for this connection. If it differs, someone is "
+            "in between: end the session.",
+        )
     )
     code.setStyleSheet("font-family: monospace; font-weight: bold;")
-    form.addRow("Verification code:", code)
+    form.addRow(QCoreApplication.translate("AcceptWindow", "Verification code:"), code)
     return form
 
 
@@ -138,12 +145,12 @@ class AcceptWindow(QWidget):
     def _build_request(self, request: InvitationView) -> None:
         page = self.request_page
         name = sanitize_display(request.peer_alias) or request.peer_id.grouped()
-        self.setWindowTitle(f"Connection request from {name}")
-        intro = QLabel(f"{name} asks to connect to this device.", page)
+        self.setWindowTitle(self.tr("Connection request from {name}").format(name=name))
+        intro = QLabel(self.tr("{name} asks to connect to this device.").format(name=name), page)
         intro.setObjectName("requestIntroLabel")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
-        badge = QLabel(FIRST_CONTACT_TEXT, page)
+        badge = QLabel(QCoreApplication.translate("AcceptWindow", FIRST_CONTACT_TEXT), page)
         badge.setObjectName("firstContactBadge")
         badge.setWordWrap(True)
         badge.setStyleSheet(
@@ -163,11 +170,11 @@ class AcceptWindow(QWidget):
         )
 
         self.request_error = _error_label(page, "requestErrorLabel")
-        self.accept_button = QPushButton("&Accept", page)
+        self.accept_button = QPushButton(self.tr("&Accept"), page)
         self.accept_button.setObjectName("acceptRequestButton")
         self.accept_button.setDefault(True)
         self.accept_button.clicked.connect(self._accept)
-        self.dismiss_button = QPushButton("&Dismiss", page)
+        self.dismiss_button = QPushButton(self.tr("&Dismiss"), page)
         self.dismiss_button.setObjectName("dismissButton")
         self.dismiss_button.clicked.connect(self._dismiss)
         buttons = QHBoxLayout()
@@ -250,8 +257,8 @@ class AcceptWindow(QWidget):
         old.deleteLater()
         self.session_page = page
         name = sanitize_display(session.peer_alias) or session.peer_id.grouped()
-        self.setWindowTitle(f"Session with {name}")
-        heading = QLabel(f"{name} is connected to this device.", page)
+        self.setWindowTitle(self.tr("Session with {name}").format(name=name))
+        heading = QLabel(self.tr("{name} is connected to this device.").format(name=name), page)
         heading.setObjectName("sessionHeadingLabel")
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setWordWrap(True)
@@ -260,7 +267,7 @@ class AcceptWindow(QWidget):
         self.state_label.hide()
         self.duration_label = QLabel(page)
         self.duration_label.setObjectName("durationLabel")
-        self.duration_label.setAccessibleName("Session duration")
+        self.duration_label.setAccessibleName(self.tr("Session duration"))
         self._stopwatch = Stopwatch(self._wall_clock, session.started_at, parent=page)
         self._stopwatch.changed.connect(self.duration_label.setText)
         self.duration_label.setText(self._stopwatch.text())
@@ -273,7 +280,7 @@ class AcceptWindow(QWidget):
             parent=page,
         )
         self.session_toggles.changed.connect(self._apply_permissions)
-        note = QLabel("Changes apply to this session only.", page)
+        note = QLabel(self.tr("Changes apply to this session only."), page)
         note.setObjectName("sessionOnlyNote")
         note.setStyleSheet("color: #555555;")
         self.session_error = _error_label(page, "sessionErrorLabel")
@@ -281,15 +288,15 @@ class AcceptWindow(QWidget):
         self.chat_view = QPlainTextEdit(page)
         self.chat_view.setObjectName("chatView")
         self.chat_view.setReadOnly(True)
-        self.chat_view.setPlaceholderText("Chat messages appear here.")
+        self.chat_view.setPlaceholderText(self.tr("Chat messages appear here."))
         self.chat_view.setMaximumHeight(110)
         self.chat_edit = QLineEdit(page)
         self.chat_edit.setObjectName("chatEdit")
-        self.chat_edit.setAccessibleName("Chat message")
+        self.chat_edit.setAccessibleName(self.tr("Chat message"))
         self.chat_edit.returnPressed.connect(self._chat)
         self._enable_chat()
 
-        self.end_button = QPushButton("&End session", page)
+        self.end_button = QPushButton(self.tr("&End session"), page)
         self.end_button.setObjectName("endSessionButton")
         self.end_button.clicked.connect(self._end)
 
@@ -301,12 +308,12 @@ class AcceptWindow(QWidget):
             session.peer_fingerprint,
             self._facade.status().fingerprint,
         )
-        form.addRow("Duration:", self.duration_label)
+        form.addRow(self.tr("Duration:"), self.duration_label)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.clear_drawings_button = QPushButton("&Clear drawings", page)
+        self.clear_drawings_button = QPushButton(self.tr("&Clear drawings"), page)
         self.clear_drawings_button.setObjectName("clearDrawingsButton")
-        self.clear_drawings_button.setAccessibleName("Clear the guest's drawings")
+        self.clear_drawings_button.setAccessibleName(self.tr("Clear the guest's drawings"))
         self.clear_drawings_button.setVisible(self._clear_drawings is not None)
         self.clear_drawings_button.clicked.connect(self._clear)
         self.control_problem_label = QLabel(page)
@@ -351,7 +358,9 @@ class AcceptWindow(QWidget):
         usable = self._send_chat is not None
         edit.setEnabled(usable)
         edit.setPlaceholderText(
-            "Write a message and press Enter" if usable else "Chat is not available"
+            self.tr("Write a message and press Enter")
+            if usable
+            else self.tr("Chat is not available")
         )
 
     def add_chat(self, who: str, text: str) -> None:
@@ -366,7 +375,7 @@ class AcceptWindow(QWidget):
         if not text:
             return
         edit.clear()
-        self.add_chat("You", text)
+        self.add_chat(self.tr("You"), text)
         result = send(self._session.session_id, text)
         if inspect.isawaitable(result):
             try:
@@ -389,7 +398,9 @@ class AcceptWindow(QWidget):
             return
         if self._control_problem:
             label.setText(
-                f"Control of keyboard and mouse is unavailable here: {self._control_problem}"
+                self.tr("Control of keyboard and mouse is unavailable here: {problem}").format(
+                    problem=self._control_problem
+                )
             )
         label.setVisible(bool(self._control_problem))
 
@@ -450,7 +461,7 @@ class AcceptWindow(QWidget):
 
     def _show_ended(self) -> None:
         self._ended = True
-        self.state_label.setText("The session has ended.")
+        self.state_label.setText(self.tr("The session has ended."))
         self.state_label.show()
         if self._stopwatch is not None:
             self._stopwatch.stop()

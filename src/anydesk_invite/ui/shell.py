@@ -12,7 +12,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
@@ -33,11 +33,13 @@ from anydesk_invite.ui.toast import ToastStack
 from anydesk_invite.ui.transfer_panel import Transfers
 from anydesk_invite.ui.tray import SystemTray, Tray
 
-BACKGROUND_QUESTION = (
+BACKGROUND_QUESTION = QT_TRANSLATE_NOOP(
+    "Shell",
     "Keep anydesk_invite running in the background when its window is closed? "
     "While it runs, people can invite you and you can be reached. "
-    "Start it again to bring the window back."
+    "Start it again to bring the window back.",
 )
+"""In English; the question box shows it translated."""
 
 
 class Shell(QObject):
@@ -151,8 +153,8 @@ class Shell(QObject):
             if not self._told_about_tray:
                 self._told_about_tray = True
                 self._tray.notify(
-                    "anydesk_invite is still running",
-                    "People can invite you. Open or quit it from the tray icon.",
+                    self.tr("anydesk_invite is still running"),
+                    self.tr("People can invite you. Open or quit it from the tray icon."),
                 )
             return False
         keep = self._facade.settings().keep_running_in_background
@@ -170,18 +172,18 @@ class Shell(QObject):
             return
         box = QMessageBox(self.window)
         box.setObjectName("backgroundQuestion")
-        box.setWindowTitle("Keep running in the background?")
+        box.setWindowTitle(self.tr("Keep running in the background?"))
         box.setIcon(QMessageBox.Icon.Question)
-        box.setText(BACKGROUND_QUESTION)
-        keep = box.addButton("&Keep running", QMessageBox.ButtonRole.AcceptRole)
+        box.setText(QCoreApplication.translate("Shell", BACKGROUND_QUESTION))
+        keep = box.addButton(self.tr("&Keep running"), QMessageBox.ButtonRole.AcceptRole)
         keep.setObjectName("keepRunningButton")
-        keep.setAccessibleName("Keep running in the background")
-        quit_ = box.addButton("&Quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep.setAccessibleName(self.tr("Keep running in the background"))
+        quit_ = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.DestructiveRole)
         quit_.setObjectName("quitButton")
-        quit_.setAccessibleName("Quit")
+        quit_.setAccessibleName(self.tr("Quit"))
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         cancel.setObjectName("cancelCloseButton")
-        cancel.setAccessibleName("Do not close")
+        cancel.setAccessibleName(self.tr("Do not close"))
         box.setDefaultButton(keep)
         box.setEscapeButton(cancel)
         self.background_question = box
@@ -208,7 +210,9 @@ class Shell(QObject):
                 dataclasses.replace(settings, keep_running_in_background=keep)
             )
         except Refused as exc:
-            self.window.statusBar().showMessage(f"Settings: {exc}", 10_000)
+            self.window.statusBar().showMessage(
+                self.tr("Settings: {error}").format(error=exc), 10_000
+            )
         if keep:
             self.window.hide()
         else:
@@ -219,10 +223,15 @@ class Shell(QObject):
         try:
             view = await self._facade.connect(target)
         except Refused as exc:
-            self.window.statusBar().showMessage(f"Connect: {exc}", 10_000)
+            self.window.statusBar().showMessage(
+                self.tr("Connect: {error}").format(error=exc), 10_000
+            )
             return
         self.window.statusBar().showMessage(
-            f"Asked {view.peer_alias or view.peer_id.grouped()} to let you connect…", 10_000
+            self.tr("Asked {name} to let you connect…").format(
+                name=view.peer_alias or view.peer_id.grouped()
+            ),
+            10_000,
         )
 
     # --- incoming -----------------------------------------------------------------------
@@ -286,18 +295,18 @@ class Shell(QObject):
         session_id, text = payload
         sw = self.session_windows.get(session_id)
         if sw is not None:
-            sw.add_chat("Host", text)
+            sw.add_chat(self.tr("Host"), text)
             return
         for w in self.accept_windows.values():
             s = w.session()
             if s is not None and s.session_id == session_id:
-                w.add_chat("Guest", text)
+                w.add_chat(self.tr("Guest"), text)
                 return
 
     def confirm_quit(self) -> bool:
         answer = QMessageBox.question(
             self.window,
-            "Quit anydesk_invite?",
-            "While it runs, people can invite you and you can be reached.",
+            self.tr("Quit anydesk_invite?"),
+            self.tr("While it runs, people can invite you and you can be reached."),
         )
         return answer == QMessageBox.StandardButton.Yes
