@@ -5,13 +5,11 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from anydesk_invite.net.wire import Message
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.sessions import SessionService
 from tests.helpers.peers import TrustEveryone
+from tests.helpers.xvfb import psnr
 
 pytestmark = [
     pytest.mark.e2e,
@@ -122,40 +121,6 @@ HOST_SCRIPT = textwrap.dedent(
     loop.run_until_complete(main(sys.argv[1]))
     """
 )
-
-
-@pytest.fixture
-def xvfb_display() -> Iterator[str]:
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        if not number:
-            pytest.skip("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def psnr(a: bytes, b: bytes, pixels: int, step: int = 5) -> float:
-    """PSNR over the B, G, R bytes of every ``step``-th pixel (pure Python)."""
-    total = 0
-    count = 0
-    for i in range(0, pixels * 4, 4 * step):
-        for c in range(3):
-            d = a[i + c] - b[i + c]
-            total += d * d
-        count += 3
-    mse = total / count
-    return math.inf if mse == 0 else 10 * math.log10(255 * 255 / mse)
 
 
 class NoInfo:

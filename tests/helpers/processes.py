@@ -121,6 +121,9 @@ class HeadlessClient:
     alias: str = ""
     """``--alias``; empty keeps the default ``user-host@ad``."""
     netns: str | None = None
+    display: str | None = None
+    """An X display (e.g. Xvfb's) for the client to run on with Qt's xcb platform: then its
+    screen is that display's. None runs it offscreen."""
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
     """``--instance-tag``: unique per run, so parallel test runs on one machine differ."""
     process: subprocess.Popen[bytes] | None = None
@@ -154,9 +157,10 @@ class HeadlessClient:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         with open(self.output_path, "wb") as out:
             # Output goes to a file: a full pipe nobody reads would block the client.
-            self.process = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=_quiet_env()
-            )
+            env = _quiet_env()
+            if self.display is not None:
+                env.update(DISPLAY=self.display, QT_QPA_PLATFORM="xcb")
+            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

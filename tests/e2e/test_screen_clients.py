@@ -1,0 +1,143 @@
+"""End to end with two whole clients: the host is a real `anydesk-invite --headless` process on
+an X server (Xvfb) showing a test pattern of gradients and text; the guest is a client that
+asks to connect, is accepted through the host's command line with Screen Sharing, and then
+holds the host's screen at PSNR >= 35 dB against a grab of that display."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from anydesk_invite.core.ids import DeviceId
+from anydesk_invite.storage.db import AddressEntry
+from tests.helpers.nodes import Nodes, eventually, nodes_for
+from tests.helpers.processes import HeadlessClient
+from tests.helpers.short_dir import short_dir
+from tests.helpers.xvfb import psnr
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which("Xvfb") is None or not Path("/usr/bin/import").exists(),
+        reason="Xvfb or ImageMagick's import is not installed",
+    ),
+]
+
+PATTERN = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtCore import QRect, Qt, QTimer
+    from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QRadialGradient
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class Pattern(QWidget):
+        def paintEvent(self, event):
+            p = QPainter(self)
+            w, h = self.width(), self.height()
+            g = QLinearGradient(0, 0, w, 0)
+            for at, c in ((0, "#000000"), (0.3, "#ff0000"), (0.6, "#00ff80"), (1, "#ffffff")):
+                g.setColorAt(at, QColor(c))
+            p.fillRect(QRect(0, 0, w, h // 3), g)
+            r = QRadialGradient(w / 2, h / 2, w / 3)
+            r.setColorAt(0, QColor("#ffee00"))
+            r.setColorAt(1, QColor("#0020a0"))
+            p.fillRect(QRect(0, h // 3, w, h // 3), r)
+            p.fillRect(QRect(0, 2 * h // 3, w, h - 2 * h // 3), QColor("white"))
+            p.setPen(QColor("black"))
+            p.setFont(QFont("DejaVu Sans", 14))
+            for i in range(8):
+                y = 2 * h // 3 + 30 + i * 28
+                p.drawText(20, y, f"Line {i}: The quick brown fox 0123456789")
+
+    app = QApplication(sys.argv[:1])
+    window = Pattern(None, Qt.WindowType.FramelessWindowHint)
+    window.setGeometry(QApplication.primaryScreen().geometry())
+    window.show()
+    QTimer.singleShot(500, lambda: print("SHOWN", flush=True))
+    app.exec()
+    """
+)
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
+    async for n in nodes_for(tmp_path):
+        yield n
+
+
+@pytest.fixture
+def pattern(xvfb_display: str, tmp_path: Path) -> Iterator[None]:
+    script = tmp_path / "pattern.py"
+    script.write_text(PATTERN)
+    env = dict(os.environ, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb")
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("SHOWN")
+        yield
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def grab(display: str, into: Path) -> QImage:
+    subprocess.run(
+        ["/usr/bin/import", "-display", display, "-window", "root", str(into)], check=True
+    )
+    return QImage(str(into)).convertToFormat(QImage.Format.Format_RGB32)
+
+
+async def test_a_guest_client_sees_the_host_clients_xvfb_screen(
+    xvfb_display: str, pattern: None, nodes: Nodes, tmp_path: Path
+) -> None:
+    with short_dir() as folder:
+        host = HeadlessClient(folder / "host", "host", alias="host@ad", display=xvfb_display)
+        host.start()
+        try:
+            await asyncio.to_thread(host.wait_ready)
+            status = (await asyncio.to_thread(host.cli, "--get-status")).ok()
+            guest = await nodes.make("guest")
+            guest.client.db.address_book.add(
+                AddressEntry(
+                    DeviceId(host.device_id),
+                    manual_address=status["listen"][0],
+                    fingerprint=bytes.fromhex(host.fingerprint),
+                )
+            )
+            asked = await guest.client.connect(host.device_id)
+            accepted = await asyncio.to_thread(
+                host.cli, "accept", asked.invitation_id[:8], "--profile", "Screen Sharing"
+            )
+            assert accepted.ok()["role"] == "host"
+            await eventually(lambda: len(guest.client.sessions()) == 1, timeout=10)
+            [session] = guest.client.sessions()
+            assert session.permissions == frozenset()
+            screen = guest.client.sessions_service.guest_screen(session.session_id)
+            assert screen is not None
+            await eventually(lambda: screen.screens is not None, timeout=10)
+            await screen.select(0)
+            reference = grab(xvfb_display, tmp_path / "host.png")
+            size = reference.width() * reference.height()
+            assert (reference.width(), reference.height()) == (1280, 800)
+            expected = bytes(reference.constBits())
+            quality = 0.0
+            async with asyncio.timeout(20):
+                while quality < 35:
+                    await eventually(lambda: screen.frames_shown > 0)
+                    quality = psnr(bytes(screen.buffer), expected, size)
+                    if quality < 35:
+                        await asyncio.sleep(0.05)
+            assert quality >= 35, f"PSNR {quality:.1f} dB"
+        finally:
+            host.stop()
