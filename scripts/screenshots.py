@@ -1,0 +1,472 @@
+"""Pictures of the real app for docs/screenshots (``make screenshots``).
+
+For each screen size an Xvfb display of its own; on it client anna@ad with its windows, and
+ben@ad and carla@ad headless beside it, all on 127.0.0.1 with temporary homes. anna's
+database is seeded with a favorite and address-book entries before it starts; the scenes are
+driven through the command line and xdotool and captured with ImageMagick's ``import``:
+main window, invite dialog, outgoing invitation, toast (and the whole screen with it),
+connection request and session in the Accept Window, the guest's session window, settings.
+Saved as docs/screenshots/<scene>-<W>x<H>.png.
+
+Needs Xvfb, xdotool and imagemagick (scripts/bootstrap.sh). Where gnome-keyring and
+dbus-run-session exist, the clients keep their keys in a throwaway keyring, as on a desktop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from anydesk_invite.core.alias import parse_alias  # noqa: E402
+from anydesk_invite.core.ids import DeviceId, parse_id  # noqa: E402
+from anydesk_invite.storage.db import AddressEntry, Database  # noqa: E402
+from anydesk_invite.storage.home import Home  # noqa: E402
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+SIZES = ((1920, 1080), (1280, 800))
+DESKTOP_COLOUR = "#46535f"
+WAIT = 30.0
+"""Seconds any one condition may take before the run gives up (discovery takes ~2 s)."""
+SETTLE = 0.4
+"""Qt repaints a window a moment after a change it was told about over the network; nothing
+outside the process can observe that, so a capture waits this long after the change is seen."""
+_ISOLATED_FLAG = "ADINVITE_SCREENSHOTS_ISOLATED"
+
+T = TypeVar("T")
+
+
+class SceneError(RuntimeError):
+    """A scene could not be set up; the message says what was awaited."""
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT) -> T:
+    """Poll ``probe`` until it returns something other than None/False."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise SceneError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+# --- the X display -------------------------------------------------------------------------
+
+
+@dataclass
+class Geometry:
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class Display:
+    """An Xvfb server on a free display number, and what the scenes do on it."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        read, write = os.pipe()
+        # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+        self._proc = subprocess.Popen(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write),
+                "-screen",
+                "0",
+                f"{width}x{height}x24",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ],
+            pass_fds=(write,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write)
+        with os.fdopen(read) as f:
+            number = f.readline().strip()
+        if not number:
+            self._proc.kill()
+            raise SceneError("Xvfb did not start")
+        self.name = f":{number}"
+        self._paint_background()
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "DISPLAY": self.name}
+
+    def _paint_background(self) -> None:
+        from Xlib import display as xdisplay  # python-xlib, a dependency of the app
+
+        d = xdisplay.Display(self.name)
+        root = d.screen().root
+        colour = d.screen().default_colormap.alloc_named_color(DESKTOP_COLOUR)
+        root.change_attributes(background_pixel=colour.pixel)
+        root.clear_area()
+        d.sync()
+        d.close()
+
+    def xdotool(self, *args: str) -> str:
+        out = subprocess.run(
+            ["xdotool", *args], env=self.env(), capture_output=True, text=True, check=False
+        )
+        return out.stdout.strip()
+
+    def windows(self, name: str = "", pid: int | None = None) -> list[int]:
+        """Visible windows whose title matches the regular expression ``name``."""
+        owner = ["--pid", str(pid)] if pid is not None else []
+        found = self.xdotool("search", "--onlyvisible", *owner, "--name", name)
+        return [int(w) for w in found.split()]
+
+    def window(self, name: str, pid: int | None = None) -> int:
+        return wait_for(f"a window named {name!r}", lambda: (self.windows(name, pid) or [None])[-1])
+
+    def geometry(self, wid: int) -> Geometry:
+        values: dict[str, int] = {}
+        for line in self.xdotool("getwindowgeometry", "--shell", str(wid)).splitlines():
+            key, _, value = line.partition("=")
+            if key in ("X", "Y", "WIDTH", "HEIGHT"):
+                values[key] = int(value)
+        return Geometry(values["X"], values["Y"], values["WIDTH"], values["HEIGHT"])
+
+    def move(self, wid: int, x: int, y: int) -> None:
+        self.xdotool("windowmove", "--sync", str(wid), str(x), str(y))
+
+    def click(self, wid: int, x: int, y: int) -> None:
+        """Click at (x, y) inside the window (negative x counts from its right edge)."""
+        if x < 0:
+            x += self.geometry(wid).w
+        self.xdotool("mousemove", "--window", str(wid), str(x), str(y), "click", "1")
+
+    def type_into(self, wid: int, text: str) -> None:
+        self.xdotool("windowfocus", "--sync", str(wid))
+        self.xdotool("type", "--delay", "20", text)
+
+    def key(self, wid: int, *keys: str) -> None:
+        self.xdotool("windowfocus", "--sync", str(wid))
+        self.xdotool("key", *keys)
+
+    def park_pointer(self) -> None:
+        # Out of the way, so no tooltip or hover highlight ends up in a picture.
+        self.xdotool("mousemove", str(self.width - 1), str(self.height - 1))
+
+    def capture(self, out: Path, windows: Sequence[int] = (), margin: int = 16) -> None:
+        """Save the screen, or the part of it around ``windows``, as ``out``."""
+        time.sleep(SETTLE)
+        cmd = ["/usr/bin/import", "-window", "root"]
+        if windows:
+            boxes = [self.geometry(w) for w in windows]
+            x0 = max(0, min(b.x for b in boxes) - margin)
+            y0 = max(0, min(b.y for b in boxes) - margin)
+            x1 = min(self.width, max(b.x + b.w for b in boxes) + margin)
+            y1 = min(self.height, max(b.y + b.h for b in boxes) + margin)
+            cmd += ["-crop", f"{x1 - x0}x{y1 - y0}+{x0}+{y0}", "+repage"]
+        subprocess.run([*cmd, str(out)], env=self.env(), check=True)
+        print(f"  {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+    def close(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(10)
+
+
+# --- the clients -----------------------------------------------------------------------------
+
+
+class Client:
+    """One running client with its own home, and its command line."""
+
+    def __init__(self, home: Path, alias: str, display: Display | None, log: Path) -> None:
+        self.home = home
+        self.alias = alias
+        env = dict(os.environ)
+        args = [
+            PY,
+            "-m",
+            "anydesk_invite",
+            "--home",
+            str(home),
+            "--interface",
+            "127.0.0.1",
+            "--alias",
+            alias,
+        ]
+        if display is None:
+            env.pop("DISPLAY", None)
+            args.append("--headless")
+        else:
+            env.update(display.env(), QT_QPA_PLATFORM="xcb")
+        self._log = log.open("w")
+        self._proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.pid = self._proc.pid
+        self.status: dict[str, Any] = wait_for(f"{alias} to answer", self._status)
+
+    def _status(self) -> dict[str, Any] | None:
+        if self._proc.poll() is not None:
+            raise SceneError(f"{self.alias} exited with {self._proc.returncode}")
+        try:
+            status = self.cli("--get-status")
+        except SceneError:
+            return None
+        return status if status.get("online") else None
+
+    @property
+    def device_id(self) -> str:
+        return str(self.status["id"])
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.status["fingerprint"])
+
+    def cli(self, *args: str) -> Any:
+        out = subprocess.run(
+            [PY, "-m", "anydesk_invite", "--home", str(self.home), "--json", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={k: v for k, v in os.environ.items() if k != "DISPLAY"},
+        )
+        if out.returncode != 0:
+            raise SceneError(f"{self.alias}: {' '.join(args)}: {out.stderr.strip()}")
+        return json.loads(out.stdout)
+
+    def invitations(self, **match: str) -> list[dict[str, Any]]:
+        return [
+            inv for inv in self.cli("invitations") if all(inv.get(k) == v for k, v in match.items())
+        ]
+
+    def close(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._log.close()
+
+
+def seed_address_book(home_dir: Path, ben: Client, carla: Client) -> None:
+    """Before anna starts: ben is a favorite; carla and an offline device are in her book."""
+    home = Home.resolve(str(home_dir))
+    with Database.open(home.db_path) as db:
+        db.favorites.add(
+            parse_id(ben.device_id), parse_alias(ben.alias), bytes.fromhex(ben.fingerprint)
+        )
+        db.address_book.add(
+            AddressEntry(
+                parse_id(carla.device_id),
+                parse_alias(carla.alias),
+                display_name="Carla's desktop",
+                tags=("office", "design"),
+                fingerprint=bytes.fromhex(carla.fingerprint),
+            )
+        )
+        db.address_book.add(
+            AddressEntry(
+                DeviceId.from_fingerprint(bytes(range(32))),
+                parse_alias("dora"),
+                display_name="Dora's laptop",
+                tags=("family",),
+                # A loopback port nobody listens on: the entry shows offline.
+                manual_address="127.0.0.1:9",
+            )
+        )
+
+
+# --- the scenes -------------------------------------------------------------------------------
+
+MAIN_TITLE = "^anydesk_invite$"
+# Where to click inside anna's 1000x680 main window (fonts-dejavu-core, tabular digits). Seen
+# in the main-window picture; look again if the header or tab titles change.
+INVITE_BUTTON = (230, 60)
+SETTINGS_BUTTON = (-28, 44)
+DISCOVERY_TAB = (255, 141)
+WARNING_HEIGHT = 34
+"""The key-in-a-file warning (--no-keyring) pushes the tabs down by this much."""
+
+
+def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
+    suffix = f"{width}x{height}"
+    print(f"{suffix}:")
+
+    def out(scene: str) -> Path:
+        return out_dir / f"{scene}-{suffix}.png"
+
+    with ExitStack() as stack:
+        x = Display(width, height)
+        stack.callback(x.close)
+        # ben has windows too (off-screen), so that his session window shows anna's screen.
+        ben = Client(work / "ben", "ben@ad", x, work / "ben.log")
+        stack.callback(ben.close)
+        x.move(x.window(MAIN_TITLE, ben.pid), width + 10, 0)
+        carla = Client(work / "carla", "carla@ad", None, work / "carla.log")
+        stack.callback(carla.close)
+        seed_address_book(work / "anna", ben, carla)
+        anna = Client(work / "anna", "anna@ad", x, work / "anna.log")
+        stack.callback(anna.close)
+
+        main = x.window(MAIN_TITLE, anna.pid)
+        x.move(main, 24, 24)
+        wait_for(
+            "anna to discover ben and carla",
+            lambda: (
+                {p["alias"] for p in anna.cli("peers") if "discovery" in p["sources"]}
+                >= {ben.alias, carla.alias}
+            ),
+        )
+        tab_x, tab_y = DISCOVERY_TAB
+        x.click(main, tab_x, tab_y + (WARNING_HEIGHT if anna.status["key_warning"] else 0))
+        x.park_pointer()
+        x.capture(out("main-window"), [main])
+
+        x.click(main, *INVITE_BUTTON)
+        dialog = x.window("^Invite to a session$", anna.pid)
+        x.type_into(dialog, ben.alias)
+        # The completion list would hide the profile; Escape closes the list, not the dialog.
+        x.key(dialog, "Escape")
+        x.park_pointer()
+        x.capture(out("invite-dialog"), [main, dialog])
+        x.key(dialog, "Escape")
+        wait_for("the invite dialog to close", lambda: not x.windows("^Invite to a session$"))
+
+        sent = anna.cli(
+            "invite", ben.alias, "--profile", "Full Access", "--confirm", ben.fingerprint
+        )
+        x.capture(out("outgoing-invitation"), [main])
+        wait_for("ben's toast", lambda: ben.invitations(id=sent["id"], state="received"))
+        ben.cli("accept", sent["id"])
+        host = x.window("^Session with ben@ad$", anna.pid)
+        x.move(host, width - 520, 60)
+        guest = x.window("^Session with anna@ad$", ben.pid)
+        x.move(guest, 60, 120)
+        x.capture(out("session-window"), [guest], margin=0)
+        x.capture(out("accept-session"), [host], margin=0)
+        for session in anna.cli("sessions"):
+            anna.cli("end", session["id"])
+        # Both windows stay to say the session ended; out of the way for the next scenes.
+        x.move(host, width + 10, 0)
+        x.move(guest, width + 10, 0)
+
+        anna_fp = ["--confirm", anna.fingerprint]
+        invite = ben.cli("invite", anna.device_id, "--profile", "Default", *anna_fp)
+        toast = wait_for("anna's toast", lambda: _toast(x, anna.pid))
+        x.capture(out("toast"), [toast], margin=48)
+        x.capture(out("desktop"))
+        anna.cli("reject", invite["id"])
+
+        request = carla.cli("connect", anna.device_id, *anna_fp)
+        accept = x.window("^Connection request from carla@ad$", anna.pid)
+        x.move(accept, 200, 120)
+        x.park_pointer()
+        x.capture(out("accept-request"), [accept], margin=0)
+        anna.cli("reject", request["id"])
+        x.move(accept, width + 10, 0)
+
+        x.click(main, *SETTINGS_BUTTON)
+        settings = x.window("^Settings$", anna.pid)
+        x.park_pointer()
+        x.capture(out("settings"), [settings], margin=0)
+
+
+def _toast(x: Display, pid: int) -> int | None:
+    """The toast: the client's visible window at the screen's bottom-right."""
+    for wid in x.windows("", pid):
+        g = x.geometry(wid)
+        if g.x + g.w > x.width - 40 and g.y + g.h > x.height - 40 and g.x > 0:
+            return wid
+    return None
+
+
+@contextmanager
+def temporary_folder(keep: bool) -> Iterator[Path]:
+    """Homes and logs of one size; kept when asked to or when a scene failed."""
+    path = Path(tempfile.mkdtemp(prefix="adshots."))
+    try:
+        yield path
+    except BaseException:
+        keep = True
+        raise
+    finally:
+        if keep:
+            print(f"homes and logs kept in {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _reexec_isolated(keyring: bool) -> None:
+    """Run again in a network namespace of our own (as root) with only loopback, so discovery
+    finds these three clients and nothing else on 127.0.0.1, and inside a private D-Bus
+    session with an unlocked, throwaway gnome-keyring."""
+    if os.environ.get(_ISOLATED_FLAG):
+        return
+    steps: list[str] = []
+    prefix: list[str] = []
+    if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
+        prefix = ["unshare", "--net", "--"]
+        steps.append("ip link set lo up")
+    else:
+        print("screenshots: not root; other clients on 127.0.0.1 may show in Discovery")
+    data = tempfile.mkdtemp(prefix="adshots-keyring.")
+    inner = 'exec "$@"'
+    if keyring and shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon"):
+        inner = (
+            "exec dbus-run-session -- sh -c "
+            '\'eval "$(printf screenshots | gnome-keyring-daemon --unlock --components=secrets)"'
+            ' >/dev/null; exec "$@"\' sh "$@"'
+        )
+    script = "; ".join([*steps, inner])
+    env = {**os.environ, _ISOLATED_FLAG: "1", "XDG_DATA_HOME": data}
+    cmd = [*prefix, "sh", "-c", script, "sh", sys.executable, *sys.argv]
+    code = subprocess.run(cmd, env=env, check=False).returncode
+    shutil.rmtree(data, ignore_errors=True)
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument(
+        "--size", action="append", metavar="WxH", help="only this size (repeatable)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the homes and logs")
+    parser.add_argument(
+        "--no-keyring", action="store_true", help="keys in files (the app shows a warning)"
+    )
+    args = parser.parse_args(argv)
+    _reexec_isolated(keyring=not args.no_keyring)
+    for tool in ("Xvfb", "xdotool", "/usr/bin/import"):
+        if shutil.which(tool) is None:
+            print(f"screenshots: {tool} is missing; run scripts/bootstrap.sh", file=sys.stderr)
+            return 2
+    sizes = SIZES
+    if args.size:
+        sizes = tuple(tuple(int(v) for v in s.split("x")) for s in args.size)  # type: ignore[misc]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for width, height in sizes:
+        try:
+            with temporary_folder(args.keep) as work:
+                shoot_size(width, height, args.out, work)
+        except SceneError as exc:
+            print(f"screenshots: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
