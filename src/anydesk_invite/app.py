@@ -124,6 +124,15 @@ async def run_client(options: Options) -> int:
 
     home = Home.resolve(str(options.home))
     _setup_logging(home.log_path, options.verbose)
+    if not options.headless:
+        from PySide6.QtCore import QCoreApplication
+
+        from anydesk_invite.ui.i18n import install_translator
+
+        # Before any widget exists: widgets translate their texts when they are built.
+        qt_app = QCoreApplication.instance()
+        translator = install_translator(qt_app) if qt_app is not None else None
+        _log.info("UI language: %s", translator.language() if translator else "en (source)")
     db = Database.open(home.db_path)
     stored = await KeyStore(home).load_or_create()
     if stored.warning:
