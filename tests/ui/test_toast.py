@@ -12,7 +12,13 @@ from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.ui.countdown import format_countdown
-from anydesk_invite.ui.toast import TOAST_SIZE, InvitationToast, ToastStack, toast_position
+from anydesk_invite.ui.toast import (
+    TOAST_WIDTH,
+    InvitationToast,
+    ToastStack,
+    stacked_positions,
+    toast_position,
+)
 from tests.helpers.invite_facade import ALICE_ID, InviteFacade, invitation
 
 AREA = QRect(0, 0, 1920, 1080)
@@ -180,12 +186,14 @@ def test_three_toasts_stack_upward_and_close_the_gap_when_one_goes(qtbot) -> Non
     toasts = stack.toasts()
     for t in toasts:
         qtbot.addWidget(t)
-    assert [t.pos() for t in toasts] == [toast_position(area, TOAST_SIZE, i) for i in range(3)]
+    size = toasts[0].size()
+    assert all(t.size() == size for t in toasts)
+    assert [t.pos() for t in toasts] == [toast_position(area, size, i) for i in range(3)]
     assert toasts[0].y() > toasts[1].y() > toasts[2].y()
 
     facade.put(replace(facade.views["id0"], state=State.CANCELLED, seconds_left=0))
     assert stack.toasts() == toasts[1:]
-    assert [t.pos() for t in toasts[1:]] == [toast_position(area, TOAST_SIZE, i) for i in (0, 1)]
+    assert [t.pos() for t in toasts[1:]] == [toast_position(area, size, i) for i in (0, 1)]
 
 
 @pytest.mark.parametrize("final", [State.CANCELLED, State.EXPIRED, State.CONNECTED])
@@ -216,3 +224,47 @@ def test_toast_for_a_peer_without_alias_names_it_by_id(qtbot) -> None:
     assert _label(toast, "inviterLabel") == "A device without alias invites you"
     assert ALICE_ID.grouped() in _label(toast, "inviterIdLabel")
     assert "Draw on screen" in _label(toast, "permissionsLabel")
+
+
+def test_stacked_toasts_of_equal_size_sit_where_their_index_puts_them() -> None:
+    size = QSize(TOAST_WIDTH, 120)
+    assert stacked_positions(AREA, [size] * 3) == [toast_position(AREA, size, i) for i in range(3)]
+
+
+def test_a_taller_toast_pushes_the_ones_above_it_up_by_its_own_height() -> None:
+    low, high = QSize(TOAST_WIDTH, 150), QSize(TOAST_WIDTH, 100)
+    first, second = stacked_positions(AREA, [low, high], margin=16, spacing=8)
+    assert first == QPoint(1920 - 16 - TOAST_WIDTH, 1080 - 16 - 150)
+    assert second.y() == first.y() - 8 - 100
+
+
+def test_toast_height_fits_its_text_with_no_empty_band_above_the_buttons(qtbot) -> None:
+    few = InvitationToast(InviteFacade(), invitation(permissions=frozenset()), ManualClock().now)
+    every = InvitationToast(
+        InviteFacade(), invitation(permissions=frozenset(Permission)), ManualClock().now
+    )
+    for toast in (few, every):
+        qtbot.addWidget(toast)
+        toast.show()
+        assert toast.width() == TOAST_WIDTH
+        offer = toast.findChild(QLabel, "permissionsLabel")
+        # Only the layout's spacing lies between the offer text and the buttons.
+        gap = toast.accept_button.geometry().top() - offer.geometry().bottom()
+        assert 0 < gap <= 24
+        assert toast.height() - toast.accept_button.geometry().bottom() <= 16
+    assert every.height() > few.height()
+
+
+def test_an_error_grows_the_toast_and_the_stack_moves_up_to_make_room(qtbot) -> None:
+    facade, clock = InviteFacade(), ManualClock()
+    stack = _stack(facade, clock)
+    for n in range(2):
+        facade.receive(invitation(f"id{n}"))
+    low, high = stack.toasts()
+    for t in (low, high):
+        qtbot.addWidget(t)
+    before = low.height()
+    low.show_error("the inviter is no longer reachable on the network")
+    assert low.height() > before
+    assert high.geometry().bottom() < low.geometry().top()
+    assert [low.pos(), high.pos()] == stacked_positions(AREA, [low.size(), high.size()])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
@@ -18,8 +18,8 @@ from anydesk_invite.ui.countdown import Countdown
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 
-TOAST_SIZE = QSize(360, 196)
-"""Every toast has this size, so a stack can be laid out by index alone."""
+TOAST_WIDTH = 360
+"""Every toast is this wide; its height fits what it says."""
 
 _SHOWN_STATES = frozenset({State.RECEIVED, State.ACCEPTING})
 
@@ -43,6 +43,23 @@ def toast_position(
     return QPoint(x, y)
 
 
+def stacked_positions(
+    available: QRect, sizes: Sequence[QSize], margin: int = 16, spacing: int = 8
+) -> list[QPoint]:
+    """Top-left of each toast, the first lowest, each right above the one before it.
+
+    Toasts of equal size land where ``toast_position`` puts them by index.
+    """
+    out: list[QPoint] = []
+    below = 0
+    for size in sizes:
+        x = available.x() + available.width() - margin - size.width()
+        y = available.y() + available.height() - margin - below - size.height()
+        out.append(QPoint(x, y))
+        below += size.height() + spacing
+    return out
+
+
 def permissions_text(perms: frozenset[Permission]) -> str:
     """What an invitation offers, in words; the screen is always viewed."""
     labels = [view_screen_label(), *(permission_label(p) for p in Permission if p in perms)]
@@ -54,10 +71,13 @@ class InvitationToast(QFrame):
 
     It never takes the focus from what the user is doing.
 
-    Signals: finished(str) with the invitation id once the toast has closed for good.
+    Signals:
+        finished(str): the invitation id, once the toast has closed for good.
+        resized(): its height changed to fit new text (an edit, an error); the stack moves.
     """
 
     finished = Signal(str)
+    resized = Signal()
 
     def __init__(
         self,
@@ -76,7 +96,7 @@ class InvitationToast(QFrame):
         )
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setFixedSize(TOAST_SIZE)
+        self.setFixedWidth(TOAST_WIDTH)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(
             "#invitationToast { background: palette(window); border: 1px solid #8a8a8a;"
@@ -128,7 +148,7 @@ class InvitationToast(QFrame):
         box.addWidget(self._id)
         box.addWidget(self._offer)
         box.addWidget(self._error)
-        box.addStretch(1)
+        box.addSpacing(4)
         box.addLayout(buttons)
 
         self._countdown = Countdown(clock, view.seconds_left, parent=self)
@@ -167,10 +187,26 @@ class InvitationToast(QFrame):
         self.setToolTip(
             self.tr("Invitation from {name} ({id})").format(name=name, id=view.peer_id.grouped())
         )
+        self._fit()
 
     def show_error(self, message: str) -> None:
         self._error.setText(message)
         self._error.show()
+        self._fit()
+
+    def _fit(self) -> None:
+        # Wrapped labels need the width to know their height; the stack needs the height
+        # before the toast is shown, to place it.
+        self.ensurePolished()
+        layout = self.layout()
+        height = (
+            layout.totalHeightForWidth(TOAST_WIDTH)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if height != self.height() or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+            self.resized.emit()
 
     @asyncSlot()
     async def _accept(self) -> None:
@@ -265,6 +301,7 @@ class ToastStack(QObject):
             return
         toast = InvitationToast(self._facade, view, self._clock)
         toast.finished.connect(self._forget)
+        toast.resized.connect(self.restack)
         self._toasts[view.invitation_id] = toast
         self.restack()
         toast.show()
@@ -280,9 +317,10 @@ class ToastStack(QObject):
                 toast.update_view(view)
 
     def restack(self) -> None:
-        area = self._available()
-        for index, toast in enumerate(self._toasts.values()):
-            toast.move(toast_position(area, TOAST_SIZE, index))
+        toasts = list(self._toasts.values())
+        places = stacked_positions(self._available(), [t.size() for t in toasts])
+        for toast, place in zip(toasts, places, strict=True):
+            toast.move(place)
 
     def _on_invitations_changed(self, _: None) -> None:
         self.refresh(self._facade.invitations())
