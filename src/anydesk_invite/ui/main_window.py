@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QFrame,
@@ -87,6 +87,32 @@ def warnings(status: Status) -> list[str]:
             ).format(problem=status.policy_broken)
         )
     return out
+
+
+class StatusLine(QLabel):
+    """One line that never widens the window: where it does not fit it ends in “…”, and the
+    whole text stays its text, tooltip and accessible description (the warnings in it are
+    also in the banner above the panes)."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+        self.setAccessibleDescription(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(
+            rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown
+        )
+        painter.end()
 
 
 class MainWindow(QMainWindow):
@@ -161,10 +187,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_menu()
 
-        self.status_label = QLabel()
+        self.status_label = StatusLine()
         self.status_label.setObjectName("statusLabel")
         self.status_label.setAccessibleName(self.tr("Status"))
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.status_label, 1)
 
         facade.status_changed.connect(self.show_status)
