@@ -1,8 +1,10 @@
-"""Wheel, sdist and the PyInstaller one-folder app are built, installed and started."""
+"""Wheel, sdist and the PyInstaller one-folder app are built, installed and started: the app
+headless (it answers --get-id) and with its GUI on Xvfb (its main window shows)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -67,7 +69,7 @@ def test_wheel_and_sdist_install_into_a_fresh_venv_and_the_command_runs(
 
 
 def test_pyinstaller_one_folder_app_builds_and_answers_get_id_when_started(
-    tmp_path: Path,
+    tmp_path: Path, xvfb_display: str
 ) -> None:
     dist = tmp_path / "dist"
     run(
@@ -118,3 +120,29 @@ def test_pyinstaller_one_folder_app_builds_and_answers_get_id_when_started(
         finally:
             client.terminate()
             assert client.wait(20) == 0
+    # The same build starts its GUI on an X server and shows the main window.
+    if shutil.which("xdotool") is None:
+        return
+    gui_env = dict(env, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb")
+    with short_dir() as home, open(tmp_path / "gui.log", "w") as log:
+        gui = subprocess.Popen(
+            [str(app), "--home", str(home), "--interface", "127.0.0.1", "--discovery", "off"],
+            env=gui_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            found = ""
+            while not found and time.monotonic() < deadline and gui.poll() is None:
+                found = subprocess.run(
+                    ["xdotool", "search", "--onlyvisible", "--name", "anydesk_invite"],
+                    env=gui_env,
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+                time.sleep(0.2)  # polling for the window, not a fixed wait
+            assert found, "no main window appeared\n" + (tmp_path / "gui.log").read_text()
+        finally:
+            gui.terminate()
+            gui.wait(20)
