@@ -26,7 +26,7 @@ from anydesk_invite.net.limits import Limits
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.links import Links
-from anydesk_invite.services.ports import InputSink
+from anydesk_invite.services.ports import InputSink, ScreenSource
 from anydesk_invite.services.remote_input import RemoteInput
 from anydesk_invite.services.sessions import SessionService
 from anydesk_invite.services.trust import PinnedTrust
@@ -184,6 +184,7 @@ class Nodes:
         policy: Policy | None = None,
         start: bool = True,
         input_sink: InputSink | None = None,
+        screen: ScreenSource | None = None,
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -204,6 +205,7 @@ class Nodes:
                 current_policy,
                 DesktopSystemInfo(),
                 clipboard,
+                screen=screen,
                 remote_input=RemoteInput(input_sink, clock) if input_sink is not None else None,
             )
 
