@@ -124,6 +124,7 @@ def main() -> int:
                    "--kill-rounds", "1")  # fmt: skip
     screen, _ = _run("screen.py", "--seconds", "2" if q else "3")
     transfer = _transfer(50 if q else 200)
+    control, _ = _run("input_latency.py", "--size-mb", "200")
 
     raw_connect = "raw TLS 1.3 connect + 200 B round trip"
     raw_open = "raw 200 B round trip, open TLS connection"
@@ -161,6 +162,14 @@ def main() -> int:
         Row("file transfer throughput",
             None if transfer is None else transfer.get("transfer_mb_s"), "MB/s",
             None if transfer is None else transfer.get("raw_mb_s"), "raw TLS", ">= 0.70x raw"),
+        Row("input latency p99, screen changing + transfer", _get(control, "p99_ms"), "ms",
+            _get(control, "idle_p99_ms"), "idle session", "<= 20 ms"),
+        Row("input latency p50, screen changing + transfer", _get(control, "p50_ms"), "ms",
+            _get(control, "idle_p50_ms"), "idle session"),
+        Row("screen fps during that transfer", _get(control, "screen_fps"), "fps",
+            _get(screen, "full_fps"), "screen alone"),
+        Row("transfer throughput under screen load", _get(control, "transfer_mb_s"), "MB/s",
+            None if transfer is None else transfer.get("transfer_mb_s"), "transfer alone"),
     ]  # fmt: skip
     header = ["figure", "value", "baseline (same run)", "ratio", "goal"]
     table = [header, *(r.cells() for r in rows)]
