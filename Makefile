@@ -38,3 +38,9 @@ bench:
 # to try an invitation on one machine; Ctrl-C stops both. Needs a display (or xvfb-run).
 demo:
 	bash scripts/demo.sh
+
+# Runs the real app under Xvfb at 1920x1080 and 1280x800 (anna with windows, ben and carla
+# beside her, on 127.0.0.1 in a network namespace of their own when run as root) and saves
+# each scene as docs/screenshots/<scene>-<W>x<H>.png; prints the files written.
+screenshots:
+	$(PY) scripts/screenshots.py
