@@ -419,3 +419,17 @@ def test_a_forged_connect_link_is_refused_with_a_usage_error(tmp_path: Path) -> 
     )
     assert result.code == 2
     assert result.err.strip()
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `anydesk-invite --help | head -1`: the reader has closed the pipe before we write.
+    from anydesk_invite import __main__ as entry
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w") as closed_pipe:
+        monkeypatch.setattr(sys, "stdout", closed_pipe)
+        monkeypatch.setattr(sys, "argv", ["anydesk-invite", "--help"])
+        with pytest.raises(SystemExit) as exited:
+            entry.main()
+    assert exited.value.code == 0

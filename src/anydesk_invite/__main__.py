@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from anydesk_invite.cli import main as cli_main
 
 
 def main() -> None:
-    sys.exit(cli_main())
+    try:
+        code = cli_main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (e.g. `anydesk-invite peers | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":
