@@ -54,7 +54,7 @@ from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
-from anydesk_invite.services.file_transfer import TransferState
+from anydesk_invite.services.file_transfer import TransferState, TransferView
 from anydesk_invite.services.remote_input import REMOTE_INPUT_MESSAGES, GuestControl, RemoteInput
 from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
 from anydesk_invite.services.sessions import Session
@@ -201,22 +201,22 @@ async def run_clients(seconds: float, rate: float, size: int) -> dict[str, float
             offer = await guest.client.send_file(sid, str(payload))
             tid = offer.transfer_id
 
-            def transfer_state() -> TransferState:
+            def transfer() -> TransferView:
                 [view] = [v for v in guest.client.transfers(sid) if v.transfer_id == tid]
-                return view.state
+                return view
 
-            await eventually(lambda: transfer_state() is not TransferState.OFFERED, STEP_TIMEOUT)
-            if transfer_state() is not TransferState.RUNNING:
-                raise SystemExit(f"the transfer did not start: {transfer_state()}")
+            await eventually(lambda: transfer().state is not TransferState.OFFERED, STEP_TIMEOUT)
+            if transfer().state is not TransferState.RUNNING:
+                raise SystemExit(f"the transfer did not start: {transfer().state}")
             finished = asyncio.Event()
             waiter = asyncio.create_task(guest.client.wait_transfer(tid))
             waiter.add_done_callback(lambda _: finished.set())
-            frames0, start = screen.frames_shown, time.perf_counter()
+            frames0, done0, start = screen.frames_shown, transfer().done, time.perf_counter()
             busy = await post_keys(control, rate, seconds, finished, tick)
             elapsed = time.perf_counter() - start
             frames = screen.frames_shown - frames0
-            [view] = [v for v in guest.client.transfers(sid) if v.transfer_id == tid]
-            moved = view.size if view.state is TransferState.DONE else view.done
+            view = transfer()
+            moved = (view.size if view.state is TransferState.DONE else view.done) - done0
             await arrivals(sink, base + len(busy.times))
             received = sink.times[base:]
             if not view.state.final:
