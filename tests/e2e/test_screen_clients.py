@@ -22,7 +22,7 @@ from anydesk_invite.storage.db import AddressEntry
 from tests.helpers.nodes import Nodes, eventually, nodes_for
 from tests.helpers.processes import HeadlessClient
 from tests.helpers.short_dir import short_dir
-from tests.helpers.xvfb import psnr
+from tests.helpers.xvfb import PATTERN_WIDGET, psnr
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,31 +32,11 @@ pytestmark = [
     ),
 ]
 
-PATTERN = textwrap.dedent(
+PATTERN = PATTERN_WIDGET + textwrap.dedent(
     """
     import sys
-    from PySide6.QtCore import QRect, Qt, QTimer
-    from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QRadialGradient
-    from PySide6.QtWidgets import QApplication, QWidget
-
-    class Pattern(QWidget):
-        def paintEvent(self, event):
-            p = QPainter(self)
-            w, h = self.width(), self.height()
-            g = QLinearGradient(0, 0, w, 0)
-            for at, c in ((0, "#000000"), (0.3, "#ff0000"), (0.6, "#00ff80"), (1, "#ffffff")):
-                g.setColorAt(at, QColor(c))
-            p.fillRect(QRect(0, 0, w, h // 3), g)
-            r = QRadialGradient(w / 2, h / 2, w / 3)
-            r.setColorAt(0, QColor("#ffee00"))
-            r.setColorAt(1, QColor("#0020a0"))
-            p.fillRect(QRect(0, h // 3, w, h // 3), r)
-            p.fillRect(QRect(0, 2 * h // 3, w, h - 2 * h // 3), QColor("white"))
-            p.setPen(QColor("black"))
-            p.setFont(QFont("DejaVu Sans", 14))
-            for i in range(8):
-                y = 2 * h // 3 + 30 + i * 28
-                p.drawText(20, y, f"Line {i}: The quick brown fox 0123456789")
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
     window = Pattern(None, Qt.WindowType.FramelessWindowHint)

@@ -28,7 +28,7 @@ from anydesk_invite.net.wire import Message
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.sessions import SessionService
 from tests.helpers.peers import TrustEveryone
-from tests.helpers.xvfb import psnr
+from tests.helpers.xvfb import PATTERN_WIDGET, psnr
 
 pytestmark = [
     pytest.mark.e2e,
@@ -37,12 +37,11 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HOST_SCRIPT = textwrap.dedent(
+HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
     """
     import asyncio, sys
-    from PySide6.QtCore import QRect, Qt
-    from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QRadialGradient
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
     import qasync
 
     from anydesk_invite.core.clock import SystemClock
@@ -56,25 +55,6 @@ HOST_SCRIPT = textwrap.dedent(
     from anydesk_invite.net.wire import SessionOpen
     from anydesk_invite.services.links import Links
     from anydesk_invite.services.sessions import SessionService
-
-    class Pattern(QWidget):
-        def paintEvent(self, event):
-            p = QPainter(self)
-            w, h = self.width(), self.height()
-            g = QLinearGradient(0, 0, w, 0)
-            for at, c in ((0, "#000000"), (0.3, "#ff0000"), (0.6, "#00ff80"), (1, "#ffffff")):
-                g.setColorAt(at, QColor(c))
-            p.fillRect(QRect(0, 0, w, h // 3), g)
-            r = QRadialGradient(w / 2, h / 2, w / 3)
-            r.setColorAt(0, QColor("#ffee00"))
-            r.setColorAt(1, QColor("#0020a0"))
-            p.fillRect(QRect(0, h // 3, w, h // 3), r)
-            p.fillRect(QRect(0, 2 * h // 3, w, h - 2 * h // 3), QColor("white"))
-            p.setPen(QColor("black"))
-            p.setFont(QFont("DejaVu Sans", 14))
-            for i in range(8):
-                y = 2 * h // 3 + 30 + i * 28
-                p.drawText(20, y, f"Line {i}: The quick brown fox 0123456789")
 
     class TrustAll:
         def check(self, peer):

@@ -42,3 +42,33 @@ def psnr(a: bytes, b: bytes, pixels: int, step: int = 5) -> float:
         count += 3
     mse = total / count
     return math.inf if mse == 0 else 10 * math.log10(255 * 255 / mse)
+
+
+PATTERN_WIDGET = """
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QRadialGradient
+from PySide6.QtWidgets import QWidget
+
+
+class Pattern(QWidget):
+    \"\"\"A test pattern of gradients and text, for a host screen to share.\"\"\"
+
+    def paintEvent(self, event):
+        p = QPainter(self)
+        w, h = self.width(), self.height()
+        g = QLinearGradient(0, 0, w, 0)
+        for at, c in ((0, "#000000"), (0.3, "#ff0000"), (0.6, "#00ff80"), (1, "#ffffff")):
+            g.setColorAt(at, QColor(c))
+        p.fillRect(QRect(0, 0, w, h // 3), g)
+        r = QRadialGradient(w / 2, h / 2, w / 3)
+        r.setColorAt(0, QColor("#ffee00"))
+        r.setColorAt(1, QColor("#0020a0"))
+        p.fillRect(QRect(0, h // 3, w, h // 3), r)
+        p.fillRect(QRect(0, 2 * h // 3, w, h - 2 * h // 3), QColor("white"))
+        p.setPen(QColor("black"))
+        p.setFont(QFont("DejaVu Sans", 14))
+        for i in range(8):
+            y = 2 * h // 3 + 30 + i * 28
+            p.drawText(20, y, f"Line {i}: The quick brown fox 0123456789")
+"""
+"""Python source of a full-window test pattern, to start in a subprocess on an X display."""
