@@ -80,6 +80,16 @@ def _show_on_host(sessions: SessionService, shell: Shell) -> Callable[[], None]:
     return undo
 
 
+def _cannot_start(reason: str) -> int:
+    """Say why the client cannot start, where a person sees it, and end the application."""
+    from anydesk_invite.ui import qt_loop
+
+    _log.error("cannot start: %s", reason)
+    print(f"anydesk-invite: cannot start: {reason}", file=sys.stderr)
+    qt_loop.quit_application()
+    return 1
+
+
 def _setup_logging(log_path: os.PathLike[str] | str, verbose: bool) -> None:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -107,22 +117,25 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
     from anydesk_invite.net.channel import Listener
     from anydesk_invite.net.discovery import Discovery
-    from anydesk_invite.net.identity import Identity
+    from anydesk_invite.net.identity import Identity, IdentityError
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
     from anydesk_invite.services.remote_input import RemoteInput
     from anydesk_invite.services.sessions import SessionService
     from anydesk_invite.services.trust import PinnedTrust
-    from anydesk_invite.storage.db import Database
+    from anydesk_invite.storage.db import Database, DatabaseError
     from anydesk_invite.storage.db import Settings as StoredSettings
-    from anydesk_invite.storage.home import Home
-    from anydesk_invite.storage.keystore import KeyStore
+    from anydesk_invite.storage.home import Home, HomeError
+    from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
     from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
 
-    home = Home.resolve(str(options.home))
+    try:
+        home = Home.resolve(str(options.home))
+    except HomeError as exc:
+        return _cannot_start(str(exc))
     _setup_logging(home.log_path, options.verbose)
     if not options.headless:
         from PySide6.QtCore import QCoreApplication
@@ -133,11 +146,18 @@ async def run_client(options: Options) -> int:
         qt_app = QCoreApplication.instance()
         translator = install_translator(qt_app) if qt_app is not None else None
         _log.info("UI language: %s", translator.language() if translator else "en (source)")
-    db = Database.open(home.db_path)
-    stored = await KeyStore(home).load_or_create()
+    try:
+        db = Database.open(home.db_path)
+    except DatabaseError as exc:
+        return _cannot_start(f"the database {home.db_path}: {exc}")
+    try:
+        stored = await KeyStore(home).load_or_create()
+        identity = Identity.from_private_bytes(stored.private_key)
+    except (KeyStoreError, IdentityError) as exc:
+        db.close()
+        return _cannot_start(f"the device key: {exc}")
     if stored.warning:
         _log.warning("%s", stored.warning)
-    identity = Identity.from_private_bytes(stored.private_key)
     watcher = PolicyWatcher(PolicySources.for_home(home.path, os.environ.get("ADINVITE_POLICY")))
     if watcher.policy.broken:
         _log.error("custom client settings: %s", watcher.policy.broken)

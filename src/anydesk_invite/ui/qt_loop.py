@@ -7,6 +7,9 @@ happens to find.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
+import traceback
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -43,7 +46,13 @@ def run(main: Callable[[], Coroutine[Any, Any, object]], argv: Sequence[str] = (
     task = loop.create_task(main())
 
     def on_main_done(t: asyncio.Task[object]) -> None:
-        if not t.cancelled() and t.exception() is not None:
+        if t.cancelled():
+            return
+        exc = t.exception()
+        if exc is not None:
+            # Never fail silently: the reason goes to the log and to stderr.
+            logging.getLogger(__name__).error("the application failed", exc_info=exc)
+            traceback.print_exception(exc, file=sys.stderr)
             app.exit(1)
 
     task.add_done_callback(on_main_done)
