@@ -19,12 +19,13 @@ import pytest
 from anydesk_invite import cli
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
+from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.options import Options
 from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.storage.home import Home
-from tests.helpers.control_facade import BOB, ControlFacade, incoming, session
+from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -34,14 +35,14 @@ class Served:
     """A ControlServer for one home, running on its own thread and event loop."""
 
     home: Path
-    facade: ControlFacade
+    facade: FakeClient
     raised: list[bool] = field(default_factory=list)
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     home = tmp_path / "home"
-    facade = ControlFacade()
+    facade = FakeClient.with_a_key_file()
     state = Served(home, facade)
     path = Home.resolve(str(home)).control_socket_path
     server = ControlServer(facade, path, on_raise=lambda: state.raised.append(True))
@@ -293,11 +294,16 @@ def test_invite_edit_cancel_round_trip(served: Served) -> None:
 
 def test_accept_and_session_commands(served: Served) -> None:
     home = ["--home", str(served.home)]
-    served.facade.invitation_list = [incoming("5678" * 8, kind=Kind.REQUEST)]
+    served.facade.put(invitation("5678" * 8, peer=CAROL, kind=Kind.REQUEST, seconds_left=87.25))
     accepted = run("accept", "5678", "--profile", "Default", *home)
     assert accepted.code == 0
     assert "as host; permissions: clipboard, control, draw, system_info" in accepted.out
-    served.facade.session_list.append(session("9abc" * 8))
+    served.facade.session_views["9abc" * 8] = session(
+        "9abc" * 8,
+        frozenset({Permission.CONTROL, Permission.CLIPBOARD}),
+        locked=frozenset({Permission.CLIPBOARD}),
+        started_at=1_700_000_000.0,
+    )
     table = run("sessions", *home)
     assert "9abc9abc  host" in table.out
     locked = run("permissions", "9abc", "--deny", "clipboard", *home)
@@ -396,7 +402,7 @@ def test_a_connect_link_sends_a_request_with_the_links_key_to_the_running_client
     fp = bytes(range(32))
     digits = DeviceId.from_fingerprint(fp).digits
     result = run("--home", str(served.home), _link_for(digits, fp), launch=no_launch)
-    assert ("connect", (digits, fp.hex())) in served.facade.calls, result.err
+    assert (digits, fp.hex()) in served.facade.calls_of("connect"), result.err
 
 
 def test_a_connect_link_starts_the_client_with_the_request_when_none_runs(tmp_path: Path) -> None:

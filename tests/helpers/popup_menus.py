@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.ui.peer_pane import PeerPane
-from tests.helpers.facade_stub import id_for
+from tests.helpers.fake_client import id_for
 
 
 def open_popup(qtbot: QtBot) -> QMenu:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers.control_facade import BOB, CAROL, ControlFacade, incoming, session
+from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 from tests.helpers.short_dir import short_dir
 
 from anydesk_invite.core.ids import verification_code
@@ -27,11 +27,23 @@ from anydesk_invite.services.control import (
     NotRunning,
     send_command,
 )
+from anydesk_invite.services.views import InvitationView
+
+
+def incoming(invitation_id: str, **kw: Any) -> InvitationView:
+    """An invitation from Carol offering control, with some time left."""
+    return invitation(
+        invitation_id,
+        peer=CAROL,
+        permissions=frozenset({Permission.CONTROL}),
+        seconds_left=87.25,
+        **kw,
+    )
 
 
 @dataclass
 class Running:
-    facade: ControlFacade
+    facade: FakeClient
     server: ControlServer
     path: Path
     raised: list[bool] = field(default_factory=list)
@@ -60,7 +72,7 @@ def socket_dir() -> Iterator[Path]:
 
 @pytest.fixture
 async def running(socket_dir: Path) -> AsyncIterator[Running]:
-    facade = ControlFacade()
+    facade = FakeClient.with_a_key_file()
     raised: list[bool] = []
     path = socket_dir / "run" / "control"
     server = ControlServer(facade, path, on_raise=lambda: raised.append(True))
@@ -238,22 +250,23 @@ async def test_cancel_then_edit_is_refused(running: Running) -> None:
 
 
 async def test_ids_must_be_four_hex_digits_unique_and_known(running: Running) -> None:
-    running.facade.invitation_list = [incoming("abcd0001" * 4), incoming("abcd0002" * 4)]
+    running.facade.put(incoming("abcd0001" * 4))
+    running.facade.put(incoming("abcd0002" * 4))
     assert "at least 4 of its hex digits" in await running.fails("reject", 2, id="abc")
     assert "at least 4 of its hex digits" in await running.fails("reject", 2, id="zzzz")
     assert "2 invitations start with abcd" in await running.fails("reject", 2, id="abcd")
     assert "no invitation with id ffff" in await running.fails("reject", 1, id="ffff")
     assert await running.ok("reject", id="abcd0002") == {"id": "abcd0002" * 4}
-    assert running.facade.invitation_list[1].state is State.REJECTED
+    assert running.facade.views["abcd0002" * 4].state is State.REJECTED
 
 
 async def test_accept_invitation_opens_a_guest_session_with_its_permissions(
     running: Running,
 ) -> None:
-    running.facade.invitation_list = [incoming("1234" * 8)]
+    running.facade.put(incoming("1234" * 8))
     result = await running.ok("accept", id="1234")
     assert result == {
-        "id": running.facade.session_list[0].session_id,
+        "id": running.facade.sessions()[0].session_id,
         "role": "guest",
         "peer_id": CAROL.device_id.digits,
         "peer_alias": "carol@ad",
@@ -261,14 +274,14 @@ async def test_accept_invitation_opens_a_guest_session_with_its_permissions(
         "locked": [],
         "started_at": 1_700_000_100.0,
         "verification": verification_code(
-            running.facade.status().fingerprint, running.facade.session_list[0].peer_fingerprint
+            running.facade.status().fingerprint, running.facade.sessions()[0].peer_fingerprint
         ),
     }
     assert running.facade.calls_of("accept") == [("1234" * 8, None, "")]
 
 
 async def test_accept_invitation_with_permissions_is_a_usage_error(running: Running) -> None:
-    running.facade.invitation_list = [incoming("1234" * 8)]
+    running.facade.put(incoming("1234" * 8))
     assert "inviter sets the permissions" in await running.fails(
         "accept", 2, id="1234", profile="Default"
     )
@@ -277,7 +290,7 @@ async def test_accept_invitation_with_permissions_is_a_usage_error(running: Runn
 
 async def test_accept_request_lets_the_owner_choose_the_permissions(running: Running) -> None:
     request = incoming("5678" * 8, kind=Kind.REQUEST, profile="Screen Sharing")
-    running.facade.invitation_list = [request]
+    running.facade.put(request)
     result = await running.ok("accept", id="5678", profile="Helpdesk", deny=["control"])
     assert result["role"] == "host"
     assert result["permissions"] == ["system_info"]
@@ -289,7 +302,7 @@ async def test_accept_request_lets_the_owner_choose_the_permissions(running: Run
 async def test_accept_request_without_choice_leaves_the_default_to_the_client(
     running: Running,
 ) -> None:
-    running.facade.invitation_list = [incoming("5678" * 8, kind=Kind.REQUEST)]
+    running.facade.put(incoming("5678" * 8, kind=Kind.REQUEST))
     await running.ok("accept", id="5678")
     assert running.facade.calls_of("accept") == [("5678" * 8, None, "")]
 
@@ -303,7 +316,12 @@ async def test_connect_normalizes_the_confirmed_fingerprint(running: Running) ->
 
 
 async def test_sessions_permissions_and_end(running: Running) -> None:
-    running.facade.session_list = [session("9abc" * 8)]
+    running.facade.session_views["9abc" * 8] = session(
+        "9abc" * 8,
+        frozenset({Permission.CONTROL, Permission.CLIPBOARD}),
+        locked=frozenset({Permission.CLIPBOARD}),
+        started_at=1_700_000_000.0,
+    )
     (listed,) = await running.ok("sessions")
     assert listed["permissions"] == ["clipboard", "control"]
     assert listed["locked"] == ["clipboard"]
@@ -394,7 +412,7 @@ async def test_socket_is_0600_in_a_0700_directory_and_removed_on_close(
 
 
 async def test_second_server_on_a_live_socket_is_already_running(running: Running) -> None:
-    other = ControlServer(ControlFacade(), running.path, on_raise=lambda: None)
+    other = ControlServer(FakeClient.with_a_key_file(), running.path, on_raise=lambda: None)
     with pytest.raises(AlreadyRunning):
         await other.start()
     assert await running.ok("get-alias") == "me@ad"
@@ -405,7 +423,7 @@ async def test_stale_socket_is_replaced(socket_dir: Path) -> None:
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(str(path))
     dead.close()  # the file stays, nobody listens: a crashed client's leftover
-    server = ControlServer(ControlFacade(), path, on_raise=lambda: None)
+    server = ControlServer(FakeClient.with_a_key_file(), path, on_raise=lambda: None)
     await server.start()
     try:
         assert (await send_command(path, "get-alias"))["result"] == "me@ad"
@@ -416,7 +434,7 @@ async def test_stale_socket_is_replaced(socket_dir: Path) -> None:
 async def test_a_regular_file_at_the_socket_path_is_left_alone(socket_dir: Path) -> None:
     path = socket_dir / "control"
     path.write_text("precious")
-    server = ControlServer(ControlFacade(), path, on_raise=lambda: None)
+    server = ControlServer(FakeClient.with_a_key_file(), path, on_raise=lambda: None)
     with pytest.raises(FileExistsError, match="not a socket"):
         await server.start()
     assert path.read_text() == "precious"
@@ -427,7 +445,7 @@ async def test_a_directory_of_another_user_is_refused(socket_dir: Path) -> None:
     loose = socket_dir / "shared"
     loose.mkdir()
     os.chown(loose, 12345, 12345)
-    server = ControlServer(ControlFacade(), loose / "control", on_raise=lambda: None)
+    server = ControlServer(FakeClient.with_a_key_file(), loose / "control", on_raise=lambda: None)
     with pytest.raises(PermissionError, match="not a directory owned by you"):
         await server.start()
 
@@ -435,7 +453,7 @@ async def test_a_directory_of_another_user_is_refused(socket_dir: Path) -> None:
 async def test_caller_of_another_uid_is_refused_and_logged(
     socket_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    facade = ControlFacade()
+    facade = FakeClient.with_a_key_file()
     path = socket_dir / "control"
     server = ControlServer(
         facade, path, on_raise=lambda: None, peer_uid=lambda _sock: os.getuid() + 1

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.qt_loop import attached_loop
-from tests.helpers.facade_stub import FacadeStub, make_peer
+from tests.helpers.fake_client import FakeClient, make_peer
 
 FAV = PeerSource.FAVORITES
 RECENT = PeerSource.RECENT
@@ -30,8 +30,8 @@ def sample_peers() -> list[PeerView]:
 
 
 @pytest.fixture
-def facade() -> FacadeStub:
-    return FacadeStub(peers=sample_peers())
+def facade() -> FakeClient:
+    return FakeClient(peers=sample_peers())
 
 
 @pytest.fixture

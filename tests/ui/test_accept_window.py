@@ -12,7 +12,7 @@ from anydesk_invite.core.permissions import DEFAULT, SCREEN_SHARING, Permission
 from anydesk_invite.core.policy import Override, Policy
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.ui.accept_window import AcceptWindow
-from tests.helpers.invite_facade import ALICE_ID, BOB_ID, InviteFacade, invitation, session
+from tests.helpers.fake_client import ALICE_ID, BOB_ID, FakeClient, invitation, session
 
 DEFAULT_PERMS = frozenset(Permission) - {Permission.FILE_TRANSFER}
 
@@ -23,7 +23,7 @@ def _text(w: AcceptWindow, name: str) -> str:
     return label.text()
 
 
-def _request_window(qtbot, facade: InviteFacade, first_contact: bool) -> AcceptWindow:
+def _request_window(qtbot, facade: FakeClient, first_contact: bool) -> AcceptWindow:
     view = facade.receive(invitation("rq1", kind=Kind.REQUEST, first_contact=first_contact))
     window = AcceptWindow(facade, request=view, wall_clock=ManualClock().now)
     qtbot.addWidget(window)
@@ -32,18 +32,18 @@ def _request_window(qtbot, facade: InviteFacade, first_contact: bool) -> AcceptW
 
 
 def test_a_request_shows_who_asks_with_id_and_short_fingerprint(qtbot) -> None:
-    w = _request_window(qtbot, InviteFacade(), first_contact=False)
+    w = _request_window(qtbot, FakeClient(), first_contact=False)
     assert w.objectName() == "acceptWindow"
     assert _text(w, "requesterLabel") == "alice@ad"
     assert _text(w, "requesterIdLabel") == ALICE_ID.grouped()
     assert _text(w, "requesterFingerprintLabel") == short_fingerprint(bytes(range(32)))
-    own = InviteFacade().status().fingerprint
+    own = FakeClient().status().fingerprint
     assert _text(w, "requesterVerificationLabel") == verification_code(own, bytes(range(32)))
     assert not w.first_contact_badge.isVisible()
 
 
 def test_a_first_contact_is_marked_and_preset_to_screen_sharing(qtbot) -> None:
-    w = _request_window(qtbot, InviteFacade(), first_contact=True)
+    w = _request_window(qtbot, FakeClient(), first_contact=True)
     assert w.first_contact_badge.isVisible()
     assert w.toggles is not None
     assert w.toggles.profile_name() == SCREEN_SHARING
@@ -51,14 +51,14 @@ def test_a_first_contact_is_marked_and_preset_to_screen_sharing(qtbot) -> None:
 
 
 def test_a_known_peer_is_preset_to_the_default_profile(qtbot) -> None:
-    w = _request_window(qtbot, InviteFacade(), first_contact=False)
+    w = _request_window(qtbot, FakeClient(), first_contact=False)
     assert w.toggles is not None
     assert w.toggles.profile_name() == DEFAULT
     assert w.toggles.effective() == DEFAULT_PERMS
 
 
 def test_accept_grants_the_chosen_permissions_and_turns_into_the_session(qtbot, qasync_loop):
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _request_window(qtbot, facade, first_contact=True)
     qtbot.mouseClick(w.findChild(QCheckBox, "perm_clipboard"), Qt.MouseButton.LeftButton)
     qtbot.mouseClick(w.accept_button, Qt.MouseButton.LeftButton)
@@ -71,7 +71,7 @@ def test_accept_grants_the_chosen_permissions_and_turns_into_the_session(qtbot, 
 
 
 def test_a_refused_accept_is_shown_and_the_request_stays(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.refuse["accept"] = "the request has expired"
     w = _request_window(qtbot, facade, first_contact=False)
     qtbot.mouseClick(w.accept_button, Qt.MouseButton.LeftButton)
@@ -82,7 +82,7 @@ def test_a_refused_accept_is_shown_and_the_request_stays(qtbot, qasync_loop) -> 
 
 
 def test_dismiss_rejects_the_request_and_closes(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _request_window(qtbot, facade, first_contact=False)
     with qtbot.waitSignal(w.closed):
         qtbot.mouseClick(w.dismiss_button, Qt.MouseButton.LeftButton)
@@ -90,7 +90,7 @@ def test_dismiss_rejects_the_request_and_closes(qtbot, qasync_loop) -> None:
 
 
 def _session_window(
-    qtbot, facade: InviteFacade, s: SessionView, clock: ManualClock | None = None
+    qtbot, facade: FakeClient, s: SessionView, clock: ManualClock | None = None
 ) -> AcceptWindow:
     facade.session_views[s.session_id] = s
     w = AcceptWindow(facade, session=s, wall_clock=(clock or ManualClock()).now)
@@ -101,7 +101,7 @@ def _session_window(
 
 def test_the_session_shows_the_guest_and_a_ticking_duration(qtbot) -> None:
     clock = ManualClock(1000.0)
-    w = _session_window(qtbot, InviteFacade(), session(started_at=1000.0), clock)
+    w = _session_window(qtbot, FakeClient(), session(started_at=1000.0), clock)
     assert _text(w, "guestLabel") == "bob@ad"
     assert _text(w, "guestIdLabel") == BOB_ID.grouped()
     assert _text(w, "guestFingerprintLabel") == short_fingerprint(bytes(range(1, 33)))
@@ -115,7 +115,7 @@ def test_the_session_shows_the_guest_and_a_ticking_duration(qtbot) -> None:
 
 
 def test_a_toggle_changes_this_sessions_permissions_at_once(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _session_window(qtbot, facade, session(permissions=frozenset({Permission.CONTROL})))
     qtbot.mouseClick(w.findChild(QCheckBox, "perm_draw"), Qt.MouseButton.LeftButton)
     want = frozenset({Permission.CONTROL, Permission.DRAW})
@@ -125,7 +125,7 @@ def test_a_toggle_changes_this_sessions_permissions_at_once(qtbot, qasync_loop) 
 
 
 def test_a_refused_change_is_shown_and_the_toggle_goes_back(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.refuse["set_session_permissions"] = "the guest has left"
     w = _session_window(qtbot, facade, session(permissions=frozenset({Permission.CONTROL})))
     draw = w.findChild(QCheckBox, "perm_draw")
@@ -136,7 +136,7 @@ def test_a_refused_change_is_shown_and_the_toggle_goes_back(qtbot, qasync_loop) 
 
 
 def test_locked_permissions_cannot_be_changed_in_the_session(qtbot) -> None:
-    facade = InviteFacade(Policy({Permission.CONTROL: Override.FORCE_OFF}))
+    facade = FakeClient(policy=Policy({Permission.CONTROL: Override.FORCE_OFF}))
     w = _session_window(
         qtbot, facade, session(permissions=frozenset(), locked=frozenset({Permission.CLIPBOARD}))
     )
@@ -150,7 +150,7 @@ def test_locked_permissions_cannot_be_changed_in_the_session(qtbot) -> None:
 
 
 def test_a_change_made_elsewhere_shows_in_the_window(qtbot) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _session_window(qtbot, facade, session(permissions=frozenset({Permission.CONTROL})))
     facade.session_views["s1"] = session(permissions=frozenset({Permission.CLIPBOARD}))
     facade.sessions_changed.emit(None)
@@ -159,7 +159,7 @@ def test_a_change_made_elsewhere_shows_in_the_window(qtbot) -> None:
 
 
 def test_end_session_ends_it_and_closes_the_window(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _session_window(qtbot, facade, session())
     with qtbot.waitSignal(w.closed):
         qtbot.mouseClick(w.end_button, Qt.MouseButton.LeftButton)
@@ -167,7 +167,7 @@ def test_end_session_ends_it_and_closes_the_window(qtbot, qasync_loop) -> None:
 
 
 def test_a_session_ended_by_the_guest_is_shown_as_ended(qtbot) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _session_window(qtbot, facade, session())
     del facade.session_views["s1"]
     facade.sessions_changed.emit(None)
@@ -177,7 +177,7 @@ def test_a_session_ended_by_the_guest_is_shown_as_ended(qtbot) -> None:
 
 
 def test_the_host_chats_with_the_guest_from_the_session_state(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     w = _session_window(qtbot, facade, session(session_id="s9"))
     assert w.chat_edit is not None and not w.chat_edit.isEnabled()
     sent: list[tuple[str, str]] = []

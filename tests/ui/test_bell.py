@@ -11,10 +11,10 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.views import Direction
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.bell import BellButton
-from tests.helpers.invite_facade import BOB_ID, InviteFacade, invitation
+from tests.helpers.fake_client import BOB_ID, FakeClient, invitation
 
 
-def _bell(qtbot, facade: InviteFacade, clock: ManualClock | None = None) -> BellButton:
+def _bell(qtbot, facade: FakeClient, clock: ManualClock | None = None) -> BellButton:
     bell = BellButton(facade, (clock or ManualClock()).now)
     qtbot.addWidget(bell)
     bell.show()
@@ -27,7 +27,7 @@ def _texts(bell: BellButton) -> list[str]:
 
 
 def test_the_badge_counts_incoming_items_waiting_for_an_answer(qtbot) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     bell = _bell(qtbot, facade)
     assert bell.objectName() == "bellButton"
     assert bell.count() == 0
@@ -40,7 +40,7 @@ def test_the_badge_counts_incoming_items_waiting_for_an_answer(qtbot) -> None:
 
 
 def test_the_list_shows_pending_items_with_time_left(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     facade.receive(invitation("i1", seconds_left=100))
     bell = _bell(qtbot, facade, clock)
     qtbot.mouseClick(bell, Qt.MouseButton.LeftButton)
@@ -55,7 +55,7 @@ def test_the_list_shows_pending_items_with_time_left(qtbot) -> None:
 
 
 def test_enter_connects_the_selected_invitation(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.receive(invitation("i1"))
     bell = _bell(qtbot, facade)
     bell.open_list()
@@ -65,7 +65,7 @@ def test_enter_connects_the_selected_invitation(qtbot, qasync_loop) -> None:
 
 
 def test_delete_rejects_the_selected_invitation(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.receive(invitation("i1"))
     facade.receive(invitation("i2", peer_id=BOB_ID, alias="bob@ad"))
     bell = _bell(qtbot, facade)
@@ -76,7 +76,7 @@ def test_delete_rejects_the_selected_invitation(qtbot, qasync_loop) -> None:
 
 
 def test_connect_and_reject_buttons_are_reachable_with_tab(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.receive(invitation("i1"))
     bell = _bell(qtbot, facade)
     bell.open_list()
@@ -95,7 +95,7 @@ def test_connect_and_reject_buttons_are_reachable_with_tab(qtbot, qasync_loop) -
 
 
 def test_a_missed_invitation_stays_listed_without_connect(qtbot) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.receive(invitation("i1"))
     bell = _bell(qtbot, facade)
     facade.put(replace(facade.views["i1"], state=State.EXPIRED, missed=True, seconds_left=0))
@@ -111,7 +111,7 @@ def test_a_missed_invitation_stays_listed_without_connect(qtbot) -> None:
 
 
 def test_a_refused_connect_is_shown_in_the_list(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.receive(invitation("i1"))
     facade.refuse["accept"] = "the invitation was cancelled"
     bell = _bell(qtbot, facade)
@@ -121,7 +121,7 @@ def test_a_refused_connect_is_shown_in_the_list(qtbot, qasync_loop) -> None:
 
 
 def test_connect_on_a_request_opens_the_accept_window(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     facade.receive(invitation("r1", kind=Kind.REQUEST))
     bell = _bell(qtbot, facade)
     bell.open_list()

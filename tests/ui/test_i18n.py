@@ -28,8 +28,7 @@ from anydesk_invite.ui.i18n import (
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.toast import InvitationToast
-from tests.helpers.facade_stub import FacadeStub
-from tests.helpers.invite_facade import InviteFacade, invitation
+from tests.helpers.fake_client import FakeClient, invitation
 
 TRANSLATIONS = Path(str(resources.files("anydesk_invite") / "resources" / "translations"))
 GERMAN_TS = TRANSLATIONS / "anydesk_invite_de.ts"
@@ -53,18 +52,18 @@ def german(qapp: QApplication) -> Iterator[QTranslator]:
         remove_translator(qapp, translator)
 
 
-def _visible_texts(qtbot, facade: FacadeStub) -> dict[str, object]:
+def _visible_texts(qtbot, facade: FakeClient) -> dict[str, object]:
     """The texts a user sees first in the main window, a toast, the bell and the invite dialog."""
     window = MainWindow(facade)
     qtbot.addWidget(window)
-    toast = InvitationToast(InviteFacade(), invitation(), ManualClock().now)
+    toast = InvitationToast(FakeClient(), invitation(), ManualClock().now)
     qtbot.addWidget(toast)
-    bell_facade = InviteFacade()
+    bell_facade = FakeClient()
     bell_facade.put(invitation("b1"))
     bell_facade.put(invitation("b2"))
     bell = BellButton(bell_facade, ManualClock().now)
     qtbot.addWidget(bell)
-    dialog = InviteDialog(InviteFacade())
+    dialog = InviteDialog(FakeClient())
     qtbot.addWidget(dialog)
     cancel = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel)
     return {
@@ -113,7 +112,7 @@ GERMAN = {
 
 
 def test_the_german_translator_makes_windows_german_and_removing_it_brings_english_back(
-    qtbot, qapp: QApplication, facade: FacadeStub
+    qtbot, qapp: QApplication, facade: FakeClient
 ) -> None:
     translator = install_translator(qapp, QLocale(QLocale.Language.German))
     assert translator is not None
@@ -125,7 +124,7 @@ def test_the_german_translator_makes_windows_german_and_removing_it_brings_engli
 
 
 def test_plural_forms_follow_the_count_in_german(qtbot, german: QTranslator) -> None:
-    bell_facade = InviteFacade()
+    bell_facade = FakeClient()
     bell_facade.put(invitation("b1"))
     bell = BellButton(bell_facade, ManualClock().now)
     qtbot.addWidget(bell)

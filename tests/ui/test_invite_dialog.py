@@ -11,17 +11,12 @@ from anydesk_invite.core.permissions import DEFAULT, SCREEN_SHARING, Permission
 from anydesk_invite.core.policy import Override, Policy
 from anydesk_invite.services.views import Direction
 from anydesk_invite.ui.invite_dialog import InviteDialog, pending_invitation_to
-from tests.helpers.invite_facade import (
-    ALICE_ID,
-    BOB_ID,
-    InviteFacade,
-    invitation,
-)
+from tests.helpers.fake_client import ALICE, ALICE_ID, BOB, BOB_ID, FakeClient, invitation
 
 DEFAULT_PERMS = frozenset(Permission) - {Permission.FILE_TRANSFER}
 
 
-def _dialog(qtbot, facade: InviteFacade, target: str = "") -> InviteDialog:
+def _dialog(qtbot, facade: FakeClient, target: str = "") -> InviteDialog:
     dialog = InviteDialog(facade, target)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -29,7 +24,7 @@ def _dialog(qtbot, facade: InviteFacade, target: str = "") -> InviteDialog:
 
 
 def test_send_is_off_until_the_target_is_a_valid_id_or_alias(qtbot) -> None:
-    d = _dialog(qtbot, InviteFacade())
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]))
     assert d.objectName() == "inviteDialog"
     assert not d.send_button.isEnabled()
     assert not d.error_label.isVisible()  # an empty field is not yet an error
@@ -39,7 +34,7 @@ def test_send_is_off_until_the_target_is_a_valid_id_or_alias(qtbot) -> None:
 
 
 def test_a_short_id_is_explained_as_you_type(qtbot) -> None:
-    d = _dialog(qtbot, InviteFacade())
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]))
     qtbot.keyClicks(d.target_edit, "123 456")
     assert not d.send_button.isEnabled()
     assert d.error_label.isVisible()
@@ -49,44 +44,44 @@ def test_a_short_id_is_explained_as_you_type(qtbot) -> None:
 def test_a_mistyped_id_digit_is_caught_by_the_check_digit(qtbot) -> None:
     digits = ALICE_ID.digits
     wrong = digits[:3] + str((int(digits[3]) + 1) % 10) + digits[4:]
-    d = _dialog(qtbot, InviteFacade(), wrong)
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]), wrong)
     assert not d.send_button.isEnabled()
     assert "check digit" in d.error_label.text()
 
 
 def test_a_bad_alias_is_explained(qtbot) -> None:
-    d = _dialog(qtbot, InviteFacade(), "bob@example.com")
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]), "bob@example.com")
     assert not d.send_button.isEnabled()
     assert "@ad" in d.error_label.text()
 
 
 def test_the_completer_offers_aliases_and_grouped_ids_of_known_peers(qtbot) -> None:
-    d = _dialog(qtbot, InviteFacade())
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]))
     model = d.target_edit.completer().model()
     offered = {model.index(i, 0).data() for i in range(model.rowCount())}
     assert {"alice@ad", "bob@ad", ALICE_ID.grouped(), BOB_ID.grouped()} <= offered
 
 
 def test_send_invites_with_the_chosen_permissions_and_closes(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient(peers=[ALICE, BOB])
     d = _dialog(qtbot, facade, "alice")
     with qtbot.waitSignal(d.finished):
         qtbot.mouseClick(d.send_button, Qt.MouseButton.LeftButton)
-    assert facade.calls == [("invite", "alice@ad", DEFAULT_PERMS, DEFAULT)]
+    assert facade.calls == [("invite", "alice@ad", DEFAULT_PERMS, DEFAULT, None)]
     assert d.result() == QDialog.DialogCode.Accepted
 
 
 def test_send_passes_an_id_as_plain_digits(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient(peers=[ALICE, BOB])
     facade.default_profile = SCREEN_SHARING
     d = _dialog(qtbot, facade, ALICE_ID.grouped())
     with qtbot.waitSignal(d.finished):
         qtbot.mouseClick(d.send_button, Qt.MouseButton.LeftButton)
-    assert facade.calls == [("invite", ALICE_ID.digits, frozenset(), SCREEN_SHARING)]
+    assert facade.calls == [("invite", ALICE_ID.digits, frozenset(), SCREEN_SHARING, None)]
 
 
 def test_a_refusal_shows_in_the_dialog_which_stays_open(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient(peers=[ALICE, BOB])
     facade.refuse["invite"] = "alice@ad is offline"
     d = _dialog(qtbot, facade, "alice@ad")
     qtbot.mouseClick(d.send_button, Qt.MouseButton.LeftButton)
@@ -98,7 +93,7 @@ def test_a_refusal_shows_in_the_dialog_which_stays_open(qtbot, qasync_loop) -> N
 
 
 def test_inviting_a_peer_with_a_pending_invitation_offers_to_edit_it(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient(peers=[ALICE, BOB])
     pending = facade.put(
         invitation("p1", direction=Direction.OUTGOING, permissions=frozenset(), profile="")
     )
@@ -113,7 +108,7 @@ def test_inviting_a_peer_with_a_pending_invitation_offers_to_edit_it(qtbot, qasy
 
 
 def test_a_policy_lock_shows_in_the_dialog_and_limits_what_is_sent(qtbot, qasync_loop) -> None:
-    facade = InviteFacade(Policy({Permission.CONTROL: Override.FORCE_OFF}))
+    facade = FakeClient(peers=[ALICE, BOB], policy=Policy({Permission.CONTROL: Override.FORCE_OFF}))
     d = _dialog(qtbot, facade, "bob@ad")
     control = d.findChild(QCheckBox, "perm_control")
     assert not control.isEnabled()
@@ -124,14 +119,16 @@ def test_a_policy_lock_shows_in_the_dialog_and_limits_what_is_sent(qtbot, qasync
 
 
 def test_a_policy_default_presets_the_toggles(qtbot) -> None:
-    facade = InviteFacade(Policy({Permission.FILE_TRANSFER: Override.DEFAULT_ON}))
+    facade = FakeClient(
+        peers=[ALICE, BOB], policy=Policy({Permission.FILE_TRANSFER: Override.DEFAULT_ON})
+    )
     d = _dialog(qtbot, facade)
     assert d.toggles.selected() == frozenset(Permission)
     assert d.findChild(QCheckBox, "perm_file_transfer").isEnabled()
 
 
 def test_edit_mode_keeps_the_invitee_and_saves_new_permissions(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient(peers=[ALICE, BOB])
     view = facade.put(
         invitation(
             "p1",
@@ -155,7 +152,7 @@ def test_edit_mode_keeps_the_invitee_and_saves_new_permissions(qtbot, qasync_loo
 
 
 def test_the_tile_invite_action_prefills_the_target(qtbot) -> None:
-    d = _dialog(qtbot, InviteFacade(), "bob@ad")
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]), "bob@ad")
     assert d.target_edit.text() == "bob@ad"
     assert d.send_button.isEnabled()
 

@@ -16,14 +16,14 @@ from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.ui.email_fallback import EmailFallbackDialog, EmailInvite
 from anydesk_invite.ui.main_window import INVITE_TOOLTIP, MainWindow
-from tests.helpers.facade_stub import FacadeStub, id_for, make_peer, make_status
+from tests.helpers.fake_client import FakeClient, id_for, make_peer, make_status
 from tests.helpers.popup_menus import action, close_menu, open_popup, right_click_tile
 
 PROJECT = "https://example.org/anydesk-invite"
 
 
 @pytest.fixture
-def window(qtbot: QtBot, facade: FacadeStub) -> MainWindow:
+def window(qtbot: QtBot, facade: FakeClient) -> MainWindow:
     w = MainWindow(facade)
     qtbot.addWidget(w)
     w.show()
@@ -32,7 +32,7 @@ def window(qtbot: QtBot, facade: FacadeStub) -> MainWindow:
 
 
 def test_shows_own_grouped_id_and_alias_from_the_facade(
-    window: MainWindow, facade: FacadeStub
+    window: MainWindow, facade: FakeClient
 ) -> None:
     assert window.objectName() == "mainWindow"
     assert window.id_label.text() == facade.status().device_id.grouped()
@@ -41,7 +41,7 @@ def test_shows_own_grouped_id_and_alias_from_the_facade(
 
 
 def test_status_changes_update_id_alias_and_status_line(
-    window: MainWindow, facade: FacadeStub
+    window: MainWindow, facade: FakeClient
 ) -> None:
     facade.set_status(make_status(alias="renamed@ad", online=False, discovery=DiscoveryMode.OFF))
     assert window.alias_label.text() == "renamed@ad"
@@ -57,7 +57,7 @@ def test_status_line_names_interfaces_and_discovery(window: MainWindow) -> None:
     assert not window.warning_label.isVisible()
 
 
-def test_a_key_in_a_file_is_a_visible_warning(window: MainWindow, facade: FacadeStub) -> None:
+def test_a_key_in_a_file_is_a_visible_warning(window: MainWindow, facade: FakeClient) -> None:
     warning = "No keyring: the private key is stored in a file in the home folder"
     facade.set_status(make_status(key_location="file", key_warning=warning))
     assert warning in window.status_label.text()
@@ -65,7 +65,7 @@ def test_a_key_in_a_file_is_a_visible_warning(window: MainWindow, facade: Facade
     assert warning in window.warning_label.text()
 
 
-def test_a_broken_policy_is_a_visible_warning(window: MainWindow, facade: FacadeStub) -> None:
+def test_a_broken_policy_is_a_visible_warning(window: MainWindow, facade: FakeClient) -> None:
     facade.set_status(make_status(policy_broken="/etc/adinvite/policy.toml: bad syntax"))
     assert window.warning_label.isVisible()
     assert "bad syntax" in window.warning_label.text()
@@ -95,7 +95,7 @@ def _right_click_id(qtbot: QtBot, window: MainWindow) -> QMenu:
 
 
 def test_id_context_menu_copies_id_and_alias_and_offers_email(
-    qtbot: QtBot, window: MainWindow, facade: FacadeStub
+    qtbot: QtBot, window: MainWindow, facade: FakeClient
 ) -> None:
     menu = _right_click_id(qtbot, window)
     names = [a.objectName() for a in menu.actions() if a.objectName()]
@@ -156,7 +156,7 @@ def test_filter_box_in_a_pane_filters_its_tiles(qtbot: QtBot, window: MainWindow
 
 
 def test_peers_changed_updates_the_panes_and_the_completer(
-    window: MainWindow, facade: FacadeStub
+    window: MainWindow, facade: FakeClient
 ) -> None:
     facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
     facade.changed_peers()
@@ -202,7 +202,7 @@ def test_bell_and_side_panel_are_placed(qtbot: QtBot, window: MainWindow) -> Non
 
 
 def test_destroyed_window_stops_listening_to_the_facade(
-    qtbot: QtBot, facade: FacadeStub, caplog: pytest.LogCaptureFixture
+    qtbot: QtBot, facade: FakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     w = MainWindow(facade)
     gone: list[bool] = []
@@ -215,7 +215,7 @@ def test_destroyed_window_stops_listening_to_the_facade(
     w.detach()  # twice is harmless
 
 
-def test_email_invite_opens_a_mailto_url(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_email_invite_opens_a_mailto_url(qtbot: QtBot, facade: FakeClient) -> None:
     opened: list[QUrl] = []
 
     def opener(url: QUrl) -> bool:
@@ -231,7 +231,7 @@ def test_email_invite_opens_a_mailto_url(qtbot: QtBot, facade: FacadeStub) -> No
 
 
 def test_when_no_mail_program_opens_the_message_can_be_copied(
-    qtbot: QtBot, facade: FacadeStub
+    qtbot: QtBot, facade: FakeClient
 ) -> None:
     invite = EmailInvite(PROJECT, opener=lambda _url: False)
     assert not invite.send(facade.status())
@@ -248,7 +248,7 @@ def test_when_no_mail_program_opens_the_message_can_be_copied(
     assert QGuiApplication.clipboard().text() == connect_link(status.device_id, status.fingerprint)
 
 
-def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FacadeStub) -> None:
+def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FakeClient) -> None:
     pane = window.panes[PeerSource.DISCOVERY]
     rows = pane.model.rowCount()
     facade.peer_list = [

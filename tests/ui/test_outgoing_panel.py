@@ -13,14 +13,14 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.views import Direction
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel, OutgoingRow
-from tests.helpers.invite_facade import ALICE_ID, InviteFacade, invitation
+from tests.helpers.fake_client import ALICE_ID, FakeClient, invitation
 
 
-def _sent(facade: InviteFacade, inv_id: str = "o1", **kw) -> None:
+def _sent(facade: FakeClient, inv_id: str = "o1", **kw) -> None:
     facade.put(invitation(inv_id, direction=Direction.OUTGOING, **kw))
 
 
-def _panel(qtbot, facade: InviteFacade, clock: ManualClock) -> OutgoingInvitationsPanel:
+def _panel(qtbot, facade: FakeClient, clock: ManualClock) -> OutgoingInvitationsPanel:
     panel = OutgoingInvitationsPanel(facade, clock.now, linger=5.0)
     qtbot.addWidget(panel)
     panel.show()
@@ -34,7 +34,7 @@ def _row(panel: OutgoingInvitationsPanel, inv_id: str = "o1") -> OutgoingRow:
 
 
 def test_a_sent_invitation_shows_invitee_profile_and_live_countdown(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     panel = _panel(qtbot, facade, clock)
     assert panel.objectName() == "outgoingInvitationsView"
     assert panel.rows() == []
@@ -50,7 +50,7 @@ def test_a_sent_invitation_shows_invitee_profile_and_live_countdown(qtbot) -> No
 
 
 def test_cancel_withdraws_the_invitation_and_says_so(qtbot, qasync_loop) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     _sent(facade)
     panel = _panel(qtbot, facade, clock)
     row = _row(panel)
@@ -63,7 +63,7 @@ def test_cancel_withdraws_the_invitation_and_says_so(qtbot, qasync_loop) -> None
 
 
 def test_a_refused_cancel_is_shown_on_the_row(qtbot, qasync_loop) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     _sent(facade)
     facade.refuse["cancel_invitation"] = "the invitation was already accepted"
     panel = _panel(qtbot, facade, clock)
@@ -74,7 +74,7 @@ def test_a_refused_cancel_is_shown_on_the_row(qtbot, qasync_loop) -> None:
 
 
 def test_edit_opens_the_invitation_in_the_dialog_and_saves_it(qtbot, qasync_loop) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     _sent(facade, permissions=frozenset(), profile=SCREEN_SHARING)
     panel = _panel(qtbot, facade, clock)
     row = _row(panel)
@@ -101,7 +101,7 @@ def test_edit_opens_the_invitation_in_the_dialog_and_saves_it(qtbot, qasync_loop
     ],
 )
 def test_how_an_invitation_ended_is_shown_in_words(qtbot, state: State, words: str) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     _sent(facade)
     panel = _panel(qtbot, facade, clock)
     facade.put(replace(facade.views["o1"], state=state, seconds_left=0))
@@ -111,7 +111,7 @@ def test_how_an_invitation_ended_is_shown_in_words(qtbot, state: State, words: s
 
 
 def test_a_failure_gives_its_reason(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     _sent(facade)
     panel = _panel(qtbot, facade, clock)
     facade.put(replace(facade.views["o1"], state=State.FAILED, reason="peer went offline"))
@@ -119,7 +119,7 @@ def test_a_failure_gives_its_reason(qtbot) -> None:
 
 
 def test_a_finished_invitation_is_shown_briefly_then_dropped(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     _sent(facade)
     _sent(facade, "o2")
     panel = _panel(qtbot, facade, clock)
@@ -135,7 +135,7 @@ def test_a_finished_invitation_is_shown_briefly_then_dropped(qtbot) -> None:
 
 
 def test_incoming_invitations_are_not_listed_and_requests_cannot_be_edited(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     facade.put(invitation("in1"))
     _sent(facade, "r1", kind=Kind.REQUEST)
     panel = _panel(qtbot, facade, clock)

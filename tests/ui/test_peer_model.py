@@ -11,7 +11,7 @@ from pytestqt.modeltest import ModelTester
 
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
-from tests.helpers.facade_stub import make_peer
+from tests.helpers.fake_client import make_peer
 from tests.ui.conftest import sample_peers
 
 

@@ -19,12 +19,12 @@ from anydesk_invite.ui.peer_pane import (
     parse_tags,
 )
 from anydesk_invite.ui.tile_delegate import PeerTileDelegate, avatar_color, initials
-from tests.helpers.facade_stub import FacadeStub, id_for, make_peer
+from tests.helpers.fake_client import FakeClient, id_for, make_peer
 from tests.helpers.popup_menus import action, close_menu, right_click_tile
 from tests.ui.conftest import sample_peers
 
 
-def make_pane(qtbot: QtBot, facade: FacadeStub, source: PeerSource) -> PeerPane:
+def make_pane(qtbot: QtBot, facade: FakeClient, source: PeerSource) -> PeerPane:
     pane = PeerPane(source, facade)
     qtbot.addWidget(pane)
     pane.resize(700, 400)
@@ -44,7 +44,7 @@ def make_pane(qtbot: QtBot, facade: FacadeStub, source: PeerSource) -> PeerPane:
     ],
 )
 def test_each_pane_shows_the_peers_of_its_source(
-    qtbot: QtBot, facade: FacadeStub, source: PeerSource, expected: list[str]
+    qtbot: QtBot, facade: FakeClient, source: PeerSource, expected: list[str]
 ) -> None:
     pane = make_pane(qtbot, facade, source)
     shown = [pane.proxy.index(r, 0).data() for r in range(pane.proxy.rowCount())]
@@ -53,19 +53,19 @@ def test_each_pane_shows_the_peers_of_its_source(
 
 
 def test_an_empty_pane_says_so(qtbot: QtBot) -> None:
-    pane = make_pane(qtbot, FacadeStub(), PeerSource.FAVORITES)
+    pane = make_pane(qtbot, FakeClient(), PeerSource.FAVORITES)
     assert pane.empty_label.isVisible()
     assert "favorites" in pane.empty_label.text().lower()
 
 
-def test_typing_in_the_filter_box_narrows_the_tiles(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_typing_in_the_filter_box_narrows_the_tiles(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     qtbot.keyClicks(pane.filter_edit, "car")
     assert pane.proxy.rowCount() == 1
     assert pane.proxy.index(0, 0).data() == "carla@ad"
 
 
-def test_right_click_invite_emits_the_tiles_id(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_right_click_invite_emits_the_tiles_id(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     menu = right_click_tile(qtbot, pane, "carla")
     with qtbot.waitSignal(pane.inviteRequested, timeout=3000) as sig:
@@ -74,7 +74,7 @@ def test_right_click_invite_emits_the_tiles_id(qtbot: QtBot, facade: FacadeStub)
     close_menu(qtbot, menu)
 
 
-def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
     anna = pane.menu_for(sample_peers()[0])  # favorite and in the address book
     names = [a.objectName() for a in anna.actions() if a.objectName()]
@@ -91,7 +91,7 @@ def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FacadeStub) -> Non
     assert names == ["inviteAction", "favoriteAction", "addToAddressBookAction", "copyIdAction"]
 
 
-def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     menu = right_click_tile(qtbot, pane, "bob")
     action(menu, "copyIdAction").trigger()
@@ -100,28 +100,28 @@ def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: Faca
 
 
 @pytest.mark.usefixtures("qasync_loop")
-def test_add_to_favorites_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_add_to_favorites_calls_the_facade(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     menu = right_click_tile(qtbot, pane, "carla")
     action(menu, "favoriteAction").trigger()
-    qtbot.waitUntil(lambda: facade.calls_named("set_favorite") != [], timeout=3000)
-    assert facade.calls_named("set_favorite") == [(id_for("carla"), True)]
+    qtbot.waitUntil(lambda: facade.calls_of("set_favorite") != [], timeout=3000)
+    assert facade.calls_of("set_favorite") == [(id_for("carla"), True)]
     close_menu(qtbot, menu)
 
 
 @pytest.mark.usefixtures("qasync_loop")
-def test_remove_from_address_book_calls_the_facade(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_remove_from_address_book_calls_the_facade(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
     menu = right_click_tile(qtbot, pane, "dieter")
     action(menu, "removeAction").trigger()
-    qtbot.waitUntil(lambda: facade.calls_named("remove_from_address_book") != [], timeout=3000)
-    assert facade.calls_named("remove_from_address_book") == [(id_for("dieter"),)]
+    qtbot.waitUntil(lambda: facade.calls_of("remove_from_address_book") != [], timeout=3000)
+    assert facade.calls_of("remove_from_address_book") == [(id_for("dieter"),)]
     close_menu(qtbot, menu)
 
 
 @pytest.mark.usefixtures("qasync_loop")
-def test_a_refusal_is_shown_in_the_pane(qtbot: QtBot, facade: FacadeStub) -> None:
-    facade.refuse = "the database is read-only"
+def test_a_refusal_is_shown_in_the_pane(qtbot: QtBot, facade: FakeClient) -> None:
+    facade.refuse["set_favorite"] = "the database is read-only"
     pane = make_pane(qtbot, facade, PeerSource.FAVORITES)
     pane._track(pane.set_favorite(id_for("anna").digits, False))
     qtbot.waitUntil(lambda: pane.message_label.isVisible(), timeout=3000)
@@ -130,7 +130,7 @@ def test_a_refusal_is_shown_in_the_pane(qtbot: QtBot, facade: FacadeStub) -> Non
 
 
 def test_cancel_tasks_cancels_what_the_pane_started(
-    qtbot: QtBot, facade: FacadeStub, qasync_loop: asyncio.AbstractEventLoop
+    qtbot: QtBot, facade: FakeClient, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
     pane = make_pane(qtbot, facade, PeerSource.FAVORITES)
     blocker = asyncio.Event()
@@ -178,7 +178,7 @@ def test_address_book_dialog_checks_each_field_as_typed(qtbot: QtBot) -> None:
 
 @pytest.mark.usefixtures("qasync_loop")
 def test_saving_the_edit_dialog_sends_the_entry_to_the_facade(
-    qtbot: QtBot, facade: FacadeStub
+    qtbot: QtBot, facade: FakeClient
 ) -> None:
     pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
     menu = right_click_tile(qtbot, pane, "dieter")
@@ -190,8 +190,8 @@ def test_saving_the_edit_dialog_sends_the_entry_to_the_facade(
     assert dialog.tags_edit.text() == "office, printer"
     dialog.tags_edit.setText("office")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: facade.calls_named("add_to_address_book") != [], timeout=3000)
-    assert facade.calls_named("add_to_address_book") == [
+    qtbot.waitUntil(lambda: facade.calls_of("add_to_address_book") != [], timeout=3000)
+    assert facade.calls_of("add_to_address_book") == [
         (id_for("dieter"), "dieter@ad", "", ("office",), "127.0.0.5:7070")
     ]
 
@@ -224,7 +224,7 @@ def test_tags_refuse_control_characters_and_overlong_tags() -> None:
         parse_tags("x" * 33)
 
 
-def test_every_control_has_an_accessible_name(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_every_control_has_an_accessible_name(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.RECENT)
     dialog = AddressBookDialog()
     qtbot.addWidget(dialog)
@@ -265,7 +265,7 @@ def test_tile_detail_line_fits_the_pane() -> None:
     assert "conflict" in PeerTileDelegate(PeerSource.DISCOVERY).detail_text(eve)
 
 
-def test_tiles_follow_a_dark_palette(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_tiles_follow_a_dark_palette(qtbot: QtBot, facade: FakeClient) -> None:
     pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     dark = QPalette(pane.palette())
     dark.setColor(QPalette.ColorRole.Base, QColor("#202124"))

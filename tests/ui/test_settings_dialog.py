@@ -27,7 +27,7 @@ from anydesk_invite.ui.settings_dialog import (
     SettingsDialog,
     interface_choices,
 )
-from tests.helpers.facade_stub import FacadeStub, make_status
+from tests.helpers.fake_client import FakeClient, make_status
 from tests.helpers.nodes import Node, Nodes
 from tests.helpers.qt_async import finish
 
@@ -213,11 +213,11 @@ def test_renaming_the_default_profile_keeps_it_the_default(qtbot: QtBot, node: N
 
 def test_key_location_and_warning_are_shown_read_only(qtbot: QtBot) -> None:
     warning = "No keyring available: the private key is stored in a file in the home folder"
-    stub = FacadeStub(make_status(key_location="file", key_warning=warning, home="/h/maria"))
+    stub = FakeClient(make_status(key_location="file", key_warning=warning, home="/h/maria"))
     dialog = open_dialog(qtbot, stub)
     assert "file" in dialog.key_label.text() and "/h/maria" in dialog.key_label.text()
     assert dialog.key_warning.isVisible() and warning in dialog.key_warning.text()
-    keyring = open_dialog(qtbot, FacadeStub())
+    keyring = open_dialog(qtbot, FakeClient())
     assert keyring.key_label.text() == "In the system keyring"
     assert not keyring.key_warning.isVisible()
 
@@ -225,8 +225,8 @@ def test_key_location_and_warning_are_shown_read_only(qtbot: QtBot) -> None:
 def test_a_refused_save_is_shown_and_the_dialog_stays_open(
     qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop
 ) -> None:
-    stub = FacadeStub()
-    stub.refuse = "the database is read-only"
+    stub = FakeClient()
+    stub.refuse["update_settings"] = "the database is read-only"
     dialog = open_dialog(qtbot, stub)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(dialog.error_label.isVisible)
@@ -235,7 +235,7 @@ def test_a_refused_save_is_shown_and_the_dialog_stays_open(
 
 
 def test_every_control_has_an_object_name_and_an_accessible_name(qtbot: QtBot) -> None:
-    dialog = open_dialog(qtbot, FacadeStub(), ("127.0.0.1",))
+    dialog = open_dialog(qtbot, FakeClient(), ("127.0.0.1",))
     kinds = (QLineEdit, QComboBox, QCheckBox, QAbstractButton, QListWidget)
     controls = [w for w in dialog.findChildren(QWidget) if isinstance(w, kinds)]
     assert len(controls) > 15

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.ui.main_window import MainWindow, StatusLine
-from tests.helpers.facade_stub import FacadeStub, make_status
+from tests.helpers.fake_client import FakeClient, make_status
 
 LONG_WARNING = (
     "the key is stored in a file because no keyring is available "
@@ -15,7 +15,7 @@ LONG_WARNING = (
 )
 
 
-def test_a_long_warning_does_not_widen_the_main_window(qtbot: QtBot, facade: FacadeStub) -> None:
+def test_a_long_warning_does_not_widen_the_main_window(qtbot: QtBot, facade: FakeClient) -> None:
     window = MainWindow(facade)
     qtbot.addWidget(window)
     narrow = window.minimumSizeHint().width()
@@ -25,7 +25,7 @@ def test_a_long_warning_does_not_widen_the_main_window(qtbot: QtBot, facade: Fac
 
 
 def test_the_whole_status_stays_in_the_text_tooltip_and_description(
-    qtbot: QtBot, facade: FacadeStub
+    qtbot: QtBot, facade: FakeClient
 ) -> None:
     window = MainWindow(facade)
     qtbot.addWidget(window)

@@ -19,7 +19,7 @@ from anydesk_invite.ui.toast import (
     stacked_positions,
     toast_position,
 )
-from tests.helpers.invite_facade import ALICE_ID, InviteFacade, invitation
+from tests.helpers.fake_client import ALICE_ID, FakeClient, invitation
 
 AREA = QRect(0, 0, 1920, 1080)
 
@@ -75,7 +75,7 @@ def _label(widget: InvitationToast, name: str) -> str:
 
 
 def test_toast_shows_inviter_alias_grouped_id_and_offered_permissions(qtbot) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     toast = InvitationToast(facade, invitation(), ManualClock().now)
     qtbot.addWidget(toast)
     assert toast.objectName() == "invitationToast"
@@ -89,7 +89,7 @@ def test_toast_shows_inviter_alias_grouped_id_and_offered_permissions(qtbot) -> 
 
 
 def test_toast_never_takes_the_focus(qtbot) -> None:
-    toast = InvitationToast(InviteFacade(), invitation(), ManualClock().now)
+    toast = InvitationToast(FakeClient(), invitation(), ManualClock().now)
     qtbot.addWidget(toast)
     flags = toast.windowFlags()
     for flag in (
@@ -104,7 +104,7 @@ def test_toast_never_takes_the_focus(qtbot) -> None:
 
 def test_toast_counts_down_on_the_injected_clock(qtbot) -> None:
     clock = ManualClock()
-    toast = InvitationToast(InviteFacade(), invitation(seconds_left=90), clock.now)
+    toast = InvitationToast(FakeClient(), invitation(seconds_left=90), clock.now)
     qtbot.addWidget(toast)
     assert _label(toast, "countdownLabel") == "1:30"
     clock.advance(31)
@@ -114,7 +114,7 @@ def test_toast_counts_down_on_the_injected_clock(qtbot) -> None:
 
 def test_toast_closes_at_its_own_deadline(qtbot) -> None:
     clock = ManualClock()
-    toast = InvitationToast(InviteFacade(), invitation(seconds_left=5), clock.now)
+    toast = InvitationToast(FakeClient(), invitation(seconds_left=5), clock.now)
     qtbot.addWidget(toast)
     toast.show()
     with qtbot.waitSignal(toast.finished) as blocker:
@@ -123,7 +123,7 @@ def test_toast_closes_at_its_own_deadline(qtbot) -> None:
 
 
 def test_connect_accepts_the_invitation_and_closes_the_toast(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     view = facade.put(invitation())
     toast = InvitationToast(facade, view, ManualClock().now)
     qtbot.addWidget(toast)
@@ -134,7 +134,7 @@ def test_connect_accepts_the_invitation_and_closes_the_toast(qtbot, qasync_loop)
 
 
 def test_reject_rejects_the_invitation(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     view = facade.put(invitation())
     toast = InvitationToast(facade, view, ManualClock().now)
     qtbot.addWidget(toast)
@@ -145,7 +145,7 @@ def test_reject_rejects_the_invitation(qtbot, qasync_loop) -> None:
 
 
 def test_a_refused_connect_is_shown_in_the_toast(qtbot, qasync_loop) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     view = facade.put(invitation())
     facade.refuse["accept"] = "the invitation has expired"
     toast = InvitationToast(facade, view, ManualClock().now)
@@ -159,12 +159,12 @@ def test_a_refused_connect_is_shown_in_the_toast(qtbot, qasync_loop) -> None:
     assert toast.accept_button.isEnabled()
 
 
-def _stack(facade: InviteFacade, clock: ManualClock, area: QRect = AREA) -> ToastStack:
+def _stack(facade: FakeClient, clock: ManualClock, area: QRect = AREA) -> ToastStack:
     return ToastStack(facade, clock.now, available=lambda: area)
 
 
 def test_an_edit_updates_the_same_toast_in_place(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     stack = _stack(facade, clock)
     view = facade.receive(invitation())
     first = stack.toast("aa01")
@@ -178,7 +178,7 @@ def test_an_edit_updates_the_same_toast_in_place(qtbot) -> None:
 
 
 def test_three_toasts_stack_upward_and_close_the_gap_when_one_goes(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     area = QRect(1920, 0, 1280, 720)
     stack = _stack(facade, clock, area)
     for n in range(3):
@@ -198,7 +198,7 @@ def test_three_toasts_stack_upward_and_close_the_gap_when_one_goes(qtbot) -> Non
 
 @pytest.mark.parametrize("final", [State.CANCELLED, State.EXPIRED, State.CONNECTED])
 def test_toast_closes_when_the_invitation_is_no_longer_open(qtbot, final: State) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     stack = _stack(facade, clock)
     facade.receive(invitation())
     toast = stack.toast("aa01")
@@ -210,7 +210,7 @@ def test_toast_closes_when_the_invitation_is_no_longer_open(qtbot, final: State)
 
 
 def test_connection_requests_get_no_toast(qtbot) -> None:
-    facade = InviteFacade()
+    facade = FakeClient()
     stack = _stack(facade, ManualClock())
     facade.receive(invitation(kind=Kind.REQUEST))
     assert stack.toasts() == []
@@ -218,7 +218,7 @@ def test_connection_requests_get_no_toast(qtbot) -> None:
 
 def test_toast_for_a_peer_without_alias_names_it_by_id(qtbot) -> None:
     toast = InvitationToast(
-        InviteFacade(), invitation(alias="", permissions=frozenset(Permission)), ManualClock().now
+        FakeClient(), invitation(alias="", permissions=frozenset(Permission)), ManualClock().now
     )
     qtbot.addWidget(toast)
     assert _label(toast, "inviterLabel") == "A device without alias invites you"
@@ -239,9 +239,9 @@ def test_a_taller_toast_pushes_the_ones_above_it_up_by_its_own_height() -> None:
 
 
 def test_toast_height_fits_its_text_with_no_empty_band_above_the_buttons(qtbot) -> None:
-    few = InvitationToast(InviteFacade(), invitation(permissions=frozenset()), ManualClock().now)
+    few = InvitationToast(FakeClient(), invitation(permissions=frozenset()), ManualClock().now)
     every = InvitationToast(
-        InviteFacade(), invitation(permissions=frozenset(Permission)), ManualClock().now
+        FakeClient(), invitation(permissions=frozenset(Permission)), ManualClock().now
     )
     for toast in (few, every):
         qtbot.addWidget(toast)
@@ -256,7 +256,7 @@ def test_toast_height_fits_its_text_with_no_empty_band_above_the_buttons(qtbot) 
 
 
 def test_an_error_grows_the_toast_and_the_stack_moves_up_to_make_room(qtbot) -> None:
-    facade, clock = InviteFacade(), ManualClock()
+    facade, clock = FakeClient(), ManualClock()
     stack = _stack(facade, clock)
     for n in range(2):
         facade.receive(invitation(f"id{n}"))

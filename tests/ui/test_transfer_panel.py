@@ -17,8 +17,7 @@ from anydesk_invite.services.views import Role
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel
-from tests.helpers.facade_stub import FacadeStub
-from tests.helpers.invite_facade import InviteFacade, session
+from tests.helpers.fake_client import FakeClient, session
 
 SESSION = "ab" * 16
 
@@ -125,7 +124,7 @@ def test_a_refused_send_is_shown(qtbot: QtBot, qasync_loop: asyncio.AbstractEven
 
 
 def test_the_guests_session_window_carries_the_panel_following_the_permissions(
-    qtbot: QtBot, facade: FacadeStub
+    qtbot: QtBot, facade: FakeClient
 ) -> None:
     fake = FakeTransfers()
     granted = dataclasses.replace(
@@ -145,7 +144,7 @@ def test_the_hosts_accept_window_offers_files_while_file_transfer_is_granted(
     qtbot: QtBot,
 ) -> None:
     fake = FakeTransfers()
-    facade = InviteFacade()
+    facade = FakeClient()
     hosted = session(SESSION, frozenset({Permission.FILE_TRANSFER}))
     facade.session_views[SESSION] = hosted
     window = AcceptWindow(facade, session=hosted, transfers=fake)
