@@ -447,6 +447,12 @@ class FakeClient:
         self.sessions_changed.emit(None)
         return s
 
+    async def set_send_clipboard(self, session_id: str, on: bool) -> None:
+        self._record("set_send_clipboard", session_id, on)
+        s = self._session(session_id)
+        if on and Permission.CLIPBOARD not in s.permissions:
+            raise Refused("not permitted: clipboard")
+
     async def end_session(self, session_id: str) -> None:
         self._record("end_session", session_id)
         self._session(session_id)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -106,6 +107,16 @@ class SessionWindow(QWidget):
         self.draw_button.setCheckable(True)
         self.draw_button.setEnabled(False)
         self.draw_button.toggled.connect(self._draw_toggled)
+        self.clipboard_check = QCheckBox(self.tr("Send my clipboard to the host"), self)
+        self.clipboard_check.setObjectName("sendClipboardCheck")
+        self.clipboard_check.setAccessibleName(self.tr("Send my clipboard to the host"))
+        self.clipboard_check.setToolTip(
+            self.tr(
+                "Off until you switch it on: what you copy stays on this computer. "
+                "The host's clipboard reaches you while it grants the clipboard."
+            )
+        )
+        self.clipboard_check.toggled.connect(self._clipboard_toggled)
         self.control_label = QLabel(self)
         self.control_label.setObjectName("controlStateLabel")
         self.control_label.setWordWrap(True)
@@ -124,6 +135,7 @@ class SessionWindow(QWidget):
         side.addWidget(self.state_label)
         side.addWidget(self.control_label)
         side.addWidget(self.draw_button)
+        side.addWidget(self.clipboard_check)
         side.addWidget(self.chat_view, 1)
         side.addWidget(self.chat_edit)
         if self.transfer_panel is not None:
@@ -143,9 +155,26 @@ class SessionWindow(QWidget):
     def show_session(self, session: SessionView) -> None:
         self._session = session
         self.permissions_label.setText(permissions_text(session.permissions))
+        granted = Permission.CLIPBOARD in session.permissions
+        self.clipboard_check.setEnabled(granted)
+        if not granted and self.clipboard_check.isChecked():
+            # The host took the clipboard away; the client stopped sending already.
+            self.clipboard_check.blockSignals(True)
+            self.clipboard_check.setChecked(False)
+            self.clipboard_check.blockSignals(False)
         self._show_remote()
         if self.transfer_panel is not None:
             self.transfer_panel.set_permissions(session.permissions)
+
+    @asyncSlot(bool)
+    async def _clipboard_toggled(self, on: bool) -> None:
+        try:
+            await self._facade.set_send_clipboard(self._session.session_id, on)
+        except Refused as exc:
+            self.state_label.setText(str(exc))
+            self.clipboard_check.blockSignals(True)
+            self.clipboard_check.setChecked(not on)
+            self.clipboard_check.blockSignals(False)
 
     def attach_remote(self, control: GuestControl | None, pen: GuestPen | None) -> None:
         """Let the screen view control the host and draw on it, each while granted."""

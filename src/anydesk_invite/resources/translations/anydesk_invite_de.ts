@@ -807,6 +807,14 @@
         <translation>Auf dem Bildschirm des Hosts zeichnen</translation>
     </message>
     <message>
+        <source>Send my clipboard to the host</source>
+        <translation>Meine Zwischenablage an den Host senden</translation>
+    </message>
+    <message>
+        <source>Off until you switch it on: what you copy stays on this computer. The host&apos;s clipboard reaches you while it grants the clipboard.</source>
+        <translation>Aus, bis Sie es einschalten: Was Sie kopieren, bleibt auf diesem Computer. Die Zwischenablage des Hosts erreicht Sie, solange er die Zwischenablage erlaubt.</translation>
+    </message>
+    <message>
         <source>The host sees where you point.</source>
         <translation>Der Host sieht, wohin Sie zeigen.</translation>
     </message>
