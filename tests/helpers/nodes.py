@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from anydesk_invite.core.alias import parse_alias
 from anydesk_invite.core.clock import ManualClock
+from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.desktop.system_info import DesktopSystemInfo
@@ -283,3 +284,15 @@ def outcomes(node: Node) -> list[tuple[str, str, str]]:
         (r.direction.value, r.kind.value, r.outcome)
         for r in reversed(node.db.recent_sessions.list())
     ]
+
+
+async def session_between(
+    anna: Node, ben: Node, permissions: frozenset[Permission]
+) -> tuple[SessionView, SessionView]:
+    """Anna invites ben with these permissions and ben accepts: (host view, guest view)."""
+    sent = await anna.client.invite(ben.device_id, permissions, "")
+    await ben.received.wait()
+    guest = await ben.client.accept(sent.invitation_id)
+    await eventually(lambda: len(anna.client.sessions()) == 1)
+    [host] = anna.client.sessions()
+    return host, guest

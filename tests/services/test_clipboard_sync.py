@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
+from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, session_between
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import Refused
@@ -21,17 +21,6 @@ NOTHING: frozenset[Permission] = frozenset()
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
     async for n in nodes_for(tmp_path):
         yield n
-
-
-async def session_between(
-    anna: Node, ben: Node, permissions: frozenset[Permission]
-) -> tuple[SessionView, SessionView]:
-    sent = await anna.client.invite(ben.device_id, permissions, "")
-    await ben.received.wait()
-    guest = await ben.client.accept(sent.invitation_id)
-    await eventually(lambda: len(anna.client.sessions()) == 1)
-    [host] = anna.client.sessions()
-    return host, guest
 
 
 async def round_trip(anna: Node, ben: Node, guest: SessionView) -> None:

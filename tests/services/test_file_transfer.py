@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
+from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for, session_between
 from tests.helpers.raw_guest import RawGuest
 
 from anydesk_invite.core.clock import ManualClock
@@ -69,18 +69,6 @@ def inbox(node: Node, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     node.client.sessions_service.transfers.incoming_folder = folder
     return folder
-
-
-async def session_between(
-    anna: Node, ben: Node, permissions: frozenset[Permission]
-) -> tuple[SessionView, SessionView]:
-    """Anna invites ben with these permissions and ben accepts: (host view, guest view)."""
-    sent = await anna.client.invite(ben.device_id, permissions, "")
-    await ben.received.wait()
-    guest = await ben.client.accept(sent.invitation_id)
-    await eventually(lambda: len(anna.client.sessions()) == 1)
-    [host] = anna.client.sessions()
-    return host, guest
 
 
 def random_file(path: Path, size: int) -> Path:

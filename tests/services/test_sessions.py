@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
+from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes, session_between
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import Override, Policy
@@ -39,18 +39,6 @@ SYSTEM_INFO = frozenset({Permission.SYSTEM_INFO})
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
     async for n in nodes_for(tmp_path):
         yield n
-
-
-async def session_between(
-    anna: Node, ben: Node, permissions: frozenset[Permission]
-) -> tuple[SessionView, SessionView]:
-    """Anna invites ben with these permissions and ben accepts: (host view, guest view)."""
-    sent = await anna.client.invite(ben.device_id, permissions, "")
-    await ben.received.wait()
-    guest = await ben.client.accept(sent.invitation_id)
-    await eventually(lambda: len(anna.client.sessions()) == 1)
-    [host] = anna.client.sessions()
-    return host, guest
 
 
 async def next_of(channel: Channel, *kinds: type[Message]) -> Message:
