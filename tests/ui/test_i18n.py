@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, QTranslator
-from PySide6.QtWidgets import QApplication, QCheckBox, QDialogButtonBox, QLabel
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialogButtonBox, QLabel
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
@@ -121,6 +121,25 @@ def test_the_german_translator_makes_windows_german_and_removing_it_brings_engli
     finally:
         remove_translator(qapp, translator)
     assert _visible_texts(qtbot, facade) == ENGLISH
+
+
+def test_built_in_profiles_show_in_german_but_keep_their_english_key(
+    qtbot, german: QTranslator
+) -> None:
+    from anydesk_invite.core.permissions import BUILTIN_PROFILES
+    from anydesk_invite.core.policy import Policy
+    from anydesk_invite.ui.permission_toggles import PermissionToggles
+
+    full = BUILTIN_PROFILES[0]
+    toggles = PermissionToggles(BUILTIN_PROFILES, Policy(), full.permissions, full.name)
+    qtbot.addWidget(toggles)
+    combo = toggles.findChild(QComboBox, "profileCombo")
+    assert combo is not None
+    shown = [combo.itemText(i) for i in range(combo.count())]
+    assert shown == ["Vollzugriff", "Standard", "Bildschirmfreigabe"]
+    combo.setCurrentIndex(2)
+    combo.activated.emit(2)  # as a user's pick
+    assert toggles.profile_name() == "Screen Sharing"  # the key settings and peers know
 
 
 def test_plural_forms_follow_the_count_in_german(qtbot, german: QTranslator) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTranslator,
 )
 
-from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.permissions import DEFAULT, FULL_ACCESS, SCREEN_SHARING, Permission
 
 LANG_ENV_VAR = "ADINVITE_LANG"
 """Overrides the system locale, e.g. ``de`` or ``en``."""
@@ -40,6 +40,22 @@ _PERMISSION_LABELS = {
 def permission_label(perm: Permission) -> str:
     """A permission's name in the UI's language."""
     return QCoreApplication.translate("Permission", _PERMISSION_LABELS[perm])
+
+
+_PROFILE_LABELS = {
+    FULL_ACCESS: QT_TRANSLATE_NOOP("Profile", "Full Access"),
+    DEFAULT: QT_TRANSLATE_NOOP("Profile", "Default"),
+    SCREEN_SHARING: QT_TRANSLATE_NOOP("Profile", "Screen Sharing"),
+}
+
+
+def profile_label(name: str) -> str:
+    """A profile's name as shown: built-in names in the UI's language, custom ones as typed.
+
+    The English name stays the key in settings, on the wire and on the command line.
+    """
+    source = _PROFILE_LABELS.get(name)
+    return QCoreApplication.translate("Profile", source) if source else name
 
 
 def view_screen_label() -> str:

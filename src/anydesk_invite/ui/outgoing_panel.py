@@ -13,6 +13,7 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.facade import ClientFacade, Refused
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import TICK_MS, Countdown
+from anydesk_invite.ui.i18n import profile_label
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.qt_loop import asyncSlot
 
@@ -104,7 +105,9 @@ class OutgoingRow(QFrame):
             self.profile_label.setText(self.tr("Connection request"))
         else:
             self.profile_label.setText(
-                self.tr("Profile: {name}").format(name=view.profile or self.tr("Custom"))
+                self.tr("Profile: {name}").format(
+                    name=profile_label(view.profile) if view.profile else self.tr("Custom")
+                )
             )
         pending = view.state is State.PENDING
         if changed:

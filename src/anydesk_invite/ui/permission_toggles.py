@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import Policy
-from anydesk_invite.ui.i18n import permission_label, view_screen_label
+from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 
 CUSTOM = QT_TRANSLATE_NOOP("PermissionToggles", "Custom")
@@ -171,10 +171,12 @@ class PermissionToggles(QWidget):
             self._profile = self._matching_profile()
             self._combo.clear()
             for p in self._profiles:
-                self._combo.addItem(p.name)
-            if not self._profile:
-                self._combo.addItem(self._custom)
-            self._combo.setCurrentText(self._profile or self._custom)
+                self._combo.addItem(profile_label(p.name), p.name)
+            if self._profile:
+                self._combo.setCurrentIndex(max(self._combo.findData(self._profile), 0))
+            else:
+                self._combo.addItem(self._custom, None)
+                self._combo.setCurrentIndex(self._combo.count() - 1)
             shown = self.effective()
             for perm, check in self._boxes.items():
                 locked = self.is_locked(perm)
@@ -192,9 +194,9 @@ class PermissionToggles(QWidget):
             self._updating = False
 
     def _on_profile_picked(self, index: int) -> None:
-        name = self._combo.itemText(index)
-        if name == self._custom:
-            return
+        name = self._combo.itemData(index)
+        if not isinstance(name, str):
+            return  # "Custom": not a profile
         self.set_profile(name)
         self.changed.emit()
 

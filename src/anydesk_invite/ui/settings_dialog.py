@@ -32,7 +32,7 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
-from anydesk_invite.ui.i18n import permission_label, view_screen_label
+from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
 
@@ -405,20 +405,22 @@ class SettingsDialog(QDialog):
 
     def _reload_profiles(self, select: str | None) -> None:
         profiles = self._facade.profiles()
-        chosen_default = self.default_profile_combo.currentText() or self._settings.default_profile
+        chosen_default = self._default_profile() or self._settings.default_profile
         self.default_profile_combo.clear()
         for p in profiles:
-            self.default_profile_combo.addItem(p.name)
-        i = self.default_profile_combo.findText(chosen_default)
+            self.default_profile_combo.addItem(profile_label(p.name), p.name)
+        i = self.default_profile_combo.findData(chosen_default)
         if i < 0:
-            i = self.default_profile_combo.findText(self._settings.default_profile)
+            i = self.default_profile_combo.findData(self._settings.default_profile)
         self.default_profile_combo.setCurrentIndex(max(i, 0))
 
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
         for p in profiles:
             item = QListWidgetItem(
-                self.tr("{name} (built-in)").format(name=p.name) if p.builtin else p.name
+                self.tr("{name} (built-in)").format(name=profile_label(p.name))
+                if p.builtin
+                else p.name
             )
             item.setData(Qt.ItemDataRole.UserRole, p)
             self.profile_list.addItem(item)
@@ -492,7 +494,7 @@ class SettingsDialog(QDialog):
             await self._facade.save_profile(name, perms)
             if old is not None and renamed:
                 await self._facade.delete_profile(old.name)
-                if self.default_profile_combo.currentText() == old.name:
+                if self._default_profile() == old.name:
                     self._settings = dataclasses.replace(self._settings, default_profile=name)
                     self.default_profile_combo.setCurrentIndex(-1)
         except Refused as exc:
@@ -511,9 +513,14 @@ class SettingsDialog(QDialog):
         except Refused as exc:
             self._show_profile_error(str(exc))
             return
-        if self.default_profile_combo.currentText() == p.name:
+        if self._default_profile() == p.name:
             self.default_profile_combo.setCurrentIndex(-1)
         self._reload_profiles(None)
+
+    def _default_profile(self) -> str:
+        """The name (the key, not the translated label) of the chosen default profile."""
+        name = self.default_profile_combo.currentData()
+        return name if isinstance(name, str) else ""
 
     def _profiles(self) -> list[PermissionProfile]:
         return self._facade.profiles()
@@ -554,7 +561,7 @@ class SettingsDialog(QDialog):
             accept_from=accept_from,
             discovery=discovery,
             interfaces=tuple(self.interface_combo.currentData() or ()),
-            default_profile=self.default_profile_combo.currentText(),
+            default_profile=self._default_profile(),
             keep_running_in_background=keep,
         )
 

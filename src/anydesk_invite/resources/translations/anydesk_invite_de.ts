@@ -738,6 +738,21 @@
     </message>
 </context>
 <context>
+    <name>Profile</name>
+    <message>
+        <source>Full Access</source>
+        <translation>Vollzugriff</translation>
+    </message>
+    <message>
+        <source>Default</source>
+        <translation>Standard</translation>
+    </message>
+    <message>
+        <source>Screen Sharing</source>
+        <translation>Bildschirmfreigabe</translation>
+    </message>
+</context>
+<context>
     <name>ScreenView</name>
     <message>
         <source>Host screen</source>
