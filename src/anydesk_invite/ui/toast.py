@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
@@ -210,22 +210,17 @@ class InvitationToast(QFrame):
 
     @asyncSlot()
     async def _accept(self) -> None:
-        self._set_busy(True)
-        try:
-            await self._facade.accept(self._view.invitation_id)
-        except Refused as e:
-            if not self._closed:
-                self.show_error(str(e))
-                self._set_busy(False)
-            return
-        if not self._closed:
-            self.close()
+        await self._answer(self._facade.accept(self._view.invitation_id))
 
     @asyncSlot()
     async def _reject(self) -> None:
+        await self._answer(self._facade.reject(self._view.invitation_id))
+
+    async def _answer(self, answering: Awaitable[object]) -> None:
+        """Wait for the client's answer: close on success, show the refusal otherwise."""
         self._set_busy(True)
         try:
-            await self._facade.reject(self._view.invitation_id)
+            await answering
         except Refused as e:
             if not self._closed:
                 self.show_error(str(e))
