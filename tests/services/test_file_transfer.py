@@ -4,6 +4,7 @@ is granted, verified by SHA-256, saved under a safe name, and never left half-wr
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import logging
@@ -11,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -35,11 +37,14 @@ from anydesk_invite.net.wire import (
     FileRefused,
     FileSaved,
 )
+from anydesk_invite.services import file_transfer
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.file_transfer import (
+    ACK_EVERY,
     CHUNK,
+    DISK_AHEAD,
     NAME_MAX_BYTES,
     PERMISSION_REVOKED,
     WINDOW,
@@ -134,6 +139,8 @@ async def test_guest_sends_a_file_that_arrives_intact_with_progress_on_both_side
     folder = inbox(anna, tmp_path / "anna-in")
     host, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "five.bin", 5 * 1024 * 1024 + 17)
+    for node in (anna, ben):
+        node.client.sessions_service.transfers.progress_interval = 0  # every step is seen
     host_seen = Recorder(anna.client.transfer_changed)
     guest_seen = Recorder(ben.client.transfer_changed)
 
@@ -152,6 +159,26 @@ async def test_guest_sends_a_file_that_arrives_intact_with_progress_on_both_side
         progress = [v.done for v in seen if v.state is TransferState.RUNNING]
         assert progress == sorted(progress) and len(set(progress)) > 5
         assert seen[-1].done == seen[-1].size
+
+
+async def test_progress_is_reported_at_most_once_per_interval_and_the_end_always(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    for node in (anna, ben):
+        node.client.sessions_service.transfers.progress_interval = 3600
+    seen = [Recorder(anna.client.transfer_changed), Recorder(ben.client.transfer_changed)]
+    source = random_file(tmp_path / "big.bin", 40 * CHUNK)
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
+    await eventually(lambda: anna.client.transfers()[0].state is TransferState.DONE)
+    for recorder in seen:
+        running = [v.done for v in recorder.items if v.state is TransferState.RUNNING]
+        assert set(running) == {0}  # the start; no progress within the hour
+        assert recorder.items[-1].state is TransferState.DONE
+        assert recorder.items[-1].done == source.stat().st_size
 
 
 async def test_host_offers_a_file_and_the_guest_lists_and_fetches_it(
@@ -190,6 +217,28 @@ async def test_a_name_taken_in_the_folder_gets_a_number_and_nothing_is_overwritt
     assert listing(folder) == ["notes (1).txt", "notes (2).txt", "notes.txt"]
     assert (folder / "notes.txt").read_text() == "mine"
     assert (folder / "notes (2).txt").read_text() == "two"
+
+
+async def test_on_a_file_system_without_hard_links_the_name_is_claimed_by_renaming(
+    nodes: Nodes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FAT and exFAT sticks refuse link(2); the file still gets a free name, nothing is lost."""
+
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    (folder / "notes.txt").write_text("mine")
+    _, guest = await session_between(anna, ben, FILES)
+    source = tmp_path / "notes.txt"
+    source.write_text("theirs")
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
+    assert listing(folder) == ["notes (1).txt", "notes.txt"]
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "notes (1).txt").read_text() == "theirs"
 
 
 async def test_an_empty_file_is_transferred(nodes: Nodes, tmp_path: Path) -> None:
@@ -525,6 +574,83 @@ async def test_the_sender_stops_at_the_window_so_a_chat_overtakes_the_rest_of_th
     await raw.send(FileSaved(tid))
     done = await finished(anna, sent.transfer_id)
     assert done.state is TransferState.DONE
+
+
+@pytest.fixture
+def slow_disk(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The receiver's disk takes no data until the returned event is set (a stalled drive)."""
+    go = threading.Event()
+    real_write = file_transfer._FileWriter._write
+
+    def stalled(writer: object, blocks: list[bytes]) -> None:
+        go.wait(10)
+        real_write(writer, blocks)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(file_transfer._FileWriter, "_write", stalled)
+    return go
+
+
+async def test_the_receiver_acknowledges_on_arrival_until_its_disk_falls_behind(
+    nodes: Nodes, tmp_path: Path, slow_disk: threading.Event
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    host, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    data = os.urandom(DISK_AHEAD + 2 * ACK_EVERY)
+    tid = b"\x08" * 16
+    await raw.send(FileOffer(tid, "slow.bin", len(data), sha(data)))
+    await raw.expect(FileAccept)
+    acked = 0
+    for offset in range(0, DISK_AHEAD, CHUNK):
+        await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
+        if offset + CHUNK - acked >= ACK_EVERY:
+            # Nothing is written yet, and still every ACK_EVERY bytes are acknowledged.
+            acked = (await raw.expect(FileAck)).offset
+            assert acked == offset + CHUNK
+    assert acked == DISK_AHEAD
+    for offset in range(DISK_AHEAD, len(data), CHUNK):
+        await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
+    # A round trip behind the chunks: whatever the host answered them is in before its chat.
+    await raw.send(Chat("marker"))
+    await eventually(lambda: ("peer", "marker") in anna.client.chat_log(host.session_id))
+    await anna.client.send_chat(host.session_id, "seen")
+    before: list[object] = []
+    async with asyncio.timeout(5):
+        while not isinstance(msg := await raw.inbox.get(), Chat):
+            before.append(msg)
+    # More than DISK_AHEAD waits for the disk: no acknowledgement until it catches up.
+    assert not [m for m in before if isinstance(m, FileAck)]
+    slow_disk.set()
+    assert (await raw.expect(FileAck)).offset == len(data)
+    await raw.send(FileDone(tid))
+    await raw.expect(FileSaved)
+    assert (folder / "slow.bin").read_bytes() == data
+
+
+async def test_a_sender_that_ignores_the_window_loses_the_transfer(
+    nodes: Nodes, tmp_path: Path, slow_disk: threading.Event
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    host, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    size = DISK_AHEAD + WINDOW + 4 * CHUNK
+    data = os.urandom(size)
+    tid = b"\x09" * 16
+    await raw.send(FileOffer(tid, "flood.bin", size, sha(data)))
+    await raw.expect(FileAccept)
+    for offset in range(0, size, CHUNK):  # never waits for an acknowledgement
+        await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
+    cancelled = await raw.expect(FileCancel)
+    assert cancelled.reason == "the sender ignored flow control"
+    slow_disk.set()
+    [on_host] = anna.client.transfers()
+    assert on_host.state is TransferState.FAILED
+    await eventually(lambda: listing(folder) == [])
+    # The session itself goes on.
+    await raw.send(Chat("still here"))
+    await eventually(lambda: ("peer", "still here") in anna.client.chat_log(host.session_id))
 
 
 # --- settings --------------------------------------------------------------------------------

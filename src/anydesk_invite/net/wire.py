@@ -246,7 +246,8 @@ FILE_CHUNK_MAX: Final = 256 * 1024
 Sha256 = Annotated[bytes, Meta(min_length=32, max_length=32)]
 # Wide enough that a long name is shortened by the receiver rather than closing the channel.
 FileName = Annotated[str, Meta(max_length=4096)]
-FileData = Annotated[bytes, Meta(max_length=FILE_CHUNK_MAX)]
+# Decoded as a view into the received frame: a chunk is not copied on its way to the disk.
+FileData = Annotated[memoryview, Meta(max_length=FILE_CHUNK_MAX)]
 
 
 class FileOffer(Message):
@@ -271,7 +272,7 @@ class FileChunk(Message):
 
 
 class FileAck(Message):
-    """The receiver wrote every byte before ``offset``; the sender may send more."""
+    """The receiver took every byte before ``offset``; the sender may send more."""
 
     transfer_id: RandomId
     offset: U63

@@ -71,10 +71,19 @@ CHUNK = FILE_CHUNK_MAX
 WINDOW = 4 * CHUNK
 """Bytes sent but not yet acknowledged; bounds the data ahead of any control message.
 
-Four chunks, by measurement (bench/input_latency.py, 1000 MB under full screen load): input
-p99 10 ms instead of 14-16 ms with eight, and bench/transfer.py alone no slower."""
-READ_AHEAD = 4
-"""Chunks the sender's reader thread keeps ready; with WINDOW it bounds a transfer's memory."""
+The receiver acknowledges data as it takes it off the wire, so the window counts only bytes
+on their way, not bytes waiting for the disk."""
+ACK_EVERY = 2 * CHUNK
+"""The receiver acknowledges once this much (or the end of the file) arrived unacknowledged."""
+DISK_AHEAD = 8 * CHUNK
+"""Received bytes the receiver holds for its writer thread at most before it stops
+acknowledging; with WINDOW it bounds a receiving transfer's memory."""
+READ_BLOCK = 4 * CHUNK
+"""What the sender's reader thread reads at a time."""
+READ_AHEAD = 2
+"""Blocks the sender's reader thread keeps ready; with WINDOW it bounds a transfer's memory."""
+PROGRESS_INTERVAL = 0.05
+"""Progress reports a transfer makes at most: 20 a second are smooth and cost nothing."""
 DEFAULT_SIZE_LIMIT = 4 * 1024**3
 MAX_ACTIVE_PER_SESSION = 8
 MAX_OFFERS_PER_SESSION = 64
@@ -169,9 +178,27 @@ def _numbered(name: str, n: int) -> str:
 
 
 def _claim_final(folder: Path, name: str, temp: Path) -> Path:
-    """Move ``temp`` to ``name`` in ``folder``, or "name (1).ext"… when taken; never overwrite."""
+    """Move ``temp`` to ``name`` in ``folder``, or "name (1).ext"… when taken; never overwrite.
+
+    A hard link claims the name atomically without replacing anything; renaming over a
+    placeholder (the fallback for file systems without hard links) makes ext4 write the whole
+    file out first, which for a large file costs a visible pause.
+    """
+    links = True
     for n in range(0, 1000):
         candidate = folder / (name if n == 0 else _numbered(name, n))
+        if links:
+            try:
+                os.link(temp, candidate)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                if exc.errno not in _NO_HARD_LINKS:
+                    raise
+                links = False
+            else:
+                os.unlink(temp)
+                return candidate
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
@@ -180,6 +207,9 @@ def _claim_final(folder: Path, name: str, temp: Path) -> Path:
         os.replace(temp, candidate)
         return candidate
     raise OSError(errno.EEXIST, f"no free name for {name} in {folder}")
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EACCES}
 
 
 def _hash_file(path: Path) -> tuple[int, bytes]:
@@ -193,6 +223,7 @@ def _hash_file(path: Path) -> tuple[int, bytes]:
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
+_HAS_WRITEV = hasattr(os, "writev")
 
 
 def _short(text: str) -> str:
@@ -206,45 +237,52 @@ def _write_reason(exc: OSError) -> str:
 
 
 class _FileReader:
-    """Reads ``size`` bytes of a file in its own thread, at most READ_AHEAD chunks ahead.
+    """Reads ``size`` bytes of a file in its own thread, at most READ_AHEAD blocks ahead.
 
-    The thread owns the file: it opens and closes it, so stopping never closes a file under a
-    read still running.
+    The thread reads READ_BLOCK bytes at a time and the event loop cuts them into chunks, so
+    the two threads meet once a block, not once a chunk. The thread owns the file: it opens
+    and closes it, so stopping never closes a file under a read still running.
     """
 
     def __init__(self, path: Path, size: int) -> None:
         self._path = path
         self._size = size
         self._loop = asyncio.get_running_loop()
-        self._chunks: asyncio.Queue[bytes | OSError] = asyncio.Queue()
-        self._room = threading.Semaphore(READ_AHEAD)
+        self._blocks: asyncio.Queue[bytes | OSError] = asyncio.Queue()
+        self._room: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(READ_AHEAD):
+            self._room.put(None)
+        self._current = memoryview(b"")
         self._stopped = False
         self._thread = threading.Thread(
             target=self._run, name=f"file-read {path.name}", daemon=True
         )
         self._thread.start()
 
-    async def next(self) -> bytes:
-        """The next chunk; b"" when the file ended early; OSError when it cannot be read."""
-        item = await self._chunks.get()
-        self._room.release()
-        if isinstance(item, OSError):
-            raise item
-        return item
+    async def next(self) -> memoryview:
+        """The next chunk; empty when the file ended early; OSError when it cannot be read."""
+        if not self._current:
+            item = await self._blocks.get()
+            self._room.put(None)
+            if isinstance(item, OSError):
+                raise item
+            self._current = memoryview(item)
+        chunk, self._current = self._current[:CHUNK], self._current[CHUNK:]
+        return chunk
 
     def stop(self) -> None:
         self._stopped = True
-        self._room.release()
+        self._room.put(None)
 
     def _run(self) -> None:
         try:
             with open(self._path, "rb", buffering=0) as f:
                 left = self._size
                 while left > 0:
-                    self._room.acquire()
+                    self._room.get()
                     if self._stopped:
                         return
-                    data = f.read(min(CHUNK, left)) or b""
+                    data = f.read(min(READ_BLOCK, left)) or b""
                     self._deliver(data)
                     if not data:
                         return
@@ -254,7 +292,7 @@ class _FileReader:
 
     def _deliver(self, item: bytes | OSError) -> None:
         try:
-            self._loop.call_soon_threadsafe(self._chunks.put_nowait, item)
+            self._loop.call_soon_threadsafe(self._blocks.put_nowait, item)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             self._stopped = True
 
@@ -276,12 +314,12 @@ class _FileWriter:
         self._fd = fd
         self._progress = progress
         self._loop = asyncio.get_running_loop()
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name=f"file-write {name}", daemon=True)
         self._thread.start()
 
-    def put(self, data: bytes) -> None:
+    def put(self, data: bytes | memoryview) -> None:
         self._queue.put(data)
 
     def finish(self) -> None:
@@ -296,16 +334,21 @@ class _FileWriter:
     def _run(self) -> None:
         hasher = hashlib.sha256()
         try:
-            while (data := self._queue.get()) is not None and not self._stopped:
-                view = memoryview(data)
-                while view:
-                    n = os.write(self._fd, view)
-                    if n <= 0:
-                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                    view = view[n:]
-                hasher.update(data)
-                self.written += len(data)
-                self._report()
+            while not self._stopped:
+                # Everything queued at once: one write and one report for several chunks.
+                batch = [self._queue.get()]
+                while batch[-1] is not None and not self._queue.empty():
+                    batch.append(self._queue.get())
+                last = batch[-1]
+                blocks = [b for b in batch if b is not None]
+                if blocks and not self._stopped:
+                    self._write(blocks)
+                    for block in blocks:
+                        hasher.update(block)
+                    self.written += sum(len(b) for b in blocks)
+                    self._report()
+                if last is None:
+                    break
             if not self._stopped:
                 self.digest = hasher.digest()
         except OSError as exc:
@@ -318,6 +361,21 @@ class _FileWriter:
                     self.error = exc
             self.ended = True
             self._report()
+
+    def _write(self, blocks: list[bytes | memoryview]) -> None:
+        views = [memoryview(b) for b in blocks]
+        while views:
+            if len(views) > 1 and _HAS_WRITEV:
+                n = os.writev(self._fd, views)
+            else:
+                n = os.write(self._fd, views[0])
+            if n <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            while views and n >= len(views[0]):
+                n -= len(views[0])
+                views.pop(0)
+            if n:
+                views[0] = views[0][n:]
 
     def _report(self) -> None:
         try:
@@ -344,10 +402,13 @@ class _Transfer:
     received: int = 0
     """Receiver: bytes taken from the wire (queued or written)."""
     acked: int = 0
+    """Sender: the peer's last acknowledged offset. Receiver: the last one it sent."""
     reason: str = ""
     progress: asyncio.Event = field(default_factory=asyncio.Event)
     """Receiver: set by the writer thread when it wrote more or ended."""
     acked_event: asyncio.Event = field(default_factory=asyncio.Event)
+    reported: float = float("-inf")
+    """When the last TransferView went out (event loop time)."""
     task: asyncio.Task[None] | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -376,12 +437,15 @@ class FileTransfers:
         incoming_folder: Path | None = None,
         size_limit: int = DEFAULT_SIZE_LIMIT,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self.incoming_folder = incoming_folder or default_incoming_folder()
         """Where received files are saved (a setting; default the platform's Downloads)."""
         self.size_limit = size_limit
         """The largest file this device receives, in bytes (a setting)."""
         self._random = random_bytes
+        self.progress_interval = progress_interval
+        """Seconds between two progress reports of one transfer; state changes always go out."""
         self._transfers: OrderedDict[bytes, _Transfer] = OrderedDict()
         self.changed: Signal[TransferView] = Signal("transfers.changed")
 
@@ -516,7 +580,7 @@ class FileTransfers:
                     t.acked = max(t.acked, min(msg.offset, t.size))
                     t.done = t.acked
                     t.acked_event.set()
-                    self._changed(t)
+                    self._progressed(t)
             case FileDone():
                 if t is not None and t.direction is TransferDirection.RECEIVE:
                     if t.state is TransferState.RUNNING and t.writer is not None:
@@ -642,9 +706,8 @@ class FileTransfers:
         problem = ""
         if msg.offset != t.received or t.received + len(msg.data) > t.size:
             problem = "a chunk arrived out of order or past the announced size"
-        elif t.received + len(msg.data) - t.done > WINDOW + CHUNK:
-            # The sender starts a chunk only while less than WINDOW is unacknowledged, and
-            # every acknowledged byte is counted in done here.
+        elif t.received + len(msg.data) - t.acked > WINDOW + CHUNK:
+            # The sender starts a chunk only while less than WINDOW is unacknowledged.
             problem = "the sender ignored flow control"
         if problem:
             _log.warning("stopping file %r from %s: %s", t.name, session.peer.device_id, problem)
@@ -654,6 +717,14 @@ class FileTransfers:
         t.received += len(msg.data)
         assert t.writer is not None
         t.writer.put(msg.data)
+        await self._acknowledge(t)
+
+    async def _acknowledge(self, t: _Transfer) -> None:
+        """Receiver: acknowledge what came off the wire while the disk keeps up."""
+        due = t.received - t.acked >= ACK_EVERY or (t.received == t.size > t.acked)
+        if due and t.received - t.done <= DISK_AHEAD:
+            t.acked = t.received
+            await self._send(t.session, FileAck(t.transfer_id, t.acked))
 
     # --- the two loops --------------------------------------------------------------------
 
@@ -671,10 +742,10 @@ class FileTransfers:
                 await self._fail(t, _write_reason(writer.error))
                 return
             if writer.written > t.done:
-                # One FileAck for everything written since the last one.
                 t.done = writer.written
-                await self._send(t.session, FileAck(t.transfer_id, t.done))
-                self._changed(t)
+                self._progressed(t)
+                if not t.state.final:
+                    await self._acknowledge(t)
         problem = ""
         if t.done != t.size:
             problem = f"the file ended after {t.done} of {t.size} bytes"
@@ -757,7 +828,13 @@ class FileTransfers:
         self._changed(t)
 
     def _changed(self, t: _Transfer) -> None:
+        t.reported = asyncio.get_running_loop().time()
         self.changed.emit(t.view())
+
+    def _progressed(self, t: _Transfer) -> None:
+        """Report progress, at most once every progress_interval per transfer."""
+        if asyncio.get_running_loop().time() - t.reported >= self.progress_interval:
+            self._changed(t)
 
     async def _send(self, session: Session, msg: Message) -> None:
         try:
