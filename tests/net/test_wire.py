@@ -104,11 +104,11 @@ SAMPLES: list[Message] = [
     ScreenSelect(1),
     FrameTiles(9, 0, 1920, 1080, [Tile(64, 0, 64, 64, "zlib", b"\x78\x01")], final=True),
     FrameAck(9),
-    FileOffer(b"\x07" * 16, "report.pdf", 123_456, b"\x11" * 32),
+    FileOffer(b"\x07" * 16, "report.pdf", 123_456),
     FileAccept(b"\x07" * 16),
     FileChunk(b"\x07" * 16, 262_144, b"data"),
     FileAck(b"\x07" * 16, 262_148),
-    FileDone(b"\x07" * 16),
+    FileDone(b"\x07" * 16, b"\x11" * 32),
     FileSaved(b"\x07" * 16),
     FileCancel(b"\x07" * 16, "cancelled"),
     FileRefused(b"\x07" * 16, "too_large", "over the size limit"),
@@ -392,3 +392,23 @@ def test_out_of_bounds_input_and_drawing_messages_are_invalid(msg: dict[str, obj
     with pytest.raises(WireError) as err:
         authenticated().decode(msgspec.msgpack.encode(msg))
     assert err.value.code == "invalid"
+
+
+@pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 200_000, wire.FILE_CHUNK_MAX])
+def test_a_file_chunk_sent_in_pieces_is_the_same_frame_to_the_receiver(size: int) -> None:
+    data = os.urandom(size)
+    msg = FileChunk(b"\x07" * 16, 2**40, memoryview(data))
+    parts = wire.frame_parts(msg)
+    if size >= 64 * 1024:
+        assert len(parts) == 2 and parts[1] is msg.data  # the data itself, not a copy
+    joined = b"".join(parts)
+    decoder = authenticated()
+    assert decoder.body_length(joined[: wire.HEADER.size]) == len(joined) - wire.HEADER.size
+    back = decoder.decode(joined[wire.HEADER.size :])
+    assert isinstance(back, FileChunk)
+    assert (back.transfer_id, back.offset, bytes(back.data)) == (msg.transfer_id, 2**40, data)
+
+
+def test_other_messages_are_sent_as_one_piece() -> None:
+    msg = Chat("hello")
+    assert wire.frame_parts(msg) == [wire.frame(msg)]

@@ -47,6 +47,7 @@ from anydesk_invite.services.file_transfer import (
     DISK_AHEAD,
     NAME_MAX_BYTES,
     PERMISSION_REVOKED,
+    READ_BLOCK,
     WINDOW,
     TransferDirection,
     TransferState,
@@ -202,6 +203,59 @@ async def test_host_offers_a_file_and_the_guest_lists_and_fetches_it(
     assert (ben_folder / "offer.dat").read_bytes() == source.read_bytes()
 
 
+async def test_a_file_changed_after_it_was_offered_is_not_sent(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    ben_folder = inbox(ben, tmp_path / "ben-in")
+    host, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "draft.txt", 3 * CHUNK)
+    offer = await anna.client.send_file(host.session_id, str(source))
+    await eventually(lambda: len(ben.client.transfers(guest.session_id)) == 1)
+    with source.open("ab") as f:
+        f.write(b"one more line")  # edited while the offer waited
+
+    [listed] = ben.client.transfers(guest.session_id)
+    await ben.client.fetch_file(guest.session_id, listed.transfer_id)
+    on_host = await finished(anna, offer.transfer_id)
+    on_guest = await finished(ben, listed.transfer_id)
+    assert on_host.state is TransferState.FAILED
+    assert on_host.reason == "the file was changed after it was offered"
+    assert on_guest.state is TransferState.CANCELLED and "changed" in on_guest.reason
+    assert listing(ben_folder) == []
+
+
+async def test_a_file_changed_while_it_is_sent_fails_instead_of_arriving_torn(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    host, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    size = 8 * READ_BLOCK  # more than the reader reads ahead of a stopped sender
+    source = random_file(tmp_path / "log.txt", size)
+    sent = await anna.client.send_file(host.session_id, str(source))
+    tid = (await raw.expect(FileOffer)).transfer_id
+    await raw.send(FileAccept(tid))
+    got = 0
+    async with asyncio.timeout(10):
+        while got < WINDOW:  # nothing acknowledged: the host stops at the window
+            msg = await raw.inbox.get()
+            if isinstance(msg, FileChunk):
+                got += len(msg.data)
+    stamp = source.stat().st_mtime_ns
+    os.utime(source, ns=(stamp + 10**9, stamp + 10**9))  # someone saves the file again
+    await raw.send(FileAck(tid, got))
+    async with asyncio.timeout(10):
+        while not isinstance(msg := await raw.inbox.get(), FileCancel):
+            assert not isinstance(msg, FileDone)
+            if isinstance(msg, FileChunk):
+                got += len(msg.data)
+                await raw.send(FileAck(tid, got))
+    assert msg.reason == "the file was changed while it was sent"
+    done = await finished(anna, sent.transfer_id)
+    assert done.state is TransferState.FAILED and done.reason == msg.reason
+
+
 async def test_a_name_taken_in_the_folder_gets_a_number_and_nothing_is_overwritten(
     nodes: Nodes, tmp_path: Path
 ) -> None:
@@ -273,7 +327,7 @@ async def test_the_host_refuses_a_raw_offer_and_chunk_when_not_granted(
     raw = RawGuest(ben, guest.session_id)
     tid = b"\x01" * 16
     with caplog.at_level(logging.WARNING):
-        await raw.send(FileOffer(tid, "evil.sh", 4, sha(b"evil")))
+        await raw.send(FileOffer(tid, "evil.sh", 4))
         refused = await raw.expect(FileRefused)
         assert refused.transfer_id == tid and refused.code == "not_permitted"
         await raw.send(FileChunk(tid, 0, b"evil"))
@@ -365,11 +419,11 @@ async def test_a_sha256_mismatch_removes_the_file_and_tells_the_sender(
     _, guest = await session_between(anna, ben, FILES)
     raw = RawGuest(ben, guest.session_id)
     tid = b"\x03" * 16
-    await raw.send(FileOffer(tid, "claimed.txt", 5, sha(b"hello")))
+    await raw.send(FileOffer(tid, "claimed.txt", 5))
     await raw.expect(FileAccept)
     await raw.send(FileChunk(tid, 0, b"HELLO"))
     await raw.expect(FileAck)
-    await raw.send(FileDone(tid))
+    await raw.send(FileDone(tid, sha(b"hello")))
     cancelled = await raw.expect(FileCancel)
     assert "SHA-256" in cancelled.reason
     [on_host] = anna.client.transfers()
@@ -383,7 +437,7 @@ async def test_a_chunk_out_of_order_stops_the_transfer(nodes: Nodes, tmp_path: P
     _, guest = await session_between(anna, ben, FILES)
     raw = RawGuest(ben, guest.session_id)
     tid = b"\x04" * 16
-    await raw.send(FileOffer(tid, "a.bin", 10, sha(b"0123456789")))
+    await raw.send(FileOffer(tid, "a.bin", 10))
     await raw.expect(FileAccept)
     await raw.send(FileChunk(tid, 5, b"56789"))
     assert "out of order" in (await raw.expect(FileCancel)).reason
@@ -409,10 +463,10 @@ async def test_hostile_names_from_a_raw_guest_land_inside_the_folder(
     _, guest = await session_between(anna, ben, FILES)
     raw = RawGuest(ben, guest.session_id)
     tid = b"\x05" * 16
-    await raw.send(FileOffer(tid, offered, 3, sha(b"abc")))
+    await raw.send(FileOffer(tid, offered, 3))
     await raw.expect(FileAccept)
     await raw.send(FileChunk(tid, 0, b"abc"))
-    await raw.send(FileDone(tid))
+    await raw.send(FileDone(tid, sha(b"abc")))
     await raw.expect(FileSaved)
     assert listing(folder) == [saved]
     [on_host] = anna.client.transfers()
@@ -478,7 +532,7 @@ async def test_a_disk_that_fills_up_mid_transfer_is_reported_and_the_partial_fil
     raw = RawGuest(ben, guest.session_id)
     data = os.urandom(800 * 1024)
     tid = b"\x06" * 16
-    await raw.send(FileOffer(tid, "fits.bin", len(data), sha(data)))
+    await raw.send(FileOffer(tid, "fits.bin", len(data)))
     await raw.expect(FileAccept)
     # Someone else fills the disk after the offer was taken.
     (small_disk / "filler").write_bytes(b"\0" * (600 * 1024))
@@ -599,7 +653,7 @@ async def test_the_receiver_acknowledges_on_arrival_until_its_disk_falls_behind(
     raw = RawGuest(ben, guest.session_id)
     data = os.urandom(DISK_AHEAD + 2 * ACK_EVERY)
     tid = b"\x08" * 16
-    await raw.send(FileOffer(tid, "slow.bin", len(data), sha(data)))
+    await raw.send(FileOffer(tid, "slow.bin", len(data)))
     await raw.expect(FileAccept)
     acked = 0
     for offset in range(0, DISK_AHEAD, CHUNK):
@@ -623,7 +677,7 @@ async def test_the_receiver_acknowledges_on_arrival_until_its_disk_falls_behind(
     assert not [m for m in before if isinstance(m, FileAck)]
     slow_disk.set()
     assert (await raw.expect(FileAck)).offset == len(data)
-    await raw.send(FileDone(tid))
+    await raw.send(FileDone(tid, sha(data)))
     await raw.expect(FileSaved)
     assert (folder / "slow.bin").read_bytes() == data
 
@@ -638,7 +692,7 @@ async def test_a_sender_that_ignores_the_window_loses_the_transfer(
     size = DISK_AHEAD + WINDOW + 4 * CHUNK
     data = os.urandom(size)
     tid = b"\x09" * 16
-    await raw.send(FileOffer(tid, "flood.bin", size, sha(data)))
+    await raw.send(FileOffer(tid, "flood.bin", size))
     await raw.expect(FileAccept)
     for offset in range(0, size, CHUNK):  # never waits for an acknowledgement
         await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))

@@ -38,6 +38,7 @@ from anydesk_invite.net.wire import (
     Pong,
     WireError,
     frame,
+    frame_parts,
 )
 
 _log = logging.getLogger(__name__)
@@ -248,15 +249,16 @@ class Channel:
         """Send one message; ChannelClosed when the channel is (or becomes) closed."""
         if self.closed:
             raise ChannelClosed(self.close_reason)
-        data = frame(msg)
-        if len(data) - HEADER.size > self._limits.post_auth_frame_limit:
+        parts = frame_parts(msg)
+        size = sum(len(p) for p in parts) - HEADER.size
+        if size > self._limits.post_auth_frame_limit:
             raise WireError(
                 "too_large",
-                f"{type(msg).__name__} of {len(data) - HEADER.size} bytes is over the limit of "
+                f"{type(msg).__name__} of {size} bytes is over the limit of "
                 f"{self._limits.post_auth_frame_limit}",
             )
         try:
-            self._writer.write(data)
+            self._writer.writelines(parts)
             self._last_sent = asyncio.get_running_loop().time()
             await self._writer.drain()
         except (OSError, RuntimeError) as exc:

@@ -256,7 +256,6 @@ class FileOffer(Message):
     transfer_id: RandomId
     name: FileName
     size: U63
-    sha256: Sha256
 
 
 class FileAccept(Message):
@@ -279,9 +278,10 @@ class FileAck(Message):
 
 
 class FileDone(Message):
-    """The sender sent every chunk."""
+    """The sender sent every chunk; ``sha256`` is the SHA-256 of all of them, in order."""
 
     transfer_id: RandomId
+    sha256: Sha256
 
 
 class FileSaved(Message):
@@ -477,6 +477,29 @@ def frame(msg: Message) -> bytes:
     """Length prefix plus body."""
     body = _encoder.encode(msg)
     return HEADER.pack(len(body)) + body
+
+
+_BIN32 = 0xC6
+_EMPTY_BIN = b"\xc4\x00"
+_ZERO_COPY_MIN = 64 * 1024
+
+
+def frame_parts(msg: Message) -> list[bytes | memoryview]:
+    """The frame of ``msg`` in pieces that together are ``frame(msg)``'s bytes' equal.
+
+    A large FileChunk's data is not copied: the pieces are the length prefix with the encoded
+    fields, then the data itself. Its ``data`` is the last field, so its encoding ends with the
+    data's MessagePack bin header and the bytes; the header is written as bin32, which every
+    MessagePack decoder reads for any length.
+    """
+    if not isinstance(msg, FileChunk) or len(msg.data) < _ZERO_COPY_MIN:
+        return [frame(msg)]
+    head = _encoder.encode(FileChunk(msg.transfer_id, msg.offset, memoryview(b"")))
+    if not head.endswith(_EMPTY_BIN):  # pragma: no cover - the field order is fixed above
+        return [frame(msg)]
+    data = msg.data
+    head = head[: -len(_EMPTY_BIN)] + bytes([_BIN32]) + len(data).to_bytes(4, "big")
+    return [HEADER.pack(len(head) + len(data)) + head, data]
 
 
 def _union(classes: list[type[Any]]) -> Any:

@@ -212,14 +212,22 @@ def _claim_final(folder: Path, name: str, temp: Path) -> Path:
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EACCES}
 
 
-def _hash_file(path: Path) -> tuple[int, bytes]:
-    h = hashlib.sha256()
-    size = 0
+def _snapshot(path: Path) -> os.stat_result:
+    """The file's size and time stamp, after showing it can be opened for reading."""
     with open(path, "rb") as f:
-        while block := f.read(1024 * 1024):
-            h.update(block)
-            size += len(block)
-    return size, h.digest()
+        return os.fstat(f.fileno())
+
+
+class _SourceChanged(Exception):
+    """The file to send was changed after it was offered."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadEnd:
+    """The reader thread read every byte: their SHA-256, and whether the file changed."""
+
+    digest: bytes
+    changed: bool
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
@@ -237,22 +245,27 @@ def _write_reason(exc: OSError) -> str:
 
 
 class _FileReader:
-    """Reads ``size`` bytes of a file in its own thread, at most READ_AHEAD blocks ahead.
+    """Reads ``size`` bytes of a file in its own thread, at most READ_AHEAD blocks ahead,
+    and hashes them on the way.
 
     The thread reads READ_BLOCK bytes at a time and the event loop cuts them into chunks, so
     the two threads meet once a block, not once a chunk. The thread owns the file: it opens
-    and closes it, so stopping never closes a file under a read still running.
+    and closes it, so stopping never closes a file under a read still running. The file must
+    still have the size and time stamp it had when it was offered (``mtime_ns``), at the start
+    and at the end; a file changed in between fails the transfer rather than arriving torn.
     """
 
-    def __init__(self, path: Path, size: int) -> None:
+    def __init__(self, path: Path, size: int, mtime_ns: int) -> None:
         self._path = path
         self._size = size
+        self._mtime_ns = mtime_ns
         self._loop = asyncio.get_running_loop()
-        self._blocks: asyncio.Queue[bytes | OSError] = asyncio.Queue()
+        self._blocks: asyncio.Queue[bytes | OSError | _SourceChanged | _ReadEnd] = asyncio.Queue()
         self._room: queue.SimpleQueue[None] = queue.SimpleQueue()
         for _ in range(READ_AHEAD):
             self._room.put(None)
         self._current = memoryview(b"")
+        self._end: _ReadEnd | None = None
         self._stopped = False
         self._thread = threading.Thread(
             target=self._run, name=f"file-read {path.name}", daemon=True
@@ -260,23 +273,48 @@ class _FileReader:
         self._thread.start()
 
     async def next(self) -> memoryview:
-        """The next chunk; empty when the file ended early; OSError when it cannot be read."""
+        """The next chunk; empty when the file ended early.
+
+        OSError when the file cannot be read, _SourceChanged when it is not the one offered.
+        """
         if not self._current:
-            item = await self._blocks.get()
+            item = await self._take()
+            if isinstance(item, _ReadEnd):
+                self._end = item
+                return memoryview(b"")
             self._room.put(None)
-            if isinstance(item, OSError):
-                raise item
             self._current = memoryview(item)
         chunk, self._current = self._current[:CHUNK], self._current[CHUNK:]
         return chunk
+
+    async def end(self) -> _ReadEnd:
+        """After the last chunk: the SHA-256 of everything read, and whether the file changed."""
+        if self._end is None:
+            item = await self._take()
+            assert isinstance(item, _ReadEnd), "end() before the last chunk"
+            self._end = item
+        return self._end
+
+    async def _take(self) -> bytes | _ReadEnd:
+        item = await self._blocks.get()
+        if isinstance(item, OSError | _SourceChanged):
+            raise item
+        return item
 
     def stop(self) -> None:
         self._stopped = True
         self._room.put(None)
 
+    def _unchanged(self, st: os.stat_result) -> bool:
+        return st.st_size == self._size and st.st_mtime_ns == self._mtime_ns
+
     def _run(self) -> None:
+        hasher = hashlib.sha256()
         try:
             with open(self._path, "rb", buffering=0) as f:
+                if not self._unchanged(os.fstat(f.fileno())):
+                    self._deliver(_SourceChanged())
+                    return
                 left = self._size
                 while left > 0:
                     self._room.get()
@@ -286,11 +324,14 @@ class _FileReader:
                     self._deliver(data)
                     if not data:
                         return
+                    hasher.update(data)  # while the event loop already sends it
                     left -= len(data)
+                changed = not self._unchanged(os.fstat(f.fileno()))
+            self._deliver(_ReadEnd(hasher.digest(), changed))
         except OSError as exc:
             self._deliver(exc)
 
-    def _deliver(self, item: bytes | OSError) -> None:
+    def _deliver(self, item: bytes | OSError | _SourceChanged | _ReadEnd) -> None:
         try:
             self._loop.call_soon_threadsafe(self._blocks.put_nowait, item)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
@@ -391,8 +432,11 @@ class _Transfer:
     direction: TransferDirection
     name: str
     size: int
-    sha256: bytes
     state: TransferState
+    sha256: bytes = b""
+    """The SHA-256 of the file's bytes, from FileDone (known once every chunk is sent)."""
+    mtime_ns: int = 0
+    """Sender: the file's time stamp when it was offered."""
     path: Path | None = None
     """Sender: the source. Receiver: the final file once saved."""
     temp: Path | None = None
@@ -487,7 +531,7 @@ class FileTransfers:
         try:
             if not path.is_file():
                 raise RefusedWithKind(RefusalKind.INVALID, f"{path} is not a file")
-            size, digest = await asyncio.to_thread(_hash_file, path)
+            st = await asyncio.to_thread(_snapshot, path)
         except OSError as exc:
             raise RefusedWithKind(
                 RefusalKind.INVALID, f"cannot read {path}: {exc.strerror or exc}"
@@ -497,13 +541,13 @@ class FileTransfers:
             session=session,
             direction=TransferDirection.SEND,
             name=safe_file_name(path.name),
-            size=size,
-            sha256=digest,
+            size=st.st_size,
             state=TransferState.OFFERED,
+            mtime_ns=st.st_mtime_ns,
             path=path,
         )
         self._add(t)
-        await self._send(session, FileOffer(t.transfer_id, t.name, t.size, t.sha256))
+        await self._send(session, FileOffer(t.transfer_id, t.name, t.size))
         return t.view()
 
     async def fetch(self, session: Session, transfer_id: str) -> TransferView:
@@ -584,6 +628,7 @@ class FileTransfers:
             case FileDone():
                 if t is not None and t.direction is TransferDirection.RECEIVE:
                     if t.state is TransferState.RUNNING and t.writer is not None:
+                        t.sha256 = msg.sha256
                         t.writer.finish()
             case FileSaved():
                 if t is not None and t.direction is TransferDirection.SEND:
@@ -622,7 +667,6 @@ class FileTransfers:
             direction=TransferDirection.RECEIVE,
             name=safe_file_name(msg.name),
             size=msg.size,
-            sha256=msg.sha256,
             state=TransferState.OFFERED,
         )
         if session.role is Role.GUEST:
@@ -767,23 +811,31 @@ class FileTransfers:
 
     async def _send_loop(self, t: _Transfer) -> None:
         assert t.path is not None
-        reader = t.reader = _FileReader(t.path, t.size)
+        reader = t.reader = _FileReader(t.path, t.size, t.mtime_ns)
         offset = 0
-        while offset < t.size:
-            while offset - t.acked >= WINDOW:
-                t.acked_event.clear()
-                await t.acked_event.wait()
-            try:
+        try:
+            while offset < t.size:
+                while offset - t.acked >= WINDOW:
+                    t.acked_event.clear()
+                    await t.acked_event.wait()
                 data = await reader.next()
-            except OSError as exc:
-                await self._fail(t, _short(f"cannot read the file: {exc.strerror or exc}"))
-                return
-            if not data:
-                await self._fail(t, "the file got shorter while it was sent")
-                return
-            await self._send(t.session, FileChunk(t.transfer_id, offset, data))
-            offset += len(data)
-        await self._send(t.session, FileDone(t.transfer_id))
+                if not data:
+                    await self._fail(t, "the file got shorter while it was sent")
+                    return
+                await self._send(t.session, FileChunk(t.transfer_id, offset, data))
+                offset += len(data)
+            end = await reader.end()
+        except OSError as exc:
+            await self._fail(t, _short(f"cannot read the file: {exc.strerror or exc}"))
+            return
+        except _SourceChanged:
+            await self._fail(t, "the file was changed after it was offered")
+            return
+        if end.changed:
+            await self._fail(t, "the file was changed while it was sent")
+            return
+        t.sha256 = end.digest
+        await self._send(t.session, FileDone(t.transfer_id, t.sha256))
 
     # --- bookkeeping ------------------------------------------------------------------------
 
