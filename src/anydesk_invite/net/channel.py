@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.ids import DeviceId, fingerprint_of, short_fingerprint
+from anydesk_invite.net.frames import FrameProtocol, PeerClosed
 from anydesk_invite.net.identity import Identity, IdentityError, new_nonce, public_key_from_der
 from anydesk_invite.net.identity import verify_signature as _verify_signature
 from anydesk_invite.net.limits import Limits
@@ -224,6 +225,7 @@ class Channel:
         self._reader = reader
         self._writer = writer
         self._decoder = decoder
+        self._frames = FrameProtocol(decoder)
         self._limits = limits
         self._inbox: asyncio.Queue[Message | None] = asyncio.Queue()
         self._room = asyncio.Event()
@@ -238,7 +240,13 @@ class Channel:
         side = "to" if self.initiator else "from"
         return f"<Channel {side} {self.peer.device_id} at {self.peer.address[0]}>"
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
+        # From here on frames are read by FrameProtocol; whatever the StreamReader already
+        # holds (a peer may send right after the handshake) is handed over first.
+        transport = self._writer.transport
+        transport.set_protocol(self._frames)
+        self._reader.feed_eof()
+        self._frames.attach(transport, await self._reader.read())
         name = f"{self.peer.device_id}@{self.peer.address[0]}:{self.peer.address[1]}"
         self._tasks = [
             asyncio.create_task(self._read_loop(), name=f"channel-read {name}"),
@@ -260,7 +268,10 @@ class Channel:
         try:
             self._writer.writelines(parts)
             self._last_sent = asyncio.get_running_loop().time()
-            await self._writer.drain()
+            await self._frames.drain()
+        except PeerClosed as exc:
+            await self._shutdown(exc.reason)
+            raise ChannelClosed(self.close_reason) from None
         except (OSError, RuntimeError) as exc:
             await self._shutdown(f"the connection was lost: {exc or type(exc).__name__}")
             raise ChannelClosed(self.close_reason) from None
@@ -314,7 +325,7 @@ class Channel:
             if farewell is not None and not self._writer.is_closing():
                 with contextlib.suppress(OSError, RuntimeError):
                     self._writer.write(frame(farewell))
-            await _close_writer(self._writer)
+            await self._close_transport()
             if others:
                 await asyncio.gather(*others, return_exceptions=True)
         finally:
@@ -322,11 +333,23 @@ class Channel:
             self._closed_event.set()
             _log.info("channel %s closed: %s", self, reason)
 
+    async def _close_transport(self) -> None:
+        """Close the connection (TLS close first), dropping it if that takes too long."""
+        self._writer.close()
+        try:
+            async with asyncio.timeout(_CLOSE_GRACE):
+                await self._frames.wait_lost()
+        except TimeoutError:
+            self._writer.transport.abort()
+        except BaseException:
+            self._writer.transport.abort()
+            raise
+
     async def _read_loop(self) -> None:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                msg = await _read_message(self._reader, self._decoder)
+                msg = self._decoder.decode(await self._frames.next_body())
                 self._last_received = loop.time()
                 if isinstance(msg, Ping):
                     await self.send(Pong(msg.seq))
@@ -348,8 +371,8 @@ class Channel:
         except WireError as exc:
             _log.warning("closing channel %s: bad data from the peer: %s", self, exc)
             await self._shutdown(f"bad data from the peer: {exc}", error=exc)
-        except asyncio.IncompleteReadError:
-            await self._shutdown("the peer closed the connection")
+        except PeerClosed as exc:
+            await self._shutdown(exc.reason)
         except ChannelClosed:
             pass
         except (OSError, RuntimeError) as exc:
@@ -496,7 +519,7 @@ async def _dial_handshake(
     _expect(await _read_message(reader, decoder), AuthOk)
     decoder.authenticated(peer.version)
     channel = Channel(reader, writer, decoder, peer, initiator=True, limits=limits)
-    channel._start()
+    await channel._start()
     _log.info("connected to %s", channel)
     return channel
 
@@ -695,6 +718,6 @@ class Listener:
         writer.write(frame(AuthOk()))
         decoder.authenticated(peer.version)
         channel = Channel(reader, writer, decoder, peer, initiator=False, limits=self._limits)
-        channel._start()
+        await channel._start()
         _log.info("accepted %s", channel)
         return channel

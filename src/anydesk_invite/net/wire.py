@@ -575,7 +575,7 @@ class Decoder:
             raise WireError("too_large", f"frame of {length} bytes over the limit of {self.limit}")
         return length
 
-    def decode(self, body: bytes) -> Message:
+    def decode(self, body: bytes | bytearray) -> Message:
         if len(body) > self.limit:
             raise WireError(
                 "too_large", f"frame of {len(body)} bytes over the limit of {self.limit}"
