@@ -4,7 +4,7 @@ same run, ratio, goal.
     .venv/bin/python bench/run_all.py [--quick]
 
 Each script runs as a subprocess with --json and its figures are read from the JSON object on
-its last line (transfer.py's text table is read where it has no --json yet). A script that
+its last line. A script that
 fails leaves its rows marked "failed" and the rest of the table stands. All traffic stays on
 127.0.0.1; every script stops by itself.
 """
@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -86,20 +85,6 @@ def _get(d: dict[str, Any] | None, key: str) -> float | None:
     return None if v is None else float(v)
 
 
-def _transfer(size_mb: int) -> dict[str, float] | None:
-    figures, text = _run("transfer.py", "--size-mb", str(size_mb))
-    if figures is None:
-        # transfer.py may not take --json yet: read its text table instead.
-        _, text = _run("transfer.py", "--size-mb", str(size_mb), json_flag=False)
-    if figures is not None:
-        return {k: float(v) for k, v in figures.items() if isinstance(v, int | float)}
-    raw = re.search(r"raw asyncio TLS 1\.3.*?([\d.]+) MB/s", text)
-    wire = re.search(r"file transfer, accept -> saved\s+([\d.]+) MB/s", text)
-    if not raw or not wire:
-        return None
-    return {"raw_mb_s": float(raw.group(1)), "transfer_mb_s": float(wire.group(1))}
-
-
 def _machine() -> str:
     cpu = platform.processor() or "?"
     try:
@@ -123,7 +108,9 @@ def main() -> int:
     disc, _ = _run("discovery.py", "--rounds", "3" if q else "10", "--probe-rounds", "1",
                    "--kill-rounds", "1")  # fmt: skip
     screen, _ = _run("screen.py", "--seconds", "2" if q else "3")
-    transfer = _transfer(50 if q else 200)
+    transfer, _ = _run("transfer.py", "--size-mb", "50" if q else "200")
+    processes, _ = _run("transfer_processes.py", "--size-mb", "50" if q else "200",
+                        "--rounds", "1" if q else "5")  # fmt: skip
     control, _ = _run("input_latency.py", "--size-mb", "200")
 
     raw_connect = "raw TLS 1.3 connect + 200 B round trip"
@@ -159,9 +146,10 @@ def main() -> int:
             30.0, "grab cap"),
         Row("screen KiB per frame, whole screen", _get(screen, "full_kib_per_frame"), "KiB",
             1920 * 1080 * 4 / 1024, "raw BGRA frame"),
-        Row("file transfer throughput",
-            None if transfer is None else transfer.get("transfer_mb_s"), "MB/s",
-            None if transfer is None else transfer.get("raw_mb_s"), "raw TLS", ">= 0.70x raw"),
+        Row("file transfer, send -> saved, one process", _get(transfer, "transfer_mb_s"), "MB/s",
+            _get(transfer, "raw_mb_s"), "raw TLS", ">= 0.70x raw"),
+        Row("file transfer, send -> saved, two processes", _get(processes, "transfer_mb_s"),
+            "MB/s", _get(processes, "raw_mb_s"), "raw TLS", ">= 0.70x raw"),
         Row("input latency p99, screen changing + transfer", _get(control, "p99_ms"), "ms",
             _get(control, "idle_p99_ms"), "idle session", "<= 20 ms"),
         Row("input latency p50, screen changing + transfer", _get(control, "p50_ms"), "ms",
@@ -169,7 +157,7 @@ def main() -> int:
         Row("screen fps during that transfer", _get(control, "screen_fps"), "fps",
             _get(screen, "full_fps"), "screen alone"),
         Row("transfer throughput under screen load", _get(control, "transfer_mb_s"), "MB/s",
-            None if transfer is None else transfer.get("transfer_mb_s"), "transfer alone"),
+            _get(transfer, "transfer_mb_s"), "transfer alone"),
     ]  # fmt: skip
     header = ["figure", "value", "baseline (same run)", "ratio", "goal"]
     table = [header, *(r.cells() for r in rows)]

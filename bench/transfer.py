@@ -15,7 +15,7 @@ Measures, in --rounds alternating rounds (medians reported, every run listed):
 Goals: (b) end to end >= 70 % of (a); (c) p99 <= 20 ms while transferring. Before each round
 the disk is synced (not timed), so a round does not pay for the previous round's writeback.
 
-    .venv/bin/python bench/transfer.py [--size-mb 200] [--rounds 3] [--json]
+    .venv/bin/python bench/transfer.py [--size-mb 200] [--rounds 5] [--json]
 
 With --json the figures also go out as one JSON object on the last line (MB/s, ms, ratio).
 bench/transfer_processes.py measures the same between two client processes.
@@ -240,7 +240,7 @@ async def main(size: int, rounds: int, as_json: bool = False) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     sys.exit(asyncio.run(main(args.size_mb * 1024 * 1024, args.rounds, args.json)))

@@ -1,6 +1,6 @@
 """File transfer between two client *processes*, beside raw TLS between two processes.
 
-    .venv/bin/python bench/transfer_processes.py [--size-mb 200] [--rounds 3] [--json]
+    .venv/bin/python bench/transfer_processes.py [--size-mb 200] [--rounds 5] [--json]
 
 bench/transfer.py runs both ends in one process, on one event loop: every byte's TLS work,
 framing and bookkeeping of both sides share one thread. Real peers are two processes (two
@@ -153,7 +153,7 @@ def transfer(size: int, folder: Path, rounds: int) -> tuple[list[float], list[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     ns = parser.parse_args()
     size = ns.size_mb * 1024 * 1024

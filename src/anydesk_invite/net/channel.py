@@ -231,7 +231,7 @@ class Channel:
         self._room = asyncio.Event()
         self._closed_event = asyncio.Event()
         self._closing = False
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._last_received = loop.time()
         self._last_sent = loop.time()
         self._tasks: list[asyncio.Task[None]] = []
@@ -267,7 +267,7 @@ class Channel:
             )
         try:
             self._writer.writelines(parts)
-            self._last_sent = asyncio.get_running_loop().time()
+            self._last_sent = self._loop.time()
             await self._frames.drain()
         except PeerClosed as exc:
             await self._shutdown(exc.reason)

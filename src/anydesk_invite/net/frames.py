@@ -41,6 +41,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
     """Cuts the incoming byte stream into frame bodies; ``next_body`` hands them out in order."""
 
     def __init__(self, decoder: Decoder) -> None:
+        self._loop = asyncio.get_running_loop()
         self._decoder = decoder
         self._transport: asyncio.BaseTransport | None = None
         self._scratch = bytearray(SCRATCH)
@@ -79,7 +80,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
         while not self._bodies:
             if self._end is not None:
                 raise self._end
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = self._loop.create_future()
             try:
                 await self._waiter
             finally:
@@ -96,7 +97,8 @@ class FrameProtocol(asyncio.BufferedProtocol):
         """Return once the transport takes more data; PeerClosed when it never will."""
         if self._end is not None and not isinstance(self._end, WireError):
             raise self._end
-        await self._can_write.wait()
+        if not self._can_write.is_set():
+            await self._can_write.wait()
         if isinstance(self._end, PeerClosed):
             raise self._end
 

@@ -24,6 +24,7 @@ import queue
 import re
 import shutil
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
@@ -452,7 +453,7 @@ class _Transfer:
     """Receiver: set by the writer thread when it wrote more or ended."""
     acked_event: asyncio.Event = field(default_factory=asyncio.Event)
     reported: float = float("-inf")
-    """When the last TransferView went out (event loop time)."""
+    """When the last TransferView went out (time.monotonic)."""
     task: asyncio.Task[None] | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -880,12 +881,12 @@ class FileTransfers:
         self._changed(t)
 
     def _changed(self, t: _Transfer) -> None:
-        t.reported = asyncio.get_running_loop().time()
+        t.reported = time.monotonic()
         self.changed.emit(t.view())
 
     def _progressed(self, t: _Transfer) -> None:
         """Report progress, at most once every progress_interval per transfer."""
-        if asyncio.get_running_loop().time() - t.reported >= self.progress_interval:
+        if time.monotonic() - t.reported >= self.progress_interval:
             self._changed(t)
 
     async def _send(self, session: Session, msg: Message) -> None:
