@@ -5,12 +5,15 @@ granted, saving it in its incoming folder; a host offers a file and the guest li
 and fetches one (FileAccept). The host checks every guest message against the session's current
 permissions. Data travels in chunks of at most FILE_CHUNK_MAX bytes with at most WINDOW
 unacknowledged bytes in flight, so a control message queued behind file data waits for at most
-that much. The receiver writes to a temporary name in its folder, checks the SHA-256 and only
-then gives the file its final name; any failure removes the partial file.
+that much; the receiver acknowledges chunks as they arrive while its disk keeps up
+(DISK_AHEAD). The receiver writes to a temporary name in its folder, checks the SHA-256 the
+sender computed while reading against its own and only then gives the file its final name; any
+failure removes the partial file.
 
-Disk work runs in one long-lived thread per transfer (a reader ahead of the sender, a writer
-that also hashes behind the receiver), each owning its file and fed through a bounded queue:
-the event loop only moves chunks between the thread and the channel, never waits for a disk.
+Disk work runs in one long-lived thread per transfer (a reader that hashes ahead of the
+sender, a writer that hashes behind the receiver), each owning its file and fed through a
+bounded queue: the event loop only moves chunks between the thread and the channel, never
+waits for a disk or a hash.
 """
 
 from __future__ import annotations
@@ -774,7 +777,8 @@ class FileTransfers:
     # --- the two loops --------------------------------------------------------------------
 
     async def _write_loop(self, t: _Transfer) -> None:
-        """Acknowledge what the writer thread wrote; once it ended, check and name the file."""
+        """Follow the writer thread (progress, acknowledgements held back for the disk); once
+        it ended, check the file and give it its name."""
         writer = t.writer
         assert writer is not None and t.temp is not None
         ended = False
