@@ -449,22 +449,25 @@ async def test_unauthenticated_connections_are_capped_per_address(
             await raw.close()
 
 
-async def test_unauthenticated_connections_are_capped_in_total(
+async def test_at_the_total_cap_the_oldest_unauthenticated_connection_makes_room(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Stalled handshakes from many addresses cannot keep a good peer out."""
     limits = Limits(max_unauthenticated_per_address=8, max_unauthenticated_total=3)
     async with listening_node(limits=limits) as node:
         stalls = [
             await RawPeer.connect(node.address, tls=False, source=f"127.0.0.{i}") for i in (2, 3, 4)
         ]
         await until(lambda: node.listener.unauthenticated == 3)
-        extra = await RawPeer.connect(node.address, tls=False, source="127.0.0.5")
-        assert await extra.closed_by_peer(timeout=2)
+        newcomer = await RawPeer.connect(node.address, tls=False, source="127.0.0.5")
+        assert await stalls[0].closed_by_peer(timeout=2)
+        assert "dropped the oldest unauthenticated connection, from 127.0.0.2" in caplog.text
         assert "3 unauthenticated connections in total" in caplog.text
-        await stalls[0].close()
-        await until(lambda: node.listener.unauthenticated == 2)
+        await until(lambda: node.listener.unauthenticated == 3)
+        # Every slot is held by a stalled handshake, and a good client still gets through.
         await assert_serves_good_client(node)
-        for raw in [*stalls[1:], extra]:
+        assert await stalls[1].closed_by_peer(timeout=2)
+        for raw in [*stalls, newcomer]:
             await raw.close()
 
 

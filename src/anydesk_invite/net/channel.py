@@ -544,12 +544,14 @@ class Listener:
         self._tasks: set[asyncio.Task[object]] = set()
         self._channels: set[Channel] = set()
         self._pending: collections.Counter[str] = collections.Counter()
+        self._handshaking: dict[asyncio.Task[object] | None, tuple[str, int]] = {}
+        """The tasks of connections still in their handshake, oldest first."""
         self._stopping = False
 
     @property
     def unauthenticated(self) -> int:
         """Connections that have not finished the handshake yet."""
-        return sum(self._pending.values())
+        return len(self._handshaking)
 
     @property
     def channels(self) -> list[Channel]:
@@ -620,14 +622,6 @@ class Listener:
         if self._stopping:
             writer.transport.abort()
             return
-        if self.unauthenticated >= limits.max_unauthenticated_total:
-            _log.warning(
-                "refused connection from %s:%d: %d unauthenticated connections in total",
-                *address,
-                limits.max_unauthenticated_total,
-            )
-            writer.transport.abort()
-            return
         if self._pending[host] >= limits.max_unauthenticated_per_address:
             _log.warning(
                 "refused connection from %s:%d: %d unauthenticated connections from this address",
@@ -636,10 +630,28 @@ class Listener:
             )
             writer.transport.abort()
             return
+        if len(self._handshaking) >= limits.max_unauthenticated_total:
+            # Make room by dropping the oldest: someone holding every slot from many
+            # addresses would have to open them all within one good peer's handshake (a few
+            # milliseconds) to keep that peer out.
+            oldest, (old_host, old_port) = next(iter(self._handshaking.items()))
+            del self._handshaking[oldest]
+            _log.warning(
+                "dropped the oldest unauthenticated connection, from %s:%d, to make room: "
+                "%d unauthenticated connections in total",
+                old_host,
+                old_port,
+                limits.max_unauthenticated_total,
+            )
+            if oldest is not None:
+                oldest.cancel()  # its connection is dropped as the task ends (_accept)
+        task: asyncio.Task[object] | None = asyncio.current_task()
         self._pending[host] += 1
+        self._handshaking[task] = address
         try:
             channel = await self._handshake(reader, writer, address)
         finally:
+            self._handshaking.pop(task, None)
             self._pending[host] -= 1
             if self._pending[host] <= 0:
                 del self._pending[host]
