@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("anydesk_invite")
 
+HEADLESS_CANNOT_DRAW = "the host runs without a window (headless) and cannot show drawings"
+
 
 def _input_sink() -> InputSink | None:
     """XTEST where Qt runs on X11; elsewhere (offscreen, Wayland) no injection at all."""
@@ -180,7 +182,7 @@ async def run_client(options: Options) -> int:
         from anydesk_invite.services.links import Links
 
         assert isinstance(links, Links)
-        return SessionService(
+        service = SessionService(
             links,
             clock,
             lambda: watcher.policy,
@@ -189,6 +191,10 @@ async def run_client(options: Options) -> int:
             screen=QtScreens(),
             remote_input=remote_input,
         )
+        if options.headless:
+            # Strokes are shown by the window's overlay, which a headless client has not.
+            service.drawing.display_problem = HEADLESS_CANNOT_DRAW
+        return service
 
     client = Client(
         identity=identity,

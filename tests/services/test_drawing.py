@@ -27,9 +27,10 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 
 async def drawing_session(
-    nodes: Nodes, permissions: frozenset[Permission]
+    nodes: Nodes, permissions: frozenset[Permission], host_problem: str | None = None
 ) -> tuple[Node, Node, SessionView, GuestPen]:
     anna, ben = await nodes.pair()
+    anna.client.sessions_service.drawing.display_problem = host_problem
     sent = await anna.client.invite(ben.device_id, permissions, "")
     await ben.received.wait()
     guest = await ben.client.accept(sent.invitation_id)
@@ -66,6 +67,33 @@ async def test_a_stroke_without_draw_is_refused_logged_and_not_shown(
         assert await raw.expect(Refused) == Refused(what="draw", reason="not permitted")
     assert anna.client.sessions_service.drawing.strokes() == []
     assert any("refused a stroke" in r.getMessage() for r in caplog.records)
+
+
+HEADLESS = "the host runs without a window (headless) and cannot show drawings"
+
+
+async def test_a_host_that_cannot_show_drawings_says_so_and_the_pen_stays_up(
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben, host, pen = await drawing_session(
+        nodes, DRAW | {Permission.CONTROL}, host_problem=HEADLESS
+    )
+    await eventually(lambda: pen.unavailable() != "")
+    assert pen.unavailable() == HEADLESS
+    assert not pen.usable() and pen.begin(0, 1, 1) is False
+    # The host has no input adapter either: each permission keeps its own reason.
+    found = ben.client.sessions_service.guest_control(host.session_id)
+    assert found is not None
+    await eventually(lambda: found[0].unavailable() != "")
+    assert "no way to inject input" in found[0].unavailable()
+    assert found[1].unavailable() == HEADLESS
+    # A guest that bypasses its pen is refused, and nothing is kept.
+    raw = RawGuest(ben, host.session_id)
+    with caplog.at_level(logging.WARNING, "anydesk_invite.services.drawing"):
+        await raw.send(DrawStroke(1, 0, 0xFFFFFF, [(1, 1), (2, 2)]))
+        assert await raw.expect(Refused) == Refused(what="draw", reason="unavailable")
+    assert anna.client.sessions_service.drawing.strokes() == []
+    assert any(HEADLESS in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("how", ["host clears", "guest clears", "revoke", "end"])

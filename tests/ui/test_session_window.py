@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.views import Role
 from anydesk_invite.ui.session_window import SessionWindow
 from tests.helpers.fake_client import FakeClient, session
+from tests.helpers.nodes import Nodes, session_between
+from tests.helpers.qt_async import finish
 
 CLIPBOARD = frozenset({Permission.CLIPBOARD})
 
@@ -45,3 +49,28 @@ def test_a_revoked_clipboard_unticks_sending(qtbot, qasync_loop) -> None:
     qtbot.waitUntil(lambda: facade.calls_of("set_send_clipboard") == [("g1", True)])
     w.show_session(session("g1", frozenset(), role=Role.GUEST))
     assert not w.clipboard_check.isChecked() and not w.clipboard_check.isEnabled()
+
+
+def test_the_draw_tool_stays_off_with_the_reason_when_the_host_cannot_show_drawings(
+    qtbot, qasync_loop, tmp_path: Path
+) -> None:
+    """A headless host grants DRAW but has no overlay: the guest cannot draw into the void."""
+    nodes = Nodes(tmp_path)
+    try:
+        anna, ben = finish(qtbot, nodes.pair())
+        anna.client.sessions_service.drawing.display_problem = "no window to draw in"
+        _, guest = finish(qtbot, session_between(anna, ben, frozenset({Permission.DRAW})))
+        window = SessionWindow(ben.client, guest)
+        qtbot.addWidget(window)
+        window.show()
+        found = ben.client.sessions_service.guest_control(guest.session_id)
+        assert found is not None
+        window.attach_remote(*found)
+        button = window.draw_button
+        assert button.objectName() == "drawToolButton"
+        qtbot.waitUntil(lambda: "no window to draw in" in button.toolTip())
+        assert not button.isEnabled()
+        assert button.toolTip() == "Drawing is unavailable on this host: no window to draw in"
+        window.close()
+    finally:
+        finish(qtbot, nodes.close())

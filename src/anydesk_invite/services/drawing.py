@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,14 @@ from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import ChannelClosed
-from anydesk_invite.net.wire import MAX_STROKE_CHUNK, DrawClear, DrawStroke, Message, Refused
+from anydesk_invite.net.wire import (
+    MAX_STROKE_CHUNK,
+    DrawClear,
+    DrawStroke,
+    Message,
+    Refused,
+    Unavailable,
+)
 from anydesk_invite.services.views import Role
 
 if TYPE_CHECKING:
@@ -65,9 +73,17 @@ class _Canvas:
 class GuestPen:
     """A guest drawing on one session's host; the session window's draw tool drives it."""
 
-    def __init__(self, session: Session, outbox: Outbox, color: int = COLORS[0]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        outbox: Outbox,
+        unavailable: Callable[[], str] = lambda: "",
+        color: int = COLORS[0],
+    ) -> None:
         self._session = session
         self._outbox = outbox
+        self.unavailable = unavailable
+        """Why the host cannot show drawings although it may grant DRAW; empty if it can."""
         self.color = color
         self._next = 1
         self._stroke: int | None = None
@@ -75,7 +91,8 @@ class GuestPen:
         self._count = 0
 
     def usable(self) -> bool:
-        return not self._session.ended and Permission.DRAW in self._session.permissions
+        s = self._session
+        return not s.ended and Permission.DRAW in s.permissions and not self.unavailable()
 
     def begin(self, screen: int, x: int, y: int) -> bool:
         """Start a stroke at a point; False when drawing is not granted."""
@@ -111,6 +128,9 @@ class Drawing:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
+        self.display_problem: str | None = None
+        """Why this device cannot show guests' strokes (it runs without a window), or None.
+        Set by the composition root; a host with a problem says so as each session starts."""
         self._canvases: dict[bytes, _Canvas] = {}
         self._colors: dict[bytes, int] = {}
         self._pens: dict[bytes, GuestPen] = {}
@@ -135,12 +155,17 @@ class Drawing:
                 return color
         return COLORS[0]
 
-    def session_started(self, session: Session) -> None:
+    async def session_started(self, session: Session) -> None:
         if session.role is Role.HOST:
             used = set(self._colors.values())
             free = [c for c in COLORS if c not in used]
             self._colors[session.session_id] = (free or list(COLORS))[0]
             self._canvases[session.session_id] = _Canvas()
+            if self.display_problem is not None:
+                await _send(
+                    session,
+                    Unavailable(frozenset({Permission.DRAW}), self.display_problem[:200]),
+                )
 
     async def clear(self, session: Session) -> None:
         """Host: remove the session's strokes, and tell the guest they are gone."""
@@ -176,14 +201,15 @@ class Drawing:
             return
         if not isinstance(msg, DrawStroke):
             return
-        if Permission.DRAW not in session.permissions:
+        granted = Permission.DRAW in session.permissions
+        if not granted or self.display_problem is not None:
             now = self._clock.now()
             if canvas.refused_at is None or now - canvas.refused_at >= REFUSAL_INTERVAL:
                 canvas.refused_at = now
-                _log.warning(
-                    "refused a stroke from guest %s: draw not granted", session.peer.device_id
-                )
-                await _send(session, Refused(what="draw", reason="not permitted"))
+                why = "draw not granted" if not granted else self.display_problem
+                _log.warning("refused a stroke from guest %s: %s", session.peer.device_id, why)
+                reason = "not permitted" if not granted else "unavailable"
+                await _send(session, Refused(what="draw", reason=reason))
             return
         stroke = canvas.strokes.get(msg.stroke)
         if stroke is None:
@@ -199,10 +225,12 @@ class Drawing:
 
     # --- guest ------------------------------------------------------------------------
 
-    def pen(self, session: Session, outbox: Outbox) -> GuestPen:
+    def pen(
+        self, session: Session, outbox: Outbox, unavailable: Callable[[], str] = lambda: ""
+    ) -> GuestPen:
         found = self._pens.get(session.session_id)
         if found is None:
-            found = GuestPen(session, outbox)
+            found = GuestPen(session, outbox, unavailable)
             self._pens[session.session_id] = found
         return found
 

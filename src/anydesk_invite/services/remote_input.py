@@ -236,7 +236,7 @@ class RemoteInput:
         self._hosts: dict[bytes, _Host] = {}
         self._outboxes: dict[bytes, Outbox] = {}
         self._guests: dict[bytes, GuestControl] = {}
-        self._unavailable: dict[bytes, tuple[frozenset[Permission], str]] = {}
+        self._unavailable: dict[bytes, dict[Permission, str]] = {}
         self.injected = 0
         """Events handed to the sink (for tests and benchmarks)."""
         self.pointer_seen: Signal[PointerSeen] = Signal("remote_input.pointer_seen")
@@ -301,7 +301,10 @@ class RemoteInput:
         """One remote-input message from the session's peer."""
         if session.role is Role.GUEST:
             if isinstance(msg, Unavailable):
-                self._unavailable[session.session_id] = (msg.permissions, msg.reason)
+                # Each names its permissions; a later one for a permission replaces the earlier.
+                known = self._unavailable.setdefault(session.session_id, {})
+                for perm in msg.permissions:
+                    known[perm] = msg.reason
                 _log.info("host cannot honour %s: %s", sorted(msg.permissions), msg.reason)
                 self.unavailable_changed.emit(session.session_id.hex())
             else:
@@ -468,8 +471,8 @@ class RemoteInput:
         return box
 
     def unavailable_reason(self, session_id: bytes, perm: Permission) -> str:
-        perms, reason = self._unavailable.get(session_id, (frozenset(), ""))
-        return reason if perm in perms else ""
+        """Guest: why the host said it cannot honour ``perm``; empty when it did not."""
+        return self._unavailable.get(session_id, {}).get(perm, "")
 
 
 async def _send(session: Session, msg: Message) -> None:

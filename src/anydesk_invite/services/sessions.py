@@ -9,6 +9,7 @@ up to MAX_GUESTS sessions at once, each with its own permissions.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -185,7 +186,7 @@ class SessionService:
         host_screen = HostScreen(self._screen_source, lambda m: self._send(session, m))
         self._screens[session.session_id] = host_screen
         await host_screen.announce()
-        self.drawing.session_started(session)
+        await self.drawing.session_started(session)
         await self.remote_input.session_started(session)
         self.started.emit(session.view())
 
@@ -302,7 +303,10 @@ class SessionService:
         for s in self.sessions.values():
             if s.session_id.hex() == session_id and s.role is Role.GUEST and not s.ended:
                 box = self.remote_input.outbox(s)
-                return self.remote_input.control(s), self.drawing.pen(s, box)
+                reason = functools.partial(
+                    self.remote_input.unavailable_reason, s.session_id, Permission.DRAW
+                )
+                return self.remote_input.control(s), self.drawing.pen(s, box, reason)
         return None
 
     async def request_system_info(self, session: Session) -> SysInfo:

@@ -192,8 +192,15 @@ class SessionWindow(QWidget):
 
     def _show_remote(self) -> None:
         perms = self._session.permissions
-        can_draw = self._pen is not None and Permission.DRAW in perms
+        pen = self._pen
+        draw_problem = pen.unavailable() if pen is not None else ""
+        can_draw = pen is not None and Permission.DRAW in perms and not draw_problem
         self.draw_button.setEnabled(can_draw)
+        self.draw_button.setToolTip(
+            self.tr("Drawing is unavailable on this host: {problem}").format(problem=draw_problem)
+            if draw_problem and Permission.DRAW in perms
+            else ""
+        )
         if not can_draw and self.draw_button.isChecked():
             self.draw_button.setChecked(False)
         control = self._control

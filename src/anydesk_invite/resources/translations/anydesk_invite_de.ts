@@ -830,6 +830,10 @@
         <translation>Aus, bis Sie es einschalten: Was Sie kopieren, bleibt auf diesem Computer. Die Zwischenablage des Hosts erreicht Sie, solange er die Zwischenablage erlaubt.</translation>
     </message>
     <message>
+        <source>Drawing is unavailable on this host: {problem}</source>
+        <translation>Zeichnen ist auf diesem Host nicht möglich: {problem}</translation>
+    </message>
+    <message>
         <source>The host sees where you point.</source>
         <translation>Der Host sieht, wohin Sie zeigen.</translation>
     </message>
