@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,6 +195,28 @@ def test_accept_opens_a_session_on_both_sides_and_end_closes_it(clients: Clients
     assert (ended.code, ended.stdout.strip()) == (0, f"Ended session {session['id'][:8]}.")
     b.wait_for_sessions(a, 0)
     assert a.sessions_with(b) == []
+
+
+def test_a_headless_host_tells_its_guest_it_cannot_show_drawings_or_inject_input(
+    clients: Clients,
+) -> None:
+    a, b = clients.a, clients.b
+    inv = invite(a, b, "--profile", "Full Access")
+    session = b.cli("accept", inv[:8]).ok()
+    assert {"draw", "control"} <= set(session["permissions"])
+
+    def told() -> dict[str, Any] | None:  # the host's Unavailable follows the session's start
+        [seen] = [s for s in b.cli("sessions").ok() if s["id"] == session["id"]]
+        return seen if {"draw", "control"} <= set(seen["unavailable"]) else None
+
+    seen = wait_until(told, timeout=10, what="the guest to learn what the host cannot do")
+    assert seen["unavailable"]["draw"] == (
+        "the host runs without a window (headless) and cannot show drawings"
+    )
+    assert seen["unavailable"]["control"]
+    (hosted,) = a.wait_for_sessions(b, 1)
+    assert hosted["unavailable"] == {}  # the host knows its own limits; nothing to be told
+    a.cli("end", session["id"][:8]).ok()
 
 
 def test_accepted_connection_request_makes_the_requester_guest(clients: Clients) -> None:

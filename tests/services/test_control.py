@@ -273,6 +273,7 @@ async def test_accept_invitation_opens_a_guest_session_with_its_permissions(
         "permissions": ["control"],
         "locked": [],
         "started_at": 1_700_000_100.0,
+        "unavailable": {},
         "verification": verification_code(
             running.facade.status().fingerprint, running.facade.sessions()[0].peer_fingerprint
         ),

@@ -264,7 +264,6 @@ async def test_a_host_that_cannot_inject_says_so_and_the_guest_sends_no_input(
 ) -> None:
     sink = RecordingInput(problem="no X display to inject input into")
     _anna, ben, host, control, _ = await controlled(nodes, CONTROL, sink)
-    ben_input = ben.client.sessions_service.remote_input
     await eventually(lambda: control.unavailable() != "")
     assert control.unavailable() == "no X display to inject input into"
     assert not control.usable()
@@ -273,7 +272,10 @@ async def test_a_host_that_cannot_inject_says_so_and_the_guest_sends_no_input(
     await raw.send(KeyInput("KeyA", "a", True))
     assert await raw.expect(Refused) == Refused(what="control", reason="unavailable")
     assert sink.events == []
-    assert ben_input.unavailable_reason(bytes.fromhex(host.session_id), Permission.CLIPBOARD) == ""
+    on_guest = ben.client.sessions_service.find(host.session_id)
+    assert on_guest.unavailable_reason(Permission.CLIPBOARD) == ""
+    [view] = ben.client.sessions()
+    assert view.unavailable == ((Permission.CONTROL, "no X display to inject input into"),)
 
 
 async def test_a_host_without_any_input_adapter_reports_control_unavailable(

@@ -227,6 +227,7 @@ def session_json(v: SessionView, own_fingerprint: bytes | None = None) -> dict[s
         "permissions": permission_keys(v.permissions),
         "locked": permission_keys(v.locked),
         "started_at": v.started_at,
+        "unavailable": {perm.value: reason for perm, reason in v.unavailable},
         **_verification(own_fingerprint, v.peer_fingerprint),
     }
 

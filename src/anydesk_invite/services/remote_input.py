@@ -170,7 +170,7 @@ class GuestControl:
 
     def unavailable(self) -> str:
         """Why the host cannot be controlled although it may grant CONTROL; empty if it can."""
-        return self._owner.unavailable_reason(self._session.session_id, Permission.CONTROL)
+        return self._session.unavailable_reason(Permission.CONTROL)
 
     def usable(self) -> bool:
         """CONTROL is granted and the host can inject: input goes to the host."""
@@ -236,7 +236,6 @@ class RemoteInput:
         self._hosts: dict[bytes, _Host] = {}
         self._outboxes: dict[bytes, Outbox] = {}
         self._guests: dict[bytes, GuestControl] = {}
-        self._unavailable: dict[bytes, dict[Permission, str]] = {}
         self.injected = 0
         """Events handed to the sink (for tests and benchmarks)."""
         self.pointer_seen: Signal[PointerSeen] = Signal("remote_input.pointer_seen")
@@ -290,7 +289,6 @@ class RemoteInput:
         if box is not None:
             box.close()
         self._guests.pop(session.session_id, None)
-        self._unavailable.pop(session.session_id, None)
 
     def stop(self) -> None:
         for box in self._outboxes.values():
@@ -302,9 +300,8 @@ class RemoteInput:
         if session.role is Role.GUEST:
             if isinstance(msg, Unavailable):
                 # Each names its permissions; a later one for a permission replaces the earlier.
-                known = self._unavailable.setdefault(session.session_id, {})
                 for perm in msg.permissions:
-                    known[perm] = msg.reason
+                    session.unavailable[perm] = msg.reason
                 _log.info("host cannot honour %s: %s", sorted(msg.permissions), msg.reason)
                 self.unavailable_changed.emit(session.session_id.hex())
             else:
@@ -469,10 +466,6 @@ class RemoteInput:
             box = Outbox(send)
             self._outboxes[session.session_id] = box
         return box
-
-    def unavailable_reason(self, session_id: bytes, perm: Permission) -> str:
-        """Guest: why the host said it cannot honour ``perm``; empty when it did not."""
-        return self._unavailable.get(session_id, {}).get(perm, "")
 
 
 async def _send(session: Session, msg: Message) -> None:

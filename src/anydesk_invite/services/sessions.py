@@ -69,6 +69,12 @@ class Session:
     send_clipboard: bool = False
     """Guest side: whether this guest's clipboard may leave the machine."""
     pending: dict[str, asyncio.Future[Message]] = field(default_factory=dict)
+    unavailable: dict[Permission, str] = field(default_factory=dict)
+    """Guest side: permissions the host said it cannot honour (Unavailable), with the reason."""
+
+    def unavailable_reason(self, perm: Permission) -> str:
+        """Guest: why the host cannot honour ``perm`` although it may grant it; empty if it can."""
+        return self.unavailable.get(perm, "")
 
     def view(self) -> SessionView:
         return SessionView(
@@ -80,6 +86,7 @@ class Session:
             permissions=self.permissions,
             locked=self.locked,
             started_at=self.started_at,
+            unavailable=tuple(sorted(self.unavailable.items())),
         )
 
 
@@ -120,6 +127,7 @@ class SessionService:
         self._random = random_bytes
         self.transfers = transfers or FileTransfers(random_bytes=random_bytes)
         self.remote_input = remote_input or RemoteInput(None, clock)
+        self.remote_input.unavailable_changed.connect(self._host_cannot)
         self.drawing = drawing or Drawing(clock)
         self._from_peer = ""
         """The clipboard text last set from a peer, so it is not echoed back."""
@@ -298,14 +306,18 @@ class SessionService:
                 return screen
         return None
 
+    def _host_cannot(self, session_id: str) -> None:
+        """The host said what it cannot honour: the session's view says so too."""
+        for s in self.sessions.values():
+            if s.session_id.hex() == session_id and not s.ended:
+                self.changed.emit(s.view())
+
     def guest_control(self, session_id: str) -> tuple[GuestControl, GuestPen] | None:
         """The guest's remote control and pen for this session (session id in hex)."""
         for s in self.sessions.values():
             if s.session_id.hex() == session_id and s.role is Role.GUEST and not s.ended:
                 box = self.remote_input.outbox(s)
-                reason = functools.partial(
-                    self.remote_input.unavailable_reason, s.session_id, Permission.DRAW
-                )
+                reason = functools.partial(s.unavailable_reason, Permission.DRAW)
                 return self.remote_input.control(s), self.drawing.pen(s, box, reason)
         return None
 

@@ -85,3 +85,5 @@ class SessionView:
     locked: frozenset[Permission] = field(default_factory=frozenset)
     started_at: float = 0.0
     """Wall-clock start (epoch seconds)."""
+    unavailable: tuple[tuple[Permission, str], ...] = ()
+    """Guest side: (permission, reason) for each the host said it cannot honour."""
