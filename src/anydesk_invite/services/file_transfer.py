@@ -26,6 +26,7 @@ import os
 import queue
 import re
 import shutil
+import sys
 import threading
 import time
 import unicodedata
@@ -238,6 +239,21 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 _HAS_WRITEV = hasattr(os, "writev")
 
 
+FILE_THREAD_NICENESS = 10
+"""How much lower the disk and hash threads run than the event loop, where Linux lets a thread
+have its own priority: when they compete for a core, input, screen and the window come first."""
+
+
+def _yield_to_the_event_loop() -> None:
+    """Lower the calling thread's priority (Linux threads only; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere setpriority would reach the whole process, or another one
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FILE_THREAD_NICENESS)
+    except OSError as exc:
+        _log.debug("cannot lower a file thread's priority: %s", exc)
+
+
 def _short(text: str) -> str:
     return text[:_REASON_MAX]
 
@@ -313,6 +329,7 @@ class _FileReader:
         return st.st_size == self._size and st.st_mtime_ns == self._mtime_ns
 
     def _run(self) -> None:
+        _yield_to_the_event_loop()
         hasher = hashlib.sha256()
         try:
             with open(self._path, "rb", buffering=0) as f:
@@ -377,6 +394,7 @@ class _FileWriter:
         self._queue.put(None)
 
     def _run(self) -> None:
+        _yield_to_the_event_loop()
         hasher = hashlib.sha256()
         try:
             while not self._stopped:
