@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -45,6 +46,7 @@ from anydesk_invite.services.file_transfer import (
     ACK_EVERY,
     CHUNK,
     DISK_AHEAD,
+    FILE_THREAD_NICENESS,
     NAME_MAX_BYTES,
     PERMISSION_REVOKED,
     READ_BLOCK,
@@ -682,6 +684,34 @@ async def test_the_receiver_acknowledges_on_arrival_until_its_disk_falls_behind(
     await raw.send(FileDone(tid, sha(data)))
     await raw.expect(FileSaved)
     assert (folder / "slow.bin").read_bytes() == data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+async def test_the_disk_threads_run_below_the_event_loops_priority(
+    nodes: Nodes, tmp_path: Path, slow_disk: threading.Event
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    source = random_file(tmp_path / "big.bin", 40 * CHUNK)
+    loop_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    sent = await ben.client.send_file(guest.session_id, str(source))
+
+    def file_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith(("file-read", "file-write"))]
+
+    await eventually(lambda: len(file_threads()) == 2)  # the writer waits for the disk
+    for thread in file_threads():
+        assert thread.native_id is not None
+        await eventually(
+            lambda t=thread: (
+                os.getpriority(os.PRIO_PROCESS, t.native_id)  # type: ignore[misc]
+                == min(19, loop_priority + FILE_THREAD_NICENESS)
+            )
+        )
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_priority
+    slow_disk.set()
+    assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
 
 
 async def test_a_sender_that_ignores_the_window_loses_the_transfer(
