@@ -640,9 +640,9 @@ def slow_disk(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     go = threading.Event()
     real_write = file_transfer._FileWriter._write
 
-    def stalled(writer: object, blocks: list[bytes]) -> None:
+    def stalled(writer: object, block: bytes) -> None:
         go.wait(10)
-        real_write(writer, blocks)  # type: ignore[arg-type]
+        real_write(writer, block)  # type: ignore[arg-type]
 
     monkeypatch.setattr(file_transfer._FileWriter, "_write", stalled)
     return go

@@ -236,7 +236,6 @@ class _ReadEnd:
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
-_HAS_WRITEV = hasattr(os, "writev")
 
 
 FILE_THREAD_NICENESS = 10
@@ -398,16 +397,17 @@ class _FileWriter:
         hasher = hashlib.sha256()
         try:
             while not self._stopped:
-                # Everything queued at once: one write and one report for several chunks.
+                # Everything queued at once, with one report; each chunk is hashed and written
+                # while it is still in the CPU's cache.
                 batch = [self._queue.get()]
                 while batch[-1] is not None and not self._queue.empty():
                     batch.append(self._queue.get())
                 last = batch[-1]
                 blocks = [b for b in batch if b is not None]
                 if blocks and not self._stopped:
-                    self._write(blocks)
                     for block in blocks:
                         hasher.update(block)
+                        self._write(block)
                     self.written += sum(len(b) for b in blocks)
                     self._report()
                 if last is None:
@@ -425,20 +425,13 @@ class _FileWriter:
             self.ended = True
             self._report()
 
-    def _write(self, blocks: list[bytes | memoryview]) -> None:
-        views = [memoryview(b) for b in blocks]
-        while views:
-            if len(views) > 1 and _HAS_WRITEV:
-                n = os.writev(self._fd, views)
-            else:
-                n = os.write(self._fd, views[0])
+    def _write(self, block: bytes | memoryview) -> None:
+        view = memoryview(block)
+        while view:
+            n = os.write(self._fd, view)
             if n <= 0:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            while views and n >= len(views[0]):
-                n -= len(views[0])
-                views.pop(0)
-            if n:
-                views[0] = views[0][n:]
+            view = view[n:]
 
     def _report(self) -> None:
         try:
