@@ -71,6 +71,37 @@ RECEIVER = textwrap.dedent(
 )
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every CPU so far, from /proc/stat; (0, 0) elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+class BusyCores:
+    """How many of the machine's cores were busy, on average, between start() and stop()."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._at = (0, 0)
+
+    def start(self) -> None:
+        self._at = cpu_ticks()
+
+    def stop(self) -> None:
+        busy, total = cpu_ticks()
+        if total > self._at[1]:
+            share = (busy - self._at[0]) / (total - self._at[1])
+            self.samples.append(share * (os.cpu_count() or 1))
+
+
+RAW_CORES = BusyCores()
+TRANSFER_CORES = BusyCores()
+
+
 def raw_tls(size: int) -> float:
     """MB/s of raw TLS from this process to a receiver process."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -86,6 +117,7 @@ def raw_tls(size: int) -> float:
             "127.0.0.1", port, ssl=ctx, server_hostname=""
         )
         block = os.urandom(BLOCK)
+        RAW_CORES.start()
         start = time.perf_counter()
         sent = 0
         while sent < size:
@@ -94,6 +126,7 @@ def raw_tls(size: int) -> float:
             await writer.drain()
         await reader.readexactly(1)
         elapsed = time.perf_counter() - start
+        RAW_CORES.stop()
         writer.close()
         return elapsed
 
@@ -137,9 +170,11 @@ def transfer(size: int, folder: Path, rounds: int) -> tuple[list[float], list[fl
             start = time.perf_counter()
             guest.cli("sessions").ok()
             overhead = time.perf_counter() - start
+            TRANSFER_CORES.start()
             start = time.perf_counter()
             sent = guest.cli("send-file", session, str(source), timeout=600)
             elapsed = time.perf_counter() - start - overhead
+            TRANSFER_CORES.stop()
             sent.ok()
             results.append(size / elapsed / 1e6)
             for saved in incoming.iterdir():
@@ -173,6 +208,15 @@ def main() -> None:
         f"file transfer          {moved_mb:8.1f} MB/s   runs {', '.join(f'{r:.0f}' for r in moved)}"
     )
     print(f"ratio                  {moved_mb / raw_mb:8.2f}      goal >= 0.70")
+    if RAW_CORES.samples and TRANSFER_CORES.samples:
+        raw_busy = statistics.median(RAW_CORES.samples)
+        moved_busy = statistics.median(TRANSFER_CORES.samples)
+        figures["raw_busy_cores"] = raw_busy
+        figures["transfer_busy_cores"] = moved_busy
+        print(
+            f"busy cores (of {os.cpu_count()})   raw TLS {raw_busy:.2f}, "
+            f"file transfer {moved_busy:.2f}"
+        )
     if ns.json:
         print(json.dumps(figures))
 

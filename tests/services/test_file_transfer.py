@@ -655,19 +655,23 @@ async def test_the_receiver_acknowledges_on_arrival_until_its_disk_falls_behind(
     folder = inbox(anna, tmp_path / "anna-in")
     host, guest = await session_between(anna, ben, FILES)
     raw = RawGuest(ben, guest.session_id)
-    data = os.urandom(DISK_AHEAD + 2 * ACK_EVERY)
+    # Acknowledged as they come until the last ACK_EVERY step the disk allows; after that the
+    # backlog is over DISK_AHEAD, and the rest of the window waits for the disk.
+    last_free_ack = ACK_EVERY * (DISK_AHEAD // ACK_EVERY)
+    data = os.urandom(last_free_ack + WINDOW)
+    assert last_free_ack + ACK_EVERY > DISK_AHEAD and len(data) >= last_free_ack + ACK_EVERY
     tid = b"\x08" * 16
     await raw.send(FileOffer(tid, "slow.bin", len(data)))
     await raw.expect(FileAccept)
     acked = 0
-    for offset in range(0, DISK_AHEAD, CHUNK):
+    for offset in range(0, last_free_ack, CHUNK):
         await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
         if offset + CHUNK - acked >= ACK_EVERY:
             # Nothing is written yet, and still every ACK_EVERY bytes are acknowledged.
             acked = (await raw.expect(FileAck)).offset
             assert acked == offset + CHUNK
-    assert acked == DISK_AHEAD
-    for offset in range(DISK_AHEAD, len(data), CHUNK):
+    assert acked == last_free_ack
+    for offset in range(last_free_ack, len(data), CHUNK):
         await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
     # A round trip behind the chunks: whatever the host answered them is in before its chat.
     await raw.send(Chat("marker"))
@@ -695,10 +699,15 @@ async def test_the_disk_threads_run_below_the_event_loops_priority(
     _, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "big.bin", 40 * CHUNK)
     loop_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    earlier = set(threading.enumerate())
     sent = await ben.client.send_file(guest.session_id, str(source))
 
     def file_threads() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t.name.startswith(("file-read", "file-write"))]
+        return [
+            t
+            for t in threading.enumerate()
+            if t.name.startswith(("file-read", "file-write")) and t not in earlier
+        ]
 
     await eventually(lambda: len(file_threads()) == 2)  # the writer waits for the disk
     for thread in file_threads():

@@ -78,8 +78,13 @@ WINDOW = 4 * CHUNK
 
 The receiver acknowledges data as it takes it off the wire, so the window counts only bytes
 on their way, not bytes waiting for the disk."""
-ACK_EVERY = 2 * CHUNK
-"""The receiver acknowledges once this much (or the end of the file) arrived unacknowledged."""
+ACK_EVERY = 3 * CHUNK
+"""The receiver acknowledges once this much (or the end of the file) arrived unacknowledged.
+
+Three of the window's four chunks, by measurement (bench/transfer.py): each FileAck costs
+both event loops a message, and a third fewer of them made transfers 6-10 % faster than
+acknowledging every two chunks, while the window, and so the wait of a control message behind
+file data, stayed the same (bench/input_latency.py p99 9-12 ms)."""
 DISK_AHEAD = 8 * CHUNK
 """Received bytes the receiver holds for its writer thread at most before it stops
 acknowledging; with WINDOW it bounds a receiving transfer's memory."""
