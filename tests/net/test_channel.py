@@ -584,3 +584,18 @@ async def test_a_listener_whose_hello_names_another_key_than_its_certificate_is_
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_peer_that_vanishes_right_after_the_handshake_is_noticed_at_once() -> None:
+    """No Bye, no Error: the connection just drops. The channel closes well before the idle
+    timeout, with a reason, and a send on it says it is closed."""
+    async with listening_node() as node:
+        channel = await dial_node(node, limits=Limits(idle_timeout=30.0, heartbeat_interval=10.0))
+        accepted = await node.next_channel()
+        accepted._writer.transport.abort()  # the peer's connection drops
+        await asyncio.wait_for(channel.wait_closed(), 5)
+        assert channel.close_reason.startswith(
+            ("the peer closed the connection", "the connection was lost")
+        ), channel.close_reason
+        with pytest.raises(ChannelClosed):
+            await channel.send(Chat("anyone there?"))

@@ -247,6 +247,9 @@ class Channel:
         transport.set_protocol(self._frames)
         self._reader.feed_eof()
         self._frames.attach(transport, await self._reader.read())
+        if transport.is_closing():
+            # The connection ended before the switch; only the old protocol was told.
+            self._frames.connection_lost(None)
         name = f"{self.peer.device_id}@{self.peer.address[0]}:{self.peer.address[1]}"
         self._tasks = [
             asyncio.create_task(self._read_loop(), name=f"channel-read {name}"),
