@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QProgressBar, QPushButton
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
@@ -16,7 +16,7 @@ from anydesk_invite.services.file_transfer import TransferDirection, TransferSta
 from anydesk_invite.services.views import Role
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.session_window import SessionWindow
-from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel
+from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel, time_left_text
 from tests.helpers.fake_client import FakeClient, session
 
 SESSION = "ab" * 16
@@ -153,3 +153,36 @@ def test_the_hosts_accept_window_offers_files_while_file_transfer_is_granted(
     assert button is not None and button.isEnabled() and button.text() == "Offer file…"
     window.close()
     assert fake.transfer_changed._slots == []
+
+
+def test_a_running_transfer_shows_sizes_people_read_its_speed_and_the_time_left(
+    qtbot: QtBot,
+) -> None:
+    now = [100.0]
+    client = FakeTransfers()
+    panel = TransferPanel(client, SESSION, Role.GUEST, clock=lambda: now[0])
+    qtbot.addWidget(panel)
+    tid = "0a" * 16
+
+    def line() -> str:
+        return panel.findChild(QLabel, f"transferLabel_{tid}").text()  # type: ignore[union-attr]
+
+    client.transfer_changed.emit(view(tid, size=200_000_000, done=0))
+    assert line() == "↑ report.pdf: 0 bytes of 200.0 MB"
+    now[0] += 0.5  # too soon for a steady speed
+    client.transfer_changed.emit(view(tid, size=200_000_000, done=20_000_000))
+    assert line() == "↑ report.pdf: 20.0 MB of 200.0 MB"
+    now[0] += 1.5  # two seconds, 100 MB: 50 MB/s, and 100 MB to go
+    client.transfer_changed.emit(view(tid, size=200_000_000, done=100_000_000))
+    assert line() == "↑ report.pdf: 100.0 MB of 200.0 MB — 50.0 MB/s, 2 s left"
+    client.transfer_changed.emit(
+        view(tid, size=200_000_000, done=200_000_000, state=TransferState.DONE)
+    )
+    assert line() == "↑ report.pdf: done (200.0 MB)"
+
+
+def test_time_left_reads_in_seconds_minutes_or_hours() -> None:
+    assert time_left_text(0.2) == "1 s left"
+    assert time_left_text(59) == "59 s left"
+    assert time_left_text(150) == "2 min left"  # rounded to the nearest minute
+    assert time_left_text(2 * 3600 + 5 * 60 + 30) == "2 h 5 min left"

@@ -4,11 +4,12 @@ the host's offers on the guest."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QLocale
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -28,6 +29,8 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 
 STEPS = 1000
 """Progress bars count in thousandths: QProgressBar takes 32-bit ints, files can be larger."""
+RATE_AFTER = 1.0
+"""Seconds of a running transfer before its speed and time left are shown (steadier)."""
 
 
 class Transfers(Protocol):
@@ -57,22 +60,52 @@ class _Row:
     bar: QProgressBar
     cancel: QPushButton
     fetch: QPushButton | None
+    started: tuple[float, int] | None = None
+    """(when, bytes done) at the first running view: the speed is measured from there."""
 
 
-def _state_text(v: TransferView) -> str:
+def size_text(n: int) -> str:
+    """A size as people read it, in the user's language: "1.5 MB", "1,5 MB"."""
+    return QLocale().formattedDataSize(n, 1, QLocale.DataSizeFormat.DataSizeSIFormat)
+
+
+def time_left_text(seconds: float) -> str:
+    s = max(1, round(seconds))
+    if s < 60:
+        return QCoreApplication.translate("TransferPanel", "{n} s left").format(n=s)
+    if s < 3600:
+        return QCoreApplication.translate("TransferPanel", "{n} min left").format(n=round(s / 60))
+    return QCoreApplication.translate("TransferPanel", "{h} h {m} min left").format(
+        h=s // 3600, m=s % 3600 // 60
+    )
+
+
+def _state_text(v: TransferView, rate: float | None = None) -> str:
+    """The row's line; ``rate`` in bytes a second once it is known."""
     arrow = "↑" if v.direction is TransferDirection.SEND else "↓"
     if v.state is TransferState.DONE:
-        text = QCoreApplication.translate("TransferPanel", "{name}: done")
+        text = QCoreApplication.translate("TransferPanel", "{name}: done ({size})")
     elif v.state is TransferState.FAILED:
         # The reason comes from the client in English.
         text = QCoreApplication.translate("TransferPanel", "{name}: failed — {reason}")
     elif v.state is TransferState.CANCELLED:
         text = QCoreApplication.translate("TransferPanel", "{name}: cancelled — {reason}")
     elif v.state is TransferState.OFFERED:
-        text = QCoreApplication.translate("TransferPanel", "{name} ({size} bytes) offered")
+        text = QCoreApplication.translate("TransferPanel", "{name} ({size}) offered")
+    elif rate:
+        text = QCoreApplication.translate(
+            "TransferPanel", "{name}: {done} of {size} — {rate}/s, {left}"
+        )
     else:
-        text = QCoreApplication.translate("TransferPanel", "{name}: {done} of {size} bytes")
-    return f"{arrow} " + text.format(name=v.name, reason=v.reason, size=v.size, done=v.done)
+        text = QCoreApplication.translate("TransferPanel", "{name}: {done} of {size}")
+    return f"{arrow} " + text.format(
+        name=v.name,
+        reason=v.reason,
+        size=size_text(v.size),
+        done=size_text(v.done),
+        rate=size_text(round(rate or 0)),
+        left=time_left_text((v.size - v.done) / rate) if rate else "",
+    )
 
 
 class TransferPanel(QWidget):
@@ -85,10 +118,12 @@ class TransferPanel(QWidget):
         role: Role,
         choose_file: Callable[[QWidget], str | None] = choose_file_dialog,
         parent: QWidget | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("transferPanel")
         self._client = client
+        self._clock = clock
         self._session_id = session_id
         self._role = role
         self._choose_file = choose_file
@@ -127,13 +162,26 @@ class TransferPanel(QWidget):
         if view.session_id != self._session_id:
             return
         row = self._rows.get(view.transfer_id) or self._add_row(view)
-        row.label.setText(_state_text(view))
+        row.label.setText(_state_text(view, self._rate(row, view)))
         row.bar.setValue(STEPS if view.size == 0 else view.done * STEPS // view.size)
         if view.state is TransferState.DONE:
             row.bar.setValue(STEPS)
         row.cancel.setVisible(not view.state.final)
         if row.fetch is not None:
             row.fetch.setVisible(view.state is TransferState.OFFERED)
+
+    def _rate(self, row: _Row, view: TransferView) -> float | None:
+        """Bytes a second since the transfer started running, once RATE_AFTER has passed."""
+        if view.state is not TransferState.RUNNING:
+            return None
+        now = self._clock()
+        if row.started is None:
+            row.started = (now, view.done)
+            return None
+        since, done = row.started
+        if now - since < RATE_AFTER or view.done <= done:
+            return None
+        return (view.done - done) / (now - since)
 
     def progress_bar(self, transfer_id: str) -> QProgressBar:
         return self._rows[transfer_id].bar

@@ -1150,10 +1150,6 @@
         <translation>Zu sendende Datei wählen</translation>
     </message>
     <message>
-        <source>{name}: done</source>
-        <translation>{name}: fertig</translation>
-    </message>
-    <message>
         <source>{name}: failed — {reason}</source>
         <translation>{name}: fehlgeschlagen — {reason}</translation>
     </message>
@@ -1162,12 +1158,32 @@
         <translation>{name}: abgebrochen — {reason}</translation>
     </message>
     <message>
-        <source>{name} ({size} bytes) offered</source>
-        <translation>{name} ({size} Bytes) angeboten</translation>
+        <source>{n} s left</source>
+        <translation>noch {n} s</translation>
     </message>
     <message>
-        <source>{name}: {done} of {size} bytes</source>
-        <translation>{name}: {done} von {size} Bytes</translation>
+        <source>{n} min left</source>
+        <translation>noch {n} min</translation>
+    </message>
+    <message>
+        <source>{h} h {m} min left</source>
+        <translation>noch {h} h {m} min</translation>
+    </message>
+    <message>
+        <source>{name}: done ({size})</source>
+        <translation>{name}: fertig ({size})</translation>
+    </message>
+    <message>
+        <source>{name} ({size}) offered</source>
+        <translation>{name} ({size}) angeboten</translation>
+    </message>
+    <message>
+        <source>{name}: {done} of {size} — {rate}/s, {left}</source>
+        <translation>{name}: {done} von {size} — {rate}/s, {left}</translation>
+    </message>
+    <message>
+        <source>{name}: {done} of {size}</source>
+        <translation>{name}: {done} von {size}</translation>
     </message>
     <message>
         <source>Send file…</source>
