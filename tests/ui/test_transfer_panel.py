@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
@@ -186,3 +188,89 @@ def test_time_left_reads_in_seconds_minutes_or_hours() -> None:
     assert time_left_text(59) == "59 s left"
     assert time_left_text(150) == "2 min left"  # rounded to the nearest minute
     assert time_left_text(2 * 3600 + 5 * 60 + 30) == "2 h 5 min left"
+
+
+def dropped(paths: list[Path]) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def drop_on(widget: QWidget, mime: QMimeData) -> tuple[bool, bool]:
+    """(accepted on entering, accepted on dropping), as Qt delivers a drag from outside."""
+    at = QPointF(widget.rect().center())
+    enter = QDragEnterEvent(
+        at.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(
+        at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def test_files_dropped_on_the_session_window_go_to_the_host(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, facade: FakeClient, tmp_path: Path
+) -> None:
+    fake = FakeTransfers()
+    granted = dataclasses.replace(
+        session(SESSION, frozenset({Permission.FILE_TRANSFER})), role=Role.GUEST
+    )
+    window = SessionWindow(facade, granted, transfers=fake)
+    qtbot.addWidget(window)
+    notes, photo = tmp_path / "notes.txt", tmp_path / "photo.jpg"
+    notes.write_text("n")
+    photo.write_bytes(b"p")
+    mime = dropped([notes, tmp_path, photo, tmp_path / "gone.bin"])  # a folder, a missing file
+    assert drop_on(window, mime) == (True, True)
+    qtbot.waitUntil(lambda: len(fake.calls) == 2)
+    assert sorted(fake.calls) == [("send", SESSION, str(notes)), ("send", SESSION, str(photo))]
+
+    window.show_session(dataclasses.replace(granted, permissions=frozenset()))
+    assert drop_on(window, mime) == (False, False)  # not granted: the drop is refused
+    assert drop_on(window, dropped([tmp_path])) == (False, False)
+    window.close()
+    assert len(fake.calls) == 2
+
+
+def test_files_dropped_on_the_hosts_accept_window_are_offered(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    fake = FakeTransfers()
+    facade = FakeClient()
+    hosted = session(SESSION, frozenset({Permission.FILE_TRANSFER}))
+    facade.session_views[SESSION] = hosted
+    window = AcceptWindow(facade, session=hosted, transfers=fake)
+    qtbot.addWidget(window)
+    offer = tmp_path / "manual.pdf"
+    offer.write_bytes(b"m")
+    assert drop_on(window, dropped([offer])) == (True, True)
+    qtbot.waitUntil(lambda: fake.calls == [("send", SESSION, str(offer))])
+    window.close()
+
+
+def test_a_received_file_can_be_shown_in_its_folder(qtbot: QtBot, tmp_path: Path) -> None:
+    saved = tmp_path / "Downloads" / "report.pdf"
+    opened: list[QUrl] = []
+    tid = "ee" * 16
+    received = view(
+        tid, direction=TransferDirection.RECEIVE, done=1000, state=TransferState.DONE,
+        path=str(saved),
+    )  # fmt: skip
+    fake = FakeTransfers([view(tid, direction=TransferDirection.RECEIVE, done=10)])
+    panel = TransferPanel(fake, SESSION, Role.HOST, open_url=opened.append)
+    qtbot.addWidget(panel)
+    button = panel.findChild(QPushButton, f"transferShowFolder_{tid}")
+    assert button is not None and button.isHidden()  # not while it is still coming
+    fake._existing = [received]
+    fake.transfer_changed.emit(received)
+    assert not button.isHidden() and button.text() == "Show in folder"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert opened == [QUrl.fromLocalFile(str(saved.parent))]
+    sent = "ff" * 16
+    fake.transfer_changed.emit(view(sent, done=1000, state=TransferState.DONE))
+    assert panel.findChild(QPushButton, f"transferShowFolder_{sent}") is None  # sent files
+    panel.detach()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -110,6 +110,7 @@ class AcceptWindow(QWidget):
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("acceptWindow")
+        self.setAcceptDrops(True)  # files dropped on it are offered to the guest
         self.setMinimumWidth(440)
         self._facade = facade
         self._wall_clock = wall_clock
@@ -468,6 +469,18 @@ class AcceptWindow(QWidget):
         if self.session_toggles is not None:
             self.session_toggles.setEnabled(False)
         self.end_button.setEnabled(False)
+
+    # Files dropped anywhere on the window go to the transfer panel (sent or offered).
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        panel = self.transfer_panel
+        if panel is not None and panel.accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        panel = self.transfer_panel
+        if panel is not None and panel.drop(event.mimeData()):
+            event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.transfer_panel is not None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -55,6 +55,7 @@ class SessionWindow(QWidget):
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("sessionWindow")
+        self.setAcceptDrops(True)  # files dropped on it are sent to the host
         self._facade = facade
         self._session = session
         self._send_chat = send_chat
@@ -262,6 +263,18 @@ class SessionWindow(QWidget):
                 await result
             except Refused as exc:
                 self.state_label.setText(str(exc))
+
+    # Files dropped anywhere on the window go to the transfer panel (sent or offered).
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        panel = self.transfer_panel
+        if panel is not None and panel.accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        panel = self.transfer_panel
+        if panel is not None and panel.drop(event.mimeData()):
+            event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)

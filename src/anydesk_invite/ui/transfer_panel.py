@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QCoreApplication, QLocale, QMimeData, QUrl
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -60,8 +62,18 @@ class _Row:
     bar: QProgressBar
     cancel: QPushButton
     fetch: QPushButton | None
+    show_folder: QPushButton | None = None
     started: tuple[float, int] | None = None
     """(when, bytes done) at the first running view: the speed is measured from there."""
+
+
+def local_files(mime: QMimeData) -> list[str]:
+    """The local files (not folders) among dragged or dropped URLs."""
+    return [
+        url.toLocalFile()
+        for url in mime.urls()
+        if url.isLocalFile() and Path(url.toLocalFile()).is_file()
+    ]
 
 
 def size_text(n: int) -> str:
@@ -119,11 +131,14 @@ class TransferPanel(QWidget):
         choose_file: Callable[[QWidget], str | None] = choose_file_dialog,
         parent: QWidget | None = None,
         clock: Callable[[], float] = time.monotonic,
+        open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("transferPanel")
+        self.setAcceptDrops(True)
         self._client = client
         self._clock = clock
+        self._open_url = open_url
         self._session_id = session_id
         self._role = role
         self._choose_file = choose_file
@@ -154,6 +169,28 @@ class TransferPanel(QWidget):
         self.send_button.setEnabled(allowed)
         self.send_button.setToolTip("" if allowed else self.tr("File transfer is not granted"))
 
+    # --- files dropped on the panel, or on the window that forwards them here ---------------
+
+    def accepts(self, mime: QMimeData) -> bool:
+        """Whether dropping these would send something: local files, and the permission."""
+        return self.send_button.isEnabled() and bool(local_files(mime))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.drop(event.mimeData()):
+            event.acceptProposedAction()
+
+    def drop(self, mime: QMimeData) -> bool:
+        """Send (guest) or offer (host) each dropped local file; False when nothing goes."""
+        if not self.accepts(mime):
+            return False
+        for path in local_files(mime):
+            self._send_path(path)
+        return True
+
     def detach(self) -> None:
         """Stop following the client (the window closes)."""
         self._client.transfer_changed.disconnect(self.show_transfer)
@@ -169,6 +206,8 @@ class TransferPanel(QWidget):
         row.cancel.setVisible(not view.state.final)
         if row.fetch is not None:
             row.fetch.setVisible(view.state is TransferState.OFFERED)
+        if row.show_folder is not None:
+            row.show_folder.setVisible(view.state is TransferState.DONE and bool(view.path))
 
     def _rate(self, row: _Row, view: TransferView) -> float | None:
         """Bytes a second since the transfer started running, once RATE_AFTER has passed."""
@@ -209,13 +248,23 @@ class TransferPanel(QWidget):
             fetch.setAccessibleName(self.tr("Fetch {name}").format(name=view.name))
             fetch.clicked.connect(lambda: self._fetch(tid))
             line.addWidget(fetch)
+        show_folder: QPushButton | None = None
+        if view.direction is TransferDirection.RECEIVE:
+            show_folder = QPushButton(self.tr("Show in folder"), widget)
+            show_folder.setObjectName(f"transferShowFolder_{tid}")
+            show_folder.setAccessibleName(
+                self.tr("Show {name} in its folder").format(name=view.name)
+            )
+            show_folder.setVisible(False)
+            show_folder.clicked.connect(lambda: self._show_folder(tid))
+            line.addWidget(show_folder)
         line.addWidget(cancel)
         box = QVBoxLayout(widget)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(label)
         box.addLayout(line)
         self._list.addWidget(widget)
-        row = _Row(widget, label, bar, cancel, fetch)
+        row = _Row(widget, label, bar, cancel, fetch, show_folder)
         self._rows[tid] = row
         return row
 
@@ -226,11 +275,27 @@ class TransferPanel(QWidget):
         except Refused as exc:
             self.error_label.setText(str(exc))
 
+    def _show_folder(self, transfer_id: str) -> None:
+        saved = next(
+            (
+                v.path
+                for v in self._client.transfers(self._session_id)
+                if v.transfer_id == transfer_id
+            ),
+            "",
+        )
+        if saved:
+            self._open_url(QUrl.fromLocalFile(str(Path(saved).parent)))
+
     @asyncSlot()
     async def _send(self) -> None:
         path = self._choose_file(self)
         if path is not None:
             await self._attempt(lambda: self._client.send_file(self._session_id, path))
+
+    @asyncSlot(str)
+    async def _send_path(self, path: str) -> None:
+        await self._attempt(lambda: self._client.send_file(self._session_id, path))
 
     @asyncSlot(str)
     async def _cancel(self, transfer_id: str) -> None:

@@ -1225,5 +1225,13 @@
         <source>Fetch {name}</source>
         <translation>{name} abholen</translation>
     </message>
+    <message>
+        <source>Show in folder</source>
+        <translation>Im Ordner zeigen</translation>
+    </message>
+    <message>
+        <source>Show {name} in its folder</source>
+        <translation>{name} im Ordner zeigen</translation>
+    </message>
 </context>
 </TS>
