@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from anydesk_invite.core.alias import parse_alias  # noqa: E402
 from anydesk_invite.core.ids import DeviceId, parse_id  # noqa: E402
-from anydesk_invite.storage.db import AddressEntry, Database  # noqa: E402
+from anydesk_invite.storage.db import AddressEntry, Database, Settings  # noqa: E402
 from anydesk_invite.storage.home import Home  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -268,9 +268,11 @@ class Client:
 
 
 def seed_address_book(home_dir: Path, ben: Client, carla: Client) -> None:
-    """Before anna starts: ben is a favorite; carla and an offline device are in her book."""
+    """Before anna starts: ben is a favorite; carla and an offline device are in her book;
+    files she receives go to a folder of the run, not the Downloads of whoever runs it."""
     home = Home.resolve(str(home_dir))
     with Database.open(home.db_path) as db:
+        db.settings.set(Settings.INCOMING_FOLDER, str(home_dir.parent / "anna-downloads"))
         db.favorites.add(
             parse_id(ben.device_id), parse_alias(ben.alias), bytes.fromhex(ben.fingerprint)
         )
@@ -358,7 +360,11 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         # ben's toast shares the screen and may cover anna's window on a small one.
         x.move(wait_for("ben's toast", lambda: _toast(x, ben.pid)), width + 10, 0)
         x.capture(out("outgoing-invitation"), [main])
-        ben.cli("accept", sent["id"])
+        session = ben.cli("accept", sent["id"])
+        # A file ben sent, so both windows show a finished transfer.
+        notes = work / "meeting-notes.pdf"
+        notes.write_bytes(os.urandom(2_400_000))
+        ben.cli("send-file", session["id"][:8], str(notes))
         host = x.window("^Session with ben@ad$", anna.pid)
         x.move(host, width - 520, 60)
         guest = x.window("^Session with anna@ad$", ben.pid)
