@@ -12,10 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
+from anydesk_invite.core.permissions import Permission
 from anydesk_invite.storage.db import Settings as StoredSettings
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
-from tests.helpers.nodes import Node, Nodes
+from tests.helpers.nodes import Node, Nodes, session_between
 from tests.helpers.qt_async import finish
 
 
@@ -186,3 +187,37 @@ def test_gear_button_and_menu_item_open_the_settings_and_quit_item_quits(
     quit_action.trigger()
     assert quits.count == 1
     assert QApplication.instance() is not None
+
+
+def test_a_file_that_arrives_is_announced_from_the_tray_once(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path, quits: Quits
+) -> None:
+    nodes = Nodes(tmp_path)
+    tray = FakeTray()
+    shell: Shell | None = None
+    try:
+        anna, ben = finish(qtbot, nodes.pair())
+        folder = tmp_path / "anna-downloads"
+        anna.client.sessions_service.transfers.incoming_folder = folder
+        shell = Shell(
+            anna.client, on_quit=quits, tray=tray, transfers=anna.client,
+            interfaces=lambda: ["127.0.0.1"],
+        )  # fmt: skip
+        shell.show()
+        _, guest = finish(qtbot, session_between(anna, ben, frozenset({Permission.FILE_TRANSFER})))
+        source = tmp_path / "minutes.txt"
+        source.write_text("minutes of the meeting")
+        sent = finish(qtbot, ben.client.send_file(guest.session_id, str(source)))
+        finish(qtbot, ben.client.wait_transfer(sent.transfer_id))
+        qtbot.waitUntil(lambda: len(tray.messages) == 1)
+        title, text = tray.messages[0]
+        assert title == "File received"
+        assert text == f"minutes.txt from ben@ad, saved in {folder}"
+        # The same finished transfer seen again announces nothing more.
+        [done] = anna.client.transfers()
+        anna.client.transfer_changed.emit(done)
+        assert len(tray.messages) == 1
+    finally:
+        if shell is not None:
+            shell.close()
+        finish(qtbot, nodes.close())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
 from anydesk_invite.services.screen_stream import GuestScreen
 from anydesk_invite.services.views import Direction, InvitationView, Role, SessionView
 from anydesk_invite.ui.accept_window import AcceptWindow
@@ -94,6 +96,9 @@ class Shell(QObject):
         self.bell.request_opened.connect(self._request_window_opened)
         facade.invitation_received.connect(self._on_invitation)
         facade.session_started.connect(self._on_session)
+        self._announced: set[str] = set()
+        if transfers is not None:
+            transfers.transfer_changed.connect(self._on_transfer)
         if chat_received is not None:
             chat_received.connect(self._on_chat)  # type: ignore[attr-defined]
 
@@ -115,6 +120,8 @@ class Shell(QObject):
 
     def close(self) -> None:
         self._closing = True
+        if self._transfers is not None:
+            self._transfers.transfer_changed.disconnect(self._on_transfer)
         self._tray.hide()
         self.toasts.detach()
         for d in (self.settings_dialog, self.background_question):
@@ -290,6 +297,29 @@ class Shell(QObject):
             self.session_windows[view.session_id] = sw
             sw.closed.connect(lambda: self._forget(self.session_windows, sw))
             sw.show()
+
+    def _on_transfer(self, view: TransferView) -> None:
+        """A file that arrived is announced from the tray: its window may be out of sight."""
+        received = view.direction is TransferDirection.RECEIVE
+        if not received or view.state is not TransferState.DONE or not view.path:
+            return
+        if view.transfer_id in self._announced or not self._tray.available():
+            return
+        self._announced.add(view.transfer_id)
+        peer = next(
+            (
+                s.peer_alias or s.peer_id.grouped()
+                for s in self._facade.sessions()
+                if s.session_id == view.session_id
+            ),
+            "",
+        )
+        self._tray.notify(
+            self.tr("File received"),
+            self.tr("{name} from {peer}, saved in {folder}").format(
+                name=view.name, peer=peer or self.tr("your guest"), folder=Path(view.path).parent
+            ),
+        )
 
     def _on_chat(self, payload: tuple[str, str]) -> None:
         session_id, text = payload

@@ -1112,6 +1112,18 @@
         <translation>{name} wurde um die Verbindung gebeten…</translation>
     </message>
     <message>
+        <source>File received</source>
+        <translation>Datei empfangen</translation>
+    </message>
+    <message>
+        <source>{name} from {peer}, saved in {folder}</source>
+        <translation>{name} von {peer}, gespeichert in {folder}</translation>
+    </message>
+    <message>
+        <source>your guest</source>
+        <translation>Ihrem Gast</translation>
+    </message>
+    <message>
         <source>Host</source>
         <translation>Host</translation>
     </message>
