@@ -115,6 +115,7 @@ async def run_client(options: Options) -> int:
     import socket
 
     from anydesk_invite.desktop.clipboard import QtClipboard
+    from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.screen import QtScreens
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
     from anydesk_invite.net.channel import Listener
@@ -177,6 +178,8 @@ async def run_client(options: Options) -> int:
     clipboard = QtClipboard()
     system_info = DesktopSystemInfo()
     remote_input = RemoteInput(_input_sink(), clock)
+    jpeg = QtJpeg()
+    photo = jpeg if jpeg.available() else None
 
     def sessions_factory(links: object) -> SessionService:
         from anydesk_invite.services.links import Links
@@ -190,6 +193,7 @@ async def run_client(options: Options) -> int:
             clipboard,
             screen=QtScreens(),
             remote_input=remote_input,
+            photo=photo,
         )
         if options.headless:
             # Strokes are shown by the window's overlay, which a headless client has not.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import random
 
 from anydesk_invite.core.screen import BYTES_PER_PIXEL, RawFrame, ScreenInfo
 
@@ -37,3 +39,15 @@ class SyntheticScreen:
 
     def noise(self, index: int) -> None:
         self.pixels[index][:] = os.urandom(len(self.pixels[index]))
+
+
+def photo_pixels(width: int, height: int, seed: int = 7) -> bytes:
+    """Smooth light and colour with grain, as a photograph has: what zlib does badly."""
+    rng = random.Random(seed)
+    out = bytearray()
+    for y in range(height):
+        for x in range(width):
+            v = 128 + 60 * math.sin(x / 9) + 50 * math.cos(y / 7)
+            b, g, r = (max(0, min(255, int(v + k * 20 + rng.randint(-12, 12)))) for k in (0, 1, 2))
+            out += bytes((b, g, r, 255))
+    return bytes(out)

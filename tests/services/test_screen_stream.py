@@ -11,14 +11,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from tests.desktop.test_photo import photo_pixels
 from tests.helpers.peers import TrustEveryone, dial_node, listening_node
 from tests.helpers.synthetic_screen import SyntheticScreen
+from tests.helpers.xvfb import psnr
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Peer
 from anydesk_invite.core.policy import Policy
 from anydesk_invite.core.screen import RawFrame
 from anydesk_invite.core.sysinfo import SystemInformation
+from anydesk_invite.desktop.photo import QtJpeg
 from anydesk_invite.net.channel import Channel, dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
@@ -158,6 +161,83 @@ def test_a_bad_tile_is_skipped_and_the_good_ones_still_land() -> None:
     assert buffer[256:512] == RED * 64  # row 0, right tile: pasted
 
 
+# --- photo-like tiles as JPEG ------------------------------------------------------------------
+
+
+def photo_screen(width: int, height: int) -> SyntheticScreen:
+    """A screen showing a photograph on its left half and flat UI colour on its right."""
+    source = SyntheticScreen([(width, height)])
+    source.fill(0, 0, 0, width, height, WHITE)
+    photo = photo_pixels(width // 2, height)
+    row = width // 2 * 4
+    for y in range(height):
+        start = y * width * 4
+        source.pixels[0][start : start + row] = photo[y * row : (y + 1) * row]
+    return source
+
+
+async def test_photo_tiles_travel_as_jpeg_to_a_guest_that_decodes_it_and_ui_stays_lossless() -> (
+    None
+):
+    source = photo_screen(256, 128)
+    outbox = Outbox()
+    host = await started_host(source, outbox, photo=QtJpeg())
+    guest_out = Outbox()
+    guest = GuestScreen(guest_out, offload=inline, photo=QtJpeg())
+    await guest.select(0)
+    [select] = guest_out.sent
+    assert select == ScreenSelect(0, jpeg=True)
+    await host.handle(select)
+    host.close()  # one frame by hand, not the paced loop
+    await host.send_frame()
+    [frame] = outbox.frames()
+    encodings = {(t.x, t.y): t.encoding for t in frame.tiles}
+    assert {encodings[(x, y)] for x in (0, 64) for y in (0, 64)} == {"jpeg"}  # the photo
+    assert {encodings[(x, y)] for x in (128, 192) for y in (0, 64)} == {"zlib"}  # flat UI
+    for m in outbox.sent:
+        await guest.handle(m)
+    shown, real = bytes(guest.buffer), bytes(source.pixels[0])
+    assert psnr(shown, real, 256 * 128, step=1) >= 30
+    # The UI half is exact: text and edges never go lossy.
+    right = [(y * 256 + x) * 4 for y in range(128) for x in range(128, 256)]
+    assert all(shown[i : i + 4] == real[i : i + 4] for i in right)
+    sent_jpeg = sum(len(t.data) for t in frame.tiles if t.encoding == "jpeg")
+    raw_photo = 128 * 128 * 4
+    assert sent_jpeg < raw_photo / 4
+
+
+async def test_a_guest_that_does_not_decode_jpeg_gets_none() -> None:
+    source = photo_screen(256, 128)
+    outbox = Outbox()
+    host = await started_host(source, outbox, photo=QtJpeg())
+    guest_out = Outbox()
+    guest = GuestScreen(guest_out, offload=inline)  # no codec: a guest without Qt's JPEG
+    await guest.select(0)
+    assert guest_out.sent == [ScreenSelect(0, jpeg=False)]
+    await host.handle(guest_out.sent[0])
+    host.close()
+    await host.send_frame()
+    [frame] = outbox.frames()
+    assert {t.encoding for t in frame.tiles} <= {"zlib", "raw"}
+    for m in outbox.sent:
+        await guest.handle(m)
+    assert bytes(guest.buffer) == bytes(source.pixels[0])
+
+
+def test_a_jpeg_tile_of_the_wrong_size_or_unasked_for_is_skipped() -> None:
+    codec = QtJpeg()
+    buffer = bytearray(128 * 64 * 4)
+    wrong = Tile(0, 0, 64, 64, "jpeg", codec.encode(photo_pixels(32, 32), 32, 32))
+    good = Tile(64, 0, 64, 64, "zlib", zlib.compress(RED * 4096))
+    problems = paste_tiles(buffer, 128, [wrong, good], 64, codec.decode)
+    assert len(problems) == 1 and "not a 64x64 JPEG" in problems[0]
+    assert buffer[256:512] == RED * 64
+    unasked = Tile(0, 0, 64, 64, "jpeg", codec.encode(photo_pixels(64, 64), 64, 64))
+    [problem] = paste_tiles(buffer, 128, [unasked], 64)
+    assert "did not ask for" in problem
+    assert buffer[:256] == bytes(256)
+
+
 # --- over real TLS ---------------------------------------------------------------------------
 
 
@@ -271,7 +351,9 @@ class SessionPair:
 
 
 @contextlib.asynccontextmanager
-async def session_pair(source: SyntheticScreen | None) -> AsyncIterator[SessionPair]:
+async def session_pair(
+    source: SyntheticScreen | None, photo: QtJpeg | None = None
+) -> AsyncIterator[SessionPair]:
     guest_identity = Identity.generate()
     async with listening_node() as node:
 
@@ -295,9 +377,9 @@ async def session_pair(source: SyntheticScreen | None) -> AsyncIterator[SessionP
         host_links = Links(never, host_router)
         guest_links = Links(dial_host, no_route)
         host = SessionService(
-            host_links, ManualClock(), Policy, NoSysInfo(), screen=source
+            host_links, ManualClock(), Policy, NoSysInfo(), screen=source, photo=photo
         )  # fmt: skip
-        guest = SessionService(guest_links, ManualClock(), Policy, NoSysInfo())
+        guest = SessionService(guest_links, ManualClock(), Policy, NoSysInfo(), photo=photo)
         adopt = asyncio.create_task(_adopt_accepted(node.accepted, host_links))
         host_peer = Peer(node.identity.fingerprint, node.identity.device_id, "host@ad")
         try:
@@ -340,6 +422,21 @@ async def test_the_guest_learns_the_screens_and_its_frame_buffer_fills_after_it_
         await wait_for(lambda: screen.frames_shown >= 1)
         assert (screen.width, screen.height, screen.current) == (160, 100, 1)
         assert bytes(screen.buffer) == bytes(source.pixels[1])
+
+
+async def test_two_clients_with_jpeg_show_a_photo_close_and_the_ui_exact_over_tls() -> None:
+    source = photo_screen(256, 128)
+    async with session_pair(source, photo=QtJpeg()) as sp:
+        screen = sp.guest.guest_screen(sp.guest_session)
+        assert screen is not None
+        await wait_for(lambda: screen.screens is not None)
+        await screen.select(0)
+        await wait_for(lambda: screen.frames_shown >= 1)
+        shown, real = bytes(screen.buffer), bytes(source.pixels[0])
+        assert shown != real  # the photo half went lossy...
+        assert psnr(shown, real, 256 * 128, step=1) >= 30  # ...and looks the same
+        right = [(y * 256 + x) * 4 for y in range(128) for x in range(128, 256)]
+        assert all(shown[i : i + 4] == real[i : i + 4] for i in right)
 
 
 async def test_a_screen_select_with_a_bad_index_is_refused_and_the_session_goes_on() -> None:

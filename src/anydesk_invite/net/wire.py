@@ -313,7 +313,7 @@ MAX_TILE_SIDE: Final = 256
 ScreenSide = Annotated[int, Meta(ge=1, le=8192)]
 TileSide = Annotated[int, Meta(ge=1, le=MAX_TILE_SIDE)]
 TileData = Annotated[bytes, Meta(max_length=MAX_TILE_SIDE * MAX_TILE_SIDE * 4 + 1024)]
-TileEncoding = Literal["raw", "zlib"]
+TileEncoding = Literal["raw", "zlib", "jpeg"]
 
 
 class ScreenEntry(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
@@ -345,9 +345,11 @@ class ScreenList(Message):
 
 
 class ScreenSelect(Message):
-    """Guest to host: show the screen with this index."""
+    """Guest to host: show the screen with this index; ``jpeg``: this guest decodes JPEG
+    tiles, so the host may send photo-like tiles that way."""
 
     index: U16
+    jpeg: bool = False
 
 
 class FrameTiles(Message):

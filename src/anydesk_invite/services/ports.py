@@ -30,6 +30,17 @@ class ScreenSource(Protocol):
     def grab(self, index: int) -> RawFrame: ...
 
 
+class PhotoCodec(Protocol):
+    """A lossy codec for photo-like screen tiles (JPEG), safe to call from worker threads.
+    Pixels are BGRA rows, packed."""
+
+    def encode(self, bgra: bytes, width: int, height: int) -> bytes: ...
+
+    def decode(self, data: bytes, width: int, height: int) -> bytes | None:
+        """The pixels; None unless ``data`` decodes to exactly ``width`` x ``height``."""
+        ...
+
+
 class InputSink(Protocol):
     """Injects keyboard and pointer input into the local desktop (the host's side of remote
     control). Called on the event loop's thread; each call returns once the event is sent."""

@@ -22,9 +22,10 @@ text                  467 / 55         512 / 154        1420 / 77
 (raw frame: 8100 KiB.) zlib level 1 of the raw BGRA tile wins on what a
 desktop mostly shows (UI, text): smallest and 3-10x faster than PNG, lossless (text stays
 sharp), and it needs no Qt, so it runs here in services/ on a worker thread (zlib releases the
-GIL). JPEG wins only on photo-like content, where it is 7x smaller but lossy and blurs text;
-a per-tile JPEG for such tiles is the next step if photos matter. A tile that zlib does not
-shrink goes raw.
+GIL). JPEG wins only on photo-like content, where it is 7x smaller but lossy and blurs text.
+So each tile goes zlib, or raw when zlib does not shrink it; and where zlib keeps more than
+PHOTO_SHARE of the raw bytes (a photo, a video, noise) and the guest said it decodes JPEG, the
+tile goes JPEG if that is smaller (the codec is injected: services/ has no Qt).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from anydesk_invite.net.wire import (
     Tile,
     TileEncoding,
 )
-from anydesk_invite.services.ports import ScreenSource
+from anydesk_invite.services.ports import PhotoCodec, ScreenSource
 
 _log = logging.getLogger(__name__)
 
@@ -61,8 +62,15 @@ CHUNK_LIMIT: Final = 512 * 1024
 _TILE_OVERHEAD: Final = 32
 """MessagePack bytes around one tile's data (array header, coordinates, encoding name)."""
 
+PHOTO_SHARE: Final = 0.5
+"""A tile whose zlib output keeps more than this share of its raw bytes is photo-like."""
+PHOTO_MIN_SIDE: Final = 8
+"""JPEG works in 8x8 blocks; a thinner edge tile stays lossless."""
+
 Send = Callable[[Message], Awaitable[None]]
 TileEncoder = Callable[[bytes], tuple[TileEncoding, bytes]]
+PhotoEncoder = Callable[[bytes, int, int], bytes]
+PhotoDecoder = Callable[[bytes, int, int], bytes | None]
 Offload = Callable[..., Awaitable[Any]]
 
 
@@ -124,12 +132,22 @@ def tile_pixels(frame: RawFrame, x: int, y: int, w: int, h: int) -> bytes:
 
 
 def encode_changes(
-    previous: RawFrame | None, current: RawFrame, tile: int, encoder: TileEncoder
+    previous: RawFrame | None,
+    current: RawFrame,
+    tile: int,
+    encoder: TileEncoder,
+    photo: PhotoEncoder | None = None,
 ) -> list[Tile]:
-    """The encoded tiles that changed; pure CPU work, run off the event loop."""
+    """The encoded tiles that changed; pure CPU work, run off the event loop. With ``photo``,
+    photo-like tiles go JPEG when that is smaller."""
     tiles = []
     for x, y, w, h in changed_tiles(previous, current, tile):
-        encoding, data = encoder(tile_pixels(current, x, y, w, h))
+        raw = tile_pixels(current, x, y, w, h)
+        encoding, data = encoder(raw)
+        if photo is not None and len(data) > PHOTO_SHARE * len(raw) and min(w, h) >= PHOTO_MIN_SIDE:
+            jpeg = photo(raw, w, h)
+            if len(jpeg) < len(data):
+                encoding, data = "jpeg", jpeg
         tiles.append(Tile(x, y, w, h, encoding, data))
     return tiles
 
@@ -168,9 +186,13 @@ class HostScreen:
         chunk_limit: int = CHUNK_LIMIT,
         encoder: TileEncoder = zlib_tile,
         offload: Offload = asyncio.to_thread,
+        photo: PhotoCodec | None = None,
     ) -> None:
         self._source = source
         self._send = send
+        self._photo = photo
+        self._guest_jpeg = False
+        """The guest said it decodes JPEG tiles (ScreenSelect.jpeg)."""
         self._tile = tile
         self._max_in_flight = max_in_flight
         self._interval = 1.0 / max_fps
@@ -208,6 +230,7 @@ class HostScreen:
             self.acked(msg.seq)
             return True
         if isinstance(msg, ScreenSelect):
+            self._guest_jpeg = msg.jpeg
             await self.select(msg.index)
             return True
         return False
@@ -264,8 +287,9 @@ class HostScreen:
             return 0
         self.grabs += 1
         previous, screen = self._previous, self._screen
+        photo = self._photo.encode if self._photo is not None and self._guest_jpeg else None
         tiles: list[Tile] = await self._offload(
-            encode_changes, previous, frame, self._tile, self._encoder
+            encode_changes, previous, frame, self._tile, self._encoder, photo
         )
         self._previous = frame
         if not tiles:
@@ -294,12 +318,19 @@ class TileError(ValueError):
     """A tile that does not fit the frame or does not decode to its size."""
 
 
-def decode_tile(t: Tile, width: int, height: int) -> bytes:
+def decode_tile(t: Tile, width: int, height: int, photo: PhotoDecoder | None = None) -> bytes:
     if t.x + t.w > width or t.y + t.h > height:
         raise TileError(f"tile {t.w}x{t.h} at {t.x},{t.y} is outside the {width}x{height} frame")
     size = t.w * t.h * BYTES_PER_PIXEL
     if t.encoding == "raw":
         pixels = t.data
+    elif t.encoding == "jpeg":
+        if photo is None:
+            raise TileError(f"tile at {t.x},{t.y} is JPEG, which this guest did not ask for")
+        decoded = photo(t.data, t.w, t.h)
+        if decoded is None:
+            raise TileError(f"tile at {t.x},{t.y} is not a {t.w}x{t.h} JPEG")
+        pixels = decoded
     else:
         inflater = zlib.decompressobj()
         try:
@@ -314,7 +345,13 @@ def decode_tile(t: Tile, width: int, height: int) -> bytes:
     return pixels
 
 
-def paste_tiles(buffer: bytearray, width: int, tiles: list[Tile], height: int) -> list[str]:
+def paste_tiles(
+    buffer: bytearray,
+    width: int,
+    tiles: list[Tile],
+    height: int,
+    photo: PhotoDecoder | None = None,
+) -> list[str]:
     """Decode and paste tiles into a BGRA buffer of ``width`` pixels a row; the problems met
     (a bad tile is skipped, the others still land)."""
     stride = width * BYTES_PER_PIXEL
@@ -322,7 +359,7 @@ def paste_tiles(buffer: bytearray, width: int, tiles: list[Tile], height: int) -
     view = memoryview(buffer)
     for t in tiles:
         try:
-            pixels = decode_tile(t, width, height)
+            pixels = decode_tile(t, width, height, photo)
         except TileError as exc:
             problems.append(str(exc))
             continue
@@ -349,9 +386,11 @@ class GuestScreen:
         send: Send,
         offload: Offload = asyncio.to_thread,
         max_pixels: int = MAX_FRAME_PIXELS,
+        photo: PhotoCodec | None = None,
     ) -> None:
         self._send = send
         self._offload = offload
+        self._photo = photo
         self._max_pixels = max_pixels
         self.screens: list[ScreenInfo] | None = None
         """None until the host said; empty when it shares no screen."""
@@ -369,7 +408,7 @@ class GuestScreen:
     async def select(self, index: int) -> None:
         """Ask the host to show screen ``index``; the host refuses an index it does not have."""
         self.problem = ""
-        await self._send(ScreenSelect(index))
+        await self._send(ScreenSelect(index, jpeg=self._photo is not None))
 
     async def handle(self, msg: Message) -> bool:
         """Take the host's screen messages; False for any other message."""
@@ -394,8 +433,9 @@ class GuestScreen:
             if (msg.width, msg.height, msg.screen) != (self.width, self.height, self.screen):
                 self.width, self.height, self.screen = msg.width, msg.height, msg.screen
                 self.buffer = bytearray(msg.width * msg.height * BYTES_PER_PIXEL)
+            decode = self._photo.decode if self._photo is not None else None
             problems: list[str] = await self._offload(
-                paste_tiles, self.buffer, self.width, msg.tiles, self.height
+                paste_tiles, self.buffer, self.width, msg.tiles, self.height, decode
             )
             for p in problems[:3]:
                 _log.warning("bad tile from the host: %s", p)

@@ -39,7 +39,12 @@ from anydesk_invite.services.drawing import DRAW_MESSAGES, Drawing, GuestPen
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.file_transfer import FILE_MESSAGES, FileTransfers
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.ports import ClipboardPort, ScreenSource, SystemInfoSource
+from anydesk_invite.services.ports import (
+    ClipboardPort,
+    PhotoCodec,
+    ScreenSource,
+    SystemInfoSource,
+)
 from anydesk_invite.services.remote_input import REMOTE_INPUT_MESSAGES, GuestControl, RemoteInput
 from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
 from anydesk_invite.services.views import Role, SessionView
@@ -117,8 +122,11 @@ class SessionService:
         screen: ScreenSource | None = None,
         remote_input: RemoteInput | None = None,
         drawing: Drawing | None = None,
+        photo: PhotoCodec | None = None,
     ) -> None:
         self._links = links
+        self._photo = photo
+        """JPEG for photo-like screen tiles, both ways (None: lossless tiles only)."""
         self._clock = clock
         self._policy = policy
         self._system_info = system_info
@@ -191,7 +199,9 @@ class SessionService:
                 locked=session.locked,
             )
         )
-        host_screen = HostScreen(self._screen_source, lambda m: self._send(session, m))
+        host_screen = HostScreen(
+            self._screen_source, lambda m: self._send(session, m), photo=self._photo
+        )
         self._screens[session.session_id] = host_screen
         await host_screen.announce()
         await self.drawing.session_started(session)
@@ -291,7 +301,9 @@ class SessionService:
             started_at=self._wall(),
             started_mono=self._clock.now(),
         )
-        self._screens[session.session_id] = GuestScreen(lambda m: self._send(session, m))
+        self._screens[session.session_id] = GuestScreen(
+            lambda m: self._send(session, m), photo=self._photo
+        )
         self._adopt(session)
         for msg in early:
             await self._handle(session, msg)
