@@ -53,10 +53,6 @@ _CLOSE_GRACE = 1.0
 # fast peer is slowed down by TCP instead of filling memory.
 _INBOX_MAX = 256
 
-# The stream reader's buffer: bulk data (file chunks of 256 KiB) arrives in fewer, larger
-# reads than with asyncio's 64 KiB default; measured with bench/transfer.py.
-READ_BUFFER = 1024 * 1024
-
 
 @dataclass(frozen=True, slots=True)
 class PeerInfo:
@@ -453,7 +449,6 @@ async def dial(
                 port,
                 ssl=identity.client_context(),
                 server_hostname="",
-                limit=READ_BUFFER,
             )
             return await _dial_handshake(
                 identity, alias, reader, writer, expected_fingerprint, trust, limits
@@ -568,7 +563,7 @@ class Listener:
         bound: list[tuple[str, int]] = []
         try:
             for host in hosts:
-                server = await asyncio.start_server(self._accept, host, port, limit=READ_BUFFER)
+                server = await asyncio.start_server(self._accept, host, port)
                 self._servers.append(server)
                 for sock in server.sockets:
                     addr = sock.getsockname()
