@@ -15,7 +15,7 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel, time_left_text
@@ -125,15 +125,23 @@ def test_a_refused_send_is_shown(qtbot: QtBot, qasync_loop: asyncio.AbstractEven
     panel.detach()
 
 
-def test_the_guests_session_window_carries_the_panel_following_the_permissions(
-    qtbot: QtBot, facade: FakeClient
-) -> None:
-    fake = FakeTransfers()
+def guest_window(
+    qtbot: QtBot, facade: FakeClient, fake: FakeTransfers
+) -> tuple[SessionWindow, SessionView]:
+    """A guest's session window with file transfer granted, and its session."""
     granted = dataclasses.replace(
         session(SESSION, frozenset({Permission.FILE_TRANSFER})), role=Role.GUEST
     )
     window = SessionWindow(facade, granted, transfers=fake)
     qtbot.addWidget(window)
+    return window, granted
+
+
+def test_the_guests_session_window_carries_the_panel_following_the_permissions(
+    qtbot: QtBot, facade: FakeClient
+) -> None:
+    fake = FakeTransfers()
+    window, granted = guest_window(qtbot, facade, fake)
     button = window.findChild(QPushButton, "sendFileButton")
     assert button is not None and button.isEnabled() and button.text() == "Send file…"
     window.show_session(dataclasses.replace(granted, permissions=frozenset()))
@@ -142,15 +150,21 @@ def test_the_guests_session_window_carries_the_panel_following_the_permissions(
     assert fake.transfer_changed._slots == []  # the closed window stopped following
 
 
-def test_the_hosts_accept_window_offers_files_while_file_transfer_is_granted(
-    qtbot: QtBot,
-) -> None:
-    fake = FakeTransfers()
+def host_window(qtbot: QtBot, fake: FakeTransfers) -> AcceptWindow:
+    """The host's Accept Window of a session with file transfer granted."""
     facade = FakeClient()
     hosted = session(SESSION, frozenset({Permission.FILE_TRANSFER}))
     facade.session_views[SESSION] = hosted
     window = AcceptWindow(facade, session=hosted, transfers=fake)
     qtbot.addWidget(window)
+    return window
+
+
+def test_the_hosts_accept_window_offers_files_while_file_transfer_is_granted(
+    qtbot: QtBot,
+) -> None:
+    fake = FakeTransfers()
+    window = host_window(qtbot, fake)
     button = window.findChild(QPushButton, "sendFileButton")
     assert button is not None and button.isEnabled() and button.text() == "Offer file…"
     window.close()
@@ -216,11 +230,7 @@ def test_files_dropped_on_the_session_window_go_to_the_host(
     qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, facade: FakeClient, tmp_path: Path
 ) -> None:
     fake = FakeTransfers()
-    granted = dataclasses.replace(
-        session(SESSION, frozenset({Permission.FILE_TRANSFER})), role=Role.GUEST
-    )
-    window = SessionWindow(facade, granted, transfers=fake)
-    qtbot.addWidget(window)
+    window, granted = guest_window(qtbot, facade, fake)
     notes, photo = tmp_path / "notes.txt", tmp_path / "photo.jpg"
     notes.write_text("n")
     photo.write_bytes(b"p")
@@ -240,11 +250,7 @@ def test_files_dropped_on_the_hosts_accept_window_are_offered(
     qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     fake = FakeTransfers()
-    facade = FakeClient()
-    hosted = session(SESSION, frozenset({Permission.FILE_TRANSFER}))
-    facade.session_views[SESSION] = hosted
-    window = AcceptWindow(facade, session=hosted, transfers=fake)
-    qtbot.addWidget(window)
+    window = host_window(qtbot, fake)
     offer = tmp_path / "manual.pdf"
     offer.write_bytes(b"m")
     assert drop_on(window, dropped([offer])) == (True, True)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -28,7 +28,7 @@ from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
-from anydesk_invite.ui.transfer_panel import TransferPanel, Transfers
+from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel, Transfers
 
 FIRST_CONTACT_TEXT = QT_TRANSLATE_NOOP(
     "AcceptWindow",
@@ -88,7 +88,7 @@ def _peer_form(
     return form
 
 
-class AcceptWindow(QWidget):
+class AcceptWindow(DropsToTransferPanel, QWidget):
     """A connection request to accept or dismiss; after accepting, the running session.
 
     As host, this side enforces the permissions, so a change here applies to the session at
@@ -469,18 +469,6 @@ class AcceptWindow(QWidget):
         if self.session_toggles is not None:
             self.session_toggles.setEnabled(False)
         self.end_button.setEnabled(False)
-
-    # Files dropped anywhere on the window go to the transfer panel (sent or offered).
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        panel = self.transfer_panel
-        if panel is not None and panel.accepts(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        panel = self.transfer_panel
-        if panel is not None and panel.drop(event.mimeData()):
-            event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.transfer_panel is not None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -28,7 +28,7 @@ from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.screen_view import ScreenView
-from anydesk_invite.ui.transfer_panel import TransferPanel, Transfers
+from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel, Transfers
 
 
 def permissions_text(perms: frozenset[Permission]) -> str:
@@ -36,7 +36,7 @@ def permissions_text(perms: frozenset[Permission]) -> str:
     return view_screen_label() + "".join(f", {g}" for g in granted)
 
 
-class SessionWindow(QWidget):
+class SessionWindow(DropsToTransferPanel, QWidget):
     """A session as the guest sees it.
 
     Signals: closed() when the window closed.
@@ -263,18 +263,6 @@ class SessionWindow(QWidget):
                 await result
             except Refused as exc:
                 self.state_label.setText(str(exc))
-
-    # Files dropped anywhere on the window go to the transfer panel (sent or offered).
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        panel = self.transfer_panel
-        if panel is not None and panel.accepts(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        panel = self.transfer_panel
-        if panel is not None and panel.drop(event.mimeData()):
-            event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)

@@ -120,6 +120,23 @@ def _state_text(v: TransferView, rate: float | None = None) -> str:
     )
 
 
+class DropsToTransferPanel:
+    """For a window with a transfer panel: files dropped anywhere on it go to the panel (sent
+    or offered). Put it before QWidget in the window's bases."""
+
+    transfer_panel: TransferPanel | None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        panel = self.transfer_panel
+        if panel is not None and panel.accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        panel = self.transfer_panel
+        if panel is not None and panel.drop(event.mimeData()):
+            event.acceptProposedAction()
+
+
 class TransferPanel(QWidget):
     """The transfers of one session, live from the client's transfer_changed signal."""
 
