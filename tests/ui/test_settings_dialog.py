@@ -28,7 +28,7 @@ from anydesk_invite.ui.settings_dialog import (
     interface_choices,
 )
 from tests.helpers.fake_client import FakeClient, make_status
-from tests.helpers.nodes import Node, Nodes
+from tests.helpers.nodes import Node, Nodes, session_between
 from tests.helpers.qt_async import finish
 
 
@@ -244,3 +244,51 @@ def test_every_control_has_an_object_name_and_an_accessible_name(qtbot: QtBot) -
             continue
         assert w.objectName(), f"{type(w).__name__} {w!r} has no objectName"
         assert w.accessibleName(), f"{w.objectName()} has no accessibleName"
+
+
+def test_received_files_go_to_the_folder_chosen_in_the_settings(
+    qtbot: QtBot, nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = finish(qtbot, nodes.pair())
+    chosen = tmp_path / "from guests"
+    asked: list[str] = []
+
+    def chooser(_parent: object, start: str) -> str:
+        asked.append(start)
+        return str(chosen)
+
+    dialog = SettingsDialog(anna.client, (), choose_folder=chooser)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.folder_edit.text() == ""  # the default, Downloads, shown as the placeholder
+    assert "(the default)" in dialog.folder_edit.placeholderText()
+    qtbot.mouseClick(dialog.folder_button, Qt.MouseButton.LeftButton)
+    assert asked and dialog.folder_edit.text() == str(chosen)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert anna.client.settings().incoming_folder == str(chosen)
+
+    _, guest = finish(qtbot, session_between(anna, ben, frozenset({Permission.FILE_TRANSFER})))
+    source = tmp_path / "agenda.txt"
+    source.write_text("agenda")
+    sent = finish(qtbot, ben.client.send_file(guest.session_id, str(source)))
+    finish(qtbot, ben.client.wait_transfer(sent.transfer_id))
+    assert (chosen / "agenda.txt").read_text() == "agenda"
+
+    again = open_dialog(qtbot, anna.client)
+    assert again.folder_edit.text() == str(chosen)
+    again.folder_edit.clear()  # back to the default
+    with qtbot.waitSignal(again.accepted, timeout=5000):
+        qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    assert anna.client.settings().incoming_folder == ""
+
+
+def test_a_relative_folder_for_received_files_is_refused_and_nothing_is_saved(
+    qtbot: QtBot, node: Node
+) -> None:
+    dialog = open_dialog(qtbot, node.client)
+    dialog.folder_edit.setText("Downloads/mine")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.error_label.isVisible)
+    assert "must be absolute" in dialog.error_label.text()
+    assert node.client.settings().incoming_folder == ""

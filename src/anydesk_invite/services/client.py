@@ -344,7 +344,14 @@ class Client:
             interfaces=s.get(StoredSettings.INTERFACES),
             default_profile=s.get(StoredSettings.DEFAULT_PROFILE),
             keep_running_in_background=s.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND),
+            incoming_folder=self._stored_folder(),
         )
+
+    def _stored_folder(self) -> str:
+        try:
+            return self.db.settings.get(StoredSettings.INCOMING_FOLDER) or ""
+        except SettingError:
+            return ""
 
     async def update_settings(self, settings: Settings) -> None:
         try:
@@ -353,6 +360,11 @@ class Client:
             default_profile = self._book().get(settings.default_profile).name
         except (AliasError, PermissionError_) as exc:
             raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        folder = settings.incoming_folder.strip()
+        if folder and not Path(folder).expanduser().is_absolute():
+            raise RefusedWithKind(
+                RefusalKind.INVALID, f"the folder for received files must be absolute: {folder}"
+            )
         s = self.db.settings
         s.set(StoredSettings.ALIAS, alias)
         s.set(StoredSettings.ACCEPT_FROM, settings.accept_from)
@@ -360,6 +372,8 @@ class Client:
         s.set(StoredSettings.INTERFACES, settings.interfaces)
         s.set(StoredSettings.DEFAULT_PROFILE, default_profile)
         s.set(StoredSettings.KEEP_RUNNING_IN_BACKGROUND, settings.keep_running_in_background)
+        if folder != self._stored_folder():
+            self.set_incoming_folder(folder or None)
         changed_alias = str(alias) != self._alias
         self._alias = str(alias)
         self._discovery_mode = settings.discovery

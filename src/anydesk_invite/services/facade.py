@@ -72,6 +72,8 @@ class Settings:
     default_profile: str
     keep_running_in_background: bool | None = None
     """Whether closing the main window leaves the client running; None: not asked yet."""
+    incoming_folder: str = ""
+    """Where files from guests are saved (an absolute path); empty: the Downloads folder."""
 
 
 class ClientFacade(Protocol):

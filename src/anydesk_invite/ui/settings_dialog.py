@@ -7,7 +7,7 @@ Profile changes (create, rename, delete) apply at once; everything else on Save.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt
 from PySide6.QtWidgets import (
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -32,6 +33,7 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
+from anydesk_invite.services.file_transfer import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -104,6 +106,13 @@ def _error_label(parent: QWidget, name: str) -> QLabel:
     return label
 
 
+def choose_folder_dialog(parent: QWidget, start: str) -> str | None:
+    folder = QFileDialog.getExistingDirectory(
+        parent, QCoreApplication.translate("SettingsDialog", "Folder for received files"), start
+    )
+    return folder or None
+
+
 class SettingsDialog(QDialog):
     """This client's settings. ``interface_choices`` are the addresses one may listen on."""
 
@@ -112,8 +121,10 @@ class SettingsDialog(QDialog):
         facade: ClientFacade,
         interface_choices: Sequence[str] = (),
         parent: QWidget | None = None,
+        choose_folder: Callable[[QWidget, str], str | None] = choose_folder_dialog,
     ) -> None:
         super().__init__(parent)
+        self._choose_folder = choose_folder
         self.setObjectName("settingsDialog")
         self.setAccessibleName(self.tr("Settings"))
         self.setWindowTitle(self.tr("Settings"))
@@ -227,6 +238,23 @@ class SettingsDialog(QDialog):
         label = QLabel(self.tr("Default &profile:"), general)
         label.setBuddy(self.default_profile_combo)
         form.addRow(label, self.default_profile_combo)
+
+        self.folder_edit = QLineEdit(self._settings.incoming_folder, general)
+        self.folder_edit.setObjectName("incomingFolderEdit")
+        self.folder_edit.setAccessibleName(self.tr("Folder for received files"))
+        self.folder_edit.setPlaceholderText(
+            self.tr("{folder} (the default)").format(folder=default_incoming_folder())
+        )
+        self.folder_button = QPushButton(self.tr("Choose…"), general)
+        self.folder_button.setObjectName("chooseFolderButton")
+        self.folder_button.setAccessibleName(self.tr("Choose the folder for received files"))
+        self.folder_button.clicked.connect(self._pick_folder)
+        folder_box = QHBoxLayout()
+        folder_box.addWidget(self.folder_edit, 1)
+        folder_box.addWidget(self.folder_button)
+        label = QLabel(self.tr("&Received files:"), general)
+        label.setBuddy(self.folder_edit)
+        form.addRow(label, folder_box)
 
         self.background_check = QCheckBox(
             self.tr("Keep running in the background when the main window closes"), general
@@ -563,7 +591,14 @@ class SettingsDialog(QDialog):
             interfaces=tuple(self.interface_combo.currentData() or ()),
             default_profile=self._default_profile(),
             keep_running_in_background=keep,
+            incoming_folder=self.folder_edit.text().strip(),
         )
+
+    def _pick_folder(self) -> None:
+        start = self.folder_edit.text().strip() or str(default_incoming_folder())
+        folder = self._choose_folder(self, start)
+        if folder:
+            self.folder_edit.setText(folder)
 
     def _submit(self) -> None:
         if self.save_button.isEnabled():

@@ -913,6 +913,10 @@
         <translation>Fehler</translation>
     </message>
     <message>
+        <source>Folder for received files</source>
+        <translation>Ordner für empfangene Dateien</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>Einstellungen</translation>
     </message>
@@ -963,6 +967,22 @@
     <message>
         <source>Default &amp;profile:</source>
         <translation>Standard&amp;profil:</translation>
+    </message>
+    <message>
+        <source>{folder} (the default)</source>
+        <translation>{folder} (Standard)</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Auswählen…</translation>
+    </message>
+    <message>
+        <source>Choose the folder for received files</source>
+        <translation>Ordner für empfangene Dateien auswählen</translation>
+    </message>
+    <message>
+        <source>&amp;Received files:</source>
+        <translation>Empfangene &amp;Dateien:</translation>
     </message>
     <message>
         <source>Keep running in the background when the main window closes</source>
