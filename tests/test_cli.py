@@ -149,6 +149,9 @@ def test_home_and_json_may_come_before_or_after_the_command() -> None:
         (["--get-id", "peers"], "not both"),
         (["peers", "--headless"], "unrecognized arguments"),
         (["--headless", "peers"], "only applies when starting"),
+        (["--incoming-folder", "Downloads/mine"], "must be an absolute path"),
+        (["--incoming-folder", "/etc/hostname"], "is not a folder"),
+        (["--incoming-folder", "/srv/files", "peers"], "only applies when starting"),
         (["--json"], "--json goes with a command"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -191,6 +194,8 @@ def test_start_hands_the_options_to_the_client(tmp_path: Path) -> None:
         "3",
         "--instance-tag",
         "t-1",
+        "--incoming-folder",
+        str(tmp_path / "files"),
         launch=launch,
     )
     assert result.code == 0
@@ -204,6 +209,7 @@ def test_start_hands_the_options_to_the_client(tmp_path: Path) -> None:
             listen_port=7070,
             test_invitation_lifetime=3.0,
             instance_tag="t-1",
+            incoming_folder=str(tmp_path / "files"),
         )
     ]
     assert (tmp_path / "h").is_dir()

@@ -221,6 +221,8 @@ async def run_client(options: Options) -> int:
     if options.alias:
         # Before listening, so discovery announces the new alias from the start.
         await client.update_settings(dataclasses.replace(client.settings(), alias=options.alias))
+    if options.incoming_folder:
+        client.set_incoming_folder(options.incoming_folder)
     trust.warning.connect(client.warning.emit)
     listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
     tasks: set[asyncio.Task[None]] = set()

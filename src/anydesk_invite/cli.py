@@ -125,6 +125,15 @@ def _alias(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _folder(text: str) -> str:
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        raise argparse.ArgumentTypeError("must be an absolute path")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError("is not a folder")
+    return str(path)
+
+
 def _permission(text: str) -> str:
     try:
         return parse_permission(text).value
@@ -192,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--port", type=_port, metavar="N", help="listen port (0: any free one)")
     start.add_argument(
         "--alias", type=_alias, metavar="NAME", help="set this device's alias (name@ad) and keep it"
+    )
+    start.add_argument(
+        "--incoming-folder",
+        type=_folder,
+        metavar="DIR",
+        help="save files from guests in this folder (absolute) and keep it",
     )
     start.add_argument("--test-invitation-lifetime", type=_lifetime, help=argparse.SUPPRESS)
     start.add_argument("--instance-tag", type=_instance_tag, help=argparse.SUPPRESS)
@@ -569,6 +584,7 @@ def main(
             ("--test-invitation-lifetime", ns.test_invitation_lifetime),
             ("--instance-tag", ns.instance_tag),
             ("--alias", ns.alias),
+            ("--incoming-folder", ns.incoming_folder),
         )
         if value is not None
     ]
@@ -670,6 +686,7 @@ def _start(
         test_invitation_lifetime=ns.test_invitation_lifetime,
         instance_tag=ns.instance_tag or "",
         alias=ns.alias or "",
+        incoming_folder=ns.incoming_folder or "",
         connect_target=connect,
     )
     return launch(options)

@@ -28,6 +28,8 @@ class Options:
     """Test-only: appended to the zeroconf service name so parallel test clients differ."""
     alias: str = ""
     """When given (``name@ad``), becomes this device's alias and is kept in the settings."""
+    incoming_folder: str = ""
+    """When given (an absolute path), files from guests are saved there from now on (kept)."""
     connect_target: tuple[str, str] | None = None
     """From a connect link: (ID digits, fingerprint hex) to send a connection request to once
     the client is up."""

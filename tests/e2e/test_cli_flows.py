@@ -28,7 +28,8 @@ SHORT_LIFETIME = 2.0
 class Clients:
     def __init__(self, base: Path) -> None:
         run = secrets.token_hex(2)
-        self.a = HeadlessClient(base / "a", "a", alias=f"ann-{run}")
+        self.a_files = base / "a-files"
+        self.a = HeadlessClient(base / "a", "a", alias=f"ann-{run}", incoming_folder=self.a_files)
         self.b = HeadlessClient(base / "b", "b", alias=f"bob-{run}")
         self.c = HeadlessClient(base / "c", "c", alias=f"cat-{run}")
         # S sends invitations that expire after SHORT_LIFETIME seconds.
@@ -216,6 +217,20 @@ def test_a_headless_host_tells_its_guest_it_cannot_show_drawings_or_inject_input
     assert seen["unavailable"]["control"]
     (hosted,) = a.wait_for_sessions(b, 1)
     assert hosted["unavailable"] == {}  # the host knows its own limits; nothing to be told
+    a.cli("end", session["id"][:8]).ok()
+
+
+def test_a_file_sent_from_the_command_line_lands_in_the_hosts_chosen_folder(
+    clients: Clients, tmp_path: Path
+) -> None:
+    a, c = clients.a, clients.c  # a was started with --incoming-folder
+    inv = invite(a, c, "--profile", "Full Access")
+    session = c.cli("accept", inv[:8]).ok()
+    source = tmp_path / "handover.txt"
+    source.write_text("what to do while I am away")
+    sent = c.cli("send-file", session["id"][:8], str(source)).ok()
+    assert (sent["state"], sent["size"]) == ("done", source.stat().st_size)
+    assert (clients.a_files / "handover.txt").read_text() == source.read_text()
     a.cli("end", session["id"][:8]).ok()
 
 

@@ -120,6 +120,8 @@ class HeadlessClient:
     """``--test-invitation-lifetime``: the lifetime of invitations this client sends."""
     alias: str = ""
     """``--alias``; empty keeps the default ``user-host@ad``."""
+    incoming_folder: Path | None = None
+    """``--incoming-folder``: where files from guests go; None keeps the settings' choice."""
     netns: str | None = None
     display: str | None = None
     """An X display (e.g. Xvfb's) for the client to run on with Qt's xcb platform: then its
@@ -153,6 +155,8 @@ class HeadlessClient:
             argv += ["--test-invitation-lifetime", f"{self.lifetime:g}"]
         if self.alias:
             argv += ["--alias", self.alias]
+        if self.incoming_folder is not None:
+            argv += ["--incoming-folder", str(self.incoming_folder)]
         if self.netns is not None:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         with open(self.output_path, "wb") as out:
