@@ -95,8 +95,6 @@ class FrameProtocol(asyncio.BufferedProtocol):
 
     async def drain(self) -> None:
         """Return once the transport takes more data; PeerClosed when it never will."""
-        if self._end is not None and not isinstance(self._end, WireError):
-            raise self._end
         if not self._can_write.is_set():
             await self._can_write.wait()
         if isinstance(self._end, PeerClosed):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,22 +72,18 @@ class _Canvas:
 class GuestPen:
     """A guest drawing on one session's host; the session window's draw tool drives it."""
 
-    def __init__(
-        self,
-        session: Session,
-        outbox: Outbox,
-        unavailable: Callable[[], str] = lambda: "",
-        color: int = COLORS[0],
-    ) -> None:
+    def __init__(self, session: Session, outbox: Outbox, color: int = COLORS[0]) -> None:
         self._session = session
         self._outbox = outbox
-        self.unavailable = unavailable
-        """Why the host cannot show drawings although it may grant DRAW; empty if it can."""
         self.color = color
         self._next = 1
         self._stroke: int | None = None
         self._screen = 0
         self._count = 0
+
+    def unavailable(self) -> str:
+        """Why the host cannot show drawings although it may grant DRAW; empty if it can."""
+        return self._session.unavailable_reason(Permission.DRAW)
 
     def usable(self) -> bool:
         s = self._session
@@ -225,12 +220,10 @@ class Drawing:
 
     # --- guest ------------------------------------------------------------------------
 
-    def pen(
-        self, session: Session, outbox: Outbox, unavailable: Callable[[], str] = lambda: ""
-    ) -> GuestPen:
+    def pen(self, session: Session, outbox: Outbox) -> GuestPen:
         found = self._pens.get(session.session_id)
         if found is None:
-            found = GuestPen(session, outbox, unavailable)
+            found = GuestPen(session, outbox)
             self._pens[session.session_id] = found
         return found
 

@@ -289,7 +289,6 @@ class _FileReader:
         for _ in range(READ_AHEAD):
             self._room.put(None)
         self._current = memoryview(b"")
-        self._end: _ReadEnd | None = None
         self._stopped = False
         self._thread = threading.Thread(
             target=self._run, name=f"file-read {path.name}", daemon=True
@@ -303,9 +302,9 @@ class _FileReader:
         """
         if not self._current:
             item = await self._take()
-            if isinstance(item, _ReadEnd):
-                self._end = item
-                return memoryview(b"")
+            # The thread ends with _ReadEnd only after all ``size`` bytes, and no chunk is
+            # asked for after those.
+            assert not isinstance(item, _ReadEnd), "next() after the last chunk"
             self._room.put(None)
             self._current = memoryview(item)
         chunk, self._current = self._current[:CHUNK], self._current[CHUNK:]
@@ -313,11 +312,9 @@ class _FileReader:
 
     async def end(self) -> _ReadEnd:
         """After the last chunk: the SHA-256 of everything read, and whether the file changed."""
-        if self._end is None:
-            item = await self._take()
-            assert isinstance(item, _ReadEnd), "end() before the last chunk"
-            self._end = item
-        return self._end
+        item = await self._take()
+        assert isinstance(item, _ReadEnd), "end() before the last chunk"
+        return item
 
     async def _take(self) -> bytes | _ReadEnd:
         item = await self._blocks.get()

@@ -9,7 +9,6 @@ up to MAX_GUESTS sessions at once, each with its own permissions.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -329,8 +328,7 @@ class SessionService:
         for s in self.sessions.values():
             if s.session_id.hex() == session_id and s.role is Role.GUEST and not s.ended:
                 box = self.remote_input.outbox(s)
-                reason = functools.partial(s.unavailable_reason, Permission.DRAW)
-                return self.remote_input.control(s), self.drawing.pen(s, box, reason)
+                return self.remote_input.control(s), self.drawing.pen(s, box)
         return None
 
     async def request_system_info(self, session: Session) -> SysInfo:
