@@ -1,10 +1,10 @@
 """Invitation latency between two whole clients in one process, over real TLS on 127.0.0.1.
 
-Builds one invitee and a pool of inviters as app.py builds clients (database, identity,
-pinned trust, listener, session service; discovery off, each knows the other's manual address
-as discovery would tell it). The inviters take turns because the invitee looks at no more than
-RATE_MAX invitations per peer in RATE_WINDOW seconds. Measures, over ``--rounds`` rounds each
-(after 3 untimed ones):
+Builds one invitee and a pool of inviters as app.py builds clients (tests/helpers/nodes.py:
+database, identity, pinned trust, listener, session service; discovery off, each knows the
+other's manual address as discovery would tell it). The inviters take turns because the
+invitee looks at no more than RATE_MAX invitations per peer in RATE_WINDOW seconds.
+Measures, over ``--rounds`` rounds each (after 3 untimed ones):
 
   (a) invite sent -> received by the invitee, on a fresh connection (dial + TLS + handshake);
   (b) the same on an already open connection;
@@ -30,113 +30,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from anydesk_invite.core.alias import parse_alias
-from anydesk_invite.core.clock import SystemClock
-from anydesk_invite.core.policy import DiscoveryMode, Policy
-from anydesk_invite.core.signal import Signal
-from anydesk_invite.desktop.system_info import DesktopSystemInfo
-from anydesk_invite.net.channel import Channel, Listener
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.helpers.nodes import Node, Nodes
+
+from anydesk_invite.net.channel import Channel
 from anydesk_invite.net.identity import Identity
-from anydesk_invite.services.client import Client
-from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.invitations import RATE_MAX
-from anydesk_invite.services.links import Links
-from anydesk_invite.services.sessions import SessionService
-from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
-from anydesk_invite.storage.db import AddressEntry, Database
 
 LOOPBACK = "127.0.0.1"
 PAYLOAD = 200
 STEP_TIMEOUT = 10.0
 """Seconds any single step may take before the run gives up."""
-
-
-class MemoryClipboard:
-    """The bench has no GUI application, so no Qt clipboard."""
-
-    def __init__(self) -> None:
-        self.content = ""
-        self.changed: Signal[str] = Signal("clipboard.changed")
-
-    def text(self) -> str:
-        return self.content
-
-    def set_text(self, text: str) -> None:
-        self.content = text
-        self.changed.emit(text)
-
-
-@dataclass
-class Peer:
-    name: str
-    client: Client
-    listener: Listener
-    identity: Identity
-    db: Database
-    port: int
-
-    async def stop(self) -> None:
-        await self.client.stop()
-        await self.listener.stop()
-        self.db.close()
-
-
-async def make_peer(name: str, folder: Path) -> Peer:
-    """One client, wired as app.py wires it, listening on 127.0.0.1 with discovery off;
-    the caller starts it."""
-    folder.mkdir()
-    db = Database.open(folder / "db.sqlite")
-    identity = Identity.generate()
-    clock = SystemClock()
-    trust = PinnedTrust(db)
-    clipboard = MemoryClipboard()
-    policy = Policy()
-
-    def sessions_factory(links: Links) -> SessionService:
-        return SessionService(links, clock, lambda: policy, DesktopSystemInfo(), clipboard)
-
-    client = Client(
-        identity=identity,
-        db=db,
-        clock=clock,
-        wall=time.time,
-        policy=lambda: policy,
-        trust=trust,
-        sessions_factory=sessions_factory,
-        interfaces=(LOOPBACK,),
-        discovery=None,
-        discovery_mode=DiscoveryMode.OFF,
-        listen_port=0,
-        key_location="file",
-        key_warning=None,
-        home=str(folder),
-        default_alias=name,
-    )
-    listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
-    addresses = await listener.start([LOOPBACK])
-    client.set_listening(addresses)
-    s = client.settings()
-    await client.update_settings(
-        Settings(f"{name}@ad", s.accept_from, s.discovery, s.interfaces, s.default_profile)
-    )
-    return Peer(name, client, listener, identity, db, addresses[0][1])
-
-
-def introduce(a: Peer, b: Peer) -> None:
-    """``b`` in ``a``'s address book with its manual address and key."""
-    a.db.address_book.add(
-        AddressEntry(
-            b.identity.device_id,
-            parse_alias(b.client.alias),
-            manual_address=f"{LOOPBACK}:{b.port}",
-            fingerprint=b.identity.fingerprint,
-        )
-    )
 
 
 async def until(predicate: Callable[[], bool], what: str) -> None:
@@ -158,7 +67,7 @@ class Stamp:
         self.at.setdefault(key, time.perf_counter())
 
 
-async def close_links(a: Peer, b: Peer) -> None:
+async def close_links(a: Node, b: Node) -> None:
     """Close every channel between the two so the next invitation has to dial afresh."""
 
     def between() -> list[Channel]:
@@ -174,7 +83,7 @@ async def close_links(a: Peer, b: Peer) -> None:
     await until(lambda: not between(), "channels to close")
 
 
-async def invite_round(a: Peer, b: Peer, received: Stamp, *, fresh: bool) -> float:
+async def invite_round(a: Node, b: Node, received: Stamp, *, fresh: bool) -> float:
     """Seconds from sending an invitation to the invitee having it; cancels it afterwards."""
     if fresh:
         await close_links(a, b)
@@ -191,18 +100,18 @@ async def invite_round(a: Peer, b: Peer, received: Stamp, *, fresh: bool) -> flo
     return elapsed
 
 
-def _sees_someone(p: Peer) -> bool:
+def _sees_someone(p: Node) -> bool:
     return any(v.online for v in p.client.peers())
 
 
-def _state(p: Peer, invitation_id: str) -> str:
+def _state(p: Node, invitation_id: str) -> str:
     for v in p.client.invitations():
         if v.invitation_id == invitation_id:
             return v.state.value
     return ""
 
 
-async def accept_round(a: Peer, b: Peer, received: Stamp, started: dict[str, Stamp]) -> float:
+async def accept_round(a: Node, b: Node, received: Stamp, started: dict[str, Stamp]) -> float:
     """Seconds from the invitee's accept to the session being up on both sides."""
     sent = await a.client.invite(b.identity.device_id.digits, frozenset(), "")
     await until(lambda: sent.invitation_id in received.at, "the invitee to receive")
@@ -274,11 +183,11 @@ class Inviters:
     """Inviters taken in turn: the invitee looks at no more than RATE_MAX invitations per
     peer per RATE_WINDOW seconds (flood protection), so each inviter sends at most that many."""
 
-    def __init__(self, peers: list[Peer]) -> None:
+    def __init__(self, peers: list[Node]) -> None:
         self.peers = peers
         self._next = 0
 
-    def take(self) -> Peer:
+    def take(self) -> Node:
         peer = self.peers[self._next % len(self.peers)]
         self._next += 1
         return peer
@@ -291,18 +200,16 @@ async def measure(rounds: int) -> dict[str, list[float]]:
     per_measure = rounds + WARMUP
     count = math.ceil(3 * per_measure / RATE_MAX)
     with tempfile.TemporaryDirectory(prefix="adi-bench-") as tmp:
-        b = await make_peer("ben", Path(tmp) / "ben")
-        inviters = Inviters(
-            [await make_peer(f"anna{i}", Path(tmp) / f"a{i}") for i in range(count)]
-        )
-        everyone = [b, *inviters.peers]
+        nodes = Nodes(Path(tmp))
         try:
-            await b.client.start()
+            b = await nodes.make("ben")
+            inviters = Inviters([await nodes.make(f"anna{i}", start=False) for i in range(count)])
+            everyone = [b, *inviters.peers]
             for a in inviters.peers:
-                introduce(a, b)
+                a.knows(b)
                 # The invitee knows the inviter's listen address (as discovery would tell
                 # it), so an accept dials the inviter afresh, as in the running client.
-                introduce(b, a)
+                b.knows(a)
                 await a.client.start()
                 # Each client probes its address book at start (then every 10 s). One at a
                 # time, so the invitee's cap on unauthenticated connections per address is
@@ -321,7 +228,7 @@ async def measure(rounds: int) -> dict[str, list[float]]:
 
                 p.client.session_started.connect(on_started)
 
-            async def run(step: Callable[[Peer], Awaitable[float]]) -> list[float]:
+            async def run(step: Callable[[Node], Awaitable[float]]) -> list[float]:
                 times = [await step(inviters.take()) for _ in range(per_measure)]
                 return times[WARMUP:]
 
@@ -341,8 +248,7 @@ async def measure(rounds: int) -> dict[str, list[float]]:
             results["raw 200 B round trip, open TLS connection"] = open_rt[WARMUP:]
             return results
         finally:
-            for p in reversed(everyone):
-                await p.stop()
+            await nodes.close()
 
 
 def report(results: dict[str, list[float]], rounds: int) -> str:
