@@ -152,7 +152,6 @@ class TransferPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("transferPanel")
-        self.setAcceptDrops(True)
         self._client = client
         self._clock = clock
         self._open_url = open_url
@@ -186,19 +185,11 @@ class TransferPanel(QWidget):
         self.send_button.setEnabled(allowed)
         self.send_button.setToolTip("" if allowed else self.tr("File transfer is not granted"))
 
-    # --- files dropped on the panel, or on the window that forwards them here ---------------
+    # --- files dropped on the window, which forwards them here (DropsToTransferPanel) -------
 
     def accepts(self, mime: QMimeData) -> bool:
         """Whether dropping these would send something: local files, and the permission."""
         return self.send_button.isEnabled() and bool(local_files(mime))
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.accepts(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        if self.drop(event.mimeData()):
-            event.acceptProposedAction()
 
     def drop(self, mime: QMimeData) -> bool:
         """Send (guest) or offer (host) each dropped local file; False when nothing goes."""
