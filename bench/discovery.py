@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
@@ -115,7 +115,7 @@ _CHILD = textwrap.dedent(
 async def _killed(observer: Observer) -> float:
     loop = asyncio.get_running_loop()
     fp = os.urandom(32)
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[1])
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-c", _CHILD, fp.hex(), _tag(), src
     )

@@ -43,9 +43,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.helpers.nodes import Nodes, eventually
-from tests.helpers.recording_input import RecordingInput
-
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.invitation import Peer
 from anydesk_invite.core.permissions import Permission
@@ -59,6 +56,8 @@ from anydesk_invite.services.remote_input import REMOTE_INPUT_MESSAGES, GuestCon
 from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
 from anydesk_invite.services.sessions import Session
 from anydesk_invite.services.views import Role
+from tests.helpers.nodes import Nodes, eventually
+from tests.helpers.recording_input import RecordingInput
 
 W, H = 1920, 1080
 GOAL_P99_MS = 20.0

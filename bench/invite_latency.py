@@ -35,12 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers.nodes import Node, Nodes
-
 from anydesk_invite.net.channel import Channel
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.services.invitations import RATE_MAX
 from anydesk_invite.services.views import SessionView
+from tests.helpers.nodes import Node, Nodes
 
 LOOPBACK = "127.0.0.1"
 PAYLOAD = 200

@@ -45,11 +45,11 @@ def child_client(peers: int) -> dict[str, int]:
 
     app = QApplication([])
     import qasync
-    from tests.helpers.nodes import Nodes
 
     from anydesk_invite.core.ids import DeviceId
     from anydesk_invite.net.discovery import DiscoveredPeer
     from anydesk_invite.ui.shell import Shell
+    from tests.helpers.nodes import Nodes
 
     async def run() -> dict[str, int]:
         with tempfile.TemporaryDirectory(prefix="adi-mem-") as tmp:
@@ -81,7 +81,7 @@ def child_client(peers: int) -> dict[str, int]:
 
 def _in_child(kind: str, peers: int) -> dict[str, int]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
+    env["PYTHONPATH"] = str(ROOT)
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--peers", str(peers)],
         env=env, capture_output=True, text=True, timeout=120, check=True,

@@ -51,7 +51,7 @@ def _run(script: str, *args: str, json_flag: bool = True) -> tuple[dict[str, Any
     if json_flag:
         argv.append("--json")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
+    env["PYTHONPATH"] = str(ROOT)
     print(f"running {script} {' '.join(args)} ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     try:

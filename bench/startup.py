@@ -34,7 +34,7 @@ TIMEOUT = 60.0
 def _env(display: str) -> dict[str, str]:
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="pyside6")
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    env["PYTHONPATH"] = str(ROOT / "src")
+    env["PYTHONPATH"] = str(ROOT)
     env.pop("WAYLAND_DISPLAY", None)
     return env
 

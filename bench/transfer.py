@@ -39,11 +39,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers.nodes import Node, Nodes, eventually
-
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.services.file_transfer import TransferState
+from tests.helpers.nodes import Node, Nodes, eventually
 
 LOOPBACK = "127.0.0.1"
 RAW_BLOCK = 256 * 1024

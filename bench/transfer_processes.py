@@ -31,12 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.processes import HeadlessClient  # noqa: E402
-
 from anydesk_invite.net.identity import Identity  # noqa: E402
 from anydesk_invite.storage.db import Database  # noqa: E402
 from anydesk_invite.storage.db import Settings as StoredSettings  # noqa: E402
 from anydesk_invite.storage.home import Home  # noqa: E402
+from tests.helpers.processes import HeadlessClient  # noqa: E402
 
 BLOCK = 256 * 1024
 
@@ -104,7 +103,7 @@ TRANSFER_CORES = BusyCores()
 
 def raw_tls(size: int) -> float:
     """MB/s of raw TLS from this process to a receiver process."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-c", RECEIVER, str(size)], env=env, stdout=subprocess.PIPE, text=True
     )

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+sys.path[:0] = [str(ROOT)]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.helpers.nodes import Nodes  # noqa: E402

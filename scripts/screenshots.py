@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from anydesk_invite.core.alias import parse_alias  # noqa: E402
 from anydesk_invite.core.ids import DeviceId, parse_id  # noqa: E402

@@ -1,7 +1,7 @@
 """Switches each security protection off in turn and shows its test failing.
 
-For every mutant: copy src/ and tests/ into a temporary folder, replace one protection in the
-copy's source with code that lets everything through, run the matching tests/security test
+For every mutant: copy anydesk_invite/ and tests/ into a temporary folder, replace one protection
+in the copy's source with code that lets everything through, run the matching tests/security test
 against that copy, and record whether it failed (it must). The working tree is never touched.
 Prints a table: protection, test, result. Exit code 0 only if every mutant was caught.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PKG = "src/anydesk_invite"
+PKG = "anydesk_invite"
 
 
 @dataclass(frozen=True)
@@ -186,13 +186,13 @@ MUTANTS = [
 
 def copy_tree(into: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    shutil.copytree(ROOT / "src", into / "src", ignore=ignore)
+    shutil.copytree(ROOT / "anydesk_invite", into / "anydesk_invite", ignore=ignore)
     shutil.copytree(ROOT / "tests", into / "tests", ignore=ignore)
     shutil.copy2(ROOT / "pyproject.toml", into / "pyproject.toml")
 
 
 def run_pytest(tree: Path, test: str) -> tuple[int, float]:
-    env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{tree}")
+    env = dict(os.environ, PYTHONPATH=str(tree))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.monotonic()
     result = subprocess.run(
@@ -208,7 +208,7 @@ def run_pytest(tree: Path, test: str) -> tuple[int, float]:
 
 def imports_from(tree: Path) -> bool:
     """The copy's package must shadow the editable install, or a mutant proves nothing."""
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
+    env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run(
         [sys.executable, "-c", "import anydesk_invite; print(anydesk_invite.__file__)"],
         cwd=tree,

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Refreshes the translation sources from the UI code and rebuilds the compiled translations:
-# pyside6-lupdate collects every tr()/translate() string of src/anydesk_invite/ui/*.py into
+# pyside6-lupdate collects every tr()/translate() string of anydesk_invite/ui/*.py into
 # resources/translations/anydesk_invite_<lang>.ts (new strings arrive unfinished, vanished
 # ones are dropped), then pyside6-lrelease builds the .qm files the app loads.
 # Usage: scripts/update_translations.sh [lang ...]   (default: every existing .ts, else de)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${PYSIDE6_BIN:-$PWD/.venv/bin}"
-dir=src/anydesk_invite/resources/translations
+dir=resources/translations
 mkdir -p "$dir"
 langs=("$@")
 if [ ${#langs[@]} -eq 0 ]; then
@@ -21,7 +21,7 @@ fi
 for lang in "${langs[@]}"; do
   ts="$dir/anydesk_invite_$lang.ts"
   # No line numbers: the .ts changes only when the strings do.
-  "$bin/pyside6-lupdate" src/anydesk_invite/ui/*.py -no-obsolete -locations none \
+  "$bin/pyside6-lupdate" anydesk_invite/ui/*.py -no-obsolete -locations none \
     -target-language "$lang" -ts "$ts"
   "$bin/pyside6-lrelease" "$ts" -qm "$dir/anydesk_invite_$lang.qm"
 done

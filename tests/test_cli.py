@@ -27,7 +27,7 @@ from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.storage.home import Home
 from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[1]
 
 
 @dataclass

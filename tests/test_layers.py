@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PKG = Path(__file__).resolve().parents[1] / "src" / "anydesk_invite"
+PKG = Path(__file__).resolve().parents[1] / "anydesk_invite"
 
 # Which top-level layers each layer may import.
 ALLOWED: dict[str, set[str]] = {

@@ -297,7 +297,7 @@ def test_strokes_show_on_a_grab_of_the_host_screen_and_vanish_when_cleared(
         **os.environ,
         "DISPLAY": display,
         "QT_QPA_PLATFORM": "xcb",
-        "PYTHONPATH": f"{ROOT / 'src'}",
+        "PYTHONPATH": str(ROOT),
     }
     done = subprocess.run(
         [sys.executable, "-c", OVERLAY],

@@ -115,7 +115,7 @@ async def test_the_guest_sees_the_xvfb_host_screen_at_35_db_or_better(
     script = tmp_path / "host.py"
     script.write_text(HOST_SCRIPT)
     env = dict(os.environ, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb", QT_API="pyside6")
-    env["PYTHONPATH"] = str(ROOT / "src")
+    env["PYTHONPATH"] = str(ROOT)
     host = subprocess.Popen(
         [sys.executable, str(script), str(shot)],
         env=env,

@@ -30,7 +30,7 @@ from anydesk_invite.net.discovery import (
 
 LOOPBACK = ["127.0.0.1"]
 WAIT = 10.0  # generous ceiling for "is found"; typical is well under a second
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[2]
 
 
 def _fingerprint() -> bytes:

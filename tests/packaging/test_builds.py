@@ -27,6 +27,13 @@ def run(*cmd: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
     return result  # type: ignore[no-any-return]
 
 
+FIND_RESOURCES = (
+    "from importlib import resources; r = resources.files('anydesk_invite.resources'); "
+    "print(r, (r / 'icons' / 'invite.svg').is_file(), "
+    "(r / 'translations' / 'anydesk_invite_de.qm').is_file())"
+)
+
+
 def fresh_venv(where: Path) -> Path:
     """A new venv that borrows only the dependencies (not this checkout) from the test venv."""
     run(sys.executable, "-m", "venv", "--without-pip", where)
@@ -64,6 +71,10 @@ def test_wheel_and_sdist_install_into_a_fresh_venv_and_the_command_runs(
     )
     where = run(python, "-c", "import anydesk_invite; print(anydesk_invite.__file__)", cwd=tmp_path)
     assert where.stdout.startswith(str(tmp_path / "venv"))
+    # resources/ at the top of the tree arrives as the package anydesk_invite.resources.
+    found = run(python, "-c", FIND_RESOURCES, cwd=tmp_path).stdout.split()
+    assert found[0].startswith(str(tmp_path / "venv")), found
+    assert found[1:] == ["True", "True"], found
     helped = run(tmp_path / "venv" / "bin" / "anydesk-invite", "--help", cwd=tmp_path)
     assert "--get-id" in helped.stdout
 
@@ -85,6 +96,10 @@ def test_pyinstaller_one_folder_app_builds_and_answers_get_id_when_started(
     )
     app = dist / "anydesk-invite" / "anydesk-invite"
     assert "--get-id" in run(app, "--help").stdout
+    bundled = dist / "anydesk-invite" / "_internal" / "anydesk_invite" / "resources"
+    assert (bundled / "__init__.py").is_file()
+    assert (bundled / "icons" / "invite.svg").is_file()
+    assert (bundled / "translations" / "anydesk_invite_de.qm").is_file()
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     with short_dir() as home, open(tmp_path / "client.log", "w") as log:
         client = subprocess.Popen(

@@ -18,7 +18,7 @@ APP_ID = "io.github.anydesk_invite.AnydeskInvite"
 DESKTOP = PACKAGING / f"{APP_ID}.desktop"
 METAINFO = PACKAGING / f"{APP_ID}.metainfo.xml"
 FLATPAK = PACKAGING / f"{APP_ID}.yml"
-ICONS = ROOT / "src" / "anydesk_invite" / "resources" / "icons"
+ICONS = ROOT / "resources" / "icons"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
@@ -94,7 +94,7 @@ def test_flatpak_manifest_installs_desktop_metainfo_and_every_icon_under_the_app
     assert f"/app/share/icons/hicolor/scalable/apps/{APP_ID}.svg" in commands
     assert " ".join(str(s) for s in PNG_SIZES) in commands
     for path in commands.split():
-        if path.startswith(("packaging/", "src/")) and "$" not in path:
+        if path.startswith(("packaging/", "resources/")) and "$" not in path:
             assert (ROOT / path).exists(), path
 
 

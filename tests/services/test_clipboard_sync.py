@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, session_between
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.views import SessionView
+from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, session_between
 
 CLIPBOARD = frozenset({Permission.CLIPBOARD})
 NOTHING: frozenset[Permission] = frozenset()

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
-from tests.helpers.short_dir import short_dir
 
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.invitation import Kind, State
@@ -28,6 +26,8 @@ from anydesk_invite.services.control import (
     send_command,
 )
 from anydesk_invite.services.views import InvitationView
+from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
+from tests.helpers.short_dir import short_dir
 
 
 def incoming(invitation_id: str, **kw: Any) -> InvitationView:

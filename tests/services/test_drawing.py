@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
-from tests.helpers.raw_guest import RawGuest
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.wire import DrawClear, DrawStroke, Refused
 from anydesk_invite.services.drawing import COLORS, MAX_POINTS, MAX_STROKES, GuestPen
 from anydesk_invite.services.views import SessionView
+from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
+from tests.helpers.raw_guest import RawGuest
 
 DRAW = frozenset({Permission.DRAW})
 NOTHING: frozenset[Permission] = frozenset()

@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for, session_between
-from tests.helpers.raw_guest import RawGuest
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
@@ -62,6 +60,8 @@ from anydesk_invite.services.sessions import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
+from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for, session_between
+from tests.helpers.raw_guest import RawGuest
 
 FILES = frozenset({Permission.FILE_TRANSFER})
 NOTHING: frozenset[Permission] = frozenset()

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
 
 from anydesk_invite.core.invitation import SESSION_TOKEN_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import Permission
@@ -34,6 +33,7 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.facade import RefusalKind, Refused
 from anydesk_invite.services.views import Direction, Role, SessionView
 from anydesk_invite.storage.db import AddressEntry
+from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
 
 CONTROL = frozenset({Permission.CONTROL})
 CLIP_INFO = frozenset({Permission.CLIPBOARD, Permission.SYSTEM_INFO})

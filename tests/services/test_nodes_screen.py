@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Nodes, eventually, nodes_for
-from tests.helpers.synthetic_screen import SyntheticScreen
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.screen_stream import GuestScreen
+from tests.helpers.nodes import Nodes, eventually, nodes_for
+from tests.helpers.synthetic_screen import SyntheticScreen
 
 
 @pytest.fixture

@@ -9,9 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
-from tests.helpers.raw_guest import RawGuest
-from tests.helpers.recording_input import RecordingInput
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.wire import (
@@ -31,6 +28,9 @@ from anydesk_invite.services.remote_input import (
     frame_point,
 )
 from anydesk_invite.services.views import SessionView
+from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
+from tests.helpers.raw_guest import RawGuest
+from tests.helpers.recording_input import RecordingInput
 
 CONTROL = frozenset({Permission.CONTROL})
 NOTHING: frozenset[Permission] = frozenset()

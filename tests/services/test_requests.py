@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
 
 from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.facade import Refused
 from anydesk_invite.services.views import Direction, Role
+from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
 
 CONTROL = frozenset({Permission.CONTROL})
 

@@ -11,10 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from tests.desktop.test_photo import photo_pixels
-from tests.helpers.peers import TrustEveryone, dial_node, listening_node
-from tests.helpers.synthetic_screen import SyntheticScreen
-from tests.helpers.xvfb import psnr
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Peer
@@ -46,6 +42,10 @@ from anydesk_invite.services.screen_stream import (
     paste_tiles,
 )
 from anydesk_invite.services.sessions import SessionService
+from tests.desktop.test_photo import photo_pixels
+from tests.helpers.peers import TrustEveryone, dial_node, listening_node
+from tests.helpers.synthetic_screen import SyntheticScreen
+from tests.helpers.xvfb import psnr
 
 WHITE = b"\xff\xff\xff\xff"
 RED = b"\x00\x00\xff\xff"

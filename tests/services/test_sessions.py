@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes, session_between
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import Override, Policy
@@ -29,6 +28,7 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.facade import Refused as ClientRefused
 from anydesk_invite.services.views import SessionView
+from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes, session_between
 
 CONTROL = frozenset({Permission.CONTROL})
 CLIPBOARD = frozenset({Permission.CLIPBOARD})

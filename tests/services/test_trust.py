@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.nodes import Nodes, Recorder, nodes_for
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.permissions import Permission
@@ -15,6 +14,7 @@ from anydesk_invite.net.channel import PeerInfo, TrustError
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.storage.db import Database, PinnedPeer
+from tests.helpers.nodes import Nodes, Recorder, nodes_for
 
 
 @pytest.fixture

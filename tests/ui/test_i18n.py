@@ -30,7 +30,7 @@ from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.toast import InvitationToast
 from tests.helpers.fake_client import FakeClient, invitation
 
-TRANSLATIONS = Path(str(resources.files("anydesk_invite") / "resources" / "translations"))
+TRANSLATIONS = Path(str(resources.files("anydesk_invite.resources") / "translations"))
 GERMAN_TS = TRANSLATIONS / "anydesk_invite_de.ts"
 GERMAN_QM = TRANSLATIONS / "anydesk_invite_de.qm"
 UI_SOURCES = sorted((Path(str(resources.files("anydesk_invite"))) / "ui").glob("*.py"))

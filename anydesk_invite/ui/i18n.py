@@ -2,8 +2,8 @@
 words for core values (permissions) that the widgets show.
 
 English is the source language, so it has no translation file. Translations live in
-anydesk_invite/resources/translations as ``anydesk_invite_<lang>.qm``, built from the ``.ts``
-files by scripts/update_translations.sh.
+resources/translations (installed as the package anydesk_invite.resources) as
+``anydesk_invite_<lang>.qm``, built from the ``.ts`` files by scripts/update_translations.sh.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def translation_name(lang: str) -> str:
 
 def translation_data(lang: str) -> bytes | None:
     """The compiled translation shipped for a language code (``de``, ``de_DE``), or None."""
-    ref = resources.files("anydesk_invite") / "resources" / "translations"
+    ref = resources.files("anydesk_invite.resources") / "translations"
     ref = ref / translation_name(lang)
     return ref.read_bytes() if ref.is_file() else None
 

@@ -1,4 +1,4 @@
-"""Icons from the SVG files in anydesk_invite/resources/icons, crisp at any scale."""
+"""Icons from the SVG files in resources/icons (anydesk_invite.resources), crisp at any scale."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ NAMES = ("invite", "bell", "lock", "connect", "email", "settings", APP_ICON)
 
 def svg_bytes(name: str) -> bytes:
     """The SVG source of an icon; FileNotFoundError names an unknown icon."""
-    ref = resources.files("anydesk_invite") / "resources" / "icons" / f"{name}.svg"
+    ref = resources.files("anydesk_invite.resources") / "icons" / f"{name}.svg"
     return ref.read_bytes()
 
 

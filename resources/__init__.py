@@ -1,0 +1,1 @@
+"""Icons and translations; installed as ``anydesk_invite.resources`` (see pyproject.toml)."""
