@@ -16,6 +16,15 @@ package:
 		packaging/anydesk-invite.spec
 	$(PY) -m pytest -q tests/packaging
 
+.PHONY: mutants
+
+# Mutation score where the behaviour lives (core, policy files, wire, invitations, file
+# transfer): mutmut mutates each group in a copy under .mutants/ and runs the tests that judge
+# it; prints killed / counted and the goal per module, then the survivors. Long: an hour or
+# more for every group on two cores; name groups to run some (make mutants GROUPS="core wire").
+mutants:
+	$(PY) scripts/mutants.py $(GROUPS)
+
 .PHONY: reliability fuzz bench
 
 # Runs the fault and load suite with heavier floods (scale 3) and the SQLite kill test;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -63,3 +64,18 @@ def test_manual_clock_refuses_to_go_back_or_jump_to_nowhere(step: float) -> None
     with pytest.raises(ValueError):
         clock.advance(step)
     assert clock.now() == 1000.0
+
+
+@pytest.mark.skipif(not hasattr(time, "CLOCK_BOOTTIME"), reason="Linux has CLOCK_BOOTTIME")
+def test_system_clock_reads_the_boot_time_clock_where_there_is_one() -> None:
+    # The fallback time sources are frozen: only the boot-time clock can make this count.
+    clock = SystemClock(monotonic=lambda: 0.0, wall=lambda: 0.0)
+    before = time.clock_gettime(time.CLOCK_BOOTTIME)
+    now = clock.now()
+    assert before <= now <= time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+@pytest.mark.parametrize("step", [-1.0, math.inf, math.nan])
+def test_manual_clock_says_how_it_may_move(step: float) -> None:
+    with pytest.raises(ValueError, match=r"^a clock moves forward by a finite number of seconds$"):
+        ManualClock().advance(step)

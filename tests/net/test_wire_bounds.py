@@ -1,0 +1,260 @@
+"""Every bound of every message field, tested from both sides: a value exactly at the bound is
+accepted and the next one past it is refused as `invalid`; and the documented limits and
+constants of docs/PROTOCOL.md pinned as the document writes them.
+
+The messages are built as raw MessagePack maps (not through the classes), so a value the
+classes would never produce reaches the decoder exactly as a hostile peer would send it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+import pytest
+
+from anydesk_invite.core import invitation
+from anydesk_invite.net import wire
+from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.wire import Decoder, WireError
+
+# A valid example for each pattern the catalogue uses.
+PATTERN_SAMPLES = {
+    r"^[0-9]{10}$": "1000000005",
+    r"^[a-z][a-z0-9_]*$": "a",
+    r"^[A-Za-z0-9]+$": "A",
+}
+PATTERN_FILL = {r"^[a-z][a-z0-9_]*$": "a", r"^[A-Za-z0-9]+$": "A"}
+
+
+def sample(t: mi.Type) -> Any:
+    """The smallest valid plain value of a field type."""
+    if isinstance(t, mi.IntType):
+        return t.ge if t.ge is not None else 0
+    if isinstance(t, mi.FloatType):
+        return t.ge if t.ge is not None else 0.0
+    if isinstance(t, mi.BoolType):
+        return False
+    if isinstance(t, mi.BytesType | mi.MemoryViewType):
+        return b"\x00" * (getattr(t, "min_length", None) or 0)
+    if isinstance(t, mi.StrType):
+        if t.pattern:
+            return PATTERN_SAMPLES[t.pattern]
+        return "a" * (t.min_length or 0)
+    if isinstance(t, mi.LiteralType):
+        return t.values[0]
+    if isinstance(t, mi.EnumType):
+        return next(iter(t.cls)).value
+    if isinstance(t, mi.TupleType):
+        return [sample(i) for i in t.item_types]
+    if isinstance(t, mi.ListType | mi.FrozenSetType):
+        return [sample(t.item_type) for _ in range(t.min_length or 0)]
+    if isinstance(t, mi.StructType):
+        values = [sample(f.type) for f in t.fields]
+        if t.array_like:
+            return values
+        return {f.encode_name: v for f, v in zip(t.fields, values, strict=True)}
+    raise AssertionError(f"no sample for {t!r}")
+
+
+def edges(t: mi.Type) -> Iterator[tuple[str, Any, bool]]:
+    """(what, value, accepted) at each bound of a field type, and one past it."""
+    if isinstance(t, mi.IntType):
+        if t.ge is not None:
+            yield f"ge {t.ge}", t.ge, True
+            yield f"ge {t.ge} - 1", t.ge - 1, False
+        if t.le is not None:
+            yield f"le {t.le}", t.le, True
+            yield f"le {t.le} + 1", t.le + 1, False
+    elif isinstance(t, mi.FloatType):
+        if t.ge is not None:
+            yield f"ge {t.ge}", t.ge, True
+            yield f"below {t.ge}", math.nextafter(t.ge, -math.inf), False
+        if t.le is not None:
+            yield f"le {t.le}", t.le, True
+            yield f"above {t.le}", math.nextafter(t.le, math.inf), False
+        for odd in (math.nan, math.inf, -math.inf):
+            yield repr(odd), odd, False
+    elif isinstance(t, mi.BytesType | mi.MemoryViewType):
+        lo, hi = getattr(t, "min_length", None), getattr(t, "max_length", None)
+        if lo:
+            yield f"min {lo}", b"\x01" * lo, True
+            yield f"min {lo} - 1", b"\x01" * (lo - 1), False
+        if hi is not None:
+            yield f"max {hi}", b"\x01" * hi, True
+            yield f"max {hi} + 1", b"\x01" * (hi + 1), False
+    elif isinstance(t, mi.StrType):
+        fill = PATTERN_FILL.get(t.pattern or "", "a")
+        if t.pattern and t.pattern not in PATTERN_FILL:
+            return  # a fixed-shape text (the ID): its pattern is its bound, tested in test_wire
+        if t.min_length:
+            yield f"min {t.min_length}", fill * t.min_length, True
+            yield f"min {t.min_length} - 1", fill * (t.min_length - 1), False
+        if t.max_length is not None:
+            yield f"max {t.max_length}", fill * t.max_length, True
+            yield f"max {t.max_length} + 1", fill * (t.max_length + 1), False
+    elif isinstance(t, mi.ListType | mi.FrozenSetType):
+        item = sample(t.item_type)
+        if t.min_length:
+            yield f"min {t.min_length}", [item] * t.min_length, True
+            yield f"min {t.min_length} - 1", [item] * (t.min_length - 1), False
+        if t.max_length is not None:
+            if isinstance(t, mi.ListType):
+                yield f"max {t.max_length}", [item] * t.max_length, True
+            # A set's items are unique; its bound still holds against repeated items.
+            yield f"max {t.max_length} + 1", [item] * (t.max_length + 1), False
+        for what, value, ok in edges(t.item_type):
+            yield f"item {what}", [value], ok
+    elif isinstance(t, mi.TupleType):
+        for i, item_type in enumerate(t.item_types):
+            for what, value, ok in edges(item_type):
+                whole = [sample(x) for x in t.item_types]
+                whole[i] = value
+                yield f"[{i}] {what}", whole, ok
+    elif isinstance(t, mi.StructType):
+        for f in t.fields:
+            for what, value, ok in edges(f.type):
+                whole = sample(t)
+                if t.array_like:
+                    whole[t.fields.index(f)] = value
+                else:
+                    whole[f.encode_name] = value
+                yield f".{f.name} {what}", whole, ok
+
+
+def cases() -> Iterator[Any]:
+    for cls in wire.message_types():
+        info = mi.type_info(cls)
+        assert isinstance(info, mi.StructType)
+        for field in info.fields:
+            for what, value, ok in edges(field.type):
+                yield pytest.param(
+                    cls, field.name, value, ok, id=f"{cls.__name__}.{field.name} {what}"
+                )
+
+
+def decoder_for(cls: type[wire.Message]) -> Decoder:
+    decoder = Decoder()
+    if not cls.pre_auth or cls is wire.Error:
+        decoder.authenticated(wire.PROTOCOL_VERSION)
+    return decoder
+
+
+def raw(cls: type[wire.Message], **override: Any) -> bytes:
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)
+    body: dict[str, Any] = {"t": cls.__name__}
+    for f in info.fields:
+        body[f.encode_name] = sample(f.type)
+    body.update(override)
+    return msgspec.msgpack.encode(body)
+
+
+@pytest.mark.parametrize("cls", wire.message_types(), ids=lambda c: c.__name__)
+def test_the_smallest_valid_message_of_each_type_is_accepted(cls: type[wire.Message]) -> None:
+    assert type(decoder_for(cls).decode(raw(cls))) is cls
+
+
+@pytest.mark.parametrize(("cls", "field", "value", "accepted"), list(cases()))
+def test_a_value_at_a_bound_is_accepted_and_one_past_it_refused(
+    cls: type[wire.Message], field: str, value: Any, accepted: bool
+) -> None:
+    body = raw(cls, **{field: value})
+    decoder = decoder_for(cls)
+    if len(body) > decoder.limit:
+        pytest.skip("larger than a frame may be; the frame limit refuses it first")
+    if accepted:
+        assert type(decoder.decode(body)) is cls
+    else:
+        with pytest.raises(WireError) as refused:
+            decoder.decode(body)
+        assert refused.value.code == "invalid"
+
+
+def test_every_bounded_field_has_edges_tested() -> None:
+    # A field type the walker does not know would silently be skipped; fail instead.
+    tested = {p.values[0].__name__ + "." + p.values[1] for p in cases()}
+    for cls in wire.message_types():
+        info = mi.type_info(cls)
+        assert isinstance(info, mi.StructType)
+        for f in info.fields:
+            if isinstance(f.type, mi.BoolType | mi.LiteralType):
+                continue
+            if isinstance(f.type, mi.StrType) and f.type.pattern == r"^[0-9]{10}$":
+                continue
+            if isinstance(f.type, mi.StrType | mi.BytesType | mi.MemoryViewType) and (
+                f.type.max_length is None
+            ):
+                continue
+            assert f"{cls.__name__}.{f.name}" in tested, f"{cls.__name__}.{f.name}: {f.type}"
+
+
+# --- frame limits, from docs/PROTOCOL.md "Limits" --------------------------------------------
+
+
+def test_documented_frame_limits() -> None:
+    assert wire.PRE_AUTH_FRAME_LIMIT == 8192
+    assert wire.POST_AUTH_FRAME_LIMIT == 4194304
+    assert wire.PROTOCOL_VERSION == (1, 0)
+
+
+@pytest.mark.parametrize(("authenticated", "limit"), [(False, 8192), (True, 4194304)])
+def test_a_frame_length_at_the_limit_is_read_and_one_more_is_refused(
+    authenticated: bool, limit: int
+) -> None:
+    decoder = Decoder()
+    if authenticated:
+        decoder.authenticated((1, 0))
+    assert decoder.body_length(limit.to_bytes(4, "big")) == limit
+    with pytest.raises(WireError) as refused:
+        decoder.body_length((limit + 1).to_bytes(4, "big"))
+    assert refused.value.code == "too_large"
+    assert decoder.body_length(bytes(4)) == 0
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_decoded() -> None:
+    decoder = Decoder(pre_auth_limit=16)
+    with pytest.raises(WireError) as refused:
+        decoder.decode(b"\x81\xa1t\xa4Ping" + bytes(9))
+    assert refused.value.code == "too_large"
+
+
+def test_documented_limits_are_the_defaults() -> None:
+    limits = Limits()
+    assert (limits.handshake_timeout, limits.heartbeat_interval, limits.idle_timeout) == (
+        5.0,
+        3.0,
+        9.0,
+    )
+    assert (limits.max_unauthenticated_total, limits.max_unauthenticated_per_address) == (64, 8)
+    assert (limits.pre_auth_frame_limit, limits.post_auth_frame_limit) == (8192, 4194304)
+
+
+def test_documented_invitation_constants() -> None:
+    assert invitation.INVITATION_LIFETIME == 120.0
+    assert invitation.REQUEST_LIFETIME == 120.0
+    assert invitation.SESSION_TOKEN_LIFETIME == 30.0
+    assert invitation.ACCEPT_ANSWER_WAIT == 15.0
+
+
+# --- versions: unknown fields are ignored only from a newer minor of the same major ----------
+
+
+@pytest.mark.parametrize(
+    ("peer", "tolerant"),
+    [((1, 0), False), ((1, 1), True), ((1, 65535), True), ((0, 9), False), ((2, 1), False)],
+)
+def test_unknown_fields_are_ignored_only_from_a_newer_minor_version(
+    peer: tuple[int, int], tolerant: bool
+) -> None:
+    decoder = Decoder()
+    decoder.authenticated(peer)
+    body = msgspec.msgpack.encode({"t": "Ping", "seq": 1, "from_the_future": True})
+    if tolerant:
+        assert decoder.decode(body) == wire.Ping(seq=1)
+    else:
+        with pytest.raises(WireError) as refused:
+            decoder.decode(body)
+        assert refused.value.code == "unknown_field"
