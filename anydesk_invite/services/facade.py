@@ -7,7 +7,7 @@ can read; a front end shows it (the dialog, stderr with exit code 1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +16,7 @@ from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
+from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.services.views import InvitationView, PeerView, SessionView
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class Status:
     policy_broken: str | None
     accept_from: AcceptFrom
     home: str
+    wide_area: str = "off"
+    """Discovery through the organisation's DNS: where, and what is wrong (one line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,8 @@ class Settings:
     """Whether closing the main window leaves the client running; None: not asked yet."""
     incoming_folder: str = ""
     """Where files from guests are saved (an absolute path); empty: the Downloads folder."""
+    wide_area: WideAreaSettings = field(default_factory=WideAreaSettings)
+    """Discovery through the organisation's DNS (the user's choice; a policy may override)."""
 
 
 class ClientFacade(Protocol):
