@@ -494,7 +494,7 @@ class WideAreaDiscovery:
         except WideAreaProblem as exc:
             self._publish_failures += 1
             delay = self._backoff(self._publish_failures)
-            self._publish_problem = f"{exc}; retrying in {delay:.0f} s"
+            self._publish_problem = f"{exc}; retrying in {delay:g} s"
             _log.warning("wide-area discovery: %s", self._publish_problem)
             self._next_publish = now + delay
         else:
@@ -508,7 +508,7 @@ class WideAreaDiscovery:
         except WideAreaProblem as exc:
             self._browse_failures += 1
             delay = self._backoff(self._browse_failures)
-            self._browse_problem = f"{exc}; retrying in {delay:.0f} s"
+            self._browse_problem = f"{exc}; retrying in {delay:g} s"
             _log.warning("wide-area discovery: %s", self._browse_problem)
             self._next_browse = now + delay
         else:

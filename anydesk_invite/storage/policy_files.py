@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from anydesk_invite.core.permissions import Permission
@@ -26,7 +26,17 @@ from anydesk_invite.core.policy import (
     merge_policies,
 )
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.core.wide_area import DEFAULT_TTL, WideAreaError, WideAreaSettings
+from anydesk_invite.core.wide_area import (
+    DEFAULT_TTL,
+    MAX_TTL,
+    MIN_TTL,
+    WideAreaError,
+    WideAreaSettings,
+    check_algorithm,
+    check_domain,
+    check_key_name,
+    parse_server,
+)
 
 SYSTEM_POLICY_PATH = Path("/etc/anydesk-invite/policy.toml")
 HOME_POLICY_NAME = "policy.toml"
@@ -234,6 +244,20 @@ def _wide_area(
         raise _Invalid(("wide_area", "secret_file"), "wide_area.secret_file must be absolute")
     ttl = table.get("ttl", DEFAULT_TTL)
     assert isinstance(ttl, int)
+    checks: dict[str, Callable[[str], object]] = {
+        "server": parse_server,
+        "domain": check_domain,
+        "key_name": check_key_name,
+        "algorithm": check_algorithm,
+    }
+    for key, check in checks.items():
+        if key in table:
+            try:
+                check(str(table[key]))
+            except WideAreaError as exc:
+                raise _Invalid(("wide_area", key), str(exc)) from None
+    if not MIN_TTL <= ttl <= MAX_TTL:
+        raise _Invalid(("wide_area", "ttl"), f"wide_area.ttl is {MIN_TTL} to {MAX_TTL} seconds")
     try:
         settings = WideAreaSettings(
             domain=str(table.get("domain", "")),
