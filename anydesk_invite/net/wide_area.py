@@ -20,8 +20,8 @@ deletes records stale for more than one further TTL (a few per round), so a clie
 without a goodbye drops out of every list within about a TTL plus a browse interval and out
 of the zone soon after. This needs clocks within a fraction of the TTL (NTP).
 
-Browsing asks the server for the PTR records, then each new instance's SRV, TXT and address
-records; known instances are asked again only when their lease runs out. Every TXT goes
+Browsing asks the server for the PTR records, then each new instance's SRV (whose answer
+carries the host's addresses; asked separately only when it does not) and TXT records; known instances are asked again only when their lease runs out. Every TXT goes
 through the same checks as a multicast one (``discovery.parse_txt``: the ID derives from the
 key, alias grammar and size), and everything is bounded: answers read per query, instances
 kept, addresses per instance, bytes of TXT. A record is a hint: who a peer is is proven by
@@ -56,6 +56,7 @@ import dns.rdtypes.ANY.TXT
 import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rdtypes.IN.SRV
+import dns.rrset
 import dns.tsig
 import dns.update
 
@@ -283,6 +284,14 @@ def check_instance(
         raise WideAreaRecordError("no usable address")
     peer = DiscoveredPeer(device_id, alias, fingerprint, addresses, port, version, records.name)
     return WideAreaPeer(peer, expires)
+
+
+def _addresses_of(target: dns.name.Name, rrsets: Iterable[dns.rrset.RRset]) -> list[str]:
+    out: list[str] = []
+    for rrset in rrsets:
+        if rrset.name == target and rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            out.extend(rd.to_text() for rd in list(rrset)[:MAX_ADDRESSES])
+    return out[:MAX_ADDRESSES]
 
 
 def read_search_domains(path: Path = Path("/etc/resolv.conf")) -> list[str]:
@@ -606,6 +615,9 @@ class WideAreaDiscovery:
                 dns.rcode.REFUSED: " (the server does not allow this key to update the zone)",
                 dns.rcode.NOTAUTH: " (the server is not authoritative or the key was refused)",
                 dns.rcode.NOTZONE: " (the name is outside the zone)",
+                # BIND >= 9.18.28 refuses a 101st record of one type unless told otherwise.
+                dns.rcode.SERVFAIL: " (a BIND server also says this when the zone's "
+                "max-records-per-type is reached: see the README)",
             }.get(rcode, "")
             raise WideAreaProblem(f"update refused by {self._settings.server}: {text}{hint}")
 
@@ -753,16 +765,16 @@ class WideAreaDiscovery:
         if len(srv) == 1:
             target = dns.name.from_text(srv[0][1])
             if target.is_subdomain(domain):
-                found = await asyncio.gather(
-                    self._query(target, dns.rdatatype.A), self._query(target, dns.rdatatype.AAAA)
-                )
-                for response in found:
-                    for rrset in response.answer:
-                        if rrset.name == target and rrset.rdtype in (
-                            dns.rdatatype.A,
-                            dns.rdatatype.AAAA,
-                        ):
-                            addresses.extend(rd.to_text() for rd in list(rrset)[:MAX_ADDRESSES])
+                # An authoritative server puts the target's addresses in the additional
+                # section of the SRV answer (BIND does): ask for them only when it did not.
+                addresses = _addresses_of(target, srv_response.additional)
+                if not addresses:
+                    found = await asyncio.gather(
+                        self._query(target, dns.rdatatype.A),
+                        self._query(target, dns.rdatatype.AAAA),
+                    )
+                    for response in found:
+                        addresses.extend(_addresses_of(target, response.answer))
         return InstanceRecords(name.to_text(), tuple(srv), tuple(txt), tuple(addresses))
 
     def _take(

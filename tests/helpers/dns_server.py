@@ -154,6 +154,9 @@ zone "{ZONE}" {{
     type primary;
     file "{zone}";
     update-policy {{ grant {KEY_NAME} subdomain {DOMAIN}. ANY; }};
+    // BIND >= 9.18.28 allows 100 records of one type per name by default: the service's
+    // PTR set holds one per client, so a fleet zone lifts the limit.
+    max-records-per-type 0;
 }};
 """,
             encoding="ascii",
