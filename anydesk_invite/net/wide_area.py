@@ -21,9 +21,10 @@ without a goodbye drops out of every list within about a TTL plus a browse inter
 of the zone soon after. This needs clocks within a fraction of the TTL (NTP).
 
 Browsing asks the server for the PTR records, then each new instance's SRV (whose answer
-carries the host's addresses; asked separately only when it does not) and TXT records; known instances are asked again only when their lease runs out. Every TXT goes
-through the same checks as a multicast one (``discovery.parse_txt``: the ID derives from the
-key, alias grammar and size), and everything is bounded: answers read per query, instances
+carries the host's addresses; asked separately only when it does not) and TXT records;
+known instances are asked again only when their lease runs out. Every TXT goes through the
+same checks as a multicast one (``discovery.parse_txt``: the ID derives from the key, alias
+grammar and size), and everything is bounded: answers read per query, instances
 kept, addresses per instance, bytes of TXT. A record is a hint: who a peer is is proven by
 its pinned key when connecting, as on the LAN (a fleet-wide key lets any member write).
 
