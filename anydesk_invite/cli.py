@@ -675,6 +675,12 @@ def main(
             ("--instance-tag", ns.instance_tag),
             ("--alias", ns.alias),
             ("--incoming-folder", ns.incoming_folder),
+            ("--dns-sd-server", ns.dns_sd_server),
+            ("--dns-sd-domain", ns.dns_sd_domain),
+            ("--tsig-key", ns.tsig_key),
+            ("--tsig-secret-file", ns.tsig_secret_file),
+            ("--dns-sd-ttl", ns.dns_sd_ttl),
+            ("--dns-sd-browse-interval", ns.dns_sd_browse_interval),
         )
         if value is not None
     ]
