@@ -374,6 +374,7 @@ class WideAreaDiscovery:
         self, settings: WideAreaSettings, secret: str | None, problem: str | None
     ) -> None:
         self._settings = settings.checked()
+        self._secret = secret
         self._secret_problem = problem
         self._key: dns.tsig.Key | None = None
         if self._settings.key_name and secret:
@@ -421,8 +422,10 @@ class WideAreaDiscovery:
     ) -> None:
         """New settings (the user's or the policy's): our records leave the old domain, the
         peers found there are gone, and the same mode starts again with the new ones."""
-        if (settings.checked(), self._secret_problem) == (self._settings, problem) and (
-            (self._key is None) == (secret is None)
+        if (settings.checked(), secret, problem) == (
+            self._settings,
+            self._secret,
+            self._secret_problem,
         ):
             return
         wanted = self._wanted
@@ -818,7 +821,12 @@ class WideAreaDiscovery:
         for key in list(self._stale)[:MAX_DELETES_PER_ROUND]:
             instance, host = self._stale.pop(key)
             _log.info("wide-area discovery: deleting %s, its lease ran out", instance)
-            await self._send_update(build_removal(zone, domain, instance, host, self._key), 3.0)
+            try:
+                await self._send_update(build_removal(zone, domain, instance, host, self._key), 3.0)
+            except WideAreaProblem as exc:
+                # Our own publishing reports a refused key; browsing goes on regardless.
+                _log.info("wide-area discovery: could not delete %s: %s", instance, exc)
+                return
 
     def _drop(self, key: str) -> None:
         gone = self._peers.pop(key, None)
