@@ -93,3 +93,23 @@ def test_the_administrators_settings_are_shown_locked_and_the_users_kept_beneath
     assert "administrator" in group.lock_reason.text() and group.lock_reason.isVisible()
     assert "published, 4 peer(s)" in group.status_label.text()
     assert dialog.chosen().wide_area == mine
+
+
+def test_a_tile_found_through_dns_says_so_in_its_tooltip(qtbot: QtBot) -> None:
+    from anydesk_invite.core.ids import DeviceId
+    from anydesk_invite.services.views import PeerSource, PeerView
+    from anydesk_invite.ui.peer_model import PeerListModel
+
+    model = PeerListModel()
+    far = PeerView(
+        DeviceId.from_fingerprint(bytes(32)),
+        alias="far@ad",
+        online=True,
+        sources=frozenset({PeerSource.DISCOVERY}),
+        found_via=frozenset({"dns"}),
+    )
+    near = dataclasses.replace(far, alias="near@ad", found_via=frozenset({"dns", "lan"}))
+    model.set_peers([far, near])
+    tips = [str(model.index(i).data(Qt.ItemDataRole.ToolTipRole)) for i in range(2)]
+    assert "organisation's DNS" in tips[0]
+    assert "organisation's DNS" not in tips[1]
