@@ -406,7 +406,7 @@ def format_result(cmd: str, result: Any) -> str:
             return "No known peers."
         rows = [
             [
-                _grouped(p["id"]),
+                _grouped(p["id"]) + (" (conflict)" if p.get("conflict") else ""),
                 p["alias"],
                 p["display_name"],
                 "online" if p["online"] else "-",
