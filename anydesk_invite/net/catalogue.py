@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
+from anydesk_invite.core.permissions import BUILTIN_PROFILES, permission_keys
 from anydesk_invite.net import wire
 
 _SECTION_RE = re.compile(r"^# --- (?P<name>[a-z][a-z ()-]*?) -+$")
@@ -27,6 +28,9 @@ BLOCK_RE = re.compile(
     r"(?P<open><!-- catalogue: (?P<name>[a-z][a-z ()-]*) -->\n)(?P<body>.*?)"
     r"(?P<close><!-- /catalogue -->)",
     re.DOTALL,
+)
+PROFILES_RE = re.compile(
+    r"(?P<open><!-- profiles -->\n)(?P<body>.*?)(?P<close><!-- /profiles -->)", re.DOTALL
 )
 SCHEMA_ID = "https://anydesk-invite.invalid/protocol.schema.json"
 
@@ -180,7 +184,17 @@ def render_document(text: str) -> str:
     def fill(m: re.Match[str]) -> str:
         return m["open"] + table(by_name[m["name"]]) + m["close"]
 
-    return BLOCK_RE.sub(fill, text)
+    text = BLOCK_RE.sub(fill, text)
+    return PROFILES_RE.sub(lambda m: m["open"] + profiles_table() + m["close"], text)
+
+
+def profiles_table() -> str:
+    """The built-in profiles and the permissions each grants."""
+    lines = ["| Profile | Permissions |", "|---|---|"]
+    for p in BUILTIN_PROFILES:
+        keys = ", ".join(f"`{k}`" for k in permission_keys(p.permissions))
+        lines.append(f"| `{p.name}` | {keys or 'none (viewing only)'} |")
+    return "\n".join(lines) + "\n"
 
 
 def document_sections(text: str) -> list[str]:

@@ -142,7 +142,7 @@ class InviteUpdate(Message):
     invitation_id: RandomId
     revision: Annotated[U32, Meta(description="higher than the previous one")]
     permissions: Permissions
-    profile: ProfileName
+    profile: Annotated[ProfileName, Meta(description="informative only, as in Invite")]
     seconds_left: Annotated[Seconds, Meta(description="never extends the deadline")]
 
 

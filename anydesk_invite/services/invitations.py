@@ -589,7 +589,7 @@ class InvitationService:
     def _may_show(self, channel: Channel, invitation_id: bytes) -> bool:
         fp = channel.peer.fingerprint
         if self._seen_before(invitation_id):
-            _log.warning("replayed invitation id from %s ignored", channel.peer.device_id)
+            _log.warning("replayed invitation id from %s; declined", channel.peer.device_id)
             return False
         if not self._rate_ok(fp):
             _log.warning("too many invitations from %s; declined", channel.peer.device_id)

@@ -160,3 +160,12 @@ def test_invite_shown_with_a_reason_is_refused_by_schema_and_decoder(
 
 def test_examples_cover_every_message() -> None:
     assert {type(m) for m in examples()} == set(wire.message_types())
+
+
+def test_the_built_in_profiles_table_is_the_one_the_code_has() -> None:
+    text = _doc()
+    edited = text.replace(
+        "| `Screen Sharing` | none (viewing only) |", "| `Screen Sharing` | `draw` |"
+    )
+    assert edited != text
+    assert catalogue.render_document(edited) == text
