@@ -82,6 +82,10 @@ MAX_GUESTS = 4
 """PROTOCOL.md, Constants: sessions one host serves at once."""
 HANDSHAKE_DEADLINE = 5.0
 """PROTOCOL.md, Limits: the handshake deadline."""
+IDLE_TIMEOUT = 9.0
+"""PROTOCOL.md, Limits: a side that received nothing for this long says Bye."""
+MAX_UNAUTHENTICATED_PER_ADDRESS = 8
+"""PROTOCOL.md, Limits: unauthenticated connections per source address."""
 COLLIDING_KEYS = (
     "8e1fc596836ee6f35dd1efc02fc68c6d63ac5b8e69ff3bdeec924ba276bc6aad",
     "3b7303903549e1254c349098da6a9a7bc060ff449f686f8b0c1611e09a424d0e",
@@ -181,8 +185,11 @@ class Conn:
         with contextlib.suppress(ConnectionError):
             await self._writer.drain()
 
-    async def read(self, timeout: float | None = None) -> Message | None:
-        """The next message; None when the peer closed the connection. Pings are answered."""
+    async def read(
+        self, timeout: float | None = None, *, answer_pings: bool = True
+    ) -> Message | None:
+        """The next message; None when the peer closed the connection. Pings are answered
+        (and not returned) unless ``answer_pings`` is False."""
         wait = self.target.timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(wait):
@@ -193,7 +200,7 @@ class Conn:
                         msg = self.decoder.decode(await self._reader.readexactly(length))
                     except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
                         return None
-                    if isinstance(msg, Ping) and self.authenticated:
+                    if isinstance(msg, Ping) and self.authenticated and answer_pings:
                         await self.send(Pong(seq=msg.seq))
                         continue
                     return msg
@@ -454,6 +461,67 @@ async def _deadline(target: Target) -> None:
         if not isinstance(msg, Error) or msg.code != "timeout":
             raise Failed(f'expected Error("timeout"), got {_show(msg)}')
         await c.expect_closed()
+
+
+@rule("limits/idle-timeout", "Limits")
+async def _idle(target: Target) -> None:
+    async with connected(target) as c:
+        # Send nothing, not even a Pong: the peer's Pings do not keep the channel alive.
+        deadline = IDLE_TIMEOUT + target.timeout
+        while True:
+            msg = await c.read(timeout=deadline, answer_pings=False)
+            if isinstance(msg, Ping):
+                continue
+            if not isinstance(msg, Bye):
+                raise Failed(f"expected Bye after the idle timeout, got {_show(msg)}")
+            break
+        await c.expect_closed()
+
+
+@rule("limits/per-address", "Limits")
+async def _per_address(target: Target) -> None:
+    held: list[asyncio.StreamWriter] = []
+    try:
+        for _ in range(MAX_UNAUTHENTICATED_PER_ADDRESS):
+            # Plain TCP, never a handshake: each counts as unauthenticated.
+            _, writer = await asyncio.open_connection(target.host, target.port)
+            held.append(writer)
+        try:
+            conn = await Conn.open(target)
+        except (Failed, ssl.SSLError, ConnectionError):
+            return  # closed at once: no TLS session came up
+        try:
+            msg = await conn.read()
+        except Failed:
+            msg = Ping(seq=0)  # still open after the timeout
+        finally:
+            await conn.close()
+        if msg is not None:
+            raise Failed(
+                f"connection {MAX_UNAUTHENTICATED_PER_ADDRESS + 1} from one address was not "
+                f"closed at once (got {_show(msg)})"
+            )
+    finally:
+        for writer in held:
+            writer.close()
+        await _until_accepted(target)
+
+
+async def _until_accepted(target: Target) -> None:
+    """Wait until the peer takes a connection from this address again (it frees the slots
+    of closed connections as it notices them), so the next rule starts clean."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + target.timeout
+    while True:
+        try:
+            conn = await Conn.open(target)
+        except Failed:
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        await conn.close()
+        return
 
 
 def _with_extra_field(msg: Message) -> bytes:

@@ -126,7 +126,8 @@ def _accept_everything(node: Node) -> None:
 
 @pytest.mark.parametrize("rule", doc_rules(), ids=str)
 async def test_the_reference_client_follows_the_rule(nodes: Nodes, rule: DocRule) -> None:
-    node = await nodes.make("peer", limits=Limits(handshake_timeout=1.0))
+    limits = Limits(handshake_timeout=1.0, idle_timeout=2.0, heartbeat_interval=0.5)
+    node = await nodes.make("peer", limits=limits)
     _accept_everything(node)
     target = conformance.Target(LOOPBACK, node.port, node.identity.fingerprint, timeout=5.0)
     outcome = await conformance.run_rule(target, conformance.RULES[rule.name])
