@@ -892,8 +892,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         prog="python -m anydesk_invite.conformance",
         description="Drive a peer through the rules of docs/PROTOCOL.md; PASS/FAIL per rule.",
     )
-    parser.add_argument("address", type=_address, metavar="HOST:PORT")
-    parser.add_argument("--fingerprint", type=_fingerprint, required=True, metavar="FP")
+    parser.add_argument("address", type=_address, metavar="HOST:PORT", nargs="?")
+    parser.add_argument("--fingerprint", type=_fingerprint, metavar="FP")
     parser.add_argument("--rule", type=_rule_name, action="append", default=[], metavar="NAME")
     parser.add_argument("--list", action="store_true", help="list the rules and exit")
     parser.add_argument(
@@ -909,6 +909,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         for r in RULES.values():
             print(f"{r.name}\t{r.section}{' (answer)' if r.answer else ''}", file=out)
         return EXIT_OK
+    if ns.address is None or ns.fingerprint is None:
+        print(f"{parser.prog}: HOST:PORT and --fingerprint FP are required", file=sys.stderr)
+        return EXIT_USAGE
     host, port = ns.address
 
     def say(text: str) -> None:
