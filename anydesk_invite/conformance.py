@@ -371,6 +371,13 @@ async def _unexpected(target: Target) -> None:
         await c.expect_error("unexpected")
 
 
+@rule("handshake/error", HANDSHAKE)
+async def _error_in_handshake(target: Target) -> None:
+    async with connected(target, auth=False) as c:
+        await c.send(Error(code="version", message="conformance run"))
+        await c.expect_closed()
+
+
 @rule("handshake/trust", HANDSHAKE)
 async def _trust(target: Target) -> None:
     pinned, impostor = (Identity.from_private_bytes(bytes.fromhex(k)) for k in COLLIDING_KEYS)
