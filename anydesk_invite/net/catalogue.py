@@ -112,6 +112,8 @@ def describe(t: mi.Type) -> str:
         return "`bytes`" + (f" {size}" if size else "")
     if isinstance(t, mi.LiteralType):
         values = [json.dumps(v) for v in t.values]
+        if len(values) == 1:
+            return f"always `{values[0]}`"
         return "one of " + ", ".join(f"`{v}`" for v in values)
     if isinstance(t, mi.EnumType):
         values = [json.dumps(m.value) for m in t.cls]
@@ -121,6 +123,8 @@ def describe(t: mi.Type) -> str:
         size = _length(t.min_length, t.max_length, "entries")
         if isinstance(item, mi.EnumType) and item.cls.__name__ == "Permission":
             what = "permission keys"
+        elif isinstance(item, mi.LiteralType):
+            what = "values from " + ", ".join(f"`{json.dumps(v)}`" for v in item.values)
         else:
             what = describe(item)
         return f"array of distinct {what}" + (f", {size}" if size else "")

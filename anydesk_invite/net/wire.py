@@ -151,12 +151,13 @@ class InviteCancel(Message):
 
 
 class InviteDeclined(Message):
-    """The invitee's settings refused the invitation; the reason never says which setting."""
+    """The invitee refused the invitation without showing it (its settings, a limit, a
+    replayed id); the reason never says which check refused."""
 
     invitation_id: RandomId
     reason: Annotated[
         Literal["declined"],
-        Meta(description='always "declined": it never says which check refused'),
+        Meta(description="it never says which check refused"),
     ] = "declined"
 
 
