@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import InputSink
     from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.views import InvitationView
     from anydesk_invite.storage.db import Database
     from anydesk_invite.storage.tsig_secret import TsigSecretStore
     from anydesk_invite.ui.shell import Shell
@@ -131,6 +132,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.services.remote_input import RemoteInput
     from anydesk_invite.services.sessions import SessionService
     from anydesk_invite.services.trust import PinnedTrust
+    from anydesk_invite.services.views import Direction
     from anydesk_invite.storage.db import Database, DatabaseError
     from anydesk_invite.storage.db import Settings as StoredSettings
     from anydesk_invite.storage.home import Home, HomeError
@@ -258,6 +260,17 @@ async def run_client(options: Options) -> int:
         t.add_done_callback(tasks.discard)
 
     watcher.changed.connect(lambda p: spawn(client.policy_changed(p)))
+    if options.test_auto_accept:
+        _log.warning("test option: every invitation and connection request is accepted at once")
+        answered: set[str] = set()
+
+        def auto_accept(view: InvitationView) -> None:
+            # Once per invitation: an update re-announces it, and the first accept stands.
+            if view.direction is Direction.INCOMING and view.invitation_id not in answered:
+                answered.add(view.invitation_id)
+                spawn(_accept_at_once(client, view.invitation_id))
+
+        client.invitation_received.connect(auto_accept)
     stop = asyncio.Event()
     shell: Shell | None = None
     host_desktop: Callable[[], None] | None = None
@@ -342,6 +355,16 @@ def _store_wide_area_options(options: Options, db: Database, store: TsigSecretSt
         if not lines:
             raise TsigSecretError(f"{options.tsig_secret_file} is empty")
         store.set(stored.key_name, check_secret(lines[0].removeprefix("secret")))
+
+
+async def _accept_at_once(client: Client, invitation_id: str) -> None:
+    """``--test-auto-accept``: accept as a user clicking Accept would; a failure is logged."""
+    from anydesk_invite.services.facade import Refused
+
+    try:
+        await client.accept(invitation_id)
+    except (Refused, TimeoutError) as exc:
+        _log.warning("auto-accept of %s: %s", invitation_id[:8], exc)
 
 
 async def _connect_from_link(client: Client, digits: str, fingerprint: str) -> None:

@@ -299,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     wide.add_argument("--dns-sd-browse-interval", type=_interval, help=argparse.SUPPRESS)
     start.add_argument("--test-invitation-lifetime", type=_lifetime, help=argparse.SUPPRESS)
     start.add_argument("--instance-tag", type=_instance_tag, help=argparse.SUPPRESS)
+    start.add_argument(
+        "--test-auto-accept", action="store_true", default=None, help=argparse.SUPPRESS
+    )
     ask = parser.add_argument_group("asking the running client").add_mutually_exclusive_group()
     ask.add_argument("--get-id", action="store_true", help="print this device's ID")
     ask.add_argument("--get-alias", action="store_true", help="print this device's alias")
@@ -496,7 +499,7 @@ def format_result(cmd: str, result: Any) -> str:
             return "No known peers."
         rows = [
             [
-                _grouped(p["id"]),
+                _grouped(p["id"]) + (" (conflict)" if p.get("conflict") else ""),
                 p["alias"],
                 p["display_name"],
                 "online" if p["online"] else "-",
@@ -673,6 +676,7 @@ def main(
             ("--port", ns.port),
             ("--test-invitation-lifetime", ns.test_invitation_lifetime),
             ("--instance-tag", ns.instance_tag),
+            ("--test-auto-accept", ns.test_auto_accept),
             ("--alias", ns.alias),
             ("--incoming-folder", ns.incoming_folder),
             ("--dns-sd-server", ns.dns_sd_server),
@@ -781,6 +785,7 @@ def _start(
         listen_port=ns.port or 0,
         test_invitation_lifetime=ns.test_invitation_lifetime,
         instance_tag=ns.instance_tag or "",
+        test_auto_accept=bool(ns.test_auto_accept),
         alias=ns.alias or "",
         incoming_folder=ns.incoming_folder or "",
         connect_target=connect,

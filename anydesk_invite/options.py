@@ -24,6 +24,9 @@ class Options:
     """0 lets the system pick a free port."""
     test_invitation_lifetime: float | None = None
     """Test-only: a shorter invitation lifetime in seconds (never longer than the real one)."""
+    test_auto_accept: bool = False
+    """Test-only: accept every invitation and connection request at once, as a user clicking
+    Accept would (what the conformance runner needs of a peer)."""
     instance_tag: str = ""
     """Test-only: appended to the zeroconf service name so parallel test clients differ."""
     alias: str = ""

@@ -17,8 +17,13 @@ ALLOWED: dict[str, set[str]] = {
     "desktop": {"desktop", "core"},
     "services": {"services", "core", "net", "storage"},
     "ui": {"ui", "services", "core", "net", "storage", "desktop"},
+    # A front end of its own: it speaks the wire protocol to another implementation, so it
+    # uses the protocol's definitions and never this client's services.
+    "conformance": {"net", "core"},
 }
-NO_QT = {"core", "net", "storage", "services"}
+NO_QT = {"core", "net", "storage", "services", "conformance"}
+# Front ends at the top of the package that the layer rules cover, as their own layer.
+TOP_LEVEL_LAYERS = {"conformance.py": "conformance"}
 
 
 def _imports(path: Path) -> list[str]:
@@ -39,12 +44,14 @@ def _modules() -> list[tuple[str, Path]]:
         rel = path.relative_to(PKG)
         if len(rel.parts) > 1 and rel.parts[0] in ALLOWED:
             out.append((rel.parts[0], path))
+        elif len(rel.parts) == 1 and rel.name in TOP_LEVEL_LAYERS:
+            out.append((TOP_LEVEL_LAYERS[rel.name], path))
     return out
 
 
 def test_every_layer_has_modules() -> None:
     layers = {layer for layer, _ in _modules()}
-    assert {"core", "net", "storage", "services"} <= layers
+    assert {"core", "net", "storage", "services", "conformance"} <= layers
 
 
 @pytest.mark.parametrize(("layer", "path"), _modules(), ids=lambda v: str(v)[-50:])
@@ -68,3 +75,10 @@ def test_checker_catches_an_upward_import(tmp_path: Path) -> None:
     bad.write_text("from anydesk_invite.ui import main_window\nimport PySide6.QtCore\n")
     names = _imports(bad)
     assert "anydesk_invite.ui" in names and "PySide6.QtCore" in names
+
+
+def test_the_conformance_runner_may_not_use_the_clients_services(tmp_path: Path) -> None:
+    bad = tmp_path / "conformance.py"
+    bad.write_text("from anydesk_invite.services.client import Client\n")
+    [name, _] = _imports(bad)
+    assert name.split(".")[1] not in ALLOWED["conformance"]

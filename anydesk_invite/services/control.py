@@ -194,6 +194,7 @@ def peer_json(p: PeerView) -> dict[str, Any]:
         "tags": list(p.tags),
         "fingerprint": p.fingerprint.hex() if p.fingerprint is not None else None,
         "address": p.manual_address,
+        "conflict": p.conflict,
     }
 
 

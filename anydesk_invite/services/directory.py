@@ -50,7 +50,7 @@ class _PeerFacts:
     tags: tuple[str, ...] = ()
     manual_address: str | None = None
     fingerprint: bytes | None = None
-    discovered: bytes | None = None
+    discovered: list[DiscoveredPeer] = field(default_factory=list)
 
 
 class PeerDirectory:
@@ -182,22 +182,24 @@ class PeerDirectory:
         for d in self._found().values():
             f = at(d.device_id)
             f.sources.add(PeerSource.DISCOVERY)
-            f.alias = f.alias or d.alias
-            f.discovered = d.fingerprint
+            f.discovered.append(d)
         pinned = {p.fingerprint: p.device_id for p in db.pinned_peers.list()}
         out: list[PeerView] = []
         for device_id, f in facts.items():
-            fp = f.fingerprint or f.discovered
-            found_via = frozenset(
-                name
-                for name, found in (("lan", self._discovered), ("dns", self._dns))
-                if fp is not None and fp in found
-            )
+            claims = {d.fingerprint for d in f.discovered}
+            if len(claims) > 1:
+                # Two keys claim one ID: each record is shown as it is, both flagged, never
+                # one record's alias paired with another's key.
+                out.extend(self._claimant(device_id, f, d, pinned, last) for d in f.discovered)
+                continue
+            fp = f.fingerprint or (f.discovered[0].fingerprint if f.discovered else None)
+            alias = f.alias or (f.discovered[0].alias if f.discovered else "")
+            found_via = self._found_via(fp)
             online = bool(found_via) or self._manual_online.get(device_id, False)
             out.append(
                 PeerView(
                     device_id=device_id,
-                    alias=f.alias,
+                    alias=alias,
                     display_name=f.display_name,
                     fingerprint=fp,
                     online=online,
@@ -210,8 +212,42 @@ class PeerDirectory:
                     found_via=found_via,
                 )
             )
-        out.sort(key=lambda p: (p.title.casefold(), p.device_id.digits))
+        out.sort(key=lambda p: (p.title.casefold(), p.device_id.digits, p.fingerprint or b""))
         return out
+
+    def _found_via(self, fingerprint: bytes | None) -> frozenset[str]:
+        """How discovery sees a key now: "lan" (multicast DNS), "dns" (the organisation's)."""
+        return frozenset(
+            name
+            for name, found in (("lan", self._discovered), ("dns", self._dns))
+            if fingerprint is not None and fingerprint in found
+        )
+
+    def _claimant(
+        self,
+        device_id: DeviceId,
+        f: _PeerFacts,
+        d: DiscoveredPeer,
+        pinned: dict[bytes, DeviceId],
+        last: dict[DeviceId, float],
+    ) -> PeerView:
+        """One of several discovered records claiming ``device_id``, flagged as a conflict.
+        What the address book and history know goes only with the key they name."""
+        known = f.fingerprint == d.fingerprint
+        return PeerView(
+            device_id=device_id,
+            alias=(f.alias or d.alias) if known else d.alias,
+            display_name=f.display_name if known else "",
+            fingerprint=d.fingerprint,
+            online=True,
+            sources=frozenset(f.sources) if known else frozenset({PeerSource.DISCOVERY}),
+            tags=f.tags if known else (),
+            manual_address=f.manual_address if known else None,
+            last_session=last.get(device_id) if known else None,
+            first_contact=d.fingerprint not in pinned or device_id not in last,
+            conflict=True,
+            found_via=self._found_via(d.fingerprint),
+        )
 
     def manual_entries(self) -> list[AddressEntry]:
         return [e for e in self._db.address_book.list() if e.manual_address]

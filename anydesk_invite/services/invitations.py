@@ -41,7 +41,6 @@ from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import Channel, ChannelClosed
 from anydesk_invite.net.wire import (
     ConnectRequest,
-    Error,
     Invite,
     InviteAccept,
     InviteAcceptOk,
@@ -589,7 +588,7 @@ class InvitationService:
     def _may_show(self, channel: Channel, invitation_id: bytes) -> bool:
         fp = channel.peer.fingerprint
         if self._seen_before(invitation_id):
-            _log.warning("replayed invitation id from %s ignored", channel.peer.device_id)
+            _log.warning("replayed invitation id from %s; declined", channel.peer.device_id)
             return False
         if not self._rate_ok(fp):
             _log.warning("too many invitations from %s; declined", channel.peer.device_id)
@@ -788,8 +787,7 @@ class InvitationService:
                     self._settle(req)
                 break
         _log.warning("refused a session token from %s", channel.peer.device_id)
-        await channel.send(Error(code="bad_token", message="the session token is not valid"))
-        await channel.close("bad session token")
+        await channel.refuse("bad_token", "the session token is not valid")
 
     # --- routing ------------------------------------------------------------------------
 

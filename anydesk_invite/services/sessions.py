@@ -176,8 +176,7 @@ class SessionService:
         hosting = [s for s in self.sessions.values() if s.role is Role.HOST and not s.ended]
         if policy.broken or len(hosting) >= MAX_GUESTS:
             reason = "policy" if policy.broken else "too many guests"
-            await channel.send(Error(code="refused", message=reason))
-            await channel.close(reason)
+            await channel.refuse("refused", reason)
             return
         session = Session(
             session_id=self._random(16),

@@ -122,6 +122,8 @@ class HeadlessClient:
     """``--alias``; empty keeps the default ``user-host@ad``."""
     incoming_folder: Path | None = None
     """``--incoming-folder``: where files from guests go; None keeps the settings' choice."""
+    auto_accept: bool = False
+    """``--test-auto-accept``: accept every invitation and connection request at once."""
     netns: str | None = None
     display: str | None = None
     """An X display (e.g. Xvfb's) for the client to run on with Qt's xcb platform: then its
@@ -160,6 +162,8 @@ class HeadlessClient:
         if self.incoming_folder is not None:
             argv += ["--incoming-folder", str(self.incoming_folder)]
         argv += list(self.extra_args)
+        if self.auto_accept:
+            argv.append("--test-auto-accept")
         if self.netns is not None:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         with open(self.output_path, "wb") as out:

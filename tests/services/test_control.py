@@ -136,6 +136,7 @@ async def test_peers_lists_each_peer_with_sources_tags_and_address(running: Runn
             "tags": ["team"],
             "fingerprint": BOB.fingerprint.hex() if BOB.fingerprint else None,
             "address": None,
+            "conflict": False,
         },
         {
             "id": CAROL.device_id.digits,
@@ -147,6 +148,7 @@ async def test_peers_lists_each_peer_with_sources_tags_and_address(running: Runn
             "tags": [],
             "fingerprint": None,
             "address": "127.0.0.5:7070",
+            "conflict": False,
         },
     ]
 
