@@ -26,46 +26,15 @@ from anydesk_invite.services.remote_input import GuestControl
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-]
+pytestmark = [pytest.mark.e2e]
 CONTROL = frozenset({Permission.CONTROL})
-WIDTH, HEIGHT = 1280, 800
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    """A private Xvfb on a free display number (Xvfb picks it and writes it to a pipe)."""
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            f"{WIDTH}x{HEIGHT}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as f:
-        number = f.readline().strip()
-    if not number:
-        proc.kill()
-        proc.wait()
-        pytest.skip("Xvfb did not start")
-    try:
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def display(xvfb_module_display: str) -> str:
+    """A private Xvfb shared by this module's tests (tests/helpers/xvfb.py)."""
+    return xvfb_module_display
 
 
 @pytest.fixture

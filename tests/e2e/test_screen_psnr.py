@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -30,10 +29,7 @@ from anydesk_invite.services.sessions import SessionService
 from tests.helpers.peers import TrustEveryone
 from tests.helpers.xvfb import PATTERN_WIDGET, psnr
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-]
+pytestmark = [pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 
