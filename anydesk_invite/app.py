@@ -25,7 +25,7 @@ from anydesk_invite.options import Options
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import InputSink
-    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.sessions.service import SessionService
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -124,8 +124,8 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.remote_input import RemoteInput
-    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.sessions.remote_input import RemoteInput
+    from anydesk_invite.services.sessions.service import SessionService
     from anydesk_invite.services.trust import PinnedTrust
     from anydesk_invite.storage.db import Database, DatabaseError
     from anydesk_invite.storage.db import Settings as StoredSettings

@@ -34,13 +34,7 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message, SysInfo
 from anydesk_invite.services.directory import PeerDirectory
-from anydesk_invite.services.facade import (
-    RefusalKind,
-    RefusedWithKind,
-    Settings,
-    Status,
-)
-from anydesk_invite.services.file_transfer import TransferView
+from anydesk_invite.services.facade import Settings, Status
 from anydesk_invite.services.invitations import (
     DECLINED,
     NO_ANSWER,
@@ -49,11 +43,13 @@ from anydesk_invite.services.invitations import (
     Outcome,
 )
 from anydesk_invite.services.links import Links, Unreachable
-from anydesk_invite.services.sessions import SessionOutcome, SessionService
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.service import SessionOutcome, SessionService
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
     SessionView,
+    TransferView,
 )
 from anydesk_invite.storage.db import (
     Database,

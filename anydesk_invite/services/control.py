@@ -34,9 +34,15 @@ from anydesk_invite.core.permissions import (
     permission_keys,
 )
 from anydesk_invite.services.email_invite import mailto_url
-from anydesk_invite.services.facade import ClientFacade, Refused, Status
-from anydesk_invite.services.file_transfer import TransferState, TransferView
-from anydesk_invite.services.views import InvitationView, PeerView, SessionView
+from anydesk_invite.services.facade import ClientFacade, Status
+from anydesk_invite.services.refusals import Refused
+from anydesk_invite.services.views import (
+    InvitationView,
+    PeerView,
+    SessionView,
+    TransferState,
+    TransferView,
+)
 
 _log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ can read; a front end shows it (the dialog, stderr with exit code 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from anydesk_invite.core.ids import DeviceId
@@ -16,33 +15,11 @@ from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.views import InvitationView, PeerView, SessionView
+from anydesk_invite.services.refusals import RefusalKind, Refused, RefusedWithKind
+from anydesk_invite.services.views import InvitationView, PeerView, SessionView, TransferView
 
 if TYPE_CHECKING:
-    # Only for annotations: file_transfer itself raises the refusals defined here.
     from anydesk_invite.net.wire import SysInfo
-    from anydesk_invite.services.file_transfer import TransferView
-
-
-class Refused(Exception):
-    """An action the client will not do; the message says why, in words for a person."""
-
-
-class RefusalKind(StrEnum):
-    UNKNOWN = "unknown"
-    AMBIGUOUS = "ambiguous"
-    OFFLINE = "offline"
-    DECLINED = "declined"
-    POLICY = "policy"
-    NEEDS_CONFIRMATION = "needs_confirmation"
-    INVALID = "invalid"
-    STATE = "state"
-
-
-class RefusedWithKind(Refused):
-    def __init__(self, kind: RefusalKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,5 +146,7 @@ class ClientFacade(Protocol):
     async def wait_transfer(self, transfer_id: str) -> TransferView: ...
     async def set_send_clipboard(self, session_id: str, on: bool) -> None: ...
 
+
+__all__ = ["ClientFacade", "RefusalKind", "Refused", "RefusedWithKind", "Settings", "Status"]
 
 INVITATION_KINDS = tuple(Kind)

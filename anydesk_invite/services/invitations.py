@@ -57,8 +57,8 @@ from anydesk_invite.net.wire import (
     RequestDismissed,
     SessionOpen,
 )
-from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address, Links, Unreachable
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
 
 _log = logging.getLogger(__name__)

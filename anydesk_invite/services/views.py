@@ -87,3 +87,36 @@ class SessionView:
     """Wall-clock start (epoch seconds)."""
     unavailable: tuple[tuple[Permission, str], ...] = ()
     """Guest side: (permission, reason) for each the host said it cannot honour."""
+
+
+class TransferDirection(StrEnum):
+    SEND = "send"
+    RECEIVE = "receive"
+
+
+class TransferState(StrEnum):
+    OFFERED = "offered"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    transfer_id: str
+    """Hex of the random transfer id."""
+    session_id: str
+    direction: TransferDirection
+    name: str
+    size: int
+    done: int
+    """Bytes written by the receiver (on the sending side: acknowledged by it)."""
+    state: TransferState
+    reason: str = ""
+    path: str = ""
+    """Sender: the file sent. Receiver: the saved file, once done."""

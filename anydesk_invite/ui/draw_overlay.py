@@ -16,7 +16,7 @@ from PySide6.QtGui import QBitmap, QColor, QGuiApplication, QImage, QPainter, QP
 from PySide6.QtWidgets import QWidget
 
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.drawing import StrokeView
+from anydesk_invite.services.sessions.drawing import StrokeView
 
 STROKE_WIDTH = 4
 REFRESH_MS = 15

@@ -19,9 +19,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from anydesk_invite.net.wire import PointerButtonName
-from anydesk_invite.services.drawing import GuestPen
-from anydesk_invite.services.remote_input import GuestControl, frame_point
-from anydesk_invite.services.screen_stream import GuestScreen
+from anydesk_invite.services.sessions.drawing import GuestPen
+from anydesk_invite.services.sessions.remote_input import GuestControl, frame_point
+from anydesk_invite.services.sessions.screen import GuestScreen
 from anydesk_invite.ui.remote_keys import key_pair, modifiers
 
 _BUTTONS: dict[Qt.MouseButton, PointerButtonName] = {

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.drawing import GuestPen
 from anydesk_invite.services.facade import ClientFacade, Refused
-from anydesk_invite.services.remote_input import GuestControl
-from anydesk_invite.services.screen_stream import GuestScreen
+from anydesk_invite.services.sessions.drawing import GuestPen
+from anydesk_invite.services.sessions.remote_input import GuestControl
+from anydesk_invite.services.sessions.screen import GuestScreen
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot

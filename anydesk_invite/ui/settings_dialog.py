@@ -33,7 +33,7 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
-from anydesk_invite.services.file_transfer import default_incoming_folder
+from anydesk_invite.services.sessions.files import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot

@@ -19,9 +19,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.services.facade import ClientFacade, Refused
-from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.screen_stream import GuestScreen
-from anydesk_invite.services.views import Direction, InvitationView, Role, SessionView
+from anydesk_invite.services.sessions.screen import GuestScreen
+from anydesk_invite.services.views import (
+    Direction,
+    InvitationView,
+    Role,
+    SessionView,
+    TransferDirection,
+    TransferState,
+    TransferView,
+)
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.bell import BellButton
 from anydesk_invite.ui.email_fallback import EmailInvite

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal as CoreSignal
 from anydesk_invite.services.facade import Refused
-from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
 from anydesk_invite.ui.qt_loop import asyncSlot
 
 STEPS = 1000

@@ -22,7 +22,7 @@ import pytest
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.input import XTestInput
 from anydesk_invite.net.wire import KeyInput, PointerMove, PointerPosition, Refused
-from anydesk_invite.services.remote_input import GuestControl
+from anydesk_invite.services.sessions.remote_input import GuestControl
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 
@@ -208,7 +208,7 @@ OVERLAY = textwrap.dedent(
     from PySide6.QtGui import QColor, QGuiApplication
     from PySide6.QtWidgets import QApplication, QWidget
     from anydesk_invite.core.signal import Signal
-    from anydesk_invite.services.drawing import StrokeView
+    from anydesk_invite.services.sessions.drawing import StrokeView
     from anydesk_invite.ui.draw_overlay import DrawOverlay
 
     class Strokes:

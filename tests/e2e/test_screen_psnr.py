@@ -25,7 +25,7 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.service import SessionService
 from tests.helpers.peers import TrustEveryone
 from tests.helpers.xvfb import PATTERN_WIDGET, psnr
 
@@ -50,7 +50,7 @@ HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import SessionOpen
     from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.sessions.service import SessionService
 
     class TrustAll:
         def check(self, peer):

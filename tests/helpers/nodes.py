@@ -28,8 +28,8 @@ from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.links import Links
 from anydesk_invite.services.ports import InputSink, ScreenSource
-from anydesk_invite.services.remote_input import RemoteInput
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.remote_input import RemoteInput
+from anydesk_invite.services.sessions.service import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
 from anydesk_invite.storage.db import AddressEntry, Database

@@ -36,11 +36,12 @@ from anydesk_invite.net.wire import (
     FileRefused,
     FileSaved,
 )
-from anydesk_invite.services import file_transfer
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.facade import Refused
-from anydesk_invite.services.file_transfer import (
+from anydesk_invite.services.links import Links
+from anydesk_invite.services.sessions import files
+from anydesk_invite.services.sessions.files import (
     ACK_EVERY,
     CHUNK,
     DISK_AHEAD,
@@ -55,8 +56,7 @@ from anydesk_invite.services.file_transfer import (
     default_incoming_folder,
     safe_file_name,
 )
-from anydesk_invite.services.links import Links
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.service import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
@@ -638,13 +638,13 @@ async def test_the_sender_stops_at_the_window_so_a_chat_overtakes_the_rest_of_th
 def slow_disk(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """The receiver's disk takes no data until the returned event is set (a stalled drive)."""
     go = threading.Event()
-    real_write = file_transfer._FileWriter._write
+    real_write = files._FileWriter._write
 
     def stalled(writer: object, block: bytes) -> None:
         go.wait(10)
         real_write(writer, block)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(file_transfer._FileWriter, "_write", stalled)
+    monkeypatch.setattr(files._FileWriter, "_write", stalled)
     return go
 
 

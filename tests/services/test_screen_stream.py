@@ -34,14 +34,14 @@ from anydesk_invite.net.wire import (
     encode,
 )
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.screen_stream import (
+from anydesk_invite.services.sessions.screen import (
     GuestScreen,
     HostScreen,
     changed_tiles,
     chunks,
     paste_tiles,
 )
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.service import SessionService
 from tests.desktop.test_photo import photo_pixels
 from tests.helpers.peers import TrustEveryone, dial_node, listening_node
 from tests.helpers.synthetic_screen import SyntheticScreen

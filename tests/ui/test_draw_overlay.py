@@ -8,8 +8,8 @@ from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.drawing import StrokeView
-from anydesk_invite.services.remote_input import PointerSeen
+from anydesk_invite.services.sessions.drawing import StrokeView
+from anydesk_invite.services.sessions.remote_input import PointerSeen
 from anydesk_invite.ui.draw_overlay import DrawOverlay
 from anydesk_invite.ui.pointer_marker import SIZE, PointerMarkers
 

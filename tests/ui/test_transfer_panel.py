@@ -14,8 +14,13 @@ from pytestqt.qtbot import QtBot
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.services.facade import Refused
-from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.views import Role, SessionView
+from anydesk_invite.services.views import (
+    Role,
+    SessionView,
+    TransferDirection,
+    TransferState,
+    TransferView,
+)
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel, time_left_text

@@ -34,9 +34,6 @@ from anydesk_invite.net.wire import (
     SysInfo,
     SysInfoRequest,
 )
-from anydesk_invite.services.drawing import DRAW_MESSAGES, Drawing, GuestPen
-from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
-from anydesk_invite.services.file_transfer import FILE_MESSAGES, FileTransfers
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.ports import (
     ClipboardPort,
@@ -44,8 +41,15 @@ from anydesk_invite.services.ports import (
     ScreenSource,
     SystemInfoSource,
 )
-from anydesk_invite.services.remote_input import REMOTE_INPUT_MESSAGES, GuestControl, RemoteInput
-from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.drawing import DRAW_MESSAGES, Drawing, GuestPen
+from anydesk_invite.services.sessions.files import FILE_MESSAGES, FileTransfers
+from anydesk_invite.services.sessions.remote_input import (
+    REMOTE_INPUT_MESSAGES,
+    GuestControl,
+    RemoteInput,
+)
+from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
 from anydesk_invite.services.views import Role, SessionView
 
 _log = logging.getLogger(__name__)

@@ -33,7 +33,6 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,11 +53,11 @@ from anydesk_invite.net.wire import (
     FileSaved,
     Message,
 )
-from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.sessions import Session
+    from anydesk_invite.services.sessions.service import Session
 
 _log = logging.getLogger(__name__)
 
@@ -111,39 +110,6 @@ _RESERVED = {
     *(f"lpt{i}" for i in range(10)),
 }
 PERMISSION_REVOKED = "the file transfer permission was revoked"
-
-
-class TransferDirection(StrEnum):
-    SEND = "send"
-    RECEIVE = "receive"
-
-
-class TransferState(StrEnum):
-    OFFERED = "offered"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def final(self) -> bool:
-        return self in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
-
-
-@dataclass(frozen=True, slots=True)
-class TransferView:
-    transfer_id: str
-    """Hex of the random transfer id."""
-    session_id: str
-    direction: TransferDirection
-    name: str
-    size: int
-    done: int
-    """Bytes written by the receiver (on the sending side: acknowledged by it)."""
-    state: TransferState
-    reason: str = ""
-    path: str = ""
-    """Sender: the file sent. Receiver: the saved file, once done."""
 
 
 def default_incoming_folder() -> Path:

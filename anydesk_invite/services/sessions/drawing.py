@@ -29,8 +29,8 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.views import Role
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.remote_input import Outbox
-    from anydesk_invite.services.sessions import Session
+    from anydesk_invite.services.sessions.remote_input import Outbox
+    from anydesk_invite.services.sessions.service import Session
 
 _log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from anydesk_invite.services.ports import InputSink
 from anydesk_invite.services.views import Role
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.sessions import Session
+    from anydesk_invite.services.sessions.service import Session
 
 _log = logging.getLogger(__name__)
 
