@@ -285,7 +285,7 @@ async def run_rig(seconds: float, rate: float) -> dict[str, float]:
     guest_input = RemoteInput(None, clock)
     host_session = session(Role.HOST, host_ch, guest_id)
     guest_session = session(Role.GUEST, guest_ch, host_id)
-    await host_input.session_started(host_session)
+    await host_input.started(host_session)
     control = guest_input.control(guest_session)
     source = NoiseScreen()
     host_screen = HostScreen(source, host_ch.send)

@@ -57,7 +57,7 @@ from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.sessions.service import Session
+    from anydesk_invite.services.sessions.session import Session
 
 _log = logging.getLogger(__name__)
 
@@ -456,8 +456,15 @@ class _Transfer:
 class FileTransfers:
     """Every transfer of every session on this device.
 
-    Signals: changed (TransferView: a new transfer, progress, or its end).
+    Signals: changed (TransferView: a new transfer, progress, or its end), view_changed
+    (Session; never emitted: transfers have views of their own).
     """
+
+    name = "files"
+    permission: Permission | None = Permission.FILE_TRANSFER
+    from_guest: tuple[type[Message], ...] = FILE_MESSAGES
+    from_host: tuple[type[Message], ...] = FILE_MESSAGES
+    refusal_interval = 0.0
 
     def __init__(
         self,
@@ -475,6 +482,21 @@ class FileTransfers:
         """Seconds between two progress reports of one transfer; state changes always go out."""
         self._transfers: OrderedDict[bytes, _Transfer] = OrderedDict()
         self.changed: Signal[TransferView] = Signal("transfers.changed")
+        self.view_changed: Signal[Session] = Signal("transfers.view_changed")
+
+    def gated(self, msg: Message) -> bool:
+        """Everything but a cancel or a refusal needs FILE_TRANSFER: a transfer can always end."""
+        return not isinstance(msg, FileCancel | FileRefused)
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        tid = getattr(msg, "transfer_id", b"")
+        t = self._transfers.get(tid)
+        if t is not None and t.state.final:
+            return type(msg).__name__, None
+        return type(msg).__name__, FileRefused(tid, "not_permitted", "not permitted: file transfer")
+
+    async def started(self, session: Session) -> None:
+        pass
 
     # --- queries --------------------------------------------------------------------------
 
@@ -564,7 +586,7 @@ class FileTransfers:
             if t.session is session and not t.state.final:
                 self._finish(t, TransferState.CANCELLED, PERMISSION_REVOKED)
 
-    def session_ended(self, session: Session) -> None:
+    def ended(self, session: Session) -> None:
         for t in list(self._transfers.values()):
             if t.session is session and not t.state.final:
                 self._finish(t, TransferState.FAILED, "the session ended")
@@ -577,21 +599,9 @@ class FileTransfers:
     # --- messages from the peer ---------------------------------------------------------
 
     async def handle(self, session: Session, msg: Message) -> None:
-        """One file message from the session's peer (the session routes FILE_MESSAGES here)."""
+        """One file message from the session's peer (from a guest, only what the service's
+        gate let through)."""
         tid = getattr(msg, "transfer_id", b"")
-        if session.role is Role.HOST and not isinstance(msg, FileCancel | FileRefused):
-            if Permission.FILE_TRANSFER not in session.permissions:
-                _log.warning(
-                    "refused %s from guest %s: file transfer not granted",
-                    type(msg).__name__,
-                    session.peer.device_id,
-                )
-                t = self._transfers.get(tid)
-                if t is None or not t.state.final:
-                    await self._send(
-                        session, FileRefused(tid, "not_permitted", "not permitted: file transfer")
-                    )
-                return
         t = self._transfers.get(tid)
         if t is not None and t.session is not session:
             t = None
@@ -876,4 +886,4 @@ class FileTransfers:
         try:
             await session.channel.send(msg)
         except ChannelClosed:
-            self.session_ended(session)
+            self.ended(session)

@@ -1,8 +1,10 @@
 """Remote sessions: the host (inviter, the one viewed) and the guest (invitee).
 
-The host enforces every permission: each guest request is checked against the session's
-current permissions, and a refused one is logged and answered with ``Refused``. A change of
-permissions on the host reaches the guest at once (``SessionPermissions``). One host serves
+The service opens sessions on both sides and hands each message from the peer to the feature
+that takes it (a table built from each feature's ``from_guest`` / ``from_host``). It is the
+one host-side permission gate: a guest's message that needs a permission the session lacks is
+refused here, logged and answered as its feature says, whatever the guest's UI did. A change
+of permissions on the host reaches the guest at once (``SessionPermissions``). One host serves
 up to MAX_GUESTS sessions at once, each with its own permissions.
 """
 
@@ -12,8 +14,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.invitation import Peer
@@ -22,8 +23,6 @@ from anydesk_invite.core.policy import Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import Channel, ChannelClosed
 from anydesk_invite.net.wire import (
-    Chat,
-    ClipboardText,
     Error,
     Message,
     Refused,
@@ -32,7 +31,6 @@ from anydesk_invite.net.wire import (
     SessionOpened,
     SessionPermissions,
     SysInfo,
-    SysInfoRequest,
 )
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.ports import (
@@ -42,74 +40,30 @@ from anydesk_invite.services.ports import (
     SystemInfoSource,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
-from anydesk_invite.services.sessions.drawing import DRAW_MESSAGES, Drawing, GuestPen
-from anydesk_invite.services.sessions.files import FILE_MESSAGES, FileTransfers
-from anydesk_invite.services.sessions.remote_input import (
-    REMOTE_INPUT_MESSAGES,
-    GuestControl,
-    RemoteInput,
-)
-from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
+from anydesk_invite.services.sessions.chat import SessionChat
+from anydesk_invite.services.sessions.clipboard import ClipboardSharing
+from anydesk_invite.services.sessions.drawing import Drawing, GuestPen
+from anydesk_invite.services.sessions.feature import Feature
+from anydesk_invite.services.sessions.files import FileTransfers
+from anydesk_invite.services.sessions.remote_input import GuestControl, RemoteInput
+from anydesk_invite.services.sessions.screen import GuestScreen, ScreenSharing
+from anydesk_invite.services.sessions.session import Session, SessionOutcome
+from anydesk_invite.services.sessions.sysinfo import SystemInfoSharing
 from anydesk_invite.services.views import Role, SessionView
 
 _log = logging.getLogger(__name__)
 
 MAX_GUESTS = 4
 OPEN_TIMEOUT = 10.0
-REQUEST_TIMEOUT = 10.0
 
-
-@dataclass(slots=True)
-class Session:
-    session_id: bytes
-    role: Role
-    peer: Peer
-    channel: Channel
-    permissions: frozenset[Permission]
-    locked: frozenset[Permission]
-    started_at: float
-    started_mono: float
-    origin: str = ""
-    ended: bool = False
-    end_reason: str = ""
-    chat: list[tuple[str, str]] = field(default_factory=list)
-    """(who, text): 'me' or 'peer'."""
-    send_clipboard: bool = False
-    """Guest side: whether this guest's clipboard may leave the machine."""
-    pending: dict[str, asyncio.Future[Message]] = field(default_factory=dict)
-    unavailable: dict[Permission, str] = field(default_factory=dict)
-    """Guest side: permissions the host said it cannot honour (Unavailable), with the reason."""
-
-    def unavailable_reason(self, perm: Permission) -> str:
-        """Guest: why the host cannot honour ``perm`` although it may grant it; empty if it can."""
-        return self.unavailable.get(perm, "")
-
-    def view(self) -> SessionView:
-        return SessionView(
-            session_id=self.session_id.hex(),
-            role=self.role,
-            peer_id=self.peer.device_id,
-            peer_alias=self.peer.alias,
-            peer_fingerprint=self.peer.fingerprint,
-            permissions=self.permissions,
-            locked=self.locked,
-            started_at=self.started_at,
-            unavailable=tuple(sorted(self.unavailable.items())),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SessionOutcome:
-    session: SessionView
-    duration: float
-    reason: str
+__all__ = ["MAX_GUESTS", "OPEN_TIMEOUT", "Session", "SessionOutcome", "SessionService"]
 
 
 class SessionService:
     """Open sessions on both sides.
 
-    Signals: started (SessionView), changed (SessionView: permissions or chat), ended
-    (SessionOutcome), chat (tuple[str session id hex, str text]).
+    Signals: started (SessionView), changed (SessionView: permissions, chat, or what the host
+    cannot honour), ended (SessionOutcome), chat (tuple[str session id hex, str text]).
     """
 
     def __init__(
@@ -128,31 +82,40 @@ class SessionService:
         photo: PhotoCodec | None = None,
     ) -> None:
         self._links = links
-        self._photo = photo
-        """JPEG for photo-like screen tiles, both ways (None: lossless tiles only)."""
         self._clock = clock
         self._policy = policy
-        self._system_info = system_info
-        self._clipboard = clipboard
         self._wall = wall
         self._random = random_bytes
+        self.screen = ScreenSharing(screen, photo)
         self.transfers = transfers or FileTransfers(random_bytes=random_bytes)
         self.remote_input = remote_input or RemoteInput(None, clock)
-        self.remote_input.unavailable_changed.connect(self._host_cannot)
         self.drawing = drawing or Drawing(clock)
-        self._from_peer = ""
-        """The clipboard text last set from a peer, so it is not echoed back."""
-        self._tasks: set[asyncio.Task[None]] = set()
-        if clipboard is not None:
-            clipboard.changed.connect(self._local_clipboard_changed)
-        self._screen_source = screen
-        self._screens: dict[bytes, HostScreen | GuestScreen] = {}
-        """Each open session's screen; None as source: the host shares no screen."""
+        self.clipboard = ClipboardSharing(clipboard)
+        self.conversation = SessionChat()
+        self.system_info = SystemInfoSharing(system_info)
+        self.features: Sequence[Feature] = (
+            self.screen,
+            self.drawing,
+            self.remote_input,
+            self.transfers,
+            self.clipboard,
+            self.conversation,
+            self.system_info,
+        )
+        """In the order they hear of a session: the screen first, so a guest has its
+        screen list before the host says what it cannot do."""
+        self._from_guest = _table(self.features, lambda f: f.from_guest)
+        self._from_host = _table(self.features, lambda f: f.from_host)
+        self._named = {f.name: f for f in self.features}
+        self._refused_at: dict[tuple[bytes, str], float] = {}
+        """When the gate last logged and answered a refusal, per session and feature."""
+        for f in self.features:
+            f.view_changed.connect(self._view_changed)
         self.sessions: dict[bytes, Session] = {}
         self.started: Signal[SessionView] = Signal("sessions.started")
         self.changed: Signal[SessionView] = Signal("sessions.changed")
         self.ended: Signal[SessionOutcome] = Signal("sessions.ended")
-        self.chat: Signal[tuple[str, str]] = Signal("sessions.chat")
+        self.chat: Signal[tuple[str, str]] = self.conversation.received
 
     def views(self) -> list[SessionView]:
         return [s.view() for s in self.sessions.values() if not s.ended]
@@ -170,6 +133,10 @@ class SessionService:
 
     def _locked(self, policy: Policy) -> frozenset[Permission]:
         return frozenset(p for p in Permission if policy.is_locked(p))
+
+    def _view_changed(self, session: Session) -> None:
+        if not session.ended:
+            self.changed.emit(session.view())
 
     # --- host -------------------------------------------------------------------------
 
@@ -202,13 +169,8 @@ class SessionService:
                 locked=session.locked,
             )
         )
-        host_screen = HostScreen(
-            self._screen_source, lambda m: self._send(session, m), photo=self._photo
-        )
-        self._screens[session.session_id] = host_screen
-        await host_screen.announce()
-        await self.drawing.session_started(session)
-        await self.remote_input.session_started(session)
+        for f in self.features:
+            await f.started(session)
         self.started.emit(session.view())
 
     def _adopt(self, session: Session) -> None:
@@ -246,14 +208,30 @@ class SessionService:
                     await self._send(s, SessionPermissions(permissions=new, locked=locked))
 
     def _permissions_changed(self, session: Session) -> None:
-        self.transfers.permissions_changed(session)
-        self.remote_input.permissions_changed(session)
-        self.drawing.permissions_changed(session)
+        for f in self.features:
+            f.permissions_changed(session)
 
-    def _allowed(self, session: Session, perm: Permission, what: str) -> bool:
-        if perm in session.permissions:
+    async def _permitted(self, session: Session, feature: Feature, msg: Message) -> bool:
+        """The host-side gate: whether the guest's ``msg`` may reach ``feature``. A refusal is
+        logged and answered as the feature says, at most once per its refusal interval."""
+        perm = feature.permission
+        if perm is None or perm in session.permissions or not feature.gated(msg):
             return True
-        _log.warning("refused %s from guest %s: %s not granted", what, session.peer.device_id, perm)
+        key = (session.session_id, feature.name)
+        now = self._clock.now()
+        last = self._refused_at.get(key)
+        if last is not None and now - last < feature.refusal_interval:
+            return False
+        self._refused_at[key] = now
+        what, answer = feature.refusal(session, msg)
+        _log.warning(
+            "refused %s from guest %s: %s not granted",
+            what,
+            session.peer.device_id,
+            perm.value.replace("_", " "),
+        )
+        if answer is not None:
+            await self._send(session, answer)
         return False
 
     # --- guest ------------------------------------------------------------------------
@@ -304,9 +282,8 @@ class SessionService:
             started_at=self._wall(),
             started_mono=self._clock.now(),
         )
-        self._screens[session.session_id] = GuestScreen(
-            lambda m: self._send(session, m), photo=self._photo
-        )
+        for f in self.features:
+            await f.started(session)
         self._adopt(session)
         for msg in early:
             await self._handle(session, msg)
@@ -315,84 +292,28 @@ class SessionService:
 
     def guest_screen(self, session_id: str) -> GuestScreen | None:
         """The host's screen as this guest receives it (session id in hex)."""
-        for s in self.sessions.values():
-            screen = self._screens.get(s.session_id)
-            if s.session_id.hex() == session_id and isinstance(screen, GuestScreen):
-                return screen
-        return None
-
-    def _host_cannot(self, session_id: str) -> None:
-        """The host said what it cannot honour: the session's view says so too."""
-        for s in self.sessions.values():
-            if s.session_id.hex() == session_id and not s.ended:
-                self.changed.emit(s.view())
+        return self.screen.guest(session_id)
 
     def guest_control(self, session_id: str) -> tuple[GuestControl, GuestPen] | None:
         """The guest's remote control and pen for this session (session id in hex)."""
         for s in self.sessions.values():
             if s.session_id.hex() == session_id and s.role is Role.GUEST and not s.ended:
-                box = self.remote_input.outbox(s)
-                return self.remote_input.control(s), self.drawing.pen(s, box)
+                return self.remote_input.control(s), self.drawing.pen(s)
         return None
 
     async def request_system_info(self, session: Session) -> SysInfo:
-        answer = await self._ask(session, "sysinfo", SysInfoRequest())
-        if isinstance(answer, SysInfo):
-            return answer
-        raise RefusedWithKind(RefusalKind.POLICY, "not permitted: system information")
-
-    async def _ask(self, session: Session, key: str, msg: Message) -> Message:
-        if session.role is not Role.GUEST:
-            raise RefusedWithKind(RefusalKind.STATE, "only a guest asks the host")
-        fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        session.pending[key] = fut
-        await self._send(session, msg)
-        try:
-            return await asyncio.wait_for(fut, REQUEST_TIMEOUT)
-        except TimeoutError:
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the host did not answer") from None
-        finally:
-            session.pending.pop(key, None)
+        return await self.system_info.ask(session)
 
     async def send_chat(self, session: Session, text: str) -> None:
-        text = text[:4000]
-        session.chat.append(("me", text))
-        await self._send(session, Chat(text=text))
-        self.changed.emit(session.view())
+        await self.conversation.say(session, text)
 
     async def send_clipboard(self, session: Session, text: str) -> None:
         """Send clipboard text to the peer; a guest only while it switched sending on."""
-        if session.role is Role.GUEST and not session.send_clipboard:
-            raise RefusedWithKind(RefusalKind.STATE, "sending your clipboard is switched off")
-        if Permission.CLIPBOARD not in session.permissions:
-            raise RefusedWithKind(RefusalKind.POLICY, "not permitted: clipboard")
-        await self._send(session, ClipboardText(text=text[: 1024 * 1024]))
+        await self.clipboard.send(session, text)
 
     async def set_send_clipboard(self, session: Session, on: bool) -> None:
         """Guest: let this device's clipboard go to the host (sent at once, then on change)."""
-        if session.role is not Role.GUEST:
-            raise RefusedWithKind(RefusalKind.STATE, "only a guest decides to send its clipboard")
-        session.send_clipboard = on
-        self.changed.emit(session.view())
-        text = self._clipboard.text() if self._clipboard is not None else ""
-        if on and text and Permission.CLIPBOARD in session.permissions:
-            await self._send(session, ClipboardText(text=text[: 1024 * 1024]))
-
-    def _local_clipboard_changed(self, text: str) -> None:
-        """Send a local clipboard change where it may go: from a host to every guest granted
-        the clipboard, from a guest to its host only while it switched sending on."""
-        if not text or text == self._from_peer:
-            return
-        for s in list(self.sessions.values()):
-            if s.ended or Permission.CLIPBOARD not in s.permissions:
-                continue
-            if s.role is Role.GUEST and not s.send_clipboard:
-                continue
-            task = asyncio.get_running_loop().create_task(
-                self._send(s, ClipboardText(text=text[: 1024 * 1024]))
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        await self.clipboard.set_send(session, on)
 
     # --- both -------------------------------------------------------------------------
 
@@ -403,65 +324,32 @@ class SessionService:
             self._ended(session, "connection lost")
 
     async def _handle(self, session: Session, msg: Message) -> None:
-        screen = self._screens.get(session.session_id)
-        if screen is not None and await screen.handle(msg):
-            return
         match msg:
-            case Chat():
-                session.chat.append(("peer", msg.text))
-                self.chat.emit((session.session_id.hex(), msg.text))
-                self.changed.emit(session.view())
             case SessionEnd():
                 self._ended(session, msg.reason or "ended by the peer")
                 await session.channel.close("session ended")
-            case SysInfoRequest() if session.role is Role.HOST:
-                if self._allowed(session, Permission.SYSTEM_INFO, "system information"):
-                    info = self._system_info.system_information()
-                    await self._send(
-                        session,
-                        SysInfo(
-                            os=info.os[:255],
-                            hostname=info.hostname[:255],
-                            cpu=info.cpu[:255],
-                            cpu_count=info.cpu_count,
-                            memory_total=info.memory_total,
-                            screens=[s[:255] for s in info.screens[:16]],
-                        ),
-                    )
-                else:
-                    await self._send(session, Refused(what="system_info", reason="not permitted"))
-            case ClipboardText():
-                if session.role is Role.HOST and not self._allowed(
-                    session, Permission.CLIPBOARD, "clipboard"
-                ):
-                    await self._send(session, Refused(what="clipboard", reason="not permitted"))
-                elif Permission.CLIPBOARD in session.permissions and self._clipboard is not None:
-                    self._from_peer = msg.text
-                    self._clipboard.set_text(msg.text)
+                return
             case SessionPermissions() if session.role is Role.GUEST:
                 session.permissions = msg.permissions
                 session.locked = msg.locked
                 self._permissions_changed(session)
                 self.changed.emit(session.view())
-            case SysInfo() if session.role is Role.GUEST:
-                fut = session.pending.get("sysinfo")
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
+                return
             case Refused() if session.role is Role.GUEST:
-                key = "sysinfo" if msg.what == "system_info" else msg.what
-                fut = session.pending.get(key)
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
                 _log.info("host refused %s: %s", msg.what, msg.reason)
-            case _ if isinstance(msg, FILE_MESSAGES):
-                await self.transfers.handle(session, msg)
-            case _ if isinstance(msg, REMOTE_INPUT_MESSAGES):
-                await self.remote_input.handle(session, msg)
-            case _ if isinstance(msg, DRAW_MESSAGES):
-                await self.drawing.handle(session, msg)
-            case _:
-                _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
-                await self._send(session, Refused(what="unexpected", reason="not permitted"))
+                named = self._named.get(msg.what)
+                if named is not None and Refused in named.from_host:
+                    await named.handle(session, msg)
+                return
+        host = session.role is Role.HOST
+        feature = (self._from_guest if host else self._from_host).get(type(msg))
+        if feature is None:
+            _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
+            await self._send(session, Refused(what="unexpected", reason="not permitted"))
+            return
+        if host and not await self._permitted(session, feature, msg):
+            return
+        await feature.handle(session, msg)
 
     def channel_closed(self, channel: Channel) -> None:
         for s in list(self.sessions.values()):
@@ -473,12 +361,10 @@ class SessionService:
             return
         session.ended = True
         session.end_reason = reason
-        self.transfers.session_ended(session)
-        self.remote_input.session_ended(session)
-        self.drawing.session_ended(session)
-        screen = self._screens.pop(session.session_id, None)
-        if isinstance(screen, HostScreen):
-            screen.close()
+        for f in self.features:
+            f.ended(session)
+            self._refused_at.pop((session.session_id, f.name), None)
+        session.close_outbox()
         duration = max(0.0, self._clock.now() - session.started_mono)
         self.ended.emit(SessionOutcome(session.view(), duration, reason))
         del self.sessions[session.session_id]
@@ -491,3 +377,20 @@ class SessionService:
     async def stop(self) -> None:
         for s in list(self.sessions.values()):
             await self.end(s, "the other side quit")
+        for f in self.features:
+            f.stop()
+
+
+def _table(
+    features: Sequence[Feature], messages: Callable[[Feature], tuple[type[Message], ...]]
+) -> dict[type[Message], Feature]:
+    """Message type -> the feature that takes it; two features taking one type is a mistake."""
+    table: dict[type[Message], Feature] = {}
+    for f in features:
+        for kind in messages(f):
+            if kind is Refused:
+                continue  # a host's refusal goes to the feature it names (``Refused.what``)
+            if kind in table:
+                raise ValueError(f"{kind.__name__} is taken by {table[kind].name} and {f.name}")
+            table[kind] = f
+    return table
