@@ -514,9 +514,10 @@ class Client:
             except PermissionError_ as exc:
                 raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
         started: asyncio.Future[SessionView] = asyncio.get_running_loop().create_future()
+        origin = inc.invitation_id.hex()
 
         def on_started(view: SessionView) -> None:
-            if view.peer_fingerprint == inc.peer.fingerprint and not started.done():
+            if view.origin == origin and not started.done():
                 started.set_result(view)
 
         self.sessions_service.started.connect(on_started)

@@ -87,6 +87,8 @@ class SessionView:
     """Wall-clock start (epoch seconds)."""
     unavailable: tuple[tuple[Permission, str], ...] = ()
     """Guest side: (permission, reason) for each the host said it cannot honour."""
+    origin: str = ""
+    """Host side: hex id of the invitation or connection request this session came from."""
 
 
 class TransferDirection(StrEnum):

@@ -276,19 +276,15 @@ class Shell(QObject):
     def _on_session(self, view: SessionView) -> None:
         if view.role is Role.HOST:
             # A request accepted in its Accept Window switches to the session by itself. The
-            # session can start before the window's accept call returns, so a window still
-            # waiting on a request from this peer takes the session here.
+            # session can start before the window's accept call returns, so the window still
+            # waiting on the request the session came from takes the session here.
             for w in self.accept_windows.values():
                 s = w.session()
                 if s is not None and s.session_id == view.session_id:
                     return
             for key, w in list(self.accept_windows.items()):
                 req = w.request
-                if (
-                    w.session() is None
-                    and req is not None
-                    and req.peer_fingerprint == view.peer_fingerprint
-                ):
+                if w.session() is None and req is not None and req.invitation_id == view.origin:
                     w.show_session(view)
                     del self.accept_windows[key]
                     self.accept_windows[view.session_id] = w

@@ -58,6 +58,15 @@ async def test_host_changing_permissions_reaches_the_guest_at_once(nodes: Nodes)
     await eventually(lambda: [s.permissions for s in ben.client.sessions()] == [CLIPBOARD])
 
 
+async def test_the_hosts_session_view_names_the_invitation_it_came_from(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await ben.client.accept(sent.invitation_id)
+    await eventually(lambda: len(anna.client.sessions()) == 1)
+    assert [s.origin for s in anna.client.sessions()] == [sent.invitation_id]
+
+
 async def test_guest_gets_system_information_when_granted(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
     _, guest = await session_between(anna, ben, SYSTEM_INFO)

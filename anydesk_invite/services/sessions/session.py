@@ -74,6 +74,7 @@ class Session:
             locked=self.locked,
             started_at=self.started_at,
             unavailable=tuple(sorted(self.unavailable.items())),
+            origin=self.origin,
         )
 
 
