@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from anydesk_invite.core.alias import default_alias_name
@@ -42,44 +42,6 @@ def _input_sink() -> InputSink | None:
     if QGuiApplication.platformName() != "xcb":
         return None
     return XTestInput()
-
-
-def _show_on_host(sessions: SessionService, shell: Shell) -> Callable[[], None]:
-    """Guests' strokes and pointer markers on this desktop; the session windows get remote
-    control and the draw tool, the Accept Windows a Clear drawings button. Returns the undo."""
-    from anydesk_invite.services.views import Role, SessionView
-    from anydesk_invite.ui.draw_overlay import DrawOverlay
-    from anydesk_invite.ui.pointer_marker import PointerMarkers
-
-    overlay = DrawOverlay(sessions.drawing)
-    markers = PointerMarkers(sessions.remote_input.pointer_seen, sessions.drawing.color_of)
-
-    def attach(view: SessionView) -> None:
-        # Runs after the shell's own slot, which opened the session's window.
-        if view.role is Role.GUEST:
-            window = shell.session_windows.get(view.session_id)
-            found = sessions.guest_control(view.session_id)
-            if window is not None and found is not None:
-                window.attach_remote(*found)
-            return
-        for w in shell.accept_windows.values():
-            s = w.session()
-            if s is not None and s.session_id == view.session_id:
-                session = sessions.find(view.session_id)
-                w.attach_drawing(
-                    lambda session=session: sessions.drawing.clear(session),
-                    sessions.remote_input.problem() or "",
-                )
-
-    sessions.started.connect(attach)
-
-    def undo() -> None:
-        sessions.started.disconnect(attach)
-        overlay.detach()
-        overlay.close()
-        markers.close()
-
-    return undo
 
 
 def _cannot_start(reason: str) -> int:
@@ -238,7 +200,6 @@ async def run_client(options: Options) -> int:
     watcher.changed.connect(lambda p: spawn(client.policy_changed(p)))
     stop = asyncio.Event()
     shell: Shell | None = None
-    host_desktop: Callable[[], None] | None = None
     control = ControlServer(
         client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
     )
@@ -267,16 +228,8 @@ async def run_client(options: Options) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         if not options.headless:
-            shell = Shell(
-                client,
-                on_quit=stop.set,
-                send_chat=client.send_chat,
-                chat_received=client.chat_received,
-                screen_of=client.sessions_service.guest_screen,
-                transfers=client,
-            )
+            shell = Shell(client, on_quit=stop.set)
             shell.show()
-            host_desktop = _show_on_host(client.sessions_service, shell)
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -285,8 +238,6 @@ async def run_client(options: Options) -> int:
         await stop.wait()
         return 0
     finally:
-        if host_desktop is not None:
-            host_desktop()
         if shell is not None:
             shell.close()
         await control.close()

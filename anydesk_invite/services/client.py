@@ -31,10 +31,11 @@ from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import Channel, ChannelClosed, PeerTrust, dial
 from anydesk_invite.net.discovery import Discovery, OwnRecord
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.interfaces import interface_choices
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message, SysInfo
 from anydesk_invite.services.directory import PeerDirectory
-from anydesk_invite.services.facade import Settings, Status
+from anydesk_invite.services.facade import SessionHandle, Settings, Status
 from anydesk_invite.services.invitations import (
     DECLINED,
     NO_ANSWER,
@@ -48,7 +49,9 @@ from anydesk_invite.services.sessions.service import SessionOutcome, SessionServ
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
+    Role,
     SessionView,
+    StrokeView,
     TransferView,
 )
 from anydesk_invite.storage.db import (
@@ -128,6 +131,10 @@ class Client:
         self.sessions_service = sessions_factory(self.links)
         self.transfer_changed = self.sessions_service.transfers.changed
         """Signal[TransferView]: a file transfer was offered, progressed or ended."""
+        self.strokes_changed = self.sessions_service.drawing.changed
+        """Signal[str]: a guest's strokes on this host changed (session id hex)."""
+        self.pointer_seen = self.sessions_service.remote_input.pointer_seen
+        """Signal[PointerSeen]: a guest's pointer to mark on this host's screen."""
         built = self.sessions_service.transfers
         self._transfer_defaults = (built.incoming_folder, built.size_limit)
         """What the transfers were built with: in force while no setting is stored."""
@@ -565,6 +572,34 @@ class Client:
 
     def chat_log(self, session_id: str) -> list[tuple[str, str]]:
         return list(self.sessions_service.find(session_id).chat)
+
+    def session_handle(self, session_id: str) -> SessionHandle:
+        ss = self.sessions_service
+        session = ss.find(session_id)
+        if session.role is Role.HOST:
+            return SessionHandle(session.view())
+        control = ss.remote_input.control(session)
+        return SessionHandle(
+            session.view(),
+            screen=ss.guest_screen(session.id_hex),
+            control=control,
+            pen=ss.drawing.pen(session),
+        )
+
+    def interface_choices(self) -> list[str]:
+        return interface_choices()
+
+    def strokes(self, session_id: str | None = None) -> list[StrokeView]:
+        return self.sessions_service.drawing.strokes(session_id)
+
+    def color_of(self, session_id: str) -> int:
+        return self.sessions_service.drawing.color_of(session_id)
+
+    async def clear_drawings(self, session_id: str) -> None:
+        await self.sessions_service.drawing.clear(self.sessions_service.find(session_id))
+
+    def control_problem(self) -> str:
+        return self.sessions_service.remote_input.problem() or ""
 
     # --- facade: file transfer and clipboard ----------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.email_invite import mailto_url
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id, verification_code
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import (
@@ -33,9 +34,7 @@ from anydesk_invite.core.permissions import (
     parse_permission,
     permission_keys,
 )
-from anydesk_invite.services.email_invite import mailto_url
-from anydesk_invite.services.facade import ClientFacade, Status
-from anydesk_invite.services.refusals import Refused
+from anydesk_invite.services.facade import ClientFacade, Refused, Status
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,

@@ -1,8 +1,12 @@
 """What the front ends (UI, local control API) can ask of a running client.
 
 `services.client.Client` implements this; the UI, the control API and their tests depend on
-this Protocol only. Every method that can be refused raises `Refused` with a message a person
-can read; a front end shows it (the dialog, stderr with exit code 1).
+this Protocol and on the views alone. Every method that can be refused raises `Refused` with a
+message a person can read; a front end shows it (the dialog, stderr with exit code 1).
+
+A session reaches a front end as a `SessionHandle`: its view, and on the guest's side the
+host's screen, the remote control and the pen, each behind a protocol here, never as the
+live objects behind them.
 """
 
 from __future__ import annotations
@@ -14,9 +18,18 @@ from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
+from anydesk_invite.core.screen import ScreenInfo
 from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.wire import Modifier, PointerButtonName
 from anydesk_invite.services.refusals import RefusalKind, Refused, RefusedWithKind
-from anydesk_invite.services.views import InvitationView, PeerView, SessionView, TransferView
+from anydesk_invite.services.views import (
+    InvitationView,
+    PeerView,
+    PointerSeen,
+    SessionView,
+    StrokeView,
+    TransferView,
+)
 
 if TYPE_CHECKING:
     from anydesk_invite.net.wire import SysInfo
@@ -53,6 +66,84 @@ class Settings:
     """Where files from guests are saved (an absolute path); empty: the Downloads folder."""
 
 
+class RemoteScreen(Protocol):
+    """The host's screen as a guest receives it: its screens and the frame buffer.
+
+    Signals: screens_changed (None: ``screens``, ``current`` or ``problem`` changed),
+    updated (int: the seq of a frame now complete in ``buffer``).
+    """
+
+    screens_changed: Signal[None]
+    updated: Signal[int]
+
+    @property
+    def screens(self) -> list[ScreenInfo] | None:
+        """None until the host said; empty when it shares no screen."""
+        ...
+
+    @property
+    def current(self) -> int: ...
+    @property
+    def problem(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def screen(self) -> int: ...
+    @property
+    def buffer(self) -> bytearray:
+        """``width`` x ``height`` BGRA pixels, rows packed; replaced, never resized."""
+        ...
+
+    async def select(self, index: int) -> None: ...
+
+
+class RemoteControl(Protocol):
+    """A guest's keyboard and pointer on the host.
+
+    Signals: unavailable_changed (str: session id hex whose host said what it cannot do).
+    """
+
+    unavailable_changed: Signal[str]
+
+    def unavailable(self) -> str: ...
+    def usable(self) -> bool: ...
+    def move(self, screen: int, x: int, y: int) -> None: ...
+    def leave(self) -> None: ...
+    def button(
+        self, screen: int, x: int, y: int, button: PointerButtonName, pressed: bool
+    ) -> bool: ...
+    def wheel(self, dx: int, dy: int) -> bool: ...
+    def key(self, code: str, key: str, pressed: bool, modifiers: frozenset[Modifier]) -> bool: ...
+
+
+class Pen(Protocol):
+    """A guest drawing on the host's screen."""
+
+    color: int
+
+    def unavailable(self) -> str: ...
+    def usable(self) -> bool: ...
+    def begin(self, screen: int, x: int, y: int) -> bool: ...
+    def extend(self, x: int, y: int) -> bool: ...
+    def end(self) -> None: ...
+    def clear(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHandle:
+    """One session as a front end holds it."""
+
+    view: SessionView
+    screen: RemoteScreen | None = None
+    """Guest: the host's screen."""
+    control: RemoteControl | None = None
+    """Guest: remote control of the host."""
+    pen: Pen | None = None
+    """Guest: the draw tool."""
+
+
 class ClientFacade(Protocol):
     """A running client, as its front ends see it.
 
@@ -60,7 +151,9 @@ class ClientFacade(Protocol):
     no useful payload but the new snapshot is one call away), invitation_received
     (InvitationView: a new incoming invitation or request to show as a toast / Accept Window),
     session_started (SessionView), warning (str: something the user should see, e.g. a key
-    collision).
+    collision), chat_received (tuple[str session id hex, str text]), transfer_changed
+    (TransferView), strokes_changed (str: session id hex whose strokes changed on this host),
+    pointer_seen (PointerSeen: a guest's pointer to mark on this host's screen).
     """
 
     status_changed: Signal[Status]
@@ -70,6 +163,10 @@ class ClientFacade(Protocol):
     invitation_received: Signal[InvitationView]
     session_started: Signal[SessionView]
     warning: Signal[str]
+    chat_received: Signal[tuple[str, str]]
+    transfer_changed: Signal[TransferView]
+    strokes_changed: Signal[str]
+    pointer_seen: Signal[PointerSeen]
 
     def status(self) -> Status: ...
     def settings(self) -> Settings: ...
@@ -126,6 +223,26 @@ class ClientFacade(Protocol):
         ...
 
     def sessions(self) -> list[SessionView]: ...
+    def session_handle(self, session_id: str) -> SessionHandle:
+        """The session as a front end holds it; Refused when there is no such session."""
+        ...
+
+    async def send_chat(self, session_id: str, text: str) -> None: ...
+    def interface_choices(self) -> list[str]:
+        """Addresses of this machine one may listen on: private LAN ones first."""
+        ...
+
+    # Host: what guests draw and point at on this desktop.
+    def strokes(self, session_id: str | None = None) -> list[StrokeView]: ...
+    def color_of(self, session_id: str) -> int:
+        """The colour this host gives a guest's marker and strokes (0xRRGGBB)."""
+        ...
+
+    async def clear_drawings(self, session_id: str) -> None: ...
+    def control_problem(self) -> str:
+        """Why guests cannot control this device; empty where they can."""
+        ...
+
     async def set_session_permissions(
         self, session_id: str, permissions: frozenset[Permission]
     ) -> SessionView: ...
@@ -147,6 +264,19 @@ class ClientFacade(Protocol):
     async def set_send_clipboard(self, session_id: str, on: bool) -> None: ...
 
 
-__all__ = ["ClientFacade", "RefusalKind", "Refused", "RefusedWithKind", "Settings", "Status"]
+__all__ = [
+    "ClientFacade",
+    "Modifier",
+    "Pen",
+    "PointerButtonName",
+    "RefusalKind",
+    "Refused",
+    "RefusedWithKind",
+    "RemoteControl",
+    "RemoteScreen",
+    "SessionHandle",
+    "Settings",
+    "Status",
+]
 
 INVITATION_KINDS = tuple(Kind)

@@ -122,3 +122,26 @@ class TransferView:
     reason: str = ""
     path: str = ""
     """Sender: the file sent. Receiver: the saved file, once done."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrokeView:
+    """A stroke as the overlay paints it: device pixels of the host's screen ``screen``."""
+
+    session_id: str
+    stroke: int
+    screen: int
+    color: int
+    """0xRRGGBB."""
+    points: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PointerSeen:
+    """The guest's pointer on the host's screen, for the marker; ``inside`` False: hide it."""
+
+    session_id: str
+    screen: int
+    x: int
+    y: int
+    inside: bool

@@ -20,10 +20,7 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.facade import ClientFacade, Refused
-from anydesk_invite.services.sessions.drawing import GuestPen
-from anydesk_invite.services.sessions.remote_input import GuestControl
-from anydesk_invite.services.sessions.screen import GuestScreen
+from anydesk_invite.services.facade import ClientFacade, Pen, Refused, RemoteControl, RemoteScreen
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -50,7 +47,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         session: SessionView,
         send_chat: Callable[[str, str], object] | None = None,
         parent: QWidget | None = None,
-        screen: GuestScreen | None = None,
+        screen: RemoteScreen | None = None,
         transfers: Transfers | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -121,8 +118,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.control_label = QLabel(self)
         self.control_label.setObjectName("controlStateLabel")
         self.control_label.setWordWrap(True)
-        self._control: GuestControl | None = None
-        self._pen: GuestPen | None = None
+        self._control: RemoteControl | None = None
+        self._pen: Pen | None = None
         self.transfer_panel = (
             TransferPanel(transfers, session.session_id, Role.GUEST, parent=self)
             if transfers is not None
@@ -177,7 +174,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             self.clipboard_check.setChecked(not on)
             self.clipboard_check.blockSignals(False)
 
-    def attach_remote(self, control: GuestControl | None, pen: GuestPen | None) -> None:
+    def attach_remote(self, control: RemoteControl | None, pen: Pen | None) -> None:
         """Let the screen view control the host and draw on it, each while granted."""
         if self._control is not None:
             self._control.unavailable_changed.disconnect(self._on_unavailable)

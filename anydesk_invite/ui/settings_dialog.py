@@ -31,9 +31,8 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
-from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
-from anydesk_invite.services.sessions.files import default_incoming_folder
+from anydesk_invite.storage.home import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -55,14 +54,6 @@ RESTART_NOTE = QT_TRANSLATE_NOOP(
 )
 NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "New profile")
 _ERROR_STYLE = "color: #b00020;"
-
-
-def interface_choices() -> list[str]:
-    """Addresses of this machine to offer: private LAN ones first, then the others."""
-    addrs = list_addresses()
-    lan = default_lan_addresses(addrs)
-    others = [a.address for a in addrs if "%" not in a.address and not a.address.startswith("fe80")]
-    return list(dict.fromkeys([*lan, *others]))
 
 
 def key_location_text(status: Status) -> str:

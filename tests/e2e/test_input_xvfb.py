@@ -208,13 +208,13 @@ OVERLAY = textwrap.dedent(
     from PySide6.QtGui import QColor, QGuiApplication
     from PySide6.QtWidgets import QApplication, QWidget
     from anydesk_invite.core.signal import Signal
-    from anydesk_invite.services.sessions.drawing import StrokeView
+    from anydesk_invite.services.views import StrokeView
     from anydesk_invite.ui.draw_overlay import DrawOverlay
 
     class Strokes:
         def __init__(self):
             self.items = []
-            self.changed = Signal("changed")
+            self.strokes_changed = Signal("changed")
         def strokes(self, session_id=None):
             return list(self.items)
 
@@ -248,10 +248,10 @@ OVERLAY = textwrap.dedent(
         word = line.strip()
         if word == "draw":
             source.items = [StrokeView("ab", 1, 0, 0xFF0000, ((100, 100), (300, 100)))]
-            source.changed.emit("ab")
+            source.strokes_changed.emit("ab")
         elif word == "clear":
             source.items = []
-            source.changed.emit("ab")
+            source.strokes_changed.emit("ab")
         colour, x, y = wanted[word]
         settle(lambda: pixel(x, y) == colour)
         report(word)

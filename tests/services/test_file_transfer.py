@@ -53,13 +53,13 @@ from anydesk_invite.services.sessions.files import (
     TransferDirection,
     TransferState,
     TransferView,
-    default_incoming_folder,
     safe_file_name,
 )
 from anydesk_invite.services.sessions.service import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.home import default_incoming_folder
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for, session_between
 from tests.helpers.raw_guest import RawGuest
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.screen import frame_point
 from anydesk_invite.net.wire import (
     KeyInput,
     PointerButton,
@@ -24,10 +25,8 @@ from anydesk_invite.services.sessions.remote_input import (
     BURST,
     POSITION_INTERVAL,
     GuestControl,
-    PointerSeen,
-    frame_point,
 )
-from anydesk_invite.services.views import SessionView
+from anydesk_invite.services.views import PointerSeen, SessionView
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 from tests.helpers.recording_input import RecordingInput

@@ -67,8 +67,6 @@ def sides(
                 node.client,
                 on_quit=lambda: None,
                 clock=node.clock.now,
-                send_chat=node.client.send_chat,
-                chat_received=node.client.chat_received,
                 tray=FakeTray(available=False),
                 interfaces=lambda: ["127.0.0.1"],
             )

@@ -26,7 +26,7 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.sessions.outbox import Outbox
 from anydesk_invite.services.sessions.session import Session
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.views import Role, StrokeView
 
 _log = logging.getLogger(__name__)
 
@@ -36,18 +36,6 @@ MAX_POINTS = 4096
 REFUSAL_INTERVAL = 1.0
 COLORS = (0xFF3B30, 0x0A84FF, 0x34C759, 0xFF9F0A)
 """One colour per guest on a host, in the order they connect."""
-
-
-@dataclass(frozen=True, slots=True)
-class StrokeView:
-    """A stroke as the overlay paints it: device pixels of the host's screen ``screen``."""
-
-    session_id: str
-    stroke: int
-    screen: int
-    color: int
-    """0xRRGGBB."""
-    points: tuple[tuple[int, int], ...]
 
 
 @dataclass(slots=True)

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import ChannelClosed
@@ -55,6 +53,7 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
+from anydesk_invite.storage.home import default_incoming_folder
 
 if TYPE_CHECKING:
     from anydesk_invite.services.sessions.session import Session
@@ -110,11 +109,6 @@ _RESERVED = {
     *(f"lpt{i}" for i in range(10)),
 }
 PERMISSION_REVOKED = "the file transfer permission was revoked"
-
-
-def default_incoming_folder() -> Path:
-    """The platform's Downloads folder, where received files go unless a setting says else."""
-    return Path(platformdirs.user_downloads_dir())
 
 
 def safe_file_name(name: str) -> str:

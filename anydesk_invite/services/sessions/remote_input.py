@@ -36,7 +36,7 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.ports import InputSink
 from anydesk_invite.services.sessions.outbox import Outbox
 from anydesk_invite.services.sessions.session import Session
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.views import PointerSeen, Role
 
 _log = logging.getLogger(__name__)
 
@@ -54,32 +54,6 @@ NOTCH = 120
 WHEEL_MAX_NOTCHES = 10
 NO_SINK = "this device has no way to inject input"
 BUTTONS: tuple[PointerButtonName, ...] = ("left", "middle", "right", "back", "forward")
-
-
-def frame_point(
-    x: float, y: float, shown: tuple[int, int, int, int], width: int, height: int
-) -> tuple[int, int] | None:
-    """The frame pixel under view point (x, y), where the frame of ``width`` x ``height``
-    pixels is drawn scaled into ``shown`` = (left, top, w, h); None outside it."""
-    left, top, w, h = shown
-    if w <= 0 or h <= 0 or width <= 0 or height <= 0:
-        return None
-    if not (left <= x < left + w and top <= y < top + h):
-        return None
-    fx = int((x - left) * width / w)
-    fy = int((y - top) * height / h)
-    return min(max(fx, 0), width - 1), min(max(fy, 0), height - 1)
-
-
-@dataclass(frozen=True, slots=True)
-class PointerSeen:
-    """The guest's pointer on the host's screen, for the marker; ``inside`` False: hide it."""
-
-    session_id: str
-    screen: int
-    x: int
-    y: int
-    inside: bool
 
 
 @dataclass(slots=True)
