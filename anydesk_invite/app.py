@@ -25,7 +25,6 @@ from anydesk_invite.options import Options
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import InputSink
-    from anydesk_invite.services.sessions.service import SessionService
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -86,8 +85,8 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.sessions.remote_input import RemoteInput
-    from anydesk_invite.services.sessions.service import SessionService
+    from anydesk_invite.services.links import Links
+    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
     from anydesk_invite.services.trust import PinnedTrust
     from anydesk_invite.storage.db import Database, DatabaseError
     from anydesk_invite.storage.db import Settings as StoredSettings
@@ -137,30 +136,21 @@ async def run_client(options: Options) -> int:
         if interfaces
         else None
     )
-    clipboard = QtClipboard()
-    system_info = DesktopSystemInfo()
-    remote_input = RemoteInput(_input_sink(), clock)
     jpeg = QtJpeg()
-    photo = jpeg if jpeg.available() else None
+    features = SessionFeatures.build(
+        clock,
+        DesktopSystemInfo(),
+        clipboard=QtClipboard(),
+        screen=QtScreens(),
+        input_sink=_input_sink(),
+        photo=jpeg if jpeg.available() else None,
+    )
+    if options.headless:
+        # Strokes are shown by the window's overlay, which a headless client has not.
+        features.drawing.display_problem = HEADLESS_CANNOT_DRAW
 
-    def sessions_factory(links: object) -> SessionService:
-        from anydesk_invite.services.links import Links
-
-        assert isinstance(links, Links)
-        service = SessionService(
-            links,
-            clock,
-            lambda: watcher.policy,
-            system_info,
-            clipboard,
-            screen=QtScreens(),
-            remote_input=remote_input,
-            photo=photo,
-        )
-        if options.headless:
-            # Strokes are shown by the window's overlay, which a headless client has not.
-            service.drawing.display_problem = HEADLESS_CANNOT_DRAW
-        return service
+    def sessions_factory(links: Links) -> SessionService:
+        return SessionService(links, clock, lambda: watcher.policy, features)
 
     client = Client(
         identity=identity,

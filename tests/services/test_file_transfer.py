@@ -55,7 +55,7 @@ from anydesk_invite.services.sessions.files import (
     TransferView,
     safe_file_name,
 )
-from anydesk_invite.services.sessions.service import SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
@@ -77,6 +77,13 @@ def inbox(node: Node, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     node.client.sessions_service.transfers.incoming_folder = folder
     return folder
+
+
+def report_every_step(*nodes: Node) -> None:
+    """Progress is reported at most once a second on the injected clock, which stands still in
+    these tests: report every step instead, so a test can act mid-transfer."""
+    for node in nodes:
+        node.client.sessions_service.transfers.progress_interval = 0
 
 
 def random_file(path: Path, size: int) -> Path:
@@ -361,6 +368,7 @@ async def test_revoking_the_permission_mid_transfer_stops_both_sides_and_removes
 ) -> None:
     anna, ben = await nodes.pair()
     folder = inbox(anna, tmp_path / "anna-in")
+    report_every_step(anna, ben)
     host, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
     revoking: list[asyncio.Task[SessionView]] = []
@@ -390,6 +398,7 @@ async def test_either_side_cancels_a_running_transfer_and_the_partial_file_goes(
 ) -> None:
     anna, ben = await nodes.pair()
     folder = inbox(anna, tmp_path / "anna-in")
+    report_every_step(anna, ben)
     _, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
     canceller = ben if side == "guest" else anna
@@ -756,7 +765,9 @@ def client_on(db: Database, home: Path) -> Client:
     clock = ManualClock()
 
     def sessions_factory(links: Links) -> SessionService:
-        return SessionService(links, clock, Policy, DesktopSystemInfo())
+        return SessionService(
+            links, clock, Policy, SessionFeatures.build(clock, DesktopSystemInfo())
+        )
 
     return Client(
         identity=Identity.generate(),

@@ -41,7 +41,7 @@ from anydesk_invite.services.sessions.screen import (
     chunks,
     paste_tiles,
 )
-from anydesk_invite.services.sessions.service import SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from tests.desktop.test_photo import photo_pixels
 from tests.helpers.peers import TrustEveryone, dial_node, listening_node
 from tests.helpers.synthetic_screen import SyntheticScreen
@@ -376,10 +376,14 @@ async def session_pair(
 
         host_links = Links(never, host_router)
         guest_links = Links(dial_host, no_route)
+        clock = ManualClock()
         host = SessionService(
-            host_links, ManualClock(), Policy, NoSysInfo(), screen=source, photo=photo
+            host_links, clock, Policy,
+            SessionFeatures.build(clock, NoSysInfo(), screen=source, photo=photo),
         )  # fmt: skip
-        guest = SessionService(guest_links, ManualClock(), Policy, NoSysInfo(), photo=photo)
+        guest = SessionService(
+            guest_links, clock, Policy, SessionFeatures.build(clock, NoSysInfo(), photo=photo)
+        )
         adopt = asyncio.create_task(_adopt_accepted(node.accepted, host_links))
         host_peer = Peer(node.identity.fingerprint, node.identity.device_id, "host@ad")
         try:

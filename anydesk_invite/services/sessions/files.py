@@ -28,7 +28,6 @@ import re
 import shutil
 import sys
 import threading
-import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import ChannelClosed
@@ -462,6 +462,7 @@ class FileTransfers:
 
     def __init__(
         self,
+        clock: Clock,
         incoming_folder: Path | None = None,
         size_limit: int = DEFAULT_SIZE_LIMIT,
         random_bytes: Callable[[int], bytes] = os.urandom,
@@ -472,6 +473,7 @@ class FileTransfers:
         self.size_limit = size_limit
         """The largest file this device receives, in bytes (a setting)."""
         self._random = random_bytes
+        self._clock = clock
         self.progress_interval = progress_interval
         """Seconds between two progress reports of one transfer; state changes always go out."""
         self._transfers: OrderedDict[bytes, _Transfer] = OrderedDict()
@@ -868,12 +870,12 @@ class FileTransfers:
         self._changed(t)
 
     def _changed(self, t: _Transfer) -> None:
-        t.reported = time.monotonic()
+        t.reported = self._clock.now()
         self.changed.emit(t.view())
 
     def _progressed(self, t: _Transfer) -> None:
         """Report progress, at most once every progress_interval per transfer."""
-        if time.monotonic() - t.reported >= self.progress_interval:
+        if self._clock.now() - t.reported >= self.progress_interval:
             self._changed(t)
 
     async def _send(self, session: Session, msg: Message) -> None:

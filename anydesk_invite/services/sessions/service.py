@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.invitation import Peer
@@ -35,6 +36,7 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.ports import (
     ClipboardPort,
+    InputSink,
     PhotoCodec,
     ScreenSource,
     SystemInfoSource,
@@ -56,7 +58,63 @@ _log = logging.getLogger(__name__)
 MAX_GUESTS = 4
 OPEN_TIMEOUT = 10.0
 
-__all__ = ["MAX_GUESTS", "OPEN_TIMEOUT", "Session", "SessionOutcome", "SessionService"]
+__all__ = [
+    "MAX_GUESTS",
+    "OPEN_TIMEOUT",
+    "Session",
+    "SessionFeatures",
+    "SessionOutcome",
+    "SessionService",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFeatures:
+    """Every feature a session carries, built by the composition root."""
+
+    screen: ScreenSharing
+    drawing: Drawing
+    remote_input: RemoteInput
+    transfers: FileTransfers
+    clipboard: ClipboardSharing
+    chat: SessionChat
+    system_info: SystemInfoSharing
+
+    def in_order(self) -> tuple[Feature, ...]:
+        """In the order they hear of a session: the screen first, so a guest has its screen
+        list before the host says what it cannot do."""
+        return (
+            self.screen,
+            self.drawing,
+            self.remote_input,
+            self.transfers,
+            self.clipboard,
+            self.chat,
+            self.system_info,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        clock: Clock,
+        system_info: SystemInfoSource,
+        *,
+        clipboard: ClipboardPort | None = None,
+        screen: ScreenSource | None = None,
+        input_sink: InputSink | None = None,
+        photo: PhotoCodec | None = None,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> SessionFeatures:
+        """The features over these desktop adapters (None: this device has none of that)."""
+        return cls(
+            screen=ScreenSharing(screen, photo),
+            drawing=Drawing(clock),
+            remote_input=RemoteInput(input_sink, clock),
+            transfers=FileTransfers(clock, random_bytes=random_bytes),
+            clipboard=ClipboardSharing(clipboard),
+            chat=SessionChat(),
+            system_info=SystemInfoSharing(system_info),
+        )
 
 
 class SessionService:
@@ -71,39 +129,23 @@ class SessionService:
         links: Links,
         clock: Clock,
         policy: Callable[[], Policy],
-        system_info: SystemInfoSource,
-        clipboard: ClipboardPort | None = None,
+        features: SessionFeatures,
         wall: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = os.urandom,
-        transfers: FileTransfers | None = None,
-        screen: ScreenSource | None = None,
-        remote_input: RemoteInput | None = None,
-        drawing: Drawing | None = None,
-        photo: PhotoCodec | None = None,
     ) -> None:
         self._links = links
         self._clock = clock
         self._policy = policy
         self._wall = wall
         self._random = random_bytes
-        self.screen = ScreenSharing(screen, photo)
-        self.transfers = transfers or FileTransfers(random_bytes=random_bytes)
-        self.remote_input = remote_input or RemoteInput(None, clock)
-        self.drawing = drawing or Drawing(clock)
-        self.clipboard = ClipboardSharing(clipboard)
-        self.conversation = SessionChat()
-        self.system_info = SystemInfoSharing(system_info)
-        self.features: Sequence[Feature] = (
-            self.screen,
-            self.drawing,
-            self.remote_input,
-            self.transfers,
-            self.clipboard,
-            self.conversation,
-            self.system_info,
-        )
-        """In the order they hear of a session: the screen first, so a guest has its
-        screen list before the host says what it cannot do."""
+        self.screen = features.screen
+        self.transfers = features.transfers
+        self.remote_input = features.remote_input
+        self.drawing = features.drawing
+        self.clipboard = features.clipboard
+        self.conversation = features.chat
+        self.system_info = features.system_info
+        self.features: Sequence[Feature] = features.in_order()
         self._from_guest = _table(self.features, lambda f: f.from_guest)
         self._from_host = _table(self.features, lambda f: f.from_host)
         self._named = {f.name: f for f in self.features}
