@@ -88,8 +88,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.services.links import Links
     from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
     from anydesk_invite.services.trust import PinnedTrust
-    from anydesk_invite.storage.db import Database, DatabaseError
-    from anydesk_invite.storage.db import Settings as StoredSettings
+    from anydesk_invite.storage.db import Database, DatabaseError, StoredSettings
     from anydesk_invite.storage.home import Home, HomeError
     from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
     from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
@@ -243,10 +242,10 @@ async def run_client(options: Options) -> int:
 
 async def _connect_from_link(client: Client, digits: str, fingerprint: str) -> None:
     """Send the connection request a connect link asked for; a refusal is logged and shown."""
-    from anydesk_invite.services.facade import Refused
+    from anydesk_invite.services.facade import ActionRefused
 
     try:
         await client.connect(digits, confirm_fingerprint=fingerprint)
-    except Refused as exc:
+    except ActionRefused as exc:
         _log.warning("connect link: %s", exc)
         client.warning.emit(f"Connect to {digits}: {exc}")

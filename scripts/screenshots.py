@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from anydesk_invite.core.alias import parse_alias  # noqa: E402
 from anydesk_invite.core.ids import DeviceId, parse_id  # noqa: E402
-from anydesk_invite.storage.db import AddressEntry, Database, Settings  # noqa: E402
+from anydesk_invite.storage.db import AddressEntry, Database, StoredSettings  # noqa: E402
 from anydesk_invite.storage.home import Home  # noqa: E402
 from tests.helpers.xvfb import xvfb  # noqa: E402
 
@@ -245,7 +245,7 @@ def seed_address_book(home_dir: Path, ben: Client, carla: Client) -> None:
     files she receives go to a folder of the run, not the Downloads of whoever runs it."""
     home = Home.resolve(str(home_dir))
     with Database.open(home.db_path) as db:
-        db.settings.set(Settings.INCOMING_FOLDER, str(home_dir.parent / "anna-downloads"))
+        db.settings.set(StoredSettings.INCOMING_FOLDER, str(home_dir.parent / "anna-downloads"))
         db.favorites.add(
             parse_id(ben.device_id), parse_alias(ben.alias), bytes.fromhex(ben.fingerprint)
         )

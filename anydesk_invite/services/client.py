@@ -15,6 +15,7 @@ from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import (
+    Direction,
     IncomingInvitation,
     Kind,
     OutgoingInvitation,
@@ -60,9 +61,8 @@ from anydesk_invite.storage.db import (
     RecentSession,
     SettingError,
     StorageValueError,
+    StoredSettings,
 )
-from anydesk_invite.storage.db import Direction as StoredDirection
-from anydesk_invite.storage.db import Settings as StoredSettings
 
 _log = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ class Client:
         self.db.recent_sessions.record(
             RecentSession(
                 at=self._wall(),
-                direction=StoredDirection(outcome.direction.value),
+                direction=outcome.direction,
                 kind=RecentKind(outcome.kind.value),
                 peer_id=outcome.peer.device_id,
                 peer_alias=alias,
@@ -296,7 +296,7 @@ class Client:
             alias = parse_alias(v.peer_alias) if v.peer_alias else None
         except AliasError:
             alias = None
-        direction = StoredDirection.INCOMING if v.role.value == "host" else StoredDirection.OUTGOING
+        direction = Direction.INCOMING if v.role.value == "host" else Direction.OUTGOING
         self.db.recent_sessions.record(
             RecentSession(
                 at=v.started_at,

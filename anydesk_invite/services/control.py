@@ -34,7 +34,7 @@ from anydesk_invite.core.permissions import (
     parse_permission,
     permission_keys,
 )
-from anydesk_invite.services.facade import ClientFacade, Refused, Status
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, Status
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
@@ -482,7 +482,7 @@ class ControlServer:
             result = await self._handlers[cmd](args)
         except (_BadRequest, _Missing) as exc:
             return _error(exc.code, str(exc))
-        except Refused as exc:
+        except ActionRefused as exc:
             return _error(CODE_REFUSED, str(exc))
         except Exception as exc:
             _log.exception("control: %s failed", cmd)
@@ -659,7 +659,7 @@ class ControlServer:
         if session.role.value == "guest":
             view = await self._facade.wait_transfer(view.transfer_id)
             if view.state is not TransferState.DONE:
-                raise Refused(f"{view.name}: {view.state.value}: {view.reason}")
+                raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
         return transfer_json(view)
 
     async def _transfers(self, args: dict[str, Any]) -> object:
@@ -671,7 +671,7 @@ class ControlServer:
         view = await self._facade.fetch_file(session.session_id, args["id"])
         view = await self._facade.wait_transfer(view.transfer_id)
         if view.state is not TransferState.DONE:
-            raise Refused(f"{view.name}: {view.state.value}: {view.reason}")
+            raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
         return transfer_json(view)
 
     async def _cancel_transfer(self, args: dict[str, Any]) -> object:

@@ -1,7 +1,7 @@
 """What the front ends (UI, local control API) can ask of a running client.
 
 `services.client.Client` implements this; the UI, the control API and their tests depend on
-this Protocol and on the views alone. Every method that can be refused raises `Refused` with a
+this Protocol and on the views alone. Every method that can be refused raises `ActionRefused` with a
 message a person can read; a front end shows it (the dialog, stderr with exit code 1).
 
 A session reaches a front end as a `SessionHandle`: its view, and on the guest's side the
@@ -21,7 +21,7 @@ from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.screen import ScreenInfo
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import Modifier, PointerButtonName
-from anydesk_invite.services.refusals import RefusalKind, Refused, RefusedWithKind
+from anydesk_invite.services.refusals import ActionRefused, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
@@ -200,7 +200,7 @@ class ClientFacade(Protocol):
         confirm_fingerprint: str | None = None,
     ) -> InvitationView:
         """Invite the peer named by ID or alias. Inviting a peer with a pending invitation
-        raises Refused naming that invitation (the UI opens it for editing)."""
+        raises ActionRefused naming that invitation (the UI opens it for editing)."""
         ...
 
     async def edit_invitation(
@@ -224,7 +224,7 @@ class ClientFacade(Protocol):
 
     def sessions(self) -> list[SessionView]: ...
     def session_handle(self, session_id: str) -> SessionHandle:
-        """The session as a front end holds it; Refused when there is no such session."""
+        """The session as a front end holds it; ActionRefused when there is no such session."""
         ...
 
     async def send_chat(self, session_id: str, text: str) -> None: ...
@@ -248,7 +248,7 @@ class ClientFacade(Protocol):
     ) -> SessionView: ...
     async def end_session(self, session_id: str) -> None: ...
     async def system_information(self, session_id: str) -> SysInfo:
-        """Guest: ask the host; Refused when the host does not grant it."""
+        """Guest: ask the host; ActionRefused when the host does not grant it."""
         ...
 
     def transfers(self, session_id: str | None = None) -> list[TransferView]: ...
@@ -265,12 +265,12 @@ class ClientFacade(Protocol):
 
 
 __all__ = [
+    "ActionRefused",
     "ClientFacade",
     "Modifier",
     "Pen",
     "PointerButtonName",
     "RefusalKind",
-    "Refused",
     "RefusedWithKind",
     "RemoteControl",
     "RemoteScreen",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Refused(Exception):
+class ActionRefused(Exception):
     """An action the client will not do; the message says why, in words for a person."""
 
 
@@ -24,7 +24,7 @@ class RefusalKind(StrEnum):
     STATE = "state"
 
 
-class RefusedWithKind(Refused):
+class RefusedWithKind(ActionRefused):
     def __init__(self, kind: RefusalKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from anydesk_invite.core.ids import DeviceId
-from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.invitation import Direction, Kind, State
 from anydesk_invite.core.permissions import Permission
 
 
@@ -18,6 +18,9 @@ class PeerSource(StrEnum):
     RECENT = "recent"
     DISCOVERY = "discovery"
     ADDRESS_BOOK = "address_book"
+
+
+__all__ = ["Direction"]  # with the views: what a front end shows an invitation by
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +44,6 @@ class PeerView:
     @property
     def title(self) -> str:
         return self.display_name or self.alias or self.device_id.grouped()
-
-
-class Direction(StrEnum):
-    OUTGOING = "outgoing"
-    INCOMING = "incoming"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,13 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.facade import ClientFacade, Pen, Refused, RemoteControl, RemoteScreen
+from anydesk_invite.services.facade import (
+    ActionRefused,
+    ClientFacade,
+    Pen,
+    RemoteControl,
+    RemoteScreen,
+)
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -168,7 +174,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
     async def _clipboard_toggled(self, on: bool) -> None:
         try:
             await self._facade.set_send_clipboard(self._session.session_id, on)
-        except Refused as exc:
+        except ActionRefused as exc:
             self.state_label.setText(str(exc))
             self.clipboard_check.blockSignals(True)
             self.clipboard_check.setChecked(not on)
@@ -243,7 +249,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
     async def _end(self) -> None:
         try:
             await self._facade.end_session(self._session.session_id)
-        except Refused as exc:
+        except ActionRefused as exc:
             self.state_label.setText(str(exc))
         self._show_ended()
 
@@ -258,7 +264,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         if asyncio.iscoroutine(result):
             try:
                 await result
-            except Refused as exc:
+            except ActionRefused as exc:
                 self.state_label.setText(str(exc))
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.invitation import Kind
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
@@ -223,7 +223,7 @@ class Shell(QObject):
             await self._facade.update_settings(
                 dataclasses.replace(settings, keep_running_in_background=keep)
             )
-        except Refused as exc:
+        except ActionRefused as exc:
             self.window.statusBar().showMessage(
                 self.tr("Settings: {error}").format(error=exc), 10_000
             )
@@ -236,7 +236,7 @@ class Shell(QObject):
     async def _connect(self, target: str) -> None:
         try:
             view = await self._facade.connect(target)
-        except Refused as exc:
+        except ActionRefused as exc:
             self.window.statusBar().showMessage(
                 self.tr("Connect: {error}").format(error=exc), 10_000
             )
@@ -281,7 +281,7 @@ class Shell(QObject):
             return
         try:
             handle = self._facade.session_handle(view.session_id)
-        except Refused:
+        except ActionRefused:
             return  # it ended before its window could open
         sw = SessionWindow(
             self._facade, view, self._facade.send_chat, screen=handle.screen, transfers=self._facade

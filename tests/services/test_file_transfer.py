@@ -38,7 +38,7 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import ControlServer
-from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.links import Links
 from anydesk_invite.services.sessions import files
 from anydesk_invite.services.sessions.files import (
@@ -324,7 +324,7 @@ async def test_a_guest_without_the_permission_cannot_send(nodes: Nodes, tmp_path
     folder = inbox(anna, tmp_path / "anna-in")
     _, guest = await session_between(anna, ben, NOTHING)
     source = random_file(tmp_path / "x.bin", 10)
-    with pytest.raises(Refused, match="not permitted: file transfer"):
+    with pytest.raises(ActionRefused, match="not permitted: file transfer"):
         await ben.client.send_file(guest.session_id, str(source))
     assert listing(folder) == []
 
@@ -833,9 +833,9 @@ async def test_a_folder_that_is_not_absolute_is_refused_and_the_old_one_stays(
     try:
         client = client_on(db, tmp_path)
         client.set_incoming_folder(str(tmp_path / "in"))
-        with pytest.raises(Refused):
+        with pytest.raises(ActionRefused):
             client.set_incoming_folder(folder)
-        with pytest.raises(Refused):
+        with pytest.raises(ActionRefused):
             client.set_transfer_size_limit(0)
         transfers = client.sessions_service.transfers
         assert transfers.incoming_folder == tmp_path / "in"

@@ -26,7 +26,7 @@ from anydesk_invite.net.wire import (
     SysInfo,
     SysInfoRequest,
 )
-from anydesk_invite.services.facade import Refused as ClientRefused
+from anydesk_invite.services.facade import ActionRefused as ClientRefused
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes, session_between
 
