@@ -72,9 +72,10 @@ PROBE_INTERVAL = 10.0
 class Client:
     """A running client (implements services.facade.ClientFacade).
 
-    Signals: status_changed, peers_changed, invitations_changed, sessions_changed,
-    invitation_received (InvitationView), session_started (SessionView), warning (str),
-    chat_received (tuple[str, str]: session id, text).
+    Signals: status_changed, peers_changed, invitations_changed, sessions_changed
+    (SessionView: what started, changed or ended), invitation_received (InvitationView),
+    session_started (SessionView), warning (str), chat_received (tuple[str, str]: session
+    id, text).
     """
 
     def __init__(
@@ -120,7 +121,7 @@ class Client:
         self.status_changed: Signal[Status] = Signal("client.status_changed")
         self.peers_changed: Signal[None] = Signal("client.peers_changed")
         self.invitations_changed: Signal[None] = Signal("client.invitations_changed")
-        self.sessions_changed: Signal[None] = Signal("client.sessions_changed")
+        self.sessions_changed: Signal[SessionView] = Signal("client.sessions_changed")
         self.invitation_received: Signal[InvitationView] = Signal("client.invitation_received")
         self.session_started: Signal[SessionView] = Signal("client.session_started")
         self.warning: Signal[str] = Signal("client.warning")
@@ -163,7 +164,7 @@ class Client:
         inv.finished.connect(self._record_outcome)
         ss = self.sessions_service
         ss.started.connect(self._session_started)
-        ss.changed.connect(lambda _: self.sessions_changed.emit(None))
+        ss.changed.connect(self.sessions_changed.emit)
         ss.ended.connect(self._session_ended)
         ss.chat.connect(self.chat_received.emit)
         self.directory.changed.connect(lambda _: self.peers_changed.emit(None))
@@ -287,7 +288,7 @@ class Client:
         self.peers_changed.emit(None)
 
     def _session_started(self, view: SessionView) -> None:
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(view)
         self.session_started.emit(view)
 
     def _session_ended(self, outcome: SessionOutcome) -> None:
@@ -309,7 +310,7 @@ class Client:
                 duration=outcome.duration,
             )
         )
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(outcome.session)
         self.peers_changed.emit(None)
 
     # --- facade: status and settings ------------------------------------------------------

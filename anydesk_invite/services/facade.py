@@ -147,8 +147,9 @@ class SessionHandle:
 class ClientFacade(Protocol):
     """A running client, as its front ends see it.
 
-    Signals: status_changed, peers_changed, invitations_changed, sessions_changed (each with
-    no useful payload but the new snapshot is one call away), invitation_received
+    Signals: status_changed, peers_changed, invitations_changed (each with no useful payload
+    but the new snapshot is one call away), sessions_changed (SessionView: the session that
+    started, changed or ended, ``ended`` set on its last view), invitation_received
     (InvitationView: a new incoming invitation or request to show as a toast / Accept Window),
     session_started (SessionView), warning (str: something the user should see, e.g. a key
     collision), chat_received (tuple[str session id hex, str text]), transfer_changed
@@ -159,7 +160,7 @@ class ClientFacade(Protocol):
     status_changed: Signal[Status]
     peers_changed: Signal[None]
     invitations_changed: Signal[None]
-    sessions_changed: Signal[None]
+    sessions_changed: Signal[SessionView]
     invitation_received: Signal[InvitationView]
     session_started: Signal[SessionView]
     warning: Signal[str]

@@ -87,6 +87,8 @@ class SessionView:
     """Guest side: (permission, reason) for each the host said it cannot honour."""
     origin: str = ""
     """Host side: hex id of the invitation or connection request this session came from."""
+    ended: bool = False
+    """The session is over (the last view a front end gets of it)."""
 
 
 class TransferDirection(StrEnum):

@@ -446,13 +446,12 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
             return
         self.close()
 
-    def _on_sessions_changed(self, _: None) -> None:
+    def _on_sessions_changed(self, current: SessionView) -> None:
         if self._session is None or self._ended:
             return
-        current = next(
-            (s for s in self._facade.sessions() if s.session_id == self._session.session_id), None
-        )
-        if current is None:
+        if current.session_id != self._session.session_id:
+            return
+        if current.ended:
             self._show_ended()
             return
         self._session = current

@@ -227,12 +227,10 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.chat_view.addItem(f"{who}: {text}")
         self.chat_view.scrollToBottom()
 
-    def _on_sessions_changed(self, _: None) -> None:
-        current = next(
-            (s for s in self._facade.sessions() if s.session_id == self._session.session_id),
-            None,
-        )
-        if current is None:
+    def _on_sessions_changed(self, current: SessionView) -> None:
+        if current.session_id != self._session.session_id:
+            return
+        if current.ended:
             self._show_ended()
         else:
             self.show_session(current)

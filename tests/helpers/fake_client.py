@@ -170,7 +170,7 @@ class FakeClient:
         self.status_changed: Signal[Status] = Signal("status_changed")
         self.peers_changed: Signal[None] = Signal("peers_changed")
         self.invitations_changed: Signal[None] = Signal("invitations_changed")
-        self.sessions_changed: Signal[None] = Signal("sessions_changed")
+        self.sessions_changed: Signal[SessionView] = Signal("sessions_changed")
         self.invitation_received: Signal[InvitationView] = Signal("invitation_received")
         self.session_started: Signal[SessionView] = Signal("session_started")
         self.warning: Signal[str] = Signal("warning")
@@ -406,7 +406,7 @@ class FakeClient:
             started_at=1_700_000_100.0,
         )
         self.session_views[s.session_id] = s
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(s)
         return s
 
     async def reject(self, invitation_id: str) -> None:
@@ -444,7 +444,7 @@ class FakeClient:
         if (permissions ^ s.permissions) & s.locked:
             raise ActionRefused("clipboard is locked by your administrator")
         s = self.session_views[session_id] = replace(s, permissions=permissions)
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(s)
         return s
 
     async def set_send_clipboard(self, session_id: str, on: bool) -> None:
@@ -455,6 +455,6 @@ class FakeClient:
 
     async def end_session(self, session_id: str) -> None:
         self._record("end_session", session_id)
-        self._session(session_id)
+        s = self._session(session_id)
         del self.session_views[session_id]
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(replace(s, ended=True))

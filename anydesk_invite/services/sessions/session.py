@@ -75,6 +75,7 @@ class Session:
             started_at=self.started_at,
             unavailable=tuple(sorted(self.unavailable.items())),
             origin=self.origin,
+            ended=self.ended,
         )
 
 
