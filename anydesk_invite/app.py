@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import InputSink
+    from anydesk_invite.storage.db import Database
+    from anydesk_invite.storage.tsig_secret import TsigSecretStore
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -83,6 +86,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.discovery import Discovery
     from anydesk_invite.net.identity import Identity, IdentityError
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+    from anydesk_invite.net.wide_area import WideAreaDiscovery
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
     from anydesk_invite.services.links import Links
@@ -92,6 +96,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.storage.home import Home, HomeError
     from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
     from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+    from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
 
@@ -135,6 +140,21 @@ async def run_client(options: Options) -> int:
         if interfaces
         else None
     )
+    tsig_store = TsigSecretStore(home.path)
+    try:
+        _store_wide_area_options(options, db, tsig_store)
+    except (ValueError, TsigSecretError, OSError) as exc:
+        db.close()
+        return _cannot_start(f"DNS discovery settings: {exc}")
+    # Settings come in later, from the client (the policy may replace them): off until then.
+    wide_area = (
+        WideAreaDiscovery(
+            WideAreaSettings(), None, identity.fingerprint, list(interfaces),
+            tag=options.instance_tag,
+        )
+        if interfaces
+        else None
+    )  # fmt: skip
     jpeg = QtJpeg()
     features = SessionFeatures.build(
         clock,
@@ -168,6 +188,8 @@ async def run_client(options: Options) -> int:
         home=str(home.path),
         default_alias=default_alias_name(socket.gethostname(), getpass.getuser()),
         invitation_lifetime=options.test_invitation_lifetime,
+        wide_area=wide_area,
+        tsig_store=tsig_store,
     )
     if options.alias:
         # Before listening, so discovery announces the new alias from the start.
@@ -238,6 +260,28 @@ async def run_client(options: Options) -> int:
         with contextlib.suppress(Exception):
             db.close()
         qt_loop.quit_application()
+
+
+def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
+    """Keep the DNS discovery settings given on the command line, and the secret read from
+    --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
+    from anydesk_invite.storage.db import StoredSettings
+    from anydesk_invite.storage.tsig_secret import TsigSecretError, check_secret
+
+    stored = db.settings.get(StoredSettings.WIDE_AREA)
+    if options.wide_area_changes:
+        changed = dataclasses.replace(stored, **dict(options.wide_area_changes))
+        stored = changed.checked()
+        db.settings.set(StoredSettings.WIDE_AREA, stored)
+    if options.tsig_secret_file:
+        if not stored.key_name:
+            raise ValueError("--tsig-secret-file needs a key name (--tsig-key NAME)")
+        with open(options.tsig_secret_file, encoding="utf-8", errors="replace") as f:
+            text = f.read(4096)
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if not lines:
+            raise TsigSecretError(f"{options.tsig_secret_file} is empty")
+        store.set(stored.key_name, check_secret(lines[0].removeprefix("secret")))
 
 
 async def _connect_from_link(client: Client, digits: str, fingerprint: str) -> None:

@@ -33,3 +33,7 @@ class Options:
     connect_target: tuple[str, str] | None = None
     """From a connect link: (ID digits, fingerprint hex) to send a connection request to once
     the client is up."""
+    wide_area_changes: tuple[tuple[str, object], ...] = ()
+    """DNS discovery settings given on the command line, (field, value): stored, kept."""
+    tsig_secret_file: str = ""
+    """A file to read the TSIG secret from once; it is then kept in the keyring or home."""

@@ -184,6 +184,7 @@ def status_json(s: Status) -> dict[str, Any]:
         "policy_broken": s.policy_broken,
         "accept_from": s.accept_from.key,
         "home": s.home,
+        "wide_area": s.wide_area,
     }
 
 
@@ -194,6 +195,7 @@ def peer_json(p: PeerView) -> dict[str, Any]:
         "display_name": p.display_name,
         "online": p.online,
         "sources": sorted(s.value for s in p.sources),
+        "found_via": sorted(p.found_via),
         "tags": list(p.tags),
         "fingerprint": p.fingerprint.hex() if p.fingerprint is not None else None,
         "address": p.manual_address,

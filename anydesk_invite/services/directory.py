@@ -63,6 +63,8 @@ class PeerDirectory:
         self._db = db
         self._own = own_fingerprint
         self._discovered: dict[bytes, DiscoveredPeer] = {}
+        self._dns: dict[bytes, DiscoveredPeer] = {}
+        """Peers found through the organisation's DNS (net/wide_area.py): other subnets."""
         self._conflicts: set[DeviceId] = set()
         self._manual_online: dict[DeviceId, bool] = {}
         self._learned: dict[bytes, Address] = {}
@@ -79,6 +81,21 @@ class PeerDirectory:
     def gone(self, fingerprint: bytes) -> None:
         if self._discovered.pop(fingerprint, None) is not None:
             self.changed.emit(None)
+
+    def discovered_dns(self, peer: DiscoveredPeer) -> None:
+        """A peer found through DNS-SD in the discovery domain (a hint, like a LAN one)."""
+        if peer.fingerprint == self._own:
+            return
+        self._dns[peer.fingerprint] = peer
+        self.changed.emit(None)
+
+    def gone_dns(self, fingerprint: bytes) -> None:
+        if self._dns.pop(fingerprint, None) is not None:
+            self.changed.emit(None)
+
+    def _found(self) -> dict[bytes, DiscoveredPeer]:
+        """Every discovered peer, the LAN record first where both know it."""
+        return {**self._dns, **self._discovered}
 
     def conflict(self, device_id: DeviceId) -> None:
         self._conflicts.add(device_id)
@@ -97,9 +114,10 @@ class PeerDirectory:
 
     def addresses_of(self, fingerprint: bytes) -> tuple[Address, ...]:
         out: list[Address] = []
-        d = self._discovered.get(fingerprint)
-        if d is not None:
-            out.extend(Address(a, d.port) for a in d.addresses)
+        for found in (self._discovered, self._dns):
+            d = found.get(fingerprint)
+            if d is not None:
+                out.extend(Address(a, d.port) for a in d.addresses)
         pinned = self._db.pinned_peers.get_by_fingerprint(fingerprint)
         device_id = pinned.device_id if pinned else DeviceId.from_fingerprint(fingerprint)
         entry = self._db.address_book.get(device_id)
@@ -161,7 +179,7 @@ class PeerDirectory:
             f.sources.add(PeerSource.RECENT)
             f.alias = f.alias or (str(rec.peer_alias) if rec.peer_alias else "")
             f.fingerprint = f.fingerprint or rec.peer_fingerprint
-        for d in self._discovered.values():
+        for d in self._found().values():
             f = at(d.device_id)
             f.sources.add(PeerSource.DISCOVERY)
             f.alias = f.alias or d.alias
@@ -170,9 +188,12 @@ class PeerDirectory:
         out: list[PeerView] = []
         for device_id, f in facts.items():
             fp = f.fingerprint or f.discovered
-            online = (fp is not None and fp in self._discovered) or self._manual_online.get(
-                device_id, False
+            found_via = frozenset(
+                name
+                for name, found in (("lan", self._discovered), ("dns", self._dns))
+                if fp is not None and fp in found
             )
+            online = bool(found_via) or self._manual_online.get(device_id, False)
             out.append(
                 PeerView(
                     device_id=device_id,
@@ -186,6 +207,7 @@ class PeerDirectory:
                     last_session=last.get(device_id),
                     first_contact=fp is None or fp not in pinned or device_id not in last,
                     conflict=device_id in self._conflicts,
+                    found_via=found_via,
                 )
             )
         out.sort(key=lambda p: (p.title.casefold(), p.device_id.digits))
@@ -257,7 +279,7 @@ class PeerDirectory:
         entry = self._db.address_book.get(device_id)
         if entry is not None and entry.fingerprint is not None:
             return self._target(device_id, entry.fingerprint, str(entry.alias or ""))
-        found = [d for d in self._discovered.values() if d.device_id == device_id]
+        found = [d for d in self._found().values() if d.device_id == device_id]
         if len(found) == 1:
             # The ID derives from the announced key; the channel proves the key on connect.
             return self._target(device_id, found[0].fingerprint, found[0].alias)
@@ -286,7 +308,7 @@ class PeerDirectory:
             return self._resolve_id(device_id) if fp is None else self._target(device_id, fp, shown)
         found = [
             d
-            for d in self._discovered.values()
+            for d in self._found().values()
             if d.alias.lower() in (key, key + "@ad") or d.alias.lower().removesuffix("@ad") == key
         ]
         if not found:
@@ -307,7 +329,7 @@ class PeerDirectory:
         return _split_address(entry.manual_address) if entry.manual_address else None
 
     def known_alias(self, fingerprint: bytes) -> str:
-        d = self._discovered.get(fingerprint)
+        d = self._found().get(fingerprint)
         return d.alias if d else ""
 
     def on_change(self, callback: Callable[[], None]) -> None:

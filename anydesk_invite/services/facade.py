@@ -11,7 +11,7 @@ live objects behind them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from anydesk_invite.core.ids import DeviceId
@@ -20,6 +20,7 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.screen import ScreenInfo
 from anydesk_invite.core.signal import Signal
+from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.net.wire import Modifier, PointerButtonName
 from anydesk_invite.services.refusals import ActionRefused, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import (
@@ -51,6 +52,8 @@ class Status:
     policy_broken: str | None
     accept_from: AcceptFrom
     home: str
+    wide_area: str = "off"
+    """Discovery through the organisation's DNS: where, and what is wrong (one line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class Settings:
     """Whether closing the main window leaves the client running; None: not asked yet."""
     incoming_folder: str = ""
     """Where files from guests are saved (an absolute path); empty: the Downloads folder."""
+    wide_area: WideAreaSettings = field(default_factory=WideAreaSettings)
+    """Discovery through the organisation's DNS (the user's choice; a policy may override)."""
 
 
 class RemoteScreen(Protocol):
@@ -172,6 +177,10 @@ class ClientFacade(Protocol):
     def status(self) -> Status: ...
     def settings(self) -> Settings: ...
     async def update_settings(self, settings: Settings) -> None: ...
+    async def set_tsig_secret(self, key_name: str, secret: str) -> str:
+        """Keep the secret of a TSIG key (keyring, else a 0600 file); where it went."""
+        ...
+
     def policy(self) -> Policy: ...
     def profiles(self) -> list[PermissionProfile]: ...
     async def save_profile(self, name: str, permissions: frozenset[Permission]) -> None: ...

@@ -40,6 +40,8 @@ class PeerView:
     first_contact: bool = True
     conflict: bool = False
     """Two keys claim this ID on the LAN."""
+    found_via: frozenset[str] = frozenset()
+    """How discovery found it now: "lan" (multicast DNS), "dns" (the organisation's DNS)."""
 
     @property
     def title(self) -> str:

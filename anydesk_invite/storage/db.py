@@ -41,6 +41,7 @@ from anydesk_invite.core.policy import (
     parse_accept_from,
     parse_discovery_mode,
 )
+from anydesk_invite.core.wide_area import WideAreaSettings
 
 T = TypeVar("T")
 
@@ -768,6 +769,10 @@ class StoredSettings:
         "transfer_size_limit", None, lambda v: v, _byte_count_value
     )
     """The largest file this device receives, in bytes; None is the services' default."""
+    WIDE_AREA: Setting[WideAreaSettings] = Setting(
+        "wide_area", WideAreaSettings(), lambda v: v.to_json(), WideAreaSettings.from_json
+    )
+    """Discovery through the organisation's DNS; the TSIG secret is never here."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn

@@ -36,6 +36,7 @@ from anydesk_invite.storage.home import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.wide_area_group import WideAreaGroup
 
 # In English here; the dialog shows them translated.
 ACCEPT_FROM_TEXT = {
@@ -269,6 +270,9 @@ class SettingsDialog(QDialog):
         self.key_warning.setVisible(bool(status.key_warning))
         form.addRow(self.key_warning)
 
+        self.wide_area_group = WideAreaGroup(
+            self._settings.wide_area, self._policy, status.wide_area, self
+        )
         self._build_profiles()
 
         self.error_label = _error_label(self, "settingsErrorLabel")
@@ -288,6 +292,7 @@ class SettingsDialog(QDialog):
 
         box = QVBoxLayout(self)
         box.addWidget(general)
+        box.addWidget(self.wide_area_group)
         box.addWidget(self.profiles_group, 1)
         box.addWidget(self.error_label)
         box.addWidget(self._buttons)
@@ -583,6 +588,7 @@ class SettingsDialog(QDialog):
             default_profile=self._default_profile(),
             keep_running_in_background=keep,
             incoming_folder=self.folder_edit.text().strip(),
+            wide_area=self.wide_area_group.chosen(),
         )
 
     def _pick_folder(self) -> None:
@@ -599,7 +605,11 @@ class SettingsDialog(QDialog):
     async def _save(self) -> None:
         self.save_button.setEnabled(False)
         try:
-            await self._facade.update_settings(self.chosen())
+            chosen = self.chosen()
+            secret = self.wide_area_group.secret()
+            if secret is not None:
+                await self._facade.set_tsig_secret(chosen.wide_area.key_name, secret)
+            await self._facade.update_settings(chosen)
         except ActionRefused as exc:
             message = str(exc)
             self.error_label.setText(message[:1].upper() + message[1:])

@@ -287,6 +287,10 @@ class FakeClient:
         self._record("update_settings", settings)
         self.current_settings = settings
 
+    async def set_tsig_secret(self, key_name: str, secret: str) -> str:
+        self._record("set_tsig_secret", (key_name, secret))
+        return "keyring"
+
     def policy(self) -> Policy:
         return self.current_policy
 
