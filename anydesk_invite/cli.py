@@ -27,6 +27,7 @@ from typing import Any, TextIO
 import platformdirs
 
 from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.core.ids import DeviceId, IdError, short_fingerprint
 from anydesk_invite.core.invitation import INVITATION_LIFETIME, MIN_TEST_LIFETIME
 from anydesk_invite.core.permissions import PermissionError_, parse_permission
@@ -50,7 +51,6 @@ from anydesk_invite.services.control import (
     normalize_fingerprint,
     send_command,
 )
-from anydesk_invite.services.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.storage.home import APP_NAME, Home, HomeError
 
 PROG = "anydesk-invite"

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from anydesk_invite import cli
+from anydesk_invite.core.email_invite import connect_link
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.options import Options
 from anydesk_invite.services.control import ControlServer
-from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.storage.home import Home
 from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 

@@ -24,6 +24,12 @@ ALLOWED: dict[str, set[str]] = {
 NO_QT = {"core", "net", "storage", "services", "conformance"}
 # Front ends at the top of the package that the layer rules cover, as their own layer.
 TOP_LEVEL_LAYERS = {"conformance.py": "conformance"}
+FRONT_DOOR = {"anydesk_invite.services.facade", "anydesk_invite.services.views"}
+"""All that the front ends (ui/ and the control API) may import from services/."""
+FRONT_ENDS = [
+    *sorted((PKG / "ui").rglob("*.py")),
+    PKG / "services" / "control.py",
+]
 
 
 def _imports(path: Path) -> list[str]:
@@ -68,6 +74,24 @@ def test_imports_point_down_only(layer: str, path: Path) -> None:
     if layer != "ui":
         for name in _imports(path):
             assert "QtWidgets" not in name, f"{path}: only ui/ imports QtWidgets"
+
+
+@pytest.mark.parametrize("path", FRONT_ENDS, ids=lambda p: p.name)
+def test_front_ends_reach_services_through_the_facade_and_views_alone(path: Path) -> None:
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[:2] == ["anydesk_invite", "services"] and len(parts) > 2:
+            module = ".".join(parts[:3])
+            assert module in FRONT_DOOR, f"{path}: a front end must not import {name}"
+        if path.parent.name == "ui":
+            assert parts[:2] != ["anydesk_invite", "net"], f"{path}: ui/ must not import {name}"
+
+
+def test_the_front_door_check_catches_a_live_session_object(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from anydesk_invite.services.sessions.screen import GuestScreen\n")
+    with pytest.raises(AssertionError, match="a front end must not import"):
+        test_front_ends_reach_services_through_the_facade_and_views_alone(bad)
 
 
 def test_checker_catches_an_upward_import(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import (
+    Direction,
     IncomingInvitation,
     Kind,
     OutgoingInvitation,
@@ -32,17 +33,12 @@ from anydesk_invite.core.wide_area import WideAreaError, WideAreaSettings
 from anydesk_invite.net.channel import Channel, ChannelClosed, PeerTrust, dial
 from anydesk_invite.net.discovery import Discovery, OwnRecord
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.interfaces import interface_choices
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.net.wire import Message, SysInfo
 from anydesk_invite.services.directory import PeerDirectory
-from anydesk_invite.services.facade import (
-    RefusalKind,
-    RefusedWithKind,
-    Settings,
-    Status,
-)
-from anydesk_invite.services.file_transfer import TransferView
+from anydesk_invite.services.facade import SessionHandle, Settings, Status
 from anydesk_invite.services.invitations import (
     DECLINED,
     NO_ANSWER,
@@ -52,11 +48,15 @@ from anydesk_invite.services.invitations import (
     Target,
 )
 from anydesk_invite.services.links import Links, Unreachable
-from anydesk_invite.services.sessions import SessionOutcome, SessionService
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.service import SessionOutcome, SessionService
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
+    Role,
     SessionView,
+    StrokeView,
+    TransferView,
 )
 from anydesk_invite.services.wide_area import WideAreaChoice, wide_area_choice
 from anydesk_invite.storage.db import (
@@ -65,9 +65,8 @@ from anydesk_invite.storage.db import (
     RecentSession,
     SettingError,
     StorageValueError,
+    StoredSettings,
 )
-from anydesk_invite.storage.db import Direction as StoredDirection
-from anydesk_invite.storage.db import Settings as StoredSettings
 from anydesk_invite.storage.tsig_secret import TsigSecretStore
 
 _log = logging.getLogger(__name__)
@@ -78,9 +77,10 @@ PROBE_INTERVAL = 10.0
 class Client:
     """A running client (implements services.facade.ClientFacade).
 
-    Signals: status_changed, peers_changed, invitations_changed, sessions_changed,
-    invitation_received (InvitationView), session_started (SessionView), warning (str),
-    chat_received (tuple[str, str]: session id, text).
+    Signals: status_changed, peers_changed, invitations_changed, sessions_changed
+    (SessionView: what started, changed or ended), invitation_received (InvitationView),
+    session_started (SessionView), warning (str), chat_received (tuple[str, str]: session
+    id, text).
     """
 
     def __init__(
@@ -130,7 +130,7 @@ class Client:
         self.status_changed: Signal[Status] = Signal("client.status_changed")
         self.peers_changed: Signal[None] = Signal("client.peers_changed")
         self.invitations_changed: Signal[None] = Signal("client.invitations_changed")
-        self.sessions_changed: Signal[None] = Signal("client.sessions_changed")
+        self.sessions_changed: Signal[SessionView] = Signal("client.sessions_changed")
         self.invitation_received: Signal[InvitationView] = Signal("client.invitation_received")
         self.session_started: Signal[SessionView] = Signal("client.session_started")
         self.warning: Signal[str] = Signal("client.warning")
@@ -141,6 +141,10 @@ class Client:
         self.sessions_service = sessions_factory(self.links)
         self.transfer_changed = self.sessions_service.transfers.changed
         """Signal[TransferView]: a file transfer was offered, progressed or ended."""
+        self.strokes_changed = self.sessions_service.drawing.changed
+        """Signal[str]: a guest's strokes on this host changed (session id hex)."""
+        self.pointer_seen = self.sessions_service.remote_input.pointer_seen
+        """Signal[PointerSeen]: a guest's pointer to mark on this host's screen."""
         built = self.sessions_service.transfers
         self._transfer_defaults = (built.incoming_folder, built.size_limit)
         """What the transfers were built with: in force while no setting is stored."""
@@ -169,7 +173,7 @@ class Client:
         inv.finished.connect(self._record_outcome)
         ss = self.sessions_service
         ss.started.connect(self._session_started)
-        ss.changed.connect(lambda _: self.sessions_changed.emit(None))
+        ss.changed.connect(self.sessions_changed.emit)
         ss.ended.connect(self._session_ended)
         ss.chat.connect(self.chat_received.emit)
         self.directory.changed.connect(lambda _: self.peers_changed.emit(None))
@@ -337,7 +341,7 @@ class Client:
         self.db.recent_sessions.record(
             RecentSession(
                 at=self._wall(),
-                direction=StoredDirection(outcome.direction.value),
+                direction=outcome.direction,
                 kind=RecentKind(outcome.kind.value),
                 peer_id=outcome.peer.device_id,
                 peer_alias=alias,
@@ -348,7 +352,7 @@ class Client:
         self.peers_changed.emit(None)
 
     def _session_started(self, view: SessionView) -> None:
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(view)
         self.session_started.emit(view)
 
     def _session_ended(self, outcome: SessionOutcome) -> None:
@@ -357,7 +361,7 @@ class Client:
             alias = parse_alias(v.peer_alias) if v.peer_alias else None
         except AliasError:
             alias = None
-        direction = StoredDirection.INCOMING if v.role.value == "host" else StoredDirection.OUTGOING
+        direction = Direction.INCOMING if v.role.value == "host" else Direction.OUTGOING
         self.db.recent_sessions.record(
             RecentSession(
                 at=v.started_at,
@@ -370,7 +374,7 @@ class Client:
                 duration=outcome.duration,
             )
         )
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(outcome.session)
         self.peers_changed.emit(None)
 
     # --- facade: status and settings ------------------------------------------------------
@@ -597,9 +601,10 @@ class Client:
             except PermissionError_ as exc:
                 raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
         started: asyncio.Future[SessionView] = asyncio.get_running_loop().create_future()
+        origin = inc.invitation_id.hex()
 
         def on_started(view: SessionView) -> None:
-            if view.peer_fingerprint == inc.peer.fingerprint and not started.done():
+            if view.origin == origin and not started.done():
                 started.set_result(view)
 
         self.sessions_service.started.connect(on_started)
@@ -647,6 +652,34 @@ class Client:
 
     def chat_log(self, session_id: str) -> list[tuple[str, str]]:
         return list(self.sessions_service.find(session_id).chat)
+
+    def session_handle(self, session_id: str) -> SessionHandle:
+        ss = self.sessions_service
+        session = ss.find(session_id)
+        if session.role is Role.HOST:
+            return SessionHandle(session.view())
+        control = ss.remote_input.control(session)
+        return SessionHandle(
+            session.view(),
+            screen=ss.guest_screen(session.id_hex),
+            control=control,
+            pen=ss.drawing.pen(session),
+        )
+
+    def interface_choices(self) -> list[str]:
+        return interface_choices()
+
+    def strokes(self, session_id: str | None = None) -> list[StrokeView]:
+        return self.sessions_service.drawing.strokes(session_id)
+
+    def color_of(self, session_id: str) -> int:
+        return self.sessions_service.drawing.color_of(session_id)
+
+    async def clear_drawings(self, session_id: str) -> None:
+        await self.sessions_service.drawing.clear(self.sessions_service.find(session_id))
+
+    def control_problem(self) -> str:
+        return self.sessions_service.remote_input.problem() or ""
 
     # --- facade: file transfer and clipboard ----------------------------------------------
 

@@ -19,7 +19,7 @@ import pytest
 from anydesk_invite import conformance
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.views import Direction, InvitationView
 from tests.helpers.nodes import LOOPBACK, Node, Nodes, nodes_for
 
@@ -112,7 +112,7 @@ def _accept_everything(node: Node) -> None:
     async def accept(invitation_id: str) -> None:
         try:
             await node.client.accept(invitation_id)
-        except (Refused, TimeoutError):
+        except (ActionRefused, TimeoutError):
             pass  # the token rules make accepts fail on purpose
 
     def received(view: InvitationView) -> None:
