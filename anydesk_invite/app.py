@@ -14,18 +14,21 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import InputSink
-    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.views import InvitationView
+    from anydesk_invite.storage.db import Database
+    from anydesk_invite.storage.tsig_secret import TsigSecretStore
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -42,44 +45,6 @@ def _input_sink() -> InputSink | None:
     if QGuiApplication.platformName() != "xcb":
         return None
     return XTestInput()
-
-
-def _show_on_host(sessions: SessionService, shell: Shell) -> Callable[[], None]:
-    """Guests' strokes and pointer markers on this desktop; the session windows get remote
-    control and the draw tool, the Accept Windows a Clear drawings button. Returns the undo."""
-    from anydesk_invite.services.views import Role, SessionView
-    from anydesk_invite.ui.draw_overlay import DrawOverlay
-    from anydesk_invite.ui.pointer_marker import PointerMarkers
-
-    overlay = DrawOverlay(sessions.drawing)
-    markers = PointerMarkers(sessions.remote_input.pointer_seen, sessions.drawing.color_of)
-
-    def attach(view: SessionView) -> None:
-        # Runs after the shell's own slot, which opened the session's window.
-        if view.role is Role.GUEST:
-            window = shell.session_windows.get(view.session_id)
-            found = sessions.guest_control(view.session_id)
-            if window is not None and found is not None:
-                window.attach_remote(*found)
-            return
-        for w in shell.accept_windows.values():
-            s = w.session()
-            if s is not None and s.session_id == view.session_id:
-                session = sessions.find(view.session_id)
-                w.attach_drawing(
-                    lambda session=session: sessions.drawing.clear(session),
-                    sessions.remote_input.problem() or "",
-                )
-
-    sessions.started.connect(attach)
-
-    def undo() -> None:
-        sessions.started.disconnect(attach)
-        overlay.detach()
-        overlay.close()
-        markers.close()
-
-    return undo
 
 
 def _cannot_start(reason: str) -> int:
@@ -122,16 +87,18 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.discovery import Discovery
     from anydesk_invite.net.identity import Identity, IdentityError
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+    from anydesk_invite.net.wide_area import WideAreaDiscovery
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.remote_input import RemoteInput
-    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.links import Links
+    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
     from anydesk_invite.services.trust import PinnedTrust
-    from anydesk_invite.storage.db import Database, DatabaseError
-    from anydesk_invite.storage.db import Settings as StoredSettings
+    from anydesk_invite.services.views import Direction
+    from anydesk_invite.storage.db import Database, DatabaseError, StoredSettings
     from anydesk_invite.storage.home import Home, HomeError
     from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
     from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+    from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
 
@@ -175,30 +142,36 @@ async def run_client(options: Options) -> int:
         if interfaces
         else None
     )
-    clipboard = QtClipboard()
-    system_info = DesktopSystemInfo()
-    remote_input = RemoteInput(_input_sink(), clock)
-    jpeg = QtJpeg()
-    photo = jpeg if jpeg.available() else None
-
-    def sessions_factory(links: object) -> SessionService:
-        from anydesk_invite.services.links import Links
-
-        assert isinstance(links, Links)
-        service = SessionService(
-            links,
-            clock,
-            lambda: watcher.policy,
-            system_info,
-            clipboard,
-            screen=QtScreens(),
-            remote_input=remote_input,
-            photo=photo,
+    tsig_store = TsigSecretStore(home.path)
+    try:
+        _store_wide_area_options(options, db, tsig_store)
+    except (ValueError, TsigSecretError, OSError) as exc:
+        db.close()
+        return _cannot_start(f"DNS discovery settings: {exc}")
+    # Settings come in later, from the client (the policy may replace them): off until then.
+    wide_area = (
+        WideAreaDiscovery(
+            WideAreaSettings(), None, identity.fingerprint, list(interfaces),
+            tag=options.instance_tag,
         )
-        if options.headless:
-            # Strokes are shown by the window's overlay, which a headless client has not.
-            service.drawing.display_problem = HEADLESS_CANNOT_DRAW
-        return service
+        if interfaces
+        else None
+    )  # fmt: skip
+    jpeg = QtJpeg()
+    features = SessionFeatures.build(
+        clock,
+        DesktopSystemInfo(),
+        clipboard=QtClipboard(),
+        screen=QtScreens(),
+        input_sink=_input_sink(),
+        photo=jpeg if jpeg.available() else None,
+    )
+    if options.headless:
+        # Strokes are shown by the window's overlay, which a headless client has not.
+        features.drawing.display_problem = HEADLESS_CANNOT_DRAW
+
+    def sessions_factory(links: Links) -> SessionService:
+        return SessionService(links, clock, lambda: watcher.policy, features)
 
     client = Client(
         identity=identity,
@@ -217,6 +190,8 @@ async def run_client(options: Options) -> int:
         home=str(home.path),
         default_alias=default_alias_name(socket.gethostname(), getpass.getuser()),
         invitation_lifetime=options.test_invitation_lifetime,
+        wide_area=wide_area,
+        tsig_store=tsig_store,
     )
     if options.alias:
         # Before listening, so discovery announces the new alias from the start.
@@ -236,9 +211,19 @@ async def run_client(options: Options) -> int:
         t.add_done_callback(tasks.discard)
 
     watcher.changed.connect(lambda p: spawn(client.policy_changed(p)))
+    if options.test_auto_accept:
+        _log.warning("test option: every invitation and connection request is accepted at once")
+        answered: set[str] = set()
+
+        def auto_accept(view: InvitationView) -> None:
+            # Once per invitation: an update re-announces it, and the first accept stands.
+            if view.direction is Direction.INCOMING and view.invitation_id not in answered:
+                answered.add(view.invitation_id)
+                spawn(_accept_at_once(client, view.invitation_id))
+
+        client.invitation_received.connect(auto_accept)
     stop = asyncio.Event()
     shell: Shell | None = None
-    host_desktop: Callable[[], None] | None = None
     control = ControlServer(
         client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
     )
@@ -267,16 +252,8 @@ async def run_client(options: Options) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         if not options.headless:
-            shell = Shell(
-                client,
-                on_quit=stop.set,
-                send_chat=client.send_chat,
-                chat_received=client.chat_received,
-                screen_of=client.sessions_service.guest_screen,
-                transfers=client,
-            )
+            shell = Shell(client, on_quit=stop.set)
             shell.show()
-            host_desktop = _show_on_host(client.sessions_service, shell)
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -285,8 +262,6 @@ async def run_client(options: Options) -> int:
         await stop.wait()
         return 0
     finally:
-        if host_desktop is not None:
-            host_desktop()
         if shell is not None:
             shell.close()
         await control.close()
@@ -300,12 +275,44 @@ async def run_client(options: Options) -> int:
         qt_loop.quit_application()
 
 
+def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
+    """Keep the DNS discovery settings given on the command line, and the secret read from
+    --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
+    from anydesk_invite.storage.db import StoredSettings
+    from anydesk_invite.storage.tsig_secret import TsigSecretError, check_secret
+
+    stored = db.settings.get(StoredSettings.WIDE_AREA)
+    if options.wide_area_changes:
+        changed = dataclasses.replace(stored, **dict(options.wide_area_changes))
+        stored = changed.checked()
+        db.settings.set(StoredSettings.WIDE_AREA, stored)
+    if options.tsig_secret_file:
+        if not stored.key_name:
+            raise ValueError("--tsig-secret-file needs a key name (--tsig-key NAME)")
+        with open(options.tsig_secret_file, encoding="utf-8", errors="replace") as f:
+            text = f.read(4096)
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if not lines:
+            raise TsigSecretError(f"{options.tsig_secret_file} is empty")
+        store.set(stored.key_name, check_secret(lines[0].removeprefix("secret")))
+
+
+async def _accept_at_once(client: Client, invitation_id: str) -> None:
+    """``--test-auto-accept``: accept as a user clicking Accept would; a failure is logged."""
+    from anydesk_invite.services.facade import ActionRefused
+
+    try:
+        await client.accept(invitation_id)
+    except (ActionRefused, TimeoutError) as exc:
+        _log.warning("auto-accept of %s: %s", invitation_id[:8], exc)
+
+
 async def _connect_from_link(client: Client, digits: str, fingerprint: str) -> None:
     """Send the connection request a connect link asked for; a refusal is logged and shown."""
-    from anydesk_invite.services.facade import Refused
+    from anydesk_invite.services.facade import ActionRefused
 
     try:
         await client.connect(digits, confirm_fingerprint=fingerprint)
-    except Refused as exc:
+    except ActionRefused as exc:
         _log.warning("connect link: %s", exc)
         client.warning.emit(f"Connect to {digits}: {exc}")

@@ -27,10 +27,20 @@ from typing import Any, TextIO
 import platformdirs
 
 from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.core.ids import DeviceId, IdError, short_fingerprint
 from anydesk_invite.core.invitation import INVITATION_LIFETIME, MIN_TEST_LIFETIME
 from anydesk_invite.core.permissions import PermissionError_, parse_permission
 from anydesk_invite.core.policy import DiscoveryMode, parse_discovery_mode
+from anydesk_invite.core.wide_area import (
+    MAX_TTL,
+    MIN_TTL,
+    WideAreaError,
+    check_algorithm,
+    check_domain,
+    check_key_name,
+    parse_server,
+)
 from anydesk_invite.options import Options
 from anydesk_invite.services.control import (
     CODE_REFUSED,
@@ -41,7 +51,6 @@ from anydesk_invite.services.control import (
     normalize_fingerprint,
     send_command,
 )
-from anydesk_invite.services.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.storage.home import APP_NAME, Home, HomeError
 
 PROG = "anydesk-invite"
@@ -166,6 +175,56 @@ def _id_of(what: str) -> Callable[[str], str]:
     return parse
 
 
+def _checked(check: Callable[[str], object], *, off: str | None = None) -> Callable[[str], str]:
+    """An argument type from a wide-area check; ``off`` is a word that clears the setting."""
+
+    def parse(text: str) -> str:
+        if off is not None and text.strip().lower() == off:
+            return ""
+        try:
+            check(text)
+        except WideAreaError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text.strip()
+
+    parse.__name__ = "setting"
+    return parse
+
+
+def _tsig_key(text: str) -> str:
+    name, _, algorithm = text.partition(":")
+    try:
+        check_key_name(name)
+        if algorithm:
+            check_algorithm(algorithm)
+    except WideAreaError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _ttl(text: str) -> int:
+    if not text.isdigit() or not MIN_TTL <= int(text) <= MAX_TTL:
+        raise argparse.ArgumentTypeError(f"is {MIN_TTL} to {MAX_TTL} seconds (not {text!r})")
+    return int(text)
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.2 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"is 0.2 to 3600 seconds (not {text!r})")
+    return value
+
+
+def _secret_file(text: str) -> str:
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file")
+    return str(path.absolute())
+
+
 def _profile(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a profile needs a name")
@@ -208,8 +267,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="save files from guests in this folder (absolute) and keep it",
     )
+    wide = parser.add_argument_group(
+        "discovery through the organisation's DNS (kept in the settings; see README)"
+    )
+    wide.add_argument(
+        "--dns-sd-server",
+        type=_checked(parse_server, off="none"),
+        metavar="ADDR[:PORT]",
+        help="the DNS server to browse and to send signed updates to ('none': off)",
+    )
+    wide.add_argument(
+        "--dns-sd-domain",
+        type=_checked(check_domain, off="auto"),
+        metavar="DOMAIN",
+        help="the discovery domain, e.g. clients.example.org ('auto': from b._dns-sd._udp)",
+    )
+    wide.add_argument(
+        "--tsig-key",
+        type=_tsig_key,
+        metavar="NAME[:ALG]",
+        help="the TSIG key that signs updates (algorithm hmac-sha256 unless given)",
+    )
+    wide.add_argument(
+        "--tsig-secret-file",
+        type=_secret_file,
+        metavar="PATH",
+        help="read the key's base64 secret from this file and keep it in the keyring "
+        "(or a 0600 file in the home)",
+    )
+    wide.add_argument("--dns-sd-ttl", type=_ttl, metavar="SECONDS", help="TTL and lease")
+    wide.add_argument("--dns-sd-browse-interval", type=_interval, help=argparse.SUPPRESS)
     start.add_argument("--test-invitation-lifetime", type=_lifetime, help=argparse.SUPPRESS)
     start.add_argument("--instance-tag", type=_instance_tag, help=argparse.SUPPRESS)
+    start.add_argument(
+        "--test-auto-accept", action="store_true", default=None, help=argparse.SUPPRESS
+    )
     ask = parser.add_argument_group("asking the running client").add_mutually_exclusive_group()
     ask.add_argument("--get-id", action="store_true", help="print this device's ID")
     ask.add_argument("--get-alias", action="store_true", help="print this device's alias")
@@ -390,6 +482,7 @@ def format_result(cmd: str, result: Any) -> str:
             f"Online:       {'yes' if s['online'] else 'no'}"
             + (f" (listening on {', '.join(s['listen'])})" if s["listen"] else ""),
             f"Discovery:    {s['discovery']}",
+            f"DNS (wide):   {s.get('wide_area', 'off')}",
             f"Interfaces:   {', '.join(s['interfaces']) or 'automatic'}",
             f"Key stored:   {'OS keyring' if s['key_location'] == 'keyring' else 'file'}",
         ]
@@ -406,7 +499,7 @@ def format_result(cmd: str, result: Any) -> str:
             return "No known peers."
         rows = [
             [
-                _grouped(p["id"]),
+                _grouped(p["id"]) + (" (conflict)" if p.get("conflict") else ""),
                 p["alias"],
                 p["display_name"],
                 "online" if p["online"] else "-",
@@ -583,8 +676,15 @@ def main(
             ("--port", ns.port),
             ("--test-invitation-lifetime", ns.test_invitation_lifetime),
             ("--instance-tag", ns.instance_tag),
+            ("--test-auto-accept", ns.test_auto_accept),
             ("--alias", ns.alias),
             ("--incoming-folder", ns.incoming_folder),
+            ("--dns-sd-server", ns.dns_sd_server),
+            ("--dns-sd-domain", ns.dns_sd_domain),
+            ("--tsig-key", ns.tsig_key),
+            ("--tsig-secret-file", ns.tsig_secret_file),
+            ("--dns-sd-ttl", ns.dns_sd_ttl),
+            ("--dns-sd-browse-interval", ns.dns_sd_browse_interval),
         )
         if value is not None
     ]
@@ -685,8 +785,29 @@ def _start(
         listen_port=ns.port or 0,
         test_invitation_lifetime=ns.test_invitation_lifetime,
         instance_tag=ns.instance_tag or "",
+        test_auto_accept=bool(ns.test_auto_accept),
         alias=ns.alias or "",
         incoming_folder=ns.incoming_folder or "",
         connect_target=connect,
+        wide_area_changes=_wide_area_changes(ns),
+        tsig_secret_file=ns.tsig_secret_file or "",
     )
     return launch(options)
+
+
+def _wide_area_changes(ns: argparse.Namespace) -> tuple[tuple[str, object], ...]:
+    """The wide-area settings given on the command line, as (field, value) to store."""
+    changes: list[tuple[str, object]] = []
+    if ns.dns_sd_server is not None:
+        changes.append(("server", ns.dns_sd_server))
+    if ns.dns_sd_domain is not None:
+        changes.append(("domain", ns.dns_sd_domain))
+    if ns.tsig_key is not None:
+        name, _, algorithm = ns.tsig_key.partition(":")
+        changes.append(("key_name", name))
+        changes.append(("algorithm", algorithm or "hmac-sha256"))
+    if ns.dns_sd_ttl is not None:
+        changes.append(("ttl", ns.dns_sd_ttl))
+    if ns.dns_sd_browse_interval is not None:
+        changes.append(("browse_interval", ns.dns_sd_browse_interval))
+    return tuple(changes)

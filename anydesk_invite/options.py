@@ -24,6 +24,9 @@ class Options:
     """0 lets the system pick a free port."""
     test_invitation_lifetime: float | None = None
     """Test-only: a shorter invitation lifetime in seconds (never longer than the real one)."""
+    test_auto_accept: bool = False
+    """Test-only: accept every invitation and connection request at once, as a user clicking
+    Accept would (what the conformance runner needs of a peer)."""
     instance_tag: str = ""
     """Test-only: appended to the zeroconf service name so parallel test clients differ."""
     alias: str = ""
@@ -33,3 +36,7 @@ class Options:
     connect_target: tuple[str, str] | None = None
     """From a connect link: (ID digits, fingerprint hex) to send a connection request to once
     the client is up."""
+    wide_area_changes: tuple[tuple[str, object], ...] = ()
+    """DNS discovery settings given on the command line, (field, value): stored, kept."""
+    tsig_secret_file: str = ""
+    """A file to read the TSIG secret from once; it is then kept in the keyring or home."""

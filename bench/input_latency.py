@@ -51,11 +51,14 @@ from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
-from anydesk_invite.services.file_transfer import TransferState, TransferView
-from anydesk_invite.services.remote_input import REMOTE_INPUT_MESSAGES, GuestControl, RemoteInput
-from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
-from anydesk_invite.services.sessions import Session
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.sessions.remote_input import (
+    REMOTE_INPUT_MESSAGES,
+    GuestControl,
+    RemoteInput,
+)
+from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
+from anydesk_invite.services.sessions.service import Session
+from anydesk_invite.services.views import Role, TransferState, TransferView
 from tests.helpers.nodes import Nodes, eventually
 from tests.helpers.recording_input import RecordingInput
 
@@ -282,7 +285,7 @@ async def run_rig(seconds: float, rate: float) -> dict[str, float]:
     guest_input = RemoteInput(None, clock)
     host_session = session(Role.HOST, host_ch, guest_id)
     guest_session = session(Role.GUEST, guest_ch, host_id)
-    await host_input.session_started(host_session)
+    await host_input.started(host_session)
     control = guest_input.control(guest_session)
     source = NoiseScreen()
     host_screen = HostScreen(source, host_ch.send)

@@ -6,7 +6,8 @@ same run, ratio, goal.
 Each script runs as a subprocess with --json and its figures are read from the JSON object on
 its last line. A script that
 fails leaves its rows marked "failed" and the rest of the table stands. All traffic stays on
-127.0.0.1; every script stops by itself.
+127.0.0.1 or inside network namespaces the script makes (wide_area.py, as root); every script
+stops by itself.
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ def main() -> int:
     processes, _ = _run("transfer_processes.py", "--size-mb", "50" if q else "200",
                         "--rounds", "1" if q else "5")  # fmt: skip
     control, _ = _run("input_latency.py", "--size-mb", "200")
+    # Needs root and bind9 (namespaces, a real DNS server); its rows say "failed" otherwise.
+    wide, _ = _run("wide_area.py", "--clients", "1000", "--rounds", "1" if q else "3",
+                   "--browse-interval", "5" if q else "30")  # fmt: skip
 
     raw_connect = "raw TLS 1.3 connect + 200 B round trip"
     raw_open = "raw 200 B round trip, open TLS connection"
@@ -158,6 +162,14 @@ def main() -> int:
             _get(screen, "full_fps"), "screen alone"),
         Row("transfer throughput under screen load", _get(control, "transfer_mb_s"), "MB/s",
             _get(transfer, "transfer_mb_s"), "transfer alone"),
+        Row("DNS-SD: newcomer lists a peer on another subnet", _ms(wide, "listed_by_new_s"),
+            "ms", _ms(wide, "ready_s"), "client start-up"),
+        Row("DNS-SD: running peer lists the newcomer", _ms(wide, "listed_new_s"), "ms",
+            _ms(wide, "ready_s"), "client start-up", "<= start-up + browse interval"),
+        Row("DNS-SD: first browse of a 1,000-client zone", _ms(wide, "browse_full_s"), "ms",
+            _ms(wide, "browse_again_s"), "next browse"),
+        Row("DNS-SD: RSS growth holding 1,000 peers", _get(wide, "rss_mib"), "MiB",
+            _get(memory, "peers_rss_mib"), "1,000 mDNS peers (whole client)"),
     ]  # fmt: skip
     header = ["figure", "value", "baseline (same run)", "ratio", "goal"]
     table = [header, *(r.cells() for r in rows)]

@@ -29,7 +29,7 @@ from anydesk_invite.desktop.photo import QtJpeg
 from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.services.screen_stream import GuestScreen, HostScreen
+from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
 
 W, H = 1920, 1080
 STRIDE = W * 4

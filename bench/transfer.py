@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.identity import Identity
-from anydesk_invite.services.file_transfer import TransferState
+from anydesk_invite.services.views import TransferState
 from tests.helpers.nodes import Node, Nodes, eventually
 
 LOOPBACK = "127.0.0.1"

@@ -7,7 +7,7 @@ bash scripts/bootstrap.sh --test
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff check"; ruff check .
 echo "== ruff format --check"; ruff format --check .
-echo "== mypy (strict: core, net, storage, services)"; mypy
+echo "== mypy (strict: core, net, storage, services, conformance)"; mypy
 echo "== pytest"
 set +e
 python -m pytest "$@"

@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from anydesk_invite.core.alias import parse_alias  # noqa: E402
 from anydesk_invite.core.ids import DeviceId, parse_id  # noqa: E402
-from anydesk_invite.storage.db import AddressEntry, Database, Settings  # noqa: E402
+from anydesk_invite.storage.db import AddressEntry, Database, StoredSettings  # noqa: E402
 from anydesk_invite.storage.home import Home  # noqa: E402
+from tests.helpers.xvfb import xvfb  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 SIZES = ((1920, 1080), (1280, 800))
@@ -77,36 +78,12 @@ class Geometry:
 
 
 class Display:
-    """An Xvfb server on a free display number, and what the scenes do on it."""
+    """An X display (tests/helpers/xvfb.py starts it), and what the scenes do on it."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, name: str, width: int, height: int) -> None:
+        self.name = name
         self.width = width
         self.height = height
-        read, write = os.pipe()
-        # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
-        self._proc = subprocess.Popen(
-            [
-                "Xvfb",
-                "-displayfd",
-                str(write),
-                "-screen",
-                "0",
-                f"{width}x{height}x24",
-                "-nolisten",
-                "tcp",
-                "-noreset",
-            ],
-            pass_fds=(write,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(write)
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        if not number:
-            self._proc.kill()
-            raise SceneError("Xvfb did not start")
-        self.name = f":{number}"
         self._paint_background()
 
     def env(self) -> dict[str, str]:
@@ -180,10 +157,6 @@ class Display:
             cmd += ["-crop", f"{x1 - x0}x{y1 - y0}+{x0}+{y0}", "+repage"]
         subprocess.run([*cmd, str(out)], env=self.env(), check=True)
         print(f"  {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
-
-    def close(self) -> None:
-        self._proc.terminate()
-        self._proc.wait(10)
 
 
 # --- the clients -----------------------------------------------------------------------------
@@ -272,7 +245,7 @@ def seed_address_book(home_dir: Path, ben: Client, carla: Client) -> None:
     files she receives go to a folder of the run, not the Downloads of whoever runs it."""
     home = Home.resolve(str(home_dir))
     with Database.open(home.db_path) as db:
-        db.settings.set(Settings.INCOMING_FOLDER, str(home_dir.parent / "anna-downloads"))
+        db.settings.set(StoredSettings.INCOMING_FOLDER, str(home_dir.parent / "anna-downloads"))
         db.favorites.add(
             parse_id(ben.device_id), parse_alias(ben.alias), bytes.fromhex(ben.fingerprint)
         )
@@ -317,8 +290,7 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         return out_dir / f"{scene}-{suffix}.png"
 
     with ExitStack() as stack:
-        x = Display(width, height)
-        stack.callback(x.close)
+        x = Display(stack.enter_context(xvfb(width, height)), width, height)
         # ben has windows too (off-screen), so that his session window shows anna's screen.
         ben = Client(work / "ben", "ben@ad", x, work / "ben.log")
         stack.callback(ben.close)

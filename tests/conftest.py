@@ -14,11 +14,11 @@ import pytest
 
 from tests.helpers import netguard
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.helpers.xvfb import xvfb_display
+from tests.helpers.xvfb import xvfb_display, xvfb_module_display
 
 netguard.install()
 
-__all__ = ["xvfb_display"]  # a fixture for tests that need an X server
+__all__ = ["xvfb_display", "xvfb_module_display"]  # fixtures for tests that need an X server
 
 
 @pytest.fixture(autouse=True)

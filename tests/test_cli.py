@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from anydesk_invite import cli
+from anydesk_invite.core.email_invite import connect_link
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.options import Options
 from anydesk_invite.services.control import ControlServer
-from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.storage.home import Home
 from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 
@@ -152,6 +152,7 @@ def test_home_and_json_may_come_before_or_after_the_command() -> None:
         (["--incoming-folder", "Downloads/mine"], "must be an absolute path"),
         (["--incoming-folder", "/etc/hostname"], "is not a folder"),
         (["--incoming-folder", "/srv/files", "peers"], "only applies when starting"),
+        (["--test-auto-accept", "peers"], "only applies when starting"),
         (["--json"], "--json goes with a command"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -194,6 +195,7 @@ def test_start_hands_the_options_to_the_client(tmp_path: Path) -> None:
         "3",
         "--instance-tag",
         "t-1",
+        "--test-auto-accept",
         "--incoming-folder",
         str(tmp_path / "files"),
         launch=launch,
@@ -209,6 +211,7 @@ def test_start_hands_the_options_to_the_client(tmp_path: Path) -> None:
             listen_port=7070,
             test_invitation_lifetime=3.0,
             instance_tag="t-1",
+            test_auto_accept=True,
             incoming_folder=str(tmp_path / "files"),
         )
     ]

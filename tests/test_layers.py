@@ -17,8 +17,19 @@ ALLOWED: dict[str, set[str]] = {
     "desktop": {"desktop", "core"},
     "services": {"services", "core", "net", "storage"},
     "ui": {"ui", "services", "core", "net", "storage", "desktop"},
+    # A front end of its own: it speaks the wire protocol to another implementation, so it
+    # uses the protocol's definitions and never this client's services.
+    "conformance": {"net", "core"},
 }
-NO_QT = {"core", "net", "storage", "services"}
+NO_QT = {"core", "net", "storage", "services", "conformance"}
+# Front ends at the top of the package that the layer rules cover, as their own layer.
+TOP_LEVEL_LAYERS = {"conformance.py": "conformance"}
+FRONT_DOOR = {"anydesk_invite.services.facade", "anydesk_invite.services.views"}
+"""All that the front ends (ui/ and the control API) may import from services/."""
+FRONT_ENDS = [
+    *sorted((PKG / "ui").rglob("*.py")),
+    PKG / "services" / "control.py",
+]
 
 
 def _imports(path: Path) -> list[str]:
@@ -39,12 +50,14 @@ def _modules() -> list[tuple[str, Path]]:
         rel = path.relative_to(PKG)
         if len(rel.parts) > 1 and rel.parts[0] in ALLOWED:
             out.append((rel.parts[0], path))
+        elif len(rel.parts) == 1 and rel.name in TOP_LEVEL_LAYERS:
+            out.append((TOP_LEVEL_LAYERS[rel.name], path))
     return out
 
 
 def test_every_layer_has_modules() -> None:
     layers = {layer for layer, _ in _modules()}
-    assert {"core", "net", "storage", "services"} <= layers
+    assert {"core", "net", "storage", "services", "conformance"} <= layers
 
 
 @pytest.mark.parametrize(("layer", "path"), _modules(), ids=lambda v: str(v)[-50:])
@@ -63,8 +76,33 @@ def test_imports_point_down_only(layer: str, path: Path) -> None:
             assert "QtWidgets" not in name, f"{path}: only ui/ imports QtWidgets"
 
 
+@pytest.mark.parametrize("path", FRONT_ENDS, ids=lambda p: p.name)
+def test_front_ends_reach_services_through_the_facade_and_views_alone(path: Path) -> None:
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[:2] == ["anydesk_invite", "services"] and len(parts) > 2:
+            module = ".".join(parts[:3])
+            assert module in FRONT_DOOR, f"{path}: a front end must not import {name}"
+        if path.parent.name == "ui":
+            assert parts[:2] != ["anydesk_invite", "net"], f"{path}: ui/ must not import {name}"
+
+
+def test_the_front_door_check_catches_a_live_session_object(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from anydesk_invite.services.sessions.screen import GuestScreen\n")
+    with pytest.raises(AssertionError, match="a front end must not import"):
+        test_front_ends_reach_services_through_the_facade_and_views_alone(bad)
+
+
 def test_checker_catches_an_upward_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from anydesk_invite.ui import main_window\nimport PySide6.QtCore\n")
     names = _imports(bad)
     assert "anydesk_invite.ui" in names and "PySide6.QtCore" in names
+
+
+def test_the_conformance_runner_may_not_use_the_clients_services(tmp_path: Path) -> None:
+    bad = tmp_path / "conformance.py"
+    bad.write_text("from anydesk_invite.services.client import Client\n")
+    [name, _] = _imports(bad)
+    assert name.split(".")[1] not in ALLOWED["conformance"]

@@ -41,6 +41,13 @@ leave the two sides in different states (an accept confirmed in time, a toast go
 MIN_TEST_LIFETIME = 0.5
 
 
+class Direction(StrEnum):
+    """Which side started it: this client (outgoing) or the peer (incoming)."""
+
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+
+
 class Kind(StrEnum):
     INVITATION = "invitation"
     REQUEST = "request"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.wide_area import WideAreaSettings
 
 
 class Override(StrEnum):
@@ -88,6 +89,13 @@ class Policy:
     max_discovery: DiscoveryMode = DiscoveryMode.ON
     broken: str | None = None
     sources: tuple[str, ...] = ()
+    wide_area: WideAreaSettings | None = None
+    """Discovery through DNS as the administrator set it (system-wide file only); replaces
+    the user's settings as a whole."""
+    wide_area_secret_file: str = ""
+    """Where the administrator put the TSIG secret (system-wide file only)."""
+    wide_area_allowed: bool = True
+    """False when any file says ``[wide_area] enabled = false``."""
 
     def is_locked(self, perm: Permission) -> bool:
         if self.broken:
@@ -140,6 +148,13 @@ class Policy:
             return DiscoveryMode.OFF
         return max(chosen, self.max_discovery)
 
+    def effective_wide_area(self, chosen: WideAreaSettings) -> WideAreaSettings:
+        """The DNS discovery settings in force: off when broken or forbidden, the
+        administrator's when set, else the user's."""
+        if self.broken or not self.wide_area_allowed:
+            return WideAreaSettings()
+        return self.wide_area if self.wide_area is not None else chosen
+
 
 def merge_policies(trusted: Policy | None, restricting: list[Policy]) -> Policy:
     """Merge a trusted (system-wide) policy with ones that may only restrict.
@@ -153,8 +168,10 @@ def merge_policies(trusted: Policy | None, restricting: list[Policy]) -> Policy:
     disc = trusted.max_discovery if trusted else DiscoveryMode.ON
     broken = [trusted.broken] if trusted and trusted.broken else []
     sources = list(trusted.sources) if trusted else []
+    wide_allowed = trusted.wide_area_allowed if trusted else True
     for pol in restricting:
         sources.extend(pol.sources)
+        wide_allowed = wide_allowed and pol.wide_area_allowed
         if pol.broken:
             broken.append(pol.broken)
         accept = max(accept, pol.max_accept_from)
@@ -171,4 +188,8 @@ def merge_policies(trusted: Policy | None, restricting: list[Policy]) -> Policy:
         max_discovery=disc,
         broken="; ".join(broken) if broken else None,
         sources=tuple(sources),
+        # Only the trusted file may point the fleet at a DNS server and key.
+        wide_area=trusted.wide_area if trusted else None,
+        wide_area_secret_file=trusted.wide_area_secret_file if trusted else "",
+        wide_area_allowed=wide_allowed,
     )

@@ -43,9 +43,12 @@ class DesktopSystemInfo:
         screens = []
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
-            for s in QGuiApplication.screens():
+            for i, s in enumerate(QGuiApplication.screens()):
                 g = s.geometry()
-                screens.append(f"{s.name()} {g.width()}x{g.height()}")
+                # A screen without a name (offscreen, some Wayland outputs) is named by number,
+                # so no entry starts with a space.
+                name = s.name().strip() or f"screen {i + 1}"
+                screens.append(f"{name} {g.width()}x{g.height()}")
         return SystemInformation(
             os=f"{platform.system()} {platform.release()}",
             hostname=socket.gethostname(),

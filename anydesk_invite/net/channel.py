@@ -299,6 +299,11 @@ class Channel:
         """Say Bye with the reason and close. Safe to call more than once."""
         await self._shutdown(reason or "closed", bye=True)
 
+    async def refuse(self, code: str, message: str) -> None:
+        """Send ``Error(code, message)`` and close, without a Bye: the peer sent something
+        this side will not take (see PROTOCOL.md, Closing)."""
+        await self._shutdown(f"refused: {code}", error=WireError(code, message))
+
     async def wait_closed(self) -> None:
         await self._closed_event.wait()
 

@@ -114,3 +114,11 @@ def validate_interface(text: str) -> str:
     if ip.is_multicast:
         raise ValueError(f"--interface takes an address of this machine; {stripped} is multicast")
     return str(ip)
+
+
+def interface_choices() -> list[str]:
+    """Addresses of this machine to offer: private LAN ones first, then the others."""
+    addrs = list_addresses()
+    lan = default_lan_addresses(addrs)
+    others = [a.address for a in addrs if "%" not in a.address and not a.address.startswith("fe80")]
+    return list(dict.fromkeys([*lan, *others]))

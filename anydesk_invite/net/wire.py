@@ -73,16 +73,26 @@ class Message(msgspec.Struct, tag=True, tag_field="t", forbid_unknown_fields=Tru
 
 class Hello(Message):
     pre_auth: ClassVar[bool] = True
-    version: Version
-    public_key: PublicKey
-    device_id: DeviceIdText
-    alias: AliasText
-    nonce: Nonce
+    version: Annotated[Version, Meta(description="the sender's PROTOCOL_VERSION, [major, minor]")]
+    public_key: Annotated[
+        PublicKey, Meta(description="the sender's Ed25519 SubjectPublicKeyInfo DER (44 bytes)")
+    ]
+    device_id: Annotated[
+        DeviceIdText, Meta(description="the ten-digit ID derived from SHA-256(public_key)")
+    ]
+    alias: Annotated[
+        AliasText,
+        Meta(description="display only: name@ad; receivers strip control and bidi characters"),
+    ]
+    nonce: Annotated[Nonce, Meta(description="32 fresh random bytes, signed over in Auth")]
 
 
 class Auth(Message):
     pre_auth: ClassVar[bool] = True
-    signature: Signature
+    signature: Annotated[
+        Signature,
+        Meta(description="Ed25519 (64 bytes) over the transcript of the handshake section"),
+    ]
 
 
 class AuthOk(Message):
@@ -93,19 +103,19 @@ class Error(Message):
     """The sender refuses and closes. Valid before and after authentication."""
 
     pre_auth: ClassVar[bool] = True
-    code: Code
-    message: Reason
+    code: Annotated[Code, Meta(description="one of the error codes")]
+    message: Annotated[Reason, Meta(description="for people")]
 
 
 # --- link -----------------------------------------------------------------------------------
 
 
 class Ping(Message):
-    seq: U63
+    seq: Annotated[U63, Meta(description="increasing")]
 
 
 class Pong(Message):
-    seq: U63
+    seq: Annotated[U63, Meta(description="the seq of the Ping answered")]
 
 
 class Bye(Message):
@@ -116,19 +126,24 @@ class Bye(Message):
 
 
 class Invite(Message):
-    invitation_id: RandomId
-    revision: U32
-    permissions: Permissions
-    profile: ProfileName
-    seconds_left: Seconds
+    invitation_id: Annotated[RandomId, Meta(description="16 random bytes chosen by the inviter")]
+    revision: Annotated[U32, Meta(description="1 for the first Invite")]
+    permissions: Annotated[Permissions, Meta(description="what the guest may do")]
+    profile: Annotated[
+        ProfileName,
+        Meta(
+            description="informative only: the name of the profile the permissions match, or empty"
+        ),
+    ]
+    seconds_left: Annotated[Seconds, Meta(description="until the invitation expires")]
 
 
 class InviteUpdate(Message):
     invitation_id: RandomId
-    revision: U32
+    revision: Annotated[U32, Meta(description="higher than the previous one")]
     permissions: Permissions
-    profile: ProfileName
-    seconds_left: Seconds
+    profile: Annotated[ProfileName, Meta(description="informative only, as in Invite")]
+    seconds_left: Annotated[Seconds, Meta(description="never extends the deadline")]
 
 
 class InviteCancel(Message):
@@ -136,32 +151,45 @@ class InviteCancel(Message):
 
 
 class InviteDeclined(Message):
-    """The invitee's settings refused the invitation; the reason never says which setting."""
+    """The invitee refused the invitation without showing it (its settings, a limit, a
+    replayed id); the reason never says which check refused."""
 
     invitation_id: RandomId
-    reason: Literal["declined"] = "declined"
+    reason: Annotated[
+        Literal["declined"],
+        Meta(description="it never says which check refused"),
+    ] = "declined"
 
 
 class InviteShown(Message):
     """The invitee shows the invitation (or request) to its user; sent once, on receipt."""
 
-    invitation_id: RandomId
+    invitation_id: Annotated[
+        RandomId,
+        Meta(description="the invitation_id of an Invite or the request_id of a ConnectRequest"),
+    ]
 
 
 class InviteAccept(Message):
     invitation_id: RandomId
-    revision: U32
+    revision: Annotated[U32, Meta(description="the revision the user saw")]
 
 
 class InviteAcceptOk(Message):
     invitation_id: RandomId
-    session_token: Token
-    token_seconds: Seconds
+    session_token: Annotated[Token, Meta(description="single use, bound to the invitee's key")]
+    token_seconds: Annotated[Seconds, Meta(description="how long the token stays valid (30)")]
 
 
 class InviteRefused(Message):
     invitation_id: RandomId
-    code: Code
+    code: Annotated[
+        Code,
+        Meta(
+            description="expired, cancelled, stale_revision, not_pending or "
+            "unknown_invitation; an unknown code is a plain refusal"
+        ),
+    ]
 
 
 class InviteReject(Message):
@@ -176,13 +204,13 @@ class ConnectRequest(Message):
 class RequestAccepted(Message):
     request_id: RandomId
     permissions: Permissions
-    session_token: Token
-    token_seconds: Seconds
+    session_token: Annotated[Token, Meta(description="single use, bound to the requester's key")]
+    token_seconds: Annotated[Seconds, Meta(description="how long the token stays valid (30)")]
 
 
 class RequestDismissed(Message):
     request_id: RandomId
-    reason: Reason
+    reason: Annotated[Reason, Meta(description='"declined" from the reference client')]
 
 
 class RequestCancel(Message):
@@ -197,14 +225,14 @@ class SessionOpen(Message):
 
 
 class SessionOpened(Message):
-    session_id: RandomId
+    session_id: Annotated[RandomId, Meta(description="16 random bytes chosen by the host")]
     permissions: Permissions
-    locked: Permissions
+    locked: Annotated[Permissions, Meta(description="the permissions an admin policy forces")]
 
 
 class SessionPermissions(Message):
     permissions: Permissions
-    locked: Permissions
+    locked: Annotated[Permissions, Meta(description="the permissions an admin policy forces")]
 
 
 class SessionEnd(Message):
@@ -218,7 +246,9 @@ class Chat(Message):
 class Refused(Message):
     """A guest request outside its permissions: ``what`` names the request."""
 
-    what: Code
+    what: Annotated[
+        Code, Meta(description="the refused request: a permission key, screen or unexpected")
+    ]
     reason: Reason
 
 
@@ -231,8 +261,11 @@ class SysInfo(Message):
     hostname: ShortText
     cpu: ShortText
     cpu_count: U32
-    memory_total: U63
-    screens: Screens
+    memory_total: Annotated[U63, Meta(description="bytes")]
+    screens: Annotated[
+        Screens,
+        Meta(description="one entry per screen, name WIDTHxHEIGHT, no leading or trailing space"),
+    ]
 
 
 class ClipboardText(Message):
@@ -254,8 +287,8 @@ class FileOffer(Message):
     """The sender has a file: a guest offers it to the host, a host offers it for fetching."""
 
     transfer_id: RandomId
-    name: FileName
-    size: U63
+    name: Annotated[FileName, Meta(description="a name only; the receiver sanitises it")]
+    size: Annotated[U63, Meta(description="bytes")]
 
 
 class FileAccept(Message):
@@ -266,7 +299,7 @@ class FileAccept(Message):
 
 class FileChunk(Message):
     transfer_id: RandomId
-    offset: U63
+    offset: Annotated[U63, Meta(description="where data starts in the file")]
     data: FileData
 
 
@@ -274,14 +307,14 @@ class FileAck(Message):
     """The receiver took every byte before ``offset``; the sender may send more."""
 
     transfer_id: RandomId
-    offset: U63
+    offset: Annotated[U63, Meta(description="the receiver has taken every byte before it")]
 
 
 class FileDone(Message):
     """The sender sent every chunk; ``sha256`` is the SHA-256 of all of them, in order."""
 
     transfer_id: RandomId
-    sha256: Sha256
+    sha256: Annotated[Sha256, Meta(description="SHA-256 of every chunk's data, in order")]
 
 
 class FileSaved(Message):
@@ -301,7 +334,13 @@ class FileRefused(Message):
     """An offer, accept or chunk the other side will not take; ``code`` says why."""
 
     transfer_id: RandomId
-    code: Code
+    code: Annotated[
+        Code,
+        Meta(
+            description="not_permitted, not_accepted, unknown_transfer, duplicate, "
+            "too_many, too_large, disk_full or cannot_write"
+        ),
+    ]
     reason: Reason
 
 
@@ -341,7 +380,9 @@ class ScreenList(Message):
     """Host to guest: the screens it can share and the one it shows. Empty: no sharing."""
 
     screens: Annotated[list[ScreenEntry], Meta(max_length=16)]
-    current: U16
+    current: Annotated[
+        U16, Meta(description="the index of the screen shown; 0 when screens is empty")
+    ]
 
 
 class ScreenSelect(Message):
@@ -349,27 +390,27 @@ class ScreenSelect(Message):
     tiles, so the host may send photo-like tiles that way."""
 
     index: U16
-    jpeg: bool = False
+    jpeg: Annotated[bool, Meta(description="this guest decodes jpeg tiles")] = False
 
 
 class FrameTiles(Message):
     """Host to guest: changed tiles of frame ``seq``; ``final`` on the frame's last chunk."""
 
-    seq: U63
+    seq: Annotated[U63, Meta(description="frame number, increasing")]
     screen: U16
     width: ScreenSide
     height: ScreenSide
     tiles: Annotated[list[Tile], Meta(max_length=4096)]
-    final: bool
+    final: Annotated[bool, Meta(description="true on the frame's last message")]
 
 
 class FrameAck(Message):
     """Guest to host: every chunk of frame ``seq`` (and of the frames before it) is shown."""
 
-    seq: U63
+    seq: Annotated[U63, Meta(description="every frame up to this one is shown")]
 
 
-# --- remote control and drawing ------------------------------------------------------------
+# --- remote control -------------------------------------------------------------------------
 
 # Coordinates are device pixels of one of the host's screens, as its frames are sent.
 I16 = Annotated[int, Meta(ge=-0x8000, le=0x7FFF)]
@@ -398,23 +439,32 @@ class PointerButton(Message):
     x: U16
     y: U16
     button: PointerButtonName
-    pressed: bool
+    pressed: Annotated[bool, Meta(description="false: released")]
 
 
 class PointerWheel(Message):
     """Guest to host, while CONTROL is granted: scroll; 120 units are one notch."""
 
-    dx: I16
-    dy: I16
+    dx: Annotated[I16, Meta(description="120 units are one notch; positive: right")]
+    dy: Annotated[
+        I16, Meta(description="120 units are one notch; positive: up, away from the user")
+    ]
 
 
 class KeyInput(Message):
     """Guest to host, while CONTROL is granted: a key pressed or released."""
 
-    code: KeyCode
-    key: KeyText
+    code: Annotated[
+        KeyCode, Meta(description="W3C UI Events code: the key's place (KeyA, Enter, ShiftLeft)")
+    ]
+    key: Annotated[
+        KeyText, Meta(description="W3C key value: the text typed on the guest, or the key's name")
+    ]
     pressed: bool
-    modifiers: Annotated[frozenset[Modifier], Meta(max_length=4)] = frozenset()
+    modifiers: Annotated[
+        Annotated[frozenset[Modifier], Meta(max_length=4)],
+        Meta(description="held on the guest; informative"),
+    ] = frozenset()
 
 
 class PointerPosition(Message):
@@ -424,7 +474,7 @@ class PointerPosition(Message):
     screen: U16
     x: U16
     y: U16
-    inside: bool = True
+    inside: Annotated[bool, Meta(description="false: the pointer left the host's picture")] = True
 
 
 class Unavailable(Message):
@@ -432,17 +482,23 @@ class Unavailable(Message):
     whatever it granted. Sent after SessionOpened; a later one replaces it."""
 
     permissions: Permissions
-    reason: Reason
+    reason: Annotated[Reason, Meta(description="for people")]
+
+
+# --- drawing ------------------------------------------------------------------------------
 
 
 class DrawStroke(Message):
     """Guest to host, while DRAW is granted: points added to stroke ``stroke`` (a new id
     starts a new stroke). ``color`` is 0xRRGGBB."""
 
-    stroke: U32
+    stroke: Annotated[U32, Meta(description="the stroke's id; a new id starts a new stroke")]
     screen: U16
-    color: Annotated[int, Meta(ge=0, le=0xFFFFFF)]
-    points: Annotated[list[StrokePoint], Meta(min_length=1, max_length=MAX_STROKE_CHUNK)]
+    color: Annotated[Annotated[int, Meta(ge=0, le=0xFFFFFF)], Meta(description="0xRRGGBB")]
+    points: Annotated[
+        Annotated[list[StrokePoint], Meta(min_length=1, max_length=MAX_STROKE_CHUNK)],
+        Meta(description="device pixels of screen, appended to the stroke"),
+    ]
 
 
 class DrawClear(Message):
@@ -467,7 +523,8 @@ def message_types() -> list[type[Message]]:
     return list(_MESSAGE_TYPES)
 
 
-_encoder = msgspec.msgpack.Encoder()
+# Deterministic: sets (permissions, modifiers) go out sorted, so equal messages are equal bytes.
+_encoder = msgspec.msgpack.Encoder(order="deterministic")
 
 
 def encode(msg: Message) -> bytes:

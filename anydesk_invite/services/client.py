@@ -15,6 +15,7 @@ from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import (
+    Direction,
     IncomingInvitation,
     Kind,
     OutgoingInvitation,
@@ -28,42 +29,45 @@ from anydesk_invite.core.permissions import (
 )
 from anydesk_invite.core.policy import DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
+from anydesk_invite.core.wide_area import WideAreaError, WideAreaSettings
 from anydesk_invite.net.channel import Channel, ChannelClosed, PeerTrust, dial
 from anydesk_invite.net.discovery import Discovery, OwnRecord
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.interfaces import interface_choices
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.net.wire import Message, SysInfo
 from anydesk_invite.services.directory import PeerDirectory
-from anydesk_invite.services.facade import (
-    RefusalKind,
-    RefusedWithKind,
-    Settings,
-    Status,
-)
-from anydesk_invite.services.file_transfer import TransferView
+from anydesk_invite.services.facade import SessionHandle, Settings, Status
 from anydesk_invite.services.invitations import (
     DECLINED,
     NO_ANSWER,
     AcceptFromCheck,
     InvitationService,
     Outcome,
+    Target,
 )
 from anydesk_invite.services.links import Links, Unreachable
-from anydesk_invite.services.sessions import SessionOutcome, SessionService
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.service import SessionOutcome, SessionService
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
+    Role,
     SessionView,
+    StrokeView,
+    TransferView,
 )
+from anydesk_invite.services.wide_area import WideAreaChoice, wide_area_choice
 from anydesk_invite.storage.db import (
     Database,
     RecentKind,
     RecentSession,
     SettingError,
     StorageValueError,
+    StoredSettings,
 )
-from anydesk_invite.storage.db import Direction as StoredDirection
-from anydesk_invite.storage.db import Settings as StoredSettings
+from anydesk_invite.storage.tsig_secret import TsigSecretStore
 
 _log = logging.getLogger(__name__)
 
@@ -73,9 +77,10 @@ PROBE_INTERVAL = 10.0
 class Client:
     """A running client (implements services.facade.ClientFacade).
 
-    Signals: status_changed, peers_changed, invitations_changed, sessions_changed,
-    invitation_received (InvitationView), session_started (SessionView), warning (str),
-    chat_received (tuple[str, str]: session id, text).
+    Signals: status_changed, peers_changed, invitations_changed, sessions_changed
+    (SessionView: what started, changed or ended), invitation_received (InvitationView),
+    session_started (SessionView), warning (str), chat_received (tuple[str, str]: session
+    id, text).
     """
 
     def __init__(
@@ -98,6 +103,8 @@ class Client:
         default_alias: str,
         invitation_lifetime: float | None = None,
         limits: Limits | None = None,
+        wide_area: WideAreaDiscovery | None = None,
+        tsig_store: TsigSecretStore | None = None,
     ) -> None:
         self.identity = identity
         self.db = db
@@ -108,6 +115,8 @@ class Client:
         self._interfaces = interfaces
         self._discovery = discovery
         self._discovery_mode = discovery_mode
+        self._wide_area = wide_area
+        self._tsig_store = tsig_store or TsigSecretStore(Path(home))
         self._listen_port = listen_port
         self._key_location = key_location
         self._key_warning = key_warning
@@ -121,7 +130,7 @@ class Client:
         self.status_changed: Signal[Status] = Signal("client.status_changed")
         self.peers_changed: Signal[None] = Signal("client.peers_changed")
         self.invitations_changed: Signal[None] = Signal("client.invitations_changed")
-        self.sessions_changed: Signal[None] = Signal("client.sessions_changed")
+        self.sessions_changed: Signal[SessionView] = Signal("client.sessions_changed")
         self.invitation_received: Signal[InvitationView] = Signal("client.invitation_received")
         self.session_started: Signal[SessionView] = Signal("client.session_started")
         self.warning: Signal[str] = Signal("client.warning")
@@ -132,6 +141,10 @@ class Client:
         self.sessions_service = sessions_factory(self.links)
         self.transfer_changed = self.sessions_service.transfers.changed
         """Signal[TransferView]: a file transfer was offered, progressed or ended."""
+        self.strokes_changed = self.sessions_service.drawing.changed
+        """Signal[str]: a guest's strokes on this host changed (session id hex)."""
+        self.pointer_seen = self.sessions_service.remote_input.pointer_seen
+        """Signal[PointerSeen]: a guest's pointer to mark on this host's screen."""
         built = self.sessions_service.transfers
         self._transfer_defaults = (built.incoming_folder, built.size_limit)
         """What the transfers were built with: in force while no setting is stored."""
@@ -160,7 +173,7 @@ class Client:
         inv.finished.connect(self._record_outcome)
         ss = self.sessions_service
         ss.started.connect(self._session_started)
-        ss.changed.connect(lambda _: self.sessions_changed.emit(None))
+        ss.changed.connect(self.sessions_changed.emit)
         ss.ended.connect(self._session_ended)
         ss.chat.connect(self.chat_received.emit)
         self.directory.changed.connect(lambda _: self.peers_changed.emit(None))
@@ -168,6 +181,10 @@ class Client:
             discovery.peer_seen.connect(self.directory.discovered)
             discovery.peer_gone.connect(self.directory.gone)
             discovery.conflict.connect(self.directory.conflict)
+        if wide_area is not None:
+            wide_area.peer_seen.connect(self.directory.discovered_dns)
+            wide_area.peer_gone.connect(self.directory.gone_dns)
+            wide_area.status_changed.connect(lambda _: self.status_changed.emit(self.status()))
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -186,6 +203,8 @@ class Client:
         if self._discovery is not None and self._listening:
             mode = self._policy().effective_discovery(self._discovery_mode)
             await self._discovery.start(mode, self._own_record())
+        if self._wide_area is not None and self._listening:
+            await self._apply_wide_area()
         self._tasks.append(
             asyncio.create_task(self.invitation_service.run_ticker(), name="invitation-ticker")
         )
@@ -205,13 +224,62 @@ class Client:
         self._tasks.clear()
         if self._discovery is not None:
             await self._discovery.stop()
+        if self._wide_area is not None:
+            await self._wide_area.stop()
         await self.links.stop()
 
     async def policy_changed(self, policy: Policy) -> None:
         await self.sessions_service.apply_policy(policy)
         if self._discovery is not None and self._listening:
             await self._discovery.set_mode(policy.effective_discovery(self._discovery_mode))
+        if self._wide_area is not None and self._listening:
+            await self._apply_wide_area()
         self.status_changed.emit(self.status())
+
+    def _wide_area_choice(self) -> WideAreaChoice:
+        try:
+            chosen = self.db.settings.get(StoredSettings.WIDE_AREA)
+        except SettingError as exc:
+            _log.warning("wide-area discovery: %s", exc)
+            chosen = self.db.settings.WIDE_AREA.default
+        return wide_area_choice(self._policy(), chosen, self._tsig_store)
+
+    async def _apply_wide_area(self) -> None:
+        """Run DNS discovery with the settings in force now, in the LAN discovery's mode."""
+        assert self._wide_area is not None
+        choice = self._wide_area_choice()
+        await self._wide_area.reconfigure(choice.settings, choice.secret, choice.problem)
+        mode = self._policy().effective_discovery(self._discovery_mode)
+        if self._wide_area.mode_wanted is DiscoveryMode.OFF and mode is not DiscoveryMode.OFF:
+            await self._wide_area.start(mode, self._own_record())
+        else:
+            await self._wide_area.update_record(self._own_record())
+            await self._wide_area.set_mode(mode)
+
+    async def set_tsig_secret(self, key_name: str, secret: str) -> str:
+        """Keep the secret of a TSIG key (keyring, else the home's 0600 file); where it went."""
+        from anydesk_invite.storage.tsig_secret import TsigSecretError
+
+        try:
+            where = self._tsig_store.set(key_name, secret)
+        except (TsigSecretError, OSError) as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        if self._wide_area is not None and self._listening:
+            await self._apply_wide_area()
+        return where
+
+    async def _resolve(self, target: str, confirm: str | None) -> Target:
+        """Resolve what was typed; a peer not known yet may be in the DNS: ask it once now."""
+        try:
+            return self.directory.resolve(target, confirm)
+        except RefusedWithKind as exc:
+            if self._wide_area is None or exc.kind not in (
+                RefusalKind.UNKNOWN,
+                RefusalKind.OFFLINE,
+            ):
+                raise
+        await self._wide_area.browse_now()
+        return self.directory.resolve(target, confirm)
 
     # --- network plumbing ---------------------------------------------------------------
 
@@ -273,7 +341,7 @@ class Client:
         self.db.recent_sessions.record(
             RecentSession(
                 at=self._wall(),
-                direction=StoredDirection(outcome.direction.value),
+                direction=outcome.direction,
                 kind=RecentKind(outcome.kind.value),
                 peer_id=outcome.peer.device_id,
                 peer_alias=alias,
@@ -284,7 +352,7 @@ class Client:
         self.peers_changed.emit(None)
 
     def _session_started(self, view: SessionView) -> None:
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(view)
         self.session_started.emit(view)
 
     def _session_ended(self, outcome: SessionOutcome) -> None:
@@ -293,7 +361,7 @@ class Client:
             alias = parse_alias(v.peer_alias) if v.peer_alias else None
         except AliasError:
             alias = None
-        direction = StoredDirection.INCOMING if v.role.value == "host" else StoredDirection.OUTGOING
+        direction = Direction.INCOMING if v.role.value == "host" else Direction.OUTGOING
         self.db.recent_sessions.record(
             RecentSession(
                 at=v.started_at,
@@ -306,7 +374,7 @@ class Client:
                 duration=outcome.duration,
             )
         )
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(outcome.session)
         self.peers_changed.emit(None)
 
     # --- facade: status and settings ------------------------------------------------------
@@ -331,6 +399,7 @@ class Client:
                 self.db.settings.get(StoredSettings.ACCEPT_FROM)
             ),
             home=self._home,
+            wide_area=self._wide_area.status if self._wide_area is not None else "off",
         )
 
     def settings(self) -> Settings:
@@ -345,7 +414,14 @@ class Client:
             default_profile=s.get(StoredSettings.DEFAULT_PROFILE),
             keep_running_in_background=s.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND),
             incoming_folder=self._stored_folder(),
+            wide_area=self._stored_wide_area(),
         )
+
+    def _stored_wide_area(self) -> WideAreaSettings:
+        try:
+            return self.db.settings.get(StoredSettings.WIDE_AREA)
+        except SettingError:
+            return WideAreaSettings()
 
     def _stored_folder(self) -> str:
         try:
@@ -360,6 +436,10 @@ class Client:
             default_profile = self._book().get(settings.default_profile).name
         except (AliasError, PermissionError_) as exc:
             raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
+        try:
+            wide_area = settings.wide_area.checked()
+        except WideAreaError as exc:
+            raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
         folder = settings.incoming_folder.strip()
         if folder and not Path(folder).expanduser().is_absolute():
             raise RefusedWithKind(
@@ -372,6 +452,7 @@ class Client:
         s.set(StoredSettings.INTERFACES, settings.interfaces)
         s.set(StoredSettings.DEFAULT_PROFILE, default_profile)
         s.set(StoredSettings.KEEP_RUNNING_IN_BACKGROUND, settings.keep_running_in_background)
+        s.set(StoredSettings.WIDE_AREA, wide_area)
         if folder != self._stored_folder():
             self.set_incoming_folder(folder or None)
         changed_alias = str(alias) != self._alias
@@ -381,6 +462,8 @@ class Client:
             if changed_alias:
                 await self._discovery.update_record(self._own_record())
             await self._discovery.set_mode(self._policy().effective_discovery(settings.discovery))
+        if self._wide_area is not None and self._listening:
+            await self._apply_wide_area()
         self.status_changed.emit(self.status())
 
     def policy(self) -> Policy:
@@ -468,7 +551,7 @@ class Client:
         profile: str = "",
         confirm_fingerprint: str | None = None,
     ) -> InvitationView:
-        resolved = self.directory.resolve(target, confirm_fingerprint)
+        resolved = await self._resolve(target, confirm_fingerprint)
         if resolved.device_id == self.identity.device_id:
             raise RefusedWithKind(RefusalKind.INVALID, "that is this device's own ID")
         inv = await self.invitation_service.invite(resolved, permissions, profile)
@@ -518,9 +601,10 @@ class Client:
             except PermissionError_ as exc:
                 raise RefusedWithKind(RefusalKind.INVALID, str(exc)) from None
         started: asyncio.Future[SessionView] = asyncio.get_running_loop().create_future()
+        origin = inc.invitation_id.hex()
 
         def on_started(view: SessionView) -> None:
-            if view.peer_fingerprint == inc.peer.fingerprint and not started.done():
+            if view.origin == origin and not started.done():
                 started.set_result(view)
 
         self.sessions_service.started.connect(on_started)
@@ -538,7 +622,7 @@ class Client:
         await self.invitation_service.reject(self._incoming(invitation_id))
 
     async def connect(self, target: str, confirm_fingerprint: str | None = None) -> InvitationView:
-        resolved = self.directory.resolve(target, confirm_fingerprint)
+        resolved = await self._resolve(target, confirm_fingerprint)
         if resolved.device_id == self.identity.device_id:
             raise RefusedWithKind(RefusalKind.INVALID, "that is this device's own ID")
         inv = await self.invitation_service.request(resolved)
@@ -568,6 +652,34 @@ class Client:
 
     def chat_log(self, session_id: str) -> list[tuple[str, str]]:
         return list(self.sessions_service.find(session_id).chat)
+
+    def session_handle(self, session_id: str) -> SessionHandle:
+        ss = self.sessions_service
+        session = ss.find(session_id)
+        if session.role is Role.HOST:
+            return SessionHandle(session.view())
+        control = ss.remote_input.control(session)
+        return SessionHandle(
+            session.view(),
+            screen=ss.guest_screen(session.id_hex),
+            control=control,
+            pen=ss.drawing.pen(session),
+        )
+
+    def interface_choices(self) -> list[str]:
+        return interface_choices()
+
+    def strokes(self, session_id: str | None = None) -> list[StrokeView]:
+        return self.sessions_service.drawing.strokes(session_id)
+
+    def color_of(self, session_id: str) -> int:
+        return self.sessions_service.drawing.color_of(session_id)
+
+    async def clear_drawings(self, session_id: str) -> None:
+        await self.sessions_service.drawing.clear(self.sessions_service.find(session_id))
+
+    def control_problem(self) -> str:
+        return self.sessions_service.remote_input.problem() or ""
 
     # --- facade: file transfer and clipboard ----------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.email_invite import mailto_url
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id, verification_code
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import (
@@ -33,10 +34,14 @@ from anydesk_invite.core.permissions import (
     parse_permission,
     permission_keys,
 )
-from anydesk_invite.services.email_invite import mailto_url
-from anydesk_invite.services.facade import ClientFacade, Refused, Status
-from anydesk_invite.services.file_transfer import TransferState, TransferView
-from anydesk_invite.services.views import InvitationView, PeerView, SessionView
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, Status
+from anydesk_invite.services.views import (
+    InvitationView,
+    PeerView,
+    SessionView,
+    TransferState,
+    TransferView,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -179,6 +184,7 @@ def status_json(s: Status) -> dict[str, Any]:
         "policy_broken": s.policy_broken,
         "accept_from": s.accept_from.key,
         "home": s.home,
+        "wide_area": s.wide_area,
     }
 
 
@@ -189,9 +195,11 @@ def peer_json(p: PeerView) -> dict[str, Any]:
         "display_name": p.display_name,
         "online": p.online,
         "sources": sorted(s.value for s in p.sources),
+        "found_via": sorted(p.found_via),
         "tags": list(p.tags),
         "fingerprint": p.fingerprint.hex() if p.fingerprint is not None else None,
         "address": p.manual_address,
+        "conflict": p.conflict,
     }
 
 
@@ -477,7 +485,7 @@ class ControlServer:
             result = await self._handlers[cmd](args)
         except (_BadRequest, _Missing) as exc:
             return _error(exc.code, str(exc))
-        except Refused as exc:
+        except ActionRefused as exc:
             return _error(CODE_REFUSED, str(exc))
         except Exception as exc:
             _log.exception("control: %s failed", cmd)
@@ -654,7 +662,7 @@ class ControlServer:
         if session.role.value == "guest":
             view = await self._facade.wait_transfer(view.transfer_id)
             if view.state is not TransferState.DONE:
-                raise Refused(f"{view.name}: {view.state.value}: {view.reason}")
+                raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
         return transfer_json(view)
 
     async def _transfers(self, args: dict[str, Any]) -> object:
@@ -666,7 +674,7 @@ class ControlServer:
         view = await self._facade.fetch_file(session.session_id, args["id"])
         view = await self._facade.wait_transfer(view.transfer_id)
         if view.state is not TransferState.DONE:
-            raise Refused(f"{view.name}: {view.state.value}: {view.reason}")
+            raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
         return transfer_json(view)
 
     async def _cancel_transfer(self, args: dict[str, Any]) -> object:

@@ -16,9 +16,9 @@ from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.discovery import DiscoveredPeer
-from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.invitations import Target
 from anydesk_invite.services.links import Address
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.storage.db import AddressEntry, Database
 
@@ -50,7 +50,7 @@ class _PeerFacts:
     tags: tuple[str, ...] = ()
     manual_address: str | None = None
     fingerprint: bytes | None = None
-    discovered: bytes | None = None
+    discovered: list[DiscoveredPeer] = field(default_factory=list)
 
 
 class PeerDirectory:
@@ -63,6 +63,8 @@ class PeerDirectory:
         self._db = db
         self._own = own_fingerprint
         self._discovered: dict[bytes, DiscoveredPeer] = {}
+        self._dns: dict[bytes, DiscoveredPeer] = {}
+        """Peers found through the organisation's DNS (net/wide_area.py): other subnets."""
         self._conflicts: set[DeviceId] = set()
         self._manual_online: dict[DeviceId, bool] = {}
         self._learned: dict[bytes, Address] = {}
@@ -79,6 +81,21 @@ class PeerDirectory:
     def gone(self, fingerprint: bytes) -> None:
         if self._discovered.pop(fingerprint, None) is not None:
             self.changed.emit(None)
+
+    def discovered_dns(self, peer: DiscoveredPeer) -> None:
+        """A peer found through DNS-SD in the discovery domain (a hint, like a LAN one)."""
+        if peer.fingerprint == self._own:
+            return
+        self._dns[peer.fingerprint] = peer
+        self.changed.emit(None)
+
+    def gone_dns(self, fingerprint: bytes) -> None:
+        if self._dns.pop(fingerprint, None) is not None:
+            self.changed.emit(None)
+
+    def _found(self) -> dict[bytes, DiscoveredPeer]:
+        """Every discovered peer, the LAN record first where both know it."""
+        return {**self._dns, **self._discovered}
 
     def conflict(self, device_id: DeviceId) -> None:
         self._conflicts.add(device_id)
@@ -97,9 +114,10 @@ class PeerDirectory:
 
     def addresses_of(self, fingerprint: bytes) -> tuple[Address, ...]:
         out: list[Address] = []
-        d = self._discovered.get(fingerprint)
-        if d is not None:
-            out.extend(Address(a, d.port) for a in d.addresses)
+        for found in (self._discovered, self._dns):
+            d = found.get(fingerprint)
+            if d is not None:
+                out.extend(Address(a, d.port) for a in d.addresses)
         pinned = self._db.pinned_peers.get_by_fingerprint(fingerprint)
         device_id = pinned.device_id if pinned else DeviceId.from_fingerprint(fingerprint)
         entry = self._db.address_book.get(device_id)
@@ -161,22 +179,27 @@ class PeerDirectory:
             f.sources.add(PeerSource.RECENT)
             f.alias = f.alias or (str(rec.peer_alias) if rec.peer_alias else "")
             f.fingerprint = f.fingerprint or rec.peer_fingerprint
-        for d in self._discovered.values():
+        for d in self._found().values():
             f = at(d.device_id)
             f.sources.add(PeerSource.DISCOVERY)
-            f.alias = f.alias or d.alias
-            f.discovered = d.fingerprint
+            f.discovered.append(d)
         pinned = {p.fingerprint: p.device_id for p in db.pinned_peers.list()}
         out: list[PeerView] = []
         for device_id, f in facts.items():
-            fp = f.fingerprint or f.discovered
-            online = (fp is not None and fp in self._discovered) or self._manual_online.get(
-                device_id, False
-            )
+            claims = {d.fingerprint for d in f.discovered}
+            if len(claims) > 1:
+                # Two keys claim one ID: each record is shown as it is, both flagged, never
+                # one record's alias paired with another's key.
+                out.extend(self._claimant(device_id, f, d, pinned, last) for d in f.discovered)
+                continue
+            fp = f.fingerprint or (f.discovered[0].fingerprint if f.discovered else None)
+            alias = f.alias or (f.discovered[0].alias if f.discovered else "")
+            found_via = self._found_via(fp)
+            online = bool(found_via) or self._manual_online.get(device_id, False)
             out.append(
                 PeerView(
                     device_id=device_id,
-                    alias=f.alias,
+                    alias=alias,
                     display_name=f.display_name,
                     fingerprint=fp,
                     online=online,
@@ -186,10 +209,45 @@ class PeerDirectory:
                     last_session=last.get(device_id),
                     first_contact=fp is None or fp not in pinned or device_id not in last,
                     conflict=device_id in self._conflicts,
+                    found_via=found_via,
                 )
             )
-        out.sort(key=lambda p: (p.title.casefold(), p.device_id.digits))
+        out.sort(key=lambda p: (p.title.casefold(), p.device_id.digits, p.fingerprint or b""))
         return out
+
+    def _found_via(self, fingerprint: bytes | None) -> frozenset[str]:
+        """How discovery sees a key now: "lan" (multicast DNS), "dns" (the organisation's)."""
+        return frozenset(
+            name
+            for name, found in (("lan", self._discovered), ("dns", self._dns))
+            if fingerprint is not None and fingerprint in found
+        )
+
+    def _claimant(
+        self,
+        device_id: DeviceId,
+        f: _PeerFacts,
+        d: DiscoveredPeer,
+        pinned: dict[bytes, DeviceId],
+        last: dict[DeviceId, float],
+    ) -> PeerView:
+        """One of several discovered records claiming ``device_id``, flagged as a conflict.
+        What the address book and history know goes only with the key they name."""
+        known = f.fingerprint == d.fingerprint
+        return PeerView(
+            device_id=device_id,
+            alias=(f.alias or d.alias) if known else d.alias,
+            display_name=f.display_name if known else "",
+            fingerprint=d.fingerprint,
+            online=True,
+            sources=frozenset(f.sources) if known else frozenset({PeerSource.DISCOVERY}),
+            tags=f.tags if known else (),
+            manual_address=f.manual_address if known else None,
+            last_session=last.get(device_id) if known else None,
+            first_contact=d.fingerprint not in pinned or device_id not in last,
+            conflict=True,
+            found_via=self._found_via(d.fingerprint),
+        )
 
     def manual_entries(self) -> list[AddressEntry]:
         return [e for e in self._db.address_book.list() if e.manual_address]
@@ -257,7 +315,7 @@ class PeerDirectory:
         entry = self._db.address_book.get(device_id)
         if entry is not None and entry.fingerprint is not None:
             return self._target(device_id, entry.fingerprint, str(entry.alias or ""))
-        found = [d for d in self._discovered.values() if d.device_id == device_id]
+        found = [d for d in self._found().values() if d.device_id == device_id]
         if len(found) == 1:
             # The ID derives from the announced key; the channel proves the key on connect.
             return self._target(device_id, found[0].fingerprint, found[0].alias)
@@ -286,7 +344,7 @@ class PeerDirectory:
             return self._resolve_id(device_id) if fp is None else self._target(device_id, fp, shown)
         found = [
             d
-            for d in self._discovered.values()
+            for d in self._found().values()
             if d.alias.lower() in (key, key + "@ad") or d.alias.lower().removesuffix("@ad") == key
         ]
         if not found:
@@ -307,7 +365,7 @@ class PeerDirectory:
         return _split_address(entry.manual_address) if entry.manual_address else None
 
     def known_alias(self, fingerprint: bytes) -> str:
-        d = self._discovered.get(fingerprint)
+        d = self._found().get(fingerprint)
         return d.alias if d else ""
 
     def on_change(self, callback: Callable[[], None]) -> None:

@@ -15,10 +15,10 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.ids import DeviceId
@@ -41,7 +41,6 @@ from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import Channel, ChannelClosed
 from anydesk_invite.net.wire import (
     ConnectRequest,
-    Error,
     Invite,
     InviteAccept,
     InviteAcceptOk,
@@ -57,8 +56,8 @@ from anydesk_invite.net.wire import (
     RequestDismissed,
     SessionOpen,
 )
-from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address, Links, Unreachable
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
 
 _log = logging.getLogger(__name__)
@@ -135,6 +134,18 @@ class AcceptFromCheck:
         return True
 
 
+class Awaited(Enum):
+    """What an invitation waits to hear back from the peer."""
+
+    SHOWN = "shown"
+    """The invitee shows the invitation (InviteShown) or refused it."""
+    ACCEPT = "accept"
+    """The inviter's answer to an accept: a session token or a refusal."""
+
+
+AnswerKey = tuple[bytes, Awaited]
+"""An answer awaited: (invitation id, what)."""
+
 SessionStarter = Callable[[Channel, Peer, frozenset[Permission], str], Awaitable[None]]
 """Start a host session on a channel: (channel, guest, permissions, origin invitation hex)."""
 GuestConnector = Callable[[Peer, tuple[Address, ...], bytes, frozenset[Permission]], Awaitable[str]]
@@ -176,7 +187,7 @@ class InvitationService:
         self._first_contact = first_contact
         self.outgoing: OrderedDict[bytes, OutgoingInvitation] = OrderedDict()
         self.incoming: OrderedDict[bytes, IncomingInvitation] = OrderedDict()
-        self._answers: dict[bytes, asyncio.Future[Message]] = {}
+        self._answers: dict[AnswerKey, asyncio.Future[Message]] = {}
         self._host_tickets: list[_HostTicket] = []
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._rates: dict[bytes, deque[float]] = {}
@@ -310,7 +321,7 @@ class InvitationService:
             )
         return policy
 
-    async def _await_answer(self, key: bytes, timeout: float) -> Message | None:
+    async def _await_answer(self, key: AnswerKey, timeout: float) -> Message | None:
         fut = self._answers.get(key)
         if fut is None:
             return None
@@ -323,10 +334,10 @@ class InvitationService:
             if self._answers.get(key) is fut:
                 del self._answers[key]
 
-    def _expect_answer(self, key: bytes) -> None:
+    def _expect_answer(self, key: AnswerKey) -> None:
         self._answers[key] = asyncio.get_running_loop().create_future()
 
-    def _answer(self, key: bytes, msg: Message) -> None:
+    def _answer(self, key: AnswerKey, msg: Message) -> None:
         fut = self._answers.pop(key, None)
         if fut is not None and not fut.done():
             fut.set_result(msg)
@@ -426,7 +437,7 @@ class InvitationService:
         self, inv: OutgoingInvitation, channel: Channel, msg: Message
     ) -> OutgoingInvitation:
         self.outgoing[inv.invitation_id] = inv
-        self._expect_answer(inv.invitation_id + b"shown")
+        self._expect_answer((inv.invitation_id, Awaited.SHOWN))
         try:
             await channel.send(msg)
         except ChannelClosed:
@@ -443,7 +454,7 @@ class InvitationService:
                     RefusalKind.OFFLINE, "the peer closed the connection"
                 ) from exc
         self.changed.emit(None)
-        answer = await self._await_answer(inv.invitation_id + b"shown", ANSWER_TIMEOUT)
+        answer = await self._await_answer((inv.invitation_id, Awaited.SHOWN), ANSWER_TIMEOUT)
         if isinstance(answer, InviteDeclined):
             self._declined(inv)
             raise RefusedWithKind(RefusalKind.DECLINED, DECLINED)
@@ -567,7 +578,7 @@ class InvitationService:
     # --- invitee / requested device -------------------------------------------------------
 
     def _rate_ok(self, fingerprint: bytes) -> bool:
-        now = time.monotonic()
+        now = self._clock.now()
         window = self._rates.setdefault(fingerprint, deque())
         while window and now - window[0] > RATE_WINDOW:
             window.popleft()
@@ -589,7 +600,7 @@ class InvitationService:
     def _may_show(self, channel: Channel, invitation_id: bytes) -> bool:
         fp = channel.peer.fingerprint
         if self._seen_before(invitation_id):
-            _log.warning("replayed invitation id from %s ignored", channel.peer.device_id)
+            _log.warning("replayed invitation id from %s; declined", channel.peer.device_id)
             return False
         if not self._rate_ok(fp):
             _log.warning("too many invitations from %s; declined", channel.peer.device_id)
@@ -661,15 +672,15 @@ class InvitationService:
         with self._refusal_settles(inc):
             revision = inc.begin_accept(self._clock.now())
         self.changed.emit(None)
-        self._expect_answer(inc.invitation_id + b"accept")
+        self._expect_answer((inc.invitation_id, Awaited.ACCEPT))
         if not await self._send(
             inc, InviteAccept(invitation_id=inc.invitation_id, revision=revision)
         ):
-            self._answers.pop(inc.invitation_id + b"accept", None)
+            self._answers.pop((inc.invitation_id, Awaited.ACCEPT), None)
             inc.fail("the inviter cannot be reached")
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter cannot be reached")
-        answer = await self._await_answer(inc.invitation_id + b"accept", ACCEPT_TIMEOUT)
+        answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), ACCEPT_TIMEOUT)
         now = self._clock.now()
         if isinstance(answer, InviteRefused):
             try:
@@ -788,8 +799,7 @@ class InvitationService:
                     self._settle(req)
                 break
         _log.warning("refused a session token from %s", channel.peer.device_id)
-        await channel.send(Error(code="bad_token", message="the session token is not valid"))
-        await channel.close("bad session token")
+        await channel.refuse("bad_token", "the session token is not valid")
 
     # --- routing ------------------------------------------------------------------------
 
@@ -802,7 +812,7 @@ class InvitationService:
                 await self._on_incoming(channel, Kind.REQUEST, msg.request_id, msg)
             case InviteShown() | InviteDeclined():
                 if self._outgoing_from(channel, msg.invitation_id) is not None:
-                    self._answer(msg.invitation_id + b"shown", msg)
+                    self._answer((msg.invitation_id, Awaited.SHOWN), msg)
             case InviteUpdate():
                 inc = self._incoming_from(channel, msg.invitation_id)
                 if inc is not None and inc.update(
@@ -814,7 +824,7 @@ class InvitationService:
                 inc = self._incoming_from(channel, msg.invitation_id)
                 if inc is not None and inc.cancelled_by_peer():
                     self._answer(
-                        msg.invitation_id + b"accept",
+                        (msg.invitation_id, Awaited.ACCEPT),
                         InviteRefused(
                             invitation_id=msg.invitation_id, code=Refusal.CANCELLED.value
                         ),
@@ -828,7 +838,7 @@ class InvitationService:
                 await self._on_accept(channel, msg)
             case InviteAcceptOk() | InviteRefused():
                 if self._incoming_from(channel, msg.invitation_id) is not None:
-                    self._answer(msg.invitation_id + b"accept", msg)
+                    self._answer((msg.invitation_id, Awaited.ACCEPT), msg)
             case InviteReject():
                 await self._on_reject(channel, msg)
             case RequestAccepted() | RequestDismissed():

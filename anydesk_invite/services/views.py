@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from anydesk_invite.core.ids import DeviceId
-from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.core.invitation import Direction, Kind, State
 from anydesk_invite.core.permissions import Permission
 
 
@@ -18,6 +18,9 @@ class PeerSource(StrEnum):
     RECENT = "recent"
     DISCOVERY = "discovery"
     ADDRESS_BOOK = "address_book"
+
+
+__all__ = ["Direction"]  # with the views: what a front end shows an invitation by
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +40,12 @@ class PeerView:
     first_contact: bool = True
     conflict: bool = False
     """Two keys claim this ID on the LAN."""
+    found_via: frozenset[str] = frozenset()
+    """How discovery found it now: "lan" (multicast DNS), "dns" (the organisation's DNS)."""
 
     @property
     def title(self) -> str:
         return self.display_name or self.alias or self.device_id.grouped()
-
-
-class Direction(StrEnum):
-    OUTGOING = "outgoing"
-    INCOMING = "incoming"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +87,63 @@ class SessionView:
     """Wall-clock start (epoch seconds)."""
     unavailable: tuple[tuple[Permission, str], ...] = ()
     """Guest side: (permission, reason) for each the host said it cannot honour."""
+    origin: str = ""
+    """Host side: hex id of the invitation or connection request this session came from."""
+    ended: bool = False
+    """The session is over (the last view a front end gets of it)."""
+
+
+class TransferDirection(StrEnum):
+    SEND = "send"
+    RECEIVE = "receive"
+
+
+class TransferState(StrEnum):
+    OFFERED = "offered"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    transfer_id: str
+    """Hex of the random transfer id."""
+    session_id: str
+    direction: TransferDirection
+    name: str
+    size: int
+    done: int
+    """Bytes written by the receiver (on the sending side: acknowledged by it)."""
+    state: TransferState
+    reason: str = ""
+    path: str = ""
+    """Sender: the file sent. Receiver: the saved file, once done."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrokeView:
+    """A stroke as the overlay paints it: device pixels of the host's screen ``screen``."""
+
+    session_id: str
+    stroke: int
+    screen: int
+    color: int
+    """0xRRGGBB."""
+    points: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PointerSeen:
+    """The guest's pointer on the host's screen, for the marker; ``inside`` False: hide it."""
+
+    session_id: str
+    screen: int
+    x: int
+    y: int
+    inside: bool

@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 
 from anydesk_invite.core.alias import Alias, AliasError, parse_alias
 from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId
+from anydesk_invite.core.invitation import Direction
 from anydesk_invite.core.permissions import (
     BUILTIN_PROFILES,
     DEFAULT,
@@ -40,6 +41,7 @@ from anydesk_invite.core.policy import (
     parse_accept_from,
     parse_discovery_mode,
 )
+from anydesk_invite.core.wide_area import WideAreaSettings
 
 T = TypeVar("T")
 
@@ -386,13 +388,6 @@ class Favorites:
 # --- recent sessions -----------------------------------------------------------------------
 
 
-class Direction(StrEnum):
-    """Which side started it: this client (outgoing) or the peer (incoming)."""
-
-    INCOMING = "incoming"
-    OUTGOING = "outgoing"
-
-
 class RecentKind(StrEnum):
     INVITATION = "invitation"
     REQUEST = "request"
@@ -733,7 +728,7 @@ def _profile_name_value(v: object) -> str:
     return validate_profile_name(_str_value(v))
 
 
-class Settings:
+class StoredSettings:
     """Typed settings stored as JSON text. Unknown keys in the table are left alone."""
 
     ALIAS: Setting[Alias | None] = Setting("alias", None, _alias_text, _alias_value)
@@ -774,6 +769,10 @@ class Settings:
         "transfer_size_limit", None, lambda v: v, _byte_count_value
     )
     """The largest file this device receives, in bytes; None is the services' default."""
+    WIDE_AREA: Setting[WideAreaSettings] = Setting(
+        "wide_area", WideAreaSettings(), lambda v: v.to_json(), WideAreaSettings.from_json
+    )
+    """Discovery through the organisation's DNS; the TSIG secret is never here."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -842,7 +841,7 @@ class Database:
         self.recent_sessions = RecentSessions(conn, keep_recent)
         self.profiles = CustomProfiles(conn)
         self.pinned_peers = PinnedPeers(conn)
-        self.settings = Settings(conn)
+        self.settings = StoredSettings(conn)
 
     @classmethod
     def open(

@@ -227,3 +227,8 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def default_incoming_folder() -> Path:
+    """The platform's Downloads folder, where received files go unless a setting says else."""
+    return Path(platformdirs.user_downloads_dir())

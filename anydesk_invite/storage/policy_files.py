@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from anydesk_invite.core.permissions import Permission
@@ -26,6 +26,17 @@ from anydesk_invite.core.policy import (
     merge_policies,
 )
 from anydesk_invite.core.signal import Signal
+from anydesk_invite.core.wide_area import (
+    DEFAULT_TTL,
+    MAX_TTL,
+    MIN_TTL,
+    WideAreaError,
+    WideAreaSettings,
+    check_algorithm,
+    check_domain,
+    check_key_name,
+    parse_server,
+)
 
 SYSTEM_POLICY_PATH = Path("/etc/anydesk-invite/policy.toml")
 HOME_POLICY_NAME = "policy.toml"
@@ -38,7 +49,8 @@ DEFAULT_POLL_INTERVAL = 2.0
 _OVERRIDES = ", ".join(o.value for o in Override)
 _ACCEPT = ", ".join(a.key for a in AcceptFrom)
 _DISCOVERY = ", ".join(d.key for d in DiscoveryMode)
-_SECTIONS = ("permissions", "invitations", "discovery")
+_SECTIONS = ("permissions", "invitations", "discovery", "wide_area")
+_WIDE_AREA_KEYS = ("enabled", "domain", "server", "key_name", "algorithm", "secret_file", "ttl")
 
 FileFingerprint = tuple[str, int | None, int | None, int | None, int | None, int | None]
 
@@ -192,7 +204,71 @@ def _policy_from(doc: dict[str, object], name: str, *, trusted: bool) -> Policy:
                 ("discovery", key), f"mode is one of {_DISCOVERY} (not {text!r})"
             ) from None
 
-    return Policy(permissions=perms, max_accept_from=accept, max_discovery=mode, sources=(name,))
+    wide, secret_file, wide_allowed = _wide_area(_table(doc, "wide_area"), trusted=trusted)
+    return Policy(
+        permissions=perms,
+        max_accept_from=accept,
+        max_discovery=mode,
+        sources=(name,),
+        wide_area=wide,
+        wide_area_secret_file=secret_file,
+        wide_area_allowed=wide_allowed,
+    )
+
+
+def _wide_area(
+    table: dict[str, object], *, trusted: bool
+) -> tuple[WideAreaSettings | None, str, bool]:
+    """The ``[wide_area]`` table: (settings or None, secret file, allowed)."""
+    for key, value in table.items():
+        where = ("wide_area", key)
+        if key not in _WIDE_AREA_KEYS:
+            raise _Invalid(where, f"unknown key {key!r} (known: {', '.join(_WIDE_AREA_KEYS)})")
+        if key != "enabled" and not trusted:
+            # Pointing clients at a DNS server and key is the system-wide file's alone.
+            raise _Invalid(where, f"wide_area.{key} may be set only in the system-wide file")
+        if key == "enabled" and not isinstance(value, bool):
+            raise _Invalid(where, "wide_area.enabled must be true or false")
+        if key == "ttl" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise _Invalid(where, "wide_area.ttl must be a whole number of seconds")
+        if key not in ("enabled", "ttl") and not isinstance(value, str):
+            raise _Invalid(where, f"wide_area.{key} must be a string")
+    allowed = table.get("enabled", True) is not False
+    if "server" not in table:
+        for key in ("domain", "key_name", "algorithm", "secret_file", "ttl"):
+            if key in table:
+                raise _Invalid(("wide_area", key), "wide_area needs a server for the other keys")
+        return None, "", allowed
+    secret_file = str(table.get("secret_file", ""))
+    if secret_file and not Path(secret_file).is_absolute():
+        raise _Invalid(("wide_area", "secret_file"), "wide_area.secret_file must be absolute")
+    ttl = table.get("ttl", DEFAULT_TTL)
+    assert isinstance(ttl, int)
+    checks: dict[str, Callable[[str], object]] = {
+        "server": parse_server,
+        "domain": check_domain,
+        "key_name": check_key_name,
+        "algorithm": check_algorithm,
+    }
+    for key, check in checks.items():
+        if key in table:
+            try:
+                check(str(table[key]))
+            except WideAreaError as exc:
+                raise _Invalid(("wide_area", key), str(exc)) from None
+    if not MIN_TTL <= ttl <= MAX_TTL:
+        raise _Invalid(("wide_area", "ttl"), f"wide_area.ttl is {MIN_TTL} to {MAX_TTL} seconds")
+    try:
+        settings = WideAreaSettings(
+            domain=str(table.get("domain", "")),
+            server=str(table["server"]),
+            key_name=str(table.get("key_name", "")),
+            algorithm=str(table.get("algorithm", "hmac-sha256")),
+            ttl=ttl,
+        ).checked()
+    except WideAreaError as exc:
+        raise _Invalid(("wide_area",), str(exc)) from None
+    return settings, secret_file, allowed
 
 
 def _table(doc: dict[str, object], key: str) -> dict[str, object]:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.ids import DeviceId, short_fingerprint, verification_code
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
 from anydesk_invite.ui.permission_toggles import PermissionToggles
@@ -211,7 +211,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
             session = await self._facade.accept(
                 self._request.invitation_id, self.toggles.effective(), self.toggles.profile_name()
             )
-        except Refused as e:
+        except ActionRefused as e:
             self.request_error.setText(str(e))
             self.request_error.show()
             self._set_request_busy(False)
@@ -226,7 +226,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         self._set_request_busy(True)
         try:
             await self._facade.reject(self._request.invitation_id)
-        except Refused as e:
+        except ActionRefused as e:
             self.request_error.setText(str(e))
             self.request_error.show()
             self._set_request_busy(False)
@@ -381,7 +381,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         if inspect.isawaitable(result):
             try:
                 await result
-            except Refused as exc:
+            except ActionRefused as exc:
                 self.session_error.setText(str(exc))
                 self.session_error.show()
 
@@ -417,7 +417,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         wanted = self.session_toggles.effective()
         try:
             session = await self._facade.set_session_permissions(self._session.session_id, wanted)
-        except Refused as e:
+        except ActionRefused as e:
             self.session_error.setText(str(e))
             self.session_error.show()
             self._show_granted(self._session.permissions)
@@ -439,20 +439,19 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         self.end_button.setEnabled(False)
         try:
             await self._facade.end_session(self._session.session_id)
-        except Refused as e:
+        except ActionRefused as e:
             self.session_error.setText(str(e))
             self.session_error.show()
             self.end_button.setEnabled(True)
             return
         self.close()
 
-    def _on_sessions_changed(self, _: None) -> None:
+    def _on_sessions_changed(self, current: SessionView) -> None:
         if self._session is None or self._ended:
             return
-        current = next(
-            (s for s in self._facade.sessions() if s.session_id == self._session.session_id), None
-        )
-        if current is None:
+        if current.session_id != self._session.session_id:
+            return
+        if current.ended:
             self._show_ended()
             return
         self._session = current

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.countdown import TICK_MS, format_countdown
@@ -297,7 +297,7 @@ class BellButton(QToolButton):
             return
         try:
             await self._facade.accept(invitation_id)
-        except Refused as e:
+        except ActionRefused as e:
             self._show_error(str(e))
 
     @asyncSlot(str)
@@ -305,5 +305,5 @@ class BellButton(QToolButton):
         self._show_error("")
         try:
             await self._facade.reject(invitation_id)
-        except Refused as e:
+        except ActionRefused as e:
             self._show_error(str(e))

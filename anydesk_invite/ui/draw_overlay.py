@@ -16,7 +16,7 @@ from PySide6.QtGui import QBitmap, QColor, QGuiApplication, QImage, QPainter, QP
 from PySide6.QtWidgets import QWidget
 
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.drawing import StrokeView
+from anydesk_invite.services.views import StrokeView
 
 STROKE_WIDTH = 4
 REFRESH_MS = 15
@@ -24,7 +24,7 @@ REFRESH_MS = 15
 
 
 class StrokeSource(Protocol):
-    changed: Signal[str]
+    strokes_changed: Signal[str]
 
     def strokes(self, session_id: str | None = None) -> list[StrokeView]: ...
 
@@ -79,7 +79,7 @@ class DrawOverlay(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        source.changed.connect(self._on_changed)
+        source.strokes_changed.connect(self._on_changed)
 
     def _on_changed(self, _: str) -> None:
         if not self._timer.isActive():
@@ -125,7 +125,7 @@ class DrawOverlay(QWidget):
         return self.mask().contains(local)
 
     def detach(self) -> None:
-        self._source.changed.disconnect(self._on_changed)
+        self._source.strokes_changed.disconnect(self._on_changed)
         self._timer.stop()
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from anydesk_invite.services.email_invite import (
+from anydesk_invite.core.email_invite import (
     SUBJECT,
     connect_link,
     invitation_text,

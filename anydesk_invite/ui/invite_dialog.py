@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -180,7 +180,7 @@ class InviteDialog(QDialog):
             else:
                 target = normalized_target(self.target_edit.text())
                 view = await self._facade.invite(target, perms, profile)
-        except Refused as e:
+        except ActionRefused as e:
             self._show_error(str(e))
             self.send_button.setEnabled(True)
             if self._editing is None:

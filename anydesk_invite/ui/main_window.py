@@ -66,6 +66,10 @@ def status_text(status: Status) -> str:
     parts.append(
         QCoreApplication.translate("MainWindow", "Interfaces: {list}").format(list=interfaces)
     )
+    if status.wide_area != "off":
+        parts.append(
+            QCoreApplication.translate("MainWindow", "DNS: {state}").format(state=status.wide_area)
+        )
     parts.append(
         QCoreApplication.translate("MainWindow", "Key in keyring")
         if status.key_location == "keyring"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import TICK_MS, Countdown
 from anydesk_invite.ui.i18n import profile_label
@@ -233,7 +233,7 @@ class OutgoingInvitationsPanel(QWidget):
     async def _cancel(self, invitation_id: str) -> None:
         try:
             await self._facade.cancel_invitation(invitation_id)
-        except Refused as e:
+        except ActionRefused as e:
             row = self._rows.get(invitation_id)
             if row is not None:
                 row.show_error(str(e))

@@ -182,6 +182,12 @@ def _tooltip(p: PeerView) -> str:
         if p.online
         else QCoreApplication.translate("PeerTile", "offline")
     )
+    if "dns" in p.found_via and "lan" not in p.found_via:
+        lines.append(
+            QCoreApplication.translate(
+                "PeerTile", "found through your organisation's DNS (another subnet)"
+            )
+        )
     if p.manual_address:
         lines.append(
             QCoreApplication.translate("PeerTile", "address {address}").format(

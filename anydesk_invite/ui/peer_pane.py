@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.alias import AliasError, parse_alias, sanitize_display
 from anydesk_invite.core.ids import DeviceId, IdError, parse_id
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -497,7 +497,7 @@ class PeerPane(QWidget):
     async def _report(self, call: Awaitable[None]) -> None:
         try:
             await call
-        except Refused as e:
+        except ActionRefused as e:
             self.show_message(str(e))
         else:
             self.message_label.hide()

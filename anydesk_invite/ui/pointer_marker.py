@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QRegion
 from PySide6.QtWidgets import QWidget
 
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.remote_input import PointerSeen
+from anydesk_invite.services.views import PointerSeen
 from anydesk_invite.ui.draw_overlay import overlay_flags, screen_point
 
 SIZE = 18

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 
-from anydesk_invite.net.wire import Modifier
+from anydesk_invite.services.facade import Modifier
 
 K = Qt.Key
 _CODES: dict[int, str] = {

@@ -18,10 +18,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from anydesk_invite.net.wire import PointerButtonName
-from anydesk_invite.services.drawing import GuestPen
-from anydesk_invite.services.remote_input import GuestControl, frame_point
-from anydesk_invite.services.screen_stream import GuestScreen
+from anydesk_invite.core.screen import frame_point
+from anydesk_invite.services.facade import Pen, PointerButtonName, RemoteControl, RemoteScreen
 from anydesk_invite.ui.remote_keys import key_pair, modifiers
 
 _BUTTONS: dict[Qt.MouseButton, PointerButtonName] = {
@@ -46,13 +44,13 @@ def fit(image: QSize, area: QRect) -> QRect:
 
 
 class ScreenView(QWidget):
-    """Paints a GuestScreen's frame buffer, smooth-scaled with its aspect ratio kept.
+    """Paints a RemoteScreen's frame buffer, smooth-scaled with its aspect ratio kept.
 
     Asks the host for its first screen once the host said which it has; the combo
     (screenCombo) shows only when there are several.
     """
 
-    def __init__(self, screen: GuestScreen | None, parent: QWidget | None = None) -> None:
+    def __init__(self, screen: RemoteScreen | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("screenView")
         self.setAccessibleName(self.tr("Host screen"))
@@ -61,8 +59,8 @@ class ScreenView(QWidget):
         self._screen = screen
         self._asked = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._control: GuestControl | None = None
-        self._pen: GuestPen | None = None
+        self._control: RemoteControl | None = None
+        self._pen: Pen | None = None
         self.draw_mode = False
         """Drags draw strokes instead of controlling the host (the session window's tool)."""
         self._held_keys: dict[str, str] = {}
@@ -145,7 +143,7 @@ class ScreenView(QWidget):
 
     # --- remote control and drawing ------------------------------------------------------
 
-    def set_remote(self, control: GuestControl | None, pen: GuestPen | None) -> None:
+    def set_remote(self, control: RemoteControl | None, pen: Pen | None) -> None:
         """Send this view's pointer and keys to the host through ``control``, strokes through
         ``pen``; each only while the host grants it."""
         self._control = control

@@ -20,10 +20,13 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.drawing import GuestPen
-from anydesk_invite.services.facade import ClientFacade, Refused
-from anydesk_invite.services.remote_input import GuestControl
-from anydesk_invite.services.screen_stream import GuestScreen
+from anydesk_invite.services.facade import (
+    ActionRefused,
+    ClientFacade,
+    Pen,
+    RemoteControl,
+    RemoteScreen,
+)
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -50,7 +53,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         session: SessionView,
         send_chat: Callable[[str, str], object] | None = None,
         parent: QWidget | None = None,
-        screen: GuestScreen | None = None,
+        screen: RemoteScreen | None = None,
         transfers: Transfers | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -121,8 +124,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.control_label = QLabel(self)
         self.control_label.setObjectName("controlStateLabel")
         self.control_label.setWordWrap(True)
-        self._control: GuestControl | None = None
-        self._pen: GuestPen | None = None
+        self._control: RemoteControl | None = None
+        self._pen: Pen | None = None
         self.transfer_panel = (
             TransferPanel(transfers, session.session_id, Role.GUEST, parent=self)
             if transfers is not None
@@ -171,13 +174,13 @@ class SessionWindow(DropsToTransferPanel, QWidget):
     async def _clipboard_toggled(self, on: bool) -> None:
         try:
             await self._facade.set_send_clipboard(self._session.session_id, on)
-        except Refused as exc:
+        except ActionRefused as exc:
             self.state_label.setText(str(exc))
             self.clipboard_check.blockSignals(True)
             self.clipboard_check.setChecked(not on)
             self.clipboard_check.blockSignals(False)
 
-    def attach_remote(self, control: GuestControl | None, pen: GuestPen | None) -> None:
+    def attach_remote(self, control: RemoteControl | None, pen: Pen | None) -> None:
         """Let the screen view control the host and draw on it, each while granted."""
         if self._control is not None:
             self._control.unavailable_changed.disconnect(self._on_unavailable)
@@ -224,12 +227,10 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.chat_view.addItem(f"{who}: {text}")
         self.chat_view.scrollToBottom()
 
-    def _on_sessions_changed(self, _: None) -> None:
-        current = next(
-            (s for s in self._facade.sessions() if s.session_id == self._session.session_id),
-            None,
-        )
-        if current is None:
+    def _on_sessions_changed(self, current: SessionView) -> None:
+        if current.session_id != self._session.session_id:
+            return
+        if current.ended:
             self._show_ended()
         else:
             self.show_session(current)
@@ -246,7 +247,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
     async def _end(self) -> None:
         try:
             await self._facade.end_session(self._session.session_id)
-        except Refused as exc:
+        except ActionRefused as exc:
             self.state_label.setText(str(exc))
         self._show_ended()
 
@@ -261,7 +262,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         if asyncio.iscoroutine(result):
             try:
                 await result
-            except Refused as exc:
+            except ActionRefused as exc:
                 self.state_label.setText(str(exc))
 
     def closeEvent(self, event: QCloseEvent) -> None:

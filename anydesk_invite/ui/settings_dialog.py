@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
-from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
-from anydesk_invite.services.facade import ClientFacade, Refused, Settings, Status
-from anydesk_invite.services.file_transfer import default_incoming_folder
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, Settings, Status
+from anydesk_invite.storage.home import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.wide_area_group import WideAreaGroup
 
 # In English here; the dialog shows them translated.
 ACCEPT_FROM_TEXT = {
@@ -55,14 +55,6 @@ RESTART_NOTE = QT_TRANSLATE_NOOP(
 )
 NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "New profile")
 _ERROR_STYLE = "color: #b00020;"
-
-
-def interface_choices() -> list[str]:
-    """Addresses of this machine to offer: private LAN ones first, then the others."""
-    addrs = list_addresses()
-    lan = default_lan_addresses(addrs)
-    others = [a.address for a in addrs if "%" not in a.address and not a.address.startswith("fe80")]
-    return list(dict.fromkeys([*lan, *others]))
 
 
 def key_location_text(status: Status) -> str:
@@ -278,6 +270,9 @@ class SettingsDialog(QDialog):
         self.key_warning.setVisible(bool(status.key_warning))
         form.addRow(self.key_warning)
 
+        self.wide_area_group = WideAreaGroup(
+            self._settings.wide_area, self._policy, status.wide_area, self
+        )
         self._build_profiles()
 
         self.error_label = _error_label(self, "settingsErrorLabel")
@@ -297,6 +292,7 @@ class SettingsDialog(QDialog):
 
         box = QVBoxLayout(self)
         box.addWidget(general)
+        box.addWidget(self.wide_area_group)
         box.addWidget(self.profiles_group, 1)
         box.addWidget(self.error_label)
         box.addWidget(self._buttons)
@@ -509,14 +505,14 @@ class SettingsDialog(QDialog):
         perms = self._checked_permissions()
         try:
             if old is not None and old.builtin:
-                raise Refused(
+                raise ActionRefused(
                     self.tr("the built-in profile {name} cannot be changed").format(
                         name=repr(old.name)
                     )
                 )
             renamed = old is not None and name.casefold() != old.name.casefold()
             if renamed and any(p.name.casefold() == name.casefold() for p in self._profiles()):
-                raise Refused(
+                raise ActionRefused(
                     self.tr("a profile named {name} exists already").format(name=repr(name))
                 )
             await self._facade.save_profile(name, perms)
@@ -525,7 +521,7 @@ class SettingsDialog(QDialog):
                 if self._default_profile() == old.name:
                     self._settings = dataclasses.replace(self._settings, default_profile=name)
                     self.default_profile_combo.setCurrentIndex(-1)
-        except Refused as exc:
+        except ActionRefused as exc:
             self._show_profile_error(str(exc))
             return
         saved = next((p.name for p in self._profiles() if p.name.casefold() == name.casefold()), "")
@@ -538,7 +534,7 @@ class SettingsDialog(QDialog):
             return
         try:
             await self._facade.delete_profile(p.name)
-        except Refused as exc:
+        except ActionRefused as exc:
             self._show_profile_error(str(exc))
             return
         if self._default_profile() == p.name:
@@ -592,6 +588,7 @@ class SettingsDialog(QDialog):
             default_profile=self._default_profile(),
             keep_running_in_background=keep,
             incoming_folder=self.folder_edit.text().strip(),
+            wide_area=self.wide_area_group.chosen(),
         )
 
     def _pick_folder(self) -> None:
@@ -608,8 +605,12 @@ class SettingsDialog(QDialog):
     async def _save(self) -> None:
         self.save_button.setEnabled(False)
         try:
-            await self._facade.update_settings(self.chosen())
-        except Refused as exc:
+            chosen = self.chosen()
+            secret = self.wide_area_group.secret()
+            if secret is not None:
+                await self._facade.set_tsig_secret(chosen.wide_area.key_name, secret)
+            await self._facade.update_settings(chosen)
+        except ActionRefused as exc:
             message = str(exc)
             self.error_label.setText(message[:1].upper() + message[1:])
             self.error_label.show()

@@ -2,7 +2,9 @@
 
 Incoming invitations show as toasts and in the bell; an incoming connection request opens the
 Accept Window; a session opens the Accept Window on the host (also with the main window
-closed) and the session window on the guest. Closing the main window hides it to the tray
+closed, with Clear drawings) and the session window on the guest (with the session's screen,
+remote control and pen from its handle). Guests' strokes and pointer markers show on the
+host's desktop. Closing the main window hides it to the tray
 where there is one; otherwise the shell asks once whether to keep running in the background.
 """
 
@@ -18,21 +20,28 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.invitation import Kind
-from anydesk_invite.services.facade import ClientFacade, Refused
-from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.screen_stream import GuestScreen
-from anydesk_invite.services.views import Direction, InvitationView, Role, SessionView
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
+from anydesk_invite.services.views import (
+    Direction,
+    InvitationView,
+    Role,
+    SessionView,
+    TransferDirection,
+    TransferState,
+    TransferView,
+)
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.bell import BellButton
+from anydesk_invite.ui.draw_overlay import DrawOverlay
 from anydesk_invite.ui.email_fallback import EmailInvite
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
+from anydesk_invite.ui.pointer_marker import PointerMarkers
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.session_window import SessionWindow
-from anydesk_invite.ui.settings_dialog import SettingsDialog, interface_choices
+from anydesk_invite.ui.settings_dialog import SettingsDialog
 from anydesk_invite.ui.toast import ToastStack
-from anydesk_invite.ui.transfer_panel import Transfers
 from anydesk_invite.ui.tray import SystemTray, Tray
 
 BACKGROUND_QUESTION = QT_TRANSLATE_NOOP(
@@ -52,22 +61,15 @@ class Shell(QObject):
         facade: ClientFacade,
         on_quit: Callable[[], None],
         clock: Callable[[], float] = time.monotonic,
-        send_chat: Callable[[str, str], object] | None = None,
-        chat_received: object | None = None,
         tray: Tray | None = None,
-        interfaces: Callable[[], Sequence[str]] = interface_choices,
-        screen_of: Callable[[str], GuestScreen | None] | None = None,
-        transfers: Transfers | None = None,
+        interfaces: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("shell")
         self._facade = facade
         self._on_quit = on_quit
-        self._send_chat = send_chat
-        self._screen_of = screen_of
-        self._transfers = transfers
         self._tray: Tray = tray if tray is not None else SystemTray()
-        self._interfaces = interfaces
+        self._interfaces = interfaces or facade.interface_choices
         self._closing = False
         self._told_about_tray = False
         self.settings_dialog: SettingsDialog | None = None
@@ -97,10 +99,12 @@ class Shell(QObject):
         facade.invitation_received.connect(self._on_invitation)
         facade.session_started.connect(self._on_session)
         self._announced: set[str] = set()
-        if transfers is not None:
-            transfers.transfer_changed.connect(self._on_transfer)
-        if chat_received is not None:
-            chat_received.connect(self._on_chat)  # type: ignore[attr-defined]
+        facade.transfer_changed.connect(self._on_transfer)
+        facade.chat_received.connect(self._on_chat)
+        self.overlay = DrawOverlay(facade)
+        """Guests' strokes on this desktop, above every window."""
+        self.markers = PointerMarkers(facade.pointer_seen, facade.color_of)
+        """Where guests without control point on this desktop."""
 
     # --- windows ----------------------------------------------------------------------
 
@@ -120,8 +124,11 @@ class Shell(QObject):
 
     def close(self) -> None:
         self._closing = True
-        if self._transfers is not None:
-            self._transfers.transfer_changed.disconnect(self._on_transfer)
+        self._facade.transfer_changed.disconnect(self._on_transfer)
+        self._facade.chat_received.disconnect(self._on_chat)
+        self.overlay.detach()
+        self.overlay.close()
+        self.markers.close()
         self._tray.hide()
         self.toasts.detach()
         for d in (self.settings_dialog, self.background_question):
@@ -216,7 +223,7 @@ class Shell(QObject):
             await self._facade.update_settings(
                 dataclasses.replace(settings, keep_running_in_background=keep)
             )
-        except Refused as exc:
+        except ActionRefused as exc:
             self.window.statusBar().showMessage(
                 self.tr("Settings: {error}").format(error=exc), 10_000
             )
@@ -229,7 +236,7 @@ class Shell(QObject):
     async def _connect(self, target: str) -> None:
         try:
             view = await self._facade.connect(target)
-        except Refused as exc:
+        except ActionRefused as exc:
             self.window.statusBar().showMessage(
                 self.tr("Connect: {error}").format(error=exc), 10_000
             )
@@ -246,7 +253,7 @@ class Shell(QObject):
     def _on_invitation(self, view: InvitationView) -> None:
         if view.kind is Kind.REQUEST and view.direction is Direction.INCOMING:
             if view.invitation_id not in self.accept_windows:
-                w = AcceptWindow(self._facade, request=view, transfers=self._transfers)
+                w = AcceptWindow(self._facade, request=view, transfers=self._facade)
                 self._track_accept(view.invitation_id, w)
                 w.show()
 
@@ -255,8 +262,7 @@ class Shell(QObject):
             self._track_accept(window.request.invitation_id, window)
 
     def _track_accept(self, key: str, window: AcceptWindow) -> None:
-        if self._send_chat is not None:
-            window.set_chat_sender(self._send_chat)
+        window.set_chat_sender(self._facade.send_chat)
         self.accept_windows[key] = window
         window.closed.connect(lambda: self._forget(self.accept_windows, window))
 
@@ -269,34 +275,45 @@ class Shell(QObject):
     def _on_session(self, view: SessionView) -> None:
         if view.role is Role.HOST:
             # A request accepted in its Accept Window switches to the session by itself. The
-            # session can start before the window's accept call returns, so a window still
-            # waiting on a request from this peer takes the session here.
-            for w in self.accept_windows.values():
-                s = w.session()
-                if s is not None and s.session_id == view.session_id:
-                    return
-            for key, w in list(self.accept_windows.items()):
-                req = w.request
-                if (
-                    w.session() is None
-                    and req is not None
-                    and req.peer_fingerprint == view.peer_fingerprint
-                ):
-                    w.show_session(view)
-                    del self.accept_windows[key]
-                    self.accept_windows[view.session_id] = w
-                    return
-            w = AcceptWindow(self._facade, session=view, transfers=self._transfers)
-            self._track_accept(view.session_id, w)
-            w.show()
-        else:
-            screen = self._screen_of(view.session_id) if self._screen_of else None
-            sw = SessionWindow(
-                self._facade, view, self._send_chat, screen=screen, transfers=self._transfers
-            )
-            self.session_windows[view.session_id] = sw
-            sw.closed.connect(lambda: self._forget(self.session_windows, sw))
-            sw.show()
+            # session can start before the window's accept call returns, so the window still
+            # waiting on the request the session came from takes the session here.
+            self._attach_drawing(self._accept_window_for(view), view.session_id)
+            return
+        try:
+            handle = self._facade.session_handle(view.session_id)
+        except ActionRefused:
+            return  # it ended before its window could open
+        sw = SessionWindow(
+            self._facade, view, self._facade.send_chat, screen=handle.screen, transfers=self._facade
+        )
+        self.session_windows[view.session_id] = sw
+        sw.closed.connect(lambda: self._forget(self.session_windows, sw))
+        sw.attach_remote(handle.control, handle.pen)
+        sw.show()
+
+    def _accept_window_for(self, view: SessionView) -> AcceptWindow:
+        """The host's Accept Window for this session: the one that already shows it, the one
+        still waiting on the request it came from, or a new one."""
+        for w in self.accept_windows.values():
+            s = w.session()
+            if s is not None and s.session_id == view.session_id:
+                return w
+        for key, w in list(self.accept_windows.items()):
+            req = w.request
+            if w.session() is None and req is not None and req.invitation_id == view.origin:
+                w.show_session(view)
+                del self.accept_windows[key]
+                self.accept_windows[view.session_id] = w
+                return w
+        w = AcceptWindow(self._facade, session=view, transfers=self._facade)
+        self._track_accept(view.session_id, w)
+        w.show()
+        return w
+
+    def _attach_drawing(self, window: AcceptWindow, session_id: str) -> None:
+        window.attach_drawing(
+            lambda: self._facade.clear_drawings(session_id), self._facade.control_problem()
+        )
 
     def _on_transfer(self, view: TransferView) -> None:
         """A file that arrived is announced from the tray: its window may be out of sight."""

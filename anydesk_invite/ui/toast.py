@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
@@ -221,7 +221,7 @@ class InvitationToast(QFrame):
         self._set_busy(True)
         try:
             await answering
-        except Refused as e:
+        except ActionRefused as e:
             if not self._closed:
                 self.show_error(str(e))
                 self._set_busy(False)

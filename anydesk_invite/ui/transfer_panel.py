@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal as CoreSignal
-from anydesk_invite.services.facade import Refused
-from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.facade import ActionRefused
+from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
 from anydesk_invite.ui.qt_loop import asyncSlot
 
 STEPS = 1000
@@ -280,7 +279,7 @@ class TransferPanel(QWidget):
         self.error_label.clear()
         try:
             await call()
-        except Refused as exc:
+        except ActionRefused as exc:
             self.error_label.setText(str(exc))
 
     def _show_folder(self, transfer_id: str) -> None:

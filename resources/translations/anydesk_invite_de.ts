@@ -395,6 +395,10 @@
         <translation>Schnittstellen: {list}</translation>
     </message>
     <message>
+        <source>DNS: {state}</source>
+        <translation>DNS: {state}</translation>
+    </message>
+    <message>
         <source>Key in keyring</source>
         <translation>Schlüssel im Schlüsselbund</translation>
     </message>
@@ -657,6 +661,10 @@
     <message>
         <source>ID {id}</source>
         <translation>ID {id}</translation>
+    </message>
+    <message>
+        <source>found through your organisation&apos;s DNS (another subnet)</source>
+        <translation>über das DNS Ihrer Organisation gefunden (anderes Subnetz)</translation>
     </message>
     <message>
         <source>address {address}</source>
@@ -1264,6 +1272,85 @@
     <message>
         <source>Show {name} in its folder</source>
         <translation>{name} im Ordner zeigen</translation>
+    </message>
+</context>
+<context>
+    <name>WideAreaGroup</name>
+    <message>
+        <source>Other subnets (the organisation&apos;s DNS)</source>
+        <translation>Andere Subnetze (DNS der Organisation)</translation>
+    </message>
+    <message>
+        <source>DNS server</source>
+        <translation>DNS-Server</translation>
+    </message>
+    <message>
+        <source>e.g. 10.0.0.53</source>
+        <translation>z. B. 10.0.0.53</translation>
+    </message>
+    <message>
+        <source>DNS &amp;server:</source>
+        <translation>DNS-&amp;Server:</translation>
+    </message>
+    <message>
+        <source>Discovery domain</source>
+        <translation>Domäne für die Suche</translation>
+    </message>
+    <message>
+        <source>empty: learned from the search domain</source>
+        <translation>leer: aus der Suchdomäne ermittelt</translation>
+    </message>
+    <message>
+        <source>&amp;Domain:</source>
+        <translation>&amp;Domäne:</translation>
+    </message>
+    <message>
+        <source>TSIG key name</source>
+        <translation>Name des TSIG-Schlüssels</translation>
+    </message>
+    <message>
+        <source>empty: browse only</source>
+        <translation>leer: nur suchen</translation>
+    </message>
+    <message>
+        <source>TSIG &amp;key:</source>
+        <translation>TSIG-&amp;Schlüssel:</translation>
+    </message>
+    <message>
+        <source>TSIG algorithm</source>
+        <translation>TSIG-Algorithmus</translation>
+    </message>
+    <message>
+        <source>&amp;Algorithm:</source>
+        <translation>&amp;Algorithmus:</translation>
+    </message>
+    <message>
+        <source>TSIG secret</source>
+        <translation>TSIG-Geheimnis</translation>
+    </message>
+    <message>
+        <source>base64; empty keeps the stored secret</source>
+        <translation>Base64; leer behält das gespeicherte Geheimnis</translation>
+    </message>
+    <message>
+        <source>S&amp;ecret:</source>
+        <translation>&amp;Geheimnis:</translation>
+    </message>
+    <message>
+        <source>DNS discovery status</source>
+        <translation>Status der DNS-Suche</translation>
+    </message>
+    <message>
+        <source>Now:</source>
+        <translation>Jetzt:</translation>
+    </message>
+    <message>
+        <source>Switched off by your administrator&apos;s custom client settings</source>
+        <translation>Von den angepassten Client-Einstellungen Ihrer Administration ausgeschaltet</translation>
+    </message>
+    <message>
+        <source>Set by your administrator&apos;s custom client settings</source>
+        <translation>Von den angepassten Client-Einstellungen Ihrer Administration festgelegt</translation>
     </message>
 </context>
 </TS>

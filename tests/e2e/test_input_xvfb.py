@@ -22,50 +22,19 @@ import pytest
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.input import XTestInput
 from anydesk_invite.net.wire import KeyInput, PointerMove, PointerPosition, Refused
-from anydesk_invite.services.remote_input import GuestControl
+from anydesk_invite.services.sessions.remote_input import GuestControl
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-]
+pytestmark = [pytest.mark.e2e]
 CONTROL = frozenset({Permission.CONTROL})
-WIDTH, HEIGHT = 1280, 800
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    """A private Xvfb on a free display number (Xvfb picks it and writes it to a pipe)."""
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            f"{WIDTH}x{HEIGHT}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as f:
-        number = f.readline().strip()
-    if not number:
-        proc.kill()
-        proc.wait()
-        pytest.skip("Xvfb did not start")
-    try:
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def display(xvfb_module_display: str) -> str:
+    """A private Xvfb shared by this module's tests (tests/helpers/xvfb.py)."""
+    return xvfb_module_display
 
 
 @pytest.fixture
@@ -239,13 +208,13 @@ OVERLAY = textwrap.dedent(
     from PySide6.QtGui import QColor, QGuiApplication
     from PySide6.QtWidgets import QApplication, QWidget
     from anydesk_invite.core.signal import Signal
-    from anydesk_invite.services.drawing import StrokeView
+    from anydesk_invite.services.views import StrokeView
     from anydesk_invite.ui.draw_overlay import DrawOverlay
 
     class Strokes:
         def __init__(self):
             self.items = []
-            self.changed = Signal("changed")
+            self.strokes_changed = Signal("changed")
         def strokes(self, session_id=None):
             return list(self.items)
 
@@ -279,10 +248,10 @@ OVERLAY = textwrap.dedent(
         word = line.strip()
         if word == "draw":
             source.items = [StrokeView("ab", 1, 0, 0xFF0000, ((100, 100), (300, 100)))]
-            source.changed.emit("ab")
+            source.strokes_changed.emit("ab")
         elif word == "clear":
             source.items = []
-            source.changed.emit("ab")
+            source.strokes_changed.emit("ab")
         colour, x, y = wanted[word]
         settle(lambda: pixel(x, y) == colour)
         report(word)

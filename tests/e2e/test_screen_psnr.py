@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -26,14 +25,11 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from tests.helpers.peers import TrustEveryone
 from tests.helpers.xvfb import PATTERN_WIDGET, psnr
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-]
+pytestmark = [pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +50,7 @@ HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import SessionOpen
     from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions import SessionService
+    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 
     class TrustAll:
         def check(self, peer):
@@ -85,8 +81,9 @@ HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
             raise RuntimeError("the host never dials")
 
         links = Links(never, router)
+        clock = SystemClock()
         sessions = SessionService(
-            links, SystemClock(), Policy, NoInfo(), screen=screens
+            links, clock, Policy, SessionFeatures.build(clock, NoInfo(), screen=screens)
         )
         listener = Listener(identity, lambda: "host@ad", TrustAll(), links.adopt, Limits())
         [(addr, port)] = await listener.start(["127.0.0.1"])
@@ -145,7 +142,8 @@ async def test_the_guest_sees_the_xvfb_host_screen_at_35_db_or_better(
             pass
 
         guest_links = Links(dial_host, no_route)
-        guest = SessionService(guest_links, ManualClock(), Policy, NoInfo())
+        clock = ManualClock()
+        guest = SessionService(guest_links, clock, Policy, SessionFeatures.build(clock, NoInfo()))
         peer = Peer(bytes.fromhex(fp_hex), DeviceId(device_id), "host@ad")
         session_id = await guest.open_as_guest(
             peer, (Address("127.0.0.1", int(port)),), bytes(32), frozenset()

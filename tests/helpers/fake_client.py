@@ -3,7 +3,7 @@
 It holds peers, invitations and sessions as views and changes them the way a client would
 (edit bumps the revision, cancel/reject/accept reach their final states, accept opens a
 session), refusing what a client refuses. Every call is recorded as (name, *args), and
-`refuse[name] = message` makes the next call of that method raise Refused. No networking:
+`refuse[name] = message` makes the next call of that method raise ActionRefused. No networking:
 the widgets, the control socket and the command line are what is under test.
 """
 
@@ -18,7 +18,7 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import BUILTIN_PROFILES, DEFAULT, Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.facade import Refused, Settings, Status
+from anydesk_invite.services.facade import ActionRefused, Settings, Status
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
@@ -170,7 +170,7 @@ class FakeClient:
         self.status_changed: Signal[Status] = Signal("status_changed")
         self.peers_changed: Signal[None] = Signal("peers_changed")
         self.invitations_changed: Signal[None] = Signal("invitations_changed")
-        self.sessions_changed: Signal[None] = Signal("sessions_changed")
+        self.sessions_changed: Signal[SessionView] = Signal("sessions_changed")
         self.invitation_received: Signal[InvitationView] = Signal("invitation_received")
         self.session_started: Signal[SessionView] = Signal("session_started")
         self.warning: Signal[str] = Signal("warning")
@@ -189,7 +189,7 @@ class FakeClient:
         self.session_views: dict[str, SessionView] = {}
         self.calls: list[tuple[Any, ...]] = []
         self.refuse: dict[str, str] = {}
-        """Method name -> message: the next call of that method raises Refused(message)."""
+        """Method name -> message: the next call of that method raises ActionRefused(message)."""
         self._next = 0
 
     @classmethod
@@ -241,7 +241,7 @@ class FakeClient:
     def _record(self, name: str, *args: Any) -> None:
         self.calls.append((name, *args))
         if name in self.refuse:
-            raise Refused(self.refuse.pop(name))
+            raise ActionRefused(self.refuse.pop(name))
 
     def _new_id(self) -> str:
         self._next += 1
@@ -251,16 +251,16 @@ class FakeClient:
         for p in self.peer_list:
             if target in (p.device_id.digits, p.alias):
                 return p
-        raise Refused(f"no peer known as {target}")
+        raise ActionRefused(f"no peer known as {target}")
 
     def _invitation(self, invitation_id: str) -> InvitationView:
         if invitation_id not in self.views:
-            raise Refused("no such invitation")
+            raise ActionRefused("no such invitation")
         return self.views[invitation_id]
 
     def _session(self, session_id: str) -> SessionView:
         if session_id not in self.session_views:
-            raise Refused("no such session")
+            raise ActionRefused("no such session")
         return self.session_views[session_id]
 
     def _change_peer(self, device_id: DeviceId, **changes: Any) -> None:
@@ -273,7 +273,7 @@ class FakeClient:
         for p in self.peer_list:
             if p.device_id == device_id:
                 return p.sources
-        raise Refused("no such peer")
+        raise ActionRefused("no such peer")
 
     # -- ClientFacade -------------------------------------------------------------------
 
@@ -286,6 +286,10 @@ class FakeClient:
     async def update_settings(self, settings: Settings) -> None:
         self._record("update_settings", settings)
         self.current_settings = settings
+
+    async def set_tsig_secret(self, key_name: str, secret: str) -> str:
+        self._record("set_tsig_secret", (key_name, secret))
+        return "keyring"
 
     def policy(self) -> Policy:
         return self.current_policy
@@ -354,7 +358,7 @@ class FakeClient:
         peer = self._peer(target)
         for v in self.views.values():
             if v.peer_id == peer.device_id and v.state is State.PENDING:
-                raise Refused(f"invitation {v.invitation_id[:8]} to {peer.alias} is pending")
+                raise ActionRefused(f"invitation {v.invitation_id[:8]} to {peer.alias} is pending")
         return self.put(
             invitation(
                 self._new_id(),
@@ -371,7 +375,7 @@ class FakeClient:
         self._record("edit_invitation", invitation_id, permissions, profile)
         v = self._invitation(invitation_id)
         if v.direction is not Direction.OUTGOING or v.state is not State.PENDING:
-            raise Refused(f"the invitation is {v.state.value}; it can no longer be edited")
+            raise ActionRefused(f"the invitation is {v.state.value}; it can no longer be edited")
         return self.put(
             replace(v, permissions=permissions, profile=profile, revision=v.revision + 1)
         )
@@ -380,7 +384,7 @@ class FakeClient:
         self._record("cancel_invitation", invitation_id)
         v = self._invitation(invitation_id)
         if v.state is not State.PENDING:
-            raise Refused(f"the invitation is {v.state.value}; there is nothing to cancel")
+            raise ActionRefused(f"the invitation is {v.state.value}; there is nothing to cancel")
         self.put(replace(v, state=State.CANCELLED, seconds_left=0.0))
 
     async def accept(
@@ -392,9 +396,9 @@ class FakeClient:
         self._record("accept", invitation_id, permissions, profile)
         v = self._invitation(invitation_id)
         if v.direction is not Direction.INCOMING or v.state is not State.RECEIVED:
-            raise Refused(f"the invitation is {v.state.value}; it cannot be accepted")
+            raise ActionRefused(f"the invitation is {v.state.value}; it cannot be accepted")
         if v.kind is Kind.INVITATION and permissions is not None:
-            raise Refused("the inviter chose the permissions")
+            raise ActionRefused("the inviter chose the permissions")
         self.put(replace(v, state=State.CONNECTED, seconds_left=0.0))
         s = SessionView(
             session_id=self._new_id(),
@@ -406,21 +410,21 @@ class FakeClient:
             started_at=1_700_000_100.0,
         )
         self.session_views[s.session_id] = s
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(s)
         return s
 
     async def reject(self, invitation_id: str) -> None:
         self._record("reject", invitation_id)
         v = self._invitation(invitation_id)
         if v.state is not State.RECEIVED:
-            raise Refused(f"the invitation is {v.state.value}; it cannot be rejected")
+            raise ActionRefused(f"the invitation is {v.state.value}; it cannot be rejected")
         self.put(replace(v, state=State.REJECTED, seconds_left=0.0))
 
     async def connect(self, target: str, confirm_fingerprint: str | None = None) -> InvitationView:
         self._record("connect", target, confirm_fingerprint)
         peer = self._peer(target)
         if peer.fingerprint is None and confirm_fingerprint is None:
-            raise Refused(f"{peer.alias} was never connected: confirm its fingerprint")
+            raise ActionRefused(f"{peer.alias} was never connected: confirm its fingerprint")
         return self.put(
             invitation(
                 self._new_id(),
@@ -440,21 +444,21 @@ class FakeClient:
         self._record("set_session_permissions", session_id, permissions)
         s = self._session(session_id)
         if s.role is not Role.HOST:
-            raise Refused("only the host changes permissions")
+            raise ActionRefused("only the host changes permissions")
         if (permissions ^ s.permissions) & s.locked:
-            raise Refused("clipboard is locked by your administrator")
+            raise ActionRefused("clipboard is locked by your administrator")
         s = self.session_views[session_id] = replace(s, permissions=permissions)
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(s)
         return s
 
     async def set_send_clipboard(self, session_id: str, on: bool) -> None:
         self._record("set_send_clipboard", session_id, on)
         s = self._session(session_id)
         if on and Permission.CLIPBOARD not in s.permissions:
-            raise Refused("not permitted: clipboard")
+            raise ActionRefused("not permitted: clipboard")
 
     async def end_session(self, session_id: str) -> None:
         self._record("end_session", session_id)
-        self._session(session_id)
+        s = self._session(session_id)
         del self.session_views[session_id]
-        self.sessions_changed.emit(None)
+        self.sessions_changed.emit(replace(s, ended=True))

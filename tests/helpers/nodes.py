@@ -28,8 +28,7 @@ from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.links import Links
 from anydesk_invite.services.ports import InputSink, ScreenSource
-from anydesk_invite.services.remote_input import RemoteInput
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
 from anydesk_invite.storage.db import AddressEntry, Database
@@ -200,15 +199,14 @@ class Nodes:
             return holder[0].policy if holder else (policy or Policy())
 
         def sessions_factory(links: Links) -> SessionService:
-            return SessionService(
-                links,
+            features = SessionFeatures.build(
                 clock,
-                current_policy,
                 DesktopSystemInfo(),
-                clipboard,
+                clipboard=clipboard,
                 screen=screen,
-                remote_input=RemoteInput(input_sink, clock) if input_sink is not None else None,
+                input_sink=input_sink,
             )
+            return SessionService(links, clock, current_policy, features)
 
         client = Client(
             identity=identity,

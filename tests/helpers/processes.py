@@ -122,10 +122,14 @@ class HeadlessClient:
     """``--alias``; empty keeps the default ``user-host@ad``."""
     incoming_folder: Path | None = None
     """``--incoming-folder``: where files from guests go; None keeps the settings' choice."""
+    auto_accept: bool = False
+    """``--test-auto-accept``: accept every invitation and connection request at once."""
     netns: str | None = None
     display: str | None = None
     """An X display (e.g. Xvfb's) for the client to run on with Qt's xcb platform: then its
     screen is that display's. None runs it offscreen."""
+    extra_args: tuple[str, ...] = ()
+    """More start options (e.g. DNS discovery settings)."""
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
     """``--instance-tag``: unique per run, so parallel test runs on one machine differ."""
     process: subprocess.Popen[bytes] | None = None
@@ -157,6 +161,9 @@ class HeadlessClient:
             argv += ["--alias", self.alias]
         if self.incoming_folder is not None:
             argv += ["--incoming-folder", str(self.incoming_folder)]
+        argv += list(self.extra_args)
+        if self.auto_accept:
+            argv.append("--test-auto-accept")
         if self.netns is not None:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         with open(self.output_path, "wb") as out:

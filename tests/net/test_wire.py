@@ -412,3 +412,11 @@ def test_a_file_chunk_sent_in_pieces_is_the_same_frame_to_the_receiver(size: int
 def test_other_messages_are_sent_as_one_piece() -> None:
     msg = Chat("hello")
     assert wire.frame_parts(msg) == [wire.frame(msg)]
+
+
+def test_permission_sets_are_sent_sorted_whatever_their_order_in_memory() -> None:
+    perms = frozenset(Permission)
+    msg = wire.SessionPermissions(permissions=perms, locked=perms)
+    body = msgspec.msgpack.decode(wire.encode(msg))
+    assert body["permissions"] == sorted(p.value for p in Permission)
+    assert body["locked"] == sorted(p.value for p in Permission)

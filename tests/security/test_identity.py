@@ -19,7 +19,7 @@ from anydesk_invite.net.channel import auth_transcript
 from anydesk_invite.net.discovery import DiscoveredPeer, Discovery, OwnRecord, TxtError, parse_txt
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.wire import PROTOCOL_VERSION, Auth, AuthOk, Error, Hello
-from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.links import Address
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.storage.db import AddressEntry, PinnedPeer
@@ -118,7 +118,7 @@ async def test_a_discovery_record_pointing_at_another_host_cannot_make_the_clien
     ben.client.directory.discovered(
         announced(carl.port, victim.fingerprint, victim.device_id, "victim@ad")
     )
-    with pytest.raises(Refused, match="offline"):
+    with pytest.raises(ActionRefused, match="offline"):
         await ben.client.invite(victim.device_id.digits, CONTROL)
     assert carl.received.items == []
     assert carl.client.links.channels() == []
@@ -156,7 +156,7 @@ async def test_a_relaying_man_in_the_middle_with_another_certificate_gets_no_inv
                 fingerprint=anna.identity.fingerprint,
             )
         )
-        with pytest.raises(Refused):
+        with pytest.raises(ActionRefused):
             await ben.client.invite(anna.device_id, CONTROL)
         await asyncio.wait_for(tls_done.wait(), 5)
     finally:
@@ -227,7 +227,7 @@ async def test_a_new_key_for_a_pinned_peers_id_is_refused_with_a_warning(nodes: 
     # or carl's real key were the old one): the key now presented is not the pinned one.
     pinned = same_id_other_key(carl.identity.fingerprint)
     ben.db.pinned_peers.pin(PinnedPeer(pinned, carl.identity.device_id, None, 1.0, 1.0))
-    with pytest.raises(Refused):
+    with pytest.raises(ActionRefused):
         await carl.client.invite(ben.device_id, CONTROL)
     warning = await ben.warnings.wait()
     assert carl.identity.device_id.grouped() in warning and "refused" in warning

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, session_between
 
@@ -64,7 +64,7 @@ async def test_the_guests_clipboard_stays_home_until_it_switches_sending_on(
 async def test_only_a_guest_decides_about_sending_its_clipboard(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
     host, _ = await session_between(anna, ben, CLIPBOARD)
-    with pytest.raises(Refused, match="only a guest"):
+    with pytest.raises(ActionRefused, match="only a guest"):
         await anna.client.set_send_clipboard(host.session_id, True)
 
 

@@ -119,6 +119,7 @@ async def test_get_status_reports_every_documented_field(running: Running) -> No
         "policy_broken": None,
         "accept_from": "address_book",
         "home": "/tmp/home",
+        "wide_area": "off",
     }
 
 
@@ -131,9 +132,11 @@ async def test_peers_lists_each_peer_with_sources_tags_and_address(running: Runn
             "display_name": "Bob's laptop",
             "online": True,
             "sources": ["discovery", "favorites"],
+            "found_via": [],
             "tags": ["team"],
             "fingerprint": BOB.fingerprint.hex() if BOB.fingerprint else None,
             "address": None,
+            "conflict": False,
         },
         {
             "id": CAROL.device_id.digits,
@@ -141,9 +144,11 @@ async def test_peers_lists_each_peer_with_sources_tags_and_address(running: Runn
             "display_name": "",
             "online": False,
             "sources": ["address_book"],
+            "found_via": [],
             "tags": [],
             "fingerprint": None,
             "address": "127.0.0.5:7070",
+            "conflict": False,
         },
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,11 @@ import pytest
 from anydesk_invite.core.alias import parse_alias
 from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.services.control import peer_json
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address
+from anydesk_invite.services.views import PeerSource
 from anydesk_invite.storage.db import AddressEntry, Database, PinnedPeer
 
 
@@ -168,3 +171,50 @@ def test_a_manual_address_never_connected_to_expects_the_key_of_the_connect_link
     assert directory.resolve(anna.device_id.digits).fingerprint is None
     target = directory.resolve(anna.device_id.digits, anna.fingerprint.hex())
     assert target.fingerprint == anna.fingerprint
+
+
+def _claim(identity: Identity, device_id_of: Identity, alias: str) -> DiscoveredPeer:
+    """A record announcing ``identity``'s key under ``device_id_of``'s ID."""
+    return replace(seen(identity, alias), device_id=device_id_of.device_id)
+
+
+def test_two_keys_claiming_one_id_are_listed_apart_each_with_its_alias_and_flagged(
+    directory: PeerDirectory,
+) -> None:
+    anna, mallory = Identity.generate(), Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    directory.discovered(_claim(mallory, anna, "mallory@ad"))
+    directory.conflict(anna.device_id)
+    listed = {p.fingerprint: p for p in directory.peers() if p.device_id == anna.device_id}
+    assert set(listed) == {anna.fingerprint, mallory.fingerprint}
+    assert listed[anna.fingerprint].alias == "anna@ad"
+    assert listed[mallory.fingerprint].alias == "mallory@ad"
+    assert all(p.conflict for p in listed.values())
+
+
+def test_an_address_book_entry_stays_with_the_key_it_names_in_a_conflict(
+    directory: PeerDirectory, db: Database
+) -> None:
+    anna, mallory = Identity.generate(), Identity.generate()
+    db.address_book.add(
+        AddressEntry(anna.device_id, parse_alias("anna@ad"), fingerprint=anna.fingerprint)
+    )
+    directory.discovered(_claim(mallory, anna, "mallory@ad"))
+    directory.discovered(seen(anna, "anna-laptop@ad"))
+    listed = {p.fingerprint: p for p in directory.peers() if p.device_id == anna.device_id}
+    assert PeerSource.ADDRESS_BOOK in listed[anna.fingerprint].sources
+    assert listed[mallory.fingerprint].sources == {PeerSource.DISCOVERY}
+    assert listed[mallory.fingerprint].alias == "mallory@ad"
+
+
+def test_peers_json_shows_both_claimants_of_one_id_flagged(directory: PeerDirectory) -> None:
+    anna, mallory = Identity.generate(), Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    directory.discovered(_claim(mallory, anna, "mallory@ad"))
+    directory.conflict(anna.device_id)
+    shown = [peer_json(p) for p in directory.peers()]
+    pairs = {(p["alias"], p["fingerprint"], p["conflict"]) for p in shown}
+    assert pairs == {
+        ("anna@ad", anna.fingerprint.hex(), True),
+        ("mallory@ad", mallory.fingerprint.hex(), True),
+    }

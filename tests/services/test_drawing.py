@@ -11,7 +11,7 @@ import pytest
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.wire import DrawClear, DrawStroke, Refused
-from anydesk_invite.services.drawing import COLORS, MAX_POINTS, MAX_STROKES, GuestPen
+from anydesk_invite.services.sessions.drawing import COLORS, MAX_POINTS, MAX_STROKES, GuestPen
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
@@ -62,7 +62,7 @@ async def test_a_stroke_without_draw_is_refused_logged_and_not_shown(
     anna, ben, host, pen = await drawing_session(nodes, NOTHING)
     assert pen.begin(0, 1, 1) is False
     raw = RawGuest(ben, host.session_id)
-    with caplog.at_level(logging.WARNING, "anydesk_invite.services.drawing"):
+    with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions.drawing"):
         await raw.send(DrawStroke(1, 0, 0xFFFFFF, [(1, 1), (2, 2)]))
         assert await raw.expect(Refused) == Refused(what="draw", reason="not permitted")
     assert anna.client.sessions_service.drawing.strokes() == []
@@ -89,7 +89,7 @@ async def test_a_host_that_cannot_show_drawings_says_so_and_the_pen_stays_up(
     assert found[1].unavailable() == HEADLESS
     # A guest that bypasses its pen is refused, and nothing is kept.
     raw = RawGuest(ben, host.session_id)
-    with caplog.at_level(logging.WARNING, "anydesk_invite.services.drawing"):
+    with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions.drawing"):
         await raw.send(DrawStroke(1, 0, 0xFFFFFF, [(1, 1), (2, 2)]))
         assert await raw.expect(Refused) == Refused(what="draw", reason="unavailable")
     assert anna.client.sessions_service.drawing.strokes() == []

@@ -36,11 +36,12 @@ from anydesk_invite.net.wire import (
     FileRefused,
     FileSaved,
 )
-from anydesk_invite.services import file_transfer
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import ControlServer
-from anydesk_invite.services.facade import Refused
-from anydesk_invite.services.file_transfer import (
+from anydesk_invite.services.facade import ActionRefused
+from anydesk_invite.services.links import Links
+from anydesk_invite.services.sessions import files
+from anydesk_invite.services.sessions.files import (
     ACK_EVERY,
     CHUNK,
     DISK_AHEAD,
@@ -52,14 +53,13 @@ from anydesk_invite.services.file_transfer import (
     TransferDirection,
     TransferState,
     TransferView,
-    default_incoming_folder,
     safe_file_name,
 )
-from anydesk_invite.services.links import Links
-from anydesk_invite.services.sessions import SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.home import default_incoming_folder
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for, session_between
 from tests.helpers.raw_guest import RawGuest
 
@@ -77,6 +77,13 @@ def inbox(node: Node, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     node.client.sessions_service.transfers.incoming_folder = folder
     return folder
+
+
+def report_every_step(*nodes: Node) -> None:
+    """Progress is reported at most once a second on the injected clock, which stands still in
+    these tests: report every step instead, so a test can act mid-transfer."""
+    for node in nodes:
+        node.client.sessions_service.transfers.progress_interval = 0
 
 
 def random_file(path: Path, size: int) -> Path:
@@ -317,7 +324,7 @@ async def test_a_guest_without_the_permission_cannot_send(nodes: Nodes, tmp_path
     folder = inbox(anna, tmp_path / "anna-in")
     _, guest = await session_between(anna, ben, NOTHING)
     source = random_file(tmp_path / "x.bin", 10)
-    with pytest.raises(Refused, match="not permitted: file transfer"):
+    with pytest.raises(ActionRefused, match="not permitted: file transfer"):
         await ben.client.send_file(guest.session_id, str(source))
     assert listing(folder) == []
 
@@ -361,6 +368,7 @@ async def test_revoking_the_permission_mid_transfer_stops_both_sides_and_removes
 ) -> None:
     anna, ben = await nodes.pair()
     folder = inbox(anna, tmp_path / "anna-in")
+    report_every_step(anna, ben)
     host, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
     revoking: list[asyncio.Task[SessionView]] = []
@@ -390,6 +398,7 @@ async def test_either_side_cancels_a_running_transfer_and_the_partial_file_goes(
 ) -> None:
     anna, ben = await nodes.pair()
     folder = inbox(anna, tmp_path / "anna-in")
+    report_every_step(anna, ben)
     _, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024)
     canceller = ben if side == "guest" else anna
@@ -638,13 +647,13 @@ async def test_the_sender_stops_at_the_window_so_a_chat_overtakes_the_rest_of_th
 def slow_disk(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """The receiver's disk takes no data until the returned event is set (a stalled drive)."""
     go = threading.Event()
-    real_write = file_transfer._FileWriter._write
+    real_write = files._FileWriter._write
 
     def stalled(writer: object, block: bytes) -> None:
         go.wait(10)
         real_write(writer, block)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(file_transfer._FileWriter, "_write", stalled)
+    monkeypatch.setattr(files._FileWriter, "_write", stalled)
     return go
 
 
@@ -756,7 +765,9 @@ def client_on(db: Database, home: Path) -> Client:
     clock = ManualClock()
 
     def sessions_factory(links: Links) -> SessionService:
-        return SessionService(links, clock, Policy, DesktopSystemInfo())
+        return SessionService(
+            links, clock, Policy, SessionFeatures.build(clock, DesktopSystemInfo())
+        )
 
     return Client(
         identity=Identity.generate(),
@@ -822,9 +833,9 @@ async def test_a_folder_that_is_not_absolute_is_refused_and_the_old_one_stays(
     try:
         client = client_on(db, tmp_path)
         client.set_incoming_folder(str(tmp_path / "in"))
-        with pytest.raises(Refused):
+        with pytest.raises(ActionRefused):
             client.set_incoming_folder(folder)
-        with pytest.raises(Refused):
+        with pytest.raises(ActionRefused):
             client.set_transfer_size_limit(0)
         transfers = client.sessions_service.transfers
         assert transfers.incoming_folder == tmp_path / "in"

@@ -30,7 +30,7 @@ from anydesk_invite.net.wire import (
     SessionOpen,
     SessionOpened,
 )
-from anydesk_invite.services.facade import RefusalKind, Refused
+from anydesk_invite.services.facade import ActionRefused, RefusalKind
 from anydesk_invite.services.views import Direction, Role, SessionView
 from anydesk_invite.storage.db import AddressEntry
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
@@ -176,7 +176,7 @@ async def test_invitee_accepting_a_stale_revision_is_prompted_again_with_the_new
     outgoing = anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)]
     outgoing.edit(CONTROL, anna.clock.now())
 
-    with pytest.raises(Refused, match="changed the invitation"):
+    with pytest.raises(ActionRefused, match="changed the invitation"):
         await ben.client.accept(sent.invitation_id)
     again = await ben.received.wait(2)
     assert again.revision == 2 and again.permissions == CONTROL
@@ -195,7 +195,7 @@ async def test_cancel_leaves_the_invitee_with_a_missed_invitation(nodes: Nodes) 
     await eventually(lambda: ben.state(sent.invitation_id) == "cancelled")
     assert ben.invitation(sent.invitation_id).missed
     assert ben.invitation(sent.invitation_id).seconds_left == 0
-    with pytest.raises(Refused):
+    with pytest.raises(ActionRefused):
         await ben.client.accept(sent.invitation_id)
     assert ben.state(sent.invitation_id) == "cancelled"
     assert outcomes(anna) == [("outgoing", "invitation", "cancelled")]
@@ -261,7 +261,7 @@ async def test_accept_after_the_inviters_deadline_is_refused_and_both_end_expire
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     anna.clock.advance(120)
-    with pytest.raises(Refused, match="expired"):
+    with pytest.raises(ActionRefused, match="expired"):
         await ben.client.accept(sent.invitation_id)
     assert ben.state(sent.invitation_id) == "expired"
     await eventually(lambda: anna.state(sent.invitation_id) == "expired")
@@ -294,7 +294,7 @@ async def test_accept_and_cancel_racing_end_in_the_same_state_on_both_sides(
     pair = (cancel, accept) if first == "cancel" else (accept, cancel)
     results = await asyncio.gather(*pair, return_exceptions=True)
     for r in results:
-        assert r is None or isinstance(r, Refused | SessionView), r
+        assert r is None or isinstance(r, ActionRefused | SessionView), r
 
     def settled() -> bool:
         a, b = anna.state(sent.invitation_id), ben.state(sent.invitation_id)
@@ -314,7 +314,7 @@ async def test_accept_processed_before_a_cancel_wins_and_the_cancel_is_refused(
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     await ben.client.accept(sent.invitation_id)
-    with pytest.raises(Refused):
+    with pytest.raises(ActionRefused):
         await anna.client.cancel_invitation(sent.invitation_id)
     assert anna.state(sent.invitation_id) == ben.state(sent.invitation_id) == "connected"
 
@@ -329,7 +329,7 @@ async def test_cancel_processed_before_an_accept_wins_and_both_end_cancelled(
     anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)].cancel(
         anna.clock.now()
     )
-    with pytest.raises(Refused, match="cancelled"):
+    with pytest.raises(ActionRefused, match="cancelled"):
         await ben.client.accept(sent.invitation_id)
     assert ben.state(sent.invitation_id) == anna.state(sent.invitation_id) == "cancelled"
     assert ben.invitation(sent.invitation_id).missed
@@ -340,7 +340,7 @@ async def test_second_invitation_to_the_same_peer_is_refused_naming_the_pending_
 ) -> None:
     anna, ben = await nodes.pair()
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
-    with pytest.raises(Refused, match=sent.invitation_id[:8]) as refused:
+    with pytest.raises(ActionRefused, match=sent.invitation_id[:8]) as refused:
         await anna.client.invite("ben@ad", CLIP_INFO, "")
     assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
     assert len(anna.client.invitations()) == 1
@@ -351,7 +351,7 @@ async def test_second_invitation_to_the_same_peer_is_refused_naming_the_pending_
 
 async def assert_declined(anna: Node, ben: Node) -> None:
     """Anna's invitation to ben is declined, and she is told nothing but that."""
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(ActionRefused) as refused:
         await anna.client.invite(ben.device_id, CONTROL, "")
     assert str(refused.value) == "declined"
     assert refused.value.kind is RefusalKind.DECLINED  # type: ignore[attr-defined]
@@ -427,7 +427,7 @@ async def test_broken_policy_on_the_invitee_declines_without_saying_why(nodes: N
 async def test_broken_policy_on_the_inviter_refuses_to_invite(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
     anna.policy = Policy(broken="policy.toml: line 3: not TOML")
-    with pytest.raises(Refused, match="cannot be read") as refused:
+    with pytest.raises(ActionRefused, match="cannot be read") as refused:
         await anna.client.invite(ben.device_id, CONTROL, "")
     assert refused.value.kind is RefusalKind.POLICY  # type: ignore[attr-defined]
     assert anna.client.invitations() == [] and ben.client.invitations() == []
@@ -438,7 +438,7 @@ async def test_broken_policy_on_the_invitee_refuses_an_accept(nodes: Nodes) -> N
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     ben.policy = Policy(broken="unreadable")
-    with pytest.raises(Refused, match="cannot be read"):
+    with pytest.raises(ActionRefused, match="cannot be read"):
         await ben.client.accept(sent.invitation_id)
     assert anna.client.sessions() == [] and ben.client.sessions() == []
 

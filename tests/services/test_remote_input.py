@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.screen import frame_point
 from anydesk_invite.net.wire import (
     KeyInput,
     PointerButton,
@@ -20,14 +21,12 @@ from anydesk_invite.net.wire import (
     Refused,
     Unavailable,
 )
-from anydesk_invite.services.remote_input import (
+from anydesk_invite.services.sessions.remote_input import (
     BURST,
     POSITION_INTERVAL,
     GuestControl,
-    PointerSeen,
-    frame_point,
 )
-from anydesk_invite.services.views import SessionView
+from anydesk_invite.services.views import PointerSeen, SessionView
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 from tests.helpers.recording_input import RecordingInput
@@ -149,7 +148,7 @@ async def test_raw_input_without_control_injects_nothing_and_is_refused_and_logg
 ) -> None:
     anna, ben, host, _, sink = await controlled(nodes, NOTHING)
     raw = RawGuest(ben, ben.client.sessions()[0].session_id)
-    with caplog.at_level(logging.WARNING, "anydesk_invite.services.remote_input"):
+    with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions.remote_input"):
         await raw.send(PointerMove(0, 5, 5))
         refused = await raw.expect(Refused)
         await raw.send(PointerButton(0, 5, 5, "left", True))
@@ -241,7 +240,7 @@ async def test_a_flood_of_input_is_dropped_beyond_the_burst_but_releases_still_p
     anna, ben, host, _, sink = await controlled(nodes, CONTROL)
     raw = RawGuest(ben, host.session_id)
     await raw.send(KeyInput("ShiftLeft", "Shift", True))
-    with caplog.at_level(logging.WARNING, "anydesk_invite.services.remote_input"):
+    with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions.remote_input"):
         # The host's clock stands still: no tokens come back during the flood.
         for i in range(BURST * 3):
             await raw.send(PointerMove(0, i % 1000, 0))

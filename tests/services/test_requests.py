@@ -10,7 +10,7 @@ import pytest
 
 from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
-from anydesk_invite.services.facade import Refused
+from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.views import Direction, Role
 from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
 
@@ -77,7 +77,7 @@ async def test_unanswered_request_expires_with_no_answer(nodes: Nodes) -> None:
     assert outcomes(ben) == [("outgoing", "request", "no answer")]
     anna.clock.advance(REQUEST_LIFETIME)
     await eventually(lambda: anna.state(asked.invitation_id) == "expired")
-    with pytest.raises(Refused):
+    with pytest.raises(ActionRefused):
         await anna.client.accept(asked.invitation_id, CONTROL)
 
 
@@ -89,7 +89,7 @@ async def test_request_cancelled_by_the_requester_disappears_on_the_requested_de
     await anna.received.wait()
     await ben.client.cancel_invitation(asked.invitation_id)
     await eventually(lambda: anna.state(asked.invitation_id) == "cancelled")
-    with pytest.raises(Refused):
+    with pytest.raises(ActionRefused):
         await anna.client.accept(asked.invitation_id, CONTROL)
 
 
@@ -98,7 +98,7 @@ async def test_request_from_nobody_is_declined(nodes: Nodes) -> None:
 
     anna, ben = await nodes.pair()
     await anna.set_accept_from(AcceptFrom.NOBODY)
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(ActionRefused) as refused:
         await ben.client.connect(anna.device_id)
     assert str(refused.value) == "declined"
     assert anna.received.items == []

@@ -26,7 +26,7 @@ from anydesk_invite.net.wire import (
     SysInfo,
     SysInfoRequest,
 )
-from anydesk_invite.services.facade import Refused as ClientRefused
+from anydesk_invite.services.facade import ActionRefused as ClientRefused
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes, session_between
 
@@ -56,6 +56,15 @@ async def test_host_changing_permissions_reaches_the_guest_at_once(nodes: Nodes)
     changed = await anna.client.set_session_permissions(host.session_id, CLIPBOARD)
     assert changed.permissions == CLIPBOARD
     await eventually(lambda: [s.permissions for s in ben.client.sessions()] == [CLIPBOARD])
+
+
+async def test_the_hosts_session_view_names_the_invitation_it_came_from(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    await ben.client.accept(sent.invitation_id)
+    await eventually(lambda: len(anna.client.sessions()) == 1)
+    assert [s.origin for s in anna.client.sessions()] == [sent.invitation_id]
 
 
 async def test_guest_gets_system_information_when_granted(nodes: Nodes) -> None:

@@ -31,8 +31,8 @@ from anydesk_invite.storage.db import (
     RecentSession,
     SchemaTooNewError,
     SettingError,
-    Settings,
     StorageValueError,
+    StoredSettings,
     parse_manual_address,
 )
 
@@ -457,52 +457,52 @@ def test_pinned_peers_list_most_recently_seen_first(db: Database) -> None:
 
 def test_settings_have_defaults(db: Database) -> None:
     s = db.settings
-    assert s.get(Settings.ALIAS) is None
-    assert s.get(Settings.ACCEPT_FROM) is AcceptFrom.EVERYONE
-    assert s.get(Settings.DISCOVERY) is DiscoveryMode.ON
-    assert s.get(Settings.INTERFACES) == ()
-    assert s.get(Settings.DEFAULT_PROFILE) == "Default"
-    assert s.get(Settings.SEND_CLIPBOARD_DEFAULT) is False
-    assert s.get(Settings.KEEP_RUNNING_IN_BACKGROUND) is None
-    assert s.get(Settings.INVITATION_LIFETIME_FOR_TESTS) is None
+    assert s.get(StoredSettings.ALIAS) is None
+    assert s.get(StoredSettings.ACCEPT_FROM) is AcceptFrom.EVERYONE
+    assert s.get(StoredSettings.DISCOVERY) is DiscoveryMode.ON
+    assert s.get(StoredSettings.INTERFACES) == ()
+    assert s.get(StoredSettings.DEFAULT_PROFILE) == "Default"
+    assert s.get(StoredSettings.SEND_CLIPBOARD_DEFAULT) is False
+    assert s.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND) is None
+    assert s.get(StoredSettings.INVITATION_LIFETIME_FOR_TESTS) is None
 
 
 def test_settings_are_kept_across_opening_again(tmp_path: Path) -> None:
     with Database.open(tmp_path / "t.db") as database:
         s = database.settings
-        s.set(Settings.ALIAS, Alias("me"))
-        s.set(Settings.ACCEPT_FROM, AcceptFrom.ADDRESS_BOOK)
-        s.set(Settings.DISCOVERY, DiscoveryMode.HIDDEN)
-        s.set(Settings.INTERFACES, ("127.0.0.1", "eth0"))
-        s.set(Settings.DEFAULT_PROFILE, "Screen Sharing")
-        s.set(Settings.SEND_CLIPBOARD_DEFAULT, True)
-        s.set(Settings.KEEP_RUNNING_IN_BACKGROUND, False)
-        s.set(Settings.INVITATION_LIFETIME_FOR_TESTS, 2.5)
+        s.set(StoredSettings.ALIAS, Alias("me"))
+        s.set(StoredSettings.ACCEPT_FROM, AcceptFrom.ADDRESS_BOOK)
+        s.set(StoredSettings.DISCOVERY, DiscoveryMode.HIDDEN)
+        s.set(StoredSettings.INTERFACES, ("127.0.0.1", "eth0"))
+        s.set(StoredSettings.DEFAULT_PROFILE, "Screen Sharing")
+        s.set(StoredSettings.SEND_CLIPBOARD_DEFAULT, True)
+        s.set(StoredSettings.KEEP_RUNNING_IN_BACKGROUND, False)
+        s.set(StoredSettings.INVITATION_LIFETIME_FOR_TESTS, 2.5)
     with Database.open(tmp_path / "t.db") as database:
         s = database.settings
-        assert s.get(Settings.ALIAS) == Alias("me")
-        assert s.get(Settings.ACCEPT_FROM) is AcceptFrom.ADDRESS_BOOK
-        assert s.get(Settings.DISCOVERY) is DiscoveryMode.HIDDEN
-        assert s.get(Settings.INTERFACES) == ("127.0.0.1", "eth0")
-        assert s.get(Settings.DEFAULT_PROFILE) == "Screen Sharing"
-        assert s.get(Settings.SEND_CLIPBOARD_DEFAULT) is True
-        assert s.get(Settings.KEEP_RUNNING_IN_BACKGROUND) is False
-        assert s.get(Settings.INVITATION_LIFETIME_FOR_TESTS) == 2.5
+        assert s.get(StoredSettings.ALIAS) == Alias("me")
+        assert s.get(StoredSettings.ACCEPT_FROM) is AcceptFrom.ADDRESS_BOOK
+        assert s.get(StoredSettings.DISCOVERY) is DiscoveryMode.HIDDEN
+        assert s.get(StoredSettings.INTERFACES) == ("127.0.0.1", "eth0")
+        assert s.get(StoredSettings.DEFAULT_PROFILE) == "Screen Sharing"
+        assert s.get(StoredSettings.SEND_CLIPBOARD_DEFAULT) is True
+        assert s.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND) is False
+        assert s.get(StoredSettings.INVITATION_LIFETIME_FOR_TESTS) == 2.5
 
 
 def test_reset_goes_back_to_the_default(db: Database) -> None:
-    db.settings.set(Settings.KEEP_RUNNING_IN_BACKGROUND, True)
-    db.settings.reset(Settings.KEEP_RUNNING_IN_BACKGROUND)
-    assert db.settings.get(Settings.KEEP_RUNNING_IN_BACKGROUND) is None
+    db.settings.set(StoredSettings.KEEP_RUNNING_IN_BACKGROUND, True)
+    db.settings.reset(StoredSettings.KEEP_RUNNING_IN_BACKGROUND)
+    assert db.settings.get(StoredSettings.KEEP_RUNNING_IN_BACKGROUND) is None
 
 
 def test_invalid_setting_values_are_refused_and_the_old_one_kept(db: Database) -> None:
-    db.settings.set(Settings.INVITATION_LIFETIME_FOR_TESTS, 5.0)
+    db.settings.set(StoredSettings.INVITATION_LIFETIME_FOR_TESTS, 5.0)
     with pytest.raises(StorageValueError, match="invitation_lifetime_for_tests"):
-        db.settings.set(Settings.INVITATION_LIFETIME_FOR_TESTS, -1.0)
+        db.settings.set(StoredSettings.INVITATION_LIFETIME_FOR_TESTS, -1.0)
     with pytest.raises(StorageValueError, match="interfaces"):
-        db.settings.set(Settings.INTERFACES, ("bad name",))
-    assert db.settings.get(Settings.INVITATION_LIFETIME_FOR_TESTS) == 5.0
+        db.settings.set(StoredSettings.INTERFACES, ("bad name",))
+    assert db.settings.get(StoredSettings.INVITATION_LIFETIME_FOR_TESTS) == 5.0
 
 
 @pytest.mark.parametrize("stored", ['"maybe"', "{not json", "42"])
@@ -512,11 +512,11 @@ def test_a_damaged_stored_setting_says_which_and_is_kept(tmp_path: Path, stored:
     with raw:
         raw.execute("INSERT INTO settings (key, value) VALUES ('accept_from', ?)", (stored,))
     with pytest.raises(SettingError, match="accept_from"):
-        db.settings.get(Settings.ACCEPT_FROM)
+        db.settings.get(StoredSettings.ACCEPT_FROM)
     assert raw.execute("SELECT value FROM settings").fetchone()[0] == stored
     raw.close()
-    db.settings.set(Settings.ACCEPT_FROM, AcceptFrom.NOBODY)
-    assert db.settings.get(Settings.ACCEPT_FROM) is AcceptFrom.NOBODY
+    db.settings.set(StoredSettings.ACCEPT_FROM, AcceptFrom.NOBODY)
+    assert db.settings.get(StoredSettings.ACCEPT_FROM) is AcceptFrom.NOBODY
     db.close()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPlainTextEdit, QPushButton
 
@@ -152,8 +154,8 @@ def test_locked_permissions_cannot_be_changed_in_the_session(qtbot) -> None:
 def test_a_change_made_elsewhere_shows_in_the_window(qtbot) -> None:
     facade = FakeClient()
     w = _session_window(qtbot, facade, session(permissions=frozenset({Permission.CONTROL})))
-    facade.session_views["s1"] = session(permissions=frozenset({Permission.CLIPBOARD}))
-    facade.sessions_changed.emit(None)
+    changed = facade.session_views["s1"] = session(permissions=frozenset({Permission.CLIPBOARD}))
+    facade.sessions_changed.emit(changed)
     assert w.findChild(QCheckBox, "perm_clipboard").isChecked()
     assert not w.findChild(QCheckBox, "perm_control").isChecked()
 
@@ -169,8 +171,8 @@ def test_end_session_ends_it_and_closes_the_window(qtbot, qasync_loop) -> None:
 def test_a_session_ended_by_the_guest_is_shown_as_ended(qtbot) -> None:
     facade = FakeClient()
     w = _session_window(qtbot, facade, session())
-    del facade.session_views["s1"]
-    facade.sessions_changed.emit(None)
+    ended = facade.session_views.pop("s1")
+    facade.sessions_changed.emit(dataclasses.replace(ended, ended=True))
     assert w.state_label.isVisible()
     assert w.state_label.text() == "The session has ended."
     assert not w.end_button.isEnabled()

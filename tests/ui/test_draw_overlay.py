@@ -8,8 +8,7 @@ from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.drawing import StrokeView
-from anydesk_invite.services.remote_input import PointerSeen
+from anydesk_invite.services.views import PointerSeen, StrokeView
 from anydesk_invite.ui.draw_overlay import DrawOverlay
 from anydesk_invite.ui.pointer_marker import SIZE, PointerMarkers
 
@@ -19,14 +18,14 @@ class Strokes:
 
     def __init__(self) -> None:
         self.items: list[StrokeView] = []
-        self.changed: Signal[str] = Signal("strokes.changed")
+        self.strokes_changed: Signal[str] = Signal("strokes.changed")
 
     def strokes(self, session_id: str | None = None) -> list[StrokeView]:
         return list(self.items)
 
     def set(self, *points: tuple[int, int]) -> None:
         self.items = [StrokeView("ab", 1, 0, 0xFF0000, tuple(points))] if points else []
-        self.changed.emit("ab")
+        self.strokes_changed.emit("ab")
 
 
 def test_the_overlay_is_frameless_on_top_and_never_takes_input(qtbot: QtBot) -> None:

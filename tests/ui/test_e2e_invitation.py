@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.alias import parse_alias
 from anydesk_invite.core.invitation import INVITATION_LIFETIME
+from anydesk_invite.core.invitation import Direction as StoredDirection
 from anydesk_invite.core.permissions import (
     FULL_ACCESS,
     SCREEN_SHARING,
@@ -28,7 +29,6 @@ from anydesk_invite.core.permissions import (
 )
 from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.services.views import PeerSource, Role
-from anydesk_invite.storage.db import Direction as StoredDirection
 from anydesk_invite.storage.db import RecentKind, RecentSession
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.invite_dialog import InviteDialog
@@ -67,8 +67,6 @@ def sides(
                 node.client,
                 on_quit=lambda: None,
                 clock=node.clock.now,
-                send_chat=node.client.send_chat,
-                chat_received=node.client.chat_received,
                 tray=FakeTray(available=False),
                 interfaces=lambda: ["127.0.0.1"],
             )

@@ -11,8 +11,8 @@ from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
+from anydesk_invite.core.email_invite import connect_link
 from anydesk_invite.core.policy import DiscoveryMode
-from anydesk_invite.services.email_invite import connect_link
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.ui.email_fallback import EmailFallbackDialog, EmailInvite
 from anydesk_invite.ui.main_window import INVITE_TOOLTIP, MainWindow

@@ -21,11 +21,11 @@ from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import DEFAULT, FULL_ACCESS, Permission
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
+from anydesk_invite.net.interfaces import interface_choices
 from anydesk_invite.ui.settings_dialog import (
     AUTOMATIC,
     RESTART_NOTE,
     SettingsDialog,
-    interface_choices,
 )
 from tests.helpers.fake_client import FakeClient, make_status
 from tests.helpers.nodes import Node, Nodes, session_between

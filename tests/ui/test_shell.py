@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.storage.db import Settings as StoredSettings
+from anydesk_invite.storage.db import StoredSettings
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Node, Nodes, session_between
@@ -200,7 +200,7 @@ def test_a_file_that_arrives_is_announced_from_the_tray_once(
         folder = tmp_path / "anna-downloads"
         anna.client.sessions_service.transfers.incoming_folder = folder
         shell = Shell(
-            anna.client, on_quit=quits, tray=tray, transfers=anna.client,
+            anna.client, on_quit=quits, tray=tray,
             interfaces=lambda: ["127.0.0.1"],
         )  # fmt: skip
         shell.show()

@@ -13,9 +13,14 @@ from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.facade import Refused
-from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
-from anydesk_invite.services.views import Role, SessionView
+from anydesk_invite.services.facade import ActionRefused
+from anydesk_invite.services.views import (
+    Role,
+    SessionView,
+    TransferDirection,
+    TransferState,
+    TransferView,
+)
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.transfer_panel import STEPS, TransferPanel, time_left_text
@@ -53,7 +58,7 @@ class FakeTransfers:
     async def send_file(self, session_id: str, path: str) -> TransferView:
         self.calls.append(("send", session_id, path))
         if self.refuse:
-            raise Refused(self.refuse)
+            raise ActionRefused(self.refuse)
         return view("01" * 16)
 
     async def fetch_file(self, session_id: str, transfer_id: str) -> TransferView:

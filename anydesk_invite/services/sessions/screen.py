@@ -36,6 +36,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.screen import BYTES_PER_PIXEL, RawFrame, ScreenInfo
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import (
@@ -51,6 +52,8 @@ from anydesk_invite.net.wire import (
     TileEncoding,
 )
 from anydesk_invite.services.ports import PhotoCodec, ScreenSource
+from anydesk_invite.services.sessions.session import Session
+from anydesk_invite.services.views import Role
 
 _log = logging.getLogger(__name__)
 
@@ -165,6 +168,68 @@ def chunks(tiles: list[Tile], limit: int = CHUNK_LIMIT) -> list[list[Tile]]:
         groups[-1].append(t)
         size += cost
     return groups
+
+
+class ScreenSharing:
+    """The screen of every session on this device: a HostScreen per guest, a GuestScreen per
+    host. Viewing the screen needs no permission; without a screen source the host says
+    sharing is unavailable.
+
+    Signals: view_changed (Session; never emitted: the screen has signals of its own).
+    """
+
+    name = "screen"
+    permission: Permission | None = None
+    from_guest: tuple[type[Message], ...] = (FrameAck, ScreenSelect)
+    from_host: tuple[type[Message], ...] = (ScreenList, FrameTiles, Refused)
+    refusal_interval = 0.0
+
+    def __init__(self, source: ScreenSource | None, photo: PhotoCodec | None = None) -> None:
+        self._source = source
+        self._photo = photo
+        """JPEG for photo-like tiles, both ways (None: lossless tiles only)."""
+        self._screens: dict[bytes, HostScreen | GuestScreen] = {}
+        self.view_changed: Signal[Session] = Signal("screen.view_changed")
+
+    def gated(self, msg: Message) -> bool:
+        return False
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        return "screen", None
+
+    async def started(self, session: Session) -> None:
+        if session.role is Role.HOST:
+            host = HostScreen(self._source, session.send, photo=self._photo)
+            self._screens[session.session_id] = host
+            await host.announce()
+        else:
+            self._screens[session.session_id] = GuestScreen(session.send, photo=self._photo)
+
+    def permissions_changed(self, session: Session) -> None:
+        pass
+
+    def ended(self, session: Session) -> None:
+        screen = self._screens.pop(session.session_id, None)
+        if isinstance(screen, HostScreen):
+            screen.close()
+
+    def stop(self) -> None:
+        for screen in self._screens.values():
+            if isinstance(screen, HostScreen):
+                screen.close()
+        self._screens.clear()
+
+    async def handle(self, session: Session, msg: Message) -> None:
+        screen = self._screens.get(session.session_id)
+        if screen is not None:
+            await screen.handle(msg)
+
+    def guest(self, session_id: str) -> GuestScreen | None:
+        """The host's screen as this guest receives it (session id in hex)."""
+        for sid, screen in self._screens.items():
+            if sid.hex() == session_id and isinstance(screen, GuestScreen):
+                return screen
+        return None
 
 
 class HostScreen:

@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.channel import ChannelClosed
 from anydesk_invite.net.wire import (
     MAX_STROKE_CHUNK,
     DrawClear,
@@ -26,11 +24,9 @@ from anydesk_invite.net.wire import (
     Refused,
     Unavailable,
 )
-from anydesk_invite.services.views import Role
-
-if TYPE_CHECKING:
-    from anydesk_invite.services.remote_input import Outbox
-    from anydesk_invite.services.sessions import Session
+from anydesk_invite.services.sessions.outbox import Outbox
+from anydesk_invite.services.sessions.session import Session
+from anydesk_invite.services.views import Role, StrokeView
 
 _log = logging.getLogger(__name__)
 
@@ -40,18 +36,6 @@ MAX_POINTS = 4096
 REFUSAL_INTERVAL = 1.0
 COLORS = (0xFF3B30, 0x0A84FF, 0x34C759, 0xFF9F0A)
 """One colour per guest on a host, in the order they connect."""
-
-
-@dataclass(frozen=True, slots=True)
-class StrokeView:
-    """A stroke as the overlay paints it: device pixels of the host's screen ``screen``."""
-
-    session_id: str
-    stroke: int
-    screen: int
-    color: int
-    """0xRRGGBB."""
-    points: tuple[tuple[int, int], ...]
 
 
 @dataclass(slots=True)
@@ -118,8 +102,15 @@ class GuestPen:
 class Drawing:
     """Strokes on this host from every session, and the guest's pens.
 
-    Signals: changed (str: session id hex whose strokes changed).
+    Signals: changed (str: session id hex whose strokes changed), view_changed (Session;
+    never emitted: strokes are not part of a session's view).
     """
+
+    name = "draw"
+    permission: Permission | None = Permission.DRAW
+    from_guest: tuple[type[Message], ...] = DRAW_MESSAGES
+    from_host: tuple[type[Message], ...] = DRAW_MESSAGES
+    refusal_interval = REFUSAL_INTERVAL
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -130,6 +121,14 @@ class Drawing:
         self._colors: dict[bytes, int] = {}
         self._pens: dict[bytes, GuestPen] = {}
         self.changed: Signal[str] = Signal("drawing.changed")
+        self.view_changed: Signal[Session] = Signal("drawing.view_changed")
+
+    def gated(self, msg: Message) -> bool:
+        """A stroke needs DRAW; a guest may always clear its own strokes."""
+        return isinstance(msg, DrawStroke)
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        return "a stroke", Refused(what="draw", reason="not permitted")
 
     # --- host -------------------------------------------------------------------------
 
@@ -150,29 +149,31 @@ class Drawing:
                 return color
         return COLORS[0]
 
-    async def session_started(self, session: Session) -> None:
+    async def started(self, session: Session) -> None:
         if session.role is Role.HOST:
             used = set(self._colors.values())
             free = [c for c in COLORS if c not in used]
             self._colors[session.session_id] = (free or list(COLORS))[0]
             self._canvases[session.session_id] = _Canvas()
             if self.display_problem is not None:
-                await _send(
-                    session,
-                    Unavailable(frozenset({Permission.DRAW}), self.display_problem[:200]),
+                await session.send(
+                    Unavailable(frozenset({Permission.DRAW}), self.display_problem[:200])
                 )
 
     async def clear(self, session: Session) -> None:
         """Host: remove the session's strokes, and tell the guest they are gone."""
         self._wipe(session)
         if not session.ended:
-            await _send(session, DrawClear())
+            await session.send(DrawClear())
 
     def permissions_changed(self, session: Session) -> None:
         if Permission.DRAW not in session.permissions:
             self._wipe(session)
 
-    def session_ended(self, session: Session) -> None:
+    def stop(self) -> None:
+        pass
+
+    def ended(self, session: Session) -> None:
         self._wipe(session)
         self._canvases.pop(session.session_id, None)
         self._colors.pop(session.session_id, None)
@@ -196,15 +197,17 @@ class Drawing:
             return
         if not isinstance(msg, DrawStroke):
             return
-        granted = Permission.DRAW in session.permissions
-        if not granted or self.display_problem is not None:
+        if self.display_problem is not None:
+            # DRAW is granted (the service's gate saw to that), but there is nothing to draw on.
             now = self._clock.now()
             if canvas.refused_at is None or now - canvas.refused_at >= REFUSAL_INTERVAL:
                 canvas.refused_at = now
-                why = "draw not granted" if not granted else self.display_problem
-                _log.warning("refused a stroke from guest %s: %s", session.peer.device_id, why)
-                reason = "not permitted" if not granted else "unavailable"
-                await _send(session, Refused(what="draw", reason=reason))
+                _log.warning(
+                    "refused a stroke from guest %s: %s",
+                    session.peer.device_id,
+                    self.display_problem,
+                )
+                await session.send(Refused(what="draw", reason="unavailable"))
             return
         stroke = canvas.strokes.get(msg.stroke)
         if stroke is None:
@@ -220,16 +223,9 @@ class Drawing:
 
     # --- guest ------------------------------------------------------------------------
 
-    def pen(self, session: Session, outbox: Outbox) -> GuestPen:
+    def pen(self, session: Session) -> GuestPen:
         found = self._pens.get(session.session_id)
         if found is None:
-            found = GuestPen(session, outbox)
+            found = GuestPen(session, session.outbox())
             self._pens[session.session_id] = found
         return found
-
-
-async def _send(session: Session, msg: Message) -> None:
-    try:
-        await session.channel.send(msg)
-    except ChannelClosed:
-        pass

@@ -7,13 +7,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from anydesk_invite.core.ids import DeviceId
-from anydesk_invite.services.email_invite import (
+from anydesk_invite.core.email_invite import (
     ConnectLinkError,
     connect_link,
     mailto_url,
     parse_connect_link,
 )
+from anydesk_invite.core.ids import DeviceId
 
 FP = hashlib.sha256(b"inviter key").digest()
 ID = DeviceId.from_fingerprint(FP)

@@ -28,17 +28,14 @@ import re
 import shutil
 import sys
 import threading
-import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
+from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import ChannelClosed
@@ -54,11 +51,12 @@ from anydesk_invite.net.wire import (
     FileSaved,
     Message,
 )
-from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
-from anydesk_invite.services.views import Role
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
+from anydesk_invite.storage.home import default_incoming_folder
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.sessions import Session
+    from anydesk_invite.services.sessions.session import Session
 
 _log = logging.getLogger(__name__)
 
@@ -111,44 +109,6 @@ _RESERVED = {
     *(f"lpt{i}" for i in range(10)),
 }
 PERMISSION_REVOKED = "the file transfer permission was revoked"
-
-
-class TransferDirection(StrEnum):
-    SEND = "send"
-    RECEIVE = "receive"
-
-
-class TransferState(StrEnum):
-    OFFERED = "offered"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def final(self) -> bool:
-        return self in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
-
-
-@dataclass(frozen=True, slots=True)
-class TransferView:
-    transfer_id: str
-    """Hex of the random transfer id."""
-    session_id: str
-    direction: TransferDirection
-    name: str
-    size: int
-    done: int
-    """Bytes written by the receiver (on the sending side: acknowledged by it)."""
-    state: TransferState
-    reason: str = ""
-    path: str = ""
-    """Sender: the file sent. Receiver: the saved file, once done."""
-
-
-def default_incoming_folder() -> Path:
-    """The platform's Downloads folder, where received files go unless a setting says else."""
-    return Path(platformdirs.user_downloads_dir())
 
 
 def safe_file_name(name: str) -> str:
@@ -490,11 +450,19 @@ class _Transfer:
 class FileTransfers:
     """Every transfer of every session on this device.
 
-    Signals: changed (TransferView: a new transfer, progress, or its end).
+    Signals: changed (TransferView: a new transfer, progress, or its end), view_changed
+    (Session; never emitted: transfers have views of their own).
     """
+
+    name = "files"
+    permission: Permission | None = Permission.FILE_TRANSFER
+    from_guest: tuple[type[Message], ...] = FILE_MESSAGES
+    from_host: tuple[type[Message], ...] = FILE_MESSAGES
+    refusal_interval = 0.0
 
     def __init__(
         self,
+        clock: Clock,
         incoming_folder: Path | None = None,
         size_limit: int = DEFAULT_SIZE_LIMIT,
         random_bytes: Callable[[int], bytes] = os.urandom,
@@ -505,10 +473,26 @@ class FileTransfers:
         self.size_limit = size_limit
         """The largest file this device receives, in bytes (a setting)."""
         self._random = random_bytes
+        self._clock = clock
         self.progress_interval = progress_interval
         """Seconds between two progress reports of one transfer; state changes always go out."""
         self._transfers: OrderedDict[bytes, _Transfer] = OrderedDict()
         self.changed: Signal[TransferView] = Signal("transfers.changed")
+        self.view_changed: Signal[Session] = Signal("transfers.view_changed")
+
+    def gated(self, msg: Message) -> bool:
+        """Everything but a cancel or a refusal needs FILE_TRANSFER: a transfer can always end."""
+        return not isinstance(msg, FileCancel | FileRefused)
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        tid = getattr(msg, "transfer_id", b"")
+        t = self._transfers.get(tid)
+        if t is not None and t.state.final:
+            return type(msg).__name__, None
+        return type(msg).__name__, FileRefused(tid, "not_permitted", "not permitted: file transfer")
+
+    async def started(self, session: Session) -> None:
+        pass
 
     # --- queries --------------------------------------------------------------------------
 
@@ -598,7 +582,7 @@ class FileTransfers:
             if t.session is session and not t.state.final:
                 self._finish(t, TransferState.CANCELLED, PERMISSION_REVOKED)
 
-    def session_ended(self, session: Session) -> None:
+    def ended(self, session: Session) -> None:
         for t in list(self._transfers.values()):
             if t.session is session and not t.state.final:
                 self._finish(t, TransferState.FAILED, "the session ended")
@@ -611,21 +595,9 @@ class FileTransfers:
     # --- messages from the peer ---------------------------------------------------------
 
     async def handle(self, session: Session, msg: Message) -> None:
-        """One file message from the session's peer (the session routes FILE_MESSAGES here)."""
+        """One file message from the session's peer (from a guest, only what the service's
+        gate let through)."""
         tid = getattr(msg, "transfer_id", b"")
-        if session.role is Role.HOST and not isinstance(msg, FileCancel | FileRefused):
-            if Permission.FILE_TRANSFER not in session.permissions:
-                _log.warning(
-                    "refused %s from guest %s: file transfer not granted",
-                    type(msg).__name__,
-                    session.peer.device_id,
-                )
-                t = self._transfers.get(tid)
-                if t is None or not t.state.final:
-                    await self._send(
-                        session, FileRefused(tid, "not_permitted", "not permitted: file transfer")
-                    )
-                return
         t = self._transfers.get(tid)
         if t is not None and t.session is not session:
             t = None
@@ -898,16 +870,16 @@ class FileTransfers:
         self._changed(t)
 
     def _changed(self, t: _Transfer) -> None:
-        t.reported = time.monotonic()
+        t.reported = self._clock.now()
         self.changed.emit(t.view())
 
     def _progressed(self, t: _Transfer) -> None:
         """Report progress, at most once every progress_interval per transfer."""
-        if time.monotonic() - t.reported >= self.progress_interval:
+        if self._clock.now() - t.reported >= self.progress_interval:
             self._changed(t)
 
     async def _send(self, session: Session, msg: Message) -> None:
         try:
             await session.channel.send(msg)
         except ChannelClosed:
-            self.session_ended(session)
+            self.ended(session)

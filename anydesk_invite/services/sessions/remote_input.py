@@ -15,17 +15,12 @@ opens, and the guest shows CONTROL as unavailable.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.channel import ChannelClosed
 from anydesk_invite.net.wire import (
     KeyInput,
     Message,
@@ -39,10 +34,9 @@ from anydesk_invite.net.wire import (
     Unavailable,
 )
 from anydesk_invite.services.ports import InputSink
-from anydesk_invite.services.views import Role
-
-if TYPE_CHECKING:
-    from anydesk_invite.services.sessions import Session
+from anydesk_invite.services.sessions.outbox import Outbox
+from anydesk_invite.services.sessions.session import Session
+from anydesk_invite.services.views import PointerSeen, Role
 
 _log = logging.getLogger(__name__)
 
@@ -52,8 +46,6 @@ RATE = 1000.0
 """Input events per second a host injects for one guest; more are dropped."""
 BURST = 200
 """Events a guest may send at once above the rate (a fast typist's burst, a drag)."""
-OUTBOX = 512
-"""Messages a guest keeps queued for one session; the oldest droppable ones go first."""
 POSITION_INTERVAL = 1 / 30
 """Seconds between two pointer positions for the marker, on both sides."""
 REFUSAL_INTERVAL = 1.0
@@ -62,78 +54,6 @@ NOTCH = 120
 WHEEL_MAX_NOTCHES = 10
 NO_SINK = "this device has no way to inject input"
 BUTTONS: tuple[PointerButtonName, ...] = ("left", "middle", "right", "back", "forward")
-
-
-def frame_point(
-    x: float, y: float, shown: tuple[int, int, int, int], width: int, height: int
-) -> tuple[int, int] | None:
-    """The frame pixel under view point (x, y), where the frame of ``width`` x ``height``
-    pixels is drawn scaled into ``shown`` = (left, top, w, h); None outside it."""
-    left, top, w, h = shown
-    if w <= 0 or h <= 0 or width <= 0 or height <= 0:
-        return None
-    if not (left <= x < left + w and top <= y < top + h):
-        return None
-    fx = int((x - left) * width / w)
-    fy = int((y - top) * height / h)
-    return min(max(fx, 0), width - 1), min(max(fy, 0), height - 1)
-
-
-@dataclass(frozen=True, slots=True)
-class PointerSeen:
-    """The guest's pointer on the host's screen, for the marker; ``inside`` False: hide it."""
-
-    session_id: str
-    screen: int
-    x: int
-    y: int
-    inside: bool
-
-
-class Outbox:
-    """One session's messages to the peer, sent in order by one task.
-
-    Bounded: when full, the oldest droppable message (a pointer move or position) goes; a
-    non-droppable one is refused (False) rather than queued without end.
-    """
-
-    def __init__(self, send: Callable[[Message], Awaitable[None]], limit: int = OUTBOX) -> None:
-        self._send = send
-        self._limit = limit
-        self._queue: deque[tuple[Message, bool]] = deque()
-        self._ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.dropped = 0
-
-    def post(self, msg: Message, *, droppable: bool = False, coalesce: bool = False) -> bool:
-        if coalesce and self._queue and type(self._queue[-1][0]) is type(msg):
-            self._queue[-1] = (msg, droppable)
-            return True
-        if len(self._queue) >= self._limit:
-            at = next((i for i, (_, d) in enumerate(self._queue) if d), None)
-            self.dropped += 1
-            if at is None:
-                return False
-            del self._queue[at]
-        self._queue.append((msg, droppable))
-        self._ready.set()
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        return True
-
-    async def _run(self) -> None:
-        while True:
-            await self._ready.wait()
-            while self._queue:
-                msg, _ = self._queue.popleft()
-                await self._send(msg)
-            self._ready.clear()
-
-    def close(self) -> None:
-        self._queue.clear()
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
 
 @dataclass(slots=True)
@@ -217,8 +137,15 @@ class RemoteInput:
     """Remote control for every session on this device, host and guest side.
 
     Signals: pointer_seen (PointerSeen: a guest's pointer to mark on this host's screen),
-    unavailable_changed (str: session id hex whose host said what it cannot do).
+    unavailable_changed (str: session id hex whose host said what it cannot do),
+    view_changed (Session: the same, for the session's view).
     """
+
+    name = "control"
+    permission: Permission | None = Permission.CONTROL
+    from_guest: tuple[type[Message], ...] = REMOTE_INPUT_MESSAGES
+    from_host: tuple[type[Message], ...] = REMOTE_INPUT_MESSAGES
+    refusal_interval = REFUSAL_INTERVAL
 
     def __init__(
         self,
@@ -234,12 +161,19 @@ class RemoteInput:
         self._burst = burst
         self._broken: str | None = None
         self._hosts: dict[bytes, _Host] = {}
-        self._outboxes: dict[bytes, Outbox] = {}
         self._guests: dict[bytes, GuestControl] = {}
         self.injected = 0
         """Events handed to the sink (for tests and benchmarks)."""
         self.pointer_seen: Signal[PointerSeen] = Signal("remote_input.pointer_seen")
         self.unavailable_changed: Signal[str] = Signal("remote_input.unavailable_changed")
+        self.view_changed: Signal[Session] = Signal("remote_input.view_changed")
+
+    def gated(self, msg: Message) -> bool:
+        """Input needs CONTROL; the pointer position for the marker and Unavailable do not."""
+        return isinstance(msg, INPUT_MESSAGES)
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        return type(msg).__name__, Refused(what="control", reason="not permitted")
 
     # --- host -------------------------------------------------------------------------
 
@@ -261,7 +195,7 @@ class RemoteInput:
                 return frozenset(h.keys), frozenset(h.buttons)
         return frozenset(), frozenset()
 
-    async def session_started(self, session: Session) -> None:
+    async def started(self, session: Session) -> None:
         """Host: say right away what this device cannot do."""
         if session.role is not Role.HOST:
             return
@@ -269,7 +203,7 @@ class RemoteInput:
         self._hosts[session.session_id] = _Host(tokens=float(self._burst), refilled_at=now)
         problem = self.problem()
         if problem is not None:
-            await _send(session, Unavailable(frozenset({Permission.CONTROL}), problem[:200]))
+            await session.send(Unavailable(frozenset({Permission.CONTROL}), problem[:200]))
 
     def permissions_changed(self, session: Session) -> None:
         h = self._hosts.get(session.session_id)
@@ -280,23 +214,19 @@ class RemoteInput:
         elif h.marker_shown:
             self._hide_marker(session, h)
 
-    def session_ended(self, session: Session) -> None:
+    def ended(self, session: Session) -> None:
         h = self._hosts.pop(session.session_id, None)
         if h is not None:
             self._release_all(session, h)
             self._hide_marker(session, h)
-        box = self._outboxes.pop(session.session_id, None)
-        if box is not None:
-            box.close()
         self._guests.pop(session.session_id, None)
 
     def stop(self) -> None:
-        for box in self._outboxes.values():
-            box.close()
-        self._outboxes.clear()
+        self._guests.clear()
 
     async def handle(self, session: Session, msg: Message) -> None:
-        """One remote-input message from the session's peer."""
+        """One remote-input message from the session's peer (input only where the service's
+        gate found CONTROL granted)."""
         if session.role is Role.GUEST:
             if isinstance(msg, Unavailable):
                 # Each names its permissions; a later one for a permission replaces the earlier.
@@ -304,6 +234,7 @@ class RemoteInput:
                     session.unavailable[perm] = msg.reason
                 _log.info("host cannot honour %s: %s", sorted(msg.permissions), msg.reason)
                 self.unavailable_changed.emit(session.session_id.hex())
+                self.view_changed.emit(session)
             else:
                 _log.warning("ignored %s from a host", type(msg).__name__)
             return
@@ -314,9 +245,6 @@ class RemoteInput:
             self._position(session, h, msg)
             return
         if isinstance(msg, Unavailable):
-            return
-        if Permission.CONTROL not in session.permissions:
-            await self._refuse(session, h, type(msg).__name__, "not permitted")
             return
         problem = self.problem()
         if problem is not None:
@@ -356,7 +284,7 @@ class RemoteInput:
             return
         h.refused_at = now
         _log.warning("refused %s from guest %s: control %s", what, session.peer.device_id, reason)
-        await _send(session, Refused(what="control", reason=reason))
+        await session.send(Refused(what="control", reason=reason))
 
     def _take_token(self, h: _Host) -> bool:
         now = self.clock.now()
@@ -451,26 +379,6 @@ class RemoteInput:
         """The guest's remote control of this session's host."""
         found = self._guests.get(session.session_id)
         if found is None:
-            found = GuestControl(self, session, self.outbox(session))
+            found = GuestControl(self, session, session.outbox())
             self._guests[session.session_id] = found
         return found
-
-    def outbox(self, session: Session) -> Outbox:
-        """The session's ordered outbox (shared with drawing, so input and strokes keep order)."""
-        box = self._outboxes.get(session.session_id)
-        if box is None:
-
-            async def send(msg: Message) -> None:
-                await _send(session, msg)
-
-            box = Outbox(send)
-            self._outboxes[session.session_id] = box
-        return box
-
-
-async def _send(session: Session, msg: Message) -> None:
-    try:
-        await session.channel.send(msg)
-    except ChannelClosed:
-        # The session notices the closed channel itself and ends.
-        pass

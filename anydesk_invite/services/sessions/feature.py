@@ -1,0 +1,57 @@
+"""What every session feature speaks, so that the service can dispatch through a table.
+
+A feature (screen, remote input, clipboard, files, drawing, chat, system information) names
+the messages it takes from a guest and from a host, the permission a guest's message needs,
+and what a host answers when that permission is missing. The service is the one host-side
+gate: it checks the permission, logs a refusal and sends the feature's answer, so a feature's
+``handle`` sees only what it may act on. A feature is told when a session starts, when its
+permissions change, and when it ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.wire import Message
+
+if TYPE_CHECKING:
+    from anydesk_invite.services.sessions.session import Session
+
+
+class Feature(Protocol):
+    """One thing a session carries.
+
+    Signals: view_changed (Session: something the session's view shows changed).
+    """
+
+    name: str
+    """The feature as the wire names it in ``Refused.what`` ("screen", "control", …)."""
+    permission: Permission | None
+    """What the host must have granted for a guest's gated message; None: nothing."""
+    from_guest: tuple[type[Message], ...]
+    """The messages a host takes from its guest and hands to this feature."""
+    from_host: tuple[type[Message], ...]
+    """The messages a guest takes from its host and hands to this feature."""
+    refusal_interval: float
+    """A host logs and answers this feature's refusals at most once per this many seconds
+    per session (0: every one), so a flood costs no more than one line and one answer."""
+    view_changed: Signal[Session]
+
+    def gated(self, msg: Message) -> bool:
+        """Whether this message from a guest needs ``permission``."""
+        ...
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        """What was refused, in words for the log, and the host's answer (None: none)."""
+        ...
+
+    async def started(self, session: Session) -> None: ...
+    def permissions_changed(self, session: Session) -> None: ...
+    def ended(self, session: Session) -> None: ...
+    def stop(self) -> None:
+        """This device shuts down: cancel what the feature still runs."""
+        ...
+
+    async def handle(self, session: Session, msg: Message) -> None: ...

@@ -1,0 +1,437 @@
+"""Remote sessions: the host (inviter, the one viewed) and the guest (invitee).
+
+The service opens sessions on both sides and hands each message from the peer to the feature
+that takes it (a table built from each feature's ``from_guest`` / ``from_host``). It is the
+one host-side permission gate: a guest's message that needs a permission the session lacks is
+refused here, logged and answered as its feature says, whatever the guest's UI did. A change
+of permissions on the host reaches the guest at once (``SessionPermissions``). One host serves
+up to MAX_GUESTS sessions at once, each with its own permissions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from anydesk_invite.core.clock import Clock
+from anydesk_invite.core.invitation import Peer
+from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.policy import Policy
+from anydesk_invite.core.signal import Signal
+from anydesk_invite.net.channel import Channel, ChannelClosed
+from anydesk_invite.net.wire import (
+    Error,
+    Message,
+    Refused,
+    SessionEnd,
+    SessionOpen,
+    SessionOpened,
+    SessionPermissions,
+    SysInfo,
+)
+from anydesk_invite.services.links import Address, Links
+from anydesk_invite.services.ports import (
+    ClipboardPort,
+    InputSink,
+    PhotoCodec,
+    ScreenSource,
+    SystemInfoSource,
+)
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.chat import SessionChat
+from anydesk_invite.services.sessions.clipboard import ClipboardSharing
+from anydesk_invite.services.sessions.drawing import Drawing, GuestPen
+from anydesk_invite.services.sessions.feature import Feature
+from anydesk_invite.services.sessions.files import FileTransfers
+from anydesk_invite.services.sessions.remote_input import GuestControl, RemoteInput
+from anydesk_invite.services.sessions.screen import GuestScreen, ScreenSharing
+from anydesk_invite.services.sessions.session import Session, SessionOutcome
+from anydesk_invite.services.sessions.sysinfo import SystemInfoSharing
+from anydesk_invite.services.views import Role, SessionView
+
+_log = logging.getLogger(__name__)
+
+MAX_GUESTS = 4
+OPEN_TIMEOUT = 10.0
+
+__all__ = [
+    "MAX_GUESTS",
+    "OPEN_TIMEOUT",
+    "Session",
+    "SessionFeatures",
+    "SessionOutcome",
+    "SessionService",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFeatures:
+    """Every feature a session carries, built by the composition root."""
+
+    screen: ScreenSharing
+    drawing: Drawing
+    remote_input: RemoteInput
+    transfers: FileTransfers
+    clipboard: ClipboardSharing
+    chat: SessionChat
+    system_info: SystemInfoSharing
+
+    def in_order(self) -> tuple[Feature, ...]:
+        """In the order they hear of a session: the screen first, so a guest has its screen
+        list before the host says what it cannot do."""
+        return (
+            self.screen,
+            self.drawing,
+            self.remote_input,
+            self.transfers,
+            self.clipboard,
+            self.chat,
+            self.system_info,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        clock: Clock,
+        system_info: SystemInfoSource,
+        *,
+        clipboard: ClipboardPort | None = None,
+        screen: ScreenSource | None = None,
+        input_sink: InputSink | None = None,
+        photo: PhotoCodec | None = None,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> SessionFeatures:
+        """The features over these desktop adapters (None: this device has none of that)."""
+        return cls(
+            screen=ScreenSharing(screen, photo),
+            drawing=Drawing(clock),
+            remote_input=RemoteInput(input_sink, clock),
+            transfers=FileTransfers(clock, random_bytes=random_bytes),
+            clipboard=ClipboardSharing(clipboard),
+            chat=SessionChat(),
+            system_info=SystemInfoSharing(system_info),
+        )
+
+
+class SessionService:
+    """Open sessions on both sides.
+
+    Signals: started (SessionView), changed (SessionView: permissions, chat, or what the host
+    cannot honour), ended (SessionOutcome), chat (tuple[str session id hex, str text]).
+    """
+
+    def __init__(
+        self,
+        links: Links,
+        clock: Clock,
+        policy: Callable[[], Policy],
+        features: SessionFeatures,
+        wall: Callable[[], float] = time.time,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self._links = links
+        self._clock = clock
+        self._policy = policy
+        self._wall = wall
+        self._random = random_bytes
+        self.screen = features.screen
+        self.transfers = features.transfers
+        self.remote_input = features.remote_input
+        self.drawing = features.drawing
+        self.clipboard = features.clipboard
+        self.conversation = features.chat
+        self.system_info = features.system_info
+        self.features: Sequence[Feature] = features.in_order()
+        self._from_guest = _table(self.features, lambda f: f.from_guest)
+        self._from_host = _table(self.features, lambda f: f.from_host)
+        self._named = {f.name: f for f in self.features}
+        self._refused_at: dict[tuple[bytes, str], float] = {}
+        """When the gate last logged and answered a refusal, per session and feature."""
+        for f in self.features:
+            f.view_changed.connect(self._view_changed)
+        self.sessions: dict[bytes, Session] = {}
+        self.started: Signal[SessionView] = Signal("sessions.started")
+        self.changed: Signal[SessionView] = Signal("sessions.changed")
+        self.ended: Signal[SessionOutcome] = Signal("sessions.ended")
+        self.chat: Signal[tuple[str, str]] = self.conversation.received
+
+    def views(self) -> list[SessionView]:
+        return [s.view() for s in self.sessions.values() if not s.ended]
+
+    def find(self, text: str) -> Session:
+        key = text.strip().lower()
+        found = [
+            s for s in self.sessions.values() if not s.ended and s.session_id.hex().startswith(key)
+        ]
+        if len(key) < 4 or not found:
+            raise RefusedWithKind(RefusalKind.UNKNOWN, f"no session {text}")
+        if len(found) > 1:
+            raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{text} matches several sessions")
+        return found[0]
+
+    def _locked(self, policy: Policy) -> frozenset[Permission]:
+        return frozenset(p for p in Permission if policy.is_locked(p))
+
+    def _view_changed(self, session: Session) -> None:
+        if not session.ended:
+            self.changed.emit(session.view())
+
+    # --- host -------------------------------------------------------------------------
+
+    async def start_host(
+        self, channel: Channel, guest: Peer, permissions: frozenset[Permission], origin: str
+    ) -> None:
+        policy = self._policy()
+        hosting = [s for s in self.sessions.values() if s.role is Role.HOST and not s.ended]
+        if policy.broken or len(hosting) >= MAX_GUESTS:
+            reason = "policy" if policy.broken else "too many guests"
+            await channel.refuse("refused", reason)
+            return
+        session = Session(
+            session_id=self._random(16),
+            role=Role.HOST,
+            peer=guest,
+            channel=channel,
+            permissions=policy.apply(permissions),
+            locked=self._locked(policy),
+            started_at=self._wall(),
+            started_mono=self._clock.now(),
+            origin=origin,
+        )
+        self._adopt(session)
+        await channel.send(
+            SessionOpened(
+                session_id=session.session_id,
+                permissions=session.permissions,
+                locked=session.locked,
+            )
+        )
+        for f in self.features:
+            await f.started(session)
+        self.started.emit(session.view())
+
+    def _adopt(self, session: Session) -> None:
+        self.sessions[session.session_id] = session
+
+        async def handler(channel: Channel, msg: Message) -> None:
+            await self._handle(session, msg)
+
+        self._links.claim(session.channel, handler)
+
+    async def set_permissions(
+        self, session: Session, permissions: frozenset[Permission]
+    ) -> Session:
+        if session.role is not Role.HOST:
+            raise RefusedWithKind(RefusalKind.STATE, "only the host changes permissions")
+        policy = self._policy()
+        wanted = policy.apply(permissions)
+        session.permissions = wanted
+        session.locked = self._locked(policy)
+        self._permissions_changed(session)
+        await self._send(session, SessionPermissions(permissions=wanted, locked=session.locked))
+        self.changed.emit(session.view())
+        return session
+
+    async def apply_policy(self, policy: Policy) -> None:
+        """A changed policy file takes effect in running sessions at once."""
+        for s in list(self.sessions.values()):
+            if s.role is Role.HOST and not s.ended:
+                new = policy.apply(s.permissions)
+                locked = self._locked(policy)
+                if new != s.permissions or locked != s.locked:
+                    s.permissions, s.locked = new, locked
+                    self._permissions_changed(s)
+                    self.changed.emit(s.view())
+                    await self._send(s, SessionPermissions(permissions=new, locked=locked))
+
+    def _permissions_changed(self, session: Session) -> None:
+        for f in self.features:
+            f.permissions_changed(session)
+
+    async def _permitted(self, session: Session, feature: Feature, msg: Message) -> bool:
+        """The host-side gate: whether the guest's ``msg`` may reach ``feature``. A refusal is
+        logged and answered as the feature says, at most once per its refusal interval."""
+        perm = feature.permission
+        if perm is None or perm in session.permissions or not feature.gated(msg):
+            return True
+        key = (session.session_id, feature.name)
+        now = self._clock.now()
+        last = self._refused_at.get(key)
+        if last is not None and now - last < feature.refusal_interval:
+            return False
+        self._refused_at[key] = now
+        what, answer = feature.refusal(session, msg)
+        _log.warning(
+            "refused %s from guest %s: %s not granted",
+            what,
+            session.peer.device_id,
+            perm.value.replace("_", " "),
+        )
+        if answer is not None:
+            await self._send(session, answer)
+        return False
+
+    # --- guest ------------------------------------------------------------------------
+
+    async def open_as_guest(
+        self,
+        host: Peer,
+        addresses: tuple[Address, ...],
+        token: bytes,
+        offered: frozenset[Permission],
+    ) -> str:
+        """Dial the host, present the token, and wait for the session to open."""
+        channel = await self._links.dial(list(addresses), host.fingerprint) if addresses else None
+        if channel is None:
+            channel = self._links.channel_for(host.fingerprint)
+        if channel is None:
+            raise RefusedWithKind(RefusalKind.OFFLINE, "no address of the host is known")
+        opened: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        early: list[Message] = []
+
+        async def first(ch: Channel, msg: Message) -> None:
+            if not opened.done():
+                opened.set_result(msg)
+            elif len(early) < 64:
+                # Sent right after SessionOpened, before the session's handler takes over.
+                early.append(msg)
+
+        self._links.claim(channel, first)
+        await channel.send(SessionOpen(session_token=token))
+        try:
+            answer = await asyncio.wait_for(opened, OPEN_TIMEOUT)
+        except TimeoutError:
+            await channel.close("the session did not open")
+            raise RefusedWithKind(
+                RefusalKind.OFFLINE, "the host did not open the session"
+            ) from None
+        if not isinstance(answer, SessionOpened):
+            await channel.close("the session was refused")
+            reason = answer.message if isinstance(answer, Error) else type(answer).__name__
+            raise RefusedWithKind(RefusalKind.DECLINED, f"the host refused the session: {reason}")
+        session = Session(
+            session_id=answer.session_id,
+            role=Role.GUEST,
+            peer=host,
+            channel=channel,
+            permissions=answer.permissions,
+            locked=answer.locked,
+            started_at=self._wall(),
+            started_mono=self._clock.now(),
+        )
+        for f in self.features:
+            await f.started(session)
+        self._adopt(session)
+        for msg in early:
+            await self._handle(session, msg)
+        self.started.emit(session.view())
+        return session.session_id.hex()
+
+    def guest_screen(self, session_id: str) -> GuestScreen | None:
+        """The host's screen as this guest receives it (session id in hex)."""
+        return self.screen.guest(session_id)
+
+    def guest_control(self, session_id: str) -> tuple[GuestControl, GuestPen] | None:
+        """The guest's remote control and pen for this session (session id in hex)."""
+        for s in self.sessions.values():
+            if s.session_id.hex() == session_id and s.role is Role.GUEST and not s.ended:
+                return self.remote_input.control(s), self.drawing.pen(s)
+        return None
+
+    async def request_system_info(self, session: Session) -> SysInfo:
+        return await self.system_info.ask(session)
+
+    async def send_chat(self, session: Session, text: str) -> None:
+        await self.conversation.say(session, text)
+
+    async def send_clipboard(self, session: Session, text: str) -> None:
+        """Send clipboard text to the peer; a guest only while it switched sending on."""
+        await self.clipboard.send(session, text)
+
+    async def set_send_clipboard(self, session: Session, on: bool) -> None:
+        """Guest: let this device's clipboard go to the host (sent at once, then on change)."""
+        await self.clipboard.set_send(session, on)
+
+    # --- both -------------------------------------------------------------------------
+
+    async def _send(self, session: Session, msg: Message) -> None:
+        try:
+            await session.channel.send(msg)
+        except ChannelClosed:
+            self._ended(session, "connection lost")
+
+    async def _handle(self, session: Session, msg: Message) -> None:
+        match msg:
+            case SessionEnd():
+                self._ended(session, msg.reason or "ended by the peer")
+                await session.channel.close("session ended")
+                return
+            case SessionPermissions() if session.role is Role.GUEST:
+                session.permissions = msg.permissions
+                session.locked = msg.locked
+                self._permissions_changed(session)
+                self.changed.emit(session.view())
+                return
+            case Refused() if session.role is Role.GUEST:
+                _log.info("host refused %s: %s", msg.what, msg.reason)
+                named = self._named.get(msg.what)
+                if named is not None and Refused in named.from_host:
+                    await named.handle(session, msg)
+                return
+        host = session.role is Role.HOST
+        feature = (self._from_guest if host else self._from_host).get(type(msg))
+        if feature is None:
+            _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
+            await self._send(session, Refused(what="unexpected", reason="not permitted"))
+            return
+        if host and not await self._permitted(session, feature, msg):
+            return
+        await feature.handle(session, msg)
+
+    def channel_closed(self, channel: Channel) -> None:
+        for s in list(self.sessions.values()):
+            if s.channel is channel and not s.ended:
+                self._ended(s, channel.close_reason or "connection lost")
+
+    def _ended(self, session: Session, reason: str) -> None:
+        if session.ended:
+            return
+        session.ended = True
+        session.end_reason = reason
+        for f in self.features:
+            f.ended(session)
+            self._refused_at.pop((session.session_id, f.name), None)
+        session.close_outbox()
+        duration = max(0.0, self._clock.now() - session.started_mono)
+        self.ended.emit(SessionOutcome(session.view(), duration, reason))
+        del self.sessions[session.session_id]
+
+    async def end(self, session: Session, reason: str = "ended") -> None:
+        await self._send(session, SessionEnd(reason=reason))
+        self._ended(session, reason)
+        await session.channel.close("session ended")
+
+    async def stop(self) -> None:
+        for s in list(self.sessions.values()):
+            await self.end(s, "the other side quit")
+        for f in self.features:
+            f.stop()
+
+
+def _table(
+    features: Sequence[Feature], messages: Callable[[Feature], tuple[type[Message], ...]]
+) -> dict[type[Message], Feature]:
+    """Message type -> the feature that takes it; two features taking one type is a mistake."""
+    table: dict[type[Message], Feature] = {}
+    for f in features:
+        for kind in messages(f):
+            if kind is Refused:
+                continue  # a host's refusal goes to the feature it names (``Refused.what``)
+            if kind in table:
+                raise ValueError(f"{kind.__name__} is taken by {table[kind].name} and {f.name}")
+            table[kind] = f
+    return table
