@@ -39,10 +39,28 @@ class RefusalKind(StrEnum):
     STATE = "state"
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A device an alias may mean, for the user to confirm or choose (known from discovery
+    only, never connected)."""
+
+    device_id: DeviceId
+    alias: str
+    fingerprint: bytes
+    address: str
+    """host:port as announced."""
+    last_seen: float | None
+    """Wall-clock time (epoch seconds) it was last announced."""
+
+
 class RefusedWithKind(Refused):
-    def __init__(self, kind: RefusalKind, message: str) -> None:
+    def __init__(
+        self, kind: RefusalKind, message: str, candidates: tuple[Candidate, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.candidates = candidates
+        """For NEEDS_CONFIRMATION and AMBIGUOUS: the devices the user can confirm in place."""
 
 
 @dataclass(frozen=True, slots=True)

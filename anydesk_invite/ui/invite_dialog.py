@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import Candidate, ClientFacade, Refused, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.ui.peer_confirm import PeerConfirmation
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
 
@@ -77,6 +78,8 @@ class InviteDialog(QDialog):
         self._facade = facade
         self._editing: InvitationView | None = None
         self._pending: InvitationView | None = None
+        self.confirmation: PeerConfirmation | None = None
+        """Shown when the invitee is known only from discovery and must be confirmed."""
 
         self.target_edit = QLineEdit(self)
         self.target_edit.setObjectName("inviteTargetEdit")
@@ -125,6 +128,8 @@ class InviteDialog(QDialog):
         box.addLayout(form)
         box.addWidget(self.error_label)
         box.addWidget(self.edit_pending_button)
+        self._confirm_slot = QVBoxLayout()
+        box.addLayout(self._confirm_slot)
         box.addWidget(self.toggles)
         box.addStretch(1)
         box.addWidget(self._buttons)
@@ -153,6 +158,7 @@ class InviteDialog(QDialog):
         text = self.target_edit.text()
         problem = target_problem(text)
         self.edit_pending_button.hide()
+        self._drop_confirmation()
         # An empty field is not an error yet, only a reason Send is off.
         self._show_error(problem if text.strip() else None)
         self.send_button.setEnabled(problem is None)
@@ -167,8 +173,31 @@ class InviteDialog(QDialog):
         if self.send_button.isEnabled():
             self._send()
 
+    def _drop_confirmation(self) -> None:
+        if self.confirmation is not None:
+            self.confirmation.hide()
+            self.confirmation.deleteLater()
+            self.confirmation = None
+            self.adjustSize()
+
+    def _ask_confirmation(self, candidates: tuple[Candidate, ...]) -> None:
+        self._drop_confirmation()
+        shown = normalized_target(self.target_edit.text())
+        panel = PeerConfirmation(shown, candidates, self.tr("Confirm and s&end"), self)
+        panel.confirmed.connect(self._send_confirmed)
+        self._confirm_slot.addWidget(panel)
+        self.confirmation = panel
+        # The confirm button takes over from Send until the text changes.
+        self.send_button.setEnabled(False)
+        self.send_button.setDefault(False)
+        panel.confirm_button.setDefault(True)
+        panel.confirm_button.setFocus()
+
+    def _send_confirmed(self, candidate: Candidate) -> None:
+        self._send(candidate.fingerprint.hex())
+
     @asyncSlot()
-    async def _send(self) -> None:
+    async def _send(self, confirm: str | None = None) -> None:
         perms = self.toggles.effective()
         profile = self.toggles.profile_name()
         self.send_button.setEnabled(False)
@@ -179,15 +208,27 @@ class InviteDialog(QDialog):
                 )
             else:
                 target = normalized_target(self.target_edit.text())
-                view = await self._facade.invite(target, perms, profile)
+                view = await self._facade.invite(target, perms, profile, confirm)
+        except RefusedWithKind as e:
+            if e.candidates and self._editing is None:
+                self._show_error(None)
+                self._ask_confirmation(e.candidates)
+                return
+            self._refused(e)
+            return
         except Refused as e:
-            self._show_error(str(e))
-            self.send_button.setEnabled(True)
-            if self._editing is None:
-                self._offer_pending(self.target_edit.text())
+            self._refused(e)
             return
         self.done_with.emit(view)
         self.accept()
+
+    def _refused(self, e: Refused) -> None:
+        self._drop_confirmation()
+        self._show_error(str(e))
+        self.send_button.setEnabled(True)
+        self.send_button.setDefault(True)
+        if self._editing is None:
+            self._offer_pending(self.target_edit.text())
 
     def _offer_pending(self, text: str) -> None:
         """After a refusal: if an invitation to this peer is pending, offer to edit it."""

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.invitation import Kind
-from anydesk_invite.services.facade import ClientFacade, Refused
+from anydesk_invite.services.facade import ClientFacade, Refused, RefusedWithKind
 from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
 from anydesk_invite.services.screen_stream import GuestScreen
 from anydesk_invite.services.views import Direction, InvitationView, Role, SessionView
@@ -28,6 +28,7 @@ from anydesk_invite.ui.email_fallback import EmailInvite
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
+from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.settings_dialog import SettingsDialog, interface_choices
@@ -226,9 +227,17 @@ class Shell(QObject):
             self.quit()
 
     @asyncSlot(str)
-    async def _connect(self, target: str) -> None:
+    async def _connect(self, target: str, confirm: str | None = None) -> None:
         try:
-            view = await self._facade.connect(target)
+            view = await self._facade.connect(target, confirm)
+        except RefusedWithKind as exc:
+            if exc.candidates and confirm is None:
+                self._confirm_then_connect(target, exc)
+                return
+            self.window.statusBar().showMessage(
+                self.tr("Connect: {error}").format(error=exc), 10_000
+            )
+            return
         except Refused as exc:
             self.window.statusBar().showMessage(
                 self.tr("Connect: {error}").format(error=exc), 10_000
@@ -240,6 +249,14 @@ class Shell(QObject):
             ),
             10_000,
         )
+
+    def _confirm_then_connect(self, target: str, refusal: RefusedWithKind) -> None:
+        dialog = ConfirmPeerDialog(target, refusal.candidates, self.window)
+        dialog.panel.confirmed.connect(
+            lambda c: self._connect(target, c.fingerprint.hex())  # type: ignore[call-arg]
+        )
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
 
     # --- incoming -----------------------------------------------------------------------
 

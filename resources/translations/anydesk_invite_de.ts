@@ -252,6 +252,17 @@
     </message>
 </context>
 <context>
+    <name>ConfirmPeerDialog</name>
+    <message>
+        <source>Confirm the device</source>
+        <translation>Gerät bestätigen</translation>
+    </message>
+    <message>
+        <source>Confirm and &amp;connect</source>
+        <translation>Bestätigen und &amp;verbinden</translation>
+    </message>
+</context>
+<context>
     <name>EmailFallbackDialog</name>
     <message>
         <source>Invite via email</source>
@@ -342,6 +353,10 @@
     <message>
         <source>&amp;Invitee:</source>
         <translation>&amp;Eingeladen wird:</translation>
+    </message>
+    <message>
+        <source>Confirm and s&amp;end</source>
+        <translation>Bestätigen und s&amp;enden</translation>
     </message>
     <message>
         <source>Edit invitation</source>
@@ -555,6 +570,41 @@
     <message>
         <source>Custom</source>
         <translation>Benutzerdefiniert</translation>
+    </message>
+</context>
+<context>
+    <name>PeerConfirmation</name>
+    <message>
+        <source>seen earlier</source>
+        <translation>früher gesehen</translation>
+    </message>
+    <message>
+        <source>seen just now</source>
+        <translation>gerade eben gesehen</translation>
+    </message>
+    <message>
+        <source>seen {n} min ago</source>
+        <translation>vor {n} Min. gesehen</translation>
+    </message>
+    <message>
+        <source>seen at {time}</source>
+        <translation>um {time} gesehen</translation>
+    </message>
+    <message>
+        <source>ID {id} · fingerprint {fp} · {address} · {seen}</source>
+        <translation>ID {id} · Fingerabdruck {fp} · {address} · {seen}</translation>
+    </message>
+    <message>
+        <source>Devices with this alias</source>
+        <translation>Geräte mit diesem Alias</translation>
+    </message>
+    <message>
+        <source>{alias} is on this network, but this device has never connected to it. Check with its owner that their window shows this ID, then confirm:</source>
+        <translation>{alias} ist in diesem Netzwerk, aber dieses Gerät war noch nie damit verbunden. Prüfen Sie mit dem Besitzer, dass sein Fenster diese ID zeigt, und bestätigen Sie dann:</translation>
+    </message>
+    <message>
+        <source>Several devices on this network call themselves {alias}. Ask its owner for the ID their window shows and pick that one:</source>
+        <translation>Mehrere Geräte in diesem Netzwerk nennen sich {alias}. Fragen Sie den Besitzer nach der ID, die sein Fenster zeigt, und wählen Sie diese:</translation>
     </message>
 </context>
 <context>
