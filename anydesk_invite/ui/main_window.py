@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
     QPoint,
+    QRect,
     QSize,
     QStringListModel,
     Qt,
@@ -39,6 +40,7 @@ from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.peer_pane import PeerPane, pane_title
+from anydesk_invite.ui.placement import default_size
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -200,7 +202,9 @@ class MainWindow(QMainWindow):
         self.destroyed.connect(lambda: self.detach())
         self.show_status(self._status)
         self.show_peers(facade.peers())
-        self.resize(QSize(1000, 680))
+        screen = QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1000, 680)
+        self.resize(default_size(QSize(1000, 680), area))
 
     # -- building ------------------------------------------------------------------------
     def _build_header(self) -> QWidget:

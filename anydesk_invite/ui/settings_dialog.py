@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -111,6 +113,29 @@ def choose_folder_dialog(parent: QWidget, start: str) -> str | None:
         parent, QCoreApplication.translate("SettingsDialog", "Folder for received files"), start
     )
     return folder or None
+
+
+class FullSizeScrollArea(QScrollArea):
+    """Asks for room for all of its content, and scrolls only when the screen is smaller."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def sizeHint(self) -> QSize:
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(hint.width() + bar, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        inner = self.widget()
+        width = inner.minimumSizeHint().width() if inner is not None else 0
+        return QSize(width + self.verticalScrollBar().sizeHint().width(), 120)
 
 
 class SettingsDialog(QDialog):
@@ -295,10 +320,19 @@ class SettingsDialog(QDialog):
         self._buttons.accepted.connect(self._submit)
         self._buttons.rejected.connect(self.reject)
 
+        content = QWidget(self)
+        content.setObjectName("settingsContent")
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(general)
+        inner.addWidget(self.profiles_group, 1)
+        inner.addWidget(self.error_label)
+        # On a small screen (or at 200 %) the settings scroll; Save and Cancel stay in view.
+        scroll = FullSizeScrollArea(self)
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidget(content)
         box = QVBoxLayout(self)
-        box.addWidget(general)
-        box.addWidget(self.profiles_group, 1)
-        box.addWidget(self.error_label)
+        box.addWidget(scroll, 1)
         box.addWidget(self._buttons)
         self._reload_profiles(self._settings.default_profile)
         self._validate()

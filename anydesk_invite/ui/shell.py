@@ -29,6 +29,7 @@ from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
 from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
+from anydesk_invite.ui.placement import WindowPlacement
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.settings_dialog import SettingsDialog, interface_choices
@@ -78,6 +79,10 @@ class Shell(QObject):
             # The client keeps serving invitations with its main window closed.
             app.setQuitOnLastWindowClosed(False)
         self.window = MainWindow(facade)
+        self.placement = (
+            WindowPlacement(app, self.window) if isinstance(app, QApplication) else None
+        )
+        """Every window opens inside its screen and stays there when it grows."""
         self.bell = BellButton(facade, clock)
         self.window.set_bell_widget(self.bell)
         self.outgoing = OutgoingInvitationsPanel(facade, clock)
@@ -134,6 +139,8 @@ class Shell(QObject):
             self.invite_dialog.close()
         self.window.detach()
         self.window.close()
+        if self.placement is not None:
+            self.placement.detach()
 
     def open_invite_dialog(self, target: str = "") -> InviteDialog:
         if self.invite_dialog is not None:
