@@ -82,6 +82,16 @@ class Status:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """Whether an address-book entry's manual address answered as that device."""
+
+    reachable: bool
+    address: str
+    reason: str = ""
+    """Why not, in words for a person ("nothing answers at 10.0.0.5:7070", ...)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     alias: str
     accept_from: AcceptFrom
@@ -133,6 +143,10 @@ class ClientFacade(Protocol):
         manual_address: str | None = None,
     ) -> None: ...
     async def remove_from_address_book(self, device_id: DeviceId) -> None: ...
+    async def probe_address(self, device_id: DeviceId) -> ProbeResult:
+        """Try the manual address of an address-book entry now (the UI shows the answer)."""
+        ...
+
     async def set_favorite(self, device_id: DeviceId, favorite: bool) -> None: ...
 
     def invitations(self) -> list[InvitationView]: ...

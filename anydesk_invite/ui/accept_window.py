@@ -28,6 +28,7 @@ from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel, Transfers
 
 FIRST_CONTACT_TEXT = QT_TRANSLATE_NOOP(
@@ -43,7 +44,7 @@ def _error_label(parent: QWidget, name: str) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet("color: #b00020;")
+    label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
 

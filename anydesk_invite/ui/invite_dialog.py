@@ -23,6 +23,7 @@ from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.peer_confirm import PeerConfirmation
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 
 
 def target_problem(text: str) -> str | None:
@@ -95,7 +96,7 @@ class InviteDialog(QDialog):
         self.error_label.setObjectName("inviteErrorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
 
         policy = facade.policy()

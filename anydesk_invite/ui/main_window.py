@@ -41,6 +41,7 @@ from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.peer_pane import PeerPane, pane_title
 from anydesk_invite.ui.placement import default_size
+from anydesk_invite.ui.styles import ERROR_STYLE
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
         self.connect_error = QLabel()
         self.connect_error.setObjectName("connectError")
         self.connect_error.setAccessibleName(self.tr("Connect error"))
-        self.connect_error.setStyleSheet("color: #d9480f;")
+        self.connect_error.setStyleSheet(ERROR_STYLE)
         self.connect_error.hide()
         column.addWidget(self.connect_error)
         return column

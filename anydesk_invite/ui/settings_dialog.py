@@ -39,6 +39,7 @@ from anydesk_invite.services.file_transfer import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 
 # In English here; the dialog shows them translated.
 ACCEPT_FROM_TEXT = {
@@ -56,7 +57,7 @@ RESTART_NOTE = QT_TRANSLATE_NOOP(
     "SettingsDialog", "A new interface takes effect when the client starts next time."
 )
 NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "New profile")
-_ERROR_STYLE = "color: #b00020;"
+_ERROR_STYLE = ERROR_STYLE
 
 
 def interface_choices() -> list[str]:

@@ -638,8 +638,8 @@
         <translation>Noch keine Geräte in Ihrem Netzwerk gefunden.</translation>
     </message>
     <message>
-        <source>Your address book is empty. Right-click a device to add it.</source>
-        <translation>Ihr Adressbuch ist leer. Klicken Sie mit der rechten Maustaste auf ein Gerät, um es hinzuzufügen.</translation>
+        <source>Your address book is empty. Add a device by its ID, with its address where discovery cannot reach it, or right-click a device in another tab.</source>
+        <translation>Ihr Adressbuch ist leer. Fügen Sie ein Gerät mit seiner ID hinzu, mit seiner Adresse, wo die Netzwerksuche nicht hinreicht, oder klicken Sie mit der rechten Maustaste auf ein Gerät in einem anderen Reiter.</translation>
     </message>
     <message>
         <source>Filter {pane}</source>
@@ -652,6 +652,18 @@
     <message>
         <source>{pane} is empty</source>
         <translation>{pane} ist leer</translation>
+    </message>
+    <message>
+        <source>&amp;Add…</source>
+        <translation>&amp;Hinzufügen…</translation>
+    </message>
+    <message>
+        <source>Add a device to the address book</source>
+        <translation>Ein Gerät zum Adressbuch hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add a device…</source>
+        <translation>Gerät hinzufügen…</translation>
     </message>
     <message>
         <source>{pane} message</source>
@@ -688,6 +700,18 @@
     <message>
         <source>Remove from address book</source>
         <translation>Aus dem Adressbuch entfernen</translation>
+    </message>
+    <message>
+        <source>Checking {address}…</source>
+        <translation>Prüfe {address}…</translation>
+    </message>
+    <message>
+        <source>{name} answered at {address}: it is online.</source>
+        <translation>{name} hat unter {address} geantwortet: Es ist online.</translation>
+    </message>
+    <message>
+        <source>{name} did not answer at {address}: {reason}. Check the address and that the app runs there; it is tried again in the background.</source>
+        <translation>{name} hat unter {address} nicht geantwortet: {reason}. Prüfen Sie die Adresse und ob die App dort läuft; es wird im Hintergrund erneut versucht.</translation>
     </message>
 </context>
 <context>
