@@ -34,8 +34,9 @@ bench:
 
 .PHONY: demo screenshots
 
-# Starts two GUI clients (anna@ad, ben@ad) side by side on 127.0.0.1 with temporary homes,
-# to try an invitation on one machine; Ctrl-C stops both. Needs a display (or xvfb-run).
+# Sets up like scripts/run-app.sh, then starts two GUI clients (anna@ad left, ben@ad right) on
+# 127.0.0.1 with temporary homes, to try an invitation on one machine; exits non-zero with the
+# reason when one does not start; Ctrl-C stops both. Needs a display (or xvfb-run).
 demo:
 	bash scripts/demo.sh
 

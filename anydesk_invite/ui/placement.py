@@ -11,6 +11,8 @@ available geometry: the taskbar and the screen edges never hide a button.
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication, QWidget
@@ -20,6 +22,9 @@ MARGIN = 16
 
 TITLE_GUESS = 32
 """The height of a window manager's title bar before the window is mapped (then it is known)."""
+
+SIDE_VARIABLE = "ADINVITE_WINDOW_SIDE"
+"""Environment variable: 'left' or 'right' puts the main window in that half of the screen."""
 
 _UNMANAGED = (
     Qt.WindowType.Popup,
@@ -77,11 +82,16 @@ def default_size(wanted: QSize, area: QRect) -> QSize:
 class WindowPlacement(QObject):
     """The application-wide event filter that places and fits top-level windows."""
 
-    def __init__(self, app: QApplication, main: QWidget | None = None) -> None:
+    def __init__(
+        self, app: QApplication, main: QWidget | None = None, side: str | None = None
+    ) -> None:
         super().__init__(app)
         self.setObjectName("windowPlacement")
         self._app = app
         self._main = main
+        self._side = side if side is not None else os.environ.get(SIDE_VARIABLE, "")
+        """'left' or 'right': the main window takes that half of the screen (the demo's two
+        clients side by side); otherwise it is centred."""
         self._busy = False
         app.installEventFilter(self)
 
@@ -131,6 +141,14 @@ class WindowPlacement(QObject):
         area = screen.availableGeometry()
         _left, top, right, bottom = frame_margins(window)
         size = window.size()
+        if window is self._main and self._side in ("left", "right"):
+            half = area.width() // 2
+            width = min(size.width(), half - 2 * MARGIN)
+            height = min(size.height(), area.height() - 2 * MARGIN - top)
+            window.resize(width, height)
+            x = area.left() + MARGIN + (half if self._side == "right" else 0)
+            window.move(QPoint(x, area.top() + MARGIN))
+            return
         if window.objectName() == "acceptWindow":
             # Where AnyDesk puts it: the bottom right corner, out of the way.
             x = area.right() - MARGIN - right - size.width() + 1

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.ui.accept_window import AcceptWindow
-from anydesk_invite.ui.placement import fitted
+from anydesk_invite.ui.placement import WindowPlacement, fitted
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Nodes
@@ -232,3 +232,25 @@ def test_every_window_is_inside_the_screen_under_openbox(openbox: str, scale: st
         }
     )
     assert_all_inside(rows)
+
+
+def test_the_demo_puts_two_main_windows_side_by_side_without_overlap(qtbot: QtBot) -> None:
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    frames: dict[str, QRect] = {}
+    for side in ("left", "right"):
+        window = QWidget()
+        window.setObjectName(f"{side}Main")
+        qtbot.addWidget(window)
+        window.resize(1000, 680)
+        placement = WindowPlacement(app, window, side=side)
+        try:
+            window.show()
+            qtbot.waitUntil(window.isVisible)
+        finally:
+            placement.detach()
+        frames[side] = window.frameGeometry()
+        assert inside(frames[side], area)
+    assert not frames["left"].intersects(frames["right"])
+    assert frames["left"].right() < area.center().x() < frames["right"].left()
