@@ -18,6 +18,11 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.invitation import Kind, State
+from anydesk_invite.services.email_invite import (
+    LINK_SCHEME,
+    ConnectLinkError,
+    parse_connect_link,
+)
 from anydesk_invite.services.facade import Candidate, ClientFacade, Refused, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.peer_confirm import PeerConfirmation
@@ -26,8 +31,26 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
 
 
+def link_target(text: str) -> str | None:
+    """The grouped ID a pasted connect link names (None when the text is no such link)."""
+    if not text.strip().lower().startswith(LINK_SCHEME + ":"):
+        return None
+    try:
+        device_id, _fingerprint = parse_connect_link(text)
+    except ConnectLinkError:
+        return None
+    return device_id.grouped()
+
+
 def target_problem(text: str) -> str | None:
     """Why the text names no peer, in a sentence; None when it is a well-formed ID or alias."""
+    if text.strip().lower().startswith(LINK_SCHEME + ":"):
+        try:
+            parse_connect_link(text)
+        except ConnectLinkError as e:
+            msg = str(e)
+            return msg[:1].upper() + msg[1:] + "."
+        return None
     if not text.strip():
         return QCoreApplication.translate("InviteDialog", "Enter an ID or an alias (name@ad).")
     try:
@@ -135,6 +158,8 @@ class InviteDialog(QDialog):
         box.addStretch(1)
         box.addWidget(self._buttons)
 
+        if looks_like_id(target) and target_problem(target) is None:
+            target = parse_id(target).grouped()  # as the ID is shown everywhere else
         self.target_edit.setText(target)
         self._validate()
 
@@ -157,6 +182,11 @@ class InviteDialog(QDialog):
             self.send_button.setEnabled(True)
             return
         text = self.target_edit.text()
+        linked = link_target(text)
+        if linked is not None:
+            # A pasted connect link invites the device it names.
+            self.target_edit.setText(linked)
+            return
         problem = target_problem(text)
         self.edit_pending_button.hide()
         self._drop_confirmation()
@@ -165,8 +195,11 @@ class InviteDialog(QDialog):
         self.send_button.setEnabled(problem is None)
 
     def _show_error(self, message: str | None) -> None:
+        was = self.error_label.isVisible()
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
+        if was and not message and self.isVisible():
+            self.adjustSize()  # no gap where the error was
 
     # -- actions ------------------------------------------------------------------
 

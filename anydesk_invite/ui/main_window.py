@@ -36,6 +36,11 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.services.email_invite import (
+    LINK_SCHEME,
+    ConnectLinkError,
+    parse_connect_link,
+)
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
@@ -132,6 +137,8 @@ class MainWindow(QMainWindow):
 
     inviteRequested = Signal(str)
     connectRequested = Signal(str)
+    connectLinkRequested = Signal(str, str)
+    """A pasted connect link: the device ID (digits) and the key fingerprint (hex) it names."""
     emailInviteRequested = Signal()
     settingsRequested = Signal()
     quitRequested = Signal()
@@ -360,6 +367,17 @@ class MainWindow(QMainWindow):
     # -- actions ---------------------------------------------------------------------------
     def _on_connect(self) -> None:
         text = self.connect_edit.text().strip()
+        if text.lower().startswith(LINK_SCHEME + ":"):
+            try:
+                device_id, fingerprint = parse_connect_link(text)
+            except ConnectLinkError as e:
+                self.connect_error.setText(str(e))
+                self.connect_error.show()
+                return
+            self.connect_error.hide()
+            self.connect_edit.setText(device_id.grouped())
+            self.connectLinkRequested.emit(device_id.digits, fingerprint.hex())
+            return
         try:
             if not text:
                 raise ValueError(self.tr("enter an ID or an alias"))

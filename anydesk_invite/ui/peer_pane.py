@@ -442,6 +442,11 @@ class PeerPane(QWidget):
 
         invite = add("inviteAction", self.tr("Invite"), lambda: self.inviteRequested.emit(digits))
         menu.setDefaultAction(invite)
+        add(
+            "connectAction",
+            self.tr("Connect (ask to be let in)"),
+            lambda: self.connectRequested.emit(digits),
+        )
         menu.addSeparator()
         if PeerSource.FAVORITES in peer.sources:
             add(

@@ -17,6 +17,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
+from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.services.facade import ClientFacade, Refused, RefusedWithKind
 from anydesk_invite.services.file_transfer import TransferDirection, TransferState, TransferView
@@ -95,6 +96,9 @@ class Shell(QObject):
         self.session_windows: dict[str, SessionWindow] = {}
         self.window.inviteRequested.connect(self.open_invite_dialog)
         self.window.connectRequested.connect(self._connect)
+        self.window.connectLinkRequested.connect(
+            lambda digits, fp: self._connect(digits, fp)  # type: ignore[call-arg]
+        )
         self.window.emailInviteRequested.connect(lambda: self.email.send(self._facade.status()))
         self.window.settingsRequested.connect(self.open_settings)
         self.window.quitRequested.connect(self.quit)
@@ -347,14 +351,22 @@ class Shell(QObject):
 
     def _on_chat(self, payload: tuple[str, str]) -> None:
         session_id, text = payload
+        peer = next(
+            (
+                sanitize_display(s.peer_alias) or s.peer_id.grouped()
+                for s in self._facade.sessions()
+                if s.session_id == session_id
+            ),
+            "",
+        )
         sw = self.session_windows.get(session_id)
         if sw is not None:
-            sw.add_chat(self.tr("Host"), text)
+            sw.add_chat(peer or self.tr("Host"), text)
             return
         for w in self.accept_windows.values():
             s = w.session()
             if s is not None and s.session_id == session_id:
-                w.add_chat(self.tr("Guest"), text)
+                w.add_chat(peer or self.tr("Guest"), text)
                 return
 
     def confirm_quit(self) -> bool:

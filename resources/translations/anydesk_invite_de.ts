@@ -678,6 +678,10 @@
         <translation>Einladen</translation>
     </message>
     <message>
+        <source>Connect (ask to be let in)</source>
+        <translation>Verbinden (um Einlass bitten)</translation>
+    </message>
+    <message>
         <source>Remove from favorites</source>
         <translation>Aus Favoriten entfernen</translation>
     </message>

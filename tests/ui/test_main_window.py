@@ -172,6 +172,30 @@ def test_connect_field_emits_a_typed_id_as_digits(qtbot: QtBot, window: MainWind
     assert sig.args == [id_for("bob").digits]
 
 
+def test_a_connect_link_pasted_into_connect_asks_with_the_links_key(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from anydesk_invite.net.identity import Identity
+
+    other = Identity.generate()
+    window.connect_edit.setText(connect_link(other.device_id, other.fingerprint))
+    with qtbot.waitSignal(window.connectLinkRequested, timeout=3000) as sig:
+        qtbot.mouseClick(window.connect_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [other.device_id.digits, other.fingerprint.hex()]
+    assert not window.connect_error.isVisible()
+    assert window.connect_edit.text() == other.device_id.grouped()
+
+
+def test_a_broken_connect_link_says_what_is_wrong_not_alias_rules(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.connect_edit.setText("adinvite://connect?id=123")
+    qtbot.mouseClick(window.connect_button, Qt.MouseButton.LeftButton)
+    assert window.connect_error.isVisible()
+    assert "connect link" in window.connect_error.text()
+    assert "alias" not in window.connect_error.text()
+
+
 def test_connect_field_emits_an_alias_on_enter(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClicks(window.connect_edit, "carla")
     window.connect_edit.completer().popup().hide()
