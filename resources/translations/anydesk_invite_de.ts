@@ -108,8 +108,12 @@
         <translation>Die Steuerung von Tastatur und Maus ist hier nicht möglich: {problem}</translation>
     </message>
     <message>
-        <source>The session has ended.</source>
-        <translation>Die Sitzung ist beendet.</translation>
+        <source>The session with {name} ended after {duration}.</source>
+        <translation>Die Sitzung mit {name} endete nach {duration}.</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Schließen</translation>
     </message>
 </context>
 <context>
