@@ -61,7 +61,8 @@ _WARNING_STYLE = (
 
 
 def status_text(status: Status) -> str:
-    """The status line: reachability, discovery, interfaces, where the key is, warnings."""
+    """The status line: reachability, discovery, interfaces, where the key is (warnings have
+    their banner above the tabs, so they are said once)."""
     if status.online:
         where = ", ".join(status.listen_addresses) or QCoreApplication.translate(
             "MainWindow", "no address"
@@ -79,7 +80,7 @@ def status_text(status: Status) -> str:
         if status.key_location == "keyring"
         else QCoreApplication.translate("MainWindow", "Key in a file")
     )
-    return " · ".join(parts + [f"⚠ {w}" for w in warnings(status)])
+    return " · ".join(parts)
 
 
 def warnings(status: Status) -> list[str]:
