@@ -337,6 +337,9 @@ class SettingsDialog(QDialog):
         box.addWidget(self._buttons)
         self._reload_profiles(self._settings.default_profile)
         self._validate()
+        # All of it where the screen has room (Qt's first size stops at 2/3 of the screen);
+        # the window placement shrinks it to the screen where there is none.
+        self.resize(self.sizeHint())
 
     # -- building -------------------------------------------------------------------------
 
