@@ -43,13 +43,14 @@ bench:
 
 .PHONY: demo screenshots
 
-# Starts two GUI clients (anna@ad, ben@ad) side by side on 127.0.0.1 with temporary homes,
-# to try an invitation on one machine; Ctrl-C stops both. Needs a display (or xvfb-run).
+# Sets up like scripts/run-app.sh, then starts two GUI clients (anna@ad left, ben@ad right) on
+# 127.0.0.1 with temporary homes, to try an invitation on one machine; exits non-zero with the
+# reason when one does not start; Ctrl-C stops both. Needs a display (or xvfb-run).
 demo:
 	bash scripts/demo.sh
 
-# Runs the real app under Xvfb at 1920x1080 and 1280x800 (anna with windows, ben and carla
-# beside her, on 127.0.0.1 in a network namespace of their own when run as root) and saves
-# each scene as docs/screenshots/<scene>-<W>x<H>.png; prints the files written.
+# Runs the real app under Xvfb with openbox at 1920x1080 and 1280x800 (anna, ben and carla on
+# 127.0.0.1, and a first start without a keyring) and saves each scene full-screen as
+# docs/screenshots/<scene>-<W>x<H>.png; prints the files written.
 screenshots:
 	$(PY) scripts/screenshots.py

@@ -49,6 +49,7 @@ from anydesk_invite.services.control import (
     canonical_target,
     check_id_prefix,
     normalize_fingerprint,
+    parse_host_port,
     send_command,
 )
 from anydesk_invite.storage.home import APP_NAME, Home, HomeError
@@ -74,6 +75,7 @@ _READ_ONLY = {
     "sessions",
     "raise",
     "transfers",
+    "address-book-list",
 }
 _TRANSFERS = {"send-file", "fetch"}
 _TAG_RE = re.compile(r"[A-Za-z0-9-]{1,16}")
@@ -153,6 +155,13 @@ def _permission(text: str) -> str:
 def _target(text: str) -> str:
     try:
         return canonical_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _host_port(text: str) -> str:
+    try:
+        return parse_host_port(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -383,6 +392,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--print", action="store_true", dest="print_url", help="print the mailto: URL only"
     )
     p.add_argument("--to", metavar="ADDRESS", help="the recipient's email address")
+    book = sub.add_parser("address-book", help="add, remove or list address-book entries")
+    book_sub = book.add_subparsers(dest="book_command", metavar="ACTION", required=True)
+    p = book_sub.add_parser(
+        "add", parents=[common], help="add a device (or change its entry); probes its address"
+    )
+    p.add_argument("target", type=_target, help="the device's ID, or the alias of a known one")
+    p.add_argument(
+        "--address", type=_host_port, metavar="HOST:PORT", help="where discovery cannot reach"
+    )
+    p.add_argument("--name", metavar="N", help="the name shown on its tile")
+    p.add_argument("--tag", action="append", dest="tags", metavar="T", help="a tag (repeatable)")
+    p = book_sub.add_parser("remove", parents=[common], help="remove a device's entry")
+    p.add_argument("target", type=_target, help="the device's ID or alias")
+    book_sub.add_parser("list", parents=[common], help="list the address book")
+    fav = sub.add_parser("favorites", help="add or remove favorites")
+    fav_sub = fav.add_subparsers(dest="favorite_command", metavar="ACTION", required=True)
+    for action in ("add", "remove"):
+        p = fav_sub.add_parser(action, parents=[common], help=f"{action} a favorite")
+        p.add_argument("target", type=_target, help="the device's ID or alias")
     return parser
 
 
@@ -394,6 +422,10 @@ def request_of(ns: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
     command: str | None = ns.command
     if command is None:
         return None
+    if command == "address-book":
+        command = f"address-book-{ns.book_command}"
+    elif command == "favorites":
+        command = f"favorite-{ns.favorite_command}"
     names = {
         "invite": ("target", "profile", "allow", "deny", "confirm"),
         "connect": ("target", "confirm"),
@@ -410,6 +442,10 @@ def request_of(ns: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
         "cancel-transfer": ("id",),
         "clipboard": ("session", "send"),
         "email-invite": ("to",),
+        "address-book-add": ("target", "address", "name", "tags"),
+        "address-book-remove": ("target",),
+        "favorite-add": ("target",),
+        "favorite-remove": ("target",),
     }.get(command, ())
     args = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
     return command, args
@@ -510,6 +546,38 @@ def format_result(cmd: str, result: Any) -> str:
             for p in result
         ]
         return _table(["ID", "ALIAS", "NAME", "ONLINE", "SOURCES", "TAGS", "ADDRESS"], rows)
+    if cmd == "address-book-list":
+        if not result:
+            return "The address book is empty."
+        rows = [
+            [
+                _grouped(p["id"]),
+                p["alias"],
+                p["display_name"],
+                "online" if p["online"] else "-",
+                ", ".join(p["tags"]),
+                p["address"] or "",
+            ]
+            for p in result
+        ]
+        return _table(["ID", "ALIAS", "NAME", "ONLINE", "TAGS", "ADDRESS"], rows)
+    if cmd == "address-book-add":
+        line = f"Saved {_peer(result['alias'], result['id'])} in the address book."
+        probe = result.get("probe")
+        if probe is not None:
+            if probe["reachable"]:
+                line += f" It answers at {result['address']}: online."
+            else:
+                line += (
+                    f" It does not answer at {result['address']}: {probe['reason']}."
+                    " Check the address and that the app runs there."
+                )
+        return line
+    if cmd == "address-book-remove":
+        return f"Removed {_peer(result['alias'], result['id'])} from the address book."
+    if cmd in ("favorite-add", "favorite-remove"):
+        done = "Added to" if result["favorite"] else "Removed from"
+        return f"{done} favorites: {_grouped(result['id'])}."
     if cmd == "invitations":
         if not result:
             return "No invitations."

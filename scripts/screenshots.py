@@ -1,14 +1,15 @@
 """Pictures of the real app for docs/screenshots (``make screenshots``).
 
-For each screen size an Xvfb display of its own; on it client anna@ad with its windows, and
-ben@ad and carla@ad headless beside it, all on 127.0.0.1 with temporary homes. anna's
-database is seeded with a favorite and address-book entries before it starts; the scenes are
-driven through the command line and xdotool and captured with ImageMagick's ``import``:
-main window, invite dialog, outgoing invitation, toast (and the whole screen with it),
-connection request and session in the Accept Window, the guest's session window, settings.
+For each screen size an Xvfb display of its own with the openbox window manager; on it client
+anna@ad with its windows, ben@ad with his (iconified until his session window is shown) and
+carla@ad headless, all on 127.0.0.1 with temporary homes. anna's database is seeded with a
+favorite and address-book entries before it starts; the scenes are driven through the command
+line and xdotool and captured full-screen with ImageMagick's ``import``: main window, invite
+dialog, outgoing invitation, toast, connection request and session in the Accept Window, the
+guest's session window, settings, and a first start on a desktop without a keyring (dora@ad).
 Saved as docs/screenshots/<scene>-<W>x<H>.png.
 
-Needs Xvfb, xdotool and imagemagick (scripts/bootstrap.sh). Where gnome-keyring and
+Needs Xvfb, openbox, xdotool and imagemagick (scripts/bootstrap.sh --test). Where gnome-keyring and
 dbus-run-session exist, the clients keep their keys in a throwaway keyring, as on a desktop.
 """
 
@@ -85,6 +86,24 @@ class Display:
         self.width = width
         self.height = height
         self._paint_background()
+        # A window manager, as on a desktop: title bars, and windows placed by the app.
+        self._wm = subprocess.Popen(
+            ["openbox", "--sm-disable"],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for("openbox to manage the screen", self._managed)
+
+    def _managed(self) -> bool:
+        from Xlib import display as xdisplay
+
+        d = xdisplay.Display(self.name)
+        try:
+            atom = d.intern_atom("_NET_SUPPORTING_WM_CHECK")
+            return d.screen().root.get_full_property(atom, 0) is not None
+        finally:
+            d.close()
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "DISPLAY": self.name}
@@ -126,6 +145,14 @@ class Display:
     def move(self, wid: int, x: int, y: int) -> None:
         self.xdotool("windowmove", "--sync", str(wid), str(x), str(y))
 
+    def minimize(self, wid: int) -> None:
+        """Out of the picture: the window manager keeps windows on the screen, so iconify."""
+        self.xdotool("windowminimize", "--sync", str(wid))
+
+    def unmap(self, wid: int) -> None:
+        """Out of the picture, for a window the window manager does not iconify (a toast)."""
+        self.xdotool("windowunmap", "--sync", str(wid))
+
     def click(self, wid: int, x: int, y: int) -> None:
         """Click at (x, y) inside the window (negative x counts from its right edge)."""
         if x < 0:
@@ -144,19 +171,16 @@ class Display:
         # Out of the way, so no tooltip or hover highlight ends up in a picture.
         self.xdotool("mousemove", str(self.width - 1), str(self.height - 1))
 
-    def capture(self, out: Path, windows: Sequence[int] = (), margin: int = 16) -> None:
-        """Save the screen, or the part of it around ``windows``, as ``out``."""
+    def capture(self, out: Path) -> None:
+        """Save the whole screen as ``out``, as a person sees it."""
         time.sleep(SETTLE)
-        cmd = ["/usr/bin/import", "-window", "root"]
-        if windows:
-            boxes = [self.geometry(w) for w in windows]
-            x0 = max(0, min(b.x for b in boxes) - margin)
-            y0 = max(0, min(b.y for b in boxes) - margin)
-            x1 = min(self.width, max(b.x + b.w for b in boxes) + margin)
-            y1 = min(self.height, max(b.y + b.h for b in boxes) + margin)
-            cmd += ["-crop", f"{x1 - x0}x{y1 - y0}+{x0}+{y0}", "+repage"]
-        subprocess.run([*cmd, str(out)], env=self.env(), check=True)
+        subprocess.run(["/usr/bin/import", "-window", "root", str(out)], env=self.env(), check=True)
         print(f"  {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+    def close(self) -> None:
+        """Stop the window manager (the display itself is stopped by its helper)."""
+        self._wm.terminate()
+        self._wm.wait(10)
 
 
 # --- the clients -----------------------------------------------------------------------------
@@ -165,7 +189,14 @@ class Display:
 class Client:
     """One running client with its own home, and its command line."""
 
-    def __init__(self, home: Path, alias: str, display: Display | None, log: Path) -> None:
+    def __init__(
+        self,
+        home: Path,
+        alias: str,
+        display: Display | None,
+        log: Path,
+        keyring: bool = True,
+    ) -> None:
         self.home = home
         self.alias = alias
         env = dict(os.environ)
@@ -180,6 +211,9 @@ class Client:
             "--alias",
             alias,
         ]
+        if not keyring:
+            # A desktop without a keyring: the key goes to a file, and the window says so.
+            env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
         if display is None:
             env.pop("DISPLAY", None)
             args.append("--headless")
@@ -291,10 +325,11 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
 
     with ExitStack() as stack:
         x = Display(stack.enter_context(xvfb(width, height)), width, height)
+        stack.callback(x.close)
         # ben has windows too (off-screen), so that his session window shows anna's screen.
         ben = Client(work / "ben", "ben@ad", x, work / "ben.log")
         stack.callback(ben.close)
-        x.move(x.window(MAIN_TITLE, ben.pid), width + 10, 0)
+        x.minimize(x.window(MAIN_TITLE, ben.pid))
         carla = Client(work / "carla", "carla@ad", None, work / "carla.log")
         stack.callback(carla.close)
         seed_address_book(work / "anna", ben, carla)
@@ -313,7 +348,7 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         tab_x, tab_y = DISCOVERY_TAB
         x.click(main, tab_x, tab_y + (WARNING_HEIGHT if anna.status["key_warning"] else 0))
         x.park_pointer()
-        x.capture(out("main-window"), [main])
+        x.capture(out("main-window"))
 
         x.click(main, *INVITE_BUTTON)
         dialog = x.window("^Invite to a session$", anna.pid)
@@ -322,7 +357,7 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         x.key(dialog, "Escape")
         x.park_pointer()
         # On its own: with no window manager it has no frame to set it off the main window.
-        x.capture(out("invite-dialog"), [dialog], margin=0)
+        x.capture(out("invite-dialog"))
         x.key(dialog, "Escape")
         wait_for("the invite dialog to close", lambda: not x.windows("^Invite to a session$"))
 
@@ -330,8 +365,8 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
             "invite", ben.alias, "--profile", "Full Access", "--confirm", ben.fingerprint
         )
         # ben's toast shares the screen and may cover anna's window on a small one.
-        x.move(wait_for("ben's toast", lambda: _toast(x, ben.pid)), width + 10, 0)
-        x.capture(out("outgoing-invitation"), [main])
+        x.unmap(wait_for("ben's toast", lambda: _toast(x, ben.pid)))
+        x.capture(out("outgoing-invitation"))
         session = ben.cli("accept", sent["id"])
         # A file ben sent, so both windows show a finished transfer.
         notes = work / "meeting-notes.pdf"
@@ -341,35 +376,42 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         x.move(host, width - 520, 60)
         guest = x.window("^Session with anna@ad$", ben.pid)
         x.move(guest, 60, 120)
-        x.capture(out("accept-session"), [host], margin=0)
+        x.capture(out("accept-session"))
         # On a small screen the two overlap; the guest's picture shows its window alone.
-        x.move(host, width + 10, 0)
-        x.capture(out("session-window"), [guest], margin=0)
+        x.minimize(host)
+        x.capture(out("session-window"))
         for session in anna.cli("sessions"):
             anna.cli("end", session["id"])
         # Both windows stay to say the session ended; out of the way for the next scenes.
-        x.move(host, width + 10, 0)
-        x.move(guest, width + 10, 0)
+        x.minimize(host)
+        x.minimize(guest)
 
         anna_fp = ["--confirm", anna.fingerprint]
         invite = ben.cli("invite", anna.device_id, "--profile", "Default", *anna_fp)
-        toast = wait_for("anna's toast", lambda: _toast(x, anna.pid))
-        x.capture(out("toast"), [toast], margin=48)
-        x.capture(out("desktop"))
+        wait_for("anna's toast", lambda: _toast(x, anna.pid))
+        x.capture(out("toast"))
         anna.cli("reject", invite["id"])
 
         request = carla.cli("connect", anna.device_id, *anna_fp)
         accept = x.window("^Connection request from carla@ad$", anna.pid)
-        x.move(accept, 200, 120)
         x.park_pointer()
-        x.capture(out("accept-request"), [accept], margin=0)
+        x.capture(out("accept-request"))
         anna.cli("reject", request["id"])
-        x.move(accept, width + 10, 0)
+        x.minimize(accept)
 
         x.click(main, *SETTINGS_BUTTON)
         settings = x.window("^Settings$", anna.pid)
         x.park_pointer()
-        x.capture(out("settings"), [settings], margin=0)
+        x.capture(out("settings"))
+        x.key(settings, "Escape")
+        x.minimize(main)
+
+        # A first start on a desktop without a keyring.
+        dora = Client(work / "dora", "dora@ad", x, work / "dora.log", keyring=False)
+        stack.callback(dora.close)
+        x.window(MAIN_TITLE, dora.pid)
+        x.park_pointer()
+        x.capture(out("first-run-no-keyring"))
 
 
 def _toast(x: Display, pid: int) -> int | None:

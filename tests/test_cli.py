@@ -114,6 +114,26 @@ FP = "ab" * 32
         ),
         (["end", "9abc"], ("end", {"session": "9abc"})),
         (["email-invite", "--print"], ("email-invite", {})),
+        (
+            [
+                *("address-book", "add", "Bob", "--address", "10.0.0.5:7070"),
+                *("--name", "Bob's PC", "--tag", "office", "--tag", "lab"),
+            ],
+            (
+                "address-book-add",
+                {
+                    "target": "Bob@ad",
+                    "address": "10.0.0.5:7070",
+                    "name": "Bob's PC",
+                    "tags": ["office", "lab"],
+                },
+            ),
+        ),
+        (["address-book", "remove", "bob"], ("address-book-remove", {"target": "bob@ad"})),
+        (["address-book", "remove", "Bob"], ("address-book-remove", {"target": "Bob@ad"})),
+        (["address-book", "list", "--json"], ("address-book-list", {})),
+        (["favorites", "add", "bob@ad"], ("favorite-add", {"target": "bob@ad"})),
+        (["favorites", "remove", "bob@ad"], ("favorite-remove", {"target": "bob@ad"})),
         ([], None),
     ],
 )

@@ -38,7 +38,14 @@ from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.net.wire import Message, SysInfo
 from anydesk_invite.services.directory import PeerDirectory
-from anydesk_invite.services.facade import SessionHandle, Settings, Status
+from anydesk_invite.services.facade import (
+    ProbeResult,
+    RefusalKind,
+    RefusedWithKind,
+    SessionHandle,
+    Settings,
+    Status,
+)
 from anydesk_invite.services.invitations import (
     DECLINED,
     NO_ANSWER,
@@ -48,7 +55,6 @@ from anydesk_invite.services.invitations import (
     Target,
 )
 from anydesk_invite.services.links import Links, Unreachable
-from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.sessions.service import SessionOutcome, SessionService
 from anydesk_invite.services.views import (
     InvitationView,
@@ -60,6 +66,7 @@ from anydesk_invite.services.views import (
 )
 from anydesk_invite.services.wide_area import WideAreaChoice, wide_area_choice
 from anydesk_invite.storage.db import (
+    AddressEntry,
     Database,
     RecentKind,
     RecentSession,
@@ -311,20 +318,46 @@ class Client:
         """
         while True:
             for entry in self.directory.manual_entries():
-                addr = self.directory.address_of_manual(entry)
-                if addr is None:
-                    continue
-                known = entry.fingerprint or self.directory.pinned_fingerprint(entry.device_id)
-                online = False
-                with contextlib.suppress(Unreachable, ChannelClosed, OSError):
-                    ch = await self.links.channel_to(known, [addr])
-                    online = ch.peer.device_id == entry.device_id
-                    if online:
-                        self.directory.learn_address(ch.peer.fingerprint, addr)
-                    else:
-                        await ch.close("not the device in the address book")
-                self.directory.set_manual_presence(entry.device_id, online)
+                await self._probe_entry(entry)
             await asyncio.sleep(PROBE_INTERVAL)
+
+    async def _probe_entry(self, entry: AddressEntry, fresh: bool = False) -> ProbeResult:
+        """Reach the entry's manual address (``fresh``: over a new connection, so the answer is
+        about that address and not about a link already open to the device)."""
+        addr = self.directory.address_of_manual(entry)
+        shown = entry.manual_address or ""
+        if addr is None:
+            return ProbeResult(False, shown, "no address")
+        known = entry.fingerprint or self.directory.pinned_fingerprint(entry.device_id)
+        online = False
+        reason = ""
+        try:
+            if fresh:
+                ch = await self.links.dial([addr], known)
+            else:
+                ch = await self.links.channel_to(known, [addr])
+        except (Unreachable, ChannelClosed, OSError) as exc:
+            reason = str(exc).removeprefix(f"{addr}: ") or "no answer"
+        else:
+            online = ch.peer.device_id == entry.device_id
+            if online:
+                self.directory.learn_address(ch.peer.fingerprint, addr)
+            else:
+                reason = (
+                    f"{shown} answers as ID {ch.peer.device_id.grouped()}, "
+                    f"not {entry.device_id.grouped()}"
+                )
+                await ch.close("not the device in the address book")
+        self.directory.set_manual_presence(entry.device_id, online)
+        return ProbeResult(online, shown, reason)
+
+    async def probe_address(self, device_id: DeviceId) -> ProbeResult:
+        entry = self.db.address_book.get(device_id)
+        if entry is None or not entry.manual_address:
+            raise RefusedWithKind(
+                RefusalKind.INVALID, f"{device_id.grouped()} has no address in the address book"
+            )
+        return await self._probe_entry(entry, fresh=True)
 
     # --- recording --------------------------------------------------------------------------
 
@@ -507,8 +540,6 @@ class Client:
         tags: tuple[str, ...] = (),
         manual_address: str | None = None,
     ) -> None:
-        from anydesk_invite.storage.db import AddressEntry, StorageValueError
-
         try:
             parsed = parse_alias(alias) if alias else None
             known = next((p for p in self.peers() if p.device_id == device_id), None)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import stat
 import struct
@@ -25,7 +27,13 @@ from typing import Any, Protocol
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.email_invite import mailto_url
-from anydesk_invite.core.ids import IdError, looks_like_id, parse_id, verification_code
+from anydesk_invite.core.ids import (
+    DeviceId,
+    IdError,
+    looks_like_id,
+    parse_id,
+    verification_code,
+)
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import (
     DEFAULT,
@@ -37,6 +45,7 @@ from anydesk_invite.core.permissions import (
 from anydesk_invite.services.facade import ActionRefused, ClientFacade, Status
 from anydesk_invite.services.views import (
     InvitationView,
+    PeerSource,
     PeerView,
     SessionView,
     TransferState,
@@ -123,6 +132,16 @@ _COMMANDS: dict[str, _Spec] = {
     "clipboard": {"session": ("str", True), "send": ("str", True)},
     "raise": {},
     "email-invite": {"to": ("str", False)},
+    "address-book-add": {
+        "target": ("str", True),
+        "address": ("str", False),
+        "name": ("str", False),
+        "tags": ("list", False),
+    },
+    "address-book-remove": {"target": ("str", True)},
+    "address-book-list": {},
+    "favorite-add": {"target": ("str", True)},
+    "favorite-remove": {"target": ("str", True)},
 }
 COMMANDS: tuple[str, ...] = tuple(_COMMANDS)
 
@@ -282,6 +301,30 @@ def canonical_target(text: str) -> str:
         raise ValueError(f"{text!r} is neither an ID nor an alias: {exc}") from None
 
 
+def parse_host_port(text: str) -> str:
+    """``host:port`` (``[v6]:port`` for IPv6) in canonical form; ValueError otherwise."""
+    raw = text.strip()
+    if raw.startswith("["):
+        host, sep, port = raw[1:].partition("]:")
+        if not sep:
+            raise ValueError("write an IPv6 address as [address]:port")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{host} is not an IPv6 address") from None
+        shown = f"[{host}]"
+    else:
+        host, sep, port = raw.rpartition(":")
+        if not sep or not host:
+            raise ValueError("an address is host:port, e.g. 192.168.1.20:7070")
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", host):
+            raise ValueError(f"{host} is not a host name or IPv4 address")
+        shown = host
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("the port is a number from 1 to 65535")
+    return f"{shown}:{int(port)}"
+
+
 def check_id_prefix(text: str, what: str) -> str:
     """The lower-case prefix, if it can name an invitation or session id; ValueError otherwise."""
     prefix = text.strip().lower()
@@ -365,6 +408,11 @@ class ControlServer:
             "clipboard": self._clipboard,
             "raise": self._raise,
             "email-invite": self._email_invite,
+            "address-book-add": self._address_book_add,
+            "address-book-remove": self._address_book_remove,
+            "address-book-list": self._address_book_list,
+            "favorite-add": self._favorite_add,
+            "favorite-remove": self._favorite_remove,
         }
 
     @property
@@ -567,6 +615,75 @@ class ControlServer:
 
     async def _peers(self, args: dict[str, Any]) -> object:
         return [peer_json(p) for p in self._facade.peers()]
+
+    def _device(self, text: str) -> tuple[DeviceId, str]:
+        """The ID a target names, and the alias it was given by (if by alias)."""
+        target = _target(text)
+        if looks_like_id(target):
+            return DeviceId(target), ""
+        key = parse_alias(target).key()
+        found: list[PeerView] = []
+        for p in self._facade.peers():
+            with contextlib.suppress(AliasError):
+                if p.alias and parse_alias(p.alias).key() == key:
+                    found.append(p)
+        if not found:
+            raise ActionRefused(f"no known device has the alias {target}: give its ID instead")
+        if len(found) > 1:
+            ids = ", ".join(p.device_id.grouped() for p in found)
+            raise ActionRefused(f"{target} matches several devices ({ids}): give the ID instead")
+        return found[0].device_id, target
+
+    def _book_entry(self, device_id: DeviceId) -> PeerView:
+        for p in self._facade.peers():
+            if p.device_id == device_id and PeerSource.ADDRESS_BOOK in p.sources:
+                return p
+        raise _Missing(f"{device_id.grouped()} is not in the address book")
+
+    async def _address_book_add(self, args: dict[str, Any]) -> object:
+        device_id, alias = self._device(args["target"])
+        address: str | None = None
+        if args.get("address") is not None:
+            try:
+                address = parse_host_port(args["address"])
+            except ValueError as exc:
+                raise _BadRequest(f"address: {exc}") from None
+        known = next((p for p in self._facade.peers() if p.device_id == device_id), None)
+        current = known if known and PeerSource.ADDRESS_BOOK in known.sources else None
+        await self._facade.add_to_address_book(
+            device_id,
+            alias=alias or (known.alias if known else ""),
+            display_name=args.get("name") or (current.display_name if current else ""),
+            tags=tuple(args["tags"]) if args.get("tags") else (current.tags if current else ()),
+            manual_address=address or (current.manual_address if current else None),
+        )
+        entry = self._book_entry(device_id)
+        out = peer_json(entry)
+        out["probe"] = None
+        if entry.manual_address:
+            probe = await self._facade.probe_address(device_id)
+            out["probe"] = {"reachable": probe.reachable, "reason": probe.reason}
+            out["online"] = probe.reachable
+        return out
+
+    async def _address_book_remove(self, args: dict[str, Any]) -> object:
+        device_id, _alias = self._device(args["target"])
+        entry = self._book_entry(device_id)
+        await self._facade.remove_from_address_book(device_id)
+        return peer_json(entry)
+
+    async def _address_book_list(self, args: dict[str, Any]) -> object:
+        return [peer_json(p) for p in self._facade.peers() if PeerSource.ADDRESS_BOOK in p.sources]
+
+    async def _favorite_add(self, args: dict[str, Any]) -> object:
+        device_id, _alias = self._device(args["target"])
+        await self._facade.set_favorite(device_id, True)
+        return {"id": device_id.digits, "favorite": True}
+
+    async def _favorite_remove(self, args: dict[str, Any]) -> object:
+        device_id, _alias = self._device(args["target"])
+        await self._facade.set_favorite(device_id, False)
+        return {"id": device_id.digits, "favorite": False}
 
     async def _invitations(self, args: dict[str, Any]) -> object:
         return [invitation_json(v, self._own()) for v in self._facade.invitations()]

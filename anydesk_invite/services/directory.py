@@ -9,6 +9,7 @@ connected, needs the user to confirm that peer's fingerprint.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -18,7 +19,7 @@ from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.services.invitations import Target
 from anydesk_invite.services.links import Address
-from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.refusals import Candidate, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.storage.db import AddressEntry, Database
 
@@ -59,12 +60,16 @@ class PeerDirectory:
     Signals: changed (None) when the list or a peer's presence changed.
     """
 
-    def __init__(self, db: Database, own_fingerprint: bytes) -> None:
+    def __init__(
+        self, db: Database, own_fingerprint: bytes, wall: Callable[[], float] = time.time
+    ) -> None:
         self._db = db
         self._own = own_fingerprint
+        self._wall = wall
         self._discovered: dict[bytes, DiscoveredPeer] = {}
         self._dns: dict[bytes, DiscoveredPeer] = {}
         """Peers found through the organisation's DNS (net/wide_area.py): other subnets."""
+        self._seen_at: dict[bytes, float] = {}
         self._conflicts: set[DeviceId] = set()
         self._manual_online: dict[DeviceId, bool] = {}
         self._learned: dict[bytes, Address] = {}
@@ -76,9 +81,11 @@ class PeerDirectory:
         if peer.fingerprint == self._own:
             return
         self._discovered[peer.fingerprint] = peer
+        self._seen_at[peer.fingerprint] = self._wall()
         self.changed.emit(None)
 
     def gone(self, fingerprint: bytes) -> None:
+        self._seen_at.pop(fingerprint, None)
         if self._discovered.pop(fingerprint, None) is not None:
             self.changed.emit(None)
 
@@ -87,6 +94,7 @@ class PeerDirectory:
         if peer.fingerprint == self._own:
             return
         self._dns[peer.fingerprint] = peer
+        self._seen_at[peer.fingerprint] = self._wall()
         self.changed.emit(None)
 
     def gone_dns(self, fingerprint: bytes) -> None:
@@ -349,17 +357,36 @@ class PeerDirectory:
         ]
         if not found:
             raise RefusedWithKind(RefusalKind.UNKNOWN, f"no device with alias {shown} found")
+        confirmed = [d for d in found if fingerprint_confirmed(d.fingerprint, confirm)]
+        if len(confirmed) == 1:
+            d = confirmed[0]
+            return self._target(d.device_id, d.fingerprint, d.alias)
+        candidates = tuple(self._candidate(d) for d in found)
         if len(found) > 1:
-            raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{shown} matches several devices")
-        d = found[0]
-        if not fingerprint_confirmed(d.fingerprint, confirm):
             raise RefusedWithKind(
-                RefusalKind.NEEDS_CONFIRMATION,
-                f"{shown} is known only from discovery: confirm it is ID "
-                f"{d.device_id.grouped()} with fingerprint {short_fingerprint(d.fingerprint)} "
-                f"(--confirm {d.fingerprint.hex()[:16]})",
+                RefusalKind.AMBIGUOUS,
+                f"{shown} matches several devices: "
+                + "; ".join(
+                    f"ID {c.device_id.grouped()} (--confirm {c.fingerprint.hex()[:16]})"
+                    for c in candidates
+                ),
+                candidates,
             )
-        return self._target(d.device_id, d.fingerprint, d.alias)
+        d = found[0]
+        raise RefusedWithKind(
+            RefusalKind.NEEDS_CONFIRMATION,
+            f"{shown} is known only from discovery: confirm it is ID "
+            f"{d.device_id.grouped()} with fingerprint {short_fingerprint(d.fingerprint)} "
+            f"(--confirm {d.fingerprint.hex()[:16]})",
+            candidates,
+        )
+
+    def _candidate(self, d: DiscoveredPeer) -> Candidate:
+        host = d.addresses[0] if d.addresses else ""
+        address = f"[{host}]:{d.port}" if ":" in host else f"{host}:{d.port}"
+        return Candidate(
+            d.device_id, d.alias, d.fingerprint, address, self._seen_at.get(d.fingerprint)
+        )
 
     def address_of_manual(self, entry: AddressEntry) -> Address | None:
         return _split_address(entry.manual_address) if entry.manual_address else None

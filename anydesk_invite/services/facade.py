@@ -22,7 +22,12 @@ from anydesk_invite.core.screen import ScreenInfo
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.net.wire import Modifier, PointerButtonName
-from anydesk_invite.services.refusals import ActionRefused, RefusalKind, RefusedWithKind
+from anydesk_invite.services.refusals import (
+    ActionRefused,
+    Candidate,
+    RefusalKind,
+    RefusedWithKind,
+)
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
@@ -54,6 +59,16 @@ class Status:
     home: str
     wide_area: str = "off"
     """Discovery through the organisation's DNS: where, and what is wrong (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """Whether an address-book entry's manual address answered as that device."""
+
+    reachable: bool
+    address: str
+    reason: str = ""
+    """Why not, in words for a person ("nothing answers at 10.0.0.5:7070", ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +214,10 @@ class ClientFacade(Protocol):
         manual_address: str | None = None,
     ) -> None: ...
     async def remove_from_address_book(self, device_id: DeviceId) -> None: ...
+    async def probe_address(self, device_id: DeviceId) -> ProbeResult:
+        """Try the manual address of an address-book entry now (the UI shows the answer)."""
+        ...
+
     async def set_favorite(self, device_id: DeviceId, favorite: bool) -> None: ...
 
     def invitations(self) -> list[InvitationView]: ...
@@ -276,6 +295,7 @@ class ClientFacade(Protocol):
 
 __all__ = [
     "ActionRefused",
+    "Candidate",
     "ClientFacade",
     "Modifier",
     "Pen",

@@ -6,7 +6,10 @@ kind along so a script can tell an unknown target from a declined one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+
+from anydesk_invite.core.ids import DeviceId
 
 
 class ActionRefused(Exception):
@@ -24,7 +27,25 @@ class RefusalKind(StrEnum):
     STATE = "state"
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A device an alias may mean, for the user to confirm or choose (known from discovery
+    only, never connected)."""
+
+    device_id: DeviceId
+    alias: str
+    fingerprint: bytes
+    address: str
+    """host:port as announced."""
+    last_seen: float | None
+    """Wall-clock time (epoch seconds) it was last announced."""
+
+
 class RefusedWithKind(ActionRefused):
-    def __init__(self, kind: RefusalKind, message: str) -> None:
+    def __init__(
+        self, kind: RefusalKind, message: str, candidates: tuple[Candidate, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.candidates = candidates
+        """For NEEDS_CONFIRMATION and AMBIGUOUS: the devices the user can confirm in place."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel, Transfers
 
 FIRST_CONTACT_TEXT = QT_TRANSLATE_NOOP(
@@ -43,7 +44,7 @@ def _error_label(parent: QWidget, name: str) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet("color: #b00020;")
+    label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
 
@@ -461,13 +462,36 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
 
     def _show_ended(self) -> None:
         self._ended = True
-        self.state_label.setText(self.tr("The session has ended."))
+        duration = self._stopwatch.text() if self._stopwatch is not None else ""
+        name = ""
+        if self._session is not None:
+            name = sanitize_display(self._session.peer_alias) or self._session.peer_id.grouped()
+        self.state_label.setText(
+            self.tr("The session with {name} ended after {duration}.").format(
+                name=name, duration=duration
+            )
+        )
+        self.state_label.setStyleSheet("font-weight: bold;")
         self.state_label.show()
         if self._stopwatch is not None:
             self._stopwatch.stop()
+        # Nothing of the session can be used any more; only Close is left.
         if self.session_toggles is not None:
             self.session_toggles.setEnabled(False)
-        self.end_button.setEnabled(False)
+        for widget in (self.clear_drawings_button, self.chat_edit):
+            if widget is not None:
+                widget.setEnabled(False)
+        self.end_button.clicked.disconnect()
+        self.end_button.setText(self.tr("&Close"))
+        self.end_button.setObjectName("closeEndedButton")
+        self.end_button.clicked.connect(self.close)
+        self.end_button.setDefault(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._ended:
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.transfer_panel is not None:

@@ -27,6 +27,7 @@ from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.countdown import TICK_MS, format_countdown
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 from anydesk_invite.ui.toast import permissions_text
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -98,7 +99,7 @@ class BellPopup(QFrame):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("bellErrorLabel")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
         self.connect_button = QPushButton(self.tr("&Connect"), self)
         self.connect_button.setObjectName("bellConnectButton")

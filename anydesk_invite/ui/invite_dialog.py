@@ -16,16 +16,46 @@ from PySide6.QtWidgets import (
 )
 
 from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.email_invite import (
+    LINK_SCHEME,
+    ConnectLinkError,
+    parse_connect_link,
+)
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.services.facade import ActionRefused, ClientFacade
+from anydesk_invite.services.facade import (
+    ActionRefused,
+    Candidate,
+    ClientFacade,
+    RefusedWithKind,
+)
 from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.ui.peer_confirm import PeerConfirmation
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
+
+
+def link_target(text: str) -> str | None:
+    """The grouped ID a pasted connect link names (None when the text is no such link)."""
+    if not text.strip().lower().startswith(LINK_SCHEME + ":"):
+        return None
+    try:
+        device_id, _fingerprint = parse_connect_link(text)
+    except ConnectLinkError:
+        return None
+    return device_id.grouped()
 
 
 def target_problem(text: str) -> str | None:
     """Why the text names no peer, in a sentence; None when it is a well-formed ID or alias."""
+    if text.strip().lower().startswith(LINK_SCHEME + ":"):
+        try:
+            parse_connect_link(text)
+        except ConnectLinkError as e:
+            msg = str(e)
+            return msg[:1].upper() + msg[1:] + "."
+        return None
     if not text.strip():
         return QCoreApplication.translate("InviteDialog", "Enter an ID or an alias (name@ad).")
     try:
@@ -77,6 +107,8 @@ class InviteDialog(QDialog):
         self._facade = facade
         self._editing: InvitationView | None = None
         self._pending: InvitationView | None = None
+        self.confirmation: PeerConfirmation | None = None
+        """Shown when the invitee is known only from discovery and must be confirmed."""
 
         self.target_edit = QLineEdit(self)
         self.target_edit.setObjectName("inviteTargetEdit")
@@ -92,7 +124,7 @@ class InviteDialog(QDialog):
         self.error_label.setObjectName("inviteErrorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
 
         policy = facade.policy()
@@ -125,10 +157,14 @@ class InviteDialog(QDialog):
         box.addLayout(form)
         box.addWidget(self.error_label)
         box.addWidget(self.edit_pending_button)
+        self._confirm_slot = QVBoxLayout()
+        box.addLayout(self._confirm_slot)
         box.addWidget(self.toggles)
         box.addStretch(1)
         box.addWidget(self._buttons)
 
+        if looks_like_id(target) and target_problem(target) is None:
+            target = parse_id(target).grouped()  # as the ID is shown everywhere else
         self.target_edit.setText(target)
         self._validate()
 
@@ -151,15 +187,24 @@ class InviteDialog(QDialog):
             self.send_button.setEnabled(True)
             return
         text = self.target_edit.text()
+        linked = link_target(text)
+        if linked is not None:
+            # A pasted connect link invites the device it names.
+            self.target_edit.setText(linked)
+            return
         problem = target_problem(text)
         self.edit_pending_button.hide()
+        self._drop_confirmation()
         # An empty field is not an error yet, only a reason Send is off.
         self._show_error(problem if text.strip() else None)
         self.send_button.setEnabled(problem is None)
 
     def _show_error(self, message: str | None) -> None:
+        was = self.error_label.isVisible()
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
+        if was and not message and self.isVisible():
+            self.adjustSize()  # no gap where the error was
 
     # -- actions ------------------------------------------------------------------
 
@@ -167,8 +212,31 @@ class InviteDialog(QDialog):
         if self.send_button.isEnabled():
             self._send()
 
+    def _drop_confirmation(self) -> None:
+        if self.confirmation is not None:
+            self.confirmation.hide()
+            self.confirmation.deleteLater()
+            self.confirmation = None
+            self.adjustSize()
+
+    def _ask_confirmation(self, candidates: tuple[Candidate, ...]) -> None:
+        self._drop_confirmation()
+        shown = normalized_target(self.target_edit.text())
+        panel = PeerConfirmation(shown, candidates, self.tr("Confirm and s&end"), self)
+        panel.confirmed.connect(self._send_confirmed)
+        self._confirm_slot.addWidget(panel)
+        self.confirmation = panel
+        # The confirm button takes over from Send until the text changes.
+        self.send_button.setEnabled(False)
+        self.send_button.setDefault(False)
+        panel.confirm_button.setDefault(True)
+        panel.confirm_button.setFocus()
+
+    def _send_confirmed(self, candidate: Candidate) -> None:
+        self._send(candidate.fingerprint.hex())
+
     @asyncSlot()
-    async def _send(self) -> None:
+    async def _send(self, confirm: str | None = None) -> None:
         perms = self.toggles.effective()
         profile = self.toggles.profile_name()
         self.send_button.setEnabled(False)
@@ -179,15 +247,27 @@ class InviteDialog(QDialog):
                 )
             else:
                 target = normalized_target(self.target_edit.text())
-                view = await self._facade.invite(target, perms, profile)
+                view = await self._facade.invite(target, perms, profile, confirm)
+        except RefusedWithKind as e:
+            if e.candidates and self._editing is None:
+                self._show_error(None)
+                self._ask_confirmation(e.candidates)
+                return
+            self._refused(e)
+            return
         except ActionRefused as e:
-            self._show_error(str(e))
-            self.send_button.setEnabled(True)
-            if self._editing is None:
-                self._offer_pending(self.target_edit.text())
+            self._refused(e)
             return
         self.done_with.emit(view)
         self.accept()
+
+    def _refused(self, e: ActionRefused) -> None:
+        self._drop_confirmation()
+        self._show_error(str(e))
+        self.send_button.setEnabled(True)
+        self.send_button.setDefault(True)
+        if self._editing is None:
+            self._offer_pending(self.target_edit.text())
 
     def _offer_pending(self, text: str) -> None:
         """After a refusal: if an invitation to this peer is pending, offer to edit it."""

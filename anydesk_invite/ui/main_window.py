@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
     QPoint,
+    QRect,
     QSize,
     QStringListModel,
     Qt,
@@ -33,12 +34,19 @@ from PySide6.QtWidgets import (
 )
 
 from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.email_invite import (
+    LINK_SCHEME,
+    ConnectLinkError,
+    parse_connect_link,
+)
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.peer_pane import PeerPane, pane_title
+from anydesk_invite.ui.placement import default_size
+from anydesk_invite.ui.styles import ERROR_STYLE
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -53,7 +61,8 @@ _WARNING_STYLE = (
 
 
 def status_text(status: Status) -> str:
-    """The status line: reachability, discovery, interfaces, where the key is, warnings."""
+    """The status line: reachability, discovery, interfaces, where the key is (warnings have
+    their banner above the tabs, so they are said once)."""
     if status.online:
         where = ", ".join(status.listen_addresses) or QCoreApplication.translate(
             "MainWindow", "no address"
@@ -75,7 +84,7 @@ def status_text(status: Status) -> str:
         if status.key_location == "keyring"
         else QCoreApplication.translate("MainWindow", "Key in a file")
     )
-    return " · ".join(parts + [f"⚠ {w}" for w in warnings(status)])
+    return " · ".join(parts)
 
 
 def warnings(status: Status) -> list[str]:
@@ -133,6 +142,8 @@ class MainWindow(QMainWindow):
 
     inviteRequested = Signal(str)
     connectRequested = Signal(str)
+    connectLinkRequested = Signal(str, str)
+    """A pasted connect link: the device ID (digits) and the key fingerprint (hex) it names."""
     emailInviteRequested = Signal()
     settingsRequested = Signal()
     quitRequested = Signal()
@@ -204,7 +215,9 @@ class MainWindow(QMainWindow):
         self.destroyed.connect(lambda: self.detach())
         self.show_status(self._status)
         self.show_peers(facade.peers())
-        self.resize(QSize(1000, 680))
+        screen = QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1000, 680)
+        self.resize(default_size(QSize(1000, 680), area))
 
     # -- building ------------------------------------------------------------------------
     def _build_header(self) -> QWidget:
@@ -309,7 +322,7 @@ class MainWindow(QMainWindow):
         self.connect_error = QLabel()
         self.connect_error.setObjectName("connectError")
         self.connect_error.setAccessibleName(self.tr("Connect error"))
-        self.connect_error.setStyleSheet("color: #d9480f;")
+        self.connect_error.setStyleSheet(ERROR_STYLE)
         self.connect_error.hide()
         column.addWidget(self.connect_error)
         return column
@@ -359,6 +372,17 @@ class MainWindow(QMainWindow):
     # -- actions ---------------------------------------------------------------------------
     def _on_connect(self) -> None:
         text = self.connect_edit.text().strip()
+        if text.lower().startswith(LINK_SCHEME + ":"):
+            try:
+                device_id, fingerprint = parse_connect_link(text)
+            except ConnectLinkError as e:
+                self.connect_error.setText(str(e))
+                self.connect_error.show()
+                return
+            self.connect_error.hide()
+            self.connect_edit.setText(device_id.grouped())
+            self.connectLinkRequested.emit(device_id.digits, fingerprint.hex())
+            return
         try:
             if not text:
                 raise ValueError(self.tr("enter an ID or an alias"))

@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QMenu,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +45,7 @@ from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
 from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate
 
 PANE_TITLES = {
@@ -65,7 +68,9 @@ _EMPTY_TEXT = {
     PeerSource.RECENT: QT_TRANSLATE_NOOP("PeerPane", "No sessions yet."),
     PeerSource.DISCOVERY: QT_TRANSLATE_NOOP("PeerPane", "No devices found on your network yet."),
     PeerSource.ADDRESS_BOOK: QT_TRANSLATE_NOOP(
-        "PeerPane", "Your address book is empty. Right-click a device to add it."
+        "PeerPane",
+        "Your address book is empty. Add a device by its ID, with its address where discovery "
+        "cannot reach it, or right-click a device in another tab.",
     ),
 }
 
@@ -164,6 +169,7 @@ class AddressBookDialog(QDialog):
     def __init__(self, peer: PeerView | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("addressBookDialog")
+        self.setMinimumWidth(480)  # room for the placeholders
         editing = peer is not None and PeerSource.ADDRESS_BOOK in peer.sources
         self.setWindowTitle(
             self.tr("Edit address book entry") if editing else self.tr("Add to address book")
@@ -235,7 +241,7 @@ class AddressBookDialog(QDialog):
         label = QLabel()
         label.setObjectName(name)
         label.setAccessibleName(name)
-        label.setStyleSheet("color: #d9480f;")
+        label.setStyleSheet(ERROR_STYLE)
         label.setWordWrap(True)
         label.hide()
         form.addRow("", label)
@@ -348,6 +354,17 @@ class PeerPane(QWidget):
         self.empty_label.setAccessibleName(self.tr("{pane} is empty").format(pane=title))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setEnabled(False)
+        self.empty_label.setWordWrap(True)
+        self.add_button: QPushButton | None = None
+        self.add_first_button: QPushButton | None = None
+        if source is PeerSource.ADDRESS_BOOK:
+            self.add_button = QPushButton(self.tr("&Add…"))
+            self.add_button.setObjectName("addPeerButton")
+            self.add_button.setAccessibleName(self.tr("Add a device to the address book"))
+            self.add_button.clicked.connect(lambda: self.open_address_book_dialog())
+            self.add_first_button = QPushButton(self.tr("Add a device…"))
+            self.add_first_button.setObjectName("addFirstPeerButton")
+            self.add_first_button.clicked.connect(lambda: self.open_address_book_dialog())
 
         self.message_label = QLabel()
         self.message_label.setObjectName(f"{name}Message")
@@ -357,10 +374,16 @@ class PeerPane(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.filter_edit)
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        if self.add_button is not None:
+            top.addWidget(self.add_button)
+        layout.addLayout(top)
         layout.addWidget(self.message_label)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty_label)
+        if self.add_first_button is not None:
+            layout.addWidget(self.add_first_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.filter_edit.textChanged.connect(self.proxy.set_query)
         self.proxy.rowsInserted.connect(self._update_empty)
         self.proxy.rowsRemoved.connect(self._update_empty)
@@ -375,7 +398,10 @@ class PeerPane(QWidget):
         self._update_empty()
 
     def _update_empty(self, *_: object) -> None:
-        self.empty_label.setVisible(self.model.rowCount() == 0)
+        empty = self.model.rowCount() == 0
+        self.empty_label.setVisible(empty)
+        if self.add_first_button is not None:
+            self.add_first_button.setVisible(empty)
 
     def index_of(self, device_id: str) -> QModelIndex:
         """The view index of a peer's tile (invalid when filtered out or absent)."""
@@ -416,6 +442,11 @@ class PeerPane(QWidget):
 
         invite = add("inviteAction", self.tr("Invite"), lambda: self.inviteRequested.emit(digits))
         menu.setDefaultAction(invite)
+        add(
+            "connectAction",
+            self.tr("Connect (ask to be let in)"),
+            lambda: self.connectRequested.emit(digits),
+        )
         menu.addSeparator()
         if PeerSource.FAVORITES in peer.sources:
             add(
@@ -484,7 +515,7 @@ class PeerPane(QWidget):
 
     @asyncSlot(object)
     async def add_to_address_book(self, entry: AddressBookEntry) -> None:
-        await self._report(
+        saved = await self._report(
             self._facade.add_to_address_book(
                 entry.device_id,
                 alias=entry.alias,
@@ -493,17 +524,47 @@ class PeerPane(QWidget):
                 manual_address=entry.manual_address,
             )
         )
+        if saved and entry.manual_address:
+            await self.probe(entry)
 
-    async def _report(self, call: Awaitable[None]) -> None:
+    async def probe(self, entry: AddressBookEntry) -> None:
+        """Try a manual address at once and say what came back."""
+        name = entry.display_name or entry.alias or entry.device_id.grouped()
+        address = entry.manual_address or ""
+        self.show_message(self.tr("Checking {address}…").format(address=address), error=False)
+        try:
+            result = await self._facade.probe_address(entry.device_id)
+        except ActionRefused as e:
+            self.show_message(str(e))
+            return
+        if result.reachable:
+            self.show_message(
+                self.tr("{name} answered at {address}: it is online.").format(
+                    name=name, address=address
+                ),
+                error=False,
+            )
+        else:
+            self.show_message(
+                self.tr(
+                    "{name} did not answer at {address}: {reason}. Check the address and that "
+                    "the app runs there; it is tried again in the background."
+                ).format(name=name, address=address, reason=result.reason)
+            )
+
+    async def _report(self, call: Awaitable[None]) -> bool:
         try:
             await call
         except ActionRefused as e:
             self.show_message(str(e))
-        else:
-            self.message_label.hide()
+            return False
+        self.message_label.hide()
+        return True
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, error: bool = True) -> None:
         self.message_label.setText(text)
+        self.message_label.setProperty("error", error)
+        self.message_label.setStyleSheet(ERROR_STYLE if error else NOTE_STYLE)
         self.message_label.show()
 
     def _track(self, task: Any) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +38,7 @@ from anydesk_invite.storage.home import default_incoming_folder
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 from anydesk_invite.ui.wide_area_group import WideAreaGroup
 
 # In English here; the dialog shows them translated.
@@ -54,7 +57,7 @@ RESTART_NOTE = QT_TRANSLATE_NOOP(
     "SettingsDialog", "A new interface takes effect when the client starts next time."
 )
 NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "New profile")
-_ERROR_STYLE = "color: #b00020;"
+_ERROR_STYLE = ERROR_STYLE
 
 
 def key_location_text(status: Status) -> str:
@@ -103,6 +106,29 @@ def choose_folder_dialog(parent: QWidget, start: str) -> str | None:
         parent, QCoreApplication.translate("SettingsDialog", "Folder for received files"), start
     )
     return folder or None
+
+
+class FullSizeScrollArea(QScrollArea):
+    """Asks for room for all of its content, and scrolls only when the screen is smaller."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def sizeHint(self) -> QSize:
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(hint.width() + bar, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        inner = self.widget()
+        width = inner.minimumSizeHint().width() if inner is not None else 0
+        return QSize(width + self.verticalScrollBar().sizeHint().width(), 120)
 
 
 class SettingsDialog(QDialog):
@@ -290,14 +316,26 @@ class SettingsDialog(QDialog):
         self._buttons.accepted.connect(self._submit)
         self._buttons.rejected.connect(self.reject)
 
+        content = QWidget(self)
+        content.setObjectName("settingsContent")
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(general)
+        inner.addWidget(self.wide_area_group)
+        inner.addWidget(self.profiles_group, 1)
+        inner.addWidget(self.error_label)
+        # On a small screen (or at 200 %) the settings scroll; Save and Cancel stay in view.
+        scroll = FullSizeScrollArea(self)
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidget(content)
         box = QVBoxLayout(self)
-        box.addWidget(general)
-        box.addWidget(self.wide_area_group)
-        box.addWidget(self.profiles_group, 1)
-        box.addWidget(self.error_label)
+        box.addWidget(scroll, 1)
         box.addWidget(self._buttons)
         self._reload_profiles(self._settings.default_profile)
         self._validate()
+        # All of it where the screen has room (Qt's first size stops at 2/3 of the screen);
+        # the window placement shrinks it to the screen where there is none.
+        self.resize(self.sizeHint())
 
     # -- building -------------------------------------------------------------------------
 

@@ -19,8 +19,9 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
+from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind
-from anydesk_invite.services.facade import ActionRefused, ClientFacade
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusedWithKind
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
@@ -37,6 +38,8 @@ from anydesk_invite.ui.email_fallback import EmailInvite
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
+from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
+from anydesk_invite.ui.placement import WindowPlacement
 from anydesk_invite.ui.pointer_marker import PointerMarkers
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.session_window import SessionWindow
@@ -79,6 +82,10 @@ class Shell(QObject):
             # The client keeps serving invitations with its main window closed.
             app.setQuitOnLastWindowClosed(False)
         self.window = MainWindow(facade)
+        self.placement = (
+            WindowPlacement(app, self.window) if isinstance(app, QApplication) else None
+        )
+        """Every window opens inside its screen and stays there when it grows."""
         self.bell = BellButton(facade, clock)
         self.window.set_bell_widget(self.bell)
         self.outgoing = OutgoingInvitationsPanel(facade, clock)
@@ -91,6 +98,9 @@ class Shell(QObject):
         self.session_windows: dict[str, SessionWindow] = {}
         self.window.inviteRequested.connect(self.open_invite_dialog)
         self.window.connectRequested.connect(self._connect)
+        self.window.connectLinkRequested.connect(
+            lambda digits, fp: self._connect(digits, fp)  # type: ignore[call-arg]
+        )
         self.window.emailInviteRequested.connect(lambda: self.email.send(self._facade.status()))
         self.window.settingsRequested.connect(self.open_settings)
         self.window.quitRequested.connect(self.quit)
@@ -140,6 +150,8 @@ class Shell(QObject):
             self.invite_dialog.close()
         self.window.detach()
         self.window.close()
+        if self.placement is not None:
+            self.placement.detach()
 
     def open_invite_dialog(self, target: str = "") -> InviteDialog:
         if self.invite_dialog is not None:
@@ -233,9 +245,17 @@ class Shell(QObject):
             self.quit()
 
     @asyncSlot(str)
-    async def _connect(self, target: str) -> None:
+    async def _connect(self, target: str, confirm: str | None = None) -> None:
         try:
-            view = await self._facade.connect(target)
+            view = await self._facade.connect(target, confirm)
+        except RefusedWithKind as exc:
+            if exc.candidates and confirm is None:
+                self._confirm_then_connect(target, exc)
+                return
+            self.window.statusBar().showMessage(
+                self.tr("Connect: {error}").format(error=exc), 10_000
+            )
+            return
         except ActionRefused as exc:
             self.window.statusBar().showMessage(
                 self.tr("Connect: {error}").format(error=exc), 10_000
@@ -247,6 +267,14 @@ class Shell(QObject):
             ),
             10_000,
         )
+
+    def _confirm_then_connect(self, target: str, refusal: RefusedWithKind) -> None:
+        dialog = ConfirmPeerDialog(target, refusal.candidates, self.window)
+        dialog.panel.confirmed.connect(
+            lambda c: self._connect(target, c.fingerprint.hex())  # type: ignore[call-arg]
+        )
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
 
     # --- incoming -----------------------------------------------------------------------
 
@@ -340,14 +368,22 @@ class Shell(QObject):
 
     def _on_chat(self, payload: tuple[str, str]) -> None:
         session_id, text = payload
+        peer = next(
+            (
+                sanitize_display(s.peer_alias) or s.peer_id.grouped()
+                for s in self._facade.sessions()
+                if s.session_id == session_id
+            ),
+            "",
+        )
         sw = self.session_windows.get(session_id)
         if sw is not None:
-            sw.add_chat(self.tr("Host"), text)
+            sw.add_chat(peer or self.tr("Host"), text)
             return
         for w in self.accept_windows.values():
             s = w.session()
             if s is not None and s.session_id == session_id:
-                w.add_chat(self.tr("Guest"), text)
+                w.add_chat(peer or self.tr("Guest"), text)
                 return
 
     def confirm_quit(self) -> bool:

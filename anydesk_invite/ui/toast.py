@@ -17,6 +17,7 @@ from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
+from anydesk_invite.ui.styles import ERROR_STYLE
 
 TOAST_WIDTH = 360
 """Every toast is this wide; its height fits what it says."""
@@ -123,7 +124,7 @@ class InvitationToast(QFrame):
         self._error = QLabel(self)
         self._error.setObjectName("toastErrorLabel")
         self._error.setWordWrap(True)
-        self._error.setStyleSheet("color: #b00020;")
+        self._error.setStyleSheet(ERROR_STYLE)
         self._error.hide()
 
         self.accept_button = QPushButton(self.tr("Connect"), self)

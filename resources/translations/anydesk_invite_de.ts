@@ -108,8 +108,12 @@
         <translation>Die Steuerung von Tastatur und Maus ist hier nicht möglich: {problem}</translation>
     </message>
     <message>
-        <source>The session has ended.</source>
-        <translation>Die Sitzung ist beendet.</translation>
+        <source>The session with {name} ended after {duration}.</source>
+        <translation>Die Sitzung mit {name} endete nach {duration}.</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Schließen</translation>
     </message>
 </context>
 <context>
@@ -252,6 +256,17 @@
     </message>
 </context>
 <context>
+    <name>ConfirmPeerDialog</name>
+    <message>
+        <source>Confirm the device</source>
+        <translation>Gerät bestätigen</translation>
+    </message>
+    <message>
+        <source>Confirm and &amp;connect</source>
+        <translation>Bestätigen und &amp;verbinden</translation>
+    </message>
+</context>
+<context>
     <name>EmailFallbackDialog</name>
     <message>
         <source>Invite via email</source>
@@ -342,6 +357,10 @@
     <message>
         <source>&amp;Invitee:</source>
         <translation>&amp;Eingeladen wird:</translation>
+    </message>
+    <message>
+        <source>Confirm and s&amp;end</source>
+        <translation>Bestätigen und s&amp;enden</translation>
     </message>
     <message>
         <source>Edit invitation</source>
@@ -562,6 +581,41 @@
     </message>
 </context>
 <context>
+    <name>PeerConfirmation</name>
+    <message>
+        <source>seen earlier</source>
+        <translation>früher gesehen</translation>
+    </message>
+    <message>
+        <source>seen just now</source>
+        <translation>gerade eben gesehen</translation>
+    </message>
+    <message>
+        <source>seen {n} min ago</source>
+        <translation>vor {n} Min. gesehen</translation>
+    </message>
+    <message>
+        <source>seen at {time}</source>
+        <translation>um {time} gesehen</translation>
+    </message>
+    <message>
+        <source>ID {id} · fingerprint {fp} · {address} · {seen}</source>
+        <translation>ID {id} · Fingerabdruck {fp} · {address} · {seen}</translation>
+    </message>
+    <message>
+        <source>Devices with this alias</source>
+        <translation>Geräte mit diesem Alias</translation>
+    </message>
+    <message>
+        <source>{alias} is on this network, but this device has never connected to it. Check with its owner that their window shows this ID, then confirm:</source>
+        <translation>{alias} ist in diesem Netzwerk, aber dieses Gerät war noch nie damit verbunden. Prüfen Sie mit dem Besitzer, dass sein Fenster diese ID zeigt, und bestätigen Sie dann:</translation>
+    </message>
+    <message>
+        <source>Several devices on this network call themselves {alias}. Ask its owner for the ID their window shows and pick that one:</source>
+        <translation>Mehrere Geräte in diesem Netzwerk nennen sich {alias}. Fragen Sie den Besitzer nach der ID, die sein Fenster zeigt, und wählen Sie diese:</translation>
+    </message>
+</context>
+<context>
     <name>PeerPane</name>
     <message>
         <source>Favorites</source>
@@ -592,8 +646,8 @@
         <translation>Noch keine Geräte in Ihrem Netzwerk gefunden.</translation>
     </message>
     <message>
-        <source>Your address book is empty. Right-click a device to add it.</source>
-        <translation>Ihr Adressbuch ist leer. Klicken Sie mit der rechten Maustaste auf ein Gerät, um es hinzuzufügen.</translation>
+        <source>Your address book is empty. Add a device by its ID, with its address where discovery cannot reach it, or right-click a device in another tab.</source>
+        <translation>Ihr Adressbuch ist leer. Fügen Sie ein Gerät mit seiner ID hinzu, mit seiner Adresse, wo die Netzwerksuche nicht hinreicht, oder klicken Sie mit der rechten Maustaste auf ein Gerät in einem anderen Reiter.</translation>
     </message>
     <message>
         <source>Filter {pane}</source>
@@ -608,6 +662,18 @@
         <translation>{pane} ist leer</translation>
     </message>
     <message>
+        <source>&amp;Add…</source>
+        <translation>&amp;Hinzufügen…</translation>
+    </message>
+    <message>
+        <source>Add a device to the address book</source>
+        <translation>Ein Gerät zum Adressbuch hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add a device…</source>
+        <translation>Gerät hinzufügen…</translation>
+    </message>
+    <message>
         <source>{pane} message</source>
         <translation>Meldung zu {pane}</translation>
     </message>
@@ -618,6 +684,10 @@
     <message>
         <source>Invite</source>
         <translation>Einladen</translation>
+    </message>
+    <message>
+        <source>Connect (ask to be let in)</source>
+        <translation>Verbinden (um Einlass bitten)</translation>
     </message>
     <message>
         <source>Remove from favorites</source>
@@ -642,6 +712,18 @@
     <message>
         <source>Remove from address book</source>
         <translation>Aus dem Adressbuch entfernen</translation>
+    </message>
+    <message>
+        <source>Checking {address}…</source>
+        <translation>Prüfe {address}…</translation>
+    </message>
+    <message>
+        <source>{name} answered at {address}: it is online.</source>
+        <translation>{name} hat unter {address} geantwortet: Es ist online.</translation>
+    </message>
+    <message>
+        <source>{name} did not answer at {address}: {reason}. Check the address and that the app runs there; it is tried again in the background.</source>
+        <translation>{name} hat unter {address} nicht geantwortet: {reason}. Prüfen Sie die Adresse und ob die App dort läuft; es wird im Hintergrund erneut versucht.</translation>
     </message>
 </context>
 <context>

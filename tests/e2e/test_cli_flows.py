@@ -124,6 +124,54 @@ def test_invite_by_alias_known_only_from_discovery_needs_the_fingerprint(
     assert (got["peer_id"], got["peer_alias"]) == (c.device_id, c.alias)
 
 
+def test_address_book_and_favorites_from_the_command_line_with_the_address_probed_at_once(
+    clients: Clients,
+) -> None:
+    a, b = clients.a, clients.b
+    [listen] = [x for x in b.cli("--get-status").ok()["listen"] if x.startswith("127.0.0.1:")]
+    added = a.cli(
+        "address-book",
+        "add",
+        b.device_id,
+        "--address",
+        listen,
+        "--name",
+        "Bob's PC",
+        "--tag",
+        "office",
+        "--tag",
+        "lab",
+    ).ok()
+    assert (added["id"], added["display_name"], added["address"]) == (
+        b.device_id,
+        "Bob's PC",
+        listen,
+    )
+    assert added["tags"] == ["office", "lab"]
+    assert added["probe"] == {"reachable": True, "reason": ""}
+    text = a.cli("address-book", "list", as_json=False)
+    assert text.code == 0 and "Bob's PC" in text.stdout and listen in text.stdout
+    [entry] = [e for e in a.cli("address-book", "list").ok() if e["id"] == b.device_id]
+    assert entry["online"]
+
+    assert a.cli("favorites", "add", b.device_id).ok() == {"id": b.device_id, "favorite": True}
+    [peer] = [p for p in a.cli("peers").ok() if p["id"] == b.device_id]
+    assert "favorites" in peer["sources"]
+    assert a.cli("favorites", "remove", b.device_id).ok()["favorite"] is False
+
+    nowhere = a.cli("address-book", "add", b.device_id, "--address", "127.0.0.1:1").ok()
+    assert nowhere["probe"]["reachable"] is False and nowhere["probe"]["reason"]
+    said = a.cli("address-book", "add", b.device_id, "--address", "127.0.0.1:1", as_json=False)
+    assert "It does not answer at 127.0.0.1:1: " in said.stdout
+    bad = a.cli("address-book", "add", b.device_id, "--address", "no-port")
+    assert bad.code == 2 and "host:port" in bad.stderr
+
+    assert a.cli("address-book", "remove", b.device_id).ok()["id"] == b.device_id
+    assert all(e["id"] != b.device_id for e in a.cli("address-book", "list").ok())
+    gone = a.cli("address-book", "remove", b.device_id)
+    assert gone.code != 0 and "not in the address book" in gone.stderr
+
+
 def test_edit_gives_revision_two_on_both_sides_with_the_same_deadline(clients: Clients) -> None:
     a, b = clients.a, clients.b
     inv = invite(a, b, "--profile", "Default")

@@ -18,7 +18,7 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import BUILTIN_PROFILES, DEFAULT, Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.services.facade import ActionRefused, Settings, Status
+from anydesk_invite.services.facade import ActionRefused, ProbeResult, Settings, Status
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
@@ -189,6 +189,8 @@ class FakeClient:
         self.session_views: dict[str, SessionView] = {}
         self.calls: list[tuple[Any, ...]] = []
         self.refuse: dict[str, str] = {}
+        self.probe_results: dict[str, ProbeResult] = {}
+        """Device ID (digits) -> what probe_address answers (default: reachable)."""
         """Method name -> message: the next call of that method raises ActionRefused(message)."""
         self._next = 0
 
@@ -332,6 +334,13 @@ class FakeClient:
         )
         self.peer_list.append(added)
         self.peers_changed.emit(None)
+
+    async def probe_address(self, device_id: DeviceId) -> ProbeResult:
+        self._record("probe_address", device_id)
+        peer = next(p for p in self.peer_list if p.device_id == device_id)
+        return self.probe_results.get(
+            device_id.digits, ProbeResult(True, peer.manual_address or "")
+        )
 
     async def remove_from_address_book(self, device_id: DeviceId) -> None:
         self._record("remove_from_address_book", device_id)

@@ -84,6 +84,38 @@ def test_an_alias_known_only_from_discovery_needs_the_fingerprint_confirmed(
     assert target.device_id == anna.device_id and target.fingerprint == anna.fingerprint
 
 
+def test_an_alias_shared_by_several_discovered_devices_lists_each_and_confirm_picks_one(
+    db: Database,
+) -> None:
+    now = [1000.0]
+    directory = PeerDirectory(db, Identity.generate().fingerprint, wall=lambda: now[0])
+    anna, other = Identity.generate(), Identity.generate()
+    directory.discovered(seen(anna, "anna@ad", 7070))
+    now[0] = 1060.0
+    directory.discovered(seen(other, "anna@ad", 7071))
+    with pytest.raises(RefusedWithKind) as refused:
+        directory.resolve("anna@ad")
+    assert refused.value.kind is RefusalKind.AMBIGUOUS
+    listed = {c.device_id: c for c in refused.value.candidates}
+    assert set(listed) == {anna.device_id, other.device_id}
+    assert listed[anna.device_id].address == "127.0.0.2:7070"
+    assert listed[anna.device_id].fingerprint == anna.fingerprint
+    assert (listed[anna.device_id].last_seen, listed[other.device_id].last_seen) == (1000, 1060)
+    target = directory.resolve("anna@ad", confirm=other.fingerprint.hex())
+    assert target.device_id == other.device_id and target.fingerprint == other.fingerprint
+
+
+def test_an_alias_known_only_from_discovery_carries_its_device_for_the_window(
+    directory: PeerDirectory,
+) -> None:
+    anna = Identity.generate()
+    directory.discovered(seen(anna, "anna@ad"))
+    with pytest.raises(RefusedWithKind) as refused:
+        directory.resolve("anna@ad")
+    [candidate] = refused.value.candidates
+    assert candidate.device_id == anna.device_id and candidate.address == "127.0.0.2:7070"
+
+
 def test_an_alias_in_the_address_book_resolves_without_confirmation(
     directory: PeerDirectory, db: Database
 ) -> None:

@@ -174,8 +174,22 @@ def test_a_session_ended_by_the_guest_is_shown_as_ended(qtbot) -> None:
     ended = facade.session_views.pop("s1")
     facade.sessions_changed.emit(dataclasses.replace(ended, ended=True))
     assert w.state_label.isVisible()
-    assert w.state_label.text() == "The session has ended."
-    assert not w.end_button.isEnabled()
+    assert w.state_label.text() == "The session with bob@ad ended after 0:00."
+    assert w.chat_edit is not None and not w.chat_edit.isEnabled()
+    assert w.session_toggles is not None and not w.session_toggles.isEnabled()
+    assert w.end_button.text() == "&Close" and w.end_button.isEnabled()
+    with qtbot.waitSignal(w.closed):
+        qtbot.keyClick(w, Qt.Key.Key_Escape)
+
+
+def test_close_on_an_ended_session_closes_the_window(qtbot) -> None:
+    facade = FakeClient()
+    w = _session_window(qtbot, facade, session())
+    ended = facade.session_views.pop("s1")
+    facade.sessions_changed.emit(dataclasses.replace(ended, ended=True))
+    with qtbot.waitSignal(w.closed):
+        qtbot.mouseClick(w.end_button, Qt.MouseButton.LeftButton)
+    assert facade.calls == []
 
 
 def test_the_host_chats_with_the_guest_from_the_session_state(qtbot, qasync_loop) -> None:

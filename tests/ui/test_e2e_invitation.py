@@ -183,7 +183,7 @@ def test_cancel_and_expiry_remove_the_toast_then_invite_edit_accept_and_end(
     assert end is not None
     qtbot.mouseClick(end, LEFT)
     qtbot.waitUntil(lambda: not anna.node.client.sessions() and not ben.node.client.sessions())
-    qtbot.waitUntil(lambda: label(host_window, "sessionStateLabel") == "The session has ended.")
+    qtbot.waitUntil(lambda: "ended after" in label(host_window, "sessionStateLabel"))
     assert label(guest_window, "sessionStateLabel") == "The session has ended."
 
 
@@ -254,7 +254,7 @@ def test_right_click_invite_on_a_tile_in_each_pane_opens_the_dialog_prefilled(
         action(menu, "inviteAction").trigger()
         close_menu(qtbot, menu)
         dialog = invite_dialog(qtbot, anna)
-        assert dialog.target_edit.text() == b.device_id, source
+        assert dialog.target_edit.text() == b.identity.device_id.grouped(), source
         assert dialog.send_button.isEnabled()
         dialog.close()
         anna.shell.invite_dialog = None
@@ -287,6 +287,13 @@ def test_connect_field_sends_a_request_the_other_accepts_with_a_profile(
     [host] = anna.node.client.sessions()
     [guest] = ben.node.client.sessions()
     assert host.permissions == guest.permissions == frozenset(Permission)
+
+    # Chat names the peer by its alias, on both sides.
+    finish(qtbot, ben.node.client.send_chat(guest.session_id, "hello anna"))
+    qtbot.waitUntil(lambda: "ben@ad: hello anna" in window.chat_view.toPlainText())
+    finish(qtbot, anna.node.client.send_chat(host.session_id, "hi ben"))
+    chat = guest_window.chat_view
+    qtbot.waitUntil(lambda: "anna@ad: hi ben" in [chat.item(i).text() for i in range(chat.count())])
 
     qtbot.mouseClick(window.end_button, LEFT)
     qtbot.waitUntil(lambda: not anna.node.client.sessions() and not ben.node.client.sessions())

@@ -166,3 +166,19 @@ def test_only_pending_outgoing_invitations_count_as_pending() -> None:
     assert pending_invitation_to(views, "alice@ad") is None
     assert pending_invitation_to(views, BOB_ID.grouped()) == views[2]
     assert pending_invitation_to(views, "BOB") == views[2]
+
+
+def test_a_pasted_connect_link_becomes_the_id_it_names(qtbot) -> None:
+    from anydesk_invite.core.email_invite import connect_link
+    from anydesk_invite.net.identity import Identity
+
+    other = Identity.generate()
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]))
+    d.target_edit.setText(connect_link(other.device_id, other.fingerprint))
+    assert d.target_edit.text() == other.device_id.grouped()
+    assert d.send_button.isEnabled() and not d.error_label.isVisible()
+
+
+def test_a_tile_prefills_the_id_grouped(qtbot) -> None:
+    d = _dialog(qtbot, FakeClient(peers=[ALICE, BOB]), ALICE_ID.digits)
+    assert d.target_edit.text() == ALICE_ID.grouped()

@@ -57,10 +57,13 @@ def test_status_line_names_interfaces_and_discovery(window: MainWindow) -> None:
     assert not window.warning_label.isVisible()
 
 
-def test_a_key_in_a_file_is_a_visible_warning(window: MainWindow, facade: FakeClient) -> None:
+def test_a_key_in_a_file_is_a_visible_warning_said_once(
+    window: MainWindow, facade: FakeClient
+) -> None:
     warning = "No keyring: the private key is stored in a file in the home folder"
     facade.set_status(make_status(key_location="file", key_warning=warning))
-    assert warning in window.status_label.text()
+    assert "Key in a file" in window.status_label.text()
+    assert warning not in window.status_label.text(), "the banner says it already"
     assert window.warning_label.isVisible()
     assert warning in window.warning_label.text()
 
@@ -69,7 +72,7 @@ def test_a_broken_policy_is_a_visible_warning(window: MainWindow, facade: FakeCl
     facade.set_status(make_status(policy_broken="/etc/adinvite/policy.toml: bad syntax"))
     assert window.warning_label.isVisible()
     assert "bad syntax" in window.warning_label.text()
-    assert "refused" in window.status_label.text()
+    assert "refused" in window.warning_label.text()
 
 
 def test_invite_button_right_of_id_emits_an_empty_invite(qtbot: QtBot, window: MainWindow) -> None:
@@ -170,6 +173,30 @@ def test_connect_field_emits_a_typed_id_as_digits(qtbot: QtBot, window: MainWind
     with qtbot.waitSignal(window.connectRequested, timeout=3000) as sig:
         qtbot.mouseClick(window.connect_button, Qt.MouseButton.LeftButton)
     assert sig.args == [id_for("bob").digits]
+
+
+def test_a_connect_link_pasted_into_connect_asks_with_the_links_key(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from anydesk_invite.net.identity import Identity
+
+    other = Identity.generate()
+    window.connect_edit.setText(connect_link(other.device_id, other.fingerprint))
+    with qtbot.waitSignal(window.connectLinkRequested, timeout=3000) as sig:
+        qtbot.mouseClick(window.connect_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [other.device_id.digits, other.fingerprint.hex()]
+    assert not window.connect_error.isVisible()
+    assert window.connect_edit.text() == other.device_id.grouped()
+
+
+def test_a_broken_connect_link_says_what_is_wrong_not_alias_rules(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.connect_edit.setText("adinvite://connect?id=123")
+    qtbot.mouseClick(window.connect_button, Qt.MouseButton.LeftButton)
+    assert window.connect_error.isVisible()
+    assert "connect link" in window.connect_error.text()
+    assert "alias" not in window.connect_error.text()
 
 
 def test_connect_field_emits_an_alias_on_enter(qtbot: QtBot, window: MainWindow) -> None:

@@ -80,6 +80,7 @@ def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FakeClient) -> Non
     names = [a.objectName() for a in anna.actions() if a.objectName()]
     assert names == [
         "inviteAction",
+        "connectAction",
         "unfavoriteAction",
         "editAction",
         "copyIdAction",
@@ -88,7 +89,24 @@ def test_menu_offers_what_fits_the_peer(qtbot: QtBot, facade: FakeClient) -> Non
     discovery = make_pane(qtbot, facade, PeerSource.DISCOVERY)
     carla = discovery.menu_for(sample_peers()[2])
     names = [a.objectName() for a in carla.actions() if a.objectName()]
-    assert names == ["inviteAction", "favoriteAction", "addToAddressBookAction", "copyIdAction"]
+    assert names == [
+        "inviteAction",
+        "connectAction",
+        "favoriteAction",
+        "addToAddressBookAction",
+        "copyIdAction",
+    ]
+
+
+def test_connect_in_the_tile_menu_asks_that_device_to_let_you_in(
+    qtbot: QtBot, facade: FakeClient
+) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.DISCOVERY)
+    menu = right_click_tile(qtbot, pane, "bob")
+    with qtbot.waitSignal(pane.connectRequested, timeout=3000) as sig:
+        action(menu, "connectAction").trigger()
+    assert sig.args == [id_for("bob").digits]
+    close_menu(qtbot, menu)
 
 
 def test_copy_id_puts_the_grouped_id_on_the_clipboard(qtbot: QtBot, facade: FakeClient) -> None:

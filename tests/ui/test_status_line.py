@@ -31,7 +31,9 @@ def test_the_whole_status_stays_in_the_text_tooltip_and_description(
     qtbot.addWidget(window)
     facade.set_status(make_status(key_location="file", key_warning=LONG_WARNING))
     label = window.status_label
-    assert LONG_WARNING in label.text()
+    assert "Key in a file" in label.text()
+    assert LONG_WARNING not in label.text(), "the banner above the tabs says it, once"
+    assert LONG_WARNING in window.warning_label.text()
     assert label.toolTip() == label.text()
     assert label.accessibleDescription() == label.text()
 

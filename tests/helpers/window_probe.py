@@ -1,0 +1,157 @@
+"""Opens every window of the app as a user would and reports where each one is.
+
+Run as ``python -m tests.helpers.window_probe`` in a process of its own (so QT_SCALE_FACTOR and
+the platform can differ from the test process): two real clients on 127.0.0.1, each with its
+shell; anna's main window, invite dialog and settings; ben's connection request opens anna's
+Accept Window, which is accepted (and grows into the session layout); ben's session window.
+After each step it prints one JSON line per visible window: the step, the window's objectName,
+its frame and its screen's available geometry (logical pixels). With ADINVITE_PROBE_WM=1 it
+waits until the window manager has framed each window before it measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QWidget
+
+from anydesk_invite.ui.accept_window import AcceptWindow
+from anydesk_invite.ui.placement import screen_of
+from anydesk_invite.ui.qt_loop import application
+from anydesk_invite.ui.shell import Shell
+from tests.helpers import netguard
+from tests.helpers.fake_tray import FakeTray
+from tests.helpers.nodes import Nodes
+
+WM = os.environ.get("ADINVITE_PROBE_WM") == "1"
+
+
+async def until(predicate: Callable[[], object], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the windows did not get there in time")
+        await asyncio.sleep(0.02)
+
+
+def windows() -> list[QWidget]:
+    return [
+        w
+        for w in QApplication.topLevelWidgets()
+        if w.isVisible() and w.isWindow() and w.objectName() not in ("", "toast")
+    ]
+
+
+def frame(w: QWidget) -> QRect:
+    """The frame as the platform reports it (the widget's own copy can lag behind)."""
+    handle = w.windowHandle()
+    return handle.frameGeometry() if handle is not None else w.frameGeometry()
+
+
+def framed(w: QWidget) -> bool:
+    return frame(w) != w.geometry()
+
+
+async def settle() -> None:
+    """Until the window manager has framed every window and nothing moves any more."""
+    if WM:
+        try:
+            await until(lambda: all(framed(w) for w in windows()), 20)
+        except TimeoutError:
+            bare = [
+                (w.objectName(), frame(w).getRect(), w.geometry().getRect())
+                for w in windows()
+                if not framed(w)
+            ]
+            raise TimeoutError(f"the window manager framed no window of {bare}") from None
+    last: list[tuple[int, ...]] = []
+    for _ in range(200):
+        now = [frame(w).getRect() for w in windows()]
+        if now == last:
+            return
+        last = now
+        await asyncio.sleep(0.05)
+
+
+def report(step: str) -> None:
+    for w in windows():
+        screen = screen_of(w)
+        assert screen is not None
+        area = screen.availableGeometry()
+        print(
+            json.dumps(
+                {
+                    "step": step,
+                    "window": w.objectName(),
+                    "frame": list(frame(w).getRect()),
+                    "area": list(area.getRect()),
+                }
+            ),
+            flush=True,
+        )
+
+
+async def scenario(folder: Path) -> None:
+    nodes = Nodes(folder)
+    shells: list[Shell] = []
+    try:
+        anna, ben = await nodes.pair()
+        for node in (anna, ben):
+            shell = Shell(
+                node.client,
+                on_quit=lambda: None,
+                tray=FakeTray(available=False),
+                interfaces=lambda: ["127.0.0.1"],
+            )
+            shells.append(shell)
+        host, guest = shells
+        host.show()
+        await settle()
+        report("main")
+        dialog = host.open_invite_dialog()
+        await settle()
+        report("invite")
+        dialog.close()
+        settings = host.open_settings()
+        await settle()
+        report("settings")
+        settings.close()
+        await ben.client.connect(anna.device_id)
+        await until(lambda: len(host.accept_windows) == 1)
+        [accept] = host.accept_windows.values()
+        assert isinstance(accept, AcceptWindow)
+        await until(accept.isVisible)
+        await settle()
+        report("accept-request")
+        accept.accept_button.click()
+        await until(lambda: accept.session() is not None and bool(guest.session_windows))
+        await settle()
+        report("accept-session")
+    finally:
+        for shell in shells:
+            shell.close()
+        await nodes.close()
+
+
+def main() -> int:
+    netguard.install()
+    app = application(sys.argv[:1])
+    import qasync  # after PySide6
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with tempfile.TemporaryDirectory(prefix="adprobe") as tmp, loop:
+        loop.run_until_complete(scenario(Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
