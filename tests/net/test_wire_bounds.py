@@ -29,8 +29,16 @@ PATTERN_SAMPLES = {
 PATTERN_FILL = {r"^[a-z][a-z0-9_]*$": "a", r"^[A-Za-z0-9]+$": "A"}
 
 
+def bare(t: mi.Type) -> mi.Type:
+    """The type under any description the catalogue attaches to it."""
+    while isinstance(t, mi.Metadata):
+        t = t.type
+    return t
+
+
 def sample(t: mi.Type) -> Any:
     """The smallest valid plain value of a field type."""
+    t = bare(t)
     if isinstance(t, mi.IntType):
         return t.ge if t.ge is not None else 0
     if isinstance(t, mi.FloatType):
@@ -61,6 +69,7 @@ def sample(t: mi.Type) -> Any:
 
 def edges(t: mi.Type) -> Iterator[tuple[str, Any, bool]]:
     """(what, value, accepted) at each bound of a field type, and one past it."""
+    t = bare(t)
     if isinstance(t, mi.IntType):
         if t.ge is not None:
             yield f"ge {t.ge}", t.ge, True
@@ -180,12 +189,13 @@ def test_every_bounded_field_has_edges_tested() -> None:
         info = mi.type_info(cls)
         assert isinstance(info, mi.StructType)
         for f in info.fields:
-            if isinstance(f.type, mi.BoolType | mi.LiteralType):
+            t = bare(f.type)
+            if isinstance(t, mi.BoolType | mi.LiteralType):
                 continue
-            if isinstance(f.type, mi.StrType) and f.type.pattern == r"^[0-9]{10}$":
+            if isinstance(t, mi.StrType) and t.pattern == r"^[0-9]{10}$":
                 continue
-            if isinstance(f.type, mi.StrType | mi.BytesType | mi.MemoryViewType) and (
-                f.type.max_length is None
+            if isinstance(t, mi.StrType | mi.BytesType | mi.MemoryViewType) and (
+                t.max_length is None
             ):
                 continue
             assert f"{cls.__name__}.{f.name}" in tested, f"{cls.__name__}.{f.name}: {f.type}"
@@ -258,3 +268,83 @@ def test_unknown_fields_are_ignored_only_from_a_newer_minor_version(
         with pytest.raises(WireError) as refused:
             decoder.decode(body)
         assert refused.value.code == "unknown_field"
+
+
+# --- what a refusal says: the code goes into the Error sent back, the text into the log ------
+
+
+def refusal(decoder: Decoder, body: bytes) -> WireError:
+    with pytest.raises(WireError) as refused:
+        decoder.decode(body)
+    return refused.value
+
+
+def test_a_short_frame_header_is_malformed_and_says_so() -> None:
+    with pytest.raises(WireError) as refused:
+        Decoder().body_length(b"\x00\x00\x01")
+    assert (refused.value.code, refused.value.message) == (
+        "malformed",
+        "a frame header has 4 bytes",
+    )
+    assert str(refused.value) == "malformed: a frame header has 4 bytes"
+
+
+def test_a_frame_over_the_limit_names_its_length_and_the_limit() -> None:
+    with pytest.raises(WireError) as refused:
+        Decoder().body_length((8193).to_bytes(4, "big"))
+    assert refused.value.message == "frame of 8193 bytes over the limit of 8192"
+    decoder = Decoder(pre_auth_limit=16)
+    told = refusal(decoder, bytes(17))
+    assert (told.code, told.message) == ("too_large", "frame of 17 bytes over the limit of 16")
+
+
+def test_a_body_exactly_at_the_limit_is_decoded() -> None:
+    body = msgspec.msgpack.encode({"t": "Error", "code": "a", "message": ""})
+    assert Decoder(pre_auth_limit=len(body)).decode(body) == wire.Error(code="a", message="")
+
+
+@pytest.mark.parametrize(("authenticated", "phase"), [(False, "before"), (True, "after")])
+def test_an_unknown_type_says_whether_it_came_before_or_after_authentication(
+    authenticated: bool, phase: str
+) -> None:
+    decoder = Decoder()
+    if authenticated:
+        decoder.authenticated((1, 0))
+    told = refusal(decoder, msgspec.msgpack.encode({"t": "Teleport"}))
+    assert told.code == "unknown_type"
+    assert told.message.endswith(f"({phase} authentication)")
+    assert told.message != f"({phase} authentication)"
+
+
+def test_a_session_message_before_authentication_is_an_unknown_type() -> None:
+    told = refusal(Decoder(), msgspec.msgpack.encode({"t": "Ping", "seq": 1}))
+    assert told.code == "unknown_type" and told.message.endswith("(before authentication)")
+
+
+def test_an_invalid_or_unknown_field_names_the_field() -> None:
+    decoder = Decoder()
+    decoder.authenticated((1, 0))
+    told = refusal(decoder, msgspec.msgpack.encode({"t": "Ping", "seq": -1}))
+    assert told.code == "invalid" and "$.seq" in told.message
+    told = refusal(decoder, msgspec.msgpack.encode({"t": "Ping", "seq": 1, "extra": 0}))
+    assert told.code == "unknown_field" and "extra" in told.message
+
+
+def test_bytes_that_are_not_messagepack_are_malformed_with_the_decoders_reason() -> None:
+    told = refusal(Decoder(), b"\xc1")
+    assert told.code == "malformed" and told.message and told.message != "None"
+
+
+def test_a_string_that_is_not_utf8_is_malformed_and_says_so() -> None:
+    # {"t": "Error", "code": "a", "message": <str holding 0xff>}
+    body = b"\x83\xa1t\xa5Error\xa4code\xa1a\xa7message\xa1\xff"
+    told = refusal(Decoder(), body)
+    assert told.code == "malformed"
+    assert "UTF-8" in told.message
+
+
+def test_a_decoder_starts_unauthenticated_and_strict() -> None:
+    decoder = Decoder()
+    assert decoder.is_authenticated is False and decoder.limit == 8192
+    decoder.authenticated((1, 0))
+    assert decoder.is_authenticated is True and decoder.limit == 4194304
