@@ -239,6 +239,7 @@ async def run_client(options: Options) -> int:
     stop = asyncio.Event()
     shell: Shell | None = None
     host_desktop: Callable[[], None] | None = None
+    serving = False
     control = ControlServer(
         client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
     )
@@ -248,6 +249,7 @@ async def run_client(options: Options) -> int:
         except AlreadyRunning:
             print(f"anydesk-invite is already running for home {home.path}", file=sys.stderr)
             return 2
+        serving = True
         if interfaces:
             try:
                 client.set_listening(await listener.start(list(interfaces), options.listen_port))
@@ -290,6 +292,9 @@ async def run_client(options: Options) -> int:
         if shell is not None:
             shell.close()
         await control.close()
+        if serving:
+            # Only the client that served the socket removes the runtime directory.
+            home.remove_runtime_dir()
         await client.stop()
         await listener.stop()
         await watcher.stop()

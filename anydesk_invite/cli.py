@@ -597,10 +597,14 @@ def main(
         print(_not_running(ns), file=err)
         return EXIT_USAGE
     try:
-        socket_path = Home.resolve(ns.home).control_socket_path
+        found = Home.resolve(ns.home).find_control_socket()
     except HomeError as exc:
         print(f"{PROG}: {exc}", file=err)
         return EXIT_USAGE
+    if found is None:
+        print(_not_running(ns), file=err)
+        return EXIT_USAGE
+    socket_path = found
     timeout = READ_TIMEOUT if cmd in _READ_ONLY else ACT_TIMEOUT
     if cmd in _TRANSFERS:
         timeout = TRANSFER_TIMEOUT

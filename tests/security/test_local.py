@@ -18,6 +18,7 @@ from anydesk_invite.storage.home import Home
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
 from tests.helpers.memory_keyring import FailingKeyring
 from tests.helpers.nodes import Nodes
+from tests.helpers.short_dir import short_dir
 
 EVIL = "ann\u202eda\x1b[2J\u200f@ad"
 
@@ -49,3 +50,20 @@ async def test_a_key_file_with_loose_permissions_is_refused(tmp_path: Path, mode
     with pytest.raises(KeyStoreError, match="open to group or others"):
         await KeyStore(home).load_or_create()
     assert home.key_file.read_bytes() == pem
+
+
+def test_a_runtime_dir_planted_by_another_local_user_neither_stops_nor_hijacks_the_client(
+    tmp_path: Path,
+) -> None:
+    """Another user creates the old predictable /tmp/anydesk-invite-<uid> first."""
+    with short_dir() as tmp:
+        planted = tmp / f"anydesk-invite-{os.geteuid()}"
+        planted.mkdir(mode=0o777)
+        os.chmod(planted, 0o777)
+        os.chown(planted, 65534, 65534)
+        home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=tmp)
+        socket_path = home.control_socket_path
+        assert not socket_path.is_relative_to(planted)
+        st = os.lstat(socket_path.parent)
+        assert st.st_uid == os.geteuid()
+        assert st.st_mode & 0o077 == 0
