@@ -168,11 +168,33 @@ MUTANTS = [
         "test_invitations.py::test_a_replayed_session_token_is_refused",
     ),
     Mutant(
-        "peer aliases lose control and bidi characters",
+        "a Hello alias must match the alias grammar",
+        f"{PKG}/net/channel.py",
+        "        parse_received_alias(hello.alias)\n",
+        "        pass\n",
+        "test_local.py::test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned",
+    ),
+    Mutant(
+        "an alias name is never all digits",
         f"{PKG}/core/alias.py",
-        'if cat[0] == "C" or cat in ("Zl", "Zp"):',
-        "if False:",
-        "test_local.py::test_an_alias_with_control_and_bidi_characters_is_shown_sanitised",
+        "        if self.name.isdigit():\n",
+        "        if False:\n",
+        "test_local.py::test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned",
+    ),
+    Mutant(
+        "a discovery alias must match the alias grammar",
+        f"{PKG}/net/discovery.py",
+        "alias = str(parse_received_alias(alias_raw))",
+        "alias = alias_raw",
+        "test_local.py::test_a_discovery_record_with_an_alias_outside_the_grammar_is_ignored",
+    ),
+    Mutant(
+        "the fallback runtime directory has a name nobody can claim first",
+        f"{PKG}/storage/home.py",
+        'made = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-", dir=self._tmp_base))',
+        'made = _private_dir(self._tmp_base / f"{APP_NAME}-{os.geteuid()}")',
+        "test_local.py::test_a_runtime_dir_planted_by_another_local_user_neither_stops_nor_"
+        "hijacks_the_client",
     ),
     Mutant(
         "key files open to others are refused",

@@ -41,7 +41,12 @@ from zeroconf._dns import DNSQuestion
 from zeroconf._protocol.outgoing import DNSOutgoing
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from anydesk_invite.core.alias import ALIAS_NAME_MAX, ALIAS_SUFFIX, sanitize_display
+from anydesk_invite.core.alias import (
+    ALIAS_NAME_MAX,
+    ALIAS_SUFFIX,
+    AliasError,
+    parse_received_alias,
+)
 from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId, IdError
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.signal import Signal
@@ -132,9 +137,10 @@ def parse_txt(properties: Mapping[bytes, bytes | None]) -> tuple[str, DeviceId, 
     alias_raw = _text(props, "alias")
     if len(alias_raw) > _ALIAS_MAX:
         raise TxtError(f"alias is {len(alias_raw)} characters, at most {_ALIAS_MAX}")
-    alias = sanitize_display(alias_raw)
-    if not alias:
-        raise TxtError("alias is empty")
+    try:
+        alias = str(parse_received_alias(alias_raw))
+    except AliasError as exc:
+        raise TxtError(str(exc)) from None
     return version, device_id, alias, fingerprint
 
 

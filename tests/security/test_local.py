@@ -4,7 +4,6 @@ permissions refused. Each test names the protection it pins."""
 from __future__ import annotations
 
 import os
-import unicodedata
 from pathlib import Path
 
 import keyring
@@ -12,30 +11,52 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from anydesk_invite.core.permissions import Permission
-from anydesk_invite.net.wire import Invite, InviteShown
+from anydesk_invite.net.channel import ConnectError
+from anydesk_invite.net.discovery import TxtError, parse_txt
+from anydesk_invite.net.identity import Identity
 from anydesk_invite.storage.home import Home
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
 from tests.helpers.memory_keyring import FailingKeyring
 from tests.helpers.nodes import Nodes
 from tests.helpers.short_dir import short_dir
 
-EVIL = "ann\u202eda\x1b[2J\u200f@ad"
+SPOOFS = [
+    "ann\u202eda\x1b[2J\u200f@ad",
+    "IT-Support@ad (your admin)",
+    "alice@ad \u2713 verified 1 234 567 890",
+    "\u0430lice@ad",  # Cyrillic a: looks like alice@ad
+    "al\u200bice@ad",  # a zero-width space: would equal alice@ad once stripped
+    "\ufeffalice@ad",
+    "1234567890@ad",  # shaped like an ID
+    "bob smith@ad",
+]
 
 
-async def test_an_alias_with_control_and_bidi_characters_is_shown_sanitised(
-    nodes: Nodes,
+@pytest.mark.parametrize("alias", SPOOFS)
+async def test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned(
+    nodes: Nodes, alias: str
 ) -> None:
     ben = await nodes.make("ben")
-    raw = await ben.dial_raw(alias=EVIL)
-    try:
-        await raw.send(Invite(os.urandom(16), 1, frozenset({Permission.CONTROL}), "", 120.0))
-        assert isinstance(await raw.receive(), InviteShown)
-    finally:
-        await raw.close()
-    shown = await ben.received.wait()
-    assert shown.peer_alias == "annda[2J@ad"
-    assert not any(unicodedata.category(c).startswith("C") for c in shown.peer_alias)
+    with pytest.raises(ConnectError, match="invalid"):
+        await ben.dial_raw(alias=alias)
+    good = await ben.dial_raw(alias="alice@ad")
+    assert good.peer.alias == ben.alias
+    await good.close()
+
+
+@pytest.mark.parametrize("alias", SPOOFS)
+def test_a_discovery_record_with_an_alias_outside_the_grammar_is_ignored(alias: str) -> None:
+    identity = Identity.generate()
+    txt = {
+        b"v": b"1.0",
+        b"id": identity.device_id.digits.encode(),
+        b"alias": alias.encode(),
+        b"fp": identity.fingerprint.hex().encode(),
+    }
+    with pytest.raises(TxtError):
+        parse_txt(txt)
+    txt[b"alias"] = b"alice@ad"
+    assert parse_txt(txt)[2] == "alice@ad"
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
