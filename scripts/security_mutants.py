@@ -203,6 +203,35 @@ MUTANTS = [
         "if False:",
         "test_local.py::test_a_key_file_with_loose_permissions_is_refused",
     ),
+    Mutant(
+        "authenticated channels are capped per key",
+        f"{PKG}/services/links.py",
+        "if len(same_key) >= limits.max_channels_per_key:",
+        "if False:",
+        "test_channel_caps.py::test_one_key_holds_at_most_the_per_key_cap_of_channels",
+    ),
+    Mutant(
+        "authenticated channels are capped per address",
+        f"{PKG}/net/channel.py",
+        "if open_here + self._pending[host] >= limits.max_channels_per_address:",
+        "if False:",
+        "test_channel_caps.py::test_one_address_holds_at_most_the_per_address_cap",
+    ),
+    Mutant(
+        "authenticated channels are capped in total",
+        f"{PKG}/services/links.py",
+        "if len(accepted) >= limits.max_channels_total:",
+        "if False:",
+        "test_channel_caps.py::test_at_the_total_cap_a_good_peer_still_gets_its_invitation_through",
+    ),
+    Mutant(
+        "unused channels of unknown peers are closed",
+        f"{PKG}/services/links.py",
+        "        if not channel.initiator:\n            self._arm_unused(channel)\n",
+        "",
+        "test_channel_caps.py::test_an_unused_channel_of_an_unknown_peer_is_closed_one_with_an_"
+        "invitation_kept",
+    ),
 ]
 
 

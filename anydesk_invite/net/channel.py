@@ -637,6 +637,16 @@ class Listener:
             )
             writer.transport.abort()
             return
+        open_here = sum(1 for c in self._channels if not c.closed and c.peer.address[0] == host)
+        if open_here + self._pending[host] >= limits.max_channels_per_address:
+            # Refused before TLS: one address cannot take the descriptors of everyone else.
+            _log.warning(
+                "refused connection from %s:%d: %d channels from this address",
+                *address,
+                limits.max_channels_per_address,
+            )
+            writer.transport.abort()
+            return
         if len(self._handshaking) >= limits.max_unauthenticated_total:
             # Make room by dropping the oldest: someone holding every slot from many
             # addresses would have to open them all within one good peer's handshake (a few

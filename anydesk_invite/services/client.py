@@ -128,7 +128,14 @@ class Client:
         self.chat_received: Signal[tuple[str, str]] = Signal("client.chat_received")
 
         self.directory = PeerDirectory(db, identity.fingerprint)
-        self.links = Links(self._dial, self._route, on_closed=self._channel_closed)
+        self.links = Links(
+            self._dial,
+            self._route,
+            on_closed=self._channel_closed,
+            limits=self._limits,
+            in_use=lambda ch: self.invitation_service.carries(ch.peer.fingerprint),
+            known=self.known_peer,
+        )
         self.sessions_service = sessions_factory(self.links)
         self.transfer_changed = self.sessions_service.transfers.changed
         """Signal[TransferView]: a file transfer was offered, progressed or ended."""
@@ -168,6 +175,13 @@ class Client:
             discovery.peer_seen.connect(self.directory.discovered)
             discovery.peer_gone.connect(self.directory.gone)
             discovery.conflict.connect(self.directory.conflict)
+
+    def known_peer(self, fingerprint: bytes) -> bool:
+        """A peer in the address book or one we had a session with: never crowded out."""
+        device_id = DeviceId.from_fingerprint(fingerprint)
+        return self.directory.in_address_book(fingerprint, device_id) or not (
+            self.directory.first_contact(fingerprint)
+        )
 
     # --- lifecycle ----------------------------------------------------------------------
 

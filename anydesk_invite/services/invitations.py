@@ -242,6 +242,12 @@ class InvitationService:
             raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{text} matches several invitations")
         return found[0]
 
+    def carries(self, fingerprint: bytes) -> bool:
+        """True while an invitation or request with this peer is open (or its token is)."""
+        return any(
+            not i.state.final and tokens_equal(i.peer.fingerprint, fingerprint) for i in self.all()
+        ) or any(tokens_equal(t.fingerprint, fingerprint) for t in self._host_tickets)
+
     # --- bookkeeping ------------------------------------------------------------------
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
