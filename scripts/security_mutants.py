@@ -232,6 +232,21 @@ MUTANTS = [
         "test_channel_caps.py::test_an_unused_channel_of_an_unknown_peer_is_closed_one_with_an_"
         "invitation_kept",
     ),
+    Mutant(
+        "pending invitations are capped per source address",
+        f"{PKG}/services/invitations.py",
+        "if from_here >= self.max_pending_per_address:",
+        "if False:",
+        "test_invitations.py::test_throwaway_keys_from_one_address_cannot_fill_the_pending_"
+        "invitation_slots",
+    ),
+    Mutant(
+        "pending invitations from unknown keys are capped as a group",
+        f"{PKG}/services/invitations.py",
+        "if unknown >= self.max_pending_unknown:",
+        "if False:",
+        "test_invitations.py::test_unknown_keys_as_a_group_never_crowd_out_an_address_book_peer",
+    ),
 ]
 
 

@@ -155,6 +155,7 @@ class Client:
             lambda: self._alias,
             self.directory.addresses_of,
             first_contact=self.directory.first_contact,
+            known=self.known_peer,
         )
         if invitation_lifetime is not None:
             self.invitation_service.lifetime = invitation_lifetime
