@@ -247,6 +247,13 @@ MUTANTS = [
         "if False:",
         "test_invitations.py::test_unknown_keys_as_a_group_never_crowd_out_an_address_book_peer",
     ),
+    Mutant(
+        "the log is bounded in rate",
+        f"{PKG}/app.py",
+        "if self._tokens < 1 and record.levelno < logging.ERROR:",
+        "if False:",
+        "test_logging.py::test_the_log_is_bounded_in_rate_and_says_how_many_lines_it_dropped",
+    ),
 ]
 
 

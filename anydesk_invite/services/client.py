@@ -32,7 +32,7 @@ from anydesk_invite.net.channel import Channel, ChannelClosed, PeerTrust, dial
 from anydesk_invite.net.discovery import Discovery, OwnRecord
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.net.wire import Message, SysInfo
+from anydesk_invite.net.wire import Message, SysInfo, describe
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import (
     RefusalKind,
@@ -243,7 +243,7 @@ class Client:
 
     async def _route(self, channel: Channel, msg: Message) -> None:
         if not await self.invitation_service.handle(channel, msg):
-            _log.warning("unexpected %s from %s; closing", type(msg).__name__, channel.peer)
+            _log.warning("unexpected %s from %s; closing", describe(msg), channel.peer)
             await channel.close("unexpected message")
 
     def _channel_closed(self, channel: Channel) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from anydesk_invite.net.channel import Channel, ChannelClosed, ConnectError, PeerInfo
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.net.wire import Bye, Message, Ping, Pong
+from anydesk_invite.net.wire import Bye, Message, Ping, Pong, describe
 
 _log = logging.getLogger(__name__)
 
@@ -190,6 +190,8 @@ class Links:
             async for msg in channel:
                 if isinstance(msg, Ping | Pong | Bye):
                     continue
+                if _log.isEnabledFor(logging.DEBUG):
+                    _log.debug("%s from %s", describe(msg), channel)
                 handler = self._claims.get(channel, self._router)
                 try:
                     await handler(channel, msg)
@@ -197,7 +199,7 @@ class Links:
                     break
                 except Exception:
                     # A handler bug must cost this peer its channel, never the client.
-                    _log.exception("handling %s from %s failed", type(msg).__name__, channel.peer)
+                    _log.exception("handling %s from %s failed", describe(msg), channel.peer)
                     await channel.close("internal error")
                     break
         finally:
