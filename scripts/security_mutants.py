@@ -254,6 +254,20 @@ MUTANTS = [
         "if False:",
         "test_logging.py::test_the_log_is_bounded_in_rate_and_says_how_many_lines_it_dropped",
     ),
+    Mutant(
+        "discovery TXT records are bounded in size",
+        f"{PKG}/net/discovery.py",
+        "if size > MAX_TXT_BYTES:",
+        "if False:",
+        "test_discovery_flood.py::test_a_txt_record_of_eight_kilobytes_is_refused",
+    ),
+    Mutant(
+        "discovery lists a bounded number of devices",
+        f"{PKG}/net/discovery.py",
+        "if key not in self._by_instance and len(self._by_instance) >= self._max_listed:",
+        "if False:",
+        "test_discovery_flood.py::test_a_flood_of_fake_records_lists_at_most_the_cap_of_devices",
+    ),
 ]
 
 
