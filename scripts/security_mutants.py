@@ -268,6 +268,13 @@ MUTANTS = [
         "if False:",
         "test_discovery_flood.py::test_a_flood_of_fake_records_lists_at_most_the_cap_of_devices",
     ),
+    Mutant(
+        "received file names lose control and format characters",
+        f"{PKG}/services/file_transfer.py",
+        '"_" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch',
+        "ch",
+        "test_local.py::test_a_received_file_name_keeps_no_invisible_or_bidi_character",
+    ),
 ]
 
 

@@ -93,3 +93,16 @@ def sanitize_display(text: str, limit: int = _DISPLAY_MAX) -> str:
             continue
         out.append(ch)
     return "".join(out).strip()[:limit]
+
+
+def escape_invisible(text: str) -> str:
+    """Text with every control, format (bidi, zero-width, BOM) and line/paragraph separator
+    character shown as its escape (``\\u202e``), so nothing hidden changes what a reader sees."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

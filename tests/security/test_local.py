@@ -4,6 +4,7 @@ permissions refused. Each test names the protection it pins."""
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 import keyring
@@ -11,9 +12,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from anydesk_invite.cli import format_result
 from anydesk_invite.net.channel import ConnectError
 from anydesk_invite.net.discovery import TxtError, parse_txt
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.services.file_transfer import safe_file_name
 from anydesk_invite.storage.home import Home
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
 from tests.helpers.memory_keyring import FailingKeyring
@@ -88,3 +91,42 @@ def test_a_runtime_dir_planted_by_another_local_user_neither_stops_nor_hijacks_t
         st = os.lstat(socket_path.parent)
         assert st.st_uid == os.geteuid()
         assert st.st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        "invoice\u202efdp.exe",  # right-to-left override: shows as invoiceexe.pdf
+        "invoice\u200f.pdf\u200b.exe",
+        "\ufeffreport.pdf",
+        "a\u2066b\u2069.txt",
+        "bell\x07.txt",
+    ],
+)
+def test_a_received_file_name_keeps_no_invisible_or_bidi_character(offered: str) -> None:
+    saved = safe_file_name(offered)
+    assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in saved)
+    assert saved == unicodedata.normalize("NFC", saved)
+    assert saved.endswith(offered.rsplit(".", 1)[1])
+
+
+def test_a_decomposed_file_name_is_saved_composed() -> None:
+    assert safe_file_name("Cafe\u0301.txt") == "Caf\u00e9.txt"
+
+
+def test_a_file_name_with_a_bidi_override_is_listed_escaped() -> None:
+    listed = format_result(
+        "transfers",
+        [
+            {
+                "id": "ab" * 16,
+                "direction": "receive",
+                "state": "offered",
+                "done": 0,
+                "size": 10,
+                "name": "invoice\u202efdp.exe",
+            }
+        ],
+    )
+    assert "invoice\\u202efdp.exe" in listed
+    assert "\u202e" not in listed
