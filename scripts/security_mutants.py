@@ -275,6 +275,20 @@ MUTANTS = [
         "ch",
         "test_local.py::test_a_received_file_name_keeps_no_invisible_or_bidi_character",
     ),
+    Mutant(
+        "chat from a peer is bounded in rate",
+        f"{PKG}/services/sessions.py",
+        "        if self.chat_tokens < 1:\n",
+        "        if False:\n",
+        "test_chat.py::test_a_chat_flood_from_a_guest_is_bounded_in_rate_count_and_size",
+    ),
+    Mutant(
+        "chat kept per session is bounded in size",
+        f"{PKG}/services/sessions.py",
+        "while total > CHAT_KEEP_CHARS and len(self.chat) > 1:",
+        "while False:",
+        "test_chat.py::test_a_chat_flood_from_a_guest_is_bounded_in_rate_count_and_size",
+    ),
 ]
 
 
