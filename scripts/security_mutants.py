@@ -289,6 +289,22 @@ MUTANTS = [
         "while False:",
         "test_chat.py::test_a_chat_flood_from_a_guest_is_bounded_in_rate_count_and_size",
     ),
+    Mutant(
+        "a guest reuses its frame buffer across size changes",
+        f"{PKG}/services/screen_stream.py",
+        "if needed > len(self.buffer):",
+        "if True:",
+        "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
+        "few_buffers",
+    ),
+    Mutant(
+        "a guest takes frame size changes at a bounded rate",
+        f"{PKG}/services/screen_stream.py",
+        "        if self._size_tokens < 1:\n",
+        "        if False:\n",
+        "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
+        "few_buffers",
+    ),
 ]
 
 

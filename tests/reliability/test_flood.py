@@ -172,3 +172,33 @@ async def test_a_chat_flood_from_a_guest_granted_nothing_leaves_bounded_memory(
     record("chat-flood", "memory kept", retained_by_the_client(before, after) / 1024, "KiB")
     record("chat-flood", "event-loop stall (worst)", probe.worst * 1000, "ms")
     record("chat-flood", "flood duration", elapsed, "s")
+
+
+async def test_a_host_switching_huge_frame_sizes_leaves_its_guest_responsive() -> None:
+    """A few hundred small screen messages that switch between huge sizes within the pixel
+    cap: the guest's event loop (which serves its control API and window) stays responsive
+    and its memory bounded."""
+    from anydesk_invite.net.wire import FrameTiles, Message
+    from anydesk_invite.services.screen_stream import GuestScreen
+
+    async def drop(msg: Message) -> None:
+        pass
+
+    sizes = [(7680, 4320), (4320, 7680), (7000, 4000), (4000, 7000)]
+    count = 100 * scale()
+    guest = GuestScreen(drop)
+    tracemalloc.start()
+    started = time.monotonic()
+    with StallProbe() as probe:
+        for seq in range(1, count + 1):
+            w, h = sizes[seq % len(sizes)]
+            await guest.handle(FrameTiles(seq, 0, w, h, [], True))
+            await asyncio.sleep(0)
+    elapsed = time.monotonic() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    record("size-switch", "screen messages", count, "messages")
+    record("size-switch", "frame buffers allocated", guest.allocations, "buffers")
+    record("size-switch", "memory peak", peak / 2**20, "MiB")
+    record("size-switch", "event-loop stall (worst)", probe.worst * 1000, "ms")
+    record("size-switch", "attack duration", elapsed, "s")
