@@ -5,6 +5,7 @@ a client that hits its descriptor limit serves again once the attacker's connect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import secrets
@@ -111,7 +112,7 @@ def test_a_client_out_of_file_descriptors_serves_a_good_peer_again(tmp_path: Pat
             try:
                 held = loop.run_until_complete(attack())
                 wait_until(
-                    lambda: "Too many open files" in target.output(),
+                    lambda: "Too many open files" in _whole_output(target),
                     timeout=5,
                     what="the target to run out of descriptors",
                 )
@@ -132,6 +133,15 @@ def test_a_client_out_of_file_descriptors_serves_a_good_peer_again(tmp_path: Pat
                 loop.close()
             record("fd-exhaustion", "recovery", recovered, "s")
             record("fd-exhaustion", "descriptor limit", limit, "fds")
+
+
+def _whole_output(client: HeadlessClient) -> str:
+    """All the client printed and logged (``output()`` keeps only the tails)."""
+    parts = []
+    for path in (client.output_path, client.home / "logs" / "anydesk-invite.log"):
+        with contextlib.suppress(OSError):
+            parts.append(path.read_text(errors="replace"))
+    return "\n".join(parts)
 
 
 def _port(client: HeadlessClient) -> int:
