@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import platformdirs
 
-from anydesk_invite.core.alias import AliasError, parse_alias
+from anydesk_invite.core.alias import AliasError, escape_invisible, parse_alias
 from anydesk_invite.core.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.core.ids import DeviceId, IdError, short_fingerprint
 from anydesk_invite.core.invitation import INVITATION_LIFETIME, MIN_TEST_LIFETIME
@@ -499,7 +499,8 @@ def _session_line(s: dict[str, Any]) -> str:
 def _transfer_line(t: dict[str, Any]) -> str:
     where = f" as {t['path']}" if t["path"] and t["direction"] == "receive" else ""
     reason = f" ({t['reason']})" if t["reason"] else ""
-    return f"{t['name']}: {t['state']}, {t['done']} of {t['size']} bytes{where}{reason}"
+    name = escape_invisible(t["name"])
+    return f"{name}: {t['state']}, {t['done']} of {t['size']} bytes{where}{reason}"
 
 
 _OPEN = {"pending", "received", "accepting", "accepted"}
@@ -640,7 +641,13 @@ def format_result(cmd: str, result: Any) -> str:
         if not result:
             return "No file transfers."
         rows = [
-            [t["id"][:8], t["direction"], t["state"], f"{t['done']}/{t['size']}", t["name"]]
+            [
+                t["id"][:8],
+                t["direction"],
+                t["state"],
+                f"{t['done']}/{t['size']}",
+                escape_invisible(t["name"]),
+            ]
             for t in result
         ]
         return _table(["ID", "DIRECTION", "STATE", "BYTES", "NAME"], rows)
@@ -765,10 +772,14 @@ def main(
         print(_not_running(ns), file=err)
         return EXIT_USAGE
     try:
-        socket_path = Home.resolve(ns.home).control_socket_path
+        found = Home.resolve(ns.home).find_control_socket()
     except HomeError as exc:
         print(f"{PROG}: {exc}", file=err)
         return EXIT_USAGE
+    if found is None:
+        print(_not_running(ns), file=err)
+        return EXIT_USAGE
+    socket_path = found
     timeout = READ_TIMEOUT if cmd in _READ_ONLY else ACT_TIMEOUT
     if cmd in _TRANSFERS:
         timeout = TRANSFER_TIMEOUT

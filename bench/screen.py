@@ -305,12 +305,45 @@ def main() -> None:
     ap.add_argument("--encodings", action="store_true", help="compare tile encodings instead")
     ap.add_argument("--seconds", type=float, default=3.0, help="per scenario")
     ap.add_argument("--json", action="store_true", help="also print fps and KiB/frame as JSON")
+    ap.add_argument(
+        "--qasync",
+        action="store_true",
+        help="run on the application's qasync loop (as the client does) instead of asyncio's",
+    )
+    ap.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log as the client started with --verbose does (into a temporary file)",
+    )
+    ap.add_argument("--modes", default="", help="comma-separated scenario names (default: all)")
     args = ap.parse_args()
     if args.encodings:
         print(encodings())
         return
     modes = ("still", "region", "full", "photo, lossless", "photo, JPEG")
-    results = [asyncio.run(run(m, args.seconds)) for m in modes]
+    if args.modes:
+        modes = tuple(m for m in modes if m.split(",")[0] in args.modes.split(","))
+    if args.verbose:
+        import tempfile
+
+        from anydesk_invite.app import setup_logging
+
+        log_dir = tempfile.mkdtemp(prefix="adi-bench-log-")
+        setup_logging(os.path.join(log_dir, "logs", "anydesk-invite.log"), True, stderr=False)
+    if args.qasync:
+        from anydesk_invite.ui import qt_loop
+
+        app = qt_loop.application()
+        results = [qt_loop.run_until_complete(app, run(m, args.seconds)) for m in modes]
+    else:
+        results = [asyncio.run(run(m, args.seconds)) for m in modes]
+    if args.verbose:
+        size = sum(
+            os.path.getsize(os.path.join(root, f))
+            for root, _, files in os.walk(log_dir)
+            for f in files
+        )
+        print(f"log written with --verbose: {size / 1024:.0f} KiB")
     print(f"1920x1080, 64x64 tiles, zlib-1 (JPEG-80 for photo tiles in (e)), cap 30 fps, "
           f"2 frames in flight, TLS on 127.0.0.1, "
           f"{os.cpu_count()} cores")  # fmt: skip

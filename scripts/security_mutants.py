@@ -52,10 +52,10 @@ MUTANTS = [
     Mutant(
         "directory: discovered addresses kept by key, not by ID",
         f"{PKG}/services/directory.py",
-        "d = self._discovered.get(fingerprint)\n        if d is not None:\n            out.extend",
-        "d = next((x for x in self._discovered.values()"
+        "d = found.get(fingerprint)\n            if d is not None:\n                out.extend",
+        "d = next((x for x in found.values()"
         " if x.device_id == DeviceId.from_fingerprint(fingerprint)), None)\n"
-        "        if d is not None:\n            out.extend",
+        "            if d is not None:\n                out.extend",
         "test_identity.py::test_a_colliding_discovery_record_never_adds_its_address_to_the_pinned_"
         "victim",
     ),
@@ -168,11 +168,33 @@ MUTANTS = [
         "test_invitations.py::test_a_replayed_session_token_is_refused",
     ),
     Mutant(
-        "peer aliases lose control and bidi characters",
+        "a Hello alias must match the alias grammar",
+        f"{PKG}/net/channel.py",
+        "        parse_received_alias(hello.alias)\n",
+        "        pass\n",
+        "test_local.py::test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned",
+    ),
+    Mutant(
+        "an alias name is never all digits",
         f"{PKG}/core/alias.py",
-        'if cat[0] == "C" or cat in ("Zl", "Zp"):',
-        "if False:",
-        "test_local.py::test_an_alias_with_control_and_bidi_characters_is_shown_sanitised",
+        "        if self.name.isdigit():\n",
+        "        if False:\n",
+        "test_local.py::test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned",
+    ),
+    Mutant(
+        "a discovery alias must match the alias grammar",
+        f"{PKG}/net/discovery.py",
+        "alias = str(parse_received_alias(alias_raw))",
+        "alias = alias_raw",
+        "test_local.py::test_a_discovery_record_with_an_alias_outside_the_grammar_is_ignored",
+    ),
+    Mutant(
+        "the fallback runtime directory has a name nobody can claim first",
+        f"{PKG}/storage/home.py",
+        'made = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-", dir=self._tmp_base))',
+        'made = _private_dir(self._tmp_base / f"{APP_NAME}-{os.geteuid()}")',
+        "test_local.py::test_a_runtime_dir_planted_by_another_local_user_neither_stops_nor_"
+        "hijacks_the_client",
     ),
     Mutant(
         "key files open to others are refused",
@@ -180,6 +202,108 @@ MUTANTS = [
         "if mode & 0o077:",
         "if False:",
         "test_local.py::test_a_key_file_with_loose_permissions_is_refused",
+    ),
+    Mutant(
+        "authenticated channels are capped per key",
+        f"{PKG}/services/links.py",
+        "if len(same_key) >= limits.max_channels_per_key:",
+        "if False:",
+        "test_channel_caps.py::test_one_key_holds_at_most_the_per_key_cap_of_channels",
+    ),
+    Mutant(
+        "authenticated channels are capped per address",
+        f"{PKG}/net/channel.py",
+        "if open_here + self._pending[host] >= limits.max_channels_per_address:",
+        "if False:",
+        "test_channel_caps.py::test_one_address_holds_at_most_the_per_address_cap",
+    ),
+    Mutant(
+        "authenticated channels are capped in total",
+        f"{PKG}/services/links.py",
+        "if len(accepted) >= limits.max_channels_total:",
+        "if False:",
+        "test_channel_caps.py::test_at_the_total_cap_a_good_peer_still_gets_its_invitation_through",
+    ),
+    Mutant(
+        "unused channels of unknown peers are closed",
+        f"{PKG}/services/links.py",
+        "        if not channel.initiator:\n            self._arm_unused(channel)\n",
+        "",
+        "test_channel_caps.py::test_an_unused_channel_of_an_unknown_peer_is_closed_one_with_an_"
+        "invitation_kept",
+    ),
+    Mutant(
+        "pending invitations are capped per source address",
+        f"{PKG}/services/invitations.py",
+        "if from_here >= self.max_pending_per_address:",
+        "if False:",
+        "test_invitations.py::test_throwaway_keys_from_one_address_cannot_fill_the_pending_"
+        "invitation_slots",
+    ),
+    Mutant(
+        "pending invitations from unknown keys are capped as a group",
+        f"{PKG}/services/invitations.py",
+        "if unknown >= self.max_pending_unknown:",
+        "if False:",
+        "test_invitations.py::test_unknown_keys_as_a_group_never_crowd_out_an_address_book_peer",
+    ),
+    Mutant(
+        "the log is bounded in rate",
+        f"{PKG}/app.py",
+        "if self._tokens < 1 and record.levelno < logging.ERROR:",
+        "if False:",
+        "test_logging.py::test_the_log_is_bounded_in_rate_and_says_how_many_lines_it_dropped",
+    ),
+    Mutant(
+        "discovery TXT records are bounded in size",
+        f"{PKG}/net/discovery.py",
+        "if size > MAX_TXT_BYTES:",
+        "if False:",
+        "test_discovery_flood.py::test_a_txt_record_of_eight_kilobytes_is_refused",
+    ),
+    Mutant(
+        "discovery lists a bounded number of devices",
+        f"{PKG}/net/discovery.py",
+        "if key not in self._by_instance and len(self._by_instance) >= self._max_listed:",
+        "if False:",
+        "test_discovery_flood.py::test_a_flood_of_fake_records_lists_at_most_the_cap_of_devices",
+    ),
+    Mutant(
+        "received file names lose control and format characters",
+        f"{PKG}/services/sessions/files.py",
+        '"_" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch',
+        "ch",
+        "test_local.py::test_a_received_file_name_keeps_no_invisible_or_bidi_character",
+    ),
+    Mutant(
+        "chat from a peer is bounded in rate",
+        f"{PKG}/services/sessions/session.py",
+        "        if self.chat_tokens < 1:\n",
+        "        if False:\n",
+        "test_chat.py::test_a_chat_flood_from_a_guest_is_bounded_in_rate_count_and_size",
+    ),
+    Mutant(
+        "chat kept per session is bounded in size",
+        f"{PKG}/services/sessions/session.py",
+        "while total > CHAT_KEEP_CHARS and len(self.chat) > 1:",
+        "while False:",
+        "test_chat.py::test_a_chat_flood_from_a_guest_is_bounded_in_rate_count_and_size",
+    ),
+    Mutant(
+        "a guest reuses its frame buffer across size changes",
+        f"{PKG}/services/sessions/screen.py",
+        "if needed > len(self.buffer):",
+        "if True:",
+        "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
+        "few_buffers",
+    ),
+    Mutant(
+        "a guest takes frame size changes at a bounded rate",
+        f"{PKG}/services/sessions/screen.py",
+        "        if self._size_tokens < 1:\n",
+        "        if False:\n",
+        "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
+        "few_buffers",
     ),
 ]
 

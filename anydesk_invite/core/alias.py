@@ -1,4 +1,11 @@
-"""Aliases (``name@ad``) and sanitising of names that come from other people."""
+"""Aliases (``name@ad``) and sanitising of names that come from other people.
+
+One grammar holds wherever an alias is typed or received (Hello, discovery TXT, address
+book): a name of ASCII letters, digits, ``-``, ``_`` and ``.``, 1-25 characters, not all
+digits (so it cannot pass for an ID), then ``@ad``; names compare case-insensitively. A
+received alias outside it is refused, never cleaned up: cleaning could make two different
+aliases equal (a stripped zero-width character) or keep a look-alike.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,8 @@ from dataclasses import dataclass
 
 ALIAS_SUFFIX = "@ad"
 ALIAS_NAME_MAX = 25
-_NAME_RE = re.compile(r"[0-9A-Za-z._-]+")
+_NAME_RE = re.compile(r"[0-9A-Za-z._-]+", re.ASCII)
+_RECEIVED_RE = re.compile(rf"([0-9A-Za-z._-]{{1,{ALIAS_NAME_MAX}}})@ad", re.ASCII)
 
 
 class AliasError(ValueError):
@@ -31,6 +39,8 @@ class Alias:
             raise AliasError(
                 f"an alias name may hold only letters, digits, '-', '.' and '_' (not {bad!r})"
             )
+        if self.name.isdigit():
+            raise AliasError("an alias name cannot be all digits (it would look like an ID)")
 
     def __str__(self) -> str:
         return self.name + ALIAS_SUFFIX
@@ -50,11 +60,25 @@ def parse_alias(text: str) -> Alias:
     return Alias(t)
 
 
+def parse_received_alias(text: str) -> Alias:
+    """An alias from another device (Hello, discovery, stored entries), exactly ``name@ad``.
+
+    No trimming, no case folding of the suffix, nothing removed: anything that is not the
+    grammar word for word raises AliasError.
+    """
+    m = _RECEIVED_RE.fullmatch(text)
+    if m is None:
+        shown = text[:40].encode("unicode_escape").decode("ascii")
+        raise AliasError(f"'{shown}' is not an alias (name@ad, ASCII letters, digits, -_.)")
+    return Alias(m.group(1))
+
+
 def default_alias_name(hostname: str, user: str) -> str:
     """A valid alias name made from the user and host names."""
     raw = f"{user}-{hostname}" if user else hostname
     cleaned = "".join(ch if _NAME_RE.fullmatch(ch) else "-" for ch in raw).strip("-.")
-    return (cleaned or "device")[:ALIAS_NAME_MAX]
+    name = (cleaned or "device")[:ALIAS_NAME_MAX]
+    return f"pc-{name}"[:ALIAS_NAME_MAX] if name.isdigit() else name
 
 
 _DISPLAY_MAX = 64
@@ -69,3 +93,16 @@ def sanitize_display(text: str, limit: int = _DISPLAY_MAX) -> str:
             continue
         out.append(ch)
     return "".join(out).strip()[:limit]
+
+
+def escape_invisible(text: str) -> str:
+    """Text with every control, format (bidi, zero-width, BOM) and line/paragraph separator
+    character shown as its escape (``\\u202e``), so nothing hidden changes what a reader sees."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

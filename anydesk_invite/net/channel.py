@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from anydesk_invite.core.alias import sanitize_display
+from anydesk_invite.core.alias import AliasError, parse_received_alias, sanitize_display
 from anydesk_invite.core.ids import DeviceId, fingerprint_of, short_fingerprint
 from anydesk_invite.net.frames import FrameProtocol, PeerClosed
 from anydesk_invite.net.identity import Identity, IdentityError, new_nonce, public_key_from_der
@@ -152,6 +152,15 @@ def _check_hello(hello: Hello) -> tuple[bytes, DeviceId]:
             "identity",
             "the ID does not derive from the key",
         )
+    try:
+        parse_received_alias(hello.alias)
+    except AliasError as exc:
+        # Refused, never cleaned up: a cleaned alias could pass for someone else's.
+        raise _Refusal(
+            f"the peer's alias is refused: {exc}",
+            "invalid",
+            "the alias is not name@ad (ASCII letters, digits, '-', '_', '.'; 1-25, not all digits)",
+        ) from None
     return fp, derived
 
 
@@ -160,7 +169,7 @@ def _peer_info(hello: Hello, fp: bytes, device_id: DeviceId, address: tuple[str,
         fingerprint=fp,
         public_key_der=hello.public_key,
         device_id=device_id,
-        alias=sanitize_display(hello.alias),
+        alias=hello.alias,
         version=(hello.version[0], hello.version[1]),
         address=address,
     )
@@ -630,6 +639,16 @@ class Listener:
                 "refused connection from %s:%d: %d unauthenticated connections from this address",
                 *address,
                 limits.max_unauthenticated_per_address,
+            )
+            writer.transport.abort()
+            return
+        open_here = sum(1 for c in self._channels if not c.closed and c.peer.address[0] == host)
+        if open_here + self._pending[host] >= limits.max_channels_per_address:
+            # Refused before TLS: one address cannot take the descriptors of everyone else.
+            _log.warning(
+                "refused connection from %s:%d: %d channels from this address",
+                *address,
+                limits.max_channels_per_address,
             )
             writer.transport.abort()
             return

@@ -41,7 +41,12 @@ from zeroconf._dns import DNSQuestion
 from zeroconf._protocol.outgoing import DNSOutgoing
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from anydesk_invite.core.alias import ALIAS_NAME_MAX, ALIAS_SUFFIX, sanitize_display
+from anydesk_invite.core.alias import (
+    ALIAS_NAME_MAX,
+    ALIAS_SUFFIX,
+    AliasError,
+    parse_received_alias,
+)
 from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId, IdError
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.signal import Signal
@@ -63,6 +68,15 @@ _FLAGS_QUERY = 0x0000
 _ALIAS_MAX = ALIAS_NAME_MAX + len(ALIAS_SUFFIX)
 _VERSION_RE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
 _RESOLVE_TIMEOUT_MS = 3000
+MAX_TXT_BYTES = 400
+"""A TXT record's keys and values together; ours is about 130. Larger ones are ignored."""
+MAX_TXT_KEYS = 16
+MAX_LISTED = 256
+"""Devices listed at once; records of further ones are ignored until some go."""
+MAX_RESOLVING = 32
+"""Records being resolved at once; a flood of names waits for the next announcement."""
+MAX_IGNORED = 1024
+"""Names of ignored records remembered (so they are not resolved again on every packet)."""
 # Ask for multicast answers only. zeroconf's first question asks for a unicast answer, and
 # where several clients share one address (side by side on one machine, as --home allows)
 # the kernel hands a unicast datagram to one of the sockets on port 5353 only, often not
@@ -111,6 +125,11 @@ def _text(props: Mapping[str, bytes | None], key: str) -> str:
 
 def parse_txt(properties: Mapping[bytes, bytes | None]) -> tuple[str, DeviceId, str, bytes]:
     """Check a TXT record: (version, device ID, display alias, fingerprint), or TxtError."""
+    if len(properties) > MAX_TXT_KEYS:
+        raise TxtError(f"TXT has {len(properties)} keys, at most {MAX_TXT_KEYS}")
+    size = sum(len(k) + len(v or b"") for k, v in properties.items())
+    if size > MAX_TXT_BYTES:
+        raise TxtError(f"TXT is {size} bytes, at most {MAX_TXT_BYTES}")
     props = {k.decode("ascii", "replace").lower(): v for k, v in properties.items()}
     version = _text(props, "v")
     if not _VERSION_RE.fullmatch(version):
@@ -132,9 +151,10 @@ def parse_txt(properties: Mapping[bytes, bytes | None]) -> tuple[str, DeviceId, 
     alias_raw = _text(props, "alias")
     if len(alias_raw) > _ALIAS_MAX:
         raise TxtError(f"alias is {len(alias_raw)} characters, at most {_ALIAS_MAX}")
-    alias = sanitize_display(alias_raw)
-    if not alias:
-        raise TxtError("alias is empty")
+    try:
+        alias = str(parse_received_alias(alias_raw))
+    except AliasError as exc:
+        raise TxtError(str(exc)) from None
     return version, device_id, alias, fingerprint
 
 
@@ -202,6 +222,7 @@ class Discovery:
         instance_tag: str = "",
         offline_after: float = 15.0,
         probe: bool = False,
+        max_listed: int = MAX_LISTED,
     ) -> None:
         if not interfaces:
             raise ValueError("discovery needs at least one interface address")
@@ -213,6 +234,7 @@ class Discovery:
         self._tag = instance_tag
         self._offline_after = offline_after
         self._probe = probe
+        self._max_listed = max_listed
         self.peer_seen: Signal[DiscoveredPeer] = Signal("peer_seen")
         self.peer_gone: Signal[bytes] = Signal("peer_gone")
         self.conflict: Signal[DeviceId] = Signal("conflict")
@@ -442,6 +464,8 @@ class Discovery:
         if key in self._resolving:
             self._resolve_again.add(key)
             return
+        if len(self._resolving) >= MAX_RESOLVING:
+            return  # it announces again; a flood of names must not start a task each
         self._resolving[key] = asyncio.create_task(self._resolve_task(name), name="resolve")
 
     async def _resolve_task(self, name: str) -> None:
@@ -481,6 +505,9 @@ class Discovery:
         if not addresses:
             self._ignore(key, name, "no address on the chosen interfaces' subnets")
             return
+        if key not in self._by_instance and len(self._by_instance) >= self._max_listed:
+            self._ignore(key, name, f"{self._max_listed} devices listed already")
+            return
         peer = DiscoveredPeer(device_id, alias, fingerprint, addresses, port, version, name)
         self._last_heard[key] = asyncio.get_running_loop().time()
         before = self._by_instance.get(key)
@@ -509,6 +536,8 @@ class Discovery:
 
     def _ignore(self, key: str, name: str, reason: str) -> None:
         _log.info("discovery: ignored record %r: %s", name, reason)
+        if len(self._ignored) >= MAX_IGNORED:
+            self._ignored.clear()
         self._ignored.add(key)
         self._drop_instance(key)
 

@@ -20,11 +20,27 @@ class Limits:
     heartbeat_interval: float = 3.0
     max_unauthenticated_total: int = 64
     max_unauthenticated_per_address: int = 8
+    max_channels_per_key: int = 4
+    """Authenticated channels one key may hold open to us at once."""
+    max_channels_per_address: int = 16
+    """Authenticated channels (and handshakes) one address may hold open to us at once."""
+    max_channels_total: int = 128
+    """Authenticated channels peers may hold open to us at once. With the handshake cap this
+    keeps what peers can take far below a 1024-descriptor limit: the rest is the reserve for
+    the control socket, files, the database and the channels this client dials itself."""
+    unused_channel_timeout: float = 30.0
+    """An accepted channel of a peer that is neither known (address book, a past session) nor
+    carrying an invitation or a session is closed after this long."""
     pre_auth_frame_limit: int = PRE_AUTH_FRAME_LIMIT
     post_auth_frame_limit: int = POST_AUTH_FRAME_LIMIT
 
     def __post_init__(self) -> None:
-        for name in ("handshake_timeout", "idle_timeout", "heartbeat_interval"):
+        for name in (
+            "handshake_timeout",
+            "idle_timeout",
+            "heartbeat_interval",
+            "unused_channel_timeout",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
         if self.heartbeat_interval >= self.idle_timeout:
@@ -32,6 +48,9 @@ class Limits:
         for name in (
             "max_unauthenticated_total",
             "max_unauthenticated_per_address",
+            "max_channels_per_key",
+            "max_channels_per_address",
+            "max_channels_total",
             "pre_auth_frame_limit",
             "post_auth_frame_limit",
         ):

@@ -68,6 +68,26 @@ class Message(msgspec.Struct, tag=True, tag_field="t", forbid_unknown_fields=Tru
     pre_auth: ClassVar[bool] = False
 
 
+def describe(msg: Message) -> str:
+    """A message for a log line: its type and the sizes of its fields, never their content.
+
+    ``Tile(x, y, data: 4096 bytes)``: text and bytes show their length, lists their item count,
+    numbers and flags only their name, so nothing a peer sent reaches the log.
+    """
+    parts = []
+    for name in msg.__struct_fields__:
+        value = getattr(msg, name)
+        if isinstance(value, bytes | bytearray | memoryview):
+            parts.append(f"{name}: {len(value)} bytes")
+        elif isinstance(value, str):
+            parts.append(f"{name}: {len(value)} characters")
+        elif isinstance(value, list | tuple | frozenset | set | dict):
+            parts.append(f"{name}: {len(value)} items")
+        else:
+            parts.append(name)
+    return f"{type(msg).__name__}({', '.join(parts)})"
+
+
 # --- handshake (pre-auth) -------------------------------------------------------------------
 
 

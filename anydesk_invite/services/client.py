@@ -36,7 +36,7 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.interfaces import interface_choices
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wide_area import WideAreaDiscovery
-from anydesk_invite.net.wire import Message, SysInfo
+from anydesk_invite.net.wire import Message, SysInfo, describe
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import (
     ProbeResult,
@@ -144,7 +144,14 @@ class Client:
         self.chat_received: Signal[tuple[str, str]] = Signal("client.chat_received")
 
         self.directory = PeerDirectory(db, identity.fingerprint)
-        self.links = Links(self._dial, self._route, on_closed=self._channel_closed)
+        self.links = Links(
+            self._dial,
+            self._route,
+            on_closed=self._channel_closed,
+            limits=self._limits,
+            in_use=lambda ch: self.invitation_service.carries(ch.peer.fingerprint),
+            known=self.known_peer,
+        )
         self.sessions_service = sessions_factory(self.links)
         self.transfer_changed = self.sessions_service.transfers.changed
         """Signal[TransferView]: a file transfer was offered, progressed or ended."""
@@ -168,6 +175,7 @@ class Client:
             lambda: self._alias,
             self.directory.addresses_of,
             first_contact=self.directory.first_contact,
+            known=self.known_peer,
         )
         if invitation_lifetime is not None:
             self.invitation_service.lifetime = invitation_lifetime
@@ -192,6 +200,13 @@ class Client:
             wide_area.peer_seen.connect(self.directory.discovered_dns)
             wide_area.peer_gone.connect(self.directory.gone_dns)
             wide_area.status_changed.connect(lambda _: self.status_changed.emit(self.status()))
+
+    def known_peer(self, fingerprint: bytes) -> bool:
+        """A peer in the address book or one we had a session with: never crowded out."""
+        device_id = DeviceId.from_fingerprint(fingerprint)
+        return self.directory.in_address_book(fingerprint, device_id) or not (
+            self.directory.first_contact(fingerprint)
+        )
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -303,7 +318,7 @@ class Client:
 
     async def _route(self, channel: Channel, msg: Message) -> None:
         if not await self.invitation_service.handle(channel, msg):
-            _log.warning("unexpected %s from %s; closing", type(msg).__name__, channel.peer)
+            _log.warning("unexpected %s from %s; closing", describe(msg), channel.peer)
             await channel.close("unexpected message")
 
     def _channel_closed(self, channel: Channel) -> None:

@@ -67,6 +67,11 @@ ANSWER_TIMEOUT = 5.0
 ACCEPT_TIMEOUT = 10.0
 """Seconds an invitee waits for the inviter's answer to an accept."""
 MAX_PENDING_INCOMING = 32
+MAX_PENDING_PER_ADDRESS = 4
+"""Pending incoming invitations and requests from one source address."""
+MAX_PENDING_UNKNOWN = 8
+"""Pending incoming ones from unknown keys (not in the address book, no past session) as a
+group: fresh keys cost nothing, so they never take the slots of the peers the user knows."""
 RATE_WINDOW = 10.0
 RATE_MAX = 5
 """At most this many invitations or requests per peer per RATE_WINDOW seconds are looked at."""
@@ -173,6 +178,7 @@ class InvitationService:
         token_lifetime: float = SESSION_TOKEN_LIFETIME,
         random_bytes: Callable[[int], bytes] = os.urandom,
         first_contact: Callable[[bytes], bool] = lambda fp: True,
+        known: Callable[[bytes], bool] = lambda fp: False,
     ) -> None:
         self._links = links
         self._clock = clock
@@ -185,6 +191,12 @@ class InvitationService:
         self.token_lifetime = token_lifetime
         self._random = random_bytes
         self._first_contact = first_contact
+        self._known = known
+        """True for a peer in the address book or with a past session: never crowded out."""
+        self.max_pending_per_address = MAX_PENDING_PER_ADDRESS
+        self.max_pending_unknown = MAX_PENDING_UNKNOWN
+        self._pending_from: dict[bytes, str] = {}
+        """The source address each incoming invitation came from."""
         self.outgoing: OrderedDict[bytes, OutgoingInvitation] = OrderedDict()
         self.incoming: OrderedDict[bytes, IncomingInvitation] = OrderedDict()
         self._answers: dict[AnswerKey, asyncio.Future[Message]] = {}
@@ -252,6 +264,12 @@ class InvitationService:
         if len(found) > 1:
             raise RefusedWithKind(RefusalKind.AMBIGUOUS, f"{text} matches several invitations")
         return found[0]
+
+    def carries(self, fingerprint: bytes) -> bool:
+        """True while an invitation or request with this peer is open (or its token is)."""
+        return any(
+            not i.state.final and tokens_equal(i.peer.fingerprint, fingerprint) for i in self.all()
+        ) or any(tokens_equal(t.fingerprint, fingerprint) for t in self._host_tickets)
 
     # --- bookkeeping ------------------------------------------------------------------
 
@@ -615,6 +633,26 @@ class InvitationService:
         if any(tokens_equal(i.peer.fingerprint, fp) for i in open_):
             _log.info("%s already has a pending invitation here; declined", channel.peer)
             return False
+        if self._known(fp):
+            return True
+        host = channel.peer.address[0]
+        from_here = sum(1 for i in open_ if self._pending_from.get(i.invitation_id) == host)
+        if from_here >= self.max_pending_per_address:
+            _log.warning(
+                "%d pending invitations from %s; declined one from %s",
+                from_here,
+                host,
+                channel.peer,
+            )
+            return False
+        unknown = sum(1 for i in open_ if not self._known(i.peer.fingerprint))
+        if unknown >= self.max_pending_unknown:
+            _log.warning(
+                "%d pending invitations from unknown devices; declined one from %s",
+                unknown,
+                channel.peer,
+            )
+            return False
         return True
 
     async def _on_incoming(
@@ -648,6 +686,7 @@ class InvitationService:
                 max_lifetime=REQUEST_LIFETIME,
             )
         self.incoming[invitation_id] = inc
+        self._pending_from[invitation_id] = channel.peer.address[0]
         self._trim_incoming()
         await channel.send(InviteShown(invitation_id=invitation_id))
         self.changed.emit(None)
@@ -657,6 +696,8 @@ class InvitationService:
         finals = [k for k, v in self.incoming.items() if v.state.final]
         for k in finals[: max(0, len(self.incoming) - keep)]:
             del self.incoming[k]
+        for k in [k for k in self._pending_from if k not in self.incoming]:
+            del self._pending_from[k]
 
     def _incoming_from(self, channel: Channel, invitation_id: bytes) -> IncomingInvitation | None:
         inc = self.incoming.get(invitation_id)

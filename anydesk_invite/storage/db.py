@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from anydesk_invite.core.alias import Alias, AliasError, parse_alias
+from anydesk_invite.core.alias import Alias, AliasError, parse_alias, parse_received_alias
 from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId
 from anydesk_invite.core.invitation import Direction
 from anydesk_invite.core.permissions import (
@@ -128,7 +128,7 @@ def _alias_from(text: str | None) -> Alias | None:
     if not text:
         return None
     try:
-        return parse_alias(text)
+        return parse_received_alias(text)
     except AliasError:
         # A stored alias that no longer parses is only a display hint; drop it, keep the row.
         return None

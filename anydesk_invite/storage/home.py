@@ -7,11 +7,13 @@ runtime directory instead, because a Unix socket path must stay under ~107 bytes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import secrets
 import stat
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,6 +21,8 @@ import platformdirs
 
 APP_NAME = "anydesk-invite"
 INSTALL_ID_FILE = "install-id"
+# Without XDG_RUNTIME_DIR the runtime directory gets a random name under /tmp, recorded here.
+RUNTIME_RECORD_FILE = "runtime-dir"
 # sun_path is 108 bytes on Linux, including the terminating NUL.
 SOCKET_PATH_MAX = 107
 _INSTALL_ID_RE = re.compile(r"[0-9a-f]{32}")
@@ -145,9 +149,12 @@ class Home:
     def runtime_dir(self) -> Path:
         """A short private directory for the control socket, made on first use (0700).
 
-        ``$XDG_RUNTIME_DIR/anydesk-invite/<hash>`` when that is usable, otherwise
-        ``/tmp/anydesk-invite-<uid>/<hash>``; ``<hash>`` is the first 16 hex digits of the
-        SHA-256 of the home's real path, so each home gets its own.
+        ``$XDG_RUNTIME_DIR/anydesk-invite/<hash>`` when that is usable (``<hash>``: the first
+        16 hex digits of the SHA-256 of the home's real path, so each home gets its own).
+        Otherwise a directory with a random name under /tmp, made by ``mkdtemp`` (so another
+        local user can neither guess it in advance nor create it first) and recorded in the
+        home's ``runtime-dir`` file; a recorded directory that is gone, not ours or not
+        private is replaced by a new one, never a reason to refuse to start.
         """
         if self._runtime_dir is None:
             self._runtime_dir = self._make_runtime_dir()
@@ -155,22 +162,94 @@ class Home:
 
     @property
     def control_socket_path(self) -> Path:
+        """Where the running client serves its control socket (makes the directory)."""
         return self.runtime_dir / "control"
 
-    def _make_runtime_dir(self) -> Path:
+    def find_control_socket(self) -> Path | None:
+        """Where a running client of this home serves its socket, creating nothing.
+
+        None when no runtime directory of this home exists (so no client runs).
+        """
+        xdg = self._xdg_runtime_dir()
+        if xdg is not None:
+            return xdg / "control" if xdg.is_dir() else None
+        recorded = self._recorded_runtime_dir()
+        return recorded / "control" if recorded is not None else None
+
+    def remove_runtime_dir(self) -> None:
+        """On a clean exit: remove this home's runtime directory (and its record)."""
+        path = self._runtime_dir
+        if path is None:
+            return
+        self._runtime_dir = None
+        with contextlib.suppress(FileNotFoundError):
+            (path / "control").unlink()
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
+        if self._xdg_runtime_dir() is None:
+            with contextlib.suppress(FileNotFoundError):
+                (self._path / RUNTIME_RECORD_FILE).unlink()
+
+    def _xdg_runtime_dir(self) -> Path | None:
         digest = hashlib.sha256(os.fsencode(os.path.realpath(self._path))).hexdigest()
-        name = digest[:_HASH_LENGTH]
         xdg = self._environ.get("XDG_RUNTIME_DIR", "")
         if xdg and _usable_xdg_runtime_dir(Path(xdg)):
-            base = Path(xdg) / APP_NAME
-            if _fits_socket(base / name):
-                _private_dir(base)
-                return _private_dir(base / name)
-        base = self._tmp_base / f"{APP_NAME}-{os.geteuid()}"
-        if not _fits_socket(base / name):
-            raise HomeError(f"the runtime directory {base / name} is too long for a Unix socket")
-        _private_dir(base)
-        return _private_dir(base / name)
+            path = Path(xdg) / APP_NAME / digest[:_HASH_LENGTH]
+            if _fits_socket(path):
+                return path
+        return None
+
+    def _make_runtime_dir(self) -> Path:
+        xdg = self._xdg_runtime_dir()
+        if xdg is not None:
+            _private_dir(xdg.parent)
+            return _private_dir(xdg)
+        recorded = self._recorded_runtime_dir()
+        if recorded is not None:
+            return recorded
+        try:
+            made = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-", dir=self._tmp_base))
+        except OSError as exc:
+            raise HomeError(
+                f"cannot create a runtime directory in {self._tmp_base}: {exc.strerror}"
+            ) from exc
+        if not _fits_socket(made):
+            os.rmdir(made)
+            raise HomeError(f"the runtime directory {made} is too long for a Unix socket")
+        record = self._path / RUNTIME_RECORD_FILE
+        tmp = record.with_name(f".{RUNTIME_RECORD_FILE}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, os.fsencode(made) + b"\n")
+        finally:
+            os.close(fd)
+        os.replace(tmp, record)
+        return made
+
+    def _recorded_runtime_dir(self) -> Path | None:
+        """The recorded random runtime directory, if it still exists, is ours and private."""
+        try:
+            text = (self._path / RUNTIME_RECORD_FILE).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        path = Path(text)
+        if not (
+            path.is_absolute()
+            and path.parent == self._tmp_base
+            and path.name.startswith(f"{APP_NAME}-")
+        ):
+            return None
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if (
+            not stat.S_ISDIR(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or stat.S_IMODE(st.st_mode) != 0o700
+        ):
+            return None  # gone, claimed by someone else, or loosened: make a new one
+        return path
 
 
 def _fits_socket(directory: Path) -> bool:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anydesk_invite.core.alias import escape_invisible
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal as CoreSignal
 from anydesk_invite.services.facade import ActionRefused
@@ -110,7 +111,7 @@ def _state_text(v: TransferView, rate: float | None = None) -> str:
     else:
         text = QCoreApplication.translate("TransferPanel", "{name}: {done} of {size}")
     return f"{arrow} " + text.format(
-        name=v.name,
+        name=escape_invisible(v.name),
         reason=v.reason,
         size=size_text(v.size),
         done=size_text(v.done),
@@ -241,10 +242,11 @@ class TransferPanel(QWidget):
         bar.setObjectName(f"transferProgress_{tid}")
         bar.setRange(0, STEPS)
         bar.setTextVisible(False)
-        bar.setAccessibleName(self.tr("Progress of {name}").format(name=view.name))
+        shown = escape_invisible(view.name)
+        bar.setAccessibleName(self.tr("Progress of {name}").format(name=shown))
         cancel = QPushButton(self.tr("Cancel"), widget)
         cancel.setObjectName(f"transferCancel_{tid}")
-        cancel.setAccessibleName(self.tr("Cancel {name}").format(name=view.name))
+        cancel.setAccessibleName(self.tr("Cancel {name}").format(name=shown))
         cancel.clicked.connect(lambda: self._cancel(tid))
         fetch: QPushButton | None = None
         line = QHBoxLayout()
@@ -252,16 +254,14 @@ class TransferPanel(QWidget):
         if view.direction is TransferDirection.RECEIVE and self._role is Role.GUEST:
             fetch = QPushButton(self.tr("Fetch"), widget)
             fetch.setObjectName(f"transferFetch_{tid}")
-            fetch.setAccessibleName(self.tr("Fetch {name}").format(name=view.name))
+            fetch.setAccessibleName(self.tr("Fetch {name}").format(name=shown))
             fetch.clicked.connect(lambda: self._fetch(tid))
             line.addWidget(fetch)
         show_folder: QPushButton | None = None
         if view.direction is TransferDirection.RECEIVE:
             show_folder = QPushButton(self.tr("Show in folder"), widget)
             show_folder.setObjectName(f"transferShowFolder_{tid}")
-            show_folder.setAccessibleName(
-                self.tr("Show {name} in its folder").format(name=view.name)
-            )
+            show_folder.setAccessibleName(self.tr("Show {name} in its folder").format(name=shown))
             show_folder.setVisible(False)
             show_folder.clicked.connect(lambda: self._show_folder(tid))
             line.addWidget(show_folder)

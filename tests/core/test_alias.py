@@ -10,11 +10,12 @@ from anydesk_invite.core.alias import (
     AliasError,
     default_alias_name,
     parse_alias,
+    parse_received_alias,
     sanitize_display,
 )
 
 
-@pytest.mark.parametrize("name", ["a", "Z", "7", "anna", "a.b-c_d", "x" * 25, "0-9.az_AZ"])
+@pytest.mark.parametrize("name", ["a", "Z", "7a", "anna", "a.b-c_d", "x" * 25, "0-9.az_AZ"])
 def test_valid_names_are_accepted(name: str) -> None:
     assert Alias(name).name == name
     assert str(Alias(name)) == name + "@ad"
@@ -30,6 +31,8 @@ def test_valid_names_are_accepted(name: str) -> None:
         ("änna", "not 'ä'"),
         ("anna\n", "not '\\\\n'"),
         ("a@b", "not '@'"),
+        ("7", "all digits"),
+        ("1234567890", "all digits"),
     ],
 )
 def test_invalid_names_are_refused_with_the_reason(name: str, message: str) -> None:
@@ -109,3 +112,43 @@ def test_sanitize_limits_the_length() -> None:
 
 def test_sanitize_drops_unassigned_and_private_use_characters() -> None:
     assert sanitize_display("a\U000e0001b\ue000c\U0010fffd") == "abc"
+
+
+@pytest.mark.parametrize("text", ["anna@ad", "Anna.B-c_d@ad", "x" * 25 + "@ad", "7a@ad"])
+def test_a_received_alias_in_the_grammar_is_kept_as_sent(text: str) -> None:
+    assert str(parse_received_alias(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IT-Support@ad (your admin)",
+        "alice@ad \u2713 verified 1 234 567 890",
+        "\u0430lice@ad",  # Cyrillic a
+        "al\u200bice@ad",  # zero-width space
+        "alice\u202e@ad",
+        "\ufeffalice@ad",
+        " alice@ad",
+        "alice@ad ",
+        "ali ce@ad",
+        "alice",
+        "alice@AD",
+        "1234567890@ad",
+        "1 234 567 890@ad",
+        "x" * 26 + "@ad",
+        "@ad",
+        "",
+    ],
+)
+def test_a_received_alias_outside_the_grammar_is_refused_not_cleaned(text: str) -> None:
+    with pytest.raises(AliasError):
+        parse_received_alias(text)
+
+
+def test_received_aliases_compare_case_insensitively() -> None:
+    assert parse_received_alias("Alice@ad").key() == parse_received_alias("aLICE@ad").key()
+
+
+def test_a_default_alias_is_never_all_digits() -> None:
+    assert not default_alias_name("1234567890", "").isdigit()
+    Alias(default_alias_name("1234567890", ""))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.net.limits import Limits
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Node, Nodes, eventually
 
@@ -30,9 +31,9 @@ class LiveClients:
         """Run a coroutine on the clients' loop; TimeoutError when it hangs."""
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
-    async def make(self, name: str) -> Node:
+    async def make(self, name: str, limits: Limits | None = None) -> Node:
         self._made += 1
-        return await self.nodes.make(f"{name}{self._made}")
+        return await self.nodes.make(f"{name}{self._made}", limits=limits)
 
     def close(self) -> None:
         try:

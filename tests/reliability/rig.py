@@ -61,10 +61,10 @@ class AuthenticatedRawPeer:
 
     @classmethod
     async def connect(
-        cls, address: tuple[str, int], identity: Identity | None = None
+        cls, address: tuple[str, int], identity: Identity | None = None, source: str | None = None
     ) -> AuthenticatedRawPeer:
         me = identity or Identity.generate()
-        raw = await RawPeer.connect(address)
+        raw = await RawPeer.connect(address, source=source)
         nonce = os.urandom(32)
         raw.send(Hello(PROTOCOL_VERSION, me.public_key_der, me.device_id.digits, "raw@ad", nonce))
         hello = await raw.read()

@@ -5,6 +5,7 @@ a client that hits its descriptor limit serves again once the attacker's connect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import secrets
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from tests.helpers.nodes import Nodes, eventually, nodes_for
 from tests.helpers.peers import RawPeer
@@ -110,7 +112,7 @@ def test_a_client_out_of_file_descriptors_serves_a_good_peer_again(tmp_path: Pat
             try:
                 held = loop.run_until_complete(attack())
                 wait_until(
-                    lambda: "Too many open files" in target.output(),
+                    lambda: "Too many open files" in _whole_output(target),
                     timeout=5,
                     what="the target to run out of descriptors",
                 )
@@ -133,6 +135,15 @@ def test_a_client_out_of_file_descriptors_serves_a_good_peer_again(tmp_path: Pat
             record("fd-exhaustion", "descriptor limit", limit, "fds")
 
 
+def _whole_output(client: HeadlessClient) -> str:
+    """All the client printed and logged (``output()`` keeps only the tails)."""
+    parts = []
+    for path in (client.output_path, client.home / "logs" / "anydesk-invite.log"):
+        with contextlib.suppress(OSError):
+            parts.append(path.read_text(errors="replace"))
+    return "\n".join(parts)
+
+
 def _port(client: HeadlessClient) -> int:
     return int(client.cli("--get-status").ok()["listen"][0].rsplit(":", 1)[1])
 
@@ -146,3 +157,78 @@ def _invited(inviter: HeadlessClient, invitee: HeadlessClient) -> str | None:
     if seen["state"] != "pending":
         return None
     return str(inv["id"])
+
+
+@pytest.mark.e2e
+def test_a_thousand_authenticated_channels_leave_the_cli_and_a_good_peer_served(
+    tmp_path: Path,
+) -> None:
+    """Keys are free: one attacker opens authenticated channels, with no invitation, from one
+    key and then from fresh keys on many addresses, against a client whose descriptor limit is
+    the usual desktop 1024. The control socket and a good peer must still be served."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    attempts = min(1100, 400 * scale())
+    limits = Limits()
+    run = secrets.token_hex(2)
+    with short_dir() as base:
+        target = HeadlessClient(base / "t", "t", alias=f"tgt-{run}")
+        good = HeadlessClient(base / "g", "g", alias=f"good-{run}")
+        with running_clients([target, good]):
+            good.wait_for_peer(target)
+            assert target.process is not None
+            pid = target.process.pid
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (1024, 1024))
+            before = _open_fds(pid)
+            address = ("127.0.0.1", _port(target))
+            one_key = Identity.generate()
+
+            async def attack() -> tuple[list[AuthenticatedRawPeer], int]:
+                held: list[AuthenticatedRawPeer] = []
+                most = 0
+                for n in range(attempts):
+                    # Half from one key on one address, half from fresh keys on 32 addresses.
+                    fresh = n >= attempts // 2
+                    source = f"127.0.{1 + n % 32}.{2 + n % 200}" if fresh else "127.0.0.1"
+                    try:
+                        held.append(
+                            await AuthenticatedRawPeer.connect(
+                                address, None if fresh else one_key, source=source
+                            )
+                        )
+                    except (OSError, AssertionError, asyncio.IncompleteReadError):
+                        continue
+                    if n % 50 == 0:
+                        most = max(most, _open_fds(pid))
+                return held, most
+
+            loop = asyncio.new_event_loop()
+            try:
+                held, most = loop.run_until_complete(attack())
+                most = max(most, _open_fds(pid))
+                started = time.monotonic()
+                assert target.ask("get-id")  # the control socket, as the CLI talks to it
+                answer_time = time.monotonic() - started
+                answered = target.cli("--get-id", as_json=False, timeout=30)
+                assert answered.code == 0, answered.stderr
+                inv = wait_until(
+                    lambda: _invited(good, target),
+                    timeout=30,
+                    what="an invitation to reach the target",
+                    interval=0.2,
+                )
+                target.wait_for_invitation(inv, ["received"])
+                assert target.running(), target.output()
+                for raw in held:
+                    loop.run_until_complete(raw.close())
+            finally:
+                loop.close()
+            # What peers can hold is bounded by the caps, far below the 1024 limit.
+            bound = limits.max_channels_total + limits.max_unauthenticated_total
+            assert most - before <= bound, (most, before)
+            record("channel-flood", "attempts", attempts, "channels")
+            record("channel-flood", "descriptors taken by peers (worst)", most - before, "fds")
+            record("channel-flood", "attacker connections completed", len(held), "channels")
+            record(
+                "channel-flood", "control socket answer after the attack", answer_time * 1000, "ms"
+            )

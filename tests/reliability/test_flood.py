@@ -139,3 +139,66 @@ async def test_a_burst_of_connection_attempts_from_one_address_leaves_service_in
     assert node.received.items == []
     record("flood-connections", "stall", probe.worst * 1000, "ms")
     record("flood-connections", "attempts per s", count / took, "1/s")
+
+
+async def test_a_chat_flood_from_a_guest_granted_nothing_leaves_bounded_memory(
+    nodes: Nodes,
+) -> None:
+    from anydesk_invite.net.wire import Chat
+    from tests.helpers.nodes import session_between
+
+    anna, ben = await nodes.pair()
+    host, guest = await session_between(anna, ben, frozenset())
+    channel = ben.client.sessions_service.find(guest.session_id).channel
+    count = 2000 * scale()
+    text = "x" * 4000
+    session = anna.client.sessions_service.find(host.session_id)
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    started = time.monotonic()
+    with StallProbe() as probe:
+        for n in range(count):
+            await channel.send(Chat(text))
+            if n % 100 == 0:
+                anna.clock.advance(1.0)  # the flood lasts count/100 seconds of host time
+        await eventually(lambda: session.chat_dropped + len(session.chat) >= count, timeout=60)
+    elapsed = time.monotonic() - started
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    kept = sum(len(t) for _, t in session.chat)
+    assert anna.client.sessions()
+    record("chat-flood", "messages sent", count, "messages")
+    record("chat-flood", "chat kept by the host", kept / 1024, "KiB")
+    record("chat-flood", "memory kept", retained_by_the_client(before, after) / 1024, "KiB")
+    record("chat-flood", "event-loop stall (worst)", probe.worst * 1000, "ms")
+    record("chat-flood", "flood duration", elapsed, "s")
+
+
+async def test_a_host_switching_huge_frame_sizes_leaves_its_guest_responsive() -> None:
+    """A few hundred small screen messages that switch between huge sizes within the pixel
+    cap: the guest's event loop (which serves its control API and window) stays responsive
+    and its memory bounded."""
+    from anydesk_invite.net.wire import FrameTiles, Message
+    from anydesk_invite.services.sessions.screen import GuestScreen
+
+    async def drop(msg: Message) -> None:
+        pass
+
+    sizes = [(7680, 4320), (4320, 7680), (7000, 4000), (4000, 7000)]
+    count = 100 * scale()
+    guest = GuestScreen(drop)
+    tracemalloc.start()
+    started = time.monotonic()
+    with StallProbe() as probe:
+        for seq in range(1, count + 1):
+            w, h = sizes[seq % len(sizes)]
+            await guest.handle(FrameTiles(seq, 0, w, h, [], True))
+            await asyncio.sleep(0)
+    elapsed = time.monotonic() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    record("size-switch", "screen messages", count, "messages")
+    record("size-switch", "frame buffers allocated", guest.allocations, "buffers")
+    record("size-switch", "memory peak", peak / 2**20, "MiB")
+    record("size-switch", "event-loop stall (worst)", probe.worst * 1000, "ms")
+    record("size-switch", "attack duration", elapsed, "s")

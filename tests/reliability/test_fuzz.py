@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Bye, Decoder, Error, Message, SessionEnd
 from tests.helpers.nodes import Node, eventually
 from tests.helpers.peers import RawPeer
@@ -36,7 +37,9 @@ class Target:
 
     def __init__(self, live: LiveClients) -> None:
         self.live = live
-        self.node: Node = live.run(live.make("target"))
+        # The bystander carries no invitation: it stands for a peer in a session, so it must
+        # not be closed as an unused channel while the fuzz runs.
+        self.node: Node = live.run(live.make("target", Limits(unused_channel_timeout=3600.0)))
         self.bystander = live.run(AuthenticatedRawPeer.connect(self.address))
         self.fuzzer: AuthenticatedRawPeer | None = None
         self.inputs = 0

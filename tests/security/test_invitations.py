@@ -24,6 +24,7 @@ from anydesk_invite.net.wire import (
     SessionOpen,
     SessionOpened,
 )
+from anydesk_invite.services.invitations import MAX_PENDING_PER_ADDRESS, MAX_PENDING_UNKNOWN
 from tests.helpers.nodes import Node, Nodes
 
 CONTROL = frozenset({Permission.CONTROL})
@@ -169,3 +170,38 @@ async def test_a_replayed_session_token_is_refused(nodes: Nodes) -> None:
         assert len(anna.client.sessions()) == 1
     finally:
         await raw.close()
+
+
+async def _flood_invitations(ben: Node, keys: int) -> int:
+    """Throw-away keys each send one invitation; how many ben showed."""
+    shown = 0
+    for _ in range(keys):
+        raw = await ben.dial_raw()
+        try:
+            await raw.send(Invite(os.urandom(16), 1, CONTROL, "", 120.0))
+            shown += isinstance(await answer(raw), InviteShown)
+        finally:
+            await raw.close()
+    return shown
+
+
+async def test_throwaway_keys_from_one_address_cannot_fill_the_pending_invitation_slots(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    shown = await _flood_invitations(ben, 32)
+    assert shown == MAX_PENDING_PER_ADDRESS
+    await invited(anna, ben)
+    assert ben.received.items[-1].peer_id.digits == anna.device_id
+
+
+async def test_unknown_keys_as_a_group_never_crowd_out_an_address_book_peer(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    # As if the throw-away keys came from many addresses.
+    ben.client.invitation_service.max_pending_per_address = 1000
+    shown = await _flood_invitations(ben, 32)
+    assert shown == MAX_PENDING_UNKNOWN
+    await invited(anna, ben)
+    assert ben.received.items[-1].peer_id.digits == anna.device_id

@@ -45,7 +45,7 @@ def test_every_guest_message_has_exactly_one_feature() -> None:
 
 def test_two_features_taking_one_message_is_refused_when_the_table_is_built() -> None:
     with pytest.raises(ValueError, match="Chat is taken by chat and chat"):
-        _table((SessionChat(), SessionChat()), lambda f: f.from_guest)
+        _table((SessionChat(ManualClock()), SessionChat(ManualClock())), lambda f: f.from_guest)
 
 
 @pytest.mark.parametrize(

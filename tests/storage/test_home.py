@@ -103,14 +103,25 @@ def test_each_home_has_its_own_runtime_dir_and_keeps_it(tmp_path: Path, short: P
     assert a == again
 
 
-def test_runtime_dir_falls_back_to_tmp_when_xdg_runtime_dir_is_unset(
+def test_runtime_dir_falls_back_to_a_random_private_dir_recorded_in_the_home(
     tmp_path: Path, short: Path
 ) -> None:
     home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
     rd = home.runtime_dir
-    assert rd.parent == short / f"anydesk-invite-{os.geteuid()}"
-    assert _mode(rd.parent) == 0o700
+    assert rd.parent == short
+    assert rd.name.startswith("anydesk-invite-")
+    assert rd.name != f"anydesk-invite-{os.geteuid()}"
     assert _mode(rd) == 0o700
+    assert (home.path / "runtime-dir").read_text().strip() == str(rd)
+    again = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
+    assert again.runtime_dir == rd
+    assert again.find_control_socket() == rd / "control"
+
+
+def test_two_homes_get_different_random_runtime_dirs(tmp_path: Path, short: Path) -> None:
+    a = Home.resolve(str(tmp_path / "a"), environ={}, tmp_base=short).runtime_dir
+    b = Home.resolve(str(tmp_path / "b"), environ={}, tmp_base=short).runtime_dir
+    assert a != b
 
 
 def test_runtime_dir_ignores_an_xdg_runtime_dir_that_is_not_ours(
@@ -122,34 +133,89 @@ def test_runtime_dir_ignores_an_xdg_runtime_dir_that_is_not_ours(
     home = Home.resolve(
         str(tmp_path / "h"), environ={"XDG_RUNTIME_DIR": str(foreign)}, tmp_base=short
     )
-    assert home.runtime_dir.parent == short / f"anydesk-invite-{os.geteuid()}"
+    assert home.runtime_dir.parent == short
+    assert not str(home.runtime_dir).startswith(str(foreign))
 
 
-def test_runtime_dir_owned_by_someone_else_is_refused(tmp_path: Path, short: Path) -> None:
-    planted = short / f"anydesk-invite-{os.geteuid()}"
-    planted.mkdir(mode=0o700)
-    os.chown(planted, OTHER_UID, OTHER_UID)
+def _record(home: Home, path: Path) -> None:
+    (home.path / "runtime-dir").write_text(f"{path}\n")
+
+
+def test_a_recorded_runtime_dir_taken_by_another_user_is_replaced(
+    tmp_path: Path, short: Path
+) -> None:
     home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
-    with pytest.raises(HomeError, match="belongs to uid 65534"):
-        _ = home.runtime_dir
+    claimed = short / "anydesk-invite-claimed"
+    claimed.mkdir(mode=0o700)
+    os.chown(claimed, OTHER_UID, OTHER_UID)
+    _record(home, claimed)
+    rd = home.runtime_dir
+    assert rd != claimed
+    assert os.stat(rd).st_uid == os.geteuid()
+    assert (home.path / "runtime-dir").read_text().strip() == str(rd)
 
 
-def test_runtime_dir_writable_by_others_is_refused(tmp_path: Path, short: Path) -> None:
-    loose = short / f"anydesk-invite-{os.geteuid()}"
+def test_a_recorded_runtime_dir_writable_by_others_is_replaced(tmp_path: Path, short: Path) -> None:
+    home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
+    loose = short / "anydesk-invite-loose"
     loose.mkdir()
     os.chmod(loose, 0o777)
+    _record(home, loose)
+    assert home.control_socket_path.parent != loose
+
+
+def test_a_recorded_runtime_dir_that_is_a_symlink_is_replaced(tmp_path: Path, short: Path) -> None:
     home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
-    with pytest.raises(HomeError, match="writable by others"):
-        _ = home.control_socket_path
-
-
-def test_runtime_dir_that_is_a_symlink_is_refused(tmp_path: Path, short: Path) -> None:
     target = short / "elsewhere"
     target.mkdir(mode=0o700)
-    (short / f"anydesk-invite-{os.geteuid()}").symlink_to(target)
+    link = short / "anydesk-invite-link"
+    link.symlink_to(target)
+    _record(home, link)
+    assert home.runtime_dir not in (link, target)
+
+
+def test_a_recorded_runtime_dir_outside_the_temporary_folder_is_ignored(
+    tmp_path: Path, short: Path
+) -> None:
     home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
-    with pytest.raises(HomeError, match="not a folder"):
-        _ = home.runtime_dir
+    elsewhere = tmp_path / "anydesk-invite-x"
+    elsewhere.mkdir(mode=0o700)
+    _record(home, elsewhere)
+    assert home.runtime_dir.parent == short
+
+
+def test_finding_the_socket_creates_nothing(tmp_path: Path, short: Path) -> None:
+    home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
+    assert home.find_control_socket() is None
+    assert list(short.iterdir()) == []
+    assert not (home.path / "runtime-dir").exists()
+    xdg = Home.resolve(str(tmp_path / "x"), environ={"XDG_RUNTIME_DIR": str(short)})
+    assert xdg.find_control_socket() is None
+    assert list(short.iterdir()) == []
+
+
+def test_removing_the_runtime_dir_removes_the_random_dir_and_its_record(
+    tmp_path: Path, short: Path
+) -> None:
+    home = Home.resolve(str(tmp_path / "h"), environ={}, tmp_base=short)
+    path = home.control_socket_path
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.bind(os.fspath(path))
+    home.remove_runtime_dir()
+    assert list(short.iterdir()) == []
+    assert not (home.path / "runtime-dir").exists()
+
+
+def test_removing_the_runtime_dir_under_xdg_removes_the_homes_own_dir_only(
+    tmp_path: Path, short: Path
+) -> None:
+    env = {"XDG_RUNTIME_DIR": str(short)}
+    a = Home.resolve(str(tmp_path / "a"), environ=env)
+    b = Home.resolve(str(tmp_path / "b"), environ=env)
+    a_dir, b_dir = a.runtime_dir, b.runtime_dir
+    a.remove_runtime_dir()
+    assert not a_dir.exists()
+    assert b_dir.is_dir()
 
 
 def test_clients_starting_together_agree_on_one_install_id(tmp_path: Path) -> None:

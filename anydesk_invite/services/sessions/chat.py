@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import Chat, Message
-from anydesk_invite.services.sessions.session import Session
+from anydesk_invite.services.sessions.session import CHAT_RATE, Session
+
+_log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 """Characters of one line sent; longer text is cut."""
@@ -23,7 +28,8 @@ class SessionChat:
     from_host: tuple[type[Message], ...] = (Chat,)
     refusal_interval = 0.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self.received: Signal[tuple[str, str]] = Signal("chat.received")
         self.view_changed: Signal[Session] = Signal("chat.view_changed")
 
@@ -47,12 +53,21 @@ class SessionChat:
 
     async def handle(self, session: Session, msg: Message) -> None:
         if isinstance(msg, Chat):
-            session.chat.append(("peer", msg.text))
+            if not session.chat_allowed(self._clock.now()):
+                if session.chat_dropped in (1, 100, 10_000):
+                    _log.warning(
+                        "%s sends chat faster than %g messages/s; %d dropped",
+                        session.peer.device_id,
+                        CHAT_RATE,
+                        session.chat_dropped,
+                    )
+                return
+            session.keep_chat("peer", msg.text)
             self.received.emit((session.id_hex, msg.text))
             self.view_changed.emit(session)
 
     async def say(self, session: Session, text: str) -> None:
         text = text[:MAX_TEXT]
-        session.chat.append(("me", text))
+        session.keep_chat("me", text)
         await session.send(Chat(text=text))
         self.view_changed.emit(session)

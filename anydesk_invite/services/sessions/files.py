@@ -114,12 +114,18 @@ PERMISSION_REVOKED = "the file transfer permission was revoked"
 def safe_file_name(name: str) -> str:
     """A name that stays inside the folder it is joined to, on every common system.
 
-    Only the last path component counts (either slash), so "../../etc/x" is "x"; control and
-    shell-hostile characters become "_", leading dots and spaces go (no hidden files),
+    Only the last path component counts (either slash), so "../../etc/x" is "x"; the name is
+    NFC; control and format characters (Unicode Cc, Cf: bidi overrides, zero-width ones, BOM)
+    and shell-hostile characters become "_", leading dots and spaces go (no hidden files),
     reserved device names (CON, NUL, COM1…) get a "_" in front, and the result is at most
     NAME_MAX_BYTES of UTF-8 with its extension kept.
     """
-    text = unicodedata.normalize("NFC", name).replace("\\", "/")
+    # Control and format characters (U+202E right-to-left override, zero-width ones, BOM)
+    # would make "invoice\u202efdp.exe" look like a PDF: each becomes a visible "_".
+    text = "".join(
+        "_" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        for ch in unicodedata.normalize("NFC", name)
+    ).replace("\\", "/")
     parts = [p for p in text.split("/") if p not in ("", ".", "..")]
     base = parts[-1] if parts else ""
     base = _FORBIDDEN.sub("_", base).strip().lstrip(". ").rstrip(". ")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -59,6 +60,11 @@ _log = logging.getLogger(__name__)
 
 TILE: Final = 64
 MAX_IN_FLIGHT: Final = 2
+SIZE_CHANGE_BURST: Final = 4
+SIZE_CHANGE_RATE: Final = 1.0
+"""Frame size changes a guest takes from its host: a burst of SIZE_CHANGE_BURST, then this
+many a second. A frame with a further change is acked and dropped: a host that switches sizes
+fast cannot keep the guest busy reallocating its buffer."""
 MAX_FPS: Final = 30.0
 CHUNK_LIMIT: Final = 512 * 1024
 """Bytes of tile data per FrameTiles message, far below the post-auth frame limit."""
@@ -442,8 +448,11 @@ class GuestScreen:
     Signals: screens_changed (None: ``screens``, ``current`` or ``problem`` changed),
     updated (int: the seq of a frame now complete in ``buffer``).
 
-    ``buffer`` holds ``width`` x ``height`` BGRA pixels, rows packed. It is replaced, never
-    resized, when the size changes, so a painter that wraps it for one paint stays valid.
+    ``buffer`` holds ``width`` x ``height`` BGRA pixels, rows packed, from its start; it may
+    be longer. It is reused when the size changes and replaced (never resized) only when a
+    larger size needs more room, so a painter that wraps it for one paint stays valid and
+    what a host makes the guest allocate is bounded by the largest size, not by the number
+    of changes. Size changes are rate-limited (SIZE_CHANGE_RATE).
     """
 
     def __init__(
@@ -452,11 +461,18 @@ class GuestScreen:
         offload: Offload = asyncio.to_thread,
         max_pixels: int = MAX_FRAME_PIXELS,
         photo: PhotoCodec | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send = send
         self._offload = offload
         self._photo = photo
         self._max_pixels = max_pixels
+        self._clock = clock
+        self._size_tokens = float(SIZE_CHANGE_BURST)
+        self._size_refill = clock()
+        self.size_changes_dropped = 0
+        self.allocations = 0
+        """How many frame buffers were allocated (for the figures of the reliability suite)."""
         self.screens: list[ScreenInfo] | None = None
         """None until the host said; empty when it shares no screen."""
         self.current = 0
@@ -469,6 +485,18 @@ class GuestScreen:
         self.last_seq = 0
         self.screens_changed: Signal[None] = Signal("screen.screens_changed")
         self.updated: Signal[int] = Signal("screen.updated")
+
+    def _size_change_allowed(self) -> bool:
+        now = self._clock()
+        self._size_tokens = min(
+            float(SIZE_CHANGE_BURST),
+            self._size_tokens + (now - self._size_refill) * SIZE_CHANGE_RATE,
+        )
+        self._size_refill = now
+        if self._size_tokens < 1:
+            return False
+        self._size_tokens -= 1
+        return True
 
     async def select(self, index: int) -> None:
         """Ask the host to show screen ``index``; the host refuses an index it does not have."""
@@ -494,10 +522,24 @@ class GuestScreen:
     async def _frame(self, msg: FrameTiles) -> None:
         if msg.width * msg.height > self._max_pixels:
             _log.warning("ignored a %dx%d frame: too large", msg.width, msg.height)
+        elif (msg.width, msg.height, msg.screen) != (
+            self.width,
+            self.height,
+            self.screen,
+        ) and not self._size_change_allowed():
+            self.size_changes_dropped += 1
+            if self.size_changes_dropped in (1, 100, 10_000):
+                _log.warning(
+                    "the host changes its frame size too often; %d frames dropped",
+                    self.size_changes_dropped,
+                )
         else:
             if (msg.width, msg.height, msg.screen) != (self.width, self.height, self.screen):
                 self.width, self.height, self.screen = msg.width, msg.height, msg.screen
-                self.buffer = bytearray(msg.width * msg.height * BYTES_PER_PIXEL)
+                needed = msg.width * msg.height * BYTES_PER_PIXEL
+                if needed > len(self.buffer):
+                    self.buffer = bytearray(needed)
+                    self.allocations += 1
             decode = self._photo.decode if self._photo is not None else None
             problems: list[str] = await self._offload(
                 paste_tiles, self.buffer, self.width, msg.tiles, self.height, decode

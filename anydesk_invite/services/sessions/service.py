@@ -112,7 +112,7 @@ class SessionFeatures:
             remote_input=RemoteInput(input_sink, clock),
             transfers=FileTransfers(clock, random_bytes=random_bytes),
             clipboard=ClipboardSharing(clipboard),
-            chat=SessionChat(),
+            chat=SessionChat(clock),
             system_info=SystemInfoSharing(system_info),
         )
 
