@@ -54,7 +54,10 @@ GROUPS = {
         0.85,
     ),
     "file_transfer": Group(
-        ("anydesk_invite/services/sessions/files.py",),
+        (
+            "anydesk_invite/services/sessions/files.py",
+            "anydesk_invite/services/sessions/filenames.py",
+        ),
         ("tests/services/test_file_transfer.py",),
         0.85,
     ),

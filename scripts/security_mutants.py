@@ -270,7 +270,7 @@ MUTANTS = [
     ),
     Mutant(
         "received file names lose control and format characters",
-        f"{PKG}/services/sessions/files.py",
+        f"{PKG}/services/sessions/filenames.py",
         '"_" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch',
         "ch",
         "test_local.py::test_a_received_file_name_keeps_no_invisible_or_bidi_character",

@@ -16,7 +16,7 @@ from anydesk_invite.cli import format_result
 from anydesk_invite.net.channel import ConnectError
 from anydesk_invite.net.discovery import TxtError, parse_txt
 from anydesk_invite.net.identity import Identity
-from anydesk_invite.services.sessions.files import safe_file_name
+from anydesk_invite.services.sessions.filenames import safe_file_name
 from anydesk_invite.storage.home import Home
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
 from tests.helpers.memory_keyring import FailingKeyring

@@ -41,19 +41,18 @@ from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.links import Links
 from anydesk_invite.services.sessions import files
+from anydesk_invite.services.sessions.filenames import NAME_MAX_BYTES, safe_file_name
 from anydesk_invite.services.sessions.files import (
     ACK_EVERY,
     CHUNK,
     DISK_AHEAD,
     FILE_THREAD_NICENESS,
-    NAME_MAX_BYTES,
     PERMISSION_REVOKED,
     READ_BLOCK,
     WINDOW,
     TransferDirection,
     TransferState,
     TransferView,
-    safe_file_name,
 )
 from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust

@@ -24,11 +24,9 @@ import hashlib
 import logging
 import os
 import queue
-import re
 import shutil
 import sys
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +50,7 @@ from anydesk_invite.net.wire import (
     Message,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.filenames import claim_final, safe_file_name
 from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
 from anydesk_invite.storage.home import default_incoming_folder
 
@@ -96,96 +95,8 @@ DEFAULT_SIZE_LIMIT = 4 * 1024**3
 MAX_ACTIVE_PER_SESSION = 8
 MAX_OFFERS_PER_SESSION = 64
 HISTORY = 200
-NAME_MAX_BYTES = 200
-"""Room left under the usual 255-byte limit for " (NNN)" on a name clash."""
 _REASON_MAX = 200
-_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
-_RESERVED = {
-    "con",
-    "prn",
-    "aux",
-    "nul",
-    *(f"com{i}" for i in range(10)),
-    *(f"lpt{i}" for i in range(10)),
-}
 PERMISSION_REVOKED = "the file transfer permission was revoked"
-
-
-def safe_file_name(name: str) -> str:
-    """A name that stays inside the folder it is joined to, on every common system.
-
-    Only the last path component counts (either slash), so "../../etc/x" is "x"; the name is
-    NFC; control and format characters (Unicode Cc, Cf: bidi overrides, zero-width ones, BOM)
-    and shell-hostile characters become "_", leading dots and spaces go (no hidden files),
-    reserved device names (CON, NUL, COM1…) get a "_" in front, and the result is at most
-    NAME_MAX_BYTES of UTF-8 with its extension kept.
-    """
-    # Control and format characters (U+202E right-to-left override, zero-width ones, BOM)
-    # would make "invoice\u202efdp.exe" look like a PDF: each becomes a visible "_".
-    text = "".join(
-        "_" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
-        for ch in unicodedata.normalize("NFC", name)
-    ).replace("\\", "/")
-    parts = [p for p in text.split("/") if p not in ("", ".", "..")]
-    base = parts[-1] if parts else ""
-    base = _FORBIDDEN.sub("_", base).strip().lstrip(". ").rstrip(". ")
-    if not base:
-        base = "received file"
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    if stem.split(".")[0].strip().lower() in _RESERVED:
-        stem = "_" + stem
-    ext = f".{ext}" if dot else ""
-    if len(ext.encode()) > 20:
-        stem, ext = stem + ext, ""
-    room = NAME_MAX_BYTES - len(ext.encode())
-    encoded = stem.encode()
-    if len(encoded) > room:
-        stem = encoded[:room].decode("utf-8", "ignore").rstrip(". ")
-    return (stem or "received file") + ext
-
-
-def _numbered(name: str, n: int) -> str:
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not stem:
-        return f"{name} ({n})"
-    return f"{stem} ({n}).{ext}"
-
-
-def _claim_final(folder: Path, name: str, temp: Path) -> Path:
-    """Move ``temp`` to ``name`` in ``folder``, or "name (1).ext"… when taken; never overwrite.
-
-    A hard link claims the name atomically without replacing anything; renaming over a
-    placeholder (the fallback for file systems without hard links) makes ext4 write the whole
-    file out first, which for a large file costs a visible pause.
-    """
-    links = True
-    for n in range(0, 1000):
-        candidate = folder / (name if n == 0 else _numbered(name, n))
-        if links:
-            try:
-                os.link(temp, candidate)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                if exc.errno not in _NO_HARD_LINKS:
-                    raise
-                links = False
-            else:
-                os.unlink(temp)
-                return candidate
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        os.replace(temp, candidate)
-        return candidate
-    raise OSError(errno.EEXIST, f"no free name for {name} in {folder}")
-
-
-_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EACCES}
 
 
 def _snapshot(path: Path) -> os.stat_result:
@@ -795,7 +706,7 @@ class FileTransfers:
             await self._fail(t, problem)
             return
         try:
-            final = await asyncio.to_thread(_claim_final, self.incoming_folder, t.name, t.temp)
+            final = await asyncio.to_thread(claim_final, self.incoming_folder, t.name, t.temp)
         except OSError as exc:
             await self._fail(t, _write_reason(exc))
             return
