@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from anydesk_invite import cli
+from anydesk_invite import cli, cli_args
 from anydesk_invite.core.email_invite import connect_link
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Kind
@@ -140,12 +140,12 @@ FP = "ab" * 32
 def test_every_command_parses_into_its_control_request(
     argv: list[str], expected: tuple[str, dict[str, Any]] | None
 ) -> None:
-    ns = cli.build_parser().parse_args(argv)
-    assert cli.request_of(ns) == expected
+    ns = cli_args.build_parser().parse_args(argv)
+    assert cli_args.request_of(ns) == expected
 
 
 def test_home_and_json_may_come_before_or_after_the_command() -> None:
-    parser = cli.build_parser()
+    parser = cli_args.build_parser()
     before = parser.parse_args(["--home", "/h", "--json", "peers"])
     after = parser.parse_args(["peers", "--home", "/h", "--json"])
     assert (before.home, before.json) == (after.home, after.json) == ("/h", True)

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from anydesk_invite.cli import format_result
+from anydesk_invite.cli_output import format_result
 from anydesk_invite.net.channel import ConnectError
 from anydesk_invite.net.discovery import TxtError, parse_txt
 from anydesk_invite.net.identity import Identity
