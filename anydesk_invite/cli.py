@@ -27,12 +27,8 @@ from anydesk_invite.cli_args import FLAG_COMMANDS, PROG, build_parser, request_o
 from anydesk_invite.cli_output import format_result
 from anydesk_invite.core.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.options import Options
-from anydesk_invite.services.control import (
-    CODE_REFUSED,
-    CODE_USAGE,
-    NotRunning,
-    send_command,
-)
+from anydesk_invite.services.control_client import NotRunning, send_command
+from anydesk_invite.services.control_schema import CODE_REFUSED, CODE_USAGE
 from anydesk_invite.storage.home import APP_NAME, Home, HomeError
 
 EXIT_OK = 0

@@ -23,7 +23,7 @@ from anydesk_invite.core.wide_area import (
     check_key_name,
     parse_server,
 )
-from anydesk_invite.services.control import (
+from anydesk_invite.services.control_schema import (
     canonical_target,
     check_id_prefix,
     normalize_fingerprint,

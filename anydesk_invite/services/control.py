@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import ipaddress
 import json
 import logging
 import os
-import re
 import socket
 import stat
 import struct
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,60 +27,52 @@ from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.email_invite import mailto_url
 from anydesk_invite.core.ids import (
     DeviceId,
-    IdError,
     looks_like_id,
-    parse_id,
-    verification_code,
 )
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import (
     DEFAULT,
     Permission,
-    PermissionError_,
-    parse_permission,
     permission_keys,
 )
-from anydesk_invite.services.facade import ActionRefused, ClientFacade, Status
+from anydesk_invite.services.control_schema import (
+    CODE_REFUSED,
+    CODE_USAGE,
+    BadRequest,
+    MissingArgument,
+    error_reply,
+    invitation_json,
+    normalize_fingerprint,
+    parse_host_port,
+    peer_json,
+    permission_list,
+    request_target,
+    resolve_id,
+    session_json,
+    status_json,
+    transfer_json,
+    validate_request,
+)
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import (
     InvitationView,
     PeerSource,
     PeerView,
     SessionView,
     TransferState,
-    TransferView,
 )
 
 _log = logging.getLogger(__name__)
 
 MAX_REQUEST = 64 * 1024
 """Bytes in one request line; a longer one is answered with code 2 and the connection closed."""
-MAX_RESPONSE = 16 * 1024 * 1024
 IDLE_TIMEOUT = 60.0
 """Seconds a connection may stay silent before the server closes it."""
-MIN_ID_PREFIX = 4
-"""Hex digits an invitation or session id prefix needs at least."""
-CODE_REFUSED = 1
-CODE_USAGE = 2
-
-_MAX_TEXT = 256
-_MAX_LIST = 32
 _SEND_TIMEOUT = 10.0
 
 
 class AlreadyRunning(Exception):
     """Another client already serves the control socket of this home."""
-
-
-class NotRunning(Exception):
-    """No client listens on the control socket."""
-
-
-class _BadRequest(Exception):
-    code = CODE_USAGE
-
-
-class _Missing(Exception):
-    code = CODE_REFUSED
 
 
 class _HasSockopt(Protocol):
@@ -104,262 +94,6 @@ def prepare_socket_directory(directory: Path) -> None:
         raise PermissionError(f"{directory} is not a directory owned by you; remove it")
     if stat.S_IMODE(st.st_mode) & 0o077:
         os.chmod(directory, 0o700)
-
-
-# Argument kinds of each command: "str" and "list" (of str) and "bool"; True means required.
-_Spec = dict[str, tuple[str, bool]]
-_PERMS: _Spec = {"profile": ("str", False), "allow": ("list", False), "deny": ("list", False)}
-_COMMANDS: dict[str, _Spec] = {
-    "get-id": {},
-    "get-alias": {},
-    "get-status": {},
-    "peers": {},
-    "invite": {"target": ("str", True), **_PERMS, "confirm": ("str", False)},
-    "connect": {"target": ("str", True), "confirm": ("str", False)},
-    "invitations": {},
-    "edit": {"id": ("str", True), **_PERMS},
-    "cancel": {"id": ("str", True)},
-    "accept": {"id": ("str", True), **_PERMS},
-    "reject": {"id": ("str", True)},
-    "sessions": {},
-    "permissions": {"session": ("str", True), "allow": ("list", False), "deny": ("list", False)},
-    "end": {"session": ("str", True)},
-    "sysinfo": {"session": ("str", True)},
-    "send-file": {"session": ("str", True), "path": ("str", True)},
-    "transfers": {"session": ("str", False)},
-    "fetch": {"session": ("str", True), "id": ("str", True)},
-    "cancel-transfer": {"id": ("str", True)},
-    "clipboard": {"session": ("str", True), "send": ("str", True)},
-    "raise": {},
-    "email-invite": {"to": ("str", False)},
-    "address-book-add": {
-        "target": ("str", True),
-        "address": ("str", False),
-        "name": ("str", False),
-        "tags": ("list", False),
-    },
-    "address-book-remove": {"target": ("str", True)},
-    "address-book-list": {},
-    "favorite-add": {"target": ("str", True)},
-    "favorite-remove": {"target": ("str", True)},
-}
-COMMANDS: tuple[str, ...] = tuple(_COMMANDS)
-
-
-def _validate(request: object) -> tuple[str, dict[str, Any]]:
-    if not isinstance(request, dict):
-        raise _BadRequest('a request is a JSON object {"cmd": ..., "args": {...}}')
-    extra = set(request) - {"cmd", "args"}
-    if extra:
-        raise _BadRequest(f"unknown request field(s): {', '.join(sorted(map(str, extra)))}")
-    cmd = request.get("cmd")
-    if not isinstance(cmd, str) or cmd not in _COMMANDS:
-        raise _BadRequest(f"unknown command {cmd!r} (known: {', '.join(COMMANDS)})")
-    args = request.get("args", {})
-    if args is None:
-        args = {}
-    if not isinstance(args, dict):
-        raise _BadRequest(f"{cmd}: args is a JSON object")
-    spec = _COMMANDS[cmd]
-    unknown = set(args) - set(spec)
-    if unknown:
-        raise _BadRequest(f"{cmd}: unknown argument(s): {', '.join(sorted(unknown))}")
-    clean: dict[str, Any] = {}
-    for name, (kind, required) in spec.items():
-        value = args.get(name)
-        if value is None:
-            if required:
-                raise _BadRequest(f"{cmd}: missing argument {name!r}")
-            continue
-        if kind == "str":
-            if not isinstance(value, str) or not value.strip():
-                raise _BadRequest(f"{cmd}: {name} is a non-empty string")
-            if len(value) > _MAX_TEXT:
-                raise _BadRequest(f"{cmd}: {name} is longer than {_MAX_TEXT} characters")
-        elif kind == "list":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise _BadRequest(f"{cmd}: {name} is a list of strings")
-            if len(value) > _MAX_LIST:
-                raise _BadRequest(f"{cmd}: {name} has more than {_MAX_LIST} entries")
-        clean[name] = value
-    return cmd, clean
-
-
-def _error(code: int, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": message, "code": code}
-
-
-def status_json(s: Status) -> dict[str, Any]:
-    return {
-        "id": s.device_id.digits,
-        "alias": s.alias,
-        "fingerprint": s.fingerprint.hex(),
-        "online": s.online,
-        "listen": list(s.listen_addresses),
-        "discovery": s.discovery.key,
-        "interfaces": list(s.interfaces),
-        "key_location": s.key_location,
-        "key_warning": s.key_warning,
-        "policy_broken": s.policy_broken,
-        "accept_from": s.accept_from.key,
-        "home": s.home,
-        "wide_area": s.wide_area,
-    }
-
-
-def peer_json(p: PeerView) -> dict[str, Any]:
-    return {
-        "id": p.device_id.digits,
-        "alias": p.alias,
-        "display_name": p.display_name,
-        "online": p.online,
-        "sources": sorted(s.value for s in p.sources),
-        "found_via": sorted(p.found_via),
-        "tags": list(p.tags),
-        "fingerprint": p.fingerprint.hex() if p.fingerprint is not None else None,
-        "address": p.manual_address,
-        "conflict": p.conflict,
-    }
-
-
-def invitation_json(v: InvitationView, own_fingerprint: bytes | None = None) -> dict[str, Any]:
-    return {
-        "id": v.invitation_id,
-        "kind": v.kind.value,
-        "direction": v.direction.value,
-        "peer_id": v.peer_id.digits,
-        "peer_alias": v.peer_alias,
-        "state": v.state.value,
-        "revision": v.revision,
-        "seconds_left": round(max(v.seconds_left, 0.0), 1),
-        "permissions": permission_keys(v.permissions),
-        "profile": v.profile,
-        "reason": v.reason,
-        "missed": v.missed,
-        **_verification(own_fingerprint, v.peer_fingerprint),
-    }
-
-
-def _verification(own: bytes | None, peer: bytes) -> dict[str, Any]:
-    """The code both sides of a connection can compare (present when this side is known)."""
-    return {"verification": verification_code(own, peer)} if own is not None else {}
-
-
-def session_json(v: SessionView, own_fingerprint: bytes | None = None) -> dict[str, Any]:
-    return {
-        "id": v.session_id,
-        "role": v.role.value,
-        "peer_id": v.peer_id.digits,
-        "peer_alias": v.peer_alias,
-        "permissions": permission_keys(v.permissions),
-        "locked": permission_keys(v.locked),
-        "started_at": v.started_at,
-        "unavailable": {perm.value: reason for perm, reason in v.unavailable},
-        **_verification(own_fingerprint, v.peer_fingerprint),
-    }
-
-
-def transfer_json(v: TransferView) -> dict[str, Any]:
-    return {
-        "id": v.transfer_id,
-        "session": v.session_id,
-        "direction": v.direction.value,
-        "name": v.name,
-        "size": v.size,
-        "done": v.done,
-        "state": v.state.value,
-        "reason": v.reason,
-        "path": v.path,
-    }
-
-
-def _resolve_id(text: str, known: Sequence[str], what: str) -> str:
-    """The one known id that the text names in full or as a unique prefix."""
-    try:
-        prefix = check_id_prefix(text, what)
-    except ValueError as exc:
-        raise _BadRequest(str(exc)) from None
-    matches = [k for k in known if k.lower().startswith(prefix)]
-    exact = [k for k in matches if k.lower() == prefix]
-    if exact:
-        return exact[0]
-    if not matches:
-        raise _Missing(f"there is no {what} with id {text}")
-    if len(matches) > 1:
-        shown = ", ".join(m[:12] for m in matches[:5])
-        raise _BadRequest(f"{len(matches)} {what}s start with {text} ({shown}); give more digits")
-    return matches[0]
-
-
-def canonical_target(text: str) -> str:
-    """An ID (plain digits) or alias (``name@ad``) in canonical form; ValueError otherwise."""
-    try:
-        if looks_like_id(text):
-            return parse_id(text).digits
-        return str(parse_alias(text))
-    except (IdError, AliasError) as exc:
-        raise ValueError(f"{text!r} is neither an ID nor an alias: {exc}") from None
-
-
-def parse_host_port(text: str) -> str:
-    """``host:port`` (``[v6]:port`` for IPv6) in canonical form; ValueError otherwise."""
-    raw = text.strip()
-    if raw.startswith("["):
-        host, sep, port = raw[1:].partition("]:")
-        if not sep:
-            raise ValueError("write an IPv6 address as [address]:port")
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(f"{host} is not an IPv6 address") from None
-        shown = f"[{host}]"
-    else:
-        host, sep, port = raw.rpartition(":")
-        if not sep or not host:
-            raise ValueError("an address is host:port, e.g. 192.168.1.20:7070")
-        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", host):
-            raise ValueError(f"{host} is not a host name or IPv4 address")
-        shown = host
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError("the port is a number from 1 to 65535")
-    return f"{shown}:{int(port)}"
-
-
-def check_id_prefix(text: str, what: str) -> str:
-    """The lower-case prefix, if it can name an invitation or session id; ValueError otherwise."""
-    prefix = text.strip().lower()
-    if len(prefix) < MIN_ID_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
-        raise ValueError(
-            f"{text!r} is not a valid {what} id: give at least {MIN_ID_PREFIX} of its hex digits"
-        )
-    return prefix
-
-
-def _target(text: str) -> str:
-    try:
-        return canonical_target(text)
-    except ValueError as exc:
-        raise _BadRequest(str(exc)) from None
-
-
-def normalize_fingerprint(text: str) -> str:
-    """Lower-case hex of a fingerprint typed with or without spaces or colons.
-
-    Accepts the full fingerprint (64 hex digits) or its short form (16, as shown to people).
-    """
-    compact = "".join(text.split()).replace(":", "").replace("-", "").lower()
-    if len(compact) not in (16, 64) or any(c not in "0123456789abcdef" for c in compact):
-        raise ValueError(
-            f"{text!r} is not a fingerprint: 64 hex digits, or the 16 of its short form"
-        )
-    return compact
-
-
-def _permission_list(values: list[str] | None, flag: str) -> frozenset[Permission]:
-    try:
-        return frozenset(parse_permission(v) for v in values or ())
-    except PermissionError_ as exc:
-        raise _BadRequest(f"{flag}: {exc}") from None
 
 
 class ControlServer:
@@ -488,7 +222,9 @@ class ControlServer:
                 uid = None
             if uid != os.getuid():
                 _log.warning("control: refused a connection from uid %s", uid)
-                await self._send(writer, _error(CODE_REFUSED, "permission denied: not your client"))
+                await self._send(
+                    writer, error_reply(CODE_REFUSED, "permission denied: not your client")
+                )
                 return
             while True:
                 try:
@@ -496,7 +232,7 @@ class ControlServer:
                 except ValueError:
                     await self._send(
                         writer,
-                        _error(CODE_USAGE, f"request longer than {MAX_REQUEST // 1024} KiB"),
+                        error_reply(CODE_USAGE, f"request longer than {MAX_REQUEST // 1024} KiB"),
                     )
                     return
                 except TimeoutError:
@@ -526,18 +262,18 @@ class ControlServer:
         try:
             request = json.loads(line)
         except (ValueError, UnicodeDecodeError) as exc:
-            return _error(CODE_USAGE, f"the request is not JSON: {exc}")
+            return error_reply(CODE_USAGE, f"the request is not JSON: {exc}")
         cmd = "?"
         try:
-            cmd, args = _validate(request)
+            cmd, args = validate_request(request)
             result = await self._handlers[cmd](args)
-        except (_BadRequest, _Missing) as exc:
-            return _error(exc.code, str(exc))
+        except (BadRequest, MissingArgument) as exc:
+            return error_reply(exc.code, str(exc))
         except ActionRefused as exc:
-            return _error(CODE_REFUSED, str(exc))
+            return error_reply(CODE_REFUSED, str(exc))
         except Exception as exc:
             _log.exception("control: %s failed", cmd)
-            return _error(CODE_REFUSED, f"the client failed: {exc}")
+            return error_reply(CODE_REFUSED, f"the client failed: {exc}")
         return {"ok": True, "result": result}
 
     # Permission sets -----------------------------------------------------------------------
@@ -553,17 +289,17 @@ class ControlServer:
             if p.name.casefold() == name.strip().casefold():
                 return p.name, p.permissions
         known = ", ".join(p.name for p in profiles)
-        raise _BadRequest(f"unknown profile {name!r} (known: {known})")
+        raise BadRequest(f"unknown profile {name!r} (known: {known})")
 
     def _choose(
         self, base_name: str, base: frozenset[Permission], args: dict[str, Any]
     ) -> tuple[frozenset[Permission], str]:
         """Start from a base set, add --allow, remove --deny; name the profile it matches."""
-        allow = _permission_list(args.get("allow"), "allow")
-        deny = _permission_list(args.get("deny"), "deny")
+        allow = permission_list(args.get("allow"), "allow")
+        deny = permission_list(args.get("deny"), "deny")
         both = allow & deny
         if both:
-            raise _BadRequest(
+            raise BadRequest(
                 f"{', '.join(permission_keys(both))} is both allowed and denied; pick one"
             )
         perms = (base | allow) - deny
@@ -576,17 +312,17 @@ class ControlServer:
 
     def _invitation_id(self, text: str) -> str:
         known = [v.invitation_id for v in self._facade.invitations()]
-        return _resolve_id(text, known, "invitation")
+        return resolve_id(text, known, "invitation")
 
     def _invitation(self, invitation_id: str) -> InvitationView:
         for v in self._facade.invitations():
             if v.invitation_id == invitation_id:
                 return v
-        raise _Missing(f"there is no invitation with id {invitation_id}")
+        raise MissingArgument(f"there is no invitation with id {invitation_id}")
 
     def _session(self, text: str) -> SessionView:
         sessions = self._facade.sessions()
-        full = _resolve_id(text, [s.session_id for s in sessions], "session")
+        full = resolve_id(text, [s.session_id for s in sessions], "session")
         return next(s for s in sessions if s.session_id == full)
 
     def _own(self) -> bytes:
@@ -600,7 +336,7 @@ class ControlServer:
         try:
             return normalize_fingerprint(text)
         except ValueError as exc:
-            raise _BadRequest(f"confirm: {exc}") from None
+            raise BadRequest(f"confirm: {exc}") from None
 
     # Commands ------------------------------------------------------------------------------
 
@@ -618,7 +354,7 @@ class ControlServer:
 
     def _device(self, text: str) -> tuple[DeviceId, str]:
         """The ID a target names, and the alias it was given by (if by alias)."""
-        target = _target(text)
+        target = request_target(text)
         if looks_like_id(target):
             return DeviceId(target), ""
         key = parse_alias(target).key()
@@ -638,7 +374,7 @@ class ControlServer:
         for p in self._facade.peers():
             if p.device_id == device_id and PeerSource.ADDRESS_BOOK in p.sources:
                 return p
-        raise _Missing(f"{device_id.grouped()} is not in the address book")
+        raise MissingArgument(f"{device_id.grouped()} is not in the address book")
 
     async def _address_book_add(self, args: dict[str, Any]) -> object:
         device_id, alias = self._device(args["target"])
@@ -647,7 +383,7 @@ class ControlServer:
             try:
                 address = parse_host_port(args["address"])
             except ValueError as exc:
-                raise _BadRequest(f"address: {exc}") from None
+                raise BadRequest(f"address: {exc}") from None
         known = next((p for p in self._facade.peers() if p.device_id == device_id), None)
         current = known if known and PeerSource.ADDRESS_BOOK in known.sources else None
         await self._facade.add_to_address_book(
@@ -692,7 +428,7 @@ class ControlServer:
         return [session_json(v, self._own()) for v in self._facade.sessions()]
 
     async def _invite(self, args: dict[str, Any]) -> object:
-        target = _target(args["target"])
+        target = request_target(args["target"])
         confirm = self._confirm(args)
         name, base = self._profile(args.get("profile"))
         perms, profile = self._choose(name, base, args)
@@ -700,7 +436,7 @@ class ControlServer:
         return invitation_json(view, self._own())
 
     async def _connect(self, args: dict[str, Any]) -> object:
-        target = _target(args["target"])
+        target = request_target(args["target"])
         view = await self._facade.connect(target, self._confirm(args))
         return invitation_json(view, self._own())
 
@@ -725,7 +461,7 @@ class ControlServer:
         chooses = any(args.get(k) for k in ("profile", "allow", "deny"))
         if current.kind is Kind.INVITATION:
             if chooses:
-                raise _BadRequest(
+                raise BadRequest(
                     "the inviter sets the permissions of an invitation; "
                     "accept it without --profile, --allow or --deny"
                 )
@@ -774,7 +510,7 @@ class ControlServer:
         session = self._session(args["session"])
         path = Path(args["path"])
         if not path.is_absolute():
-            raise _BadRequest("send-file: the path must be absolute (the CLI makes it so)")
+            raise BadRequest("send-file: the path must be absolute (the CLI makes it so)")
         view = await self._facade.send_file(session.session_id, str(path))
         if session.role.value == "guest":
             view = await self._facade.wait_transfer(view.transfer_id)
@@ -801,7 +537,7 @@ class ControlServer:
         session = self._session(args["session"])
         send = args["send"].strip().lower()
         if send not in ("on", "off"):
-            raise _BadRequest("clipboard: send is on or off")
+            raise BadRequest("clipboard: send is on or off")
         await self._facade.set_send_clipboard(session.session_id, send == "on")
         return {"id": session.session_id, "send": send}
 
@@ -814,7 +550,7 @@ class ControlServer:
         try:
             url = mailto_url(s.device_id, s.alias, s.fingerprint, PROJECT_URL, args.get("to", ""))
         except ValueError as exc:
-            raise _BadRequest(f"email-invite: {exc}") from None
+            raise BadRequest(f"email-invite: {exc}") from None
         return {"url": url}
 
 
@@ -827,36 +563,3 @@ async def _listener_alive(path: Path) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
-
-
-async def send_command(
-    socket_path: Path, cmd: str, args: dict[str, Any] | None = None, timeout: float = 10.0
-) -> dict[str, Any]:
-    """Send one request to a running client and return its response object.
-
-    Raises NotRunning when nothing listens on the socket, TimeoutError when the client does not
-    answer in time, and ConnectionError when the answer is missing or not a response.
-    """
-    async with asyncio.timeout(timeout):
-        try:
-            reader, writer = await asyncio.open_unix_connection(
-                str(socket_path), limit=MAX_RESPONSE
-            )
-        except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
-            raise NotRunning(str(socket_path)) from exc
-        try:
-            request = {"cmd": cmd, "args": args or {}}
-            writer.write(json.dumps(request).encode() + b"\n")
-            await writer.drain()
-            line = await reader.readline()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-    try:
-        response = json.loads(line) if line else None
-    except ValueError:
-        response = None
-    if not isinstance(response, dict) or not isinstance(response.get("ok"), bool):
-        raise ConnectionError("the running client gave no valid answer")
-    return response

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from anydesk_invite.services.control import send_command
+from anydesk_invite.services.control_client import send_command
 from anydesk_invite.storage.home import Home
 
 T = TypeVar("T")

@@ -22,9 +22,8 @@ from anydesk_invite.services.control import (
     MAX_REQUEST,
     AlreadyRunning,
     ControlServer,
-    NotRunning,
-    send_command,
 )
+from anydesk_invite.services.control_client import NotRunning, send_command
 from anydesk_invite.services.views import InvitationView
 from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 from tests.helpers.short_dir import short_dir

@@ -11,7 +11,7 @@ import pytest
 from anydesk_invite.core.alias import parse_alias
 from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.net.identity import Identity
-from anydesk_invite.services.control import peer_json
+from anydesk_invite.services.control_schema import peer_json
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address
