@@ -154,10 +154,12 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
     from anydesk_invite.services.trust import PinnedTrust
     from anydesk_invite.services.views import Direction
-    from anydesk_invite.storage.db import Database, DatabaseError, StoredSettings
+    from anydesk_invite.storage.db import Database
+    from anydesk_invite.storage.errors import DatabaseError
     from anydesk_invite.storage.home import Home, HomeError
     from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
     from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+    from anydesk_invite.storage.settings import StoredSettings
     from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
@@ -343,7 +345,7 @@ async def run_client(options: Options) -> int:
 def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
     """Keep the DNS discovery settings given on the command line, and the secret read from
     --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
-    from anydesk_invite.storage.db import StoredSettings
+    from anydesk_invite.storage.settings import StoredSettings
     from anydesk_invite.storage.tsig_secret import TsigSecretError, check_secret
 
     stored = db.settings.get(StoredSettings.WIDE_AREA)

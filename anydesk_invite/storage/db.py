@@ -7,7 +7,8 @@ synchronous=NORMAL keeps every committed row through a crash of the process (SIG
 a power cut may lose the last commits, and never corrupts the file.
 
 The schema is versioned by ``PRAGMA user_version``; each migration step runs in its own
-transaction. A database written by a newer version is refused, never altered.
+transaction (migrations.py). A database written by a newer version is refused, never altered.
+The settings registry lives in settings.py, the errors in errors.py.
 """
 
 from __future__ import annotations
@@ -17,100 +18,31 @@ import ipaddress
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from anydesk_invite.core.alias import Alias, AliasError, parse_alias, parse_received_alias
 from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId
 from anydesk_invite.core.invitation import Direction
 from anydesk_invite.core.permissions import (
     BUILTIN_PROFILES,
-    DEFAULT,
     Permission,
     PermissionProfile,
     permission_keys,
     permissions_from_keys,
     validate_profile_name,
 )
-from anydesk_invite.core.policy import (
-    AcceptFrom,
-    DiscoveryMode,
-    parse_accept_from,
-    parse_discovery_mode,
+from anydesk_invite.storage.errors import (
+    DatabaseError,
+    StorageValueError,
 )
-from anydesk_invite.core.wide_area import WideAreaSettings
+from anydesk_invite.storage.migrations import MIGRATIONS, migrate
+from anydesk_invite.storage.settings import StoredSettings
 
 T = TypeVar("T")
-
-
-class DatabaseError(Exception):
-    """The database cannot be opened or used; the message says why."""
-
-
-class SchemaTooNewError(DatabaseError):
-    """The database was written by a newer version of the program."""
-
-
-class StorageValueError(ValueError):
-    """A value that cannot be stored: an invalid address, tag, duplicate entry and so on."""
-
-
-# --- schema -----------------------------------------------------------------------------
-
-# Each step is a list of statements run in one transaction; step i brings the schema from
-# version i to i + 1. Append new steps; never edit a released one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE address_book (
-            device_id TEXT PRIMARY KEY,
-            alias TEXT COLLATE NOCASE,
-            display_name TEXT NOT NULL DEFAULT '',
-            tags TEXT NOT NULL DEFAULT '[]',
-            manual_address TEXT,
-            fingerprint BLOB,
-            note TEXT NOT NULL DEFAULT ''
-        )""",
-        "CREATE INDEX address_book_alias ON address_book(alias)",
-        """CREATE TABLE favorites (
-            device_id TEXT PRIMARY KEY,
-            alias TEXT,
-            fingerprint BLOB
-        )""",
-        """CREATE TABLE recent_sessions (
-            id INTEGER PRIMARY KEY,
-            at REAL NOT NULL,
-            direction TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
-            kind TEXT NOT NULL CHECK (kind IN ('invitation', 'request', 'session')),
-            peer_id TEXT NOT NULL,
-            peer_alias TEXT,
-            peer_fingerprint BLOB,
-            outcome TEXT NOT NULL,
-            duration REAL NOT NULL DEFAULT 0
-        )""",
-        "CREATE INDEX recent_sessions_at ON recent_sessions(at)",
-        "CREATE INDEX recent_sessions_peer ON recent_sessions(peer_id, at)",
-        """CREATE TABLE profiles (
-            name TEXT PRIMARY KEY COLLATE NOCASE,
-            permissions TEXT NOT NULL
-        )""",
-        """CREATE TABLE pinned_peers (
-            fingerprint BLOB PRIMARY KEY,
-            device_id TEXT NOT NULL UNIQUE,
-            alias TEXT,
-            first_seen REAL NOT NULL,
-            last_seen REAL NOT NULL
-        )""",
-        """CREATE TABLE settings (
-            key TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        )""",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
 
 # --- values shared by the repositories -----------------------------------------------------
 
@@ -245,7 +177,7 @@ class AddressBook:
     def add(self, entry: AddressEntry) -> None:
         """Add a new entry; an ID already in the book is refused."""
         try:
-            with _transaction(self._conn):
+            with transaction(self._conn):
                 self._conn.execute(
                     f"INSERT INTO address_book ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     self._row(entry),
@@ -258,7 +190,7 @@ class AddressBook:
     def update(self, entry: AddressEntry) -> None:
         """Replace the entry with the same ID; an ID not in the book is refused."""
         row = self._row(entry)
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute(
                 "UPDATE address_book SET alias = ?, display_name = ?, tags = ?, "
                 "manual_address = ?, fingerprint = ?, note = ? WHERE device_id = ?",
@@ -269,7 +201,7 @@ class AddressBook:
 
     def remove(self, device_id: DeviceId) -> bool:
         """Remove an entry; False when it was not there."""
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute(
                 "DELETE FROM address_book WHERE device_id = ?", (device_id.digits,)
             )
@@ -354,7 +286,7 @@ class Favorites:
     ) -> None:
         """Add a favorite, or refresh the cached alias and fingerprint of one."""
         fav = Favorite(device_id, alias, fingerprint)
-        with _transaction(self._conn):
+        with transaction(self._conn):
             self._conn.execute(
                 "INSERT INTO favorites (device_id, alias, fingerprint) VALUES (?, ?, ?) "
                 "ON CONFLICT(device_id) DO UPDATE SET "
@@ -364,7 +296,7 @@ class Favorites:
             )
 
     def remove(self, device_id: DeviceId) -> bool:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute(
                 "DELETE FROM favorites WHERE device_id = ?", (device_id.digits,)
             )
@@ -424,7 +356,7 @@ class RecentSessions:
         self._keep = keep
 
     def record(self, item: RecentSession) -> None:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             self._conn.execute(
                 "INSERT INTO recent_sessions (at, direction, kind, peer_id, peer_alias, "
                 "peer_fingerprint, outcome, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -494,7 +426,7 @@ class CustomProfiles:
     def save(self, profile: PermissionProfile) -> PermissionProfile:
         """Create the profile, or replace the permissions of the one with this name."""
         name = self._valid_name(profile.name)
-        with _transaction(self._conn):
+        with transaction(self._conn):
             self._conn.execute(
                 "INSERT INTO profiles (name, permissions) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions",
@@ -504,7 +436,7 @@ class CustomProfiles:
 
     def rename(self, old: str, new: str) -> PermissionProfile:
         name = self._valid_name(new)
-        with _transaction(self._conn):
+        with transaction(self._conn):
             row = self._conn.execute(
                 "SELECT name, permissions FROM profiles WHERE name = ?", (old.strip(),)
             ).fetchone()
@@ -519,7 +451,7 @@ class CustomProfiles:
         return PermissionProfile(name, _permissions(row[1]))
 
     def delete(self, name: str) -> bool:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute("DELETE FROM profiles WHERE name = ?", (name.strip(),))
         return cur.rowcount > 0
 
@@ -580,7 +512,7 @@ class PinnedPeers:
 
         A different key whose ID collides with a pinned peer's raises PinConflictError.
         """
-        with _transaction(self._conn):
+        with transaction(self._conn):
             other = self._conn.execute(
                 "SELECT fingerprint FROM pinned_peers WHERE device_id = ?",
                 (peer.device_id.digits,),
@@ -617,7 +549,7 @@ class PinnedPeers:
 
     def touch(self, fingerprint: bytes, when: float, alias: Alias | None = None) -> bool:
         """Note that a pinned peer was seen (and its current alias); False if not pinned."""
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute(
                 "UPDATE pinned_peers SET last_seen = max(last_seen, ?), "
                 "alias = coalesce(?, alias) WHERE fingerprint = ?",
@@ -627,7 +559,7 @@ class PinnedPeers:
 
     def remove(self, fingerprint: bytes) -> bool:
         """Forget a pinned key; the next contact with it is a first contact again."""
-        with _transaction(self._conn):
+        with transaction(self._conn):
             cur = self._conn.execute(
                 "DELETE FROM pinned_peers WHERE fingerprint = ?", (fingerprint,)
             )
@@ -645,176 +577,10 @@ class PinnedPeers:
         return PinnedPeer(fp, DeviceId(device_id), _alias_from(alias), first, last)
 
 
-# --- settings ------------------------------------------------------------------------------
-
-
-class SettingError(DatabaseError):
-    """A stored setting holds a value this version cannot read."""
-
-
-@dataclass(frozen=True, slots=True)
-class Setting(Generic[T]):
-    """A typed settings key: its name, default, and how its value becomes JSON and back.
-
-    ``decode`` raises ValueError on a value it cannot read; it also checks values to set.
-    """
-
-    key: str
-    default: T
-    encode: Callable[[T], object] = field(repr=False)
-    decode: Callable[[object], T] = field(repr=False)
-
-
-def _str_value(v: object) -> str:
-    if not isinstance(v, str):
-        raise ValueError("expected text")
-    return v
-
-
-def _bool_value(v: object) -> bool:
-    if not isinstance(v, bool):
-        raise ValueError("expected true or false")
-    return v
-
-
-def _tri_state(v: object) -> bool | None:
-    return None if v is None else _bool_value(v)
-
-
-def _alias_value(v: object) -> Alias | None:
-    return None if v is None else parse_alias(_str_value(v))
-
-
-def _interfaces_value(v: object) -> tuple[str, ...]:
-    if not isinstance(v, list | tuple):
-        raise ValueError("expected a list of interfaces")
-    out: list[str] = []
-    for item in v:
-        name = _str_value(item).strip()
-        if not name or len(name) > 64 or any(ch.isspace() or ord(ch) < 32 for ch in name):
-            raise ValueError(f"{item!r} is not an interface name or address")
-        out.append(name)
-    return tuple(out)
-
-
-def _lifetime_value(v: object) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 3600:
-        raise ValueError("expected seconds between 0 and 3600")
-    return float(v)
-
-
-def _folder_value(v: object) -> str | None:
-    if v is None:
-        return None
-    text = _str_value(v)
-    if not text.startswith("/") and not (len(text) > 2 and text[1] == ":"):
-        raise ValueError(f"{text!r} is not an absolute folder path")
-    if "\x00" in text or len(text) > 4096:
-        raise ValueError("not a usable folder path")
-    return text
-
-
-def _byte_count_value(v: object) -> int | None:
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2**63:
-        raise ValueError("expected a positive number of bytes")
-    return v
-
-
-def _profile_name_value(v: object) -> str:
-    return validate_profile_name(_str_value(v))
-
-
-class StoredSettings:
-    """Typed settings stored as JSON text. Unknown keys in the table are left alone."""
-
-    ALIAS: Setting[Alias | None] = Setting("alias", None, _alias_text, _alias_value)
-    """None until the user picks one; services then make one from user and host names."""
-    ACCEPT_FROM: Setting[AcceptFrom] = Setting(
-        "accept_from",
-        AcceptFrom.EVERYONE,
-        lambda v: v.key,
-        lambda v: parse_accept_from(_str_value(v)),
-    )
-    DISCOVERY: Setting[DiscoveryMode] = Setting(
-        "discovery",
-        DiscoveryMode.ON,
-        lambda v: v.key,
-        lambda v: parse_discovery_mode(_str_value(v)),
-    )
-    INTERFACES: Setting[tuple[str, ...]] = Setting("interfaces", (), list, _interfaces_value)
-    """Interfaces (names or addresses) to listen and announce on; empty means automatic."""
-    DEFAULT_PROFILE: Setting[str] = Setting(
-        "default_profile", DEFAULT, lambda v: v, _profile_name_value
-    )
-    SEND_CLIPBOARD_DEFAULT: Setting[bool] = Setting(
-        "send_clipboard_default", False, lambda v: v, _bool_value
-    )
-    KEEP_RUNNING_IN_BACKGROUND: Setting[bool | None] = Setting(
-        "keep_running_in_background", None, lambda v: v, _tri_state
-    )
-    """None: the user has not been asked yet."""
-    INVITATION_LIFETIME_FOR_TESTS: Setting[float | None] = Setting(
-        "invitation_lifetime_for_tests", None, lambda v: v, _lifetime_value
-    )
-    """Tests only: a shorter invitation lifetime in seconds; None is the real 120 s."""
-    INCOMING_FOLDER: Setting[str | None] = Setting(
-        "incoming_folder", None, lambda v: v, _folder_value
-    )
-    """Absolute folder where received files are saved; None is the platform's Downloads."""
-    TRANSFER_SIZE_LIMIT: Setting[int | None] = Setting(
-        "transfer_size_limit", None, lambda v: v, _byte_count_value
-    )
-    """The largest file this device receives, in bytes; None is the services' default."""
-    WIDE_AREA: Setting[WideAreaSettings] = Setting(
-        "wide_area", WideAreaSettings(), lambda v: v.to_json(), WideAreaSettings.from_json
-    )
-    """Discovery through the organisation's DNS; the TSIG secret is never here."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def get(self, setting: Setting[T]) -> T:
-        row = self._conn.execute(
-            "SELECT value FROM settings WHERE key = ?", (setting.key,)
-        ).fetchone()
-        if row is None:
-            return setting.default
-        try:
-            return setting.decode(json.loads(row[0]))
-        except ValueError as exc:
-            raise SettingError(
-                f"the setting {setting.key!r} holds {row[0]!r}, which is not valid ({exc}); "
-                "set it again to repair it"
-            ) from None
-
-    def set(self, setting: Setting[T], value: T) -> None:
-        """Store a value; a value its decoder refuses raises StorageValueError."""
-        text = json.dumps(setting.encode(value))
-        try:
-            setting.decode(json.loads(text))
-        except ValueError as exc:
-            raise StorageValueError(f"{setting.key}: {exc}") from None
-        with _transaction(self._conn):
-            self._conn.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (setting.key, text),
-            )
-
-    def reset(self, setting: Setting[T]) -> None:
-        """Go back to the default."""
-        with _transaction(self._conn):
-            self._conn.execute("DELETE FROM settings WHERE key = ?", (setting.key,))
-
-
 # --- the database --------------------------------------------------------------------------
 
 
-class _transaction:
+class transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -868,7 +634,7 @@ class Database:
                 raise DatabaseError(f"the database {p} cannot use WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            _migrate(conn, p, migrations)
+            migrate(conn, p, migrations)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise DatabaseError(
@@ -896,23 +662,3 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _migrate(conn: sqlite3.Connection, path: Path, migrations: Sequence[Sequence[str]]) -> None:
-    while True:
-        with _transaction(conn):
-            # Read the version inside the write transaction: another client opening the
-            # same home at the same moment may have migrated it already.
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > len(migrations):
-                raise SchemaTooNewError(
-                    f"the database {path} was written by a newer version of anydesk-invite "
-                    f"(schema {version}; this version knows up to {len(migrations)}); "
-                    "update the program or use another --home"
-                )
-            if version == len(migrations):
-                return
-            for statement in migrations[version]:
-                conn.execute(statement)
-            # PRAGMA takes no parameters; the value is our own integer.
-            conn.execute(f"PRAGMA user_version = {version + 1:d}")

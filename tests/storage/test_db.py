@@ -19,22 +19,24 @@ from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode
 from anydesk_invite.storage.db import (
-    SCHEMA_VERSION,
     AddressEntry,
     Database,
-    DatabaseError,
     Direction,
     Favorite,
     PinConflictError,
     PinnedPeer,
     RecentKind,
     RecentSession,
+    parse_manual_address,
+)
+from anydesk_invite.storage.errors import (
+    DatabaseError,
     SchemaTooNewError,
     SettingError,
     StorageValueError,
-    StoredSettings,
-    parse_manual_address,
 )
+from anydesk_invite.storage.migrations import SCHEMA_VERSION
+from anydesk_invite.storage.settings import StoredSettings
 
 
 def fingerprint(name: str) -> bytes:

@@ -13,8 +13,9 @@ import pytest
 from anydesk_invite.core.policy import Policy, merge_policies
 from anydesk_invite.core.wide_area import WideAreaError, WideAreaSettings
 from anydesk_invite.services.wide_area import wide_area_choice
-from anydesk_invite.storage.db import Database, StoredSettings
+from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.policy_files import parse_policy
+from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.storage.tsig_secret import (
     SERVICE,
     TsigSecretError,

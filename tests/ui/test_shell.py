@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.storage.db import StoredSettings
+from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Node, Nodes, session_between
