@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from anydesk_invite.net.identity import Identity  # noqa: E402
-from anydesk_invite.storage.db import Database, StoredSettings  # noqa: E402
+from anydesk_invite.storage.db import Database  # noqa: E402
 from anydesk_invite.storage.home import Home  # noqa: E402
+from anydesk_invite.storage.settings import StoredSettings  # noqa: E402
 from tests.helpers.processes import HeadlessClient  # noqa: E402
 
 BLOCK = 256 * 1024

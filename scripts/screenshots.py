@@ -34,8 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from anydesk_invite.core.alias import parse_alias  # noqa: E402
 from anydesk_invite.core.ids import DeviceId, parse_id  # noqa: E402
-from anydesk_invite.storage.db import AddressEntry, Database, StoredSettings  # noqa: E402
+from anydesk_invite.storage.contacts import AddressEntry  # noqa: E402
+from anydesk_invite.storage.db import Database  # noqa: E402
 from anydesk_invite.storage.home import Home  # noqa: E402
+from anydesk_invite.storage.settings import StoredSettings  # noqa: E402
 from tests.helpers.xvfb import xvfb  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")

@@ -65,8 +65,10 @@ from anydesk_invite.services.views import (
     TransferView,
 )
 from anydesk_invite.services.wide_area import WideAreaChoice, wide_area_choice
-from anydesk_invite.storage.db import AddressEntry, Database, RecentKind, RecentSession
+from anydesk_invite.storage.contacts import AddressEntry
+from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.errors import SettingError, StorageValueError
+from anydesk_invite.storage.history import RecentKind, RecentSession
 from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.storage.tsig_secret import TsigSecretStore
 

@@ -21,7 +21,8 @@ from anydesk_invite.services.invitations import Target
 from anydesk_invite.services.links import Address
 from anydesk_invite.services.refusals import Candidate, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import PeerSource, PeerView
-from anydesk_invite.storage.db import AddressEntry, Database
+from anydesk_invite.storage.contacts import AddressEntry
+from anydesk_invite.storage.db import Database
 
 _log = logging.getLogger(__name__)
 

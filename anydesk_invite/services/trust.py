@@ -11,7 +11,8 @@ from collections.abc import Callable
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import PeerInfo, TrustError
-from anydesk_invite.storage.db import Database, PinnedPeer
+from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.pins import PinnedPeer
 
 
 class PinnedTrust:

@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from anydesk_invite.core.ids import DeviceId
-from anydesk_invite.storage.db import AddressEntry
+from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Nodes, eventually, nodes_for
 from tests.helpers.processes import HeadlessClient
 from tests.helpers.short_dir import short_dir

@@ -31,7 +31,8 @@ from anydesk_invite.services.ports import InputSink, ScreenSource
 from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
-from anydesk_invite.storage.db import AddressEntry, Database
+from anydesk_invite.storage.contacts import AddressEntry
+from anydesk_invite.storage.db import Database
 
 LOOPBACK = "127.0.0.1"
 T = TypeVar("T")

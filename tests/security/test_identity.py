@@ -22,7 +22,8 @@ from anydesk_invite.net.wire import PROTOCOL_VERSION, Auth, AuthOk, Error, Hello
 from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.links import Address
 from anydesk_invite.services.views import PeerSource
-from anydesk_invite.storage.db import AddressEntry, PinnedPeer
+from anydesk_invite.storage.contacts import AddressEntry
+from anydesk_invite.storage.pins import PinnedPeer
 from tests.helpers.nodes import LOOPBACK, Node, Nodes, eventually
 from tests.helpers.peers import RawPeer
 

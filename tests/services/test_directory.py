@@ -16,7 +16,9 @@ from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address
 from anydesk_invite.services.views import PeerSource
-from anydesk_invite.storage.db import AddressEntry, Database, PinnedPeer
+from anydesk_invite.storage.contacts import AddressEntry
+from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.pins import PinnedPeer
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
-from anydesk_invite.storage.db import AddressEntry
+from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Nodes, nodes_for
 
 CONTROL = frozenset({Permission.CONTROL})

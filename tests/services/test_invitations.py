@@ -32,7 +32,7 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.facade import ActionRefused, RefusalKind
 from anydesk_invite.services.views import Direction, Role, SessionView
-from anydesk_invite.storage.db import AddressEntry
+from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
 
 CONTROL = frozenset({Permission.CONTROL})

@@ -13,7 +13,8 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.channel import PeerInfo, TrustError
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.services.trust import PinnedTrust
-from anydesk_invite.storage.db import Database, PinnedPeer
+from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.pins import PinnedPeer
 from tests.helpers.nodes import Nodes, Recorder, nodes_for
 
 

@@ -16,27 +16,22 @@ import pytest
 
 from anydesk_invite.core.alias import Alias, AliasError
 from anydesk_invite.core.ids import DeviceId
+from anydesk_invite.core.invitation import Direction
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode
-from anydesk_invite.storage.db import (
-    AddressEntry,
-    Database,
-    Direction,
-    Favorite,
-    PinConflictError,
-    PinnedPeer,
-    RecentKind,
-    RecentSession,
-    parse_manual_address,
-)
+from anydesk_invite.storage.contacts import AddressEntry, Favorite
+from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.errors import (
     DatabaseError,
     SchemaTooNewError,
     SettingError,
     StorageValueError,
 )
+from anydesk_invite.storage.history import RecentKind, RecentSession
 from anydesk_invite.storage.migrations import SCHEMA_VERSION
+from anydesk_invite.storage.pins import PinConflictError, PinnedPeer
 from anydesk_invite.storage.settings import StoredSettings
+from anydesk_invite.storage.values import parse_manual_address
 
 
 def fingerprint(name: str) -> bytes:
@@ -116,7 +111,9 @@ def test_committed_rows_survive_sigkill_of_the_writer(tmp_path: Path) -> None:
         f"""
         import hashlib, sys
         from anydesk_invite.core.ids import DeviceId
-        from anydesk_invite.storage.db import Database, Direction, RecentKind, RecentSession
+        from anydesk_invite.core.invitation import Direction
+        from anydesk_invite.storage.db import Database
+        from anydesk_invite.storage.history import RecentKind, RecentSession
         peer = DeviceId.from_fingerprint(hashlib.sha256(b"p").digest())
         db = Database.open({str(path)!r}, keep_recent=10**9)
         i = 0

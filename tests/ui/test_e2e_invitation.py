@@ -29,7 +29,7 @@ from anydesk_invite.core.permissions import (
 )
 from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.services.views import PeerSource, Role
-from anydesk_invite.storage.db import RecentKind, RecentSession
+from anydesk_invite.storage.history import RecentKind, RecentSession
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.outgoing_panel import FINAL_LINGER, OutgoingRow
