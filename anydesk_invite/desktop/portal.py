@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import queue
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ class PortalBus:
         self._router: Any = None
         self._input = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-input")
         self._count = 0
+        self._closing = False
 
     def _open(self) -> Any:
         if self._router is None:
@@ -205,10 +207,17 @@ class PortalBus:
             opts = dict(options)
             opts["handle_token"] = ("s", token)
             self._call(iface, method, sig + "a{sv}", (*args, opts))
-            try:
-                msg = responses.get(timeout=timeout)
-            except queue.Empty:
-                raise PortalError(f"{method}: no answer in {timeout:.0f} s") from None
+            deadline = time.monotonic() + timeout
+            while True:
+                # Polled, so that closing the bus ends a wait for the user's answer.
+                if self._closing:
+                    raise PortalError(f"{method}: the connection to the portal was closed")
+                try:
+                    msg = responses.get(timeout=0.25)
+                    break
+                except queue.Empty:
+                    if time.monotonic() > deadline:
+                        raise PortalError(f"{method}: no answer in {timeout:.0f} s") from None
         code, results = msg.body
         if code == 1:
             raise PortalRefused(f"{method}: the desktop's user cancelled")
@@ -268,6 +277,7 @@ class PortalBus:
             _log.info("closing portal session %s: %s", session, exc)
 
     def close(self) -> None:
+        self._closing = True
         self._input.shutdown(wait=True)
         router, self._router = self._router, None
         if router is not None:

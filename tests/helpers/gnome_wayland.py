@@ -27,6 +27,8 @@ from typing import Any
 
 WIDTH, HEIGHT = 1280, 800
 START_TIMEOUT = 30.0
+BLUE = (53, 132, 228)
+"""GNOME's accent blue: the dialog's Share button and a switch that is on."""
 PROGRAMS = (
     "dbus-daemon",
     "pipewire",
@@ -281,6 +283,8 @@ class MutterEyes:
         self._conn.send_and_get_reply(new_method_call(self._rds, method, sig, args))
 
     def click(self, x: float, y: float) -> None:
+        # Two motions: the first may only bring the pointer into the window.
+        self._call("NotifyPointerMotionAbsolute", "sdd", self.stream, float(x) - 1, float(y))
         self._call("NotifyPointerMotionAbsolute", "sdd", self.stream, float(x), float(y))
         self._call("NotifyPointerButton", "ib", 0x110, True)
         self._call("NotifyPointerButton", "ib", 0x110, False)
@@ -302,37 +306,47 @@ class MutterEyes:
                     ys.append(y)
         return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
+    def _dialog(self, timeout: float) -> tuple[int, int, int, int]:
+        """The Share button of the portal's dialog, once it stopped moving (it animates in)."""
+        boxes: list[tuple[int, int, int, int] | None] = [None]
+
+        def settled() -> bool:
+            box = self.find(BLUE)
+            ok = box is not None and box[2] - box[0] > 40 and box == boxes[-1]
+            boxes.append(box)
+            return ok
+
+        wait_until(settled, timeout, "the consent dialog")
+        box = boxes[-1]
+        assert box is not None
+        return box
+
     def approve_dialog(self, allow_control: bool, timeout: float = 60) -> None:
         """Wait for the portal's 'Remote desktop' dialog, switch 'Allow remote interaction'
         on when asked to, and click Share (GNOME's accent blue), as a person would."""
-        box: tuple[int, int, int, int] | None = None
-
-        def shown() -> bool:
-            nonlocal box
-            box = self.find((53, 132, 228))
-            return box is not None and box[2] - box[0] > 40
-
-        wait_until(shown, timeout, "the consent dialog")
-        assert box is not None
+        box = self._dialog(timeout)
         cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
         if allow_control:
-            self.click(cx - 24, cy + 199)
-            time.sleep(0.5)  # the switch animates; Share reads its state when clicked
+            sx, sy = cx - 22, cy + 199  # the 'Allow remote interaction' switch
+            clicked = [0.0]
+
+            def switched_on() -> bool:
+                # A switch that is on is accent blue; a click that only focused is retried.
+                r, g, b = self.pixel(sx - 10, sy)
+                if abs(r - BLUE[0]) + abs(g - BLUE[1]) + abs(b - BLUE[2]) < 40:
+                    return True
+                if time.monotonic() - clicked[0] > 1.5:  # the switch animates for ~0.3 s
+                    clicked[0] = time.monotonic()
+                    self.click(sx, sy)
+                return False
+
+            wait_until(switched_on, 15, "the remote interaction switch turning on")
         self.click(cx, cy)
 
     def cancel_dialog(self, timeout: float = 60) -> None:
-        """Wait for the dialog and click Cancel (left of Share, same row)."""
-        box: tuple[int, int, int, int] | None = None
-
-        def shown() -> bool:
-            nonlocal box
-            box = self.find((53, 132, 228))
-            return box is not None and box[2] - box[0] > 40
-
-        wait_until(shown, timeout, "the consent dialog")
-        assert box is not None
-        cy = (box[1] + box[3]) // 2
-        self.click(box[0] - 60, cy)
+        """Wait for the dialog and click Cancel (the header's left end, Share's row)."""
+        box = self._dialog(timeout)
+        self.click(box[0] - 382, (box[1] + box[3]) // 2)
 
     def close(self) -> None:
         from jeepney import new_method_call
