@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from anydesk_invite.desktop.portal import PortalBus  # noqa: E402
-from anydesk_invite.desktop.wayland import PortalScreens, WaylandDesktop  # noqa: E402
-from tests.helpers.gnome_wayland import MutterEyes, gnome_wayland  # noqa: E402
+from anydesk_invite.desktop.portal import PortalBus
+from anydesk_invite.desktop.wayland import PortalScreens, WaylandDesktop
+from tests.helpers.gnome_wayland import MutterEyes, gnome_wayland
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -50,7 +50,7 @@ async def measure(session, seconds: float) -> None:  # type: ignore[no-untyped-d
     print("screens:", screens.screens())
     reader = desktop.readers[0]
     gst_pid = reader._proc.pid if reader._proc else 0
-    mutter = [p for p in session.pids if p.args[0] == "mutter"][0].pid
+    mutter = next(p for p in session.pids if p.args[0] == "mutter").pid
     pids = {"python (this process)": os.getpid(), "gst-launch": gst_pid, "mutter": mutter}
     c0 = {k: cpu(p) for k, p in pids.items()}
     f0 = reader.frames
