@@ -109,6 +109,8 @@ class PortalBus:
         self._closing = False
 
     def _open(self) -> Any:
+        if self._closing:
+            raise PortalError("the connection to the portal was closed")
         if self._router is None:
             from jeepney.io.threading import DBusRouter, open_dbus_connection
 
@@ -282,3 +284,4 @@ class PortalBus:
         router, self._router = self._router, None
         if router is not None:
             router.close()
+            router.conn.close()  # the router leaves its connection open
