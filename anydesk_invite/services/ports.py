@@ -41,6 +41,41 @@ class PhotoCodec(Protocol):
         ...
 
 
+class VideoEncoder(Protocol):
+    """One video stream's encoder: pictures of a fixed size in, access units out."""
+
+    def encode(self, bgra: bytes) -> tuple[bytes, bool]:
+        """One picture (packed BGRA rows) in; its access unit and whether it is a keyframe."""
+        ...
+
+
+class VideoDecoder(Protocol):
+    """One video stream's decoder, from a keyframe on; its picture size is fixed."""
+
+    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | None:
+        """The picture scaled to ``out_width`` x ``out_height`` packed BGRA rows; None when the
+        unit gives no picture of the stream's size. ValueError for data that is no video."""
+        ...
+
+
+class VideoCodec(Protocol):
+    """A video codec for moving screen content (H.264 through PyAV), safe to call from worker
+    threads (one call at a time per encoder or decoder)."""
+
+    name: str
+    """The codec's name on the wire, as in ScreenSelect.video."""
+
+    def encoder(
+        self, width: int, height: int, out_width: int, out_height: int, bitrate: int, fps: float
+    ) -> VideoEncoder:
+        """Pictures of ``width`` x ``height`` scaled to ``out_width`` x ``out_height`` (even)."""
+        ...
+
+    def decoder(self, width: int, height: int) -> VideoDecoder:
+        """A decoder that refuses to build any picture other than ``width`` x ``height``."""
+        ...
+
+
 class InputSink(Protocol):
     """Injects keyboard and pointer input into the local desktop (the host's side of remote
     control). Called on the event loop's thread; each call returns once the event is sent."""
