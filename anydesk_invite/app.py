@@ -79,6 +79,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.screen import QtScreens
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
+    from anydesk_invite.desktop.video import PyAvVideo
     from anydesk_invite.net.channel import Listener
     from anydesk_invite.net.discovery import Discovery
     from anydesk_invite.net.identity import Identity, IdentityError
@@ -143,6 +144,7 @@ async def run_client(options: Options) -> int:
         screen=QtScreens(),
         input_sink=_input_sink(),
         photo=jpeg if jpeg.available() else None,
+        video=PyAvVideo() if PyAvVideo.available() else None,
     )
     if options.headless:
         # Strokes are shown by the window's overlay, which a headless client has not.

@@ -14,7 +14,8 @@ from msgspec import Meta
 
 from anydesk_invite.core.permissions import Permission
 
-PROTOCOL_VERSION: Final = (1, 0)
+PROTOCOL_VERSION: Final = (1, 1)
+"""1.1 added ScreenSelect.video and VideoFrame (the moving screen as H.264)."""
 PRE_AUTH_FRAME_LIMIT: Final = 8 * 1024
 POST_AUTH_FRAME_LIMIT: Final = 4 * 1024 * 1024
 HEADER: Final = struct.Struct(">I")
@@ -344,12 +345,20 @@ class ScreenList(Message):
     current: U16
 
 
+VideoCodecName = Annotated[str, Meta(min_length=1, max_length=16, pattern=r"^[a-z0-9]+$")]
+MAX_VIDEO_UNIT: Final = 2 * 1024 * 1024
+"""Bytes of one encoded video picture; a guest refuses a bigger one before decoding."""
+VideoData = Annotated[bytes, Meta(max_length=MAX_VIDEO_UNIT)]
+
+
 class ScreenSelect(Message):
     """Guest to host: show the screen with this index; ``jpeg``: this guest decodes JPEG
-    tiles, so the host may send photo-like tiles that way."""
+    tiles, so the host may send photo-like tiles that way; ``video``: the video codecs this
+    guest decodes (``"h264"``), so the host may send moving content as VideoFrame."""
 
     index: U16
     jpeg: bool = False
+    video: Annotated[list[VideoCodecName], Meta(max_length=8)] = msgspec.field(default_factory=list)
 
 
 class FrameTiles(Message):
@@ -360,6 +369,28 @@ class FrameTiles(Message):
     width: ScreenSide
     height: ScreenSide
     tiles: Annotated[list[Tile], Meta(max_length=4096)]
+    final: bool
+
+
+class VideoFrame(Message):
+    """Host to guest: the rectangle (x, y, w, h) of frame ``seq`` as one H.264 access unit
+    (Annex B) of a ``vw`` x ``vh`` picture, scaled to ``w`` x ``h`` when smaller. A new
+    ``stream`` starts with a keyframe; ``final`` when no FrameTiles of this seq follow."""
+
+    seq: U63
+    screen: U16
+    width: ScreenSide
+    height: ScreenSide
+    stream: U32
+    x: U16
+    y: U16
+    w: ScreenSide
+    h: ScreenSide
+    vw: ScreenSide
+    vh: ScreenSide
+    codec: VideoCodecName
+    keyframe: bool
+    data: VideoData
     final: bool
 
 
