@@ -24,7 +24,8 @@ class ClipboardPort(Protocol):
 
 
 class ScreenSource(Protocol):
-    """The local screens, captured as raw BGRA frames. Called on the event loop's thread."""
+    """The local screens, captured as raw BGRA frames. Called on the event loop's thread,
+    except ``grab`` of a source whose ``grab_off_loop`` attribute is True (a worker thread)."""
 
     def screens(self) -> list[ScreenInfo]: ...
     def grab(self, index: int) -> RawFrame: ...

@@ -674,7 +674,10 @@ class HostScreen:
         if self._source is None or self._screen is None:
             return 0
         try:
-            frame = self._source.grab(self._screen)
+            if getattr(self._source, "grab_off_loop", False):
+                frame = await self._offload(self._source.grab, self._screen)
+            else:
+                frame = self._source.grab(self._screen)
         except Exception as exc:
             # A screen unplugged under us: fall back to the first one that is left.
             _log.warning("grabbing screen %d failed: %s", self._screen, exc)
