@@ -468,6 +468,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8.0, help="moving time per scenario")
     ap.add_argument("--shaped", action="store_true", help="also through shaped links (root)")
     ap.add_argument("--shaped-seconds", type=float, default=60.0)
+    ap.add_argument("--only-shaped", action="store_true", help="skip the 127.0.0.1 scenarios")
     ap.add_argument("--quick", action="store_true", help="4 s scenarios, no shaped links")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -496,9 +497,9 @@ def main() -> None:
         try:
             for rate, rtt in (("20mbit", 0.020), ("5mbit", 0.040)):
                 for dev, ns in (("adiva", pair.names[0]), ("adivb", pair.names[1])):
-                    tbf = ["tbf", "rate", rate, "burst", "32kbit", "latency", "400ms"]
+                    tbf = ["tbf", "rate", rate, "burst", "16kb", "latency", "400ms"]
                     subprocess.run(
-                        ["ip", "-n", ns, "qdisc", "replace", "dev", dev, "root", *tbf], check=True
+                        ["tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", *tbf], check=True
                     )
                 for path in ("tiles", "video"):
                     label = f"shaped {rate} {int(rtt * 1000)} ms"
