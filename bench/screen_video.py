@@ -480,11 +480,8 @@ def main() -> None:
         return
     seconds = 4.0 if args.quick else args.seconds
     rows: list[tuple[str, str, dict[str, Any]]] = []
-    for kind, label in (
-        ("text", "scrolling text"),
-        ("photo", "panning picture"),
-        ("region", "small region"),
-    ):
+    kinds = [("text", "scrolling text"), ("photo", "panning picture"), ("region", "small region")]
+    for kind, label in [] if args.only_shaped else kinds:
         for path in ("tiles", "video"):
             print(f"running {label}, {path} ...", file=sys.stderr, flush=True)
             rows.append((label, path, scenario(kind, path, seconds)))
