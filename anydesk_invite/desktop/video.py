@@ -10,6 +10,7 @@ are plain objects without Qt, safe to call from a worker thread (one thread at a
 from __future__ import annotations
 
 import logging
+import time
 from fractions import Fraction
 
 import av
@@ -72,7 +73,8 @@ class H264Encoder:
             "x264-params": f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={max(1, kbit // 2)}",
         }
         self._ctx = ctx
-        self._pts = 0
+        self._pts = -1
+        self._t0 = time.monotonic()
         self._force_key = True
 
     def encode(self, bgra: bytes) -> tuple[bytes, bool]:
@@ -86,8 +88,11 @@ class H264Encoder:
             pad = b"\0" * (plane.line_size - row)
             plane.update(b"".join(bgra[r * row : (r + 1) * row] + pad for r in range(self.height)))
         yuv = frame.reformat(width=self.out_width, height=self.out_height, format=PIXELS)
+        # Time stamps in real milliseconds, so the rate control spends its bitrate over the
+        # pictures actually sent (fewer when the stream slows), not over an assumed 30 a second.
+        now = round((time.monotonic() - self._t0) * 1000)
+        self._pts = max(self._pts + 1, now)
         yuv.pts = self._pts
-        self._pts += 33
         if self._force_key:
             yuv.pict_type = av.video.frame.PictureType.I
             self._force_key = False
