@@ -220,27 +220,27 @@ def settings_for(bitrate: int) -> VideoSettings:
 
 
 class LinkEstimate:
-    """What the link delivers, from the guest's acks.
+    """What the link delivers, from the guest's acks (delivery-rate sampling, as BBR does).
 
-    For each acked frame, the time the link spent on it is the time from when it could start
-    arriving (its send time plus the smallest round trip seen, or the previous ack when it
-    queued behind that frame) to its ack; its bytes over that time are one sample of the rate.
-    The estimate is the largest of the last ``window`` samples (a frame that did not fill the
-    link understates it; none overstates it by more than the guest's own delay).
+    Each frame sent remembers how many bytes had been acked by then and when the last of those
+    acks came. When its own ack comes, the bytes acked since, over the time since that earlier
+    ack, are one sample of the rate: it cannot exceed what the link (and the guest) deliver,
+    and a frame that did not fill the link understates it. The estimate is the largest of the
+    last ``window`` samples.
     """
 
     def __init__(self, initial: int = START_BITRATE, window: int = 16) -> None:
-        self._sent: dict[int, tuple[float, int]] = {}
+        self._sent: dict[int, tuple[float, int, int, float | None]] = {}
         self._samples: deque[float] = deque(maxlen=window)
-        self._rtts: deque[float] = deque(maxlen=64)
-        self._last_ack = 0.0
+        self._delivered = 0
+        self._delivered_at: float | None = None
         self.rate = float(initial)
         """Bits a second."""
         self.rtt = 0.0
         """The latest frame's time from send to ack, seconds."""
 
     def sent(self, seq: int, now: float, nbytes: int) -> None:
-        self._sent[seq] = (now, nbytes)
+        self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at)
         if len(self._sent) > 256:  # acks that never came; keep memory bounded
             del self._sent[min(self._sent)]
 
@@ -248,16 +248,15 @@ class LinkEstimate:
         done = sorted(s for s in self._sent if s <= seq)
         if not done:
             return
-        first_sent = self._sent[done[0]][0]
-        last_sent = self._sent[done[-1]][0]
-        nbytes = sum(self._sent.pop(s)[1] for s in done)
-        self.rtt = now - last_sent
-        self._rtts.append(self.rtt)
-        start = max(first_sent + min(self._rtts), self._last_ack)
-        self._last_ack = now
-        service = now - start
-        if nbytes >= 2048 and service > 0.002:
-            self._samples.append(nbytes * 8 / service)
+        sent_at, _, delivered_then, acked_then = self._sent[done[-1]]
+        self._delivered += sum(self._sent.pop(s)[1] for s in done)
+        self.rtt = now - sent_at
+        since = acked_then if acked_then is not None else sent_at
+        self._delivered_at = now
+        interval = now - since
+        nbytes = self._delivered - delivered_then
+        if nbytes >= 2048 and interval > 0.002:
+            self._samples.append(nbytes * 8 / interval)
             self.rate = max(self._samples)
 
     def target(self) -> int:
