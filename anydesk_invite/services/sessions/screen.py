@@ -26,6 +26,11 @@ GIL). JPEG wins only on photo-like content, where it is 7x smaller but lossy and
 So each tile goes zlib, or raw when zlib does not shrink it; and where zlib keeps more than
 PHOTO_SHARE of the raw bytes (a photo, a video, noise) and the guest said it decodes JPEG, the
 tile goes JPEG if that is smaller (the codec is injected: services/ has no Qt).
+
+A guest that decodes H.264 (``ScreenSelect.video``) gets the hybrid stream instead: moving
+regions as video, refined to exact tiles once they stand still (HybridPlanner), paced to what
+the guest's acks say the link delivers (LinkEstimate). ``bench/screen_video.py`` measures it
+beside the tile path, host and guest in separate processes.
 """
 
 from __future__ import annotations
