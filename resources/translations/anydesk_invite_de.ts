@@ -60,6 +60,10 @@
         <translation>{name} ist mit diesem Gerät verbunden.</translation>
     </message>
     <message>
+        <source>Your desktop is asking whether to share the screen: answer its dialog.</source>
+        <translation>Ihr Desktop fragt, ob der Bildschirm geteilt werden soll: Beantworten Sie seinen Dialog.</translation>
+    </message>
+    <message>
         <source>Session duration</source>
         <translation>Sitzungsdauer</translation>
     </message>
