@@ -853,6 +853,14 @@
         <translation>Anzuzeigender Bildschirm des Hosts</translation>
     </message>
     <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Schließen</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
         <source>Screen sharing is not available in this session.</source>
         <translation>In dieser Sitzung ist keine Bildschirmfreigabe verfügbar.</translation>
     </message>
@@ -936,8 +944,32 @@
         <translation>Sie steuern Tastatur und Maus des Hosts.</translation>
     </message>
     <message>
+        <source>You ended the session with {name} after {duration}.</source>
+        <translation>Sie haben die Sitzung mit {name} nach {duration} beendet.</translation>
+    </message>
+    <message>
+        <source>You ended the session with {name}.</source>
+        <translation>Sie haben die Sitzung mit {name} beendet.</translation>
+    </message>
+    <message>
+        <source>The session with {name} ended after {duration}.</source>
+        <translation>Die Sitzung mit {name} endete nach {duration}.</translation>
+    </message>
+    <message>
+        <source>The session with {name} has ended.</source>
+        <translation>Die Sitzung mit {name} ist beendet.</translation>
+    </message>
+    <message>
         <source>The session has ended.</source>
         <translation>Die Sitzung ist beendet.</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Schließen</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
     </message>
     <message>
         <source>You</source>
