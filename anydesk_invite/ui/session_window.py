@@ -99,6 +99,12 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.permissions_label.setWordWrap(True)
         self.state_label = QLabel(self)
         self.state_label.setObjectName("sessionStateLabel")
+        self.permission_notice = QLabel(self)
+        self.permission_notice.setObjectName("permissionNoticeLabel")
+        self.permission_notice.setAccessibleName(self.tr("Permission changes"))
+        self.permission_notice.setWordWrap(True)
+        self.permission_notice.setStyleSheet("font-weight: bold;")
+        self.permission_notice.hide()
 
         self.chat_view = QListWidget(self)
         self.chat_view.setObjectName("chatView")
@@ -143,6 +149,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         side.addWidget(self.peer_label)
         side.addWidget(self.verification_label)
         side.addWidget(self.permissions_label)
+        side.addWidget(self.permission_notice)
         side.addWidget(self.state_label)
         side.addWidget(self.control_label)
         side.addWidget(self.draw_button)
@@ -243,8 +250,42 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             return
         if current.ended:
             self._show_ended()
-        else:
-            self.show_session(current)
+            return
+        if not self._ended:
+            self._tell_changes(self._session.permissions, current.permissions)
+        self.show_session(current)
+
+    def permission_changes(
+        self, before: frozenset[Permission], after: frozenset[Permission]
+    ) -> list[str]:
+        """What the host switched on or off, one sentence each, in the permissions' order."""
+        name = sanitize_display(self._session.peer_alias) or self._session.peer_id.grouped()
+        lines = []
+        for p in Permission:
+            if p in before and p not in after:
+                lines.append(
+                    self.tr("{name} turned off “{permission}”.").format(
+                        name=name, permission=permission_label(p)
+                    )
+                )
+            elif p in after and p not in before:
+                lines.append(
+                    self.tr("{name} turned on “{permission}”.").format(
+                        name=name, permission=permission_label(p)
+                    )
+                )
+        return lines
+
+    def _tell_changes(self, before: frozenset[Permission], after: frozenset[Permission]) -> None:
+        lines = self.permission_changes(before, after)
+        if not lines:
+            return
+        # The latest change is what the guest needs to read; the chat keeps the history.
+        self.permission_notice.setText("\n".join(lines))
+        self.permission_notice.show()
+        for line in lines:
+            self.chat_view.addItem(line)
+        self.chat_view.scrollToBottom()
 
     def ended_text(self) -> str:
         """Who ended the session (when this side knows it) and how long it lasted."""
@@ -275,6 +316,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             self.clipboard_check.setChecked(False)
             self.clipboard_check.blockSignals(False)
         self._ended = True
+        self.permission_notice.hide()
         self.state_label.setText(text)
         self.control_label.setText("")
         for widget in (self.draw_button, self.clipboard_check, self.chat_edit):

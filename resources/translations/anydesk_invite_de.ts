@@ -896,6 +896,10 @@
         <translation>Erteilte Berechtigungen</translation>
     </message>
     <message>
+        <source>Permission changes</source>
+        <translation>Geänderte Berechtigungen</translation>
+    </message>
+    <message>
         <source>Chat</source>
         <translation>Chat</translation>
     </message>
@@ -942,6 +946,14 @@
     <message>
         <source>You control the host&apos;s keyboard and mouse.</source>
         <translation>Sie steuern Tastatur und Maus des Hosts.</translation>
+    </message>
+    <message>
+        <source>{name} turned off “{permission}”.</source>
+        <translation>{name} hat „{permission}“ ausgeschaltet.</translation>
+    </message>
+    <message>
+        <source>{name} turned on “{permission}”.</source>
+        <translation>{name} hat „{permission}“ eingeschaltet.</translation>
     </message>
     <message>
         <source>You ended the session with {name} after {duration}.</source>

@@ -144,3 +144,34 @@ def test_a_guest_who_ends_the_session_is_told_so_and_escape_closes_the_window(
     assert not window.clipboard_check.isEnabled()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.isVisible()
+
+
+def test_the_guest_is_told_when_the_host_turns_a_permission_off_or_on(
+    qtbot, qasync_loop, tmp_path: Path
+) -> None:
+    nodes = Nodes(tmp_path)
+    try:
+        anna, ben = finish(qtbot, nodes.pair())
+        granted = frozenset({Permission.CONTROL, Permission.CLIPBOARD})
+        host, guest = finish(qtbot, session_between(anna, ben, granted))
+        window = SessionWindow(ben.client, guest)
+        qtbot.addWidget(window)
+        window.show()
+        notice = window.findChild(QLabel, "permissionNoticeLabel")
+        assert notice is not None and not notice.isVisible()
+
+        finish(
+            qtbot,
+            anna.client.set_session_permissions(
+                host.session_id, frozenset({Permission.CLIPBOARD, Permission.FILE_TRANSFER})
+            ),
+        )
+        qtbot.waitUntil(notice.isVisible)
+        assert notice.text() == (
+            "anna@ad turned off “Control keyboard and mouse”.\nanna@ad turned on “File transfer”."
+        )
+        chat = [window.chat_view.item(i).text() for i in range(window.chat_view.count())]
+        assert chat[-2:] == notice.text().split("\n")
+        window.close()
+    finally:
+        finish(qtbot, nodes.close())
