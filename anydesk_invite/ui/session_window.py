@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import (
     ActionRefused,
     ClientFacade,
@@ -70,8 +71,10 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self._ended_by_me = False
         self._wall_clock = wall_clock
         self.setWindowTitle(
-            self.tr("Session with {name}").format(
-                name=session.peer_alias or session.peer_id.grouped()
+            window_title(
+                self.tr("Session with {name}").format(
+                    name=sanitize_display(session.peer_alias) or session.peer_id.grouped()
+                )
             )
         )
 

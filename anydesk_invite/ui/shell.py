@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind
+from anydesk_invite.core.product import DISPLAY_NAME
 from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusedWithKind
 from anydesk_invite.services.views import (
     Direction,
@@ -49,7 +50,7 @@ from anydesk_invite.ui.tray import SystemTray, Tray
 
 BACKGROUND_QUESTION = QT_TRANSLATE_NOOP(
     "Shell",
-    "Keep anydesk_invite running in the background when its window is closed? "
+    "Keep {app} running in the background when its window is closed? "
     "While it runs, people can invite you and you can be reached. "
     "Start it again to bring the window back.",
 )
@@ -179,7 +180,7 @@ class Shell(QObject):
             if not self._told_about_tray:
                 self._told_about_tray = True
                 self._tray.notify(
-                    self.tr("anydesk_invite is still running"),
+                    self.tr("{app} is still running").format(app=DISPLAY_NAME),
                     self.tr("People can invite you. Open or quit it from the tray icon."),
                 )
             return False
@@ -200,7 +201,9 @@ class Shell(QObject):
         box.setObjectName("backgroundQuestion")
         box.setWindowTitle(self.tr("Keep running in the background?"))
         box.setIcon(QMessageBox.Icon.Question)
-        box.setText(QCoreApplication.translate("Shell", BACKGROUND_QUESTION))
+        box.setText(
+            QCoreApplication.translate("Shell", BACKGROUND_QUESTION).format(app=DISPLAY_NAME)
+        )
         keep = box.addButton(self.tr("&Keep running"), QMessageBox.ButtonRole.AcceptRole)
         keep.setObjectName("keepRunningButton")
         keep.setAccessibleName(self.tr("Keep running in the background"))
@@ -389,7 +392,7 @@ class Shell(QObject):
     def confirm_quit(self) -> bool:
         answer = QMessageBox.question(
             self.window,
-            self.tr("Quit anydesk_invite?"),
+            self.tr("Quit {app}?").format(app=DISPLAY_NAME),
             self.tr("While it runs, people can invite you and you can be reached."),
         )
         return answer == QMessageBox.StandardButton.Yes

@@ -1218,12 +1218,12 @@
 <context>
     <name>Shell</name>
     <message>
-        <source>Keep anydesk_invite running in the background when its window is closed? While it runs, people can invite you and you can be reached. Start it again to bring the window back.</source>
-        <translation>Soll anydesk_invite im Hintergrund weiterlaufen, wenn sein Fenster geschlossen wird? Solange es läuft, können andere Sie einladen und Sie sind erreichbar. Starten Sie es erneut, um das Fenster zurückzuholen.</translation>
+        <source>Keep {app} running in the background when its window is closed? While it runs, people can invite you and you can be reached. Start it again to bring the window back.</source>
+        <translation>Soll {app} im Hintergrund weiterlaufen, wenn sein Fenster geschlossen wird? Solange es läuft, können andere Sie einladen und Sie sind erreichbar. Starten Sie es erneut, um das Fenster zurückzuholen.</translation>
     </message>
     <message>
-        <source>anydesk_invite is still running</source>
-        <translation>anydesk_invite läuft weiter</translation>
+        <source>{app} is still running</source>
+        <translation>{app} läuft weiter</translation>
     </message>
     <message>
         <source>People can invite you. Open or quit it from the tray icon.</source>
@@ -1286,8 +1286,8 @@
         <translation>Gast</translation>
     </message>
     <message>
-        <source>Quit anydesk_invite?</source>
-        <translation>anydesk_invite beenden?</translation>
+        <source>Quit {app}?</source>
+        <translation>{app} beenden?</translation>
     </message>
     <message>
         <source>While it runs, people can invite you and you can be reached.</source>
@@ -1297,12 +1297,12 @@
 <context>
     <name>SystemTray</name>
     <message>
-        <source>anydesk_invite: people can invite you while it runs</source>
-        <translation>anydesk_invite: Solange es läuft, können andere Sie einladen</translation>
+        <source>{app}: people can invite you while it runs</source>
+        <translation>{app}: Solange es läuft, können andere Sie einladen</translation>
     </message>
     <message>
-        <source>&amp;Open anydesk_invite</source>
-        <translation>anydesk_invite ö&amp;ffnen</translation>
+        <source>&amp;Open {app}</source>
+        <translation>{app} ö&amp;ffnen</translation>
     </message>
     <message>
         <source>&amp;Quit</source>

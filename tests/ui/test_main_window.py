@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -11,8 +12,10 @@ from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
+from anydesk_invite.core import email_invite
 from anydesk_invite.core.email_invite import connect_link
 from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.core.product import DISPLAY_NAME
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.ui.email_fallback import EmailFallbackDialog, EmailInvite
 from anydesk_invite.ui.main_window import INVITE_TOOLTIP, MainWindow
@@ -47,6 +50,26 @@ def test_status_changes_update_id_alias_and_status_line(
     assert window.alias_label.text() == "renamed@ad"
     assert "Offline" in window.status_label.text()
     assert "Discovery off" in window.status_label.text()
+
+
+def test_the_window_title_names_this_device_and_the_program_and_follows_a_new_alias(
+    window: MainWindow, facade: FakeClient
+) -> None:
+    assert window.windowTitle() == "me@ad — LAN Invite"
+    facade.set_status(make_status(alias="renamed@ad"))
+    assert window.windowTitle() == "renamed@ad — LAN Invite"
+
+
+def test_the_program_has_one_display_name_in_titles_desktop_file_metainfo_and_email() -> None:
+    """Not the module name, and the same everywhere a person reads it."""
+    packaging = Path(__file__).parents[2] / "packaging"
+    desktop = (packaging / "io.github.anydesk_invite.AnydeskInvite.desktop").read_text()
+    metainfo = (packaging / "io.github.anydesk_invite.AnydeskInvite.metainfo.xml").read_text()
+    assert f"\nName={DISPLAY_NAME}\n" in desktop
+    assert f"<name>{DISPLAY_NAME}</name>" in metainfo
+    assert DISPLAY_NAME in email_invite.SUBJECT
+    for text in (desktop, metainfo, email_invite.SUBJECT):
+        assert "anydesk_invite</name>" not in text and "Name=anydesk_invite" not in text
 
 
 def test_status_line_names_interfaces_and_discovery(window: MainWindow) -> None:

@@ -140,6 +140,7 @@ def test_a_guest_who_ends_the_session_is_told_so_and_escape_closes_the_window(
         "You ended the session with bob@ad after 1:02:05."
     )
     assert window.end_button.text() == "&Close"
+    assert window.windowTitle() == "Session with bob@ad — LAN Invite"
     window.show_session(view)  # a late view of the session switches nothing on again
     assert not window.clipboard_check.isEnabled()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
