@@ -107,6 +107,8 @@ class Shell(QObject):
         self.window.quitRequested.connect(self.quit)
         self.window.close_guard = self._window_may_close
         self.bell.request_opened.connect(self._request_window_opened)
+        self.bell.connect_requested.connect(self._connect)
+        self.bell.invite_back_requested.connect(self.open_invite_dialog)
         facade.invitation_received.connect(self._on_invitation)
         facade.session_started.connect(self._on_session)
         self._announced: set[str] = set()

@@ -202,12 +202,28 @@
 <context>
     <name>BellButton</name>
     <message>
-        <source>Missed invitation from {who}</source>
-        <translation>Verpasste Einladung von {who}</translation>
+        <source>Invitation from {who}, cancelled {when}</source>
+        <translation>Einladung von {who}, zurückgezogen {when}</translation>
     </message>
     <message>
-        <source>Missed connection request from {who}</source>
-        <translation>Verpasste Verbindungsanfrage von {who}</translation>
+        <source>Invitation from {who}, expired {when}</source>
+        <translation>Einladung von {who}, abgelaufen {when}</translation>
+    </message>
+    <message>
+        <source>Missed invitation from {who}, {when}</source>
+        <translation>Verpasste Einladung von {who}, {when}</translation>
+    </message>
+    <message>
+        <source>Connection request from {who}, cancelled {when}</source>
+        <translation>Verbindungsanfrage von {who}, zurückgezogen {when}</translation>
+    </message>
+    <message>
+        <source>Connection request from {who}, expired {when}</source>
+        <translation>Verbindungsanfrage von {who}, abgelaufen {when}</translation>
+    </message>
+    <message>
+        <source>Missed connection request from {who}, {when}</source>
+        <translation>Verpasste Verbindungsanfrage von {who}, {when}</translation>
     </message>
     <message>
         <source>{who} asks to connect · {left} left</source>
@@ -253,6 +269,10 @@
     <message>
         <source>&amp;Reject</source>
         <translation>&amp;Ablehnen</translation>
+    </message>
+    <message>
+        <source>&amp;Invite back</source>
+        <translation>&amp;Zurück einladen</translation>
     </message>
 </context>
 <context>
@@ -1398,6 +1418,13 @@
     <message>
         <source>Show {name} in its folder</source>
         <translation>{name} im Ordner zeigen</translation>
+    </message>
+</context>
+<context>
+    <name>When</name>
+    <message>
+        <source>today {time}</source>
+        <translation>heute {time}</translation>
     </message>
 </context>
 <context>
