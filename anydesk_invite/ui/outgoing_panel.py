@@ -20,6 +20,12 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 FINAL_LINGER = 8.0
 """Seconds a finished invitation stays listed so the inviter can read how it ended."""
 
+RESENDABLE = frozenset({State.EXPIRED, State.CANCELLED, State.REJECTED})
+"""How an invitation can end and still be worth sending again as it was."""
+
+PANEL_WIDTH_CHARS = 46
+"""The panel's width in average characters: the same whatever its rows say."""
+
 STATE_WORDS = {
     State.ACCEPTED: QT_TRANSLATE_NOOP("OutgoingRow", "Accepted, connecting…"),
     State.CONNECTED: QT_TRANSLATE_NOOP("OutgoingRow", "Connected"),
@@ -45,11 +51,13 @@ def state_words(view: InvitationView) -> str:
 class OutgoingRow(QFrame):
     """One sent invitation.
 
-    Signals: edit_requested(str), cancel_requested(str) with the invitation id.
+    Signals: edit_requested(str), cancel_requested(str), resend_requested(str) with the
+    invitation id.
     """
 
     edit_requested = Signal(str)
     cancel_requested = Signal(str)
+    resend_requested = Signal(str)
 
     def __init__(
         self, view: InvitationView, clock: Callable[[], float], parent: QWidget | None = None
@@ -60,6 +68,7 @@ class OutgoingRow(QFrame):
         self._view = view
         self.name_label = QLabel(self)
         self.name_label.setObjectName("inviteeLabel")
+        self.name_label.setWordWrap(True)
         self.profile_label = QLabel(self)
         self.profile_label.setObjectName("profileLabel")
         self.countdown_label = QLabel(self)
@@ -78,6 +87,13 @@ class OutgoingRow(QFrame):
             lambda: self.cancel_requested.emit(self._view.invitation_id)
         )
 
+        self.resend_button = QPushButton(self.tr("Resend"), self)
+        self.resend_button.setObjectName("resendButton")
+        self.resend_button.setToolTip(self.tr("Send it again with the same permissions"))
+        self.resend_button.clicked.connect(
+            lambda: self.resend_requested.emit(self._view.invitation_id)
+        )
+
         text = QVBoxLayout()
         text.addWidget(self.name_label)
         text.addWidget(self.profile_label)
@@ -87,6 +103,7 @@ class OutgoingRow(QFrame):
         row.addWidget(self.countdown_label)
         row.addWidget(self.edit_button)
         row.addWidget(self.cancel_button)
+        row.addWidget(self.resend_button)
 
         self._countdown = Countdown(clock, view.seconds_left, parent=self)
         self._countdown.changed.connect(self.countdown_label.setText)
@@ -118,6 +135,7 @@ class OutgoingRow(QFrame):
         self.countdown_label.setVisible(pending)
         self.edit_button.setVisible(pending and view.kind is Kind.INVITATION)
         self.cancel_button.setVisible(pending)
+        self.resend_button.setVisible(view.state in RESENDABLE)
         self.state_label.setText(state_words(view))
         self.state_label.setVisible(not pending)
 
@@ -138,6 +156,7 @@ class OutgoingInvitationsPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("outgoingInvitationsView")
+        self.setFixedWidth(self.fontMetrics().averageCharWidth() * PANEL_WIDTH_CHARS)
         self._facade = facade
         self._clock = clock
         self._linger = linger
@@ -184,6 +203,7 @@ class OutgoingInvitationsPanel(QWidget):
                 row = OutgoingRow(view, self._clock, self)
                 row.edit_requested.connect(self.edit)
                 row.cancel_requested.connect(self._cancel)
+                row.resend_requested.connect(self._resend)
                 self._rows[inv_id] = row
                 self._box.insertWidget(self._box.count() - 1, row)
             else:
@@ -228,6 +248,35 @@ class OutgoingInvitationsPanel(QWidget):
 
     def _on_changed(self, _: None) -> None:
         self.refresh()
+
+    def _forget(self, invitation_id: str) -> None:
+        self._final_since.pop(invitation_id, None)
+        self._forgotten.add(invitation_id)
+        row = self._rows.pop(invitation_id, None)
+        if row is not None:
+            row.hide()
+            row.deleteLater()
+        self._empty.setVisible(not self._rows)
+
+    @asyncSlot(str)
+    async def _resend(self, invitation_id: str) -> None:
+        """The same invitation (or connection request) again, to the same device; the new one
+        takes the old row's place."""
+        row = self._rows.get(invitation_id)
+        if row is None:
+            return
+        view = row.view()
+        row.resend_button.setEnabled(False)
+        try:
+            if view.kind is Kind.REQUEST:
+                await self._facade.connect(view.peer_id.digits)
+            else:
+                await self._facade.invite(view.peer_id.digits, view.permissions, view.profile)
+        except ActionRefused as e:
+            row.resend_button.setEnabled(True)
+            row.show_error(str(e))
+            return
+        self._forget(invitation_id)
 
     @asyncSlot(str)
     async def _cancel(self, invitation_id: str) -> None:

@@ -588,6 +588,14 @@
         <translation>Diese Einladung zurückziehen</translation>
     </message>
     <message>
+        <source>Resend</source>
+        <translation>Erneut senden</translation>
+    </message>
+    <message>
+        <source>Send it again with the same permissions</source>
+        <translation>Mit denselben Berechtigungen erneut senden</translation>
+    </message>
+    <message>
         <source>Connection request</source>
         <translation>Verbindungsanfrage</translation>
     </message>
