@@ -25,7 +25,7 @@ from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
-    from anydesk_invite.services.ports import InputSink
+    from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
     from anydesk_invite.services.views import InvitationView
     from anydesk_invite.storage.db import Database
     from anydesk_invite.storage.tsig_secret import TsigSecretStore
@@ -45,6 +45,30 @@ def _input_sink() -> InputSink | None:
     if QGuiApplication.platformName() != "xcb":
         return None
     return XTestInput()
+
+
+async def _desktop_adapters(
+    home: os.PathLike[str] | str,
+) -> tuple[ScreenSource | None, InputSink | None, DesktopAccess | None]:
+    """On a Wayland session, the screen and input through the desktop portal (None, None,
+    None elsewhere: X11 stays as it is). Without a usable portal the screen is not shared
+    and the input sink says why control is unavailable."""
+    from anydesk_invite.desktop.wayland import wayland_session
+
+    if not wayland_session(os.environ):
+        return None, None, None
+    from pathlib import Path
+
+    from anydesk_invite.desktop.portal import PortalBus
+    from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
+
+    desktop = WaylandDesktop(PortalBus(), Path(home) / "portal-restore-token")
+    problem = await desktop.probe()
+    if problem is not None:
+        _log.warning("Wayland session without a usable desktop portal: %s", problem)
+        return None, PortalInput(desktop), None
+    _log.info("Wayland session: screen and input through xdg-desktop-portal")
+    return PortalScreens(desktop), PortalInput(desktop), desktop
 
 
 def _cannot_start(reason: str) -> int:
@@ -218,12 +242,13 @@ async def run_client(options: Options) -> int:
         else None
     )  # fmt: skip
     jpeg = QtJpeg()
+    screen, input_sink, desktop = await _desktop_adapters(home.path)
     features = SessionFeatures.build(
         clock,
         DesktopSystemInfo(),
         clipboard=QtClipboard(),
-        screen=QtScreens(),
-        input_sink=_input_sink(),
+        screen=screen if screen is not None else QtScreens(),
+        input_sink=input_sink if input_sink is not None else _input_sink(),
         photo=jpeg if jpeg.available() else None,
     )
     if options.headless:
@@ -231,7 +256,7 @@ async def run_client(options: Options) -> int:
         features.drawing.display_problem = HEADLESS_CANNOT_DRAW
 
     def sessions_factory(links: Links) -> SessionService:
-        return SessionService(links, clock, lambda: watcher.policy, features)
+        return SessionService(links, clock, lambda: watcher.policy, features, desktop=desktop)
 
     client = Client(
         identity=identity,

@@ -65,3 +65,20 @@ class InputSink(Protocol):
         """Press or release the key with W3C ``code``; where the code is unknown, type ``key``
         (on press). False when neither maps to anything on this desktop."""
         ...
+
+
+class DesktopAccess(Protocol):
+    """A desktop that asks its own user before its screen or input is shared (the Wayland
+    portal). The host's session waits for the answer; a refusal ends it."""
+
+    def asks(self, control: bool) -> bool:
+        """Whether ``open(control)`` would ask the desktop's user now."""
+        ...
+
+    async def open(self, control: bool) -> str | None:
+        """Share the screen (and input, when ``control``); None once shared, else why not."""
+        ...
+
+    async def release(self) -> None:
+        """No session needs the desktop any more."""
+        ...

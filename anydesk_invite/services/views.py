@@ -91,6 +91,8 @@ class SessionView:
     """Host side: hex id of the invitation or connection request this session came from."""
     ended: bool = False
     """The session is over (the last view a front end gets of it)."""
+    desktop_asking: bool = False
+    """Host side: the desktop (Wayland portal) is asking its user to share the screen."""
 
 
 class TransferDirection(StrEnum):

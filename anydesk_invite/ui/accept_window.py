@@ -264,6 +264,13 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         name = sanitize_display(session.peer_alias) or session.peer_id.grouped()
         self.setWindowTitle(window_title(self.tr("Session with {name}").format(name=name)))
         heading = QLabel(self.tr("{name} is connected to this device.").format(name=name), page)
+        # Wayland: the desktop asks its own user before sharing; its dialog is the consent.
+        self.desktop_asking = QLabel(
+            self.tr("Your desktop is asking whether to share the screen: answer its dialog."), page
+        )
+        self.desktop_asking.setObjectName("desktopAsking")
+        self.desktop_asking.setWordWrap(True)
+        self.desktop_asking.setVisible(session.desktop_asking)
         heading.setObjectName("sessionHeadingLabel")
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setWordWrap(True)
@@ -331,6 +338,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         buttons.addWidget(self.end_button)
         box = QVBoxLayout(page)
         box.addWidget(heading)
+        box.addWidget(self.desktop_asking)
         box.addLayout(form)
         box.addWidget(self.state_label)
         box.addWidget(self.session_toggles)
@@ -459,6 +467,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
             self._show_ended()
             return
         self._session = current
+        self.desktop_asking.setVisible(current.desktop_asking)
         if self.session_toggles is not None:
             self.session_toggles.set_policy(self._facade.policy(), current.locked)
         self._show_granted(current.permissions)

@@ -27,7 +27,7 @@ from anydesk_invite.net.limits import Limits
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.links import Links
-from anydesk_invite.services.ports import InputSink, ScreenSource
+from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
 from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
@@ -185,6 +185,7 @@ class Nodes:
         start: bool = True,
         input_sink: InputSink | None = None,
         screen: ScreenSource | None = None,
+        desktop: DesktopAccess | None = None,
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -206,7 +207,7 @@ class Nodes:
                 screen=screen,
                 input_sink=input_sink,
             )
-            return SessionService(links, clock, current_policy, features)
+            return SessionService(links, clock, current_policy, features, desktop=desktop)
 
         client = Client(
             identity=identity,

@@ -11,11 +11,13 @@ up to MAX_GUESTS sessions at once, each with its own permissions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.invitation import Peer
@@ -32,10 +34,12 @@ from anydesk_invite.net.wire import (
     SessionOpened,
     SessionPermissions,
     SysInfo,
+    Unavailable,
 )
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.ports import (
     ClipboardPort,
+    DesktopAccess,
     InputSink,
     PhotoCodec,
     ScreenSource,
@@ -132,8 +136,12 @@ class SessionService:
         features: SessionFeatures,
         wall: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        desktop: DesktopAccess | None = None,
     ) -> None:
         self._links = links
+        self._desktop = desktop
+        """A desktop that asks its user before sharing (Wayland); None: nothing to ask."""
+        self._tasks: set[asyncio.Task[None]] = set()
         self._clock = clock
         self._policy = policy
         self._wall = wall
@@ -210,9 +218,33 @@ class SessionService:
                 locked=session.locked,
             )
         )
+        announced = False
+        refusal: str | None = None
+        if self._desktop is not None:
+            control = Permission.CONTROL in session.permissions
+            if self._desktop.asks(control):
+                # The desktop asks its user now: the Accept Window says so meanwhile.
+                session.desktop_asking = True
+                self.started.emit(session.view())
+                announced = True
+            refusal = await self._desktop.open(control)
+            session.desktop_asking = False
+            if session.ended:
+                await self._release_desktop()
+                return
+            if refusal is not None and not self._desktop_shared():
+                await self.end(session, refusal)
+                await self._release_desktop()
+                return
         for f in self.features:
             await f.started(session)
-        self.started.emit(session.view())
+        if refusal is not None:
+            # The screen is shared for another session; this one's control was refused.
+            await self._send(session, Unavailable(frozenset({Permission.CONTROL}), refusal[:200]))
+        if announced:
+            self.changed.emit(session.view())
+        else:
+            self.started.emit(session.view())
 
     def _adopt(self, session: Session) -> None:
         self.sessions[session.session_id] = session
@@ -229,8 +261,13 @@ class SessionService:
             raise RefusedWithKind(RefusalKind.STATE, "only the host changes permissions")
         policy = self._policy()
         wanted = policy.apply(permissions)
+        granted_control = (
+            Permission.CONTROL in wanted and Permission.CONTROL not in session.permissions
+        )
         session.permissions = wanted
         session.locked = self._locked(policy)
+        if granted_control:
+            self._spawn(self._desktop_control(session))
         self._permissions_changed(session)
         await self._send(session, SessionPermissions(permissions=wanted, locked=session.locked))
         self.changed.emit(session.view())
@@ -274,6 +311,36 @@ class SessionService:
         if answer is not None:
             await self._send(session, answer)
         return False
+
+    def _desktop_shared(self) -> bool:
+        """Another host session already shares the desktop (its portal session runs)."""
+        return self._desktop is not None and not self._desktop.asks(False)
+
+    async def _desktop_control(self, session: Session) -> None:
+        """CONTROL was granted: a desktop that shared the screen only is asked for input."""
+        desktop = self._desktop
+        if desktop is None or not desktop.asks(True):
+            return
+        session.desktop_asking = True
+        self.changed.emit(session.view())
+        refusal = await desktop.open(True)
+        session.desktop_asking = False
+        if session.ended:
+            return
+        self.changed.emit(session.view())
+        if refusal is not None:
+            await self._send(session, Unavailable(frozenset({Permission.CONTROL}), refusal[:200]))
+
+    async def _release_desktop(self) -> None:
+        if self._desktop is None:
+            return
+        if not any(s.role is Role.HOST and not s.ended for s in self.sessions.values()):
+            await self._desktop.release()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- guest ------------------------------------------------------------------------
 
@@ -409,6 +476,9 @@ class SessionService:
         duration = max(0.0, self._clock.now() - session.started_mono)
         self.ended.emit(SessionOutcome(session.view(), duration, reason))
         del self.sessions[session.session_id]
+        if session.role is Role.HOST and self._desktop is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: stop() releases it
+                self._spawn(self._release_desktop())
 
     async def end(self, session: Session, reason: str = "ended") -> None:
         await self._send(session, SessionEnd(reason=reason))
@@ -420,6 +490,10 @@ class SessionService:
             await self.end(s, "the other side quit")
         for f in self.features:
             f.stop()
+        if self._desktop is not None:
+            await self._desktop.release()
+        for t in list(self._tasks):
+            t.cancel()
 
 
 def _table(

@@ -47,6 +47,8 @@ class Session:
     """Guest side: questions to the host awaiting their answer, by the name of what was asked."""
     unavailable: dict[Permission, str] = field(default_factory=dict)
     """Guest side: permissions the host said it cannot honour (Unavailable), with the reason."""
+    desktop_asking: bool = False
+    """Host side: the desktop is asking its user to share the screen (Wayland portal)."""
     _outbox: Outbox | None = None
 
     @property
@@ -112,6 +114,7 @@ class Session:
             unavailable=tuple(sorted(self.unavailable.items())),
             origin=self.origin,
             ended=self.ended,
+            desktop_asking=self.desktop_asking,
         )
 
 
