@@ -22,10 +22,16 @@ from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.product import DISPLAY_NAME
-from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusedWithKind
+from anydesk_invite.services.facade import (
+    ActionRefused,
+    ClientFacade,
+    RefusalKind,
+    RefusedWithKind,
+)
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
+    PeerSource,
     Role,
     SessionView,
     TransferDirection,
@@ -97,6 +103,7 @@ class Shell(QObject):
         self.accept_windows: dict[str, AcceptWindow] = {}
         """Keyed by request id while a request waits, then by session id."""
         self.session_windows: dict[str, SessionWindow] = {}
+        self.not_found_box: QMessageBox | None = None
         self.window.inviteRequested.connect(self.open_invite_dialog)
         self.window.connectRequested.connect(self._connect)
         self.window.connectLinkRequested.connect(
@@ -257,6 +264,9 @@ class Shell(QObject):
             if exc.candidates and confirm is None:
                 self._confirm_then_connect(target, exc)
                 return
+            if exc.kind in (RefusalKind.UNKNOWN, RefusalKind.OFFLINE):
+                self.not_found(target, str(exc))
+                return
             self.window.statusBar().showMessage(
                 self.tr("Connect: {error}").format(error=exc), 10_000
             )
@@ -272,6 +282,43 @@ class Shell(QObject):
             ),
             10_000,
         )
+
+    def not_found(self, target: str, error: str) -> QMessageBox:
+        """Say what to do when a device cannot be reached: check it runs on this network, or
+        add its address (Add its address… opens the Address Book entry, filled in)."""
+        if self.not_found_box is not None:
+            self.not_found_box.close()
+        box = QMessageBox(self.window)
+        box.setObjectName("notFoundBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Not found"))
+        box.setText(
+            self.tr(
+                "{error}. Is it running on this network? If discovery cannot reach it, "
+                "add its address (host:port) to the address book."
+            ).format(error=error[:1].upper() + error[1:])
+        )
+        add = box.addButton(self.tr("&Add its address…"), QMessageBox.ButtonRole.ActionRole)
+        add.setObjectName("addAddressButton")
+        close = box.addButton(QMessageBox.StandardButton.Close)
+        close.setObjectName("notFoundCloseButton")
+        box.setDefaultButton(add)
+        add.clicked.connect(lambda: self._add_address(target))
+        self.not_found_box = box
+        box.finished.connect(lambda _: setattr(self, "not_found_box", None))
+        box.show()
+        return box
+
+    def _add_address(self, target: str) -> None:
+        pane = self.window.panes[PeerSource.ADDRESS_BOOK]
+        self.window.tabs.setCurrentWidget(pane)
+        dialog = pane.open_address_book_dialog()
+        digits = "".join(c for c in target if not c.isspace())
+        if digits.isdigit():
+            dialog.id_edit.setText(target)
+        else:
+            dialog.alias_edit.setText(target)
+        dialog.address_edit.setFocus()
 
     def _confirm_then_connect(self, target: str, refusal: RefusedWithKind) -> None:
         dialog = ConfirmPeerDialog(target, refusal.candidates, self.window)

@@ -60,6 +60,10 @@
         <translation>{name} ist mit diesem Gerät verbunden.</translation>
     </message>
     <message>
+        <source>Your desktop is asking whether to share the screen: answer its dialog.</source>
+        <translation>Ihr Desktop fragt, ob der Bildschirm geteilt werden soll: Beantworten Sie seinen Dialog.</translation>
+    </message>
+    <message>
         <source>Session duration</source>
         <translation>Sitzungsdauer</translation>
     </message>
@@ -1292,6 +1296,18 @@
     <message>
         <source>Asked {name} to let you connect…</source>
         <translation>{name} wurde um die Verbindung gebeten…</translation>
+    </message>
+    <message>
+        <source>Not found</source>
+        <translation>Nicht gefunden</translation>
+    </message>
+    <message>
+        <source>{error}. Is it running on this network? If discovery cannot reach it, add its address (host:port) to the address book.</source>
+        <translation>{error}. Läuft es in diesem Netzwerk? Wenn die Suche es nicht erreicht, tragen Sie seine Adresse (Host:Port) ins Adressbuch ein.</translation>
+    </message>
+    <message>
+        <source>&amp;Add its address…</source>
+        <translation>Adresse &amp;hinzufügen…</translation>
     </message>
     <message>
         <source>File received</source>
