@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from anydesk_invite.core.alias import sanitize_display
@@ -68,7 +68,6 @@ class OutgoingRow(QFrame):
         self._view = view
         self.name_label = QLabel(self)
         self.name_label.setObjectName("inviteeLabel")
-        self.name_label.setWordWrap(True)
         self.profile_label = QLabel(self)
         self.profile_label.setObjectName("profileLabel")
         self.countdown_label = QLabel(self)
@@ -98,12 +97,19 @@ class OutgoingRow(QFrame):
         text.addWidget(self.name_label)
         text.addWidget(self.profile_label)
         text.addWidget(self.state_label)
-        row = QHBoxLayout(self)
-        row.addLayout(text, 1)
-        row.addWidget(self.countdown_label)
-        row.addWidget(self.edit_button)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.resend_button)
+        # The buttons under the text, so a long name never squeezes them (the panel's width
+        # does not follow its rows).
+        top = QHBoxLayout()
+        top.addLayout(text, 1)
+        top.addWidget(self.countdown_label, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.resend_button)
+        row = QVBoxLayout(self)
+        row.addLayout(top)
+        row.addLayout(buttons)
 
         self._countdown = Countdown(clock, view.seconds_left, parent=self)
         self._countdown.changed.connect(self.countdown_label.setText)
