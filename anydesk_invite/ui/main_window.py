@@ -47,7 +47,7 @@ from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.peer_pane import PeerPane, pane_title
 from anydesk_invite.ui.placement import default_size
-from anydesk_invite.ui.styles import ERROR_STYLE
+from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         ident.setSpacing(0)
         caption = QLabel(self.tr("This device"))
         caption.setObjectName("idCaption")
-        caption.setEnabled(False)
+        caption.setStyleSheet(NOTE_STYLE)  # secondary, yet readable (disabled grey was not)
         ident.addWidget(caption)
         id_row = QHBoxLayout()
         id_row.setSpacing(8)

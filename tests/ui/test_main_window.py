@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -308,3 +308,24 @@ def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FakeClient
     facade.changed_peers()
     assert pane.model.rowCount() == rows
     assert "carla2@ad" in window.completions()
+
+
+def _luminance(c: QColor) -> float:
+    def channel(v: int) -> float:
+        x = v / 255
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+
+def test_the_this_device_caption_is_readable_against_the_window(window: MainWindow) -> None:
+    caption = window.findChild(QLabel, "idCaption")
+    assert caption is not None
+    image = caption.grab().toImage()
+    background = window.palette().color(QPalette.ColorRole.Window)
+    darkest = min(
+        (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())),
+        key=_luminance,
+    )
+    lighter, darker = sorted((_luminance(background), _luminance(darkest)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG AA for normal text
