@@ -116,6 +116,9 @@ def main() -> int:
     # Needs root and bind9 (namespaces, a real DNS server); its rows say "failed" otherwise.
     wide, _ = _run("wide_area.py", "--clients", "1000", "--rounds", "1" if q else "3",
                    "--browse-interval", "5" if q else "30")  # fmt: skip
+    capture, _ = _run("capture.py")
+    shaped = [] if q or os.geteuid() != 0 else ["--shaped"]
+    video, _ = _run("screen_video.py", *(["--quick"] if q else []), *shaped)
 
     raw_connect = "raw TLS 1.3 connect + 200 B round trip"
     raw_open = "raw 200 B round trip, open TLS connection"
@@ -150,6 +153,35 @@ def main() -> int:
             30.0, "grab cap"),
         Row("screen KiB per frame, whole screen", _get(screen, "full_kib_per_frame"), "KiB",
             1920 * 1080 * 4 / 1024, "raw BGRA frame"),
+        Row("hybrid: fps, scrolling text (2 processes)", _get(video, "scrolling_text_video_fps"),
+            "fps", _get(video, "scrolling_text_tiles_fps"), "tiles", ">= 30 fps"),
+        Row("hybrid: KiB per frame, scrolling text",
+            _get(video, "scrolling_text_video_kib_per_frame"), "KiB",
+            _get(video, "scrolling_text_tiles_kib_per_frame"), "tiles", "<= 40 KiB"),
+        Row("hybrid: PSNR while scrolling", _get(video, "scrolling_text_video_psnr_db"), "dB",
+            goal=">= 35 dB"),
+        Row("hybrid: fps, panning picture", _get(video, "panning_picture_video_fps"), "fps",
+            _get(video, "panning_picture_tiles_fps"), "tiles", ">= 30 fps"),
+        Row("hybrid: KiB per frame, panning picture",
+            _get(video, "panning_picture_video_kib_per_frame"), "KiB",
+            _get(video, "panning_picture_tiles_kib_per_frame"), "tiles", "<= 40 KiB"),
+        Row("hybrid: PSNR while panning", _get(video, "panning_picture_video_psnr_db"), "dB",
+            goal=">= 35 dB"),
+        Row("hybrid: stopped -> bit-exact", _ms(video, "scrolling_text_video_exact_after_s"), "ms",
+            _ms(video, "scrolling_text_tiles_exact_after_s"), "tiles", "<= 1000 ms"),
+        Row("hybrid: fps, small region", _get(video, "small_region_video_fps"), "fps",
+            _get(video, "small_region_tiles_fps"), "tiles", "30 fps, bit-exact"),
+        Row("hybrid: 20 Mbit/s 20 ms, latency p95",
+            _get(video, "shaped_20mbit_20_ms_video_lat_p95_ms"), "ms",
+            _get(video, "shaped_20mbit_20_ms_tiles_lat_p95_ms"), "tiles", "<= 150 ms"),
+        Row("hybrid: 5 Mbit/s 40 ms, latency p95",
+            _get(video, "shaped_5mbit_40_ms_video_lat_p95_ms"), "ms",
+            _get(video, "shaped_5mbit_40_ms_tiles_lat_p95_ms"), "tiles", "<= 300 ms"),
+        Row("hybrid: 5 Mbit/s 40 ms, input p99",
+            _get(video, "shaped_5mbit_40_ms_video_input_p99_ms"), "ms",
+            _get(video, "shaped_5mbit_40_ms_tiles_input_p99_ms"), "tiles", "<= 50 ms"),
+        Row("1080p grab, X11 shared memory (p50)", _get(capture, "shm_p50_ms"), "ms",
+            _get(capture, "qt_p50_ms"), "QScreen.grabWindow"),
         Row("file transfer, send -> saved, one process", _get(transfer, "transfer_mb_s"), "MB/s",
             _get(transfer, "raw_mb_s"), "raw TLS", ">= 0.70x raw"),
         Row("file transfer, send -> saved, two processes", _get(processes, "transfer_mb_s"),

@@ -10,6 +10,19 @@ The frame source is synthetic (bytes made here), so it runs without a display. C
 changes on a 60 Hz clock; each changed picture carries its version in its first pixel, so
 the guest knows when the content it shows came to be: latency = shown - changed, which
 includes the host's wait for its next grab.
+
+Today's tile path, measured 2026-12-03 on the shared 2-core machine (others working on it),
+``.venv/bin/python bench/screen.py --seconds 3`` (host and guest in one process):
+
+    (a) still desktop      0.0 fps      0.0 KiB/frame    30 grabs/s, nothing sent
+    (b) small region      17.0 fps      7.3 KiB/frame    latency p50  98 ms, p95  259 ms
+    (c) whole screen       3.3 fps    367.6 KiB/frame    latency p50 663 ms, p95  806 ms
+    (d) photo, lossless    0.7 fps   9274.1 KiB/frame    latency p50 1710 ms
+    (e) photo, JPEG tiles  0.7 fps    895.1 KiB/frame    latency p50 1754 ms
+
+and what a 1920x1080 grab costs in desktop/screen.py under Xvfb (``QScreen.grabWindow`` then
+``toImage``, 20 grabs, p50): 10-37 ms depending on the load, plus ~1 ms to copy the bits out;
+python-xlib's ``get_image`` (no shared memory) takes ~140 ms.
 """
 
 from __future__ import annotations

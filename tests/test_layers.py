@@ -71,6 +71,8 @@ def test_imports_point_down_only(layer: str, path: Path) -> None:
             )
         if parts[0] == "anydesk_invite" and len(parts) > 1 and parts[1] in ALLOWED:
             assert parts[1] in ALLOWED[layer], f"{path}: {layer}/ must not import {name}"
+        if parts[0] == "av":
+            assert layer == "desktop", f"{path}: only desktop/ imports PyAV ({name})"
     if layer != "ui":
         for name in _imports(path):
             assert "QtWidgets" not in name, f"{path}: only ui/ imports QtWidgets"

@@ -148,6 +148,8 @@ def _default(field: mi.Field) -> str:
     if field.required:
         return "required"
     value = field.default
+    if value is msgspec.NODEFAULT:
+        value = field.default_factory()
     if isinstance(value, frozenset | set | list | tuple):
         return "`[]`" if not value else f"`{json.dumps(sorted(value))}`"
     if isinstance(value, Enum):

@@ -14,7 +14,8 @@ from msgspec import Meta
 
 from anydesk_invite.core.permissions import Permission
 
-PROTOCOL_VERSION: Final = (1, 0)
+PROTOCOL_VERSION: Final = (1, 1)
+"""1.1 added ScreenSelect.video and VideoFrame (the moving screen as H.264)."""
 PRE_AUTH_FRAME_LIMIT: Final = 8 * 1024
 POST_AUTH_FRAME_LIMIT: Final = 4 * 1024 * 1024
 HEADER: Final = struct.Struct(">I")
@@ -405,12 +406,23 @@ class ScreenList(Message):
     ]
 
 
+VideoCodecName = Annotated[str, Meta(min_length=1, max_length=16, pattern=r"^[a-z0-9]+$")]
+MAX_VIDEO_UNIT: Final = 2 * 1024 * 1024
+"""Bytes of one encoded video picture; a guest refuses a bigger one before decoding."""
+VideoData = Annotated[bytes, Meta(max_length=MAX_VIDEO_UNIT)]
+
+
 class ScreenSelect(Message):
     """Guest to host: show the screen with this index; ``jpeg``: this guest decodes JPEG
-    tiles, so the host may send photo-like tiles that way."""
+    tiles, so the host may send photo-like tiles that way; ``video``: the video codecs this
+    guest decodes (``"h264"``), so the host may send moving content as VideoFrame."""
 
     index: U16
     jpeg: Annotated[bool, Meta(description="this guest decodes jpeg tiles")] = False
+    video: Annotated[
+        list[VideoCodecName],
+        Meta(max_length=8, description="the video codecs this guest decodes, e.g. h264"),
+    ] = msgspec.field(default_factory=list)
 
 
 class FrameTiles(Message):
@@ -422,6 +434,36 @@ class FrameTiles(Message):
     height: ScreenSide
     tiles: Annotated[list[Tile], Meta(max_length=4096)]
     final: Annotated[bool, Meta(description="true on the frame's last message")]
+
+
+class VideoFrame(Message):
+    """Host to guest: the rectangle (x, y, w, h) of frame ``seq`` as one H.264 access unit
+    (Annex B) of a ``vw`` x ``vh`` picture, scaled to ``w`` x ``h`` when smaller. A new
+    ``stream`` starts with a keyframe; ``final`` when no FrameTiles of this seq follow."""
+
+    seq: Annotated[U63, Meta(description="the frame it belongs to (shared with its FrameTiles)")]
+    screen: U16
+    width: Annotated[ScreenSide, Meta(description="the frame's width")]
+    height: Annotated[ScreenSide, Meta(description="the frame's height")]
+    stream: Annotated[U32, Meta(description="the video stream; a new value starts a new one")]
+    x: Annotated[U16, Meta(description="the rectangle's left edge in frame pixels")]
+    y: Annotated[U16, Meta(description="the rectangle's top edge in frame pixels")]
+    w: Annotated[ScreenSide, Meta(description="the rectangle's width in frame pixels")]
+    h: Annotated[ScreenSide, Meta(description="the rectangle's height in frame pixels")]
+    vw: Annotated[ScreenSide, Meta(description="the coded picture's width: even, at most w")]
+    vh: Annotated[ScreenSide, Meta(description="the coded picture's height: even, at most h")]
+    codec: Annotated[VideoCodecName, Meta(description="one the guest listed in ScreenSelect.video")]
+    keyframe: Annotated[
+        bool, Meta(description="data decodes without the stream's earlier pictures")
+    ]
+    data: Annotated[
+        VideoData,
+        Meta(
+            description="one access unit; h264: Annex B byte stream, NAL units with start "
+            "codes, a keyframe carries SPS and PPS"
+        ),
+    ]
+    final: Annotated[bool, Meta(description="true when no FrameTiles of this seq follow")]
 
 
 class FrameAck(Message):

@@ -24,7 +24,8 @@ class ClipboardPort(Protocol):
 
 
 class ScreenSource(Protocol):
-    """The local screens, captured as raw BGRA frames. Called on the event loop's thread."""
+    """The local screens, captured as raw BGRA frames. Called on the event loop's thread,
+    except ``grab`` of a source whose ``grab_off_loop`` attribute is True (a worker thread)."""
 
     def screens(self) -> list[ScreenInfo]: ...
     def grab(self, index: int) -> RawFrame: ...
@@ -38,6 +39,41 @@ class PhotoCodec(Protocol):
 
     def decode(self, data: bytes, width: int, height: int) -> bytes | None:
         """The pixels; None unless ``data`` decodes to exactly ``width`` x ``height``."""
+        ...
+
+
+class VideoEncoder(Protocol):
+    """One video stream's encoder: pictures of a fixed size in, access units out."""
+
+    def encode(self, bgra: bytes) -> tuple[bytes, bool]:
+        """One picture (packed BGRA rows) in; its access unit and whether it is a keyframe."""
+        ...
+
+
+class VideoDecoder(Protocol):
+    """One video stream's decoder, from a keyframe on; its picture size is fixed."""
+
+    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | None:
+        """The picture scaled to ``out_width`` x ``out_height`` packed BGRA rows; None when the
+        unit gives no picture of the stream's size. ValueError for data that is no video."""
+        ...
+
+
+class VideoCodec(Protocol):
+    """A video codec for moving screen content (H.264 through PyAV), safe to call from worker
+    threads (one call at a time per encoder or decoder)."""
+
+    name: str
+    """The codec's name on the wire, as in ScreenSelect.video."""
+
+    def encoder(
+        self, width: int, height: int, out_width: int, out_height: int, bitrate: int, fps: float
+    ) -> VideoEncoder:
+        """Pictures of ``width`` x ``height`` scaled to ``out_width`` x ``out_height`` (even)."""
+        ...
+
+    def decoder(self, width: int, height: int) -> VideoDecoder:
+        """A decoder that refuses to build any picture other than ``width`` x ``height``."""
         ...
 
 

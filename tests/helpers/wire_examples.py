@@ -28,6 +28,8 @@ def value(t: mi.Type) -> Any:
             return "a" + "_" * ((t.max_length or 8) - 1)
         if t.pattern == r"^[A-Za-z0-9]+$":
             return "K" * (t.max_length or 4)
+        if t.pattern == r"^[a-z0-9]+$":
+            return "h264" + "0" * ((t.max_length or 4) - 4)
         return "é" * min(t.max_length or 8, 300)
     if isinstance(t, mi.BytesType | mi.MemoryViewType):
         n = t.max_length if t.max_length is not None and t.max_length <= 1024 else 100

@@ -61,6 +61,7 @@ from anydesk_invite.net.wire import (
     SysInfo,
     SysInfoRequest,
     Tile,
+    VideoFrame,
     WireError,
     encode,
     frame,
@@ -102,6 +103,10 @@ SAMPLES: list[Message] = [
     ClipboardText("copied"),
     ScreenList([ScreenEntry(0, "main", 1920, 1080), ScreenEntry(1, "side", 1280, 1024)], 0),
     ScreenSelect(1),
+    ScreenSelect(0, jpeg=True, video=["h264"]),
+    VideoFrame(
+        9, 0, 1920, 1080, 3, 0, 64, 1920, 960, 1440, 720, "h264", True, b"\0\0\0\1\x67", False
+    ),
     FrameTiles(9, 0, 1920, 1080, [Tile(64, 0, 64, 64, "zlib", b"\x78\x01")], final=True),
     FrameAck(9),
     FileOffer(b"\x07" * 16, "report.pdf", 123_456),
@@ -248,6 +253,9 @@ def test_hello_fields_out_of_bounds_are_invalid(changes: dict[str, object]) -> N
     assert err.value.code == "invalid"
 
 
+VIDEO = VideoFrame(1, 0, 640, 480, 1, 0, 0, 640, 480, 640, 480, "h264", True, b"\0", True)
+
+
 def _session(msg: Message, **changes: object) -> bytes:
     raw = msgspec.msgpack.decode(encode(msg))
     raw.update(changes)
@@ -273,6 +281,14 @@ def _session(msg: Message, **changes: object) -> bytes:
         (SysInfo("", "", "", 1, 1, []), {"screens": ["s"] * 17}),
         (SysInfo("", "", "", 1, 1, []), {"hostname": "h" * 256}),
         (ClipboardText(""), {"text": "c" * (1024 * 1024 + 1)}),
+        (ScreenSelect(0), {"video": ["h264"] * 9}),
+        (ScreenSelect(0), {"video": ["H.264"]}),
+        (ScreenSelect(0), {"video": ["h" * 17]}),
+        (VIDEO, {"data": b"\0" * (2 * 1024 * 1024 + 1)}),
+        (VIDEO, {"vw": 0}),
+        (VIDEO, {"w": 8193}),
+        (VIDEO, {"x": 65536}),
+        (VIDEO, {"stream": 2**32}),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, Message) else "",
 )

@@ -25,8 +25,9 @@ PATTERN_SAMPLES = {
     r"^[0-9]{10}$": "1000000005",
     r"^[a-z][a-z0-9_]*$": "a",
     r"^[A-Za-z0-9]+$": "A",
+    r"^[a-z0-9]+$": "h264",
 }
-PATTERN_FILL = {r"^[a-z][a-z0-9_]*$": "a", r"^[A-Za-z0-9]+$": "A"}
+PATTERN_FILL = {r"^[a-z][a-z0-9_]*$": "a", r"^[A-Za-z0-9]+$": "A", r"^[a-z0-9]+$": "a"}
 
 
 def bare(t: mi.Type) -> mi.Type:
@@ -207,7 +208,7 @@ def test_every_bounded_field_has_edges_tested() -> None:
 def test_documented_frame_limits() -> None:
     assert wire.PRE_AUTH_FRAME_LIMIT == 8192
     assert wire.POST_AUTH_FRAME_LIMIT == 4194304
-    assert wire.PROTOCOL_VERSION == (1, 0)
+    assert wire.PROTOCOL_VERSION == (1, 1)
 
 
 @pytest.mark.parametrize(("authenticated", "limit"), [(False, 8192), (True, 4194304)])
@@ -254,7 +255,14 @@ def test_documented_invitation_constants() -> None:
 
 @pytest.mark.parametrize(
     ("peer", "tolerant"),
-    [((1, 0), False), ((1, 1), True), ((1, 65535), True), ((0, 9), False), ((2, 1), False)],
+    [
+        ((1, 0), False),
+        ((1, 1), False),
+        ((1, 2), True),
+        ((1, 65535), True),
+        ((0, 9), False),
+        ((2, 2), False),
+    ],
 )
 def test_unknown_fields_are_ignored_only_from_a_newer_minor_version(
     peer: tuple[int, int], tolerant: bool

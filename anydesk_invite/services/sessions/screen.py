@@ -26,6 +26,11 @@ GIL). JPEG wins only on photo-like content, where it is 7x smaller but lossy and
 So each tile goes zlib, or raw when zlib does not shrink it; and where zlib keeps more than
 PHOTO_SHARE of the raw bytes (a photo, a video, noise) and the guest said it decodes JPEG, the
 tile goes JPEG if that is smaller (the codec is injected: services/ has no Qt).
+
+A guest that decodes H.264 (``ScreenSelect.video``) gets the hybrid stream instead: moving
+regions as video, refined to exact tiles once they stand still (HybridPlanner), paced to what
+the guest's acks say the link delivers (LinkEstimate). ``bench/screen_video.py`` measures it
+beside the tile path, host and guest in separate processes.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ import asyncio
 import logging
 import time
 import zlib
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from anydesk_invite.core.permissions import Permission
@@ -42,6 +49,7 @@ from anydesk_invite.core.screen import BYTES_PER_PIXEL, RawFrame, ScreenInfo
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import (
     MAX_FRAME_PIXELS,
+    MAX_VIDEO_UNIT,
     FrameAck,
     FrameTiles,
     Message,
@@ -51,8 +59,15 @@ from anydesk_invite.net.wire import (
     ScreenSelect,
     Tile,
     TileEncoding,
+    VideoFrame,
 )
-from anydesk_invite.services.ports import PhotoCodec, ScreenSource
+from anydesk_invite.services.ports import (
+    PhotoCodec,
+    ScreenSource,
+    VideoCodec,
+    VideoDecoder,
+    VideoEncoder,
+)
 from anydesk_invite.services.sessions.session import Session
 from anydesk_invite.services.views import Role
 
@@ -176,6 +191,288 @@ def chunks(tiles: list[Tile], limit: int = CHUNK_LIMIT) -> list[list[Tile]]:
     return groups
 
 
+# --- the hybrid stream: video where it moves, exact tiles where it stands -------------------
+
+VIDEO_MIN_TILES: Final = 24
+"""Tiles changed in one grab that count as movement (about 5 % of a 1080p screen). Movement in
+two grabs within RESHAPE_AFTER starts the video; typing or a cursor changes a handful of tiles
+and stays lossless, and so does a window that opens once."""
+STILL_AFTER: Final = 0.25
+"""Seconds without change inside the video rectangle after which the video stops."""
+REFINE_AFTER: Final = 0.25
+"""Seconds a tile shown from video must stand still before its exact pixels follow."""
+RESHAPE_AFTER: Final = 0.5
+"""Seconds of movement history that shape the video rectangle (it shrinks to what moved)."""
+SETTINGS_EVERY: Final = 1.0
+"""Seconds at least between two encoder restarts for a new bitrate, frame rate or scale."""
+MAX_BITRATE: Final = 8_000_000
+MIN_BITRATE: Final = 300_000
+START_BITRATE: Final = 4_000_000
+LINK_SHARE: Final = 0.7
+"""Share of the estimated link rate the video may use; the rest carries tiles and input."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSettings:
+    """What the encoder is asked for: bits a second, pictures a second, picture scale."""
+
+    bitrate: int
+    fps: float
+    scale: float
+
+
+def settings_for(bitrate: int) -> VideoSettings:
+    """Frame rate and resolution drop with the bitrate, so each picture keeps its quality."""
+    bitrate = max(MIN_BITRATE, min(MAX_BITRATE, bitrate))
+    fps = 30.0 if bitrate >= 6_000_000 else 20.0 if bitrate >= 3_000_000 else 12.0
+    # Scaled text blurs badly (3/4 size: ~17 dB PSNR), so the size drops last.
+    scale = 1.0 if bitrate >= 2_000_000 else 0.75 if bitrate >= 1_000_000 else 0.5
+    return VideoSettings(bitrate, fps, scale)
+
+
+class LinkEstimate:
+    """What the link delivers, from the guest's acks (delivery-rate sampling, as BBR does).
+
+    Each frame sent remembers how many bytes had been acked by then and when the last of those
+    acks came. When its own ack comes, the bytes acked since, over the time since that earlier
+    ack, are one sample of the rate: it cannot exceed what the link (and the guest) deliver,
+    and a frame that did not fill the link understates it. The estimate is the largest of the
+    last ``window`` samples.
+    """
+
+    def __init__(self, initial: int = START_BITRATE, window: int = 16) -> None:
+        self._sent: dict[int, tuple[float, int, int, float | None]] = {}
+        self._samples: deque[float] = deque(maxlen=window)
+        self._delivered = 0
+        self._delivered_at: float | None = None
+        self.rate = float(initial)
+        """Bits a second."""
+        self.rtt = 0.0
+        """The latest frame's time from send to ack, seconds."""
+
+    def sent(self, seq: int, now: float, nbytes: int) -> None:
+        self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at)
+        if len(self._sent) > 256:  # acks that never came; keep memory bounded
+            del self._sent[min(self._sent)]
+
+    def acked(self, seq: int, now: float) -> None:
+        done = sorted(s for s in self._sent if s <= seq)
+        if not done:
+            return
+        sent_at, _, delivered_then, acked_then = self._sent[done[-1]]
+        self._delivered += sum(self._sent.pop(s)[1] for s in done)
+        self.rtt = now - sent_at
+        since = acked_then if acked_then is not None else sent_at
+        self._delivered_at = now
+        interval = now - since
+        nbytes = self._delivered - delivered_then
+        if nbytes >= 2048 and interval > 0.002:
+            self._samples.append(nbytes * 8 / interval)
+            self.rate = max(self._samples)
+
+    def target(self) -> int:
+        return int(max(MIN_BITRATE, min(MAX_BITRATE, self.rate * LINK_SHARE)))
+
+
+def _bbox(rects: list[Rect]) -> Rect:
+    x0 = min(r[0] for r in rects)
+    y0 = min(r[1] for r in rects)
+    x1 = max(r[0] + r[2] for r in rects)
+    y1 = max(r[1] + r[3] for r in rects)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _union(a: Rect, b: Rect) -> Rect:
+    return _bbox([a, b])
+
+
+def _inside(r: Rect, outer: Rect) -> bool:
+    return (
+        r[0] >= outer[0]
+        and r[1] >= outer[1]
+        and r[0] + r[2] <= outer[0] + outer[2]
+        and r[1] + r[3] <= outer[1] + outer[3]
+    )
+
+
+def crop(frame: RawFrame, rect: Rect) -> bytes:
+    """The rectangle's BGRA pixels, rows packed (one slice when it spans whole rows)."""
+    x, y, w, h = rect
+    if x == 0 and w == frame.width and frame.stride == w * BYTES_PER_PIXEL:
+        return bytes(memoryview(frame.data)[y * frame.stride : (y + h) * frame.stride])
+    return tile_pixels(frame, x, y, w, h)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPart:
+    """One encoded picture of the video rectangle."""
+
+    rect: Rect
+    size: tuple[int, int]
+    stream: int
+    data: bytes
+    keyframe: bool
+
+
+class HybridPlanner:
+    """Decides for each grab what travels as video and what as exact tiles, and encodes both.
+    Runs on a worker thread, one grab at a time.
+
+    Moving content (VIDEO_MIN_TILES changed in two grabs within RESHAPE_AFTER) starts a video
+    stream over the bounding rectangle of what moved, snapped to the tile grid. Tiles shown
+    from video are lossy on the guest; once such a tile has stood still REFINE_AFTER outside
+    the video rectangle, its exact pixels follow as tiles. The video stops after STILL_AFTER
+    without change inside it, so a still screen ends up bit-exact and then sends nothing.
+    """
+
+    def __init__(self, codec: VideoCodec, tile: int = TILE) -> None:
+        self._codec = codec
+        self._tile = tile
+        self._recent: deque[tuple[float, Rect, int]] = deque()
+        self._last_change: dict[tuple[int, int], float] = {}
+        self._lossy: set[tuple[int, int]] = set()
+        self._encoder: VideoEncoder | None = None
+        self._encoder_key: tuple[Rect, VideoSettings] | None = None
+        self._encoder_at = 0.0
+        self._stream = 0
+        self._rect_at = 0.0
+        self._moved_at = 0.0
+        self._size = (0, 0)
+        self.rect: Rect | None = None
+        self.settings = settings_for(START_BITRATE)
+
+    @property
+    def codec(self) -> str:
+        return self._codec.name
+
+    @property
+    def lossy(self) -> int:
+        """Tiles the guest shows from video, not yet refined."""
+        return len(self._lossy)
+
+    def reset(self) -> None:
+        self._recent.clear()
+        self._last_change.clear()
+        self._lossy.clear()
+        self._stop()
+
+    def _stop(self) -> None:
+        self.rect = None
+        self._encoder = None
+        self._encoder_key = None
+
+    def _snap(self, r: Rect, width: int, height: int) -> Rect:
+        t = self._tile
+        x0, y0 = r[0] // t * t, r[1] // t * t
+        x1 = min(width, -(-(r[0] + r[2]) // t) * t)
+        y1 = min(height, -(-(r[1] + r[3]) // t) * t)
+        return x0, y0, x1 - x0, y1 - y0
+
+    def _tiles_in(self, rect: Rect, width: int, height: int) -> list[Rect]:
+        t = self._tile
+        x, y, w, h = rect
+        return [
+            (tx, ty, min(t, width - tx), min(t, height - ty))
+            for ty in range(y, y + h, t)
+            for tx in range(x, x + w, t)
+        ]
+
+    def plan(
+        self,
+        previous: RawFrame | None,
+        frame: RawFrame,
+        now: float,
+        settings: VideoSettings,
+        encoder: TileEncoder = zlib_tile,
+    ) -> tuple[VideoPart | None, list[Tile]]:
+        width, height, t = frame.width, frame.height, self._tile
+        if previous is None or (previous.width, previous.height) != (width, height):
+            self.reset()
+        rects = changed_tiles(previous, frame, t)
+        for r in rects:
+            self._last_change[(r[0], r[1])] = now
+        if rects:
+            self._recent.append((now, _bbox(rects), len(rects)))
+        while self._recent and self._recent[0][0] < now - RESHAPE_AFTER:
+            self._recent.popleft()
+        moving = [e for e in self._recent if e[2] >= VIDEO_MIN_TILES]
+        big = len(rects) >= VIDEO_MIN_TILES and previous is not None
+        if self.rect is None:
+            if big and len(moving) >= 2:
+                self.rect = self._snap(_bbox([e[1] for e in moving]), width, height)
+                self._rect_at = self._moved_at = now
+        else:
+            outside = [r for r in rects if not _inside(r, self.rect)]
+            if len(outside) >= VIDEO_MIN_TILES:
+                self.rect = self._snap(_union(self.rect, _bbox(outside)), width, height)
+                self._rect_at = now
+            elif moving and now - self._rect_at >= RESHAPE_AFTER:
+                want = self._snap(_bbox([e[1] for e in moving]), width, height)
+                if want[2] * want[3] * 2 <= self.rect[2] * self.rect[3]:
+                    self.rect = want
+                    self._rect_at = now
+            if len(outside) < len(rects):
+                self._moved_at = now
+            elif now - self._moved_at >= STILL_AFTER:
+                self._stop()
+        video: VideoPart | None = None
+        exact = rects
+        rect = self.rect
+        if rect is not None:
+            inside = [r for r in rects if _inside(r, rect)]
+            restart = self._want_encoder(rect, settings, now)
+            if inside or restart:
+                video = self._encode(frame, rect)
+            if video is not None:
+                exact = [r for r in rects if not _inside(r, rect)]
+                self._lossy.update((r[0], r[1]) for r in self._tiles_in(rect, width, height))
+        refine = [
+            key
+            for key in self._lossy
+            if (rect is None or not _inside((key[0], key[1], 1, 1), rect))
+            and now - self._last_change.get(key, 0.0) >= REFINE_AFTER
+        ]
+        wanted = {(r[0], r[1]): r for r in exact}
+        for kx, ky in refine:
+            wanted[(kx, ky)] = (kx, ky, min(t, width - kx), min(t, height - ky))
+        self._lossy.difference_update(wanted)
+        tiles = []
+        for x, y, w, h in sorted(wanted.values(), key=lambda r: (r[1], r[0])):
+            encoding, data = encoder(tile_pixels(frame, x, y, w, h))
+            tiles.append(Tile(x, y, w, h, encoding, data))
+        return video, tiles
+
+    def _want_encoder(self, rect: Rect, settings: VideoSettings, now: float) -> bool:
+        """Make the encoder match the rectangle (at once) and the settings (at most every
+        SETTINGS_EVERY); True when a new stream starts."""
+        key = self._encoder_key
+        if key is not None and key[0] == rect:
+            if key[1] == settings or now - self._encoder_at < SETTINGS_EVERY:
+                return False
+        w, h = rect[2], rect[3]
+        out_w = max(2, int(w * settings.scale) // 2 * 2)
+        out_h = max(2, int(h * settings.scale) // 2 * 2)
+        self._encoder = self._codec.encoder(w, h, out_w, out_h, settings.bitrate, settings.fps)
+        self._encoder_key = (rect, settings)
+        self._encoder_at = now
+        self._stream = (self._stream + 1) & 0xFFFF_FFFF
+        self.settings = settings
+        self._size = (out_w, out_h)
+        return True
+
+    def _encode(self, frame: RawFrame, rect: Rect) -> VideoPart | None:
+        if self._encoder is None:
+            return None
+        data, keyframe = self._encoder.encode(crop(frame, rect))
+        if not data or len(data) > MAX_VIDEO_UNIT:
+            # Nothing out yet, or a picture too big for the wire: the tiles carry it instead
+            # and the next picture starts a new stream.
+            self._encoder = None
+            self._encoder_key = None
+            return None
+        return VideoPart(rect, self._size, self._stream, data, keyframe)
+
+
 class ScreenSharing:
     """The screen of every session on this device: a HostScreen per guest, a GuestScreen per
     host. Viewing the screen needs no permission; without a screen source the host says
@@ -187,13 +484,20 @@ class ScreenSharing:
     name = "screen"
     permission: Permission | None = None
     from_guest: tuple[type[Message], ...] = (FrameAck, ScreenSelect)
-    from_host: tuple[type[Message], ...] = (ScreenList, FrameTiles, Refused)
+    from_host: tuple[type[Message], ...] = (ScreenList, FrameTiles, VideoFrame, Refused)
     refusal_interval = 0.0
 
-    def __init__(self, source: ScreenSource | None, photo: PhotoCodec | None = None) -> None:
+    def __init__(
+        self,
+        source: ScreenSource | None,
+        photo: PhotoCodec | None = None,
+        video: VideoCodec | None = None,
+    ) -> None:
         self._source = source
         self._photo = photo
         """JPEG for photo-like tiles, both ways (None: lossless tiles only)."""
+        self._video = video
+        """H.264 for moving content, both ways (None: tiles only)."""
         self._screens: dict[bytes, HostScreen | GuestScreen] = {}
         self.view_changed: Signal[Session] = Signal("screen.view_changed")
 
@@ -205,11 +509,13 @@ class ScreenSharing:
 
     async def started(self, session: Session) -> None:
         if session.role is Role.HOST:
-            host = HostScreen(self._source, session.send, photo=self._photo)
+            host = HostScreen(self._source, session.send, photo=self._photo, video=self._video)
             self._screens[session.session_id] = host
             await host.announce()
         else:
-            self._screens[session.session_id] = GuestScreen(session.send, photo=self._photo)
+            self._screens[session.session_id] = GuestScreen(
+                session.send, photo=self._photo, video=self._video
+            )
 
     def permissions_changed(self, session: Session) -> None:
         pass
@@ -241,9 +547,13 @@ class ScreenSharing:
 class HostScreen:
     """The host's side of one session's screen.
 
-    Signals: none. Counters ``frames_sent``, ``bytes_sent`` (tile data) and ``grabs`` are
-    for benchmarks and tests; ``waiting_for_ack`` is True while the window of frames in
-    flight is full.
+    Signals: none. Counters ``frames_sent``, ``bytes_sent`` (tile and video data),
+    ``video_frames`` and ``grabs`` are for benchmarks and tests; ``waiting_for_ack`` is True
+    while the window of frames in flight is full.
+
+    With a video codec the guest also decodes, moving content goes as video (HybridPlanner),
+    paced by ``link``: bitrate, frame rate and scale follow what the acks say the link
+    delivers.
     """
 
     def __init__(
@@ -258,10 +568,17 @@ class HostScreen:
         encoder: TileEncoder = zlib_tile,
         offload: Offload = asyncio.to_thread,
         photo: PhotoCodec | None = None,
+        video: VideoCodec | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._source = source
         self._send = send
         self._photo = photo
+        self._video = video
+        self._planner: HybridPlanner | None = None
+        """Set while the guest decodes our video codec (ScreenSelect.video)."""
+        self._clock = clock
+        self.link = LinkEstimate()
         self._guest_jpeg = False
         """The guest said it decodes JPEG tiles (ScreenSelect.jpeg)."""
         self._tile = tile
@@ -279,8 +596,16 @@ class HostScreen:
         self._task: asyncio.Task[None] | None = None
         self.frames_sent = 0
         self.bytes_sent = 0
+        self.video_frames = 0
         self.grabs = 0
         self.waiting_for_ack = False
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
+    @property
+    def planner(self) -> HybridPlanner | None:
+        return self._planner
 
     def screens(self) -> list[ScreenInfo]:
         return self._source.screens()[:16] if self._source is not None else []
@@ -298,10 +623,18 @@ class HostScreen:
     async def handle(self, msg: Message) -> bool:
         """Take the guest's screen messages; False for any other message."""
         if isinstance(msg, FrameAck):
+            self.link.acked(msg.seq, self._now())
             self.acked(msg.seq)
             return True
         if isinstance(msg, ScreenSelect):
             self._guest_jpeg = msg.jpeg
+            video = (
+                self._video if self._video is not None and self._video.name in msg.video else None
+            )
+            if video is None:
+                self._planner = None
+            elif self._planner is None:
+                self._planner = HybridPlanner(video, self._tile)
             await self.select(msg.index)
             return True
         return False
@@ -339,7 +672,11 @@ class HostScreen:
             wait = next_at - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            next_at = max(next_at + self._interval, loop.time())
+            interval = self._interval
+            planner = self._planner
+            if planner is not None and planner.rect is not None:
+                interval = max(interval, 1.0 / planner.settings.fps)
+            next_at = max(next_at + interval, loop.time())
             await self.send_frame()
 
     async def send_frame(self) -> int:
@@ -347,7 +684,10 @@ class HostScreen:
         if self._source is None or self._screen is None:
             return 0
         try:
-            frame = self._source.grab(self._screen)
+            if getattr(self._source, "grab_off_loop", False):
+                frame = await self._offload(self._source.grab, self._screen)
+            else:
+                frame = self._source.grab(self._screen)
         except Exception as exc:
             # A screen unplugged under us: fall back to the first one that is left.
             _log.warning("grabbing screen %d failed: %s", self._screen, exc)
@@ -358,23 +698,45 @@ class HostScreen:
             return 0
         self.grabs += 1
         previous, screen = self._previous, self._screen
-        photo = self._photo.encode if self._photo is not None and self._guest_jpeg else None
-        tiles: list[Tile] = await self._offload(
-            encode_changes, previous, frame, self._tile, self._encoder, photo
-        )
+        video: VideoPart | None = None
+        planner = self._planner
+        if planner is not None:
+            settings = settings_for(self.link.target())
+            video, tiles = await self._offload(
+                planner.plan, previous, frame, self._now(), settings, self._encoder
+            )
+        else:
+            photo = self._photo.encode if self._photo is not None and self._guest_jpeg else None
+            tiles = await self._offload(
+                encode_changes, previous, frame, self._tile, self._encoder, photo
+            )
         self._previous = frame
-        if not tiles:
+        if not tiles and video is None:
             return 0
         self._seq += 1
         seq = self._seq
         self._in_flight.add(seq)
-        groups = chunks(tiles, self._chunk_limit)
         sent = 0
-        for i, group in enumerate(groups):
+        started = self._now()
+        if video is not None and planner is not None:
+            x, y, w, h = video.rect
             await self._send(
-                FrameTiles(seq, screen, frame.width, frame.height, group, i == len(groups) - 1)
-            )
-            sent += sum(len(t.data) for t in group)
+                VideoFrame(
+                    seq, screen, frame.width, frame.height, video.stream, x, y, w, h,
+                    video.size[0], video.size[1], planner.codec, video.keyframe, video.data,
+                    not tiles,
+                )
+            )  # fmt: skip
+            sent += len(video.data)
+            self.video_frames += 1
+        if tiles:
+            groups = chunks(tiles, self._chunk_limit)
+            for i, group in enumerate(groups):
+                await self._send(
+                    FrameTiles(seq, screen, frame.width, frame.height, group, i == len(groups) - 1)
+                )
+                sent += sum(len(t.data) for t in group)
+        self.link.sent(seq, started, sent)
         self.frames_sent += 1
         self.bytes_sent += sent
         return sent
@@ -414,6 +776,19 @@ def decode_tile(t: Tile, width: int, height: int, photo: PhotoDecoder | None = N
     if len(pixels) != size:
         raise TileError(f"tile at {t.x},{t.y} has {len(pixels)} bytes, not {size}")
     return pixels
+
+
+def paste_rect(buffer: bytearray, width: int, rect: Rect, pixels: bytes) -> None:
+    """Paste packed BGRA rows of ``rect`` into a buffer of ``width`` pixels a row."""
+    x, y, w, h = rect
+    stride, n, a = width * BYTES_PER_PIXEL, w * BYTES_PER_PIXEL, x * BYTES_PER_PIXEL
+    view = memoryview(buffer)
+    if x == 0 and w == width:
+        view[y * stride : (y + h) * stride] = pixels[: h * stride]
+        return
+    for r in range(h):
+        start = (y + r) * stride + a
+        view[start : start + n] = pixels[r * n : (r + 1) * n]
 
 
 def paste_tiles(
@@ -462,10 +837,17 @@ class GuestScreen:
         max_pixels: int = MAX_FRAME_PIXELS,
         photo: PhotoCodec | None = None,
         clock: Callable[[], float] = time.monotonic,
+        video: VideoCodec | None = None,
     ) -> None:
         self._send = send
         self._offload = offload
         self._photo = photo
+        self._video = video
+        self._decoder: VideoDecoder | None = None
+        self._stream: tuple[int, int, int, int, int] | None = None
+        """(stream, screen, vw, vh, codec picture area) the decoder was made for."""
+        self.video_shown = 0
+        self.video_skipped = 0
         self._max_pixels = max_pixels
         self._clock = clock
         self._size_tokens = float(SIZE_CHANGE_BURST)
@@ -486,6 +868,27 @@ class GuestScreen:
         self.screens_changed: Signal[None] = Signal("screen.screens_changed")
         self.updated: Signal[int] = Signal("screen.updated")
 
+    def _take_size(self, width: int, height: int, screen: int) -> bool:
+        """Make the frame buffer ``width`` x ``height`` of ``screen``; False (the frame is
+        dropped) when the host changes sizes faster than SIZE_CHANGE_RATE. The buffer is
+        reused, and replaced only when a size needs more room than the largest so far."""
+        if (width, height, screen) == (self.width, self.height, self.screen):
+            return True
+        if not self._size_change_allowed():
+            self.size_changes_dropped += 1
+            if self.size_changes_dropped in (1, 100, 10_000):
+                _log.warning(
+                    "the host changes its frame size too often; %d frames dropped",
+                    self.size_changes_dropped,
+                )
+            return False
+        self.width, self.height, self.screen = width, height, screen
+        needed = width * height * BYTES_PER_PIXEL
+        if needed > len(self.buffer):
+            self.buffer = bytearray(needed)
+            self.allocations += 1
+        return True
+
     def _size_change_allowed(self) -> bool:
         now = self._clock()
         self._size_tokens = min(
@@ -501,7 +904,8 @@ class GuestScreen:
     async def select(self, index: int) -> None:
         """Ask the host to show screen ``index``; the host refuses an index it does not have."""
         self.problem = ""
-        await self._send(ScreenSelect(index, jpeg=self._photo is not None))
+        video = [self._video.name] if self._video is not None else []
+        await self._send(ScreenSelect(index, jpeg=self._photo is not None, video=video))
 
     async def handle(self, msg: Message) -> bool:
         """Take the host's screen messages; False for any other message."""
@@ -513,6 +917,11 @@ class GuestScreen:
         if isinstance(msg, FrameTiles):
             await self._frame(msg)
             return True
+        if isinstance(msg, VideoFrame):
+            await self._video_frame(msg)
+            if msg.final:
+                await self._shown(msg.seq)
+            return True
         if isinstance(msg, Refused) and msg.what == "screen":
             self.problem = msg.reason
             self.screens_changed.emit(None)
@@ -522,24 +931,7 @@ class GuestScreen:
     async def _frame(self, msg: FrameTiles) -> None:
         if msg.width * msg.height > self._max_pixels:
             _log.warning("ignored a %dx%d frame: too large", msg.width, msg.height)
-        elif (msg.width, msg.height, msg.screen) != (
-            self.width,
-            self.height,
-            self.screen,
-        ) and not self._size_change_allowed():
-            self.size_changes_dropped += 1
-            if self.size_changes_dropped in (1, 100, 10_000):
-                _log.warning(
-                    "the host changes its frame size too often; %d frames dropped",
-                    self.size_changes_dropped,
-                )
-        else:
-            if (msg.width, msg.height, msg.screen) != (self.width, self.height, self.screen):
-                self.width, self.height, self.screen = msg.width, msg.height, msg.screen
-                needed = msg.width * msg.height * BYTES_PER_PIXEL
-                if needed > len(self.buffer):
-                    self.buffer = bytearray(needed)
-                    self.allocations += 1
+        elif self._take_size(msg.width, msg.height, msg.screen):
             decode = self._photo.decode if self._photo is not None else None
             problems: list[str] = await self._offload(
                 paste_tiles, self.buffer, self.width, msg.tiles, self.height, decode
@@ -547,8 +939,64 @@ class GuestScreen:
             for p in problems[:3]:
                 _log.warning("bad tile from the host: %s", p)
         if msg.final:
-            # Acked even when ignored, so a host that sent nonsense is not stalled by it.
-            self.last_seq = msg.seq
-            self.frames_shown += 1
-            self.updated.emit(msg.seq)
-            await self._send(FrameAck(msg.seq))
+            await self._shown(msg.seq)
+
+    async def _shown(self, seq: int) -> None:
+        # Acked even when ignored, so a host that sent nonsense is not stalled by it.
+        self.last_seq = seq
+        self.frames_shown += 1
+        self.updated.emit(seq)
+        await self._send(FrameAck(seq))
+
+    def _skip(self, why: str) -> None:
+        self.video_skipped += 1
+        if self.video_skipped <= 20 or self.video_skipped % 100 == 0:
+            _log.warning(
+                "skipped a video frame from the host (%d so far): %s", self.video_skipped, why
+            )
+
+    async def _video_frame(self, msg: VideoFrame) -> None:
+        """Decode and paste one video picture; anything wrong with it is skipped and logged,
+        and the stream waits for its next keyframe."""
+        if self._video is None or msg.codec != self._video.name:
+            self._skip(f"codec {msg.codec!r}, which this guest did not ask for")
+            return
+        if msg.width * msg.height > self._max_pixels:
+            self._skip(f"a {msg.width}x{msg.height} frame is too large")
+            return
+        if msg.x + msg.w > msg.width or msg.y + msg.h > msg.height:
+            self._skip(f"rectangle {msg.w}x{msg.h} at {msg.x},{msg.y} is outside the frame")
+            return
+        if msg.vw > msg.w or msg.vh > msg.h or msg.vw % 2 or msg.vh % 2:
+            self._skip(f"a {msg.vw}x{msg.vh} picture does not fit {msg.w}x{msg.h} evenly")
+            return
+        key = (msg.stream, msg.screen, msg.vw, msg.vh, msg.width * msg.height)
+        if key != self._stream:
+            if not msg.keyframe:
+                self._skip("a new stream must start with a keyframe")
+                return
+            # A decoder of a new picture size costs as much as a new frame size: the same
+            # rate bounds both (a new stream of the same size is only a keyframe).
+            old = self._stream
+            if (old is None or old[2:4] != key[2:4]) and not self._size_change_allowed():
+                self._skip("the host changes its video size too often")
+                return
+            self._decoder = self._video.decoder(msg.vw, msg.vh)
+            self._stream = key
+        if not self._take_size(msg.width, msg.height, msg.screen):
+            return
+        decoder = self._decoder
+        assert decoder is not None
+        try:
+            pixels = await self._offload(decoder.decode, msg.data, msg.w, msg.h)
+        except ValueError as exc:
+            self._stream = None
+            self._skip(str(exc))
+            return
+        if pixels is None or len(pixels) != msg.w * msg.h * BYTES_PER_PIXEL:
+            self._skip(f"no {msg.vw}x{msg.vh} picture in the data")
+            return
+        await self._offload(
+            paste_rect, self.buffer, self.width, (msg.x, msg.y, msg.w, msg.h), pixels
+        )
+        self.video_shown += 1

@@ -44,6 +44,7 @@ from anydesk_invite.services.ports import (
     PhotoCodec,
     ScreenSource,
     SystemInfoSource,
+    VideoCodec,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.sessions.chat import SessionChat
@@ -107,11 +108,12 @@ class SessionFeatures:
         screen: ScreenSource | None = None,
         input_sink: InputSink | None = None,
         photo: PhotoCodec | None = None,
+        video: VideoCodec | None = None,
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> SessionFeatures:
         """The features over these desktop adapters (None: this device has none of that)."""
         return cls(
-            screen=ScreenSharing(screen, photo),
+            screen=ScreenSharing(screen, photo, video),
             drawing=Drawing(clock),
             remote_input=RemoteInput(input_sink, clock),
             transfers=FileTransfers(clock, random_bytes=random_bytes),

@@ -1,0 +1,80 @@
+"""The H.264 adapter over PyAV: a picture survives the round trip, and what a hostile host
+could send (garbage, a stream of another size) gives an error or nothing, never a picture
+bigger than the decoder was told."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from anydesk_invite.desktop.video import PyAvVideo
+
+W, H = 320, 192
+
+
+def picture(phase: int = 0) -> bytes:
+    """A smooth BGRA picture that moves with ``phase``."""
+    return b"".join(row_bytes(y, phase) for y in range(H))
+
+
+def row_bytes(y: int, phase: int) -> bytes:
+    return b"".join(bytes(((x + phase) % 256, (y * 2) % 256, 128, 255)) for x in range(W))
+
+
+def psnr(a: bytes, b: bytes) -> float:
+    import math
+
+    assert len(a) == len(b)
+    mse = sum((p - q) ** 2 for p, q in zip(a, b, strict=True)) / len(a)
+    return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def test_a_picture_comes_back_close_to_the_original() -> None:
+    video = PyAvVideo()
+    enc = video.encoder(W, H, W, H, 2_000_000, 30)
+    dec = video.decoder(W, H)
+    shown = None
+    pic = picture()
+    for _ in range(3):
+        data, _key = enc.encode(pic)
+        shown = dec.decode(data, W, H)
+    assert shown is not None and len(shown) == W * H * 4
+    assert psnr(pic, shown) >= 30
+
+
+def test_the_first_unit_is_a_keyframe() -> None:
+    enc = PyAvVideo().encoder(W, H, W, H, 2_000_000, 30)
+    assert enc.encode(picture())[1] is True
+    assert enc.encode(picture(5))[1] is False
+
+
+def test_a_scaled_stream_is_shown_at_the_size_asked() -> None:
+    video = PyAvVideo()
+    enc = video.encoder(W, H, W // 2, H // 2, 1_000_000, 30)
+    dec = video.decoder(W // 2, H // 2)
+    shown = dec.decode(enc.encode(picture())[0], W, H)
+    assert shown is not None and len(shown) == W * H * 4
+
+
+def test_garbage_is_an_error_not_a_picture() -> None:
+    dec = PyAvVideo().decoder(W, H)
+    with pytest.raises(ValueError, match=r"H\.264"):
+        for _ in range(5):
+            dec.decode(os.urandom(2000), W, H)
+
+
+def test_a_stream_bigger_than_announced_gives_no_picture() -> None:
+    video = PyAvVideo()
+    big = video.encoder(640, 384, 640, 384, 2_000_000, 30).encode(b"\x80" * (640 * 384 * 4))[0]
+    dec = video.decoder(W, H)
+    try:
+        shown = dec.decode(big, W, H)
+    except ValueError:
+        shown = None
+    assert shown is None
+
+
+def test_odd_picture_sides_are_refused() -> None:
+    with pytest.raises(ValueError, match="even"):
+        PyAvVideo().encoder(W, H, W - 1, H, 1_000_000, 30)
