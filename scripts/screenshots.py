@@ -308,7 +308,7 @@ def seed_address_book(home_dir: Path, ben: Client, carla: Client) -> None:
 
 # --- the scenes -------------------------------------------------------------------------------
 
-MAIN_TITLE = "^anydesk_invite$"
+MAIN_TITLE = "^[^ ]+@[^ ]+ — LAN Invite$"  # "anna@ad — LAN Invite", not a session window
 # Where to click inside anna's 1000x680 main window (fonts-dejavu-core, tabular digits). Seen
 # in the main-window picture; look again if the header or tab titles change.
 INVITE_BUTTON = (230, 60)

@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId, IdError
+from anydesk_invite.core.product import DISPLAY_NAME
 
 LINK_SCHEME = "adinvite"
 _LINK_ACTION = "connect"
@@ -17,7 +18,7 @@ _LINK_MAX = 512
 _HEX_FP = re.compile(rf"[0-9a-fA-F]{{{2 * FINGERPRINT_LENGTH}}}")
 _ADDRESS = re.compile(r"[^\s<>\"@,;:]+@[^\s<>\"@,;:]+")
 
-SUBJECT = "Connect to my computer with anydesk_invite"
+SUBJECT = f"Connect to my computer with {DISPLAY_NAME}"
 
 
 class ConnectLinkError(ValueError):
@@ -73,7 +74,7 @@ def invitation_text(device_id: DeviceId, alias: str, fingerprint: bytes, project
         "",
         f"I would like you to connect to my computer: {name}.",
         "",
-        f"1. Install anydesk_invite: {project_url}",
+        f"1. Install {DISPLAY_NAME}: {project_url}",
         f"2. Paste my ID {device_id.grouped()} into the Connect field and press Connect,",
         "   or open this link:",
         f"   {connect_link(device_id, fingerprint)}",

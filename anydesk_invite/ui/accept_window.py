@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.ids import DeviceId, short_fingerprint, verification_code
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
+from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
@@ -147,7 +148,9 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
     def _build_request(self, request: InvitationView) -> None:
         page = self.request_page
         name = sanitize_display(request.peer_alias) or request.peer_id.grouped()
-        self.setWindowTitle(self.tr("Connection request from {name}").format(name=name))
+        self.setWindowTitle(
+            window_title(self.tr("Connection request from {name}").format(name=name))
+        )
         intro = QLabel(self.tr("{name} asks to connect to this device.").format(name=name), page)
         intro.setObjectName("requestIntroLabel")
         intro.setWordWrap(True)
@@ -259,7 +262,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         old.deleteLater()
         self.session_page = page
         name = sanitize_display(session.peer_alias) or session.peer_id.grouped()
-        self.setWindowTitle(self.tr("Session with {name}").format(name=name))
+        self.setWindowTitle(window_title(self.tr("Session with {name}").format(name=name)))
         heading = QLabel(self.tr("{name} is connected to this device.").format(name=name), page)
         # Wayland: the desktop asks its own user before sharing; its dialog is the consent.
         self.desktop_asking = QLabel(

@@ -24,7 +24,7 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.accept_window import AcceptWindow
-from anydesk_invite.ui.countdown import TICK_MS, format_countdown
+from anydesk_invite.ui.countdown import TICK_MS, format_countdown, format_when
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
@@ -32,24 +32,45 @@ from anydesk_invite.ui.toast import permissions_text
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 _PENDING_ROLE = Qt.ItemDataRole.UserRole + 1
+_KIND_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 def is_missed(view: InvitationView) -> bool:
     return view.missed or view.state in (State.EXPIRED, State.CANCELLED)
 
 
+def missed_text(view: InvitationView, when: str) -> str:
+    """A missed entry: from whom, whether it was cancelled or expired (or just missed), when."""
+    name = sanitize_display(view.peer_alias)
+    who = f"{name} ({view.peer_id.grouped()})" if name else view.peer_id.grouped()
+    if view.kind is Kind.INVITATION:
+        if view.state is State.CANCELLED:
+            text = QCoreApplication.translate(
+                "BellButton", "Invitation from {who}, cancelled {when}"
+            )
+        elif view.state is State.EXPIRED:
+            text = QCoreApplication.translate("BellButton", "Invitation from {who}, expired {when}")
+        else:
+            text = QCoreApplication.translate("BellButton", "Missed invitation from {who}, {when}")
+    elif view.state is State.CANCELLED:
+        text = QCoreApplication.translate(
+            "BellButton", "Connection request from {who}, cancelled {when}"
+        )
+    elif view.state is State.EXPIRED:
+        text = QCoreApplication.translate(
+            "BellButton", "Connection request from {who}, expired {when}"
+        )
+    else:
+        text = QCoreApplication.translate(
+            "BellButton", "Missed connection request from {who}, {when}"
+        )
+    return text.format(who=who, when=when)
+
+
 def item_text(view: InvitationView, seconds_left: float) -> str:
     name = sanitize_display(view.peer_alias)
     who = f"{name} ({view.peer_id.grouped()})" if name else view.peer_id.grouped()
     left = format_countdown(seconds_left)
-    if is_missed(view):
-        if view.kind is Kind.INVITATION:
-            return QCoreApplication.translate("BellButton", "Missed invitation from {who}").format(
-                who=who
-            )
-        return QCoreApplication.translate(
-            "BellButton", "Missed connection request from {who}"
-        ).format(who=who)
     if view.kind is Kind.REQUEST:
         return QCoreApplication.translate(
             "BellButton", "{who} asks to connect · {left} left"
@@ -68,9 +89,17 @@ class BellList(QListWidget):
 
     connect_requested = Signal(str)
     reject_requested = Signal(str)
+    missed_action_requested = Signal(str)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         item = self.currentItem()
+        if (
+            item is not None
+            and not item.data(_PENDING_ROLE)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.missed_action_requested.emit(str(item.data(_ID_ROLE)))
+            return
         if item is not None and item.data(_PENDING_ROLE):
             inv_id = str(item.data(_ID_ROLE))
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -130,7 +159,14 @@ class BellPopup(QFrame):
 
     def update_buttons(self) -> None:
         pending = self.current_pending_id() is not None
-        self.connect_button.setEnabled(pending)
+        item = self.list.currentItem()
+        missed_kind = item.data(_KIND_ROLE) if item is not None and not pending else None
+        # A missed entry's action: connect to whoever invited, invite back whoever asked.
+        if missed_kind == Kind.REQUEST.value:
+            self.connect_button.setText(self.tr("&Invite back"))
+        else:
+            self.connect_button.setText(self.tr("&Connect"))
+        self.connect_button.setEnabled(pending or missed_kind is not None)
         self.reject_button.setEnabled(pending)
         self.empty_label.setVisible(self.list.count() == 0)
 
@@ -138,6 +174,10 @@ class BellPopup(QFrame):
         inv_id = self.current_pending_id()
         if inv_id is not None:
             self.list.connect_requested.emit(inv_id)
+            return
+        item = self.list.currentItem()
+        if item is not None:
+            self.list.missed_action_requested.emit(str(item.data(_ID_ROLE)))
 
     def _reject_current(self) -> None:
         inv_id = self.current_pending_id()
@@ -151,16 +191,23 @@ class BellButton(QToolButton):
     A click opens the list. Connect on an invitation accepts it; on a connection request it
     opens the Accept Window, where the permissions are chosen.
 
-    Signals: request_opened(AcceptWindow) when a connection request was opened.
+    A missed invitation offers Connect (a connection request to whoever invited), a missed
+    connection request Invite back.
+
+    Signals: request_opened(AcceptWindow) when a connection request was opened;
+    connect_requested(str) and invite_back_requested(str) with the peer's ID digits.
     """
 
     request_opened = Signal(object)
+    connect_requested = Signal(str)
+    invite_back_requested = Signal(str)
 
     def __init__(
         self,
         facade: ClientFacade,
         clock: Callable[[], float] = time.monotonic,
         parent: QWidget | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("bellButton")
@@ -171,11 +218,15 @@ class BellButton(QToolButton):
         self._clock = clock
         self._pending: dict[str, tuple[InvitationView, float]] = {}
         self._missed: dict[str, InvitationView] = {}
+        self._missed_at: dict[str, float] = {}
+        """When each missed entry was first seen missed (wall clock)."""
+        self._wall_clock = wall_clock
         self._windows: list[AcceptWindow] = []
 
         self.popup = BellPopup(self)
         self.popup.list.connect_requested.connect(self._connect)
         self.popup.list.reject_requested.connect(self._reject)
+        self.popup.list.missed_action_requested.connect(self._missed_action)
         self.clicked.connect(self.open_list)
 
         self._timer = QTimer(self)
@@ -201,6 +252,7 @@ class BellButton(QToolButton):
                 continue
             if is_missed(view):
                 self._missed[view.invitation_id] = view
+                self._missed_at.setdefault(view.invitation_id, self._wall_clock())
             elif view.state is State.RECEIVED:
                 self._pending[view.invitation_id] = (view, now + view.seconds_left)
         self._fill()
@@ -228,10 +280,12 @@ class BellButton(QToolButton):
             lst.addItem(item)
             if inv_id == current:
                 lst.setCurrentItem(item)
+        wall = self._wall_clock()
         for inv_id, view in reversed(self._missed.items()):
-            item = QListWidgetItem(item_text(view, 0.0))
+            item = QListWidgetItem(missed_text(view, format_when(self._missed_at[inv_id], wall)))
             item.setData(_ID_ROLE, inv_id)
             item.setData(_PENDING_ROLE, False)
+            item.setData(_KIND_ROLE, view.kind.value)
             item.setForeground(QColor("#707070"))
             lst.addItem(item)
         self.popup.update_buttons()
@@ -300,6 +354,16 @@ class BellButton(QToolButton):
             await self._facade.accept(invitation_id)
         except ActionRefused as e:
             self._show_error(str(e))
+
+    def _missed_action(self, invitation_id: str) -> None:
+        view = self._missed.get(invitation_id)
+        if view is None:
+            return
+        self.popup.hide()
+        if view.kind is Kind.INVITATION:
+            self.connect_requested.emit(view.peer_id.digits)
+        else:
+            self.invite_back_requested.emit(view.peer_id.digits)
 
     @asyncSlot(str)
     async def _reject(self, invitation_id: str) -> None:

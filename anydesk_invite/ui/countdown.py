@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QObject, QTimer, Signal
 
 TICK_MS = 250
 """Fast enough that a displayed second never lags by more than a quarter of one."""
@@ -15,6 +16,21 @@ def format_countdown(seconds: float) -> str:
     """Seconds left as ``m:ss``, rounded up so 0:00 appears only when the time is over."""
     whole = max(0, math.ceil(seconds - 1e-9))
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def format_when(then: float, now: float) -> str:
+    """A moment in the past as people say it: "today 09:14", "Mon 14:02" within the last week,
+    then the date. Both are wall-clock epoch seconds, shown in local time."""
+    t, n = datetime.fromtimestamp(then), datetime.fromtimestamp(now)
+    clock = f"{t.hour:02d}:{t.minute:02d}"
+    days = (n.date() - t.date()).days
+    if days <= 0:
+        return QCoreApplication.translate("When", "today {time}").format(time=clock)
+    locale = QLocale()
+    if days < 7:
+        day = locale.dayName(t.isoweekday(), QLocale.FormatType.ShortFormat)
+        return f"{day} {clock}"
+    return locale.toString(QDate(t.year, t.month, t.day), QLocale.FormatType.ShortFormat)
 
 
 def format_duration(seconds: float) -> str:

@@ -41,12 +41,13 @@ from anydesk_invite.core.email_invite import (
 )
 from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.peer_pane import PeerPane, pane_title
 from anydesk_invite.ui.placement import default_size
-from anydesk_invite.ui.styles import ERROR_STYLE
+from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
         """Asked when the user closes the window; False keeps it from closing (the shell
         hides it to the tray or asks first)."""
         self.setObjectName("mainWindow")
-        self.setWindowTitle("anydesk_invite")
+        self.setWindowTitle(window_title(self._status.alias))
         self.setWindowIcon(icon(APP_ICON))
 
         central = QWidget()
@@ -229,7 +230,7 @@ class MainWindow(QMainWindow):
         ident.setSpacing(0)
         caption = QLabel(self.tr("This device"))
         caption.setObjectName("idCaption")
-        caption.setEnabled(False)
+        caption.setStyleSheet(NOTE_STYLE)  # secondary, yet readable (disabled grey was not)
         ident.addWidget(caption)
         id_row = QHBoxLayout()
         id_row.setSpacing(8)
@@ -348,6 +349,7 @@ class MainWindow(QMainWindow):
         self._status = status
         self.id_label.setText(status.device_id.grouped())
         self.alias_label.setText(status.alias or self.tr("no alias"))
+        self.setWindowTitle(window_title(status.alias))
         self.status_label.setText(status_text(status))
         found = warnings(status)
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in found))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from anydesk_invite.core.alias import sanitize_display
@@ -19,6 +19,12 @@ from anydesk_invite.ui.qt_loop import asyncSlot
 
 FINAL_LINGER = 8.0
 """Seconds a finished invitation stays listed so the inviter can read how it ended."""
+
+RESENDABLE = frozenset({State.EXPIRED, State.CANCELLED, State.REJECTED})
+"""How an invitation can end and still be worth sending again as it was."""
+
+PANEL_WIDTH_CHARS = 46
+"""The panel's width in average characters: the same whatever its rows say."""
 
 STATE_WORDS = {
     State.ACCEPTED: QT_TRANSLATE_NOOP("OutgoingRow", "Accepted, connecting…"),
@@ -45,11 +51,13 @@ def state_words(view: InvitationView) -> str:
 class OutgoingRow(QFrame):
     """One sent invitation.
 
-    Signals: edit_requested(str), cancel_requested(str) with the invitation id.
+    Signals: edit_requested(str), cancel_requested(str), resend_requested(str) with the
+    invitation id.
     """
 
     edit_requested = Signal(str)
     cancel_requested = Signal(str)
+    resend_requested = Signal(str)
 
     def __init__(
         self, view: InvitationView, clock: Callable[[], float], parent: QWidget | None = None
@@ -78,15 +86,30 @@ class OutgoingRow(QFrame):
             lambda: self.cancel_requested.emit(self._view.invitation_id)
         )
 
+        self.resend_button = QPushButton(self.tr("Resend"), self)
+        self.resend_button.setObjectName("resendButton")
+        self.resend_button.setToolTip(self.tr("Send it again with the same permissions"))
+        self.resend_button.clicked.connect(
+            lambda: self.resend_requested.emit(self._view.invitation_id)
+        )
+
         text = QVBoxLayout()
         text.addWidget(self.name_label)
         text.addWidget(self.profile_label)
         text.addWidget(self.state_label)
-        row = QHBoxLayout(self)
-        row.addLayout(text, 1)
-        row.addWidget(self.countdown_label)
-        row.addWidget(self.edit_button)
-        row.addWidget(self.cancel_button)
+        # The buttons under the text, so a long name never squeezes them (the panel's width
+        # does not follow its rows).
+        top = QHBoxLayout()
+        top.addLayout(text, 1)
+        top.addWidget(self.countdown_label, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.resend_button)
+        row = QVBoxLayout(self)
+        row.addLayout(top)
+        row.addLayout(buttons)
 
         self._countdown = Countdown(clock, view.seconds_left, parent=self)
         self._countdown.changed.connect(self.countdown_label.setText)
@@ -118,6 +141,7 @@ class OutgoingRow(QFrame):
         self.countdown_label.setVisible(pending)
         self.edit_button.setVisible(pending and view.kind is Kind.INVITATION)
         self.cancel_button.setVisible(pending)
+        self.resend_button.setVisible(view.state in RESENDABLE)
         self.state_label.setText(state_words(view))
         self.state_label.setVisible(not pending)
 
@@ -138,6 +162,7 @@ class OutgoingInvitationsPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("outgoingInvitationsView")
+        self.setFixedWidth(self.fontMetrics().averageCharWidth() * PANEL_WIDTH_CHARS)
         self._facade = facade
         self._clock = clock
         self._linger = linger
@@ -184,6 +209,7 @@ class OutgoingInvitationsPanel(QWidget):
                 row = OutgoingRow(view, self._clock, self)
                 row.edit_requested.connect(self.edit)
                 row.cancel_requested.connect(self._cancel)
+                row.resend_requested.connect(self._resend)
                 self._rows[inv_id] = row
                 self._box.insertWidget(self._box.count() - 1, row)
             else:
@@ -228,6 +254,35 @@ class OutgoingInvitationsPanel(QWidget):
 
     def _on_changed(self, _: None) -> None:
         self.refresh()
+
+    def _forget(self, invitation_id: str) -> None:
+        self._final_since.pop(invitation_id, None)
+        self._forgotten.add(invitation_id)
+        row = self._rows.pop(invitation_id, None)
+        if row is not None:
+            row.hide()
+            row.deleteLater()
+        self._empty.setVisible(not self._rows)
+
+    @asyncSlot(str)
+    async def _resend(self, invitation_id: str) -> None:
+        """The same invitation (or connection request) again, to the same device; the new one
+        takes the old row's place."""
+        row = self._rows.get(invitation_id)
+        if row is None:
+            return
+        view = row.view()
+        row.resend_button.setEnabled(False)
+        try:
+            if view.kind is Kind.REQUEST:
+                await self._facade.connect(view.peer_id.digits)
+            else:
+                await self._facade.invite(view.peer_id.digits, view.permissions, view.profile)
+        except ActionRefused as e:
+            row.resend_button.setEnabled(True)
+            row.show_error(str(e))
+            return
+        self._forget(invitation_id)
 
     @asyncSlot(str)
     async def _cancel(self, invitation_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -16,7 +16,15 @@ from PySide6.QtGui import (
     QPaintEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from anydesk_invite.core.screen import frame_point
 from anydesk_invite.services.facade import Pen, PointerButtonName, RemoteControl, RemoteScreen
@@ -31,6 +39,8 @@ _BUTTONS: dict[Qt.MouseButton, PointerButtonName] = {
 }
 BACKGROUND = QColor("#202124")
 TEXT = QColor("#e8eaed")
+ENDED_SHADE = QColor(0, 0, 0, 160)
+"""Laid over the last frame once the session ended: it is no longer live."""
 
 
 def fit(image: QSize, area: QRect) -> QRect:
@@ -48,7 +58,11 @@ class ScreenView(QWidget):
 
     Asks the host for its first screen once the host said which it has; the combo
     (screenCombo) shows only when there are several.
+
+    Signals: close_requested() when Close on the ended state (closeEndedButton) is clicked.
     """
+
+    close_requested = Signal()
 
     def __init__(self, screen: RemoteScreen | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,11 +86,38 @@ class ScreenView(QWidget):
         self.combo.setAccessibleName(self.tr("Host screen to show"))
         self.combo.hide()
         self.combo.activated.connect(self._chosen)
+        self.ended = False
+        self.ended_panel = QFrame(self)
+        self.ended_panel.setObjectName("sessionEndedPanel")
+        self.ended_panel.setFrameShape(QFrame.Shape.StyledPanel)
+        self.ended_panel.setStyleSheet(
+            "#sessionEndedPanel { background: #303134; border-radius: 6px; }"
+            "#sessionEndedLabel { color: #e8eaed; font-weight: bold; }"
+        )
+        self.ended_label = QLabel(self.ended_panel)
+        self.ended_label.setObjectName("sessionEndedLabel")
+        self.ended_label.setWordWrap(True)
+        self.ended_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.close_button = QPushButton(self.tr("&Close"), self.ended_panel)
+        self.close_button.setObjectName("closeEndedButton")
+        self.close_button.setAccessibleName(self.tr("Close"))
+        self.close_button.clicked.connect(self.close_requested)
+        panel = QVBoxLayout(self.ended_panel)
+        panel.addWidget(self.ended_label)
+        panel.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.ended_panel.setMaximumWidth(420)
+        self.ended_panel.hide()
         top = QHBoxLayout()
         top.addWidget(self.combo)
         top.addStretch(1)
+        middle = QHBoxLayout()
+        middle.addStretch(1)
+        middle.addWidget(self.ended_panel, 2)
+        middle.addStretch(1)
         box = QVBoxLayout(self)
         box.addLayout(top)
+        box.addStretch(1)
+        box.addLayout(middle)
         box.addStretch(1)
         if screen is not None:
             screen.screens_changed.connect(self._on_screens)
@@ -86,6 +127,8 @@ class ScreenView(QWidget):
     def message(self) -> str:
         """What the view says instead of (or before) a picture; empty once frames show."""
         s = self._screen
+        if self.ended:
+            return ""  # the ended state says it
         if s is None:
             return self.tr("Screen sharing is not available in this session.")
         if s.problem:
@@ -276,6 +319,20 @@ class ScreenView(QWidget):
         for t in list(self._tasks):
             t.cancel()
 
+    def show_ended(self, text: str) -> None:
+        """The session is over: the last frame dims under the ended state and Close; the view
+        takes no more input (what it held is released first)."""
+        self.release_held()
+        self._control = None
+        self._pen = None
+        self.draw_mode = False
+        self.ended = True
+        self.combo.setEnabled(False)
+        self.ended_label.setText(text)
+        self.ended_panel.show()
+        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.update()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), BACKGROUND)
@@ -288,4 +345,6 @@ class ScreenView(QWidget):
             painter.drawText(
                 self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message()
             )
+        if self.ended:
+            painter.fillRect(self.rect(), ENDED_SHADE)
         painter.end()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -18,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.ids import verification_code
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import (
     ActionRefused,
     ClientFacade,
@@ -28,6 +31,7 @@ from anydesk_invite.services.facade import (
     RemoteScreen,
 )
 from anydesk_invite.services.views import Role, SessionView
+from anydesk_invite.ui.countdown import format_duration
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.screen_view import ScreenView
@@ -55,6 +59,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         parent: QWidget | None = None,
         screen: RemoteScreen | None = None,
         transfers: Transfers | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("sessionWindow")
@@ -63,13 +68,18 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self._session = session
         self._send_chat = send_chat
         self._ended = False
+        self._ended_by_me = False
+        self._wall_clock = wall_clock
         self.setWindowTitle(
-            self.tr("Session with {name}").format(
-                name=session.peer_alias or session.peer_id.grouped()
+            window_title(
+                self.tr("Session with {name}").format(
+                    name=sanitize_display(session.peer_alias) or session.peer_id.grouped()
+                )
             )
         )
 
         self.screen_view = ScreenView(screen, self)
+        self.screen_view.close_requested.connect(self.close)
 
         self.peer_label = QLabel(f"{session.peer_alias}  ·  {session.peer_id.grouped()}", self)
         self.peer_label.setObjectName("sessionPeerLabel")
@@ -92,6 +102,12 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.permissions_label.setWordWrap(True)
         self.state_label = QLabel(self)
         self.state_label.setObjectName("sessionStateLabel")
+        self.permission_notice = QLabel(self)
+        self.permission_notice.setObjectName("permissionNoticeLabel")
+        self.permission_notice.setAccessibleName(self.tr("Permission changes"))
+        self.permission_notice.setWordWrap(True)
+        self.permission_notice.setStyleSheet("font-weight: bold;")
+        self.permission_notice.hide()
 
         self.chat_view = QListWidget(self)
         self.chat_view.setObjectName("chatView")
@@ -136,6 +152,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         side.addWidget(self.peer_label)
         side.addWidget(self.verification_label)
         side.addWidget(self.permissions_label)
+        side.addWidget(self.permission_notice)
         side.addWidget(self.state_label)
         side.addWidget(self.control_label)
         side.addWidget(self.draw_button)
@@ -157,6 +174,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         return self._session.session_id
 
     def show_session(self, session: SessionView) -> None:
+        if self._ended:
+            return  # nothing of an ended session can be switched on again
         self._session = session
         self.permissions_label.setText(permissions_text(session.permissions))
         granted = Permission.CLIPBOARD in session.permissions
@@ -195,6 +214,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             self._show_remote()
 
     def _show_remote(self) -> None:
+        if self._ended:
+            return
         perms = self._session.permissions
         pen = self._pen
         draw_problem = pen.unavailable() if pen is not None else ""
@@ -232,24 +253,108 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             return
         if current.ended:
             self._show_ended()
-        else:
-            self.show_session(current)
+            return
+        if not self._ended:
+            self._tell_changes(self._session.permissions, current.permissions)
+        self.show_session(current)
+
+    def permission_changes(
+        self, before: frozenset[Permission], after: frozenset[Permission]
+    ) -> list[str]:
+        """What the host switched on or off, one sentence each, in the permissions' order."""
+        name = sanitize_display(self._session.peer_alias) or self._session.peer_id.grouped()
+        lines = []
+        for p in Permission:
+            if p in before and p not in after:
+                lines.append(
+                    self.tr("{name} turned off “{permission}”.").format(
+                        name=name, permission=permission_label(p)
+                    )
+                )
+            elif p in after and p not in before:
+                lines.append(
+                    self.tr("{name} turned on “{permission}”.").format(
+                        name=name, permission=permission_label(p)
+                    )
+                )
+        return lines
+
+    def _tell_changes(self, before: frozenset[Permission], after: frozenset[Permission]) -> None:
+        lines = self.permission_changes(before, after)
+        if not lines:
+            return
+        # The latest change is what the guest needs to read; the chat keeps the history.
+        self.permission_notice.setText("\n".join(lines))
+        self.permission_notice.show()
+        for line in lines:
+            self.chat_view.addItem(line)
+        self.chat_view.scrollToBottom()
+
+    def ended_text(self) -> str:
+        """Who ended the session (when this side knows it) and how long it lasted."""
+        s = self._session
+        name = sanitize_display(s.peer_alias) or s.peer_id.grouped()
+        duration = format_duration(self._wall_clock() - s.started_at) if s.started_at else ""
+        if self._ended_by_me:
+            if duration:
+                return self.tr("You ended the session with {name} after {duration}.").format(
+                    name=name, duration=duration
+                )
+            return self.tr("You ended the session with {name}.").format(name=name)
+        if duration:
+            return self.tr("The session with {name} ended after {duration}.").format(
+                name=name, duration=duration
+            )
+        return self.tr("The session with {name} has ended.").format(name=name)
 
     def _show_ended(self) -> None:
         if self._ended:
             return
+        text = self.ended_text()
+        # Every session control goes off; only Close is left.
+        if self.draw_button.isChecked():
+            self.draw_button.setChecked(False)
+        if self.clipboard_check.isChecked():
+            self.clipboard_check.blockSignals(True)
+            self.clipboard_check.setChecked(False)
+            self.clipboard_check.blockSignals(False)
         self._ended = True
-        self.state_label.setText(self.tr("The session has ended."))
-        self.end_button.setEnabled(False)
-        self.chat_edit.setEnabled(False)
+        self.permission_notice.hide()
+        self.state_label.setText(text)
+        self.control_label.setText("")
+        for widget in (self.draw_button, self.clipboard_check, self.chat_edit):
+            widget.setEnabled(False)
+            widget.setToolTip("")
+        if self.transfer_panel is not None:
+            self.transfer_panel.set_permissions(frozenset())
+            self.transfer_panel.send_button.setToolTip(self.tr("The session has ended."))
+        self.end_button.clicked.disconnect()
+        self.end_button.setText(self.tr("&Close"))
+        self.end_button.setObjectName("closeSessionButton")
+        self.end_button.setAccessibleName(self.tr("Close"))
+        self.end_button.clicked.connect(self.close)
+        self.end_button.setEnabled(True)
+        self.screen_view.show_ended(text)
 
     @asyncSlot()
     async def _end(self) -> None:
+        self.end_button.setEnabled(False)
+        # The ended view can arrive before end_session returns: it is this side's doing.
+        self._ended_by_me = True
         try:
             await self._facade.end_session(self._session.session_id)
         except ActionRefused as exc:
+            self._ended_by_me = False
             self.state_label.setText(str(exc))
+            self.end_button.setEnabled(True)
+            return
         self._show_ended()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._ended:
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     @asyncSlot()
     async def _chat(self) -> None:

@@ -21,10 +21,17 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind
-from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusedWithKind
+from anydesk_invite.core.product import DISPLAY_NAME
+from anydesk_invite.services.facade import (
+    ActionRefused,
+    ClientFacade,
+    RefusalKind,
+    RefusedWithKind,
+)
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
+    PeerSource,
     Role,
     SessionView,
     TransferDirection,
@@ -49,7 +56,7 @@ from anydesk_invite.ui.tray import SystemTray, Tray
 
 BACKGROUND_QUESTION = QT_TRANSLATE_NOOP(
     "Shell",
-    "Keep anydesk_invite running in the background when its window is closed? "
+    "Keep {app} running in the background when its window is closed? "
     "While it runs, people can invite you and you can be reached. "
     "Start it again to bring the window back.",
 )
@@ -96,6 +103,7 @@ class Shell(QObject):
         self.accept_windows: dict[str, AcceptWindow] = {}
         """Keyed by request id while a request waits, then by session id."""
         self.session_windows: dict[str, SessionWindow] = {}
+        self.not_found_box: QMessageBox | None = None
         self.window.inviteRequested.connect(self.open_invite_dialog)
         self.window.connectRequested.connect(self._connect)
         self.window.connectLinkRequested.connect(
@@ -106,6 +114,8 @@ class Shell(QObject):
         self.window.quitRequested.connect(self.quit)
         self.window.close_guard = self._window_may_close
         self.bell.request_opened.connect(self._request_window_opened)
+        self.bell.connect_requested.connect(self._connect)
+        self.bell.invite_back_requested.connect(self.open_invite_dialog)
         facade.invitation_received.connect(self._on_invitation)
         facade.session_started.connect(self._on_session)
         self._announced: set[str] = set()
@@ -179,7 +189,7 @@ class Shell(QObject):
             if not self._told_about_tray:
                 self._told_about_tray = True
                 self._tray.notify(
-                    self.tr("anydesk_invite is still running"),
+                    self.tr("{app} is still running").format(app=DISPLAY_NAME),
                     self.tr("People can invite you. Open or quit it from the tray icon."),
                 )
             return False
@@ -200,7 +210,9 @@ class Shell(QObject):
         box.setObjectName("backgroundQuestion")
         box.setWindowTitle(self.tr("Keep running in the background?"))
         box.setIcon(QMessageBox.Icon.Question)
-        box.setText(QCoreApplication.translate("Shell", BACKGROUND_QUESTION))
+        box.setText(
+            QCoreApplication.translate("Shell", BACKGROUND_QUESTION).format(app=DISPLAY_NAME)
+        )
         keep = box.addButton(self.tr("&Keep running"), QMessageBox.ButtonRole.AcceptRole)
         keep.setObjectName("keepRunningButton")
         keep.setAccessibleName(self.tr("Keep running in the background"))
@@ -252,6 +264,9 @@ class Shell(QObject):
             if exc.candidates and confirm is None:
                 self._confirm_then_connect(target, exc)
                 return
+            if exc.kind in (RefusalKind.UNKNOWN, RefusalKind.OFFLINE):
+                self.not_found(target, str(exc))
+                return
             self.window.statusBar().showMessage(
                 self.tr("Connect: {error}").format(error=exc), 10_000
             )
@@ -267,6 +282,43 @@ class Shell(QObject):
             ),
             10_000,
         )
+
+    def not_found(self, target: str, error: str) -> QMessageBox:
+        """Say what to do when a device cannot be reached: check it runs on this network, or
+        add its address (Add its address… opens the Address Book entry, filled in)."""
+        if self.not_found_box is not None:
+            self.not_found_box.close()
+        box = QMessageBox(self.window)
+        box.setObjectName("notFoundBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Not found"))
+        box.setText(
+            self.tr(
+                "{error}. Is it running on this network? If discovery cannot reach it, "
+                "add its address (host:port) to the address book."
+            ).format(error=error[:1].upper() + error[1:])
+        )
+        add = box.addButton(self.tr("&Add its address…"), QMessageBox.ButtonRole.ActionRole)
+        add.setObjectName("addAddressButton")
+        close = box.addButton(QMessageBox.StandardButton.Close)
+        close.setObjectName("notFoundCloseButton")
+        box.setDefaultButton(add)
+        add.clicked.connect(lambda: self._add_address(target))
+        self.not_found_box = box
+        box.finished.connect(lambda _: setattr(self, "not_found_box", None))
+        box.show()
+        return box
+
+    def _add_address(self, target: str) -> None:
+        pane = self.window.panes[PeerSource.ADDRESS_BOOK]
+        self.window.tabs.setCurrentWidget(pane)
+        dialog = pane.open_address_book_dialog()
+        digits = "".join(c for c in target if not c.isspace())
+        if digits.isdigit():
+            dialog.id_edit.setText(target)
+        else:
+            dialog.alias_edit.setText(target)
+        dialog.address_edit.setFocus()
 
     def _confirm_then_connect(self, target: str, refusal: RefusedWithKind) -> None:
         dialog = ConfirmPeerDialog(target, refusal.candidates, self.window)
@@ -389,7 +441,7 @@ class Shell(QObject):
     def confirm_quit(self) -> bool:
         answer = QMessageBox.question(
             self.window,
-            self.tr("Quit anydesk_invite?"),
+            self.tr("Quit {app}?").format(app=DISPLAY_NAME),
             self.tr("While it runs, people can invite you and you can be reached."),
         )
         return answer == QMessageBox.StandardButton.Yes

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import (
     QCoreApplication,
-    QDateTime,
     QModelIndex,
     QPersistentModelIndex,
     QRectF,
@@ -22,6 +23,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.ui.countdown import format_when
 from anydesk_invite.ui.peer_model import PeerRole
 
 TILE_SIZE = QSize(236, 78)
@@ -49,19 +51,26 @@ def initials(peer: PeerView) -> str:
     return (words[0][0] + words[1][0]).upper()
 
 
-def last_session_text(epoch: float) -> str:
-    when = QDateTime.fromSecsSinceEpoch(int(epoch))
+def last_session_text(epoch: float, now: float) -> str:
+    """ "Last session today 09:14", "… Mon 14:02" within the week, then the date: short
+    enough that a tile never cuts it."""
     return QCoreApplication.translate("PeerTile", "Last session {when}").format(
-        when=when.toString("yyyy-MM-dd HH:mm")
+        when=format_when(epoch, now)
     )
 
 
 class PeerTileDelegate(QStyledItemDelegate):
     """Draws tiles for one pane; `source` decides the third line (tags, last session)."""
 
-    def __init__(self, source: PeerSource, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        source: PeerSource,
+        parent: QWidget | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__(parent)
         self._source = source
+        self._wall_clock = wall_clock
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -73,7 +82,7 @@ class PeerTileDelegate(QStyledItemDelegate):
         if peer.conflict:
             return QCoreApplication.translate("PeerTile", "⚠ ID conflict on the network")
         if self._source is PeerSource.RECENT and peer.last_session is not None:
-            return last_session_text(peer.last_session)
+            return last_session_text(peer.last_session, self._wall_clock())
         if self._source is PeerSource.ADDRESS_BOOK and peer.tags:
             return ", ".join(peer.tags)
         if self._source is PeerSource.ADDRESS_BOOK and peer.manual_address:

@@ -12,6 +12,7 @@ from typing import Protocol
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from anydesk_invite.core.product import DISPLAY_NAME
 from anydesk_invite.ui.icons import APP_ICON, icon
 
 
@@ -50,13 +51,13 @@ class SystemTray:
         tray.setObjectName("trayIcon")
         tray.setToolTip(
             QCoreApplication.translate(
-                "SystemTray", "anydesk_invite: people can invite you while it runs"
-            )
+                "SystemTray", "{app}: people can invite you while it runs"
+            ).format(app=DISPLAY_NAME)
         )
         menu = QMenu()
         menu.setObjectName("trayMenu")
         open_action = menu.addAction(
-            QCoreApplication.translate("SystemTray", "&Open anydesk_invite")
+            QCoreApplication.translate("SystemTray", "&Open {app}").format(app=DISPLAY_NAME)
         )
         open_action.setObjectName("trayOpenAction")
         open_action.triggered.connect(on_open)

@@ -206,12 +206,28 @@
 <context>
     <name>BellButton</name>
     <message>
-        <source>Missed invitation from {who}</source>
-        <translation>Verpasste Einladung von {who}</translation>
+        <source>Invitation from {who}, cancelled {when}</source>
+        <translation>Einladung von {who}, zurückgezogen {when}</translation>
     </message>
     <message>
-        <source>Missed connection request from {who}</source>
-        <translation>Verpasste Verbindungsanfrage von {who}</translation>
+        <source>Invitation from {who}, expired {when}</source>
+        <translation>Einladung von {who}, abgelaufen {when}</translation>
+    </message>
+    <message>
+        <source>Missed invitation from {who}, {when}</source>
+        <translation>Verpasste Einladung von {who}, {when}</translation>
+    </message>
+    <message>
+        <source>Connection request from {who}, cancelled {when}</source>
+        <translation>Verbindungsanfrage von {who}, zurückgezogen {when}</translation>
+    </message>
+    <message>
+        <source>Connection request from {who}, expired {when}</source>
+        <translation>Verbindungsanfrage von {who}, abgelaufen {when}</translation>
+    </message>
+    <message>
+        <source>Missed connection request from {who}, {when}</source>
+        <translation>Verpasste Verbindungsanfrage von {who}, {when}</translation>
     </message>
     <message>
         <source>{who} asks to connect · {left} left</source>
@@ -257,6 +273,10 @@
     <message>
         <source>&amp;Reject</source>
         <translation>&amp;Ablehnen</translation>
+    </message>
+    <message>
+        <source>&amp;Invite back</source>
+        <translation>&amp;Zurück einladen</translation>
     </message>
 </context>
 <context>
@@ -572,6 +592,14 @@
         <translation>Diese Einladung zurückziehen</translation>
     </message>
     <message>
+        <source>Resend</source>
+        <translation>Erneut senden</translation>
+    </message>
+    <message>
+        <source>Send it again with the same permissions</source>
+        <translation>Mit denselben Berechtigungen erneut senden</translation>
+    </message>
+    <message>
         <source>Connection request</source>
         <translation>Verbindungsanfrage</translation>
     </message>
@@ -857,6 +885,14 @@
         <translation>Anzuzeigender Bildschirm des Hosts</translation>
     </message>
     <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Schließen</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
         <source>Screen sharing is not available in this session.</source>
         <translation>In dieser Sitzung ist keine Bildschirmfreigabe verfügbar.</translation>
     </message>
@@ -890,6 +926,10 @@
     <message>
         <source>Granted permissions</source>
         <translation>Erteilte Berechtigungen</translation>
+    </message>
+    <message>
+        <source>Permission changes</source>
+        <translation>Geänderte Berechtigungen</translation>
     </message>
     <message>
         <source>Chat</source>
@@ -940,8 +980,40 @@
         <translation>Sie steuern Tastatur und Maus des Hosts.</translation>
     </message>
     <message>
+        <source>{name} turned off “{permission}”.</source>
+        <translation>{name} hat „{permission}“ ausgeschaltet.</translation>
+    </message>
+    <message>
+        <source>{name} turned on “{permission}”.</source>
+        <translation>{name} hat „{permission}“ eingeschaltet.</translation>
+    </message>
+    <message>
+        <source>You ended the session with {name} after {duration}.</source>
+        <translation>Sie haben die Sitzung mit {name} nach {duration} beendet.</translation>
+    </message>
+    <message>
+        <source>You ended the session with {name}.</source>
+        <translation>Sie haben die Sitzung mit {name} beendet.</translation>
+    </message>
+    <message>
+        <source>The session with {name} ended after {duration}.</source>
+        <translation>Die Sitzung mit {name} endete nach {duration}.</translation>
+    </message>
+    <message>
+        <source>The session with {name} has ended.</source>
+        <translation>Die Sitzung mit {name} ist beendet.</translation>
+    </message>
+    <message>
         <source>The session has ended.</source>
         <translation>Die Sitzung ist beendet.</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Schließen</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
     </message>
     <message>
         <source>You</source>
@@ -1178,12 +1250,12 @@
 <context>
     <name>Shell</name>
     <message>
-        <source>Keep anydesk_invite running in the background when its window is closed? While it runs, people can invite you and you can be reached. Start it again to bring the window back.</source>
-        <translation>Soll anydesk_invite im Hintergrund weiterlaufen, wenn sein Fenster geschlossen wird? Solange es läuft, können andere Sie einladen und Sie sind erreichbar. Starten Sie es erneut, um das Fenster zurückzuholen.</translation>
+        <source>Keep {app} running in the background when its window is closed? While it runs, people can invite you and you can be reached. Start it again to bring the window back.</source>
+        <translation>Soll {app} im Hintergrund weiterlaufen, wenn sein Fenster geschlossen wird? Solange es läuft, können andere Sie einladen und Sie sind erreichbar. Starten Sie es erneut, um das Fenster zurückzuholen.</translation>
     </message>
     <message>
-        <source>anydesk_invite is still running</source>
-        <translation>anydesk_invite läuft weiter</translation>
+        <source>{app} is still running</source>
+        <translation>{app} läuft weiter</translation>
     </message>
     <message>
         <source>People can invite you. Open or quit it from the tray icon.</source>
@@ -1226,6 +1298,18 @@
         <translation>{name} wurde um die Verbindung gebeten…</translation>
     </message>
     <message>
+        <source>Not found</source>
+        <translation>Nicht gefunden</translation>
+    </message>
+    <message>
+        <source>{error}. Is it running on this network? If discovery cannot reach it, add its address (host:port) to the address book.</source>
+        <translation>{error}. Läuft es in diesem Netzwerk? Wenn die Suche es nicht erreicht, tragen Sie seine Adresse (Host:Port) ins Adressbuch ein.</translation>
+    </message>
+    <message>
+        <source>&amp;Add its address…</source>
+        <translation>Adresse &amp;hinzufügen…</translation>
+    </message>
+    <message>
         <source>File received</source>
         <translation>Datei empfangen</translation>
     </message>
@@ -1246,8 +1330,8 @@
         <translation>Gast</translation>
     </message>
     <message>
-        <source>Quit anydesk_invite?</source>
-        <translation>anydesk_invite beenden?</translation>
+        <source>Quit {app}?</source>
+        <translation>{app} beenden?</translation>
     </message>
     <message>
         <source>While it runs, people can invite you and you can be reached.</source>
@@ -1257,12 +1341,12 @@
 <context>
     <name>SystemTray</name>
     <message>
-        <source>anydesk_invite: people can invite you while it runs</source>
-        <translation>anydesk_invite: Solange es läuft, können andere Sie einladen</translation>
+        <source>{app}: people can invite you while it runs</source>
+        <translation>{app}: Solange es läuft, können andere Sie einladen</translation>
     </message>
     <message>
-        <source>&amp;Open anydesk_invite</source>
-        <translation>anydesk_invite ö&amp;ffnen</translation>
+        <source>&amp;Open {app}</source>
+        <translation>{app} ö&amp;ffnen</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -1358,6 +1442,13 @@
     <message>
         <source>Show {name} in its folder</source>
         <translation>{name} im Ordner zeigen</translation>
+    </message>
+</context>
+<context>
+    <name>When</name>
+    <message>
+        <source>today {time}</source>
+        <translation>heute {time}</translation>
     </message>
 </context>
 <context>

@@ -44,7 +44,7 @@ def test_mailto_is_rfc6068_with_everything_percent_encoded() -> None:
     assert "%0D%0A" in query  # line breaks as CRLF, as RFC 6068 asks
     subject = parse_qs(query)["subject"][0]
     assert subject == unquote(query.split("&")[0].removeprefix("subject="))
-    assert "anydesk_invite" in subject
+    assert "LAN Invite" in subject
 
 
 def test_mailto_refuses_a_recipient_that_could_inject_headers() -> None:

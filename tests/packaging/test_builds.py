@@ -151,7 +151,7 @@ def test_pyinstaller_one_folder_app_builds_and_answers_get_id_when_started(
             found = ""
             while not found and time.monotonic() < deadline and gui.poll() is None:
                 found = subprocess.run(
-                    ["xdotool", "search", "--onlyvisible", "--name", "anydesk_invite"],
+                    ["xdotool", "search", "--onlyvisible", "--name", "LAN Invite$"],
                     env=gui_env,
                     capture_output=True,
                     text=True,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, QLocale, Qt
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.views import Direction
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.bell import BellButton
+from anydesk_invite.ui.countdown import format_when
 from tests.helpers.fake_client import BOB_ID, FakeClient, invitation
 
 
@@ -94,20 +96,58 @@ def test_connect_and_reject_buttons_are_reachable_with_tab(qtbot, qasync_loop) -
     qtbot.waitUntil(lambda: facade.calls == [("accept", "i1", None, "")])
 
 
-def test_a_missed_invitation_stays_listed_without_connect(qtbot) -> None:
+def test_a_missed_invitation_stays_listed_with_when_it_expired_and_connect_asks_to_connect(
+    qtbot,
+) -> None:
     facade = FakeClient()
     facade.receive(invitation("i1"))
-    bell = _bell(qtbot, facade)
+    wall = datetime(2026, 12, 3, 9, 14).timestamp()
+    bell = BellButton(facade, ManualClock().now, wall_clock=lambda: wall)
+    qtbot.addWidget(bell)
+    bell.show()
     facade.put(replace(facade.views["i1"], state=State.EXPIRED, missed=True, seconds_left=0))
     del facade.views["i1"]  # even once the client forgets it
     facade.invitations_changed.emit(None)
     bell.open_list()
     assert bell.count() == 0
-    assert _texts(bell) == [f"Missed invitation from alice@ad ({invitation().peer_id.grouped()})"]
+    grouped = invitation().peer_id.grouped()
+    assert _texts(bell) == [f"Invitation from alice@ad ({grouped}), expired today 09:14"]
     bell.popup.list.setCurrentRow(0)
-    assert not bell.popup.connect_button.isEnabled()
-    qtbot.keyClick(bell.popup.list, Qt.Key.Key_Return)
-    assert facade.calls == []
+    assert bell.popup.connect_button.isEnabled() and bell.popup.connect_button.text() == "&Connect"
+    assert not bell.popup.reject_button.isEnabled()
+    with qtbot.waitSignal(bell.connect_requested) as asked:
+        qtbot.keyClick(bell.popup.list, Qt.Key.Key_Return)
+    assert asked.args == [invitation().peer_id.digits]
+    assert facade.calls == []  # the expired invitation itself is not accepted
+
+
+def test_a_cancelled_request_says_so_with_the_day_and_offers_to_invite_back(qtbot) -> None:
+    facade = FakeClient()
+    facade.receive(invitation("r1", kind=Kind.REQUEST, peer_id=BOB_ID, alias="bob@ad"))
+    seen = datetime(2026, 12, 1, 14, 2)  # a Tuesday
+    now = [seen.timestamp()]
+    bell = BellButton(facade, ManualClock().now, wall_clock=lambda: now[0])
+    qtbot.addWidget(bell)
+    bell.show()
+    facade.put(replace(facade.views["r1"], state=State.CANCELLED, seconds_left=0))
+    now[0] = datetime(2026, 12, 3, 9, 0).timestamp()
+    bell.open_list()
+    grouped = BOB_ID.grouped()
+    assert _texts(bell) == [f"Connection request from bob@ad ({grouped}), cancelled Tue 14:02"]
+    bell.popup.list.setCurrentRow(0)
+    button = bell.popup.connect_button
+    assert button.text() == "&Invite back" and button.isEnabled()
+    with qtbot.waitSignal(bell.invite_back_requested) as asked:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert asked.args == [BOB_ID.digits]
+    assert not bell.popup.isVisible()
+
+
+def test_a_missed_entry_older_than_a_week_shows_its_date(qtbot) -> None:
+    then = datetime(2026, 11, 2, 8, 0).timestamp()
+    assert format_when(then, datetime(2026, 12, 3, 9, 0).timestamp()) == QLocale().toString(
+        QDate(2026, 11, 2), QLocale.FormatType.ShortFormat
+    )
 
 
 def test_a_refused_connect_is_shown_in_the_list(qtbot, qasync_loop) -> None:

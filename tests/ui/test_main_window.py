@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
+from anydesk_invite.core import email_invite
 from anydesk_invite.core.email_invite import connect_link
 from anydesk_invite.core.policy import DiscoveryMode
+from anydesk_invite.core.product import DISPLAY_NAME
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.ui.email_fallback import EmailFallbackDialog, EmailInvite
 from anydesk_invite.ui.main_window import INVITE_TOOLTIP, MainWindow
@@ -47,6 +50,26 @@ def test_status_changes_update_id_alias_and_status_line(
     assert window.alias_label.text() == "renamed@ad"
     assert "Offline" in window.status_label.text()
     assert "Discovery off" in window.status_label.text()
+
+
+def test_the_window_title_names_this_device_and_the_program_and_follows_a_new_alias(
+    window: MainWindow, facade: FakeClient
+) -> None:
+    assert window.windowTitle() == "me@ad — LAN Invite"
+    facade.set_status(make_status(alias="renamed@ad"))
+    assert window.windowTitle() == "renamed@ad — LAN Invite"
+
+
+def test_the_program_has_one_display_name_in_titles_desktop_file_metainfo_and_email() -> None:
+    """Not the module name, and the same everywhere a person reads it."""
+    packaging = Path(__file__).parents[2] / "packaging"
+    desktop = (packaging / "io.github.anydesk_invite.AnydeskInvite.desktop").read_text()
+    metainfo = (packaging / "io.github.anydesk_invite.AnydeskInvite.metainfo.xml").read_text()
+    assert f"\nName={DISPLAY_NAME}\n" in desktop
+    assert f"<name>{DISPLAY_NAME}</name>" in metainfo
+    assert DISPLAY_NAME in email_invite.SUBJECT
+    for text in (desktop, metainfo, email_invite.SUBJECT):
+        assert "anydesk_invite</name>" not in text and "Name=anydesk_invite" not in text
 
 
 def test_status_line_names_interfaces_and_discovery(window: MainWindow) -> None:
@@ -285,3 +308,24 @@ def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FakeClient
     facade.changed_peers()
     assert pane.model.rowCount() == rows
     assert "carla2@ad" in window.completions()
+
+
+def _luminance(c: QColor) -> float:
+    def channel(v: int) -> float:
+        x = v / 255
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+
+def test_the_this_device_caption_is_readable_against_the_window(window: MainWindow) -> None:
+    caption = window.findChild(QLabel, "idCaption")
+    assert caption is not None
+    image = caption.grab().toImage()
+    background = window.palette().color(QPalette.ColorRole.Window)
+    darkest = min(
+        (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())),
+        key=_luminance,
+    )
+    lighter, darker = sorted((_luminance(background), _luminance(darkest)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG AA for normal text

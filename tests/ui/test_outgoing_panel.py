@@ -13,7 +13,7 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.views import Direction
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel, OutgoingRow
-from tests.helpers.fake_client import ALICE_ID, FakeClient, invitation
+from tests.helpers.fake_client import ALICE, ALICE_ID, FakeClient, invitation
 
 
 def _sent(facade: FakeClient, inv_id: str = "o1", **kw) -> None:
@@ -144,3 +144,43 @@ def test_incoming_invitations_are_not_listed_and_requests_cannot_be_edited(qtbot
     assert row.profile_label.text() == "Connection request"
     assert not row.edit_button.isVisible()
     assert row.cancel_button.isVisible()
+
+
+@pytest.mark.parametrize("ended", [State.EXPIRED, State.CANCELLED, State.REJECTED])
+def test_resend_sends_an_ended_invitation_again_with_the_same_permissions(
+    qtbot, qasync_loop, ended: State
+) -> None:
+    facade, clock = FakeClient(peers=[ALICE]), ManualClock()
+    offered = frozenset({Permission.CONTROL, Permission.CLIPBOARD})
+    _sent(facade, permissions=offered, profile="Default")
+    panel = _panel(qtbot, facade, clock)
+    row = _row(panel)
+    assert not row.resend_button.isVisible()
+    facade.put(replace(facade.views["o1"], state=ended, seconds_left=0))
+    assert row.resend_button.isVisible() and row.resend_button.objectName() == "resendButton"
+    qtbot.mouseClick(row.resend_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.row("o1") is None)
+    assert facade.calls_of("invite") == [(ALICE_ID.digits, offered, "Default", None)]
+    [new] = panel.rows()
+    assert new.view().state is State.PENDING and new.view().permissions == offered
+    assert not new.resend_button.isVisible()
+
+
+def test_a_failed_or_connected_invitation_offers_no_resend(qtbot) -> None:
+    facade, clock = FakeClient(), ManualClock()
+    _sent(facade)
+    panel = _panel(qtbot, facade, clock)
+    for state in (State.FAILED, State.CONNECTED):
+        facade.put(replace(facade.views["o1"], state=state, seconds_left=0))
+        assert not _row(panel).resend_button.isVisible()
+
+
+def test_the_panel_keeps_its_width_whatever_its_rows_say(qtbot) -> None:
+    facade, clock = FakeClient(), ManualClock()
+    panel = _panel(qtbot, facade, clock)
+    empty = panel.width()
+    _sent(facade, alias="a-rather-long-alias-name@ad")
+    qtbot.waitUntil(lambda: _row(panel).isVisible())
+    assert panel.width() == empty
+    facade.put(replace(facade.views["o1"], state=State.EXPIRED, seconds_left=0))
+    assert panel.width() == empty

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,7 +19,7 @@ from anydesk_invite.ui.peer_pane import (
     parse_host_port,
     parse_tags,
 )
-from anydesk_invite.ui.tile_delegate import PeerTileDelegate, avatar_color, initials
+from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate, avatar_color, initials
 from tests.helpers.fake_client import FakeClient, id_for, make_peer
 from tests.helpers.popup_menus import action, close_menu, right_click_tile
 from tests.ui.conftest import sample_peers
@@ -300,3 +301,21 @@ def test_tiles_follow_a_dark_palette(qtbot: QtBot, facade: FakeClient) -> None:
         for y in range(10, image.height() - 10, 2)
     )
     assert lightest > 180  # and its text in the light Text colour
+
+
+def test_recent_sessions_tiles_say_today_then_the_weekday_then_the_date(qtbot) -> None:
+    anna = dataclasses.replace(
+        sample_peers()[0], last_session=datetime(2026, 12, 3, 9, 14).timestamp()
+    )
+    now = [datetime(2026, 12, 3, 17, 0).timestamp()]
+    delegate = PeerTileDelegate(PeerSource.RECENT, wall_clock=lambda: now[0])
+    assert delegate.detail_text(anna) == "Last session today 09:14"
+    now[0] = datetime(2026, 12, 5, 8, 0).timestamp()
+    assert delegate.detail_text(anna) == "Last session Thu 09:14"
+    now[0] = datetime(2027, 1, 20, 8, 0).timestamp()
+    dated = delegate.detail_text(anna)
+    assert "12" in dated and "09:14" not in dated
+    pane = PeerPane(PeerSource.RECENT, FakeClient())
+    qtbot.addWidget(pane)
+    room = TILE_SIZE.width() - 44 - 3 * 10  # avatar and paddings
+    assert pane.fontMetrics().horizontalAdvance("Last session today 09:14") <= room

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.services.views import PeerSource
 from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
@@ -221,3 +222,24 @@ def test_a_file_that_arrives_is_announced_from_the_tray_once(
         if shell is not None:
             shell.close()
         finish(qtbot, nodes.close())
+
+
+def test_connect_to_a_device_not_found_says_what_to_do_and_add_its_address_opens_the_entry(
+    qtbot: QtBot, node: Node, quits: Quits, closing_shells: list[Shell]
+) -> None:
+    shell = make_shell(qtbot, node, quits, FakeTray(available=True))
+    closing_shells.append(shell)
+    shell.window.connectRequested.emit("nobody@ad")
+    qtbot.waitUntil(lambda: shell.not_found_box is not None)
+    box = shell.not_found_box
+    assert box is not None and box.objectName() == "notFoundBox"
+    assert box.text() == (
+        "No device with alias nobody@ad found. Is it running on this network? If discovery "
+        "cannot reach it, add its address (host:port) to the address book."
+    )
+    click(qtbot, box, "addAddressButton")
+    pane = shell.window.panes[PeerSource.ADDRESS_BOOK]
+    assert shell.window.tabs.currentWidget() is pane
+    dialog = pane.findChild(QDialog, "addressBookDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.alias_edit.text() == "nobody@ad"  # type: ignore[attr-defined]
