@@ -105,6 +105,7 @@ def report(step: str) -> None:
                     "window": w.objectName(),
                     "frame": list(frame(w).getRect()),
                     "area": list(area.getRect()),
+                    "geometry": list(w.geometry().getRect()),
                 }
             ),
             flush=True,
