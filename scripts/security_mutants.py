@@ -305,6 +305,21 @@ MUTANTS = [
         "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
         "few_buffers",
     ),
+    Mutant(
+        "pinned keys nobody depends on are bounded in number",
+        f"{PKG}/storage/pins.py",
+        "        if excess <= 0:\n",
+        "        if True:\n",
+        "test_pins_flood.py::test_a_stream_of_fresh_keys_keeps_the_pinned_table_at_its_bound",
+    ),
+    Mutant(
+        "the pin bound never forgets the address book, favorites or recent sessions",
+        f"{PKG}/storage/pins.py",
+        '            " AND device_id NOT IN (SELECT device_id FROM favorites)"\n',
+        "",
+        "test_pins_flood.py::test_pins_the_user_depends_on_survive_a_flood_and_still_refuse_"
+        "impostors",
+    ),
 ]
 
 

@@ -27,7 +27,7 @@ from anydesk_invite.storage.errors import (
 )
 from anydesk_invite.storage.history import RecentSessions
 from anydesk_invite.storage.migrations import MIGRATIONS, migrate
-from anydesk_invite.storage.pins import PinnedPeers
+from anydesk_invite.storage.pins import MAX_PINNED, PinnedPeers
 from anydesk_invite.storage.profiles import CustomProfiles
 from anydesk_invite.storage.settings import StoredSettings
 
@@ -55,14 +55,20 @@ class transaction:
 class Database:
     """The open database with its repositories. Use ``Database.open`` and ``close``."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, keep_recent: int = 1000) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        keep_recent: int = 1000,
+        max_pinned: int = MAX_PINNED,
+    ) -> None:
         self._conn = conn
         self.path = path
         self.address_book = AddressBook(conn)
         self.favorites = Favorites(conn)
         self.recent_sessions = RecentSessions(conn, keep_recent)
         self.profiles = CustomProfiles(conn)
-        self.pinned_peers = PinnedPeers(conn)
+        self.pinned_peers = PinnedPeers(conn, max_pinned)
         self.settings = StoredSettings(conn)
 
     @classmethod
@@ -71,11 +77,13 @@ class Database:
         path: Path | str,
         *,
         keep_recent: int = 1000,
+        max_pinned: int = MAX_PINNED,
         migrations: Sequence[Sequence[str]] = MIGRATIONS,
     ) -> Database:
         """Open (or create) the database and bring its schema up to date.
 
-        ``keep_recent`` bounds the history; ``migrations`` is for tests of the migrations.
+        ``keep_recent`` bounds the history, ``max_pinned`` the pinned keys nothing else
+        refers to; ``migrations`` is for tests of the migrations.
         """
         p = Path(path)
         try:
@@ -99,7 +107,7 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, p, keep_recent)
+        return cls(conn, p, keep_recent, max_pinned)
 
     @property
     def schema_version(self) -> int:
