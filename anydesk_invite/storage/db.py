@@ -19,37 +19,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from anydesk_invite.storage.contacts import AddressBook, Favorites
-from anydesk_invite.storage.errors import (
-    DatabaseError,
-)
+from anydesk_invite.storage.errors import DatabaseError
 from anydesk_invite.storage.history import RecentSessions
 from anydesk_invite.storage.migrations import MIGRATIONS, migrate
 from anydesk_invite.storage.pins import MAX_PINNED, PinnedPeers
 from anydesk_invite.storage.profiles import CustomProfiles
 from anydesk_invite.storage.settings import StoredSettings
 
-T = TypeVar("T")
-
 # --- the database --------------------------------------------------------------------------
-
-
-class transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._conn.execute("COMMIT")
-        else:
-            self._conn.execute("ROLLBACK")
 
 
 class Database:
