@@ -24,6 +24,7 @@ from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
+    from anydesk_invite.net.channel import Listener
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
     from anydesk_invite.services.views import InvitationView
@@ -182,8 +183,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.clipboard import QtClipboard
     from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
-    from anydesk_invite.desktop.video import PyAvVideo
-    from anydesk_invite.net.channel import Listener
+    from anydesk_invite.desktop.video_on_demand import VideoOnDemand
     from anydesk_invite.net.discovery import Discovery
     from anydesk_invite.net.identity import Identity, IdentityError
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
@@ -260,6 +260,7 @@ async def run_client(options: Options) -> int:
         else None
     )  # fmt: skip
     jpeg = QtJpeg()
+    video = VideoOnDemand()  # PyAV loads behind the main window, or on first use
     screen, input_sink, desktop = await _desktop_adapters(home.path)
     features = SessionFeatures.build(
         clock,
@@ -268,7 +269,7 @@ async def run_client(options: Options) -> int:
         screen=screen if screen is not None else _screen_source(),
         input_sink=input_sink if input_sink is not None else _input_sink(),
         photo=jpeg if jpeg.available() else None,
-        video=PyAvVideo() if PyAvVideo.available() else None,
+        video=video,
     )
     if options.headless:
         # Strokes are shown by the window's overlay, which a headless client has not.
@@ -303,7 +304,7 @@ async def run_client(options: Options) -> int:
     if options.incoming_folder:
         client.set_incoming_folder(options.incoming_folder)
     trust.warning.connect(client.warning.emit)
-    listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
+    listener: Listener | None = None
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(coro: Awaitable[None]) -> None:
@@ -339,6 +340,18 @@ async def run_client(options: Options) -> int:
             print(f"anydesk-invite is already running for home {home.path}", file=sys.stderr)
             return 2
         serving = True
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        if not options.headless:
+            # The window first; listening, discovery and the rest come up behind it, and the
+            # status line shows them as they arrive (bench/startup.py measures this).
+            shell = Shell(client, on_quit=stop.set)
+            shell.show()
+            await asyncio.sleep(0)  # one turn of Qt's event loop: the window is mapped
+        from anydesk_invite.net.channel import Listener
+
+        listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
         if interfaces:
             try:
                 client.set_listening(await listener.start(list(interfaces), options.listen_port))
@@ -354,12 +367,8 @@ async def run_client(options: Options) -> int:
             client.alias,
             client.status().listen_addresses,
         )
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-        if not options.headless:
-            shell = Shell(client, on_quit=stop.set)
-            shell.show()
+        if not video.check():
+            _log.warning("H.264 is not available: the screen is shared as tiles only")
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -375,7 +384,8 @@ async def run_client(options: Options) -> int:
             # Only the client that served the socket removes the runtime directory.
             home.remove_runtime_dir()
         await client.stop()
-        await listener.stop()
+        if listener is not None:
+            await listener.stop()
         await watcher.stop()
         for t in list(tasks):
             t.cancel()
