@@ -17,19 +17,34 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+# Services, network and storage load with this module, before Qt: PySide6 reads the source of
+# every module imported after it (its __feature__ check), which costs start-up time.
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.wide_area import WideAreaSettings
+from anydesk_invite.net.channel import Listener
+from anydesk_invite.net.discovery import Discovery
+from anydesk_invite.net.identity import Identity, IdentityError
+from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.options import Options
+from anydesk_invite.services.client import Client
+from anydesk_invite.services.control import AlreadyRunning, ControlServer
+from anydesk_invite.services.links import Links
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.trust import PinnedTrust
+from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.errors import DatabaseError
+from anydesk_invite.storage.home import Home, HomeError
+from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
+from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+from anydesk_invite.storage.settings import StoredSettings
+from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
 
 if TYPE_CHECKING:
-    from anydesk_invite.net.channel import Listener
-    from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
-    from anydesk_invite.services.views import InvitationView
-    from anydesk_invite.storage.db import Database
-    from anydesk_invite.storage.tsig_secret import TsigSecretStore
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -184,23 +199,6 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
     from anydesk_invite.desktop.video_on_demand import VideoOnDemand
-    from anydesk_invite.net.discovery import Discovery
-    from anydesk_invite.net.identity import Identity, IdentityError
-    from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
-    from anydesk_invite.net.wide_area import WideAreaDiscovery
-    from anydesk_invite.services.client import Client
-    from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
-    from anydesk_invite.services.trust import PinnedTrust
-    from anydesk_invite.services.views import Direction
-    from anydesk_invite.storage.db import Database
-    from anydesk_invite.storage.errors import DatabaseError
-    from anydesk_invite.storage.home import Home, HomeError
-    from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
-    from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
-    from anydesk_invite.storage.settings import StoredSettings
-    from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
 
@@ -349,8 +347,6 @@ async def run_client(options: Options) -> int:
             shell = Shell(client, on_quit=stop.set)
             shell.show()
             await asyncio.sleep(0)  # one turn of Qt's event loop: the window is mapped
-        from anydesk_invite.net.channel import Listener
-
         listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
         if interfaces:
             try:
@@ -397,8 +393,7 @@ async def run_client(options: Options) -> int:
 def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
     """Keep the DNS discovery settings given on the command line, and the secret read from
     --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
-    from anydesk_invite.storage.settings import StoredSettings
-    from anydesk_invite.storage.tsig_secret import TsigSecretError, check_secret
+    from anydesk_invite.storage.tsig_secret import check_secret
 
     stored = db.settings.get(StoredSettings.WIDE_AREA)
     if options.wide_area_changes:
