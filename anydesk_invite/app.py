@@ -44,6 +44,8 @@ from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
     from anydesk_invite.ui.shell import Shell
 
@@ -101,6 +103,23 @@ def _screen_source() -> ScreenSource:
         except CaptureUnavailable as exc:
             _log.info("screen capture through QScreen: %s", exc)
     return QtScreens()
+
+
+EXPOSE_WAIT = 1.0
+"""Seconds start-up waits at most for the main window to be on screen before going on."""
+
+
+async def _until_exposed(window: QWidget) -> None:
+    """Let Qt's event loop run until ``window`` is on screen and painted (at most EXPOSE_WAIT
+    seconds), so that what starts behind it does not hold up its first paint."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXPOSE_WAIT
+    while window.isVisible() and loop.time() < deadline:
+        handle = window.windowHandle()
+        if handle is not None and handle.isExposed():
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0)  # one more turn: the exposed window paints
 
 
 def _cannot_start(reason: str) -> int:
@@ -346,7 +365,7 @@ async def run_client(options: Options) -> int:
             # status line shows them as they arrive (bench/startup.py measures this).
             shell = Shell(client, on_quit=stop.set)
             shell.show()
-            await asyncio.sleep(0)  # one turn of Qt's event loop: the window is mapped
+            await _until_exposed(shell.window)
         listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
         if interfaces:
             try:
@@ -363,8 +382,8 @@ async def run_client(options: Options) -> int:
             client.alias,
             client.status().listen_addresses,
         )
-        if not video.check():
-            _log.warning("H.264 is not available: the screen is shared as tiles only")
+        if not await asyncio.to_thread(video.check):  # off the event loop: the window stays live
+            _log.warning("H.264 is not available in this FFmpeg: video streams will fail")
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
