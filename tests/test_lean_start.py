@@ -42,16 +42,23 @@ _AT_SHOW = """
 import json, os, sys
 import anydesk_invite.ui.shell as shell_module
 from anydesk_invite import cli
+from anydesk_invite.net.channel import Listener
 
 shown = shell_module.Shell.show
+listen = Listener.start
+listening = []
+
+async def start(self, *args, **kwargs):
+    listening.append(True)
+    return await listen(self, *args, **kwargs)
 
 def show(self):
     shown(self)
     loaded = sorted(m for m in {heavy!r} if m in sys.modules)
-    listening = bool(self._facade.status().listen_addresses)
-    print(json.dumps({{"loaded": loaded, "listening": listening}}), flush=True)
+    print(json.dumps({{"loaded": loaded, "listening": bool(listening)}}), flush=True)
     os._exit(0)
 
+Listener.start = start
 shell_module.Shell.show = show
 sys.exit(cli.main(["--home", sys.argv[1], "--interface", "127.0.0.1", "--discovery", "on"]))
 """
