@@ -17,18 +17,36 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+# Services, network and storage load with this module, before Qt: PySide6 reads the source of
+# every module imported after it (its __feature__ check), which costs start-up time.
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.wide_area import WideAreaSettings
+from anydesk_invite.net.channel import Listener
+from anydesk_invite.net.discovery import Discovery
+from anydesk_invite.net.identity import Identity, IdentityError
+from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.options import Options
+from anydesk_invite.services.client import Client
+from anydesk_invite.services.control import AlreadyRunning, ControlServer
+from anydesk_invite.services.links import Links
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.trust import PinnedTrust
+from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.errors import DatabaseError
+from anydesk_invite.storage.home import Home, HomeError
+from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
+from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+from anydesk_invite.storage.settings import StoredSettings
+from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.client import Client
+    from PySide6.QtWidgets import QWidget
+
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
-    from anydesk_invite.services.views import InvitationView
-    from anydesk_invite.storage.db import Database
-    from anydesk_invite.storage.tsig_secret import TsigSecretStore
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -85,6 +103,23 @@ def _screen_source() -> ScreenSource:
         except CaptureUnavailable as exc:
             _log.info("screen capture through QScreen: %s", exc)
     return QtScreens()
+
+
+EXPOSE_WAIT = 1.0
+"""Seconds start-up waits at most for the main window to be on screen before going on."""
+
+
+async def _until_exposed(window: QWidget) -> None:
+    """Let Qt's event loop run until ``window`` is on screen and painted (at most EXPOSE_WAIT
+    seconds), so that what starts behind it does not hold up its first paint."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXPOSE_WAIT
+    while window.isVisible() and loop.time() < deadline:
+        handle = window.windowHandle()
+        if handle is not None and handle.isExposed():
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0)  # one more turn: the exposed window paints
 
 
 def _cannot_start(reason: str) -> int:
@@ -182,25 +217,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.clipboard import QtClipboard
     from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
-    from anydesk_invite.desktop.video import PyAvVideo
-    from anydesk_invite.net.channel import Listener
-    from anydesk_invite.net.discovery import Discovery
-    from anydesk_invite.net.identity import Identity, IdentityError
-    from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
-    from anydesk_invite.net.wide_area import WideAreaDiscovery
-    from anydesk_invite.services.client import Client
-    from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
-    from anydesk_invite.services.trust import PinnedTrust
-    from anydesk_invite.services.views import Direction
-    from anydesk_invite.storage.db import Database
-    from anydesk_invite.storage.errors import DatabaseError
-    from anydesk_invite.storage.home import Home, HomeError
-    from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
-    from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
-    from anydesk_invite.storage.settings import StoredSettings
-    from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
+    from anydesk_invite.desktop.video_on_demand import VideoOnDemand
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
 
@@ -260,6 +277,7 @@ async def run_client(options: Options) -> int:
         else None
     )  # fmt: skip
     jpeg = QtJpeg()
+    video = VideoOnDemand()  # PyAV loads behind the main window, or on first use
     screen, input_sink, desktop = await _desktop_adapters(home.path)
     features = SessionFeatures.build(
         clock,
@@ -268,7 +286,7 @@ async def run_client(options: Options) -> int:
         screen=screen if screen is not None else _screen_source(),
         input_sink=input_sink if input_sink is not None else _input_sink(),
         photo=jpeg if jpeg.available() else None,
-        video=PyAvVideo() if PyAvVideo.available() else None,
+        video=video,
     )
     if options.headless:
         # Strokes are shown by the window's overlay, which a headless client has not.
@@ -303,7 +321,7 @@ async def run_client(options: Options) -> int:
     if options.incoming_folder:
         client.set_incoming_folder(options.incoming_folder)
     trust.warning.connect(client.warning.emit)
-    listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
+    listener: Listener | None = None
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(coro: Awaitable[None]) -> None:
@@ -339,6 +357,16 @@ async def run_client(options: Options) -> int:
             print(f"anydesk-invite is already running for home {home.path}", file=sys.stderr)
             return 2
         serving = True
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        if not options.headless:
+            # The window first; listening, discovery and the rest come up behind it, and the
+            # status line shows them as they arrive (bench/startup.py measures this).
+            shell = Shell(client, on_quit=stop.set)
+            shell.show()
+            await _until_exposed(shell.window)
+        listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
         if interfaces:
             try:
                 client.set_listening(await listener.start(list(interfaces), options.listen_port))
@@ -354,12 +382,8 @@ async def run_client(options: Options) -> int:
             client.alias,
             client.status().listen_addresses,
         )
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-        if not options.headless:
-            shell = Shell(client, on_quit=stop.set)
-            shell.show()
+        if not await asyncio.to_thread(video.check):  # off the event loop: the window stays live
+            _log.warning("H.264 is not available in this FFmpeg: video streams will fail")
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -375,7 +399,8 @@ async def run_client(options: Options) -> int:
             # Only the client that served the socket removes the runtime directory.
             home.remove_runtime_dir()
         await client.stop()
-        await listener.stop()
+        if listener is not None:
+            await listener.stop()
         await watcher.stop()
         for t in list(tasks):
             t.cancel()
@@ -387,8 +412,7 @@ async def run_client(options: Options) -> int:
 def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
     """Keep the DNS discovery settings given on the command line, and the secret read from
     --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
-    from anydesk_invite.storage.settings import StoredSettings
-    from anydesk_invite.storage.tsig_secret import TsigSecretError, check_secret
+    from anydesk_invite.storage.tsig_secret import check_secret
 
     stored = db.settings.get(StoredSettings.WIDE_AREA)
     if options.wide_area_changes:

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from anydesk_invite.core.alias import AliasError, parse_received_alias, sanitize_display
@@ -429,6 +428,8 @@ def _cert_public_key(writer: asyncio.StreamWriter) -> bytes:
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
         raise _Refusal("the peer presented no certificate")
+    from cryptography import x509  # here, not at start-up: the client's window comes first
+
     try:
         spki = (
             x509.load_der_x509_certificate(der)

@@ -34,12 +34,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-
-from zeroconf import DNSQuestionType, RecordUpdate, RecordUpdateListener, ServiceListener
-from zeroconf import Zeroconf as _Zeroconf
-from zeroconf._dns import DNSQuestion
-from zeroconf._protocol.outgoing import DNSOutgoing
-from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+from typing import TYPE_CHECKING
 
 from anydesk_invite.core.alias import (
     ALIAS_NAME_MAX,
@@ -52,6 +47,13 @@ from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.interfaces import list_addresses, validate_interface
 
+if TYPE_CHECKING:
+    # zeroconf loads when discovery starts, not with this module: the records and TXT parsing
+    # here are also what the directory and DNS discovery use (bench/startup.py).
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+    from anydesk_invite.net.zeroconf_events import BrowserEvents, HeardRecords
+
 SERVICE_TYPE = "_adinvite._tcp.local."
 RECORD_TTL = 10
 """Seconds, on every record we announce (host and other records alike)."""
@@ -60,7 +62,6 @@ _log = logging.getLogger(__name__)
 
 # DNS numbers (RFC 1035, RFC 2782); zeroconf keeps its own copies private.
 _TYPE_PTR = 12
-_TYPE_TXT = 16
 _TYPE_SRV = 33
 _CLASS_IN = 1
 _FLAGS_QUERY = 0x0000
@@ -81,7 +82,8 @@ MAX_IGNORED = 1024
 # where several clients share one address (side by side on one machine, as --home allows)
 # the kernel hands a unicast datagram to one of the sockets on port 5353 only, often not
 # the one that asked: the peer would then be found a second later, on the next question.
-_QUESTION_TYPE = DNSQuestionType.QM
+_QUESTION_TYPE = "QM"
+"""zeroconf.DNSQuestionType.QM, by its name."""
 _SUFFIX = "." + SERVICE_TYPE
 
 
@@ -176,35 +178,6 @@ def _subnets_of(interfaces: list[str]) -> list[Subnet]:
     return out
 
 
-class _BrowserEvents(ServiceListener):
-    """Passes zeroconf browser events to a Discovery."""
-
-    def __init__(self, owner: Discovery) -> None:
-        self._owner = owner
-
-    def add_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
-        self._owner._on_added_or_updated(name)
-
-    def update_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
-        self._owner._on_added_or_updated(name)
-
-    def remove_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
-        self._owner._on_removed(name)
-
-
-class _HeardRecords(RecordUpdateListener):
-    """Sees every record that arrives, so a Discovery knows who is still answering."""
-
-    def __init__(self, owner: Discovery) -> None:
-        self._owner = owner
-
-    def async_update_records(self, zc: _Zeroconf, now: float, records: list[RecordUpdate]) -> None:
-        for update in records:
-            rec = update.new
-            if rec.type in (_TYPE_SRV, _TYPE_TXT) and not rec.is_expired(now):
-                self._owner._on_heard(rec.name)
-
-
 class Discovery:
     """Announce ourselves and browse for peers on the given interface addresses.
 
@@ -244,8 +217,8 @@ class Discovery:
         self._record: OwnRecord | None = None
         self._zc: AsyncZeroconf | None = None
         self._browser: AsyncServiceBrowser | None = None
-        self._events = _BrowserEvents(self)
-        self._heard = _HeardRecords(self)
+        self._events: BrowserEvents | None = None
+        self._heard: HeardRecords | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._registered: AsyncServiceInfo | None = None
         self._announcing: asyncio.Future[object] | None = None
@@ -330,11 +303,23 @@ class Discovery:
     async def _open(self) -> None:
         if self._zc is not None:
             return
+        from zeroconf import DNSQuestionType
+        from zeroconf._dns import DNSQuestion
+        from zeroconf._protocol.outgoing import DNSOutgoing
+        from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
+
+        from anydesk_invite.net.zeroconf_events import BrowserEvents, HeardRecords
+
         zc = AsyncZeroconf(interfaces=list(self._interfaces))
         self._zc = zc
+        self._heard = HeardRecords(self._on_heard)
+        self._events = BrowserEvents(self._on_added_or_updated, self._on_removed)
         zc.zeroconf.async_add_listener(self._heard, None)
         self._browser = AsyncServiceBrowser(
-            zc.zeroconf, SERVICE_TYPE, listener=self._events, question_type=_QUESTION_TYPE
+            zc.zeroconf,
+            SERVICE_TYPE,
+            listener=self._events,
+            question_type=DNSQuestionType[_QUESTION_TYPE],
         )
         self._sweeper = asyncio.create_task(self._sweep(), name="discovery-liveness")
         # The browser's first question is byte-identical from every client, and zeroconf
@@ -366,7 +351,8 @@ class Discovery:
         if self._browser is not None:
             await self._browser.async_cancel()
             self._browser = None
-        zc.zeroconf.async_remove_listener(self._heard)
+        if self._heard is not None:
+            zc.zeroconf.async_remove_listener(self._heard)
         await zc.async_close()
         self._zc = None
         gone = list(self._peers)
@@ -418,6 +404,8 @@ class Discovery:
                         del group.answers[rec]
 
     def _service_info(self, record: OwnRecord) -> AsyncServiceInfo:
+        from zeroconf.asyncio import AsyncServiceInfo
+
         label = instance_label(record, self._tag)
         host = re.sub(r"[^a-z0-9-]", "-", f"adinvite-{record.fingerprint.hex()[:12]}{self._tag}")
         return AsyncServiceInfo(
@@ -469,6 +457,9 @@ class Discovery:
         self._resolving[key] = asyncio.create_task(self._resolve_task(name), name="resolve")
 
     async def _resolve_task(self, name: str) -> None:
+        from zeroconf import DNSQuestionType
+        from zeroconf.asyncio import AsyncServiceInfo
+
         key = name.lower()
         try:
             while True:
@@ -476,7 +467,9 @@ class Discovery:
                 assert self._zc is not None
                 info = AsyncServiceInfo(SERVICE_TYPE, name)
                 resolved = await info.async_request(
-                    self._zc.zeroconf, _RESOLVE_TIMEOUT_MS, question_type=_QUESTION_TYPE
+                    self._zc.zeroconf,
+                    _RESOLVE_TIMEOUT_MS,
+                    question_type=DNSQuestionType[_QUESTION_TYPE],
                 )
                 if resolved:
                     self._accept(name, info)
@@ -590,6 +583,9 @@ class Discovery:
                     known = self._by_instance.get(key)
                     ask.append(known.instance if known is not None else key)
             if ask and self._zc is not None:
+                from zeroconf._dns import DNSQuestion
+                from zeroconf._protocol.outgoing import DNSOutgoing
+
                 out = DNSOutgoing(_FLAGS_QUERY)
                 for name in ask:
                     out.add_question(DNSQuestion(name, _TYPE_SRV, _CLASS_IN))

@@ -43,28 +43,58 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.rdtypes.ANY.PTR
-import dns.rdtypes.ANY.TXT
-import dns.rdtypes.IN.A
-import dns.rdtypes.IN.AAAA
-import dns.rdtypes.IN.SRV
-import dns.rrset
-import dns.tsig
-import dns.update
+from typing import TYPE_CHECKING
 
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.core.wide_area import WideAreaSettings, parse_server
 from anydesk_invite.net.discovery import DiscoveredPeer, OwnRecord, TxtError, parse_txt
+
+if TYPE_CHECKING:
+    import dns.asyncquery
+    import dns.exception
+    import dns.message
+    import dns.name
+    import dns.rcode
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.rdtypes.ANY.PTR
+    import dns.rdtypes.ANY.TXT
+    import dns.rdtypes.IN.A
+    import dns.rdtypes.IN.AAAA
+    import dns.rdtypes.IN.SRV
+    import dns.rrset
+    import dns.tsig
+    import dns.update
+else:
+
+    class _DnsOnFirstUse:
+        """dnspython, imported on first use: the client starts without it (bench/startup.py),
+        and DNS discovery, off by default, loads it when it is first configured or used."""
+
+        def __getattr__(self, name: str) -> object:
+            import dns.asyncquery
+            import dns.exception
+            import dns.message
+            import dns.name
+            import dns.rcode
+            import dns.rdata
+            import dns.rdataclass
+            import dns.rdatatype
+            import dns.rdtypes.ANY.PTR
+            import dns.rdtypes.ANY.TXT
+            import dns.rdtypes.IN.A
+            import dns.rdtypes.IN.AAAA
+            import dns.rdtypes.IN.SRV
+            import dns.rrset
+            import dns.tsig
+            import dns.update
+
+            globals()["dns"] = dns
+            return getattr(dns, name)
+
+    dns = _DnsOnFirstUse()
 
 _log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
@@ -23,12 +24,14 @@ from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
-from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.countdown import TICK_MS, format_countdown, format_when
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
 from anydesk_invite.ui.toast import permissions_text
+
+if TYPE_CHECKING:
+    from anydesk_invite.ui.accept_window import AcceptWindow
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 _PENDING_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -343,6 +346,8 @@ class BellButton(QToolButton):
         view = entry[0]
         self._show_error("")
         if view.kind is Kind.REQUEST:
+            from anydesk_invite.ui.accept_window import AcceptWindow
+
             window = AcceptWindow(self._facade, request=view)
             window.closed.connect(lambda: self._windows.remove(window))
             self._windows.append(window)
