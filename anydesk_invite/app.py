@@ -24,8 +24,16 @@ from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
+    from anydesk_invite.core.clock import Clock
+    from anydesk_invite.core.policy import Policy
+    from anydesk_invite.net.channel import PeerTrust
+    from anydesk_invite.net.discovery import Discovery
+    from anydesk_invite.net.identity import Identity
+    from anydesk_invite.net.limits import Limits
+    from anydesk_invite.net.wide_area import WideAreaDiscovery
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
+    from anydesk_invite.services.sessions.service import SessionFeatures
     from anydesk_invite.services.views import InvitationView
     from anydesk_invite.storage.db import Database
     from anydesk_invite.storage.tsig_secret import TsigSecretStore
@@ -188,10 +196,8 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.identity import Identity, IdentityError
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
     from anydesk_invite.net.wide_area import WideAreaDiscovery
-    from anydesk_invite.services.client import Client
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+    from anydesk_invite.services.sessions.service import SessionFeatures
     from anydesk_invite.services.trust import PinnedTrust
     from anydesk_invite.services.views import Direction
     from anydesk_invite.storage.db import Database
@@ -274,21 +280,18 @@ async def run_client(options: Options) -> int:
         # Strokes are shown by the window's overlay, which a headless client has not.
         features.drawing.display_problem = HEADLESS_CANNOT_DRAW
 
-    def sessions_factory(links: Links) -> SessionService:
-        return SessionService(links, clock, lambda: watcher.policy, features, desktop=desktop)
-
-    client = Client(
+    client = compose_client(
         identity=identity,
         db=db,
         clock=clock,
         wall=time.time,
         policy=lambda: watcher.policy,
         trust=trust,
-        sessions_factory=sessions_factory,
+        features=features,
+        desktop=desktop,
         interfaces=tuple(interfaces),
         discovery=discovery,
         discovery_mode=mode if isinstance(mode, DiscoveryMode) else DiscoveryMode.ON,
-        listen_port=options.listen_port,
         key_location=stored.location.value,
         key_warning=stored.warning,
         home=str(home.path),
@@ -382,6 +385,126 @@ async def run_client(options: Options) -> int:
         with contextlib.suppress(Exception):
             db.close()
         qt_loop.quit_application()
+
+
+def compose_client(
+    *,
+    identity: Identity,
+    db: Database,
+    clock: Clock,
+    wall: Callable[[], float],
+    policy: Callable[[], Policy],
+    trust: PeerTrust,
+    features: SessionFeatures,
+    interfaces: tuple[str, ...],
+    discovery: Discovery | None,
+    discovery_mode: DiscoveryMode,
+    key_location: str,
+    key_warning: str | None,
+    home: str,
+    default_alias: str,
+    desktop: DesktopAccess | None = None,
+    invitation_lifetime: float | None = None,
+    limits: Limits | None = None,
+    wide_area: WideAreaDiscovery | None = None,
+    tsig_store: TsigSecretStore | None = None,
+) -> Client:
+    """Build the services of a client and the Client (the facade) in front of them, and connect
+    their signals; nothing here touches the network until ``Client.start``."""
+    from pathlib import Path
+
+    from anydesk_invite.net.limits import Limits
+    from anydesk_invite.services.address_book import AddressBook
+    from anydesk_invite.services.client import Client
+    from anydesk_invite.services.directory import PeerDirectory
+    from anydesk_invite.services.invitations import (
+        INVITATION_LIFETIME,
+        REQUEST_LIFETIME,
+        AcceptFromCheck,
+        InvitationService,
+    )
+    from anydesk_invite.services.links import ChannelDialer, Links
+    from anydesk_invite.services.preferences import Preferences
+    from anydesk_invite.services.presence import Presence
+    from anydesk_invite.services.probing import ManualProbe
+    from anydesk_invite.services.profiles import Profiles
+    from anydesk_invite.services.recents import RecentSessions
+    from anydesk_invite.services.sessions.service import SessionService
+    from anydesk_invite.storage.settings import StoredSettings
+    from anydesk_invite.storage.tsig_secret import TsigSecretStore
+
+    limits = limits or Limits()
+    directory = PeerDirectory(db, identity.fingerprint)
+    address_book = AddressBook(db, directory)
+    presence = Presence(
+        identity=identity,
+        db=db,
+        policy=policy,
+        directory=directory,
+        interfaces=interfaces,
+        discovery=discovery,
+        discovery_mode=discovery_mode,
+        wide_area=wide_area,
+        tsig_store=tsig_store or TsigSecretStore(Path(home)),
+        key_location=key_location,
+        key_warning=key_warning,
+        home=home,
+        default_alias=default_alias,
+    )
+    # Links route through the invitations and tell the sessions of closed channels; both are
+    # built over the links, so these three late-bound calls close the loop.
+    links = Links(
+        ChannelDialer(identity, lambda: presence.alias, trust, limits),
+        lambda channel, msg: invitations.route(channel, msg),
+        on_closed=lambda channel: sessions.channel_closed(channel),
+        limits=limits,
+        in_use=lambda channel: invitations.carries(channel.peer.fingerprint),
+        known=address_book.known_peer,
+    )
+    sessions = SessionService(links, clock, policy, features, desktop=desktop)
+    invitations = InvitationService(
+        links,
+        clock,
+        policy,
+        AcceptFromCheck(
+            policy,
+            lambda: db.settings.get(StoredSettings.ACCEPT_FROM),
+            directory.in_address_book,
+        ),
+        lambda: presence.alias,
+        directory.addresses_of,
+        lifetime=INVITATION_LIFETIME if invitation_lifetime is None else invitation_lifetime,
+        request_lifetime=REQUEST_LIFETIME if invitation_lifetime is None else invitation_lifetime,
+        first_contact=directory.first_contact,
+        known=address_book.known_peer,
+        start_host_session=sessions.start_host,
+        connect_as_guest=sessions.open_as_guest,
+    )
+    profiles = Profiles(db)
+    preferences = Preferences(db, presence, profiles, features.transfers)
+    recents = RecentSessions(db, wall, directory)
+    invitations.finished.connect(recents.invitation_finished)
+    sessions.ended.connect(recents.session_ended)
+    if discovery is not None:
+        discovery.peer_seen.connect(directory.discovered)
+        discovery.peer_gone.connect(directory.gone)
+        discovery.conflict.connect(directory.conflict)
+    if wide_area is not None:
+        wide_area.peer_seen.connect(directory.discovered_dns)
+        wide_area.peer_gone.connect(directory.gone_dns)
+    return Client(
+        identity=identity,
+        db=db,
+        links=links,
+        directory=directory,
+        invitations=invitations,
+        sessions=sessions,
+        presence=presence,
+        preferences=preferences,
+        profiles=profiles,
+        address_book=address_book,
+        probe=ManualProbe(db, directory, links),
+    )
 
 
 def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:

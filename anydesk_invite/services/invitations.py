@@ -55,6 +55,7 @@ from anydesk_invite.net.wire import (
     RequestCancel,
     RequestDismissed,
     SessionOpen,
+    describe,
 )
 from anydesk_invite.services.links import Address, Links, Unreachable
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
@@ -160,7 +161,8 @@ GuestConnector = Callable[[Peer, tuple[Address, ...], bytes, frozenset[Permissio
 class InvitationService:
     """Every invitation and request this client sent or received.
 
-    Signals: changed (None) after any state change; received (InvitationView) when a new
+    Signals: changed (InvitationView: the invitation or request whose state changed, as it is
+    now); received (InvitationView) when a new
     incoming invitation or request is shown; finished (Outcome) once per final state.
     """
 
@@ -179,6 +181,8 @@ class InvitationService:
         random_bytes: Callable[[int], bytes] = os.urandom,
         first_contact: Callable[[bytes], bool] = lambda fp: True,
         known: Callable[[bytes], bool] = lambda fp: False,
+        start_host_session: SessionStarter | None = None,
+        connect_as_guest: GuestConnector | None = None,
     ) -> None:
         self._links = links
         self._clock = clock
@@ -205,9 +209,9 @@ class InvitationService:
         self._rates: dict[bytes, deque[float]] = {}
         self._reported: set[bytes] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.start_host_session: SessionStarter | None = None
-        self.connect_as_guest: GuestConnector | None = None
-        self.changed: Signal[None] = Signal("invitations.changed")
+        self.start_host_session = start_host_session
+        self.connect_as_guest = connect_as_guest
+        self.changed: Signal[InvitationView] = Signal("invitations.changed")
         self.received: Signal[InvitationView] = Signal("invitations.received")
         self.finished: Signal[Outcome] = Signal("invitations.finished")
 
@@ -289,7 +293,7 @@ class InvitationService:
                 Direction.OUTGOING if isinstance(inv, OutgoingInvitation) else Direction.INCOMING
             )
             self.finished.emit(Outcome(direction, inv.kind, inv.peer, inv.state, inv.reason))
-        self.changed.emit(None)
+        self.changed.emit(self.view(inv))
 
     def tick(self) -> None:
         """Expire what is past its deadline, on this side's own clock."""
@@ -303,7 +307,6 @@ class InvitationService:
         for inc in list(self.incoming.values()):
             if inc.tick(now):
                 self._settle(inc)
-        before = len(self._host_tickets)
         expired = [t for t in self._host_tickets if now >= t.deadline]
         self._host_tickets = [t for t in self._host_tickets if now < t.deadline]
         for t in expired:
@@ -311,8 +314,6 @@ class InvitationService:
             if req is not None:
                 req.fail("the requester did not connect in time")
                 self._settle(req)
-        if len(self._host_tickets) != before:
-            self.changed.emit(None)
 
     async def run_ticker(self, interval: float = 0.25) -> None:
         while True:
@@ -471,7 +472,7 @@ class InvitationService:
                 raise RefusedWithKind(
                     RefusalKind.OFFLINE, "the peer closed the connection"
                 ) from exc
-        self.changed.emit(None)
+        self.changed.emit(self.view(inv))
         answer = await self._await_answer((inv.invitation_id, Awaited.SHOWN), ANSWER_TIMEOUT)
         if isinstance(answer, InviteDeclined):
             self._declined(inv)
@@ -501,7 +502,7 @@ class InvitationService:
         policy = self._require_policy()
         with self._refusal_settles(inv):
             inv.edit(policy.apply(permissions), self._clock.now(), profile)
-        self.changed.emit(None)
+        self.changed.emit(self.view(inv))
         await self._send(inv, self._update_message(inv))
         return inv
 
@@ -544,7 +545,7 @@ class InvitationService:
                 await channel.send(self._update_message(inv))
             self._settle(inv)
             return
-        self.changed.emit(None)
+        self.changed.emit(self.view(inv))
         await channel.send(
             InviteAcceptOk(
                 invitation_id=inv.invitation_id,
@@ -576,7 +577,7 @@ class InvitationService:
         except InvitationRefused:
             self._settle(inv)
             return
-        self.changed.emit(None)
+        self.changed.emit(self.view(inv))
         self._spawn(self._connect_request(inv), f"request-connect-{inv.invitation_id.hex()}")
 
     async def _connect_request(self, inv: OutgoingInvitation) -> None:
@@ -689,7 +690,7 @@ class InvitationService:
         self._pending_from[invitation_id] = channel.peer.address[0]
         self._trim_incoming()
         await channel.send(InviteShown(invitation_id=invitation_id))
-        self.changed.emit(None)
+        self.changed.emit(self.view(inc))
         self.received.emit(self.view(inc))
 
     def _trim_incoming(self, keep: int = 200) -> None:
@@ -712,7 +713,7 @@ class InvitationService:
         self._require_policy()
         with self._refusal_settles(inc):
             revision = inc.begin_accept(self._clock.now())
-        self.changed.emit(None)
+        self.changed.emit(self.view(inc))
         self._expect_answer((inc.invitation_id, Awaited.ACCEPT))
         if not await self._send(
             inc, InviteAccept(invitation_id=inc.invitation_id, revision=revision)
@@ -778,7 +779,7 @@ class InvitationService:
                 self._clock.now() + self.token_lifetime,
             )
         )
-        self.changed.emit(None)
+        self.changed.emit(self.view(inc))
         sent = await self._send(
             inc,
             RequestAccepted(
@@ -844,6 +845,13 @@ class InvitationService:
 
     # --- routing ------------------------------------------------------------------------
 
+    async def route(self, channel: Channel, msg: Message) -> None:
+        """The router of every channel that no session claimed: a message that is not about
+        invitations closes the channel."""
+        if not await self.handle(channel, msg):
+            _log.warning("unexpected %s from %s; closing", describe(msg), channel.peer)
+            await channel.close("unexpected message")
+
     async def handle(self, channel: Channel, msg: Message) -> bool:
         """Handle one message from a channel; False when it is not about invitations."""
         match msg:
@@ -859,7 +867,7 @@ class InvitationService:
                 if inc is not None and inc.update(
                     msg.revision, msg.permissions, msg.seconds_left, self._clock.now()
                 ):
-                    self.changed.emit(None)
+                    self.changed.emit(self.view(inc))
                     self.received.emit(self.view(inc))
             case InviteCancel():
                 inc = self._incoming_from(channel, msg.invitation_id)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from anydesk_invite.app import compose_client
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode, Policy
@@ -39,7 +40,6 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import ControlServer
 from anydesk_invite.services.facade import ActionRefused
-from anydesk_invite.services.links import Links
 from anydesk_invite.services.sessions import files
 from anydesk_invite.services.sessions.filenames import NAME_MAX_BYTES, safe_file_name
 from anydesk_invite.services.sessions.files import (
@@ -54,7 +54,7 @@ from anydesk_invite.services.sessions.files import (
     TransferState,
     TransferView,
 )
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
@@ -762,24 +762,17 @@ async def test_a_sender_that_ignores_the_window_loses_the_transfer(
 def client_on(db: Database, home: Path) -> Client:
     """A client built on an existing database, as the app builds one at start."""
     clock = ManualClock()
-
-    def sessions_factory(links: Links) -> SessionService:
-        return SessionService(
-            links, clock, Policy, SessionFeatures.build(clock, DesktopSystemInfo())
-        )
-
-    return Client(
+    return compose_client(
         identity=Identity.generate(),
         db=db,
         clock=clock,
         wall=time.time,
         policy=Policy,
         trust=PinnedTrust(db),
-        sessions_factory=sessions_factory,
+        features=SessionFeatures.build(clock, DesktopSystemInfo()),
         interfaces=("127.0.0.1",),
         discovery=None,
         discovery_mode=DiscoveryMode.OFF,
-        listen_port=0,
         key_location="keyring",
         key_warning=None,
         home=str(home),

@@ -185,7 +185,7 @@ def test_peers_changed_updates_the_panes_and_the_completer(
     window: MainWindow, facade: FakeClient
 ) -> None:
     facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
-    facade.changed_peers()
+    facade.changed_peers(id_for("gina"))
     assert window.panes[PeerSource.DISCOVERY].index_of(id_for("gina").digits).isValid()
     assert "gina@ad" in window.completions()
     assert id_for("gina").grouped() in window.completions()
@@ -305,7 +305,7 @@ def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FakeClient
         dataclasses.replace(p, alias="carla2@ad") if p.alias == "carla@ad" else p
         for p in facade.peer_list
     ]
-    facade.changed_peers()
+    facade.changed_peers(id_for("carla"))
     assert pane.model.rowCount() == rows
     assert "carla2@ad" in window.completions()
 
