@@ -191,6 +191,18 @@ def test_peers_changed_updates_the_panes_and_the_completer(
     assert id_for("gina").grouped() in window.completions()
 
 
+def test_a_peer_announced_gone_leaves_the_panes_and_the_completer(
+    window: MainWindow, facade: FakeClient
+) -> None:
+    carla = id_for("carla")
+    assert window.panes[PeerSource.DISCOVERY].index_of(carla.digits).isValid()
+    facade.peer_list = [p for p in facade.peer_list if p.device_id != carla]
+    facade.changed_peers(carla)
+    assert not window.panes[PeerSource.DISCOVERY].index_of(carla.digits).isValid()
+    assert "carla@ad" not in window.completions()
+    assert carla.grouped() not in window.completions()
+
+
 def test_connect_field_emits_a_typed_id_as_digits(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClicks(window.connect_edit, id_for("bob").grouped())
     with qtbot.waitSignal(window.connectRequested, timeout=3000) as sig:
