@@ -339,7 +339,7 @@ def main() -> None:
     if args.verbose:
         import tempfile
 
-        from anydesk_invite.app import setup_logging
+        from anydesk_invite.logs import setup_logging
 
         log_dir = tempfile.mkdtemp(prefix="adi-bench-log-")
         setup_logging(os.path.join(log_dir, "logs", "anydesk-invite.log"), True, stderr=False)
