@@ -124,6 +124,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
     from anydesk_invite.net.wide_area import WideAreaDiscovery
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
+    from anydesk_invite.services.control_commands import ControlCommands
     from anydesk_invite.services.sessions.service import SessionFeatures
     from anydesk_invite.services.trust import PinnedTrust
     from anydesk_invite.services.views import Direction
@@ -260,7 +261,8 @@ async def run_client(options: Options) -> int:
     shell: Shell | None = None
     serving = False
     control = ControlServer(
-        client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
+        ControlCommands(client, on_raise=lambda: shell.raise_window() if shell else None),
+        home.control_socket_path,
     )
     try:
         try:

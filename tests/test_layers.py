@@ -28,6 +28,7 @@ FRONT_DOOR = {"anydesk_invite.services.facade", "anydesk_invite.services.views"}
 """All that the front ends (ui/ and the control API) may import from services/."""
 CONTROL_API = {
     "anydesk_invite.services.control",
+    "anydesk_invite.services.control_commands",
     "anydesk_invite.services.control_schema",
     "anydesk_invite.services.control_client",
 }

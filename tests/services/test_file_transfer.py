@@ -38,7 +38,7 @@ from anydesk_invite.net.wire import (
     FileSaved,
 )
 from anydesk_invite.services.client import Client
-from anydesk_invite.services.control import ControlServer
+from anydesk_invite.services.control_commands import ControlCommands
 from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.sessions import files
 from anydesk_invite.services.sessions.filenames import NAME_MAX_BYTES, safe_file_name
@@ -561,8 +561,8 @@ async def test_a_disk_that_fills_up_mid_transfer_is_reported_and_the_partial_fil
 
 
 async def ask(node: Node, cmd: str, **args: object) -> dict[str, object]:
-    server = ControlServer(node.client, Path("/nonexistent/control"), on_raise=lambda: None)
-    return await server.answer(json.dumps({"cmd": cmd, "args": args}).encode())
+    commands = ControlCommands(node.client, on_raise=lambda: None)
+    return await commands.answer(json.dumps({"cmd": cmd, "args": args}).encode())
 
 
 async def test_send_file_over_the_control_api_answers_once_the_host_saved_it(
