@@ -40,15 +40,14 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control_commands import ControlCommands
 from anydesk_invite.services.facade import ActionRefused
-from anydesk_invite.services.sessions import files
+from anydesk_invite.services.sessions import file_io
+from anydesk_invite.services.sessions.file_io import FILE_THREAD_NICENESS, READ_BLOCK
 from anydesk_invite.services.sessions.filenames import NAME_MAX_BYTES, safe_file_name
 from anydesk_invite.services.sessions.files import (
     ACK_EVERY,
     CHUNK,
     DISK_AHEAD,
-    FILE_THREAD_NICENESS,
     PERMISSION_REVOKED,
-    READ_BLOCK,
     WINDOW,
     TransferDirection,
     TransferState,
@@ -646,13 +645,13 @@ async def test_the_sender_stops_at_the_window_so_a_chat_overtakes_the_rest_of_th
 def slow_disk(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """The receiver's disk takes no data until the returned event is set (a stalled drive)."""
     go = threading.Event()
-    real_write = files._FileWriter._write
+    real_write = file_io.FileWriter._write
 
     def stalled(writer: object, block: bytes) -> None:
         go.wait(10)
         real_write(writer, block)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(files._FileWriter, "_write", stalled)
+    monkeypatch.setattr(file_io.FileWriter, "_write", stalled)
     return go
 
 

@@ -10,23 +10,17 @@ that much; the receiver acknowledges chunks as they arrive while its disk keeps 
 sender computed while reading against its own and only then gives the file its final name; any
 failure removes the partial file.
 
-Disk work runs in one long-lived thread per transfer (a reader that hashes ahead of the
-sender, a writer that hashes behind the receiver), each owning its file and fed through a
-bounded queue: the event loop only moves chunks between the thread and the channel, never
-waits for a disk or a hash.
+Disk work runs in one long-lived thread per transfer (file_io.py): the event loop only moves
+chunks between the thread and the channel, never waits for a disk or a hash.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import logging
 import os
-import queue
 import shutil
-import sys
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +32,6 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.channel import ChannelClosed
 from anydesk_invite.net.wire import (
-    FILE_CHUNK_MAX,
     FileAccept,
     FileAck,
     FileCancel,
@@ -50,6 +43,14 @@ from anydesk_invite.net.wire import (
     Message,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.file_io import (
+    CHUNK,
+    O_BINARY,
+    FileReader,
+    FileWriter,
+    SourceChanged,
+    snapshot,
+)
 from anydesk_invite.services.sessions.filenames import claim_final, safe_file_name
 from anydesk_invite.services.views import Role, TransferDirection, TransferState, TransferView
 from anydesk_invite.storage.home import default_incoming_folder
@@ -69,7 +70,6 @@ FILE_MESSAGES = (
     FileCancel,
     FileRefused,
 )
-CHUNK = FILE_CHUNK_MAX
 WINDOW = 4 * CHUNK
 """Bytes sent but not yet acknowledged; bounds the data ahead of any control message.
 
@@ -85,10 +85,6 @@ file data, stayed the same (bench/input_latency.py p99 9-12 ms)."""
 DISK_AHEAD = 8 * CHUNK
 """Received bytes the receiver holds for its writer thread at most before it stops
 acknowledging; with WINDOW it bounds a receiving transfer's memory."""
-READ_BLOCK = 4 * CHUNK
-"""What the sender's reader thread reads at a time."""
-READ_AHEAD = 2
-"""Blocks the sender's reader thread keeps ready; with WINDOW it bounds a transfer's memory."""
 PROGRESS_INTERVAL = 0.05
 """Progress reports a transfer makes at most: 20 a second are smooth and cost nothing."""
 DEFAULT_SIZE_LIMIT = 4 * 1024**3
@@ -99,42 +95,6 @@ _REASON_MAX = 200
 PERMISSION_REVOKED = "the file transfer permission was revoked"
 
 
-def _snapshot(path: Path) -> os.stat_result:
-    """The file's size and time stamp, after showing it can be opened for reading."""
-    with open(path, "rb") as f:
-        return os.fstat(f.fileno())
-
-
-class _SourceChanged(Exception):
-    """The file to send was changed after it was offered."""
-
-
-@dataclass(frozen=True, slots=True)
-class _ReadEnd:
-    """The reader thread read every byte: their SHA-256, and whether the file changed."""
-
-    digest: bytes
-    changed: bool
-
-
-_O_BINARY = getattr(os, "O_BINARY", 0)
-
-
-FILE_THREAD_NICENESS = 10
-"""How much lower the disk and hash threads run than the event loop, where Linux lets a thread
-have its own priority: when they compete for a core, input, screen and the window come first."""
-
-
-def _yield_to_the_event_loop() -> None:
-    """Lower the calling thread's priority (Linux threads only; elsewhere nothing)."""
-    if not sys.platform.startswith("linux"):
-        return  # elsewhere setpriority would reach the whole process, or another one
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FILE_THREAD_NICENESS)
-    except OSError as exc:
-        _log.debug("cannot lower a file thread's priority: %s", exc)
-
-
 def _short(text: str) -> str:
     return text[:_REASON_MAX]
 
@@ -143,180 +103,6 @@ def _write_reason(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the receiving side's disk is full"
     return _short(f"cannot write the file: {exc.strerror or exc}")
-
-
-class _FileReader:
-    """Reads ``size`` bytes of a file in its own thread, at most READ_AHEAD blocks ahead,
-    and hashes them on the way.
-
-    The thread reads READ_BLOCK bytes at a time and the event loop cuts them into chunks, so
-    the two threads meet once a block, not once a chunk. The thread owns the file: it opens
-    and closes it, so stopping never closes a file under a read still running. The file must
-    still have the size and time stamp it had when it was offered (``mtime_ns``), at the start
-    and at the end; a file changed in between fails the transfer rather than arriving torn.
-    """
-
-    def __init__(self, path: Path, size: int, mtime_ns: int) -> None:
-        self._path = path
-        self._size = size
-        self._mtime_ns = mtime_ns
-        self._loop = asyncio.get_running_loop()
-        self._blocks: asyncio.Queue[bytes | OSError | _SourceChanged | _ReadEnd] = asyncio.Queue()
-        self._room: queue.SimpleQueue[None] = queue.SimpleQueue()
-        for _ in range(READ_AHEAD):
-            self._room.put(None)
-        self._current = memoryview(b"")
-        self._stopped = False
-        self._thread = threading.Thread(
-            target=self._run, name=f"file-read {path.name}", daemon=True
-        )
-        self._thread.start()
-
-    async def next(self) -> memoryview:
-        """The next chunk; empty when the file ended early.
-
-        OSError when the file cannot be read, _SourceChanged when it is not the one offered.
-        """
-        if not self._current:
-            item = await self._take()
-            # The thread ends with _ReadEnd only after all ``size`` bytes, and no chunk is
-            # asked for after those.
-            assert not isinstance(item, _ReadEnd), "next() after the last chunk"
-            self._room.put(None)
-            self._current = memoryview(item)
-        chunk, self._current = self._current[:CHUNK], self._current[CHUNK:]
-        return chunk
-
-    async def end(self) -> _ReadEnd:
-        """After the last chunk: the SHA-256 of everything read, and whether the file changed."""
-        item = await self._take()
-        assert isinstance(item, _ReadEnd), "end() before the last chunk"
-        return item
-
-    async def _take(self) -> bytes | _ReadEnd:
-        item = await self._blocks.get()
-        if isinstance(item, OSError | _SourceChanged):
-            raise item
-        return item
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._room.put(None)
-
-    def _unchanged(self, st: os.stat_result) -> bool:
-        return st.st_size == self._size and st.st_mtime_ns == self._mtime_ns
-
-    def _run(self) -> None:
-        _yield_to_the_event_loop()
-        hasher = hashlib.sha256()
-        try:
-            with open(self._path, "rb", buffering=0) as f:
-                if not self._unchanged(os.fstat(f.fileno())):
-                    self._deliver(_SourceChanged())
-                    return
-                left = self._size
-                while left > 0:
-                    self._room.get()
-                    if self._stopped:
-                        return
-                    data = f.read(min(READ_BLOCK, left)) or b""
-                    self._deliver(data)
-                    if not data:
-                        return
-                    hasher.update(data)  # while the event loop already sends it
-                    left -= len(data)
-                changed = not self._unchanged(os.fstat(f.fileno()))
-            self._deliver(_ReadEnd(hasher.digest(), changed))
-        except OSError as exc:
-            self._deliver(exc)
-
-    def _deliver(self, item: bytes | OSError | _SourceChanged | _ReadEnd) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._blocks.put_nowait, item)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            self._stopped = True
-
-
-class _FileWriter:
-    """Writes an incoming file in its own thread and hashes it on the way.
-
-    ``put`` never blocks: the queue is bounded by the flow control window, which the receiver
-    enforces. The thread owns the file descriptor and closes it when it ends; ``progress`` is
-    set on the event loop whenever ``written`` moves or the thread ends.
-    """
-
-    def __init__(self, fd: int, name: str, progress: asyncio.Event) -> None:
-        self.written = 0
-        self.error: OSError | None = None
-        self.digest: bytes | None = None
-        """The SHA-256 of everything written, once the thread ended after ``finish``."""
-        self.ended = False
-        self._fd = fd
-        self._progress = progress
-        self._loop = asyncio.get_running_loop()
-        self._queue: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name=f"file-write {name}", daemon=True)
-        self._thread.start()
-
-    def put(self, data: bytes | memoryview) -> None:
-        self._queue.put(data)
-
-    def finish(self) -> None:
-        """No more data: end the thread once everything queued is written."""
-        self._queue.put(None)
-
-    def stop(self) -> None:
-        """Drop whatever is queued and end the thread."""
-        self._stopped = True
-        self._queue.put(None)
-
-    def _run(self) -> None:
-        _yield_to_the_event_loop()
-        hasher = hashlib.sha256()
-        try:
-            while not self._stopped:
-                # Everything queued at once, with one report; each chunk is hashed and written
-                # while it is still in the CPU's cache.
-                batch = [self._queue.get()]
-                while batch[-1] is not None and not self._queue.empty():
-                    batch.append(self._queue.get())
-                last = batch[-1]
-                blocks = [b for b in batch if b is not None]
-                if blocks and not self._stopped:
-                    for block in blocks:
-                        hasher.update(block)
-                        self._write(block)
-                    self.written += sum(len(b) for b in blocks)
-                    self._report()
-                if last is None:
-                    break
-            if not self._stopped:
-                self.digest = hasher.digest()
-        except OSError as exc:
-            self.error = exc
-        finally:
-            try:
-                os.close(self._fd)
-            except OSError as exc:
-                if self.error is None:
-                    self.error = exc
-            self.ended = True
-            self._report()
-
-    def _write(self, block: bytes | memoryview) -> None:
-        view = memoryview(block)
-        while view:
-            n = os.write(self._fd, view)
-            if n <= 0:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            view = view[n:]
-
-    def _report(self) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._progress.set)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            self._stopped = True
 
 
 @dataclass(eq=False)
@@ -334,8 +120,8 @@ class _Transfer:
     path: Path | None = None
     """Sender: the source. Receiver: the final file once saved."""
     temp: Path | None = None
-    reader: _FileReader | None = None
-    writer: _FileWriter | None = None
+    reader: FileReader | None = None
+    writer: FileWriter | None = None
     done: int = 0
     received: int = 0
     """Receiver: bytes taken from the wire (queued or written)."""
@@ -449,7 +235,7 @@ class FileTransfers:
         try:
             if not path.is_file():
                 raise RefusedWithKind(RefusalKind.INVALID, f"{path} is not a file")
-            st = await asyncio.to_thread(_snapshot, path)
+            st = await asyncio.to_thread(snapshot, path)
         except OSError as exc:
             raise RefusedWithKind(
                 RefusalKind.INVALID, f"cannot read {path}: {exc.strerror or exc}"
@@ -606,11 +392,11 @@ class FileTransfers:
                     f"the receiving side's disk is full ({t.size} bytes needed, {free} free)",
                 )
             temp = folder / f".{t.transfer_id.hex()}.adinvite-part"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o644)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_BINARY, 0o644)
             t.temp = temp
         except OSError as exc:
             return "cannot_write", _write_reason(exc)
-        t.writer = _FileWriter(fd, t.name, t.progress)
+        t.writer = FileWriter(fd, t.name, t.progress)
         t.state = TransferState.RUNNING
         t.task = asyncio.get_running_loop().create_task(
             self._write_loop(t), name=f"file-receive-{t.transfer_id.hex()[:8]}"
@@ -718,7 +504,7 @@ class FileTransfers:
 
     async def _send_loop(self, t: _Transfer) -> None:
         assert t.path is not None
-        reader = t.reader = _FileReader(t.path, t.size, t.mtime_ns)
+        reader = t.reader = FileReader(t.path, t.size, t.mtime_ns)
         offset = 0
         try:
             while offset < t.size:
@@ -735,7 +521,7 @@ class FileTransfers:
         except OSError as exc:
             await self._fail(t, _short(f"cannot read the file: {exc.strerror or exc}"))
             return
-        except _SourceChanged:
+        except SourceChanged:
             await self._fail(t, "the file was changed after it was offered")
             return
         if end.changed:
