@@ -118,10 +118,10 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
     from anydesk_invite.desktop.video import PyAvVideo
-    from anydesk_invite.net.channel import Listener
     from anydesk_invite.net.discovery import Discovery
     from anydesk_invite.net.identity import Identity, IdentityError
     from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+    from anydesk_invite.net.listener import Listener
     from anydesk_invite.net.wide_area import WideAreaDiscovery
     from anydesk_invite.services.control import AlreadyRunning, ControlServer
     from anydesk_invite.services.control_commands import ControlCommands

@@ -18,14 +18,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from anydesk_invite.net.channel import (
-    Channel,
-    ChannelClosed,
-    ConnectError,
-    PeerInfo,
-    PeerTrust,
-    dial,
-)
+from anydesk_invite.net.channel import Channel, ChannelClosed, ConnectError, PeerInfo, PeerTrust
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Bye, Message, Ping, Pong, describe

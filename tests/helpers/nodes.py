@@ -22,9 +22,11 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.desktop.system_info import DesktopSystemInfo
-from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
+from anydesk_invite.net.channel import Channel, PeerInfo
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.listener import Listener
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
