@@ -56,6 +56,7 @@ GROUPS = {
     "file_transfer": Group(
         (
             "anydesk_invite/services/sessions/files.py",
+            "anydesk_invite/services/sessions/file_io.py",
             "anydesk_invite/services/sessions/filenames.py",
         ),
         ("tests/services/test_file_transfer.py",),

@@ -61,7 +61,7 @@ MUTANTS = [
     ),
     Mutant(
         "dialler checks the certificate fingerprint",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "if expected_fingerprint is not None and not hmac.compare_digest(cert_fp, "
         "expected_fingerprint):",
         "if False:",
@@ -70,7 +70,7 @@ MUTANTS = [
     ),
     Mutant(
         "dialler checks the certificate fingerprint",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "if expected_fingerprint is not None and not hmac.compare_digest(cert_fp, "
         "expected_fingerprint):",
         "if False:",
@@ -79,14 +79,14 @@ MUTANTS = [
     ),
     Mutant(
         "listener verifies the Auth signature",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/listener.py",
         "if not _verify_signature(hello.public_key, auth.signature, transcript):",
         "if False:",
         "test_identity.py::test_a_dialler_whose_signature_does_not_verify_is_refused",
     ),
     Mutant(
         "Auth signature binds the listener's fingerprint",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "return AUTH_CONTEXT + listener_fp + dialler_fp + listener_nonce + dialler_nonce",
         "return AUTH_CONTEXT + dialler_fp + listener_nonce + dialler_nonce",
         "test_identity.py::test_an_authentication_signature_made_for_another_listener_is_refused",
@@ -169,7 +169,7 @@ MUTANTS = [
     ),
     Mutant(
         "a Hello alias must match the alias grammar",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "        parse_received_alias(hello.alias)\n",
         "        pass\n",
         "test_local.py::test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned",
@@ -212,7 +212,7 @@ MUTANTS = [
     ),
     Mutant(
         "authenticated channels are capped per address",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/listener.py",
         "if open_here + self._pending[host] >= limits.max_channels_per_address:",
         "if False:",
         "test_channel_caps.py::test_one_address_holds_at_most_the_per_address_cap",
@@ -249,7 +249,7 @@ MUTANTS = [
     ),
     Mutant(
         "the log is bounded in rate",
-        f"{PKG}/app.py",
+        f"{PKG}/logs.py",
         "if self._tokens < 1 and record.levelno < logging.ERROR:",
         "if False:",
         "test_logging.py::test_the_log_is_bounded_in_rate_and_says_how_many_lines_it_dropped",
