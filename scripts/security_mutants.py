@@ -36,14 +36,14 @@ class Mutant:
 MUTANTS = [
     Mutant(
         "discovery: ID must derive from the record's key",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "if DeviceId.from_fingerprint(fingerprint) != device_id:",
         "if False:",
         "test_identity.py::test_discovery_drops_a_record_whose_id_does_not_derive_from_its_key",
     ),
     Mutant(
         "discovery: ID must derive from the record's key",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "if DeviceId.from_fingerprint(fingerprint) != device_id:",
         "if False:",
         "test_identity.py::test_a_discovery_record_with_a_victims_id_and_alias_and_another_key_"
@@ -183,7 +183,7 @@ MUTANTS = [
     ),
     Mutant(
         "a discovery alias must match the alias grammar",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "alias = str(parse_received_alias(alias_raw))",
         "alias = alias_raw",
         "test_local.py::test_a_discovery_record_with_an_alias_outside_the_grammar_is_ignored",
@@ -256,7 +256,7 @@ MUTANTS = [
     ),
     Mutant(
         "discovery TXT records are bounded in size",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "if size > MAX_TXT_BYTES:",
         "if False:",
         "test_discovery_flood.py::test_a_txt_record_of_eight_kilobytes_is_refused",

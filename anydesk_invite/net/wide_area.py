@@ -64,7 +64,7 @@ import dns.update
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.core.wide_area import WideAreaSettings, parse_server
-from anydesk_invite.net.discovery import DiscoveredPeer, OwnRecord, TxtError, parse_txt
+from anydesk_invite.net.records import DiscoveredPeer, OwnRecord, TxtError, parse_txt
 
 _log = logging.getLogger(__name__)
 

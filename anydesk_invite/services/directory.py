@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from anydesk_invite.core.alias import AliasError, parse_alias
 from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.discovery import DiscoveredPeer
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.invitations import Target
 from anydesk_invite.services.links import Address
 from anydesk_invite.services.refusals import Candidate, RefusalKind, RefusedWithKind

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from anydesk_invite.core.policy import DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.discovery import Discovery, OwnRecord
+from anydesk_invite.net.discovery import Discovery
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import OwnRecord
 from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import Status

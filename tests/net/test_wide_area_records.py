@@ -20,7 +20,7 @@ import pytest
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.wide_area import WideAreaSettings
-from anydesk_invite.net.discovery import OwnRecord, TxtError
+from anydesk_invite.net.records import OwnRecord, TxtError
 from anydesk_invite.net.wide_area import (
     MAX_LEASE_AHEAD,
     MAX_TXT_BYTES,

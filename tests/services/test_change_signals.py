@@ -9,8 +9,8 @@ import pytest
 
 from anydesk_invite.core.invitation import State
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.address_book import AddressBook
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.views import PeerChange, PeerSource
