@@ -342,16 +342,12 @@ def compose_client(
     their signals; nothing here touches the network until ``Client.start``."""
     from pathlib import Path
 
+    from anydesk_invite.core.invitation import INVITATION_LIFETIME, REQUEST_LIFETIME
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.services.address_book import AddressBook
     from anydesk_invite.services.client import Client
     from anydesk_invite.services.directory import PeerDirectory
-    from anydesk_invite.services.invitations import (
-        INVITATION_LIFETIME,
-        REQUEST_LIFETIME,
-        AcceptFromCheck,
-        InvitationService,
-    )
+    from anydesk_invite.services.invitations import AcceptFromCheck, InvitationService
     from anydesk_invite.services.links import ChannelDialer, Links
     from anydesk_invite.services.preferences import Preferences
     from anydesk_invite.services.presence import Presence

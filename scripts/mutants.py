@@ -49,7 +49,12 @@ GROUPS = {
         0.85,
     ),
     "invitations": Group(
-        ("anydesk_invite/services/invitations.py",),
+        (
+            "anydesk_invite/services/invitations.py",
+            "anydesk_invite/services/invitation_book.py",
+            "anydesk_invite/services/inviting.py",
+            "anydesk_invite/services/invited.py",
+        ),
         ("tests/services/test_invitations.py", "tests/services/test_requests.py"),
         0.85,
     ),

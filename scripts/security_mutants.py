@@ -100,7 +100,7 @@ MUTANTS = [
     ),
     Mutant(
         "replayed invitation ids are remembered",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if invitation_id in self._seen:",
         "if False:",
         "test_invitations.py::test_a_replayed_invitation_id_is_declined_and_not_shown_again",
@@ -130,7 +130,7 @@ MUTANTS = [
     ),
     Mutant(
         "only the inviter's key may edit or cancel",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if inc is None or not tokens_equal(inc.peer.fingerprint, channel.peer.fingerprint):",
         "if inc is None:",
         "test_invitations.py::test_edit_and_cancel_from_anyone_but_the_inviter_are_ignored",
@@ -156,7 +156,7 @@ MUTANTS = [
     ),
     Mutant(
         "a session token opens one session only",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "                inv.state is State.ACCEPTED\n"
         "                and inv.session_token\n"
         "                and tokens_equal(inv.session_token, msg.session_token)\n"
@@ -234,7 +234,7 @@ MUTANTS = [
     ),
     Mutant(
         "pending invitations are capped per source address",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if from_here >= self.max_pending_per_address:",
         "if False:",
         "test_invitations.py::test_throwaway_keys_from_one_address_cannot_fill_the_pending_"
@@ -242,7 +242,7 @@ MUTANTS = [
     ),
     Mutant(
         "pending invitations from unknown keys are capped as a group",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if unknown >= self.max_pending_unknown:",
         "if False:",
         "test_invitations.py::test_unknown_keys_as_a_group_never_crowd_out_an_address_book_peer",
