@@ -263,7 +263,7 @@ MUTANTS = [
     ),
     Mutant(
         "discovery lists a bounded number of devices",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/lan_peers.py",
         "if key not in self._by_instance and len(self._by_instance) >= self._max_listed:",
         "if False:",
         "test_discovery_flood.py::test_a_flood_of_fake_records_lists_at_most_the_cap_of_devices",
