@@ -61,6 +61,9 @@ GROUPS = {
     "file_transfer": Group(
         (
             "anydesk_invite/services/sessions/files.py",
+            "anydesk_invite/services/sessions/transfer_book.py",
+            "anydesk_invite/services/sessions/file_sending.py",
+            "anydesk_invite/services/sessions/file_receiving.py",
             "anydesk_invite/services/sessions/file_io.py",
             "anydesk_invite/services/sessions/filenames.py",
         ),
