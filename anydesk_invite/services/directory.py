@@ -8,13 +8,19 @@ connected, needs the user to confirm that peer's fingerprint.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from anydesk_invite.core.alias import AliasError, parse_alias
-from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
+from anydesk_invite.core.ids import (
+    DeviceId,
+    IdError,
+    fingerprint_confirmed,
+    looks_like_id,
+    parse_id,
+    short_fingerprint,
+)
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.invitations import Target
@@ -24,22 +30,10 @@ from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.storage.contacts import AddressEntry
 from anydesk_invite.storage.db import Database
 
-_log = logging.getLogger(__name__)
-
 
 def _split_address(text: str) -> Address:
     host, _, port = text.rpartition(":")
     return Address(host.strip("[]"), int(port))
-
-
-def fingerprint_confirmed(fingerprint: bytes, confirm: str | None) -> bool:
-    """True when ``confirm`` (hex, spaces allowed, at least 16 digits) starts the fingerprint."""
-    if not confirm:
-        return False
-    text = "".join(confirm.split()).lower()
-    if len(text) < 16 or any(c not in "0123456789abcdef" for c in text):
-        return False
-    return fingerprint.hex().startswith(text)
 
 
 @dataclass(slots=True)
