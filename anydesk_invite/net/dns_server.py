@@ -67,6 +67,11 @@ class DnsServer:
         self.queries = 0
         """DNS queries sent so far."""
 
+    @property
+    def server(self) -> str:
+        """The server as the settings name it, for messages."""
+        return self._name
+
     async def query(
         self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType
     ) -> dns.message.Message:

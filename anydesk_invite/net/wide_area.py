@@ -31,7 +31,8 @@ its pinned key when connecting, as on the LAN (a fleet-wide key lets any member 
 Failures (server down, update refused, NXDOMAIN, slow answers) never stop the LAN side: the
 reason goes to ``status`` and the step is retried with exponential back-off.
 
-The records and their checks are dns_sd.py; the exchanges with the DNS server dns_server.py.
+The records and their checks are dns_sd.py; the exchanges with the DNS server dns_server.py;
+browsing and the peers it found wide_area_peers.py.
 """
 
 from __future__ import annotations
@@ -64,27 +65,21 @@ from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.core.wide_area import WideAreaSettings
 from anydesk_invite.net.dns_sd import (
-    MAX_INSTANCES,
-    InstanceRecords,
-    WideAreaPeer,
-    WideAreaRecordError,
     build_publish,
     build_removal,
-    check_instance,
     host_name,
     instance_name,
     read_search_domains,
-    service_name,
 )
 from anydesk_invite.net.dns_server import QUERY_TIMEOUT, DnsServer, WideAreaProblem
-from anydesk_invite.net.records import DiscoveredPeer, OwnRecord, TxtError
+from anydesk_invite.net.records import DiscoveredPeer, OwnRecord
+from anydesk_invite.net.wide_area_peers import WideAreaPeers
 
 _log = logging.getLogger(__name__)
 
 UPDATE_TIMEOUT = 5.0
 GOODBYE_TIMEOUT = 2.0
 MAX_BACKOFF = 300.0
-MAX_DELETES_PER_ROUND = 16
 
 
 class WideAreaDiscovery:
@@ -109,15 +104,15 @@ class WideAreaDiscovery:
         secret_problem: str | None = None,
         query_timeout: float = QUERY_TIMEOUT,
     ) -> None:
-        self._own_fp = own_fingerprint
         self._addresses = [a.split("%")[0] for a in addresses]
-        self._allow_loopback = any(ipaddress.ip_address(a).is_loopback for a in self._addresses)
+        allow_loopback = any(ipaddress.ip_address(a).is_loopback for a in self._addresses)
         self._tag = tag
         self._wall = wall
         self._search_domains = search_domains
         self._query_timeout = query_timeout
-        self.peer_seen: Signal[DiscoveredPeer] = Signal("wide_area.peer_seen")
-        self.peer_gone: Signal[bytes] = Signal("wide_area.peer_gone")
+        self._found = WideAreaPeers(own_fingerprint, allow_loopback, wall)
+        self.peer_seen = self._found.peer_seen
+        self.peer_gone = self._found.peer_gone
         self.status_changed: Signal[str] = Signal("wide_area.status_changed")
 
         self._mode = DiscoveryMode.OFF
@@ -129,8 +124,6 @@ class WideAreaDiscovery:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._browsed = asyncio.Event()
-        self._peers: dict[str, WideAreaPeer] = {}
-        self._stale: dict[str, tuple[dns.name.Name, dns.name.Name | None]] = {}
         self._publish_problem: str | None = None
         self._browse_problem: str | None = None
         self._publish_failures = 0
@@ -181,7 +174,7 @@ class WideAreaDiscovery:
         return self._queries_before + self._dns.queries
 
     def peers(self) -> list[DiscoveredPeer]:
-        return sorted((p.peer for p in self._peers.values()), key=lambda p: p.alias.lower())
+        return self._found.peers()
 
     async def start(self, mode: DiscoveryMode, record: OwnRecord) -> None:
         self._record = record
@@ -216,7 +209,7 @@ class WideAreaDiscovery:
             await self._stop_task()
             if before is not DiscoveryMode.OFF:
                 await self._withdraw()
-            self._drop_all()
+            self._found.drop_all()
         else:
             if mode is DiscoveryMode.HIDDEN and self._published is not None:
                 await self._withdraw()
@@ -288,7 +281,9 @@ class WideAreaDiscovery:
 
     async def _browse_step(self, now: float) -> None:
         try:
-            await self._browse()
+            published = self._published[0] if self._published is not None else None
+            deleting = self._key if self._mode is DiscoveryMode.ON else None
+            await self._found.browse(self._dns, published, self._settings.ttl, deleting)
         except WideAreaProblem as exc:
             self._browse_failures += 1
             delay = self._backoff(self._browse_failures)
@@ -312,7 +307,7 @@ class WideAreaDiscovery:
                 text = f"{where}: " + "; ".join(problems)
             else:
                 shown = "published" if self._published is not None else "browsing"
-                text = f"{where}: {shown}, {len(self._peers)} peer(s)"
+                text = f"{where}: {shown}, {len(self._found)} peer(s)"
         if text != self._status:
             self._status = text
             self.status_changed.emit(text)
@@ -361,114 +356,3 @@ class WideAreaDiscovery:
             await self._dns.send_update(update, GOODBYE_TIMEOUT)
         except WideAreaProblem as exc:
             _log.warning("wide-area discovery: our records stay until they age out: %s", exc)
-
-    async def _browse(self) -> None:
-        domain = await self._dns.learn_domain()
-        service = service_name(domain)
-        response = await self._dns.query(service, dns.rdatatype.PTR)
-        rcode = response.rcode()
-        if rcode == dns.rcode.NXDOMAIN:
-            self._drop_all()
-            raise WideAreaProblem(
-                f"{service.to_text(omit_final_dot=True)} does not exist (NXDOMAIN): no client "
-                f"has published in {self.domain} yet, or the domain is wrong"
-            )
-        if rcode != dns.rcode.NOERROR:
-            raise WideAreaProblem(
-                f"the DNS server {self._settings.server} answered {dns.rcode.to_text(rcode)}"
-            )
-        names: dict[str, dns.name.Name] = {}
-        for rrset in response.answer:
-            if rrset.rdtype != dns.rdatatype.PTR or rrset.name != service:
-                continue
-            for rd in rrset:
-                assert isinstance(rd, dns.rdtypes.ANY.PTR.PTR)
-                target = rd.target
-                # An instance is exactly one label under the service type.
-                if len(target) == len(service) + 1 and target.parent() == service:
-                    names.setdefault(target.to_text().lower(), target)
-                if len(names) >= MAX_INSTANCES:
-                    break
-        now = self._wall()
-        for key in [k for k in self._peers if k not in names]:
-            self._drop(key)
-        for key in [k for k in self._stale if k not in names]:
-            del self._stale[key]
-        todo = [
-            (key, name)
-            for key, name in names.items()
-            if (key not in self._peers or self._peers[key].expires <= now)
-            and (self._published is None or key != self._published[0].to_text().lower())
-        ]
-        results = await asyncio.gather(
-            *(self._dns.read_instance(name, domain) for _, name in todo), return_exceptions=True
-        )
-        now = self._wall()
-        for (key, name), result in zip(todo, results, strict=True):
-            if isinstance(result, WideAreaProblem):
-                raise result
-            if isinstance(result, BaseException):
-                raise result
-            self._take(key, name, result, domain, now)
-        await self._collect_stale(domain)
-
-    def _take(
-        self,
-        key: str,
-        name: dns.name.Name,
-        records: InstanceRecords,
-        domain: dns.name.Name,
-        now: float,
-    ) -> None:
-        try:
-            found = check_instance(records, domain, now, allow_loopback=self._allow_loopback)
-        except (TxtError, WideAreaRecordError) as exc:
-            _log.info("wide-area discovery: ignored %s: %s", name, exc)
-            self._drop(key)
-            return
-        if found.peer.fingerprint == self._own_fp:
-            return
-        if found.expires <= now:
-            self._drop(key)
-            if found.expires + self._settings.ttl <= now:
-                target = dns.name.from_text(records.srv[0][1]) if records.srv else None
-                self._stale[key] = (name, target)
-            return
-        self._stale.pop(key, None)
-        before = self._peers.get(key)
-        if before is None and len(self._peers) >= MAX_INSTANCES:
-            return
-        self._peers[key] = found
-        if before is None or before.peer != found.peer:
-            if before is not None and before.peer.fingerprint != found.peer.fingerprint:
-                self.peer_gone.emit(before.peer.fingerprint)
-            self.peer_seen.emit(found.peer)
-
-    async def _collect_stale(self, domain: dns.name.Name) -> None:
-        """Delete records whose lease ran out more than a TTL ago (a crashed client's)."""
-        if self._key is None or self._mode is not DiscoveryMode.ON or not self._stale:
-            return
-        zone = await self._dns.zone_of(domain)
-        for key in list(self._stale)[:MAX_DELETES_PER_ROUND]:
-            instance, host = self._stale.pop(key)
-            _log.info("wide-area discovery: deleting %s, its lease ran out", instance)
-            try:
-                await self._dns.send_update(
-                    build_removal(zone, domain, instance, host, self._key), 3.0
-                )
-            except WideAreaProblem as exc:
-                # Our own publishing reports a refused key; browsing goes on regardless.
-                _log.info("wide-area discovery: could not delete %s: %s", instance, exc)
-                return
-
-    def _drop(self, key: str) -> None:
-        gone = self._peers.pop(key, None)
-        if gone is not None and not any(
-            p.peer.fingerprint == gone.peer.fingerprint for p in self._peers.values()
-        ):
-            self.peer_gone.emit(gone.peer.fingerprint)
-
-    def _drop_all(self) -> None:
-        for key in list(self._peers):
-            self._drop(key)
-        self._stale.clear()
