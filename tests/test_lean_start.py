@@ -42,7 +42,7 @@ _AT_SHOW = """
 import json, os, sys
 import anydesk_invite.ui.shell as shell_module
 from anydesk_invite import cli
-from anydesk_invite.net.channel import Listener
+from anydesk_invite.net.listener import Listener
 
 shown = shell_module.Shell.show
 listen = Listener.start
@@ -105,14 +105,14 @@ def test_the_heavy_modules_load_when_first_needed() -> None:
         "from anydesk_invite.desktop.video_on_demand import VideoOnDemand\n"
         "from anydesk_invite.desktop.input import keysym_for_code\n"
         "from anydesk_invite.net.identity import Identity\n"
-        "import anydesk_invite.net.wide_area as wide_area\n"
+        "import anydesk_invite.net.dns_sd as dns_sd\n"
         "from anydesk_invite.net.discovery import _QUESTION_TYPE\n"
         "from zeroconf import DNSQuestionType\n"
         "video = VideoOnDemand()\n"
         "assert not video.loaded() and video.check() and video.loaded()\n"
         "assert keysym_for_code('KeyA') == 0x61\n"
         "assert Identity.generate().certificate_pem().startswith(b'-----BEGIN CERTIFICATE')\n"
-        "assert str(wide_area.service_name(wide_area.dns.name.from_text('example.org'))) == "
+        "assert str(dns_sd.service_name(dns_sd.dns.name.from_text('example.org'))) == "
         "'_adinvite._tcp.example.org.'\n"
         "assert DNSQuestionType[_QUESTION_TYPE] is DNSQuestionType.QM\n"
         + _LOADED.format(heavy=("av", "Xlib", "cryptography.x509", "dns"))

@@ -248,18 +248,24 @@ class BellButton(QToolButton):
         return len(self._pending)
 
     def refresh(self) -> None:
+        """Bring the list in line with the client's invitations."""
         now = self._clock()
         self._pending.clear()
         for view in self._facade.invitations():
-            if view.direction is not Direction.INCOMING:
-                continue
-            if is_missed(view):
-                self._missed[view.invitation_id] = view
-                self._missed_at.setdefault(view.invitation_id, self._wall_clock())
-            elif view.state is State.RECEIVED:
-                self._pending[view.invitation_id] = (view, now + view.seconds_left)
+            self._take(view, now)
         self._fill()
         self._update_badge()
+
+    def _take(self, view: InvitationView, now: float) -> None:
+        """File one invitation as waiting, missed, or neither (answered, or sent from here)."""
+        if view.direction is not Direction.INCOMING:
+            return
+        self._pending.pop(view.invitation_id, None)
+        if is_missed(view):
+            self._missed[view.invitation_id] = view
+            self._missed_at.setdefault(view.invitation_id, self._wall_clock())
+        elif view.state is State.RECEIVED:
+            self._pending[view.invitation_id] = (view, now + view.seconds_left)
 
     def open_list(self) -> None:
         self.refresh()
@@ -331,8 +337,11 @@ class BellButton(QToolButton):
         p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 
-    def _on_changed(self, _: None) -> None:
-        self.refresh()
+    def _on_changed(self, view: InvitationView) -> None:
+        """One invitation changed: file it again, and show the list and the badge anew."""
+        self._take(view, self._clock())
+        self._fill()
+        self._update_badge()
 
     def _show_error(self, message: str) -> None:
         self.popup.error_label.setText(message)
