@@ -53,7 +53,7 @@ from anydesk_invite.services.control_schema import (
     transfer_json,
     validate_request,
 )
-from anydesk_invite.services.facade import ActionRefused, ClientFacade
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import (
     InvitationView,
     PeerSource,
@@ -69,6 +69,17 @@ MAX_REQUEST = 64 * 1024
 IDLE_TIMEOUT = 60.0
 """Seconds a connection may stay silent before the server closes it."""
 _SEND_TIMEOUT = 10.0
+
+
+def _command_line_hint(exc: ActionRefused) -> str:
+    """What a command-line user does to confirm a device known only from discovery: the
+    window lets them click instead, so only this reply names the option."""
+    if not isinstance(exc, RefusedWithKind) or not exc.candidates:
+        return ""
+    if exc.kind not in (RefusalKind.NEEDS_CONFIRMATION, RefusalKind.AMBIGUOUS):
+        return ""
+    fingerprints = " or ".join(c.fingerprint.hex()[:16] for c in exc.candidates)
+    return f"; once checked, repeat the command with --confirm {fingerprints}"
 
 
 class AlreadyRunning(Exception):
@@ -270,10 +281,12 @@ class ControlServer:
         except (BadRequest, MissingArgument) as exc:
             return error_reply(exc.code, str(exc))
         except ActionRefused as exc:
-            return error_reply(CODE_REFUSED, str(exc))
-        except Exception as exc:
+            return error_reply(CODE_REFUSED, str(exc) + _command_line_hint(exc))
+        except Exception:
             _log.exception("control: %s failed", cmd)
-            return error_reply(CODE_REFUSED, f"the client failed: {exc}")
+            return error_reply(
+                CODE_REFUSED, "the client could not do that (its log says why); try again"
+            )
         return {"ok": True, "result": result}
 
     # Permission sets -----------------------------------------------------------------------
@@ -515,7 +528,9 @@ class ControlServer:
         if session.role.value == "guest":
             view = await self._facade.wait_transfer(view.transfer_id)
             if view.state is not TransferState.DONE:
-                raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
+                raise ActionRefused(
+                    f"{view.name} was not transferred: {view.reason or 'it was cancelled'}"
+                )
         return transfer_json(view)
 
     async def _transfers(self, args: dict[str, Any]) -> object:
@@ -527,7 +542,9 @@ class ControlServer:
         view = await self._facade.fetch_file(session.session_id, args["id"])
         view = await self._facade.wait_transfer(view.transfer_id)
         if view.state is not TransferState.DONE:
-            raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
+            raise ActionRefused(
+                f"{view.name} was not transferred: {view.reason or 'it was cancelled'}"
+            )
         return transfer_json(view)
 
     async def _cancel_transfer(self, args: dict[str, Any]) -> object:

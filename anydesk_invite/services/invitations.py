@@ -24,8 +24,10 @@ from anydesk_invite.core.clock import Clock
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import (
     INVITATION_LIFETIME,
+    REFUSAL_TEXTS,
     REQUEST_LIFETIME,
     SESSION_TOKEN_LIFETIME,
+    WRONG_DEVICE,
     IncomingInvitation,
     InvitationRefused,
     Kind,
@@ -33,6 +35,7 @@ from anydesk_invite.core.invitation import (
     Peer,
     Refusal,
     State,
+    state_text,
     tokens_equal,
 )
 from anydesk_invite.core.permissions import Permission
@@ -57,7 +60,7 @@ from anydesk_invite.net.wire import (
     SessionOpen,
 )
 from anydesk_invite.services.links import Address, Links, Unreachable
-from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.refusals import ActionRefused, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
 
 _log = logging.getLogger(__name__)
@@ -80,6 +83,24 @@ NO_ANSWER = "no answer"
 """The reason of a connection request that expired unanswered."""
 DECLINED = "declined"
 """The only reason an inviter or requester is given for a refusal by the other side."""
+DECLINED_TEXT = "the other side declined; you can try again later"
+"""What an inviter or requester reads: the other side's reason is never told."""
+CONNECTION_LOST = "the connection to the other device closed; try again"
+PEER_SILENT = "the other device did not answer: is it still running and on this network?"
+NO_SESSIONS = "sessions cannot be opened right now; restart the program and try again"
+INVITER_GONE = "the inviter cannot be reached any more: ask them to invite you again"
+INVITER_SILENT = "the inviter did not answer: ask them to invite you again"
+REQUESTER_GONE = "the device that asked cannot be reached any more; it can ask again"
+"""Why an invitation or request failed, in words for a person, with what to do."""
+
+
+def _session_failed(exc: Exception) -> str:
+    """Why a session did not open: a refusal's own words, else a plain sentence (the
+    exception itself goes to the log, not to the person)."""
+    if isinstance(exc, ActionRefused):
+        return f"the session did not open: {exc}"
+    _log.warning("the session did not open: %r", exc)
+    return "the session did not open (the connection failed); try again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +278,10 @@ class InvitationService:
         """An invitation by hex id or a unique prefix of at least 4 hex digits."""
         key = text.strip().lower()
         if len(key) < 4 or any(c not in "0123456789abcdef" for c in key):
-            raise RefusedWithKind(RefusalKind.INVALID, f"{text!r} is not an invitation id")
+            raise RefusedWithKind(
+                RefusalKind.INVALID,
+                f"“{text}” is not an invitation's number; the list of invitations shows them",
+            )
         found = [inv for inv in self.all() if inv.invitation_id.hex().startswith(key)]
         if not found:
             raise RefusedWithKind(RefusalKind.UNKNOWN, f"no invitation {text}")
@@ -309,7 +333,7 @@ class InvitationService:
         for t in expired:
             req = self.incoming.get(t.request_id)
             if req is not None:
-                req.fail("the requester did not connect in time")
+                req.fail("the other device accepted but did not connect in time; ask again")
                 self._settle(req)
         if len(self._host_tickets) != before:
             self.changed.emit(None)
@@ -365,14 +389,16 @@ class InvitationService:
             channel = await self._links.channel_to(target.fingerprint, list(target.addresses))
         except Unreachable as exc:
             raise RefusedWithKind(
-                RefusalKind.OFFLINE, f"{target.alias or target.device_id.grouped()} is offline"
+                RefusalKind.OFFLINE,
+                f"{target.alias or target.device_id.grouped()} cannot be reached: is it running "
+                "and on this network?",
             ) from exc
         if channel.peer.device_id != target.device_id:
             await channel.close("not the device that was asked for")
             raise RefusedWithKind(
                 RefusalKind.INVALID,
                 f"the device at that address has ID {channel.peer.device_id.grouped()}, "
-                f"not {target.device_id.grouped()}",
+                f"not {target.device_id.grouped()}: check the address in the address book",
             )
         return channel
 
@@ -403,8 +429,8 @@ class InvitationService:
         if existing is not None:
             raise RefusedWithKind(
                 RefusalKind.STATE,
-                f"an invitation to {target.alias or target.device_id.grouped()} is pending "
-                f"({existing.invitation_id.hex()[:8]}); edit or cancel it",
+                f"an invitation to {target.alias or target.device_id.grouped()} is waiting for "
+                "an answer already; change or cancel it in the list of sent invitations",
             )
         channel = await self._open_channel(target)
         peer = Peer(channel.peer.fingerprint, channel.peer.device_id, channel.peer.alias)
@@ -435,7 +461,8 @@ class InvitationService:
         if existing is not None:
             raise RefusedWithKind(
                 RefusalKind.STATE,
-                f"a request to {target.alias or target.device_id.grouped()} is pending",
+                f"a request to {target.alias or target.device_id.grouped()} is waiting for an "
+                "answer already; wait for it or cancel it",
             )
         channel = await self._open_channel(target)
         peer = Peer(channel.peer.fingerprint, channel.peer.device_id, channel.peer.alias)
@@ -466,20 +493,18 @@ class InvitationService:
                 )
                 await fresh.send(msg)
             except (Unreachable, ChannelClosed) as exc:
-                inv.fail("the connection closed")
+                inv.fail(CONNECTION_LOST)
                 self._settle(inv)
-                raise RefusedWithKind(
-                    RefusalKind.OFFLINE, "the peer closed the connection"
-                ) from exc
+                raise RefusedWithKind(RefusalKind.OFFLINE, CONNECTION_LOST) from exc
         self.changed.emit(None)
         answer = await self._await_answer((inv.invitation_id, Awaited.SHOWN), ANSWER_TIMEOUT)
         if isinstance(answer, InviteDeclined):
             self._declined(inv)
-            raise RefusedWithKind(RefusalKind.DECLINED, DECLINED)
+            raise RefusedWithKind(RefusalKind.DECLINED, DECLINED_TEXT)
         if answer is None and inv.state is State.PENDING:
-            inv.fail("no answer from the peer")
+            inv.fail(PEER_SILENT)
             self._settle(inv)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the peer did not answer")
+            raise RefusedWithKind(RefusalKind.OFFLINE, PEER_SILENT)
         return inv
 
     def _declined(self, inv: OutgoingInvitation) -> None:
@@ -583,12 +608,12 @@ class InvitationService:
         connector = self.connect_as_guest
         addresses = self._listen_addresses(inv.peer.fingerprint)
         if connector is None:
-            inv.fail("sessions are not available")
+            inv.fail(NO_SESSIONS)
         else:
             try:
                 await connector(inv.peer, addresses, inv.session_token, inv.permissions)
             except Exception as exc:
-                inv.fail(f"could not open the session: {exc}")
+                inv.fail(_session_failed(exc))
             else:
                 inv.connected()
         self._settle(inv)
@@ -718,9 +743,9 @@ class InvitationService:
             inc, InviteAccept(invitation_id=inc.invitation_id, revision=revision)
         ):
             self._answers.pop((inc.invitation_id, Awaited.ACCEPT), None)
-            inc.fail("the inviter cannot be reached")
+            inc.fail(INVITER_GONE)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter cannot be reached")
+            raise RefusedWithKind(RefusalKind.OFFLINE, INVITER_GONE)
         answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), ACCEPT_TIMEOUT)
         now = self._clock.now()
         if isinstance(answer, InviteRefused):
@@ -731,20 +756,17 @@ class InvitationService:
             inc.accept_refused(refusal, now)
             self._settle(inc)
             if refusal is Refusal.STALE_REVISION:
-                raise RefusedWithKind(
-                    RefusalKind.STATE,
-                    "the inviter changed the invitation; look at it again and accept once more",
-                )
-            raise RefusedWithKind(RefusalKind.STATE, f"the invitation is {inc.state}")
+                raise RefusedWithKind(RefusalKind.STATE, REFUSAL_TEXTS[refusal])
+            raise RefusedWithKind(RefusalKind.STATE, state_text(inc.state))
         if not isinstance(answer, InviteAcceptOk):
-            inc.fail("the inviter did not answer")
+            inc.fail(INVITER_SILENT)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter did not answer")
+            raise RefusedWithKind(RefusalKind.OFFLINE, INVITER_SILENT)
         connector = self.connect_as_guest
         if connector is None:
-            inc.fail("sessions are not available")
+            inc.fail(NO_SESSIONS)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.STATE, "sessions are not available")
+            raise RefusedWithKind(RefusalKind.STATE, NO_SESSIONS)
         try:
             session_id = await connector(
                 inc.peer,
@@ -753,9 +775,10 @@ class InvitationService:
                 inc.permissions,
             )
         except Exception as exc:
-            inc.fail(f"could not open the session: {exc}")
+            why = _session_failed(exc)
+            inc.fail(why)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, f"could not connect: {exc}") from exc
+            raise RefusedWithKind(RefusalKind.OFFLINE, why) from exc
         inc.connected()
         self._settle(inc)
         return session_id
@@ -789,9 +812,9 @@ class InvitationService:
             ),
         )
         if not sent:
-            inc.fail("the requester cannot be reached")
+            inc.fail(REQUESTER_GONE)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the requester cannot be reached")
+            raise RefusedWithKind(RefusalKind.OFFLINE, REQUESTER_GONE)
 
     async def reject(self, inc: IncomingInvitation) -> None:
         with self._refusal_settles(inc):
@@ -836,7 +859,7 @@ class InvitationService:
                     await starter(channel, req.peer, req.permissions, req.invitation_id.hex())
                     return
                 if req is not None:
-                    req.fail("the session token was presented by another key")
+                    req.fail(WRONG_DEVICE)
                     self._settle(req)
                 break
         _log.warning("refused a session token from %s", channel.peer.device_id)

@@ -105,7 +105,7 @@ def parse_host_port(text: str) -> str:
             raise EntryError(
                 QCoreApplication.translate(
                     "AddressBookDialog", "{host} is not an IPv6 address"
-                ).format(host=repr(host))
+                ).format(host=f"“{host}”")
             ) from None
         host_out = f"[{host}]"
     else:
@@ -120,7 +120,7 @@ def parse_host_port(text: str) -> str:
             raise EntryError(
                 QCoreApplication.translate(
                     "AddressBookDialog", "{host} is not a host name or IPv4 address"
-                ).format(host=repr(host))
+                ).format(host=f"“{host}”")
             )
         host_out = host
     if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
