@@ -186,6 +186,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.dismiss_button)
         buttons.addWidget(self.accept_button)
+        QWidget.setTabOrder(self.dismiss_button, self.accept_button)  # as they are seen
 
         box = QVBoxLayout(page)
         box.addWidget(intro)

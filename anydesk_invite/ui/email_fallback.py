@@ -76,6 +76,10 @@ class EmailFallbackDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.message_edit)
         layout.addWidget(buttons)
+        # The button box lays Close out last but made it first: Tab goes as they are seen.
+        QWidget.setTabOrder(self.message_edit, self.copy_message_button)
+        QWidget.setTabOrder(self.copy_message_button, self.copy_link_button)
+        QWidget.setTabOrder(self.copy_link_button, close)
 
 
 class EmailInvite:

@@ -43,6 +43,30 @@ def permissions_text(perms: frozenset[Permission]) -> str:
     return view_screen_label() + "".join(f", {g}" for g in granted)
 
 
+def _tab_stops_in(container: QWidget) -> list[QWidget]:
+    """The widgets inside ``container`` that Tab stops at, in their window's Tab order."""
+    window = container.window()
+    stops = []
+    w = window.nextInFocusChain()
+    while w is not window:
+        if container.isAncestorOf(w) and w.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            stops.append(w)
+        w = w.nextInFocusChain()
+    return stops
+
+
+def _tab_last(widget: QWidget) -> None:
+    """Move ``widget`` to the end of its window's Tab chain."""
+    window = widget.window()
+    last: QWidget = window
+    w = window.nextInFocusChain()
+    while w is not window:
+        if w is not widget and w.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            last = w
+        w = w.nextInFocusChain()
+    QWidget.setTabOrder(last, widget)
+
+
 class SessionWindow(DropsToTransferPanel, QWidget):
     """A session as the guest sees it.
 
@@ -165,6 +189,13 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         box = QHBoxLayout(self)
         box.addWidget(self.screen_view, 3)
         box.addLayout(side, 1)
+        # Tab goes down the side column as it is seen (the widgets were made in another order).
+        column: list[QWidget] = [self.draw_button, self.clipboard_check, self.chat_view]
+        column.append(self.chat_edit)
+        if self.transfer_panel is not None:
+            column += _tab_stops_in(self.transfer_panel)
+        for widget in [*column, self.end_button]:
+            _tab_last(widget)
         self.show_session(session)
         facade.sessions_changed.connect(self._on_sessions_changed)
         self._tasks: set[asyncio.Task[None]] = set()

@@ -327,6 +327,8 @@ class SettingsDialog(QDialog):
         # On a small screen (or at 200 %) the settings scroll; Save and Cancel stay in view.
         scroll = FullSizeScrollArea(self)
         scroll.setObjectName("settingsScroll")
+        # Not a stop of its own: Tab goes through the settings in it (and it scrolls to each).
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidget(content)
         box = QVBoxLayout(self)
         box.addWidget(scroll, 1)
