@@ -43,6 +43,7 @@ from anydesk_invite.core.alias import AliasError, parse_alias, sanitize_display
 from anydesk_invite.core.ids import DeviceId, IdError, parse_id
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.ui.dialogs import fit_contents
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
@@ -216,6 +217,7 @@ class AddressBookDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        fit_contents(self)
         for edit in (
             self.id_edit,
             self.alias_edit,
