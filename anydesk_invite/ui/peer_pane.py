@@ -355,7 +355,7 @@ class PeerPane(QWidget):
         self.empty_label.setObjectName(f"{name}Empty")
         self.empty_label.setAccessibleName(self.tr("{pane} is empty").format(pane=title))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setEnabled(False)
+        self.empty_label.setStyleSheet(NOTE_STYLE)  # secondary, yet readable (not disabled grey)
         self.empty_label.setWordWrap(True)
         self.add_button: QPushButton | None = None
         self.add_first_button: QPushButton | None = None

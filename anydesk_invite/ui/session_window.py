@@ -136,6 +136,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.chat_view = QListWidget(self)
         self.chat_view.setObjectName("chatView")
         self.chat_view.setAccessibleName(self.tr("Chat"))
+        # On a short screen the chat gives up its room first, not the controls around it.
+        self.chat_view.setMinimumHeight(self.chat_view.fontMetrics().lineSpacing() * 2 + 8)
         self.chat_edit = QLineEdit(self)
         self.chat_edit.setObjectName("chatEdit")
         self.chat_edit.setAccessibleName(self.tr("Chat message"))

@@ -362,3 +362,14 @@ def test_a_selected_tiles_secondary_lines_are_readable_on_the_selection(
             key=lambda c: _contrast(c, fill),
         )
         assert _contrast(strongest, fill) >= 4.5  # WCAG AA, like "This device"
+
+
+def test_an_empty_panes_hint_is_readable_against_the_window(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot, FakeClient(), PeerSource.FAVORITES)
+    image = pane.empty_label.grab().toImage()
+    background = pane.palette().color(QPalette.ColorRole.Window)
+    strongest = max(
+        (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())),
+        key=lambda c: _contrast(c, background),
+    )
+    assert _contrast(strongest, background) >= 4.5  # WCAG AA, like "This device"
