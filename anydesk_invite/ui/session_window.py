@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -402,6 +402,27 @@ class SessionWindow(DropsToTransferPanel, QWidget):
                 await result
             except ActionRefused as exc:
                 self.state_label.setText(str(exc))
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            self._grow_to_contents()
+        return handled
+
+    def _grow_to_contents(self) -> None:
+        """Taller when what the side column shows needs it (a transfer row, a note that
+        wraps): a window's minimum height does not count wrapped lines, so it would squeeze
+        them instead. The placement keeps the result inside the screen."""
+        layout = self.layout()
+        if layout is None:
+            return
+        needed = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
+            else layout.totalMinimumSize().height()
+        )
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)
