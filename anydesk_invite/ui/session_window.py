@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -410,19 +410,26 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         return handled
 
     def _grow_to_contents(self) -> None:
-        """Taller when what the side column shows needs it (a transfer row, a note that
-        wraps): a window's minimum height does not count wrapped lines, so it would squeeze
-        them instead. The placement keeps the result inside the screen."""
-        layout = self.layout()
-        if layout is None:
-            return
-        needed = (
-            layout.totalHeightForWidth(self.width())
-            if layout.hasHeightForWidth()
-            else layout.totalMinimumSize().height()
+        """Taller by what the wrapped lines of the side column lack (a window's minimum height
+        does not count them, so the layout would squeeze them), as far as the screen has
+        room below the window."""
+        lacking = sum(
+            max(0, label.heightForWidth(label.width()) - label.height())
+            for label in self.findChildren(QLabel)
+            if label.isVisible() and label.wordWrap()
         )
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        if lacking <= 0:
+            return
+        screen = self.screen()
+        room = self.height() + lacking
+        if screen is not None:
+            area = screen.availableGeometry()
+            room = min(room, self.height() + area.bottom() - self.frameGeometry().bottom())
+        if room > self.height():
+            self.resize(self.width(), room)
+            # The layout shares the new room out once the resize is seen: look again then
+            # (it ends at the screen's bottom edge or when nothing lacks any more).
+            QTimer.singleShot(0, self, self._grow_to_contents)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)
