@@ -43,6 +43,17 @@ def permissions_text(perms: frozenset[Permission]) -> str:
     return view_screen_label() + "".join(f", {g}" for g in granted)
 
 
+def _lacking(widget: QWidget) -> int:
+    """How many pixels of height a widget without a layout of its own is short of."""
+    if widget.layout() is not None:
+        return 0
+    if widget.hasHeightForWidth():
+        need = widget.heightForWidth(widget.width())
+    else:
+        need = widget.minimumSizeHint().height()
+    return max(0, need - widget.height())
+
+
 def _tab_stops_in(container: QWidget) -> list[QWidget]:
     """The widgets inside ``container`` that Tab stops at, in their window's Tab order."""
     window = container.window()
@@ -410,14 +421,10 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         return handled
 
     def _grow_to_contents(self) -> None:
-        """Taller by what the wrapped lines of the side column lack (a window's minimum height
-        does not count them, so the layout would squeeze them), as far as the screen has
-        room below the window."""
-        lacking = sum(
-            max(0, label.heightForWidth(label.width()) - label.height())
-            for label in self.findChildren(QLabel)
-            if label.isVisible() and label.wordWrap()
-        )
+        """Taller by what the most squeezed row of the window lacks (a window's minimum
+        height does not count wrapped lines, so the layout would squeeze them and the rows
+        below), as far as the screen has room below the window; again until none lacks."""
+        lacking = max((_lacking(w) for w in self.findChildren(QWidget) if w.isVisible()), default=0)
         if lacking <= 0:
             return
         screen = self.screen()
