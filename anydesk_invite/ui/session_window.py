@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -52,30 +53,6 @@ def _lacking(widget: QWidget) -> int:
     else:
         need = widget.minimumSizeHint().height()
     return max(0, need - widget.height())
-
-
-def _tab_stops_in(container: QWidget) -> list[QWidget]:
-    """The widgets inside ``container`` that Tab stops at, in their window's Tab order."""
-    window = container.window()
-    stops = []
-    w = window.nextInFocusChain()
-    while w is not window:
-        if container.isAncestorOf(w) and w.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            stops.append(w)
-        w = w.nextInFocusChain()
-    return stops
-
-
-def _tab_last(widget: QWidget) -> None:
-    """Move ``widget`` to the end of its window's Tab chain."""
-    window = widget.window()
-    last: QWidget = window
-    w = window.nextInFocusChain()
-    while w is not window:
-        if w is not widget and w.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            last = w
-        w = w.nextInFocusChain()
-    QWidget.setTabOrder(last, widget)
 
 
 class SessionWindow(DropsToTransferPanel, QWidget):
@@ -203,12 +180,11 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         box.addWidget(self.screen_view, 3)
         box.addLayout(side, 1)
         # Tab goes down the side column as it is seen (the widgets were made in another order).
+        # The transfer panel keeps its own order (its rows come and go).
         column: list[QWidget] = [self.draw_button, self.clipboard_check, self.chat_view]
-        column.append(self.chat_edit)
-        if self.transfer_panel is not None:
-            column += _tab_stops_in(self.transfer_panel)
-        for widget in [*column, self.end_button]:
-            _tab_last(widget)
+        column += [self.chat_edit, self.end_button]
+        for first, second in itertools.pairwise(column):
+            QWidget.setTabOrder(first, second)
         self.show_session(session)
         facade.sessions_changed.connect(self._on_sessions_changed)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -222,6 +198,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             return  # nothing of an ended session can be switched on again
         self._session = session
         self.permissions_label.setText(permissions_text(session.permissions))
+        self._schedule_grow()
         granted = Permission.CLIPBOARD in session.permissions
         self.clipboard_check.setEnabled(granted)
         if not granted and self.clipboard_check.isChecked():
@@ -284,6 +261,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         else:
             text = self.tr("You control the host's keyboard and mouse.")
         self.control_label.setText(text)
+        self._schedule_grow()
 
     def _draw_toggled(self, on: bool) -> None:
         self.screen_view.draw_mode = on
@@ -330,6 +308,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         # The latest change is what the guest needs to read; the chat keeps the history.
         self.permission_notice.setText("\n".join(lines))
         self.permission_notice.show()
+        self._schedule_grow()
         for line in lines:
             self.chat_view.addItem(line)
         self.chat_view.scrollToBottom()
@@ -366,6 +345,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.permission_notice.hide()
         self.state_label.setText(text)
         self.control_label.setText("")
+        self._schedule_grow()
         for widget in (self.draw_button, self.clipboard_check, self.chat_edit):
             widget.setEnabled(False)
             widget.setToolTip("")
@@ -414,11 +394,10 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             except ActionRefused as exc:
                 self.state_label.setText(str(exc))
 
-    def event(self, event: QEvent) -> bool:
-        handled = super().event(event)
-        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
-            self._grow_to_contents()
-        return handled
+    def _schedule_grow(self) -> None:
+        """Look, once the layout has caught up, whether the window must grow (its text
+        changed). Not from event(): an override there runs while the window is destroyed."""
+        QTimer.singleShot(0, self, self._grow_to_contents)
 
     def _grow_to_contents(self) -> None:
         """Taller by what the most squeezed row of the window lacks (a window's minimum
@@ -432,7 +411,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         if screen is not None:
             area = screen.availableGeometry()
             room = min(room, self.height() + area.bottom() - self.frameGeometry().bottom())
-        if room > self.height():
+        if room > self.height() and self.isVisible():
             self.resize(self.width(), room)
             # The layout shares the new room out once the resize is seen: look again then
             # (it ends at the screen's bottom edge or when nothing lacks any more).
