@@ -49,8 +49,9 @@ bench:
 demo:
 	bash scripts/demo.sh
 
-# Runs the real app under Xvfb with openbox at 1920x1080 and 1280x800 (anna, ben and carla on
-# 127.0.0.1, and a first start without a keyring) and saves each scene full-screen as
-# docs/screenshots/<scene>-<W>x<H>.png; prints the files written.
+# Runs the real app under Xvfb with openbox at 1920x1080 and 1280x800, and at 1920x1080 with
+# QT_SCALE_FACTOR=2 (anna, ben and carla on 127.0.0.1, and a first start without a keyring)
+# and saves each scene full-screen as docs/screenshots/<scene>-<W>x<H>[@2x].png; prints the
+# files written.
 screenshots:
 	$(PY) scripts/screenshots.py

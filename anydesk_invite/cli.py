@@ -191,7 +191,12 @@ def main(
         print(f"{PROG}: the running client did not answer within {timeout:g} s", file=err)
         return EXIT_REFUSED
     except (ConnectionError, OSError) as exc:
-        print(f"{PROG}: cannot talk to the running client: {exc}", file=err)
+        why = exc.strerror or "the connection failed"
+        print(
+            f"{PROG}: cannot talk to the running client ({why}); is it still running? "
+            "Start it again and repeat the command",
+            file=err,
+        )
         return EXIT_REFUSED
     if not response["ok"]:
         code = response.get("code")

@@ -7,7 +7,7 @@ favorite and address-book entries before it starts; the scenes are driven throug
 line and xdotool and captured full-screen with ImageMagick's ``import``: main window, invite
 dialog, outgoing invitation, toast, connection request and session in the Accept Window, the
 guest's session window, settings, and a first start on a desktop without a keyring (dora@ad).
-Saved as docs/screenshots/<scene>-<W>x<H>.png.
+Saved as docs/screenshots/<scene>-<W>x<H>.png (…@2x.png for the run at QT_SCALE_FACTOR=2).
 
 Needs Xvfb, openbox, xdotool and imagemagick (scripts/bootstrap.sh --test). Where gnome-keyring and
 dbus-run-session exist, the clients keep their keys in a throwaway keyring, as on a desktop.
@@ -41,7 +41,8 @@ from anydesk_invite.storage.settings import StoredSettings  # noqa: E402
 from tests.helpers.xvfb import xvfb  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
-SIZES = ((1920, 1080), (1280, 800))
+SIZES = ((1920, 1080, 1), (1280, 800, 1), (1920, 1080, 2))
+"""Width, height and Qt scale factor of each run (the last as on a high-density screen)."""
 DESKTOP_COLOUR = "#46535f"
 WAIT = 30.0
 """Seconds any one condition may take before the run gives up (discovery takes ~2 s)."""
@@ -83,10 +84,12 @@ class Geometry:
 class Display:
     """An X display (tests/helpers/xvfb.py starts it), and what the scenes do on it."""
 
-    def __init__(self, name: str, width: int, height: int) -> None:
+    def __init__(self, name: str, width: int, height: int, scale: int = 1) -> None:
         self.name = name
         self.width = width
         self.height = height
+        self.scale = scale
+        """QT_SCALE_FACTOR of the clients: places inside a window are given in logical pixels."""
         self._paint_background()
         # A window manager, as on a desktop: title bars, and windows placed by the app.
         self._wm = subprocess.Popen(
@@ -157,6 +160,7 @@ class Display:
 
     def click(self, wid: int, x: int, y: int) -> None:
         """Click at (x, y) inside the window (negative x counts from its right edge)."""
+        x, y = x * self.scale, y * self.scale
         if x < 0:
             x += self.geometry(wid).w
         self.xdotool("mousemove", "--window", str(wid), str(x), str(y), "click", "1")
@@ -221,6 +225,8 @@ class Client:
             args.append("--headless")
         else:
             env.update(display.env(), QT_QPA_PLATFORM="xcb")
+            if display.scale != 1:
+                env["QT_SCALE_FACTOR"] = str(display.scale)
         self._log = log.open("w")
         self._proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.pid = self._proc.pid
@@ -318,15 +324,15 @@ WARNING_HEIGHT = 34
 """The key-in-a-file warning (--no-keyring) pushes the tabs down by this much."""
 
 
-def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
-    suffix = f"{width}x{height}"
+def shoot_size(width: int, height: int, out_dir: Path, work: Path, scale: int = 1) -> None:
+    suffix = f"{width}x{height}" + (f"@{scale}x" if scale != 1 else "")
     print(f"{suffix}:")
 
     def out(scene: str) -> Path:
         return out_dir / f"{scene}-{suffix}.png"
 
     with ExitStack() as stack:
-        x = Display(stack.enter_context(xvfb(width, height)), width, height)
+        x = Display(stack.enter_context(xvfb(width, height)), width, height, scale)
         stack.callback(x.close)
         # ben has windows too (off-screen), so that his session window shows anna's screen.
         ben = Client(work / "ben", "ben@ad", x, work / "ben.log")
@@ -375,7 +381,7 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         notes.write_bytes(os.urandom(2_400_000))
         ben.cli("send-file", session["id"][:8], str(notes))
         host = x.window("^Session with ben@ad$", anna.pid)
-        x.move(host, width - 520, 60)
+        x.move(host, max(0, width - x.geometry(host).w - 24), 60)
         guest = x.window("^Session with anna@ad$", ben.pid)
         x.move(guest, 60, 120)
         x.capture(out("accept-session"))
@@ -384,7 +390,11 @@ def shoot_size(width: int, height: int, out_dir: Path, work: Path) -> None:
         x.capture(out("session-window"))
         for session in anna.cli("sessions"):
             anna.cli("end", session["id"])
-        # Both windows stay to say the session ended; out of the way for the next scenes.
+        # Both windows stay to say the session ended: the guest's, with who ended it and when.
+        wait_for("ben to see the session end", lambda: not ben.cli("sessions"))
+        x.park_pointer()
+        x.capture(out("session-ended"))
+        # Out of the way for the next scenes.
         x.minimize(host)
         x.minimize(guest)
 
@@ -470,11 +480,21 @@ def _reexec_isolated(keyring: bool) -> None:
     sys.exit(code)
 
 
+def _size(text: str) -> tuple[int, int, int]:
+    """'1920x1080' or '1920x1080@2' as (width, height, scale)."""
+    size, _, scale = text.partition("@")
+    width, _, height = size.partition("x")
+    return int(width), int(height), int(scale or "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument(
-        "--size", action="append", metavar="WxH", help="only this size (repeatable)"
+        "--size",
+        action="append",
+        metavar="WxH[@S]",
+        help="only this size, at Qt scale factor S (default 1) (repeatable)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the homes and logs")
     parser.add_argument(
@@ -488,12 +508,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     sizes = SIZES
     if args.size:
-        sizes = tuple(tuple(int(v) for v in s.split("x")) for s in args.size)  # type: ignore[misc]
+        sizes = tuple(_size(s) for s in args.size)
     args.out.mkdir(parents=True, exist_ok=True)
-    for width, height in sizes:
+    for width, height, scale in sizes:
         try:
             with temporary_folder(args.keep) as work:
-                shoot_size(width, height, args.out, work)
+                shoot_size(width, height, args.out, work, scale)
         except SceneError as exc:
             print(f"screenshots: {exc}", file=sys.stderr)
             return 1

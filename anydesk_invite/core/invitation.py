@@ -85,12 +85,51 @@ class Refusal(StrEnum):
     NOT_YOURS = "not_yours"
 
 
+REFUSAL_TEXTS: dict[Refusal, str] = {
+    Refusal.EXPIRED: "the invitation had expired; ask for a new one",
+    Refusal.CANCELLED: "the inviter cancelled the invitation",
+    Refusal.STALE_REVISION: (
+        "the inviter changed the invitation; look at it again and accept once more"
+    ),
+    Refusal.NOT_PENDING: "the invitation was already answered or closed; ask for a new one",
+    Refusal.DECLINED: "the invitation was declined",
+    Refusal.UNKNOWN: (
+        "the other device no longer knows this invitation (it may have restarted); "
+        "ask for a new one"
+    ),
+    Refusal.NOT_YOURS: "this invitation was meant for another device",
+}
+"""What each refusal from the other side means, in words for a person, with what to do."""
+
+_STATE_TEXTS: dict[State, str] = {
+    State.PENDING: "the invitation is still waiting for an answer",
+    State.RECEIVED: "the invitation is still waiting for an answer",
+    State.ACCEPTING: "the invitation is being accepted already; wait a moment",
+    State.ACCEPTED: "the invitation was accepted and the session is starting; wait a moment",
+    State.CONNECTED: "the invitation was accepted and its session has started",
+    State.REJECTED: "the invitation was rejected; send a new one if a session is still wanted",
+    State.CANCELLED: "the invitation was cancelled; send a new one if a session is still wanted",
+    State.EXPIRED: "the invitation has expired; send a new one if a session is still wanted",
+    State.FAILED: "the invitation did not work out and is closed; send a new one",
+}
+
+
+def state_text(state: State) -> str:
+    """Why nothing more can be done with an invitation in ``state``, and what to do instead."""
+    return _STATE_TEXTS[state]
+
+
 class InvitationRefused(Exception):
     """An action that the state machine does not allow in the current state."""
 
     def __init__(self, refusal: Refusal, message: str = "") -> None:
-        super().__init__(message or refusal.value.replace("_", " "))
+        super().__init__(message or REFUSAL_TEXTS[refusal])
         self.refusal = refusal
+
+
+GUEST_LATE = "the guest accepted but did not connect in time; send a new invitation"
+WRONG_DEVICE = "another device tried to join with this invitation, so it was closed; send a new one"
+"""Why an invitation failed on the inviter's side, in words for a person."""
 
 
 def _seconds_left(value: float) -> float:
@@ -151,23 +190,26 @@ class OutgoingInvitation:
             return True
         if self.state is State.ACCEPTED and now >= self.token_deadline:
             self.session_token = b""
-            self._move(State.FAILED, "the guest did not connect in time")
+            self._move(State.FAILED, GUEST_LATE)
             return True
         return False
 
     def _require_pending(self, now: float) -> None:
         self.tick(now)
         if self.state is State.EXPIRED:
-            raise InvitationRefused(Refusal.EXPIRED, "the invitation has expired")
+            raise InvitationRefused(Refusal.EXPIRED, state_text(State.EXPIRED))
         if self.state is State.CANCELLED:
-            raise InvitationRefused(Refusal.CANCELLED, "the invitation was cancelled")
+            raise InvitationRefused(Refusal.CANCELLED, state_text(State.CANCELLED))
         if self.state is not State.PENDING:
-            raise InvitationRefused(Refusal.NOT_PENDING, f"the invitation is {self.state}")
+            raise InvitationRefused(Refusal.NOT_PENDING, state_text(self.state))
 
     def edit(self, permissions: frozenset[Permission], now: float, profile: str = "") -> int:
         """Change what is offered: same id and deadline, revision + 1."""
         if self.kind is not Kind.INVITATION:
-            raise InvitationRefused(Refusal.NOT_PENDING, "a connection request cannot be edited")
+            raise InvitationRefused(
+                Refusal.NOT_PENDING,
+                "a connection request cannot be changed; the other side chooses what you may do",
+            )
         self._require_pending(now)
         self.permissions = permissions
         self.profile = profile
@@ -196,9 +238,7 @@ class OutgoingInvitation:
         """
         self._require_pending(now)
         if revision != self.revision:
-            raise InvitationRefused(
-                Refusal.STALE_REVISION, f"the invitation changed (now revision {self.revision})"
-            )
+            raise InvitationRefused(Refusal.STALE_REVISION)
         if permissions is not None:
             self.permissions = permissions
         self.session_token = token
@@ -218,7 +258,7 @@ class OutgoingInvitation:
             return False
         self.session_token = b""
         if not tokens_equal(fingerprint, self.peer.fingerprint):
-            self._move(State.FAILED, "the session token was presented by another key")
+            self._move(State.FAILED, WRONG_DEVICE)
             return False
         self._move(State.CONNECTED)
         return True
@@ -303,9 +343,9 @@ class IncomingInvitation:
         """The user clicked Connect: returns the revision they saw."""
         self.tick(now)
         if self.state is State.EXPIRED:
-            raise InvitationRefused(Refusal.EXPIRED, "the invitation has expired")
+            raise InvitationRefused(Refusal.EXPIRED, state_text(State.EXPIRED))
         if self.state is not State.RECEIVED:
-            raise InvitationRefused(Refusal.NOT_PENDING, f"the invitation is {self.state}")
+            raise InvitationRefused(Refusal.NOT_PENDING, state_text(self.state))
         self._move(State.ACCEPTING)
         return self.revision
 
@@ -321,12 +361,12 @@ class IncomingInvitation:
         elif refusal is Refusal.CANCELLED:
             self._move(State.CANCELLED)
         else:
-            self._move(State.FAILED, refusal.value.replace("_", " "))
+            self._move(State.FAILED, REFUSAL_TEXTS[refusal])
 
     def reject(self, now: float) -> None:
         self.tick(now)
         if self.state is not State.RECEIVED:
-            raise InvitationRefused(Refusal.NOT_PENDING, f"the invitation is {self.state}")
+            raise InvitationRefused(Refusal.NOT_PENDING, state_text(self.state))
         self._move(State.REJECTED)
 
     def cancelled_by_peer(self) -> bool:

@@ -178,7 +178,9 @@ class XTestInput:
 
             d = xdisplay.Display(self._name)
         except Exception as exc:
-            self._problem = f"cannot open X display {self._name}: {exc}"
+            # The person reads what failed; the library's words (errno, socket) go to the log.
+            _log.warning("cannot open X display %s for input: %s", self._name, exc)
+            self._problem = f"cannot open X display {self._name}"
             return None
         if not d.query_extension("XTEST").present:
             d.close()

@@ -42,7 +42,7 @@ from anydesk_invite.services.control_schema import (
     transfer_json,
     validate_request,
 )
-from anydesk_invite.services.facade import ActionRefused, ClientFacade
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import (
     InvitationView,
     PeerSource,
@@ -52,6 +52,17 @@ from anydesk_invite.services.views import (
 )
 
 _log = logging.getLogger(__name__)
+
+
+def _command_line_hint(exc: ActionRefused) -> str:
+    """What a command-line user does to confirm a device known only from discovery: the
+    window lets them click instead, so only this reply names the option."""
+    if not isinstance(exc, RefusedWithKind) or not exc.candidates:
+        return ""
+    if exc.kind not in (RefusalKind.NEEDS_CONFIRMATION, RefusalKind.AMBIGUOUS):
+        return ""
+    fingerprints = " or ".join(c.fingerprint.hex()[:16] for c in exc.candidates)
+    return f"; once checked, repeat the command with --confirm {fingerprints}"
 
 
 class ControlCommands:
@@ -103,10 +114,12 @@ class ControlCommands:
         except (BadRequest, MissingArgument) as exc:
             return error_reply(exc.code, str(exc))
         except ActionRefused as exc:
-            return error_reply(CODE_REFUSED, str(exc))
-        except Exception as exc:
+            return error_reply(CODE_REFUSED, str(exc) + _command_line_hint(exc))
+        except Exception:
             _log.exception("control: %s failed", cmd)
-            return error_reply(CODE_REFUSED, f"the client failed: {exc}")
+            return error_reply(
+                CODE_REFUSED, "the client could not do that (its log says why); try again"
+            )
         return {"ok": True, "result": result}
 
     # Permission sets -----------------------------------------------------------------------
@@ -348,7 +361,9 @@ class ControlCommands:
         if session.role.value == "guest":
             view = await self._facade.wait_transfer(view.transfer_id)
             if view.state is not TransferState.DONE:
-                raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
+                raise ActionRefused(
+                    f"{view.name} was not transferred: {view.reason or 'it was cancelled'}"
+                )
         return transfer_json(view)
 
     async def _transfers(self, args: dict[str, Any]) -> object:
@@ -360,7 +375,9 @@ class ControlCommands:
         view = await self._facade.fetch_file(session.session_id, args["id"])
         view = await self._facade.wait_transfer(view.transfer_id)
         if view.state is not TransferState.DONE:
-            raise ActionRefused(f"{view.name}: {view.state.value}: {view.reason}")
+            raise ActionRefused(
+                f"{view.name} was not transferred: {view.reason or 'it was cancelled'}"
+            )
         return transfer_json(view)
 
     async def _cancel_transfer(self, args: dict[str, Any]) -> object:

@@ -294,7 +294,8 @@ class PeerDirectory:
             alias = parse_alias(text)
         except AliasError as exc:
             raise RefusedWithKind(
-                RefusalKind.INVALID, f"{text!r} is neither an ID nor an alias: {exc}"
+                RefusalKind.INVALID,
+                f"“{text}” is neither an ID nor an alias: {exc}",
             ) from None
         return self._resolve_alias(str(alias), alias.key(), confirm)
 
@@ -368,9 +369,10 @@ class PeerDirectory:
         if len(found) > 1:
             raise RefusedWithKind(
                 RefusalKind.AMBIGUOUS,
-                f"{shown} matches several devices: "
+                f"{shown} is the alias of several devices; choose the one whose ID and "
+                "fingerprint its screen shows: "
                 + "; ".join(
-                    f"ID {c.device_id.grouped()} (--confirm {c.fingerprint.hex()[:16]})"
+                    f"ID {c.device_id.grouped()}, fingerprint {short_fingerprint(c.fingerprint)}"
                     for c in candidates
                 ),
                 candidates,
@@ -380,7 +382,7 @@ class PeerDirectory:
             RefusalKind.NEEDS_CONFIRMATION,
             f"{shown} is known only from discovery: confirm it is ID "
             f"{d.device_id.grouped()} with fingerprint {short_fingerprint(d.fingerprint)} "
-            f"(--confirm {d.fingerprint.hex()[:16]})",
+            "(as its own screen shows them)",
             candidates,
         )
 

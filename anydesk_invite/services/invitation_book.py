@@ -37,10 +37,31 @@ from anydesk_invite.net.wire import (
     Message,
 )
 from anydesk_invite.services.links import Address, Links, Unreachable
-from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.refusals import ActionRefused, RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
 
 _log = logging.getLogger(__name__)
+
+
+DECLINED_TEXT = "the other side declined; you can try again later"
+"""What an inviter or requester reads: the other side's reason is never told."""
+CONNECTION_LOST = "the connection to the other device closed; try again"
+PEER_SILENT = "the other device did not answer: is it still running and on this network?"
+NO_SESSIONS = "sessions cannot be opened right now; restart the program and try again"
+INVITER_GONE = "the inviter cannot be reached any more: ask them to invite you again"
+INVITER_SILENT = "the inviter did not answer: ask them to invite you again"
+REQUESTER_GONE = "the device that asked cannot be reached any more; it can ask again"
+"""Why an invitation or request failed, in words for a person, with what to do."""
+
+
+def session_failed(exc: Exception) -> str:
+    """Why a session did not open: a refusal's own words, else a plain sentence (the
+    exception itself goes to the log, not to the person)."""
+    if isinstance(exc, ActionRefused):
+        return f"the session did not open: {exc}"
+    _log.warning("the session did not open: %r", exc)
+    return "the session did not open (the connection failed); try again"
+
 
 ANSWER_TIMEOUT = 5.0
 """Seconds to wait for the peer to say it showed (or declined) an invitation."""
@@ -240,7 +261,10 @@ class InvitationBook:
         """An invitation by hex id or a unique prefix of at least 4 hex digits."""
         key = text.strip().lower()
         if len(key) < 4 or any(c not in "0123456789abcdef" for c in key):
-            raise RefusedWithKind(RefusalKind.INVALID, f"{text!r} is not an invitation id")
+            raise RefusedWithKind(
+                RefusalKind.INVALID,
+                f"“{text}” is not an invitation's number; the list of invitations shows them",
+            )
         found = [inv for inv in self.all() if inv.invitation_id.hex().startswith(key)]
         if not found:
             raise RefusedWithKind(RefusalKind.UNKNOWN, f"no invitation {text}")
@@ -291,7 +315,7 @@ class InvitationBook:
         for t in expired:
             req = self.incoming.get(t.request_id)
             if req is not None:
-                req.fail("the requester did not connect in time")
+                req.fail("the other device accepted but did not connect in time; ask again")
                 self._settle(req)
 
     async def run_ticker(self, interval: float = 0.25) -> None:
@@ -345,14 +369,16 @@ class InvitationBook:
             channel = await self._links.channel_to(target.fingerprint, list(target.addresses))
         except Unreachable as exc:
             raise RefusedWithKind(
-                RefusalKind.OFFLINE, f"{target.alias or target.device_id.grouped()} is offline"
+                RefusalKind.OFFLINE,
+                f"{target.alias or target.device_id.grouped()} cannot be reached: is it running "
+                "and on this network?",
             ) from exc
         if channel.peer.device_id != target.device_id:
             await channel.close("not the device that was asked for")
             raise RefusedWithKind(
                 RefusalKind.INVALID,
                 f"the device at that address has ID {channel.peer.device_id.grouped()}, "
-                f"not {target.device_id.grouped()}",
+                f"not {target.device_id.grouped()}: check the address in the address book",
             )
         return channel
 

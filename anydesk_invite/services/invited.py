@@ -9,12 +9,15 @@ from collections import deque
 
 from anydesk_invite.core.invitation import (
     INVITATION_LIFETIME,
+    REFUSAL_TEXTS,
     REQUEST_LIFETIME,
+    WRONG_DEVICE,
     IncomingInvitation,
     Kind,
     Peer,
     Refusal,
     State,
+    state_text,
     tokens_equal,
 )
 from anydesk_invite.core.permissions import Permission
@@ -36,13 +39,18 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.invitation_book import (
     ACCEPT_TIMEOUT,
     DECLINED,
+    INVITER_GONE,
+    INVITER_SILENT,
     MAX_PENDING_INCOMING,
+    NO_SESSIONS,
     RATE_MAX,
     RATE_WINDOW,
+    REQUESTER_GONE,
     SEEN_IDS,
     Awaited,
     InvitationBook,
     _HostTicket,
+    session_failed,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 
@@ -175,9 +183,9 @@ class Invited(InvitationBook):
             inc, InviteAccept(invitation_id=inc.invitation_id, revision=revision)
         ):
             self._answers.pop((inc.invitation_id, Awaited.ACCEPT), None)
-            inc.fail("the inviter cannot be reached")
+            inc.fail(INVITER_GONE)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter cannot be reached")
+            raise RefusedWithKind(RefusalKind.OFFLINE, INVITER_GONE)
         answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), ACCEPT_TIMEOUT)
         now = self._clock.now()
         if isinstance(answer, InviteRefused):
@@ -188,20 +196,17 @@ class Invited(InvitationBook):
             inc.accept_refused(refusal, now)
             self._settle(inc)
             if refusal is Refusal.STALE_REVISION:
-                raise RefusedWithKind(
-                    RefusalKind.STATE,
-                    "the inviter changed the invitation; look at it again and accept once more",
-                )
-            raise RefusedWithKind(RefusalKind.STATE, f"the invitation is {inc.state}")
+                raise RefusedWithKind(RefusalKind.STATE, REFUSAL_TEXTS[refusal])
+            raise RefusedWithKind(RefusalKind.STATE, state_text(inc.state))
         if not isinstance(answer, InviteAcceptOk):
-            inc.fail("the inviter did not answer")
+            inc.fail(INVITER_SILENT)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter did not answer")
+            raise RefusedWithKind(RefusalKind.OFFLINE, INVITER_SILENT)
         connector = self.connect_as_guest
         if connector is None:
-            inc.fail("sessions are not available")
+            inc.fail(NO_SESSIONS)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.STATE, "sessions are not available")
+            raise RefusedWithKind(RefusalKind.STATE, NO_SESSIONS)
         try:
             session_id = await connector(
                 inc.peer,
@@ -210,9 +215,10 @@ class Invited(InvitationBook):
                 inc.permissions,
             )
         except Exception as exc:
-            inc.fail(f"could not open the session: {exc}")
+            why = session_failed(exc)
+            inc.fail(why)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, f"could not connect: {exc}") from exc
+            raise RefusedWithKind(RefusalKind.OFFLINE, why) from exc
         inc.connected()
         self._settle(inc)
         return session_id
@@ -246,9 +252,9 @@ class Invited(InvitationBook):
             ),
         )
         if not sent:
-            inc.fail("the requester cannot be reached")
+            inc.fail(REQUESTER_GONE)
             self._settle(inc)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the requester cannot be reached")
+            raise RefusedWithKind(RefusalKind.OFFLINE, REQUESTER_GONE)
 
     async def reject(self, inc: IncomingInvitation) -> None:
         with self._refusal_settles(inc):
@@ -293,7 +299,7 @@ class Invited(InvitationBook):
                     await starter(channel, req.peer, req.permissions, req.invitation_id.hex())
                     return
                 if req is not None:
-                    req.fail("the session token was presented by another key")
+                    req.fail(WRONG_DEVICE)
                     self._settle(req)
                 break
         _log.warning("refused a session token from %s", channel.peer.device_id)

@@ -36,10 +36,15 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.invitation_book import (
     ANSWER_TIMEOUT,
+    CONNECTION_LOST,
     DECLINED,
+    DECLINED_TEXT,
+    NO_SESSIONS,
+    PEER_SILENT,
     Awaited,
     InvitationBook,
     Target,
+    session_failed,
 )
 from anydesk_invite.services.links import Unreachable
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
@@ -64,8 +69,8 @@ class Inviting(InvitationBook):
         if existing is not None:
             raise RefusedWithKind(
                 RefusalKind.STATE,
-                f"an invitation to {target.alias or target.device_id.grouped()} is pending "
-                f"({existing.invitation_id.hex()[:8]}); edit or cancel it",
+                f"an invitation to {target.alias or target.device_id.grouped()} is waiting for "
+                "an answer already; change or cancel it in the list of sent invitations",
             )
         channel = await self._open_channel(target)
         peer = Peer(channel.peer.fingerprint, channel.peer.device_id, channel.peer.alias)
@@ -96,7 +101,8 @@ class Inviting(InvitationBook):
         if existing is not None:
             raise RefusedWithKind(
                 RefusalKind.STATE,
-                f"a request to {target.alias or target.device_id.grouped()} is pending",
+                f"a request to {target.alias or target.device_id.grouped()} is waiting for an "
+                "answer already; wait for it or cancel it",
             )
         channel = await self._open_channel(target)
         peer = Peer(channel.peer.fingerprint, channel.peer.device_id, channel.peer.alias)
@@ -127,20 +133,18 @@ class Inviting(InvitationBook):
                 )
                 await fresh.send(msg)
             except (Unreachable, ChannelClosed) as exc:
-                inv.fail("the connection closed")
+                inv.fail(CONNECTION_LOST)
                 self._settle(inv)
-                raise RefusedWithKind(
-                    RefusalKind.OFFLINE, "the peer closed the connection"
-                ) from exc
+                raise RefusedWithKind(RefusalKind.OFFLINE, CONNECTION_LOST) from exc
         self.changed.emit(self.view(inv))
         answer = await self._await_answer((inv.invitation_id, Awaited.SHOWN), ANSWER_TIMEOUT)
         if isinstance(answer, InviteDeclined):
             self._declined(inv)
-            raise RefusedWithKind(RefusalKind.DECLINED, DECLINED)
+            raise RefusedWithKind(RefusalKind.DECLINED, DECLINED_TEXT)
         if answer is None and inv.state is State.PENDING:
-            inv.fail("no answer from the peer")
+            inv.fail(PEER_SILENT)
             self._settle(inv)
-            raise RefusedWithKind(RefusalKind.OFFLINE, "the peer did not answer")
+            raise RefusedWithKind(RefusalKind.OFFLINE, PEER_SILENT)
         return inv
 
     def _declined(self, inv: OutgoingInvitation) -> None:
@@ -244,12 +248,12 @@ class Inviting(InvitationBook):
         connector = self.connect_as_guest
         addresses = self._listen_addresses(inv.peer.fingerprint)
         if connector is None:
-            inv.fail("sessions are not available")
+            inv.fail(NO_SESSIONS)
         else:
             try:
                 await connector(inv.peer, addresses, inv.session_token, inv.permissions)
             except Exception as exc:
-                inv.fail(f"could not open the session: {exc}")
+                inv.fail(session_failed(exc))
             else:
                 inv.connected()
         self._settle(inv)

@@ -111,7 +111,10 @@ class KeyStore:
 def _file_warning(problem: str | None) -> str:
     if problem is None:
         return FILE_KEPT_WARNING
-    return f"{NO_KEYRING_WARNING} ({problem})"
+    return (
+        f"{NO_KEYRING_WARNING} ({problem}); "
+        "a desktop keyring (GNOME Keyring, KWallet) keeps it safer"
+    )
 
 
 def _backend() -> object:

@@ -186,6 +186,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.dismiss_button)
         buttons.addWidget(self.accept_button)
+        QWidget.setTabOrder(self.dismiss_button, self.accept_button)  # as they are seen
 
         box = QVBoxLayout(page)
         box.addWidget(intro)
@@ -302,6 +303,9 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         self.chat_view.setReadOnly(True)
         self.chat_view.setPlaceholderText(self.tr("Chat messages appear here."))
         self.chat_view.setMaximumHeight(110)
+        # On a short screen (1080p at 200 %) the chat gives up its room first, not the rows
+        # above it: two lines are enough to see that a message came in.
+        self.chat_view.setMinimumHeight(self.chat_view.fontMetrics().lineSpacing() * 2 + 8)
         self.chat_edit = QLineEdit(page)
         self.chat_edit.setObjectName("chatEdit")
         self.chat_edit.setAccessibleName(self.tr("Chat message"))

@@ -27,6 +27,7 @@ from anydesk_invite.core.email_invite import (
     mailto_url,
 )
 from anydesk_invite.services.facade import Status
+from anydesk_invite.ui.dialogs import fit_contents
 
 UrlOpener = Callable[[QUrl], bool]
 
@@ -76,6 +77,11 @@ class EmailFallbackDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.message_edit)
         layout.addWidget(buttons)
+        fit_contents(self)
+        # The button box lays Close out last but made it first: Tab goes as they are seen.
+        QWidget.setTabOrder(self.message_edit, self.copy_message_button)
+        QWidget.setTabOrder(self.copy_message_button, self.copy_link_button)
+        QWidget.setTabOrder(self.copy_link_button, close)
 
 
 class EmailInvite:

@@ -30,6 +30,7 @@ from anydesk_invite.services.facade import (
     RefusedWithKind,
 )
 from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.ui.dialogs import fit_contents
 from anydesk_invite.ui.peer_confirm import PeerConfirmation
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
@@ -162,6 +163,7 @@ class InviteDialog(QDialog):
         box.addWidget(self.toggles)
         box.addStretch(1)
         box.addWidget(self._buttons)
+        fit_contents(self)
 
         if looks_like_id(target) and target_problem(target) is None:
             target = parse_id(target).grouped()  # as the ID is shown everywhere else

@@ -339,6 +339,10 @@ class MainWindow(QMainWindow):
             if old is not None:
                 old.setParent(None)
         self.bell_slot.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
+        # Added after the window was built, it would come last on Tab: it goes where it is
+        # seen, between the invite button and settings.
+        QWidget.setTabOrder(self.invite_button, widget)
+        QWidget.setTabOrder(widget, self.settings_button)
 
     def add_side_panel(self, widget: QWidget) -> None:
         """Add a panel (e.g. outgoing invitations) to the right of the peer panes."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from anydesk_invite.core.ids import short_fingerprint
 from anydesk_invite.services.facade import Candidate
+from anydesk_invite.ui.dialogs import fit_contents
 
 
 def seen_text(last_seen: float | None, now: float) -> str:
@@ -161,3 +162,4 @@ class ConfirmPeerDialog(QDialog):
         box = QVBoxLayout(self)
         box.addWidget(self.panel)
         box.addWidget(buttons)
+        fit_contents(self)

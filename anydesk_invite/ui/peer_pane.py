@@ -43,6 +43,7 @@ from anydesk_invite.core.alias import AliasError, parse_alias, sanitize_display
 from anydesk_invite.core.ids import DeviceId, IdError, parse_id
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
+from anydesk_invite.ui.dialogs import fit_contents
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
@@ -105,7 +106,7 @@ def parse_host_port(text: str) -> str:
             raise EntryError(
                 QCoreApplication.translate(
                     "AddressBookDialog", "{host} is not an IPv6 address"
-                ).format(host=repr(host))
+                ).format(host=f"“{host}”")
             ) from None
         host_out = f"[{host}]"
     else:
@@ -120,7 +121,7 @@ def parse_host_port(text: str) -> str:
             raise EntryError(
                 QCoreApplication.translate(
                     "AddressBookDialog", "{host} is not a host name or IPv4 address"
-                ).format(host=repr(host))
+                ).format(host=f"“{host}”")
             )
         host_out = host
     if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -216,6 +217,7 @@ class AddressBookDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        fit_contents(self)
         for edit in (
             self.id_edit,
             self.alias_edit,
@@ -353,7 +355,7 @@ class PeerPane(QWidget):
         self.empty_label.setObjectName(f"{name}Empty")
         self.empty_label.setAccessibleName(self.tr("{pane} is empty").format(pane=title))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setEnabled(False)
+        self.empty_label.setStyleSheet(NOTE_STYLE)  # secondary, yet readable (not disabled grey)
         self.empty_label.setWordWrap(True)
         self.add_button: QPushButton | None = None
         self.add_first_button: QPushButton | None = None

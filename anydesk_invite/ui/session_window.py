@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,6 +42,17 @@ from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel
 def permissions_text(perms: frozenset[Permission]) -> str:
     granted = [permission_label(p) for p in Permission if p in perms]
     return view_screen_label() + "".join(f", {g}" for g in granted)
+
+
+def _lacking(widget: QWidget) -> int:
+    """How many pixels of height a widget without a layout of its own is short of."""
+    if widget.layout() is not None:
+        return 0
+    if widget.hasHeightForWidth():
+        need = widget.heightForWidth(widget.width())
+    else:
+        need = widget.minimumSizeHint().height()
+    return max(0, need - widget.height())
 
 
 class SessionWindow(DropsToTransferPanel, QWidget):
@@ -112,6 +124,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.chat_view = QListWidget(self)
         self.chat_view.setObjectName("chatView")
         self.chat_view.setAccessibleName(self.tr("Chat"))
+        # On a short screen the chat gives up its room first, not the controls around it.
+        self.chat_view.setMinimumHeight(self.chat_view.fontMetrics().lineSpacing() * 2 + 8)
         self.chat_edit = QLineEdit(self)
         self.chat_edit.setObjectName("chatEdit")
         self.chat_edit.setAccessibleName(self.tr("Chat message"))
@@ -165,6 +179,12 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         box = QHBoxLayout(self)
         box.addWidget(self.screen_view, 3)
         box.addLayout(side, 1)
+        # Tab goes down the side column as it is seen (the widgets were made in another order).
+        # The transfer panel keeps its own order (its rows come and go).
+        column: list[QWidget] = [self.draw_button, self.clipboard_check, self.chat_view]
+        column += [self.chat_edit, self.end_button]
+        for first, second in itertools.pairwise(column):
+            QWidget.setTabOrder(first, second)
         self.show_session(session)
         facade.sessions_changed.connect(self._on_sessions_changed)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -178,6 +198,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             return  # nothing of an ended session can be switched on again
         self._session = session
         self.permissions_label.setText(permissions_text(session.permissions))
+        self._schedule_grow()
         granted = Permission.CLIPBOARD in session.permissions
         self.clipboard_check.setEnabled(granted)
         if not granted and self.clipboard_check.isChecked():
@@ -240,6 +261,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         else:
             text = self.tr("You control the host's keyboard and mouse.")
         self.control_label.setText(text)
+        self._schedule_grow()
 
     def _draw_toggled(self, on: bool) -> None:
         self.screen_view.draw_mode = on
@@ -286,6 +308,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         # The latest change is what the guest needs to read; the chat keeps the history.
         self.permission_notice.setText("\n".join(lines))
         self.permission_notice.show()
+        self._schedule_grow()
         for line in lines:
             self.chat_view.addItem(line)
         self.chat_view.scrollToBottom()
@@ -322,6 +345,7 @@ class SessionWindow(DropsToTransferPanel, QWidget):
         self.permission_notice.hide()
         self.state_label.setText(text)
         self.control_label.setText("")
+        self._schedule_grow()
         for widget in (self.draw_button, self.clipboard_check, self.chat_edit):
             widget.setEnabled(False)
             widget.setToolTip("")
@@ -369,6 +393,29 @@ class SessionWindow(DropsToTransferPanel, QWidget):
                 await result
             except ActionRefused as exc:
                 self.state_label.setText(str(exc))
+
+    def _schedule_grow(self) -> None:
+        """Look, once the layout has caught up, whether the window must grow (its text
+        changed). Not from event(): an override there runs while the window is destroyed."""
+        QTimer.singleShot(0, self, self._grow_to_contents)
+
+    def _grow_to_contents(self) -> None:
+        """Taller by what the most squeezed row of the window lacks (a window's minimum
+        height does not count wrapped lines, so the layout would squeeze them and the rows
+        below), as far as the screen has room below the window; again until none lacks."""
+        lacking = max((_lacking(w) for w in self.findChildren(QWidget) if w.isVisible()), default=0)
+        if lacking <= 0:
+            return
+        screen = self.screen()
+        room = self.height() + lacking
+        if screen is not None:
+            area = screen.availableGeometry()
+            room = min(room, self.height() + area.bottom() - self.frameGeometry().bottom())
+        if room > self.height() and self.isVisible():
+            self.resize(self.width(), room)
+            # The layout shares the new room out once the resize is seen: look again then
+            # (it ends at the screen's bottom edge or when nothing lacks any more).
+            QTimer.singleShot(0, self, self._grow_to_contents)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)

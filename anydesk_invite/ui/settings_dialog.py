@@ -327,6 +327,8 @@ class SettingsDialog(QDialog):
         # On a small screen (or at 200 %) the settings scroll; Save and Cancel stay in view.
         scroll = FullSizeScrollArea(self)
         scroll.setObjectName("settingsScroll")
+        # Not a stop of its own: Tab goes through the settings in it (and it scrolls to each).
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidget(content)
         box = QVBoxLayout(self)
         box.addWidget(scroll, 1)
@@ -545,13 +547,13 @@ class SettingsDialog(QDialog):
             if old is not None and old.builtin:
                 raise ActionRefused(
                     self.tr("the built-in profile {name} cannot be changed").format(
-                        name=repr(old.name)
+                        name=f"“{old.name}”"
                     )
                 )
             renamed = old is not None and name.casefold() != old.name.casefold()
             if renamed and any(p.name.casefold() == name.casefold() for p in self._profiles()):
                 raise ActionRefused(
-                    self.tr("a profile named {name} exists already").format(name=repr(name))
+                    self.tr("a profile named {name} exists already").format(name=f"“{name}”")
                 )
             await self._facade.save_profile(name, perms)
             if old is not None and renamed:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from anydesk_invite.services.views import PeerSource, PeerView
 from anydesk_invite.ui.countdown import format_when
 from anydesk_invite.ui.peer_model import PeerRole
+from anydesk_invite.ui.styles import muted_text, readable_fill
 
 TILE_SIZE = QSize(236, 78)
 _AVATAR = 44
@@ -114,8 +115,13 @@ class PeerTileDelegate(QStyledItemDelegate):
         # Card
         card = QPainterPath()
         card.addRoundedRect(rect, 8, 8)
+        text_color = pal.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
         if selected:
-            fill = pal.color(QPalette.ColorRole.Highlight)
+            # Many themes' selection colour is too light for white text (Fusion's blue gives
+            # 3.7:1): darkened just enough that even the secondary lines read.
+            fill = readable_fill(pal.color(QPalette.ColorRole.Highlight), text_color)
         elif hovered:
             fill = pal.color(QPalette.ColorRole.AlternateBase)
         else:
@@ -126,11 +132,7 @@ class PeerTileDelegate(QStyledItemDelegate):
             border = WARNING_COLOR
         painter.setPen(QPen(border, 1.2 if peer.conflict else 0.8))
         painter.drawPath(card)
-        text_color = pal.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        )
-        muted = QColor(text_color)
-        muted.setAlphaF(0.68)
+        muted = muted_text(text_color, fill)
 
         # Avatar with initials and online dot
         av = QRectF(rect.left() + _PAD, rect.center().y() - _AVATAR / 2, _AVATAR, _AVATAR)

@@ -11,11 +11,11 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
-from anydesk_invite.ui.i18n import permission_label, view_screen_label
+from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
 
@@ -63,8 +63,43 @@ def stacked_positions(
 
 def permissions_text(perms: frozenset[Permission]) -> str:
     """What an invitation offers, in words; the screen is always viewed."""
-    labels = [view_screen_label(), *(permission_label(p) for p in Permission if p in perms)]
-    return ", ".join(labels)
+    return ", ".join(permission_items(perms))
+
+
+def permission_items(perms: frozenset[Permission]) -> list[str]:
+    """Each thing an invitation offers, named; the screen is always viewed."""
+    return [view_screen_label(), *(permission_label(p) for p in Permission if p in perms)]
+
+
+def matching_profile(perms: frozenset[Permission], profiles: Sequence[PermissionProfile]) -> str:
+    """The name of the first profile that grants exactly ``perms`` (built-ins come first),
+    or "" when none does. Matched here, on this device's profiles: the inviter's own name for
+    them is informative only and may not be the one the invitee knows."""
+    return next((p.name for p in profiles if p.permissions == perms), "")
+
+
+def balanced_lines(units: Sequence[str], width: int, advance: Callable[[str], int]) -> list[str]:
+    """``units`` (never split: a permission's name stays whole) packed into lines of at most
+    ``width`` pixels, joined by spaces, without a last line of one lone word: a unit moves
+    down from the line above to keep it company."""
+    lines: list[list[str]] = []
+    for unit in units:
+        if lines and advance(" ".join([*lines[-1], unit])) <= width:
+            lines[-1].append(unit)
+        else:
+            lines.append([unit])
+
+    def words(line: list[str]) -> int:
+        return len(" ".join(line).split())
+
+    while (
+        len(lines) > 1
+        and words(lines[-1]) < 2
+        and len(lines[-2]) > 1
+        and advance(" ".join([lines[-2][-1], *lines[-1]])) <= width
+    ):
+        lines[-1].insert(0, lines[-2].pop())
+    return [" ".join(line) for line in lines]
 
 
 class InvitationToast(QFrame):
@@ -116,7 +151,8 @@ class InvitationToast(QFrame):
         self._id.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._offer = QLabel(self)
         self._offer.setObjectName("permissionsLabel")
-        self._offer.setWordWrap(True)
+        # Broken into lines here, between whole permission names: never a lone word below.
+        self._offer.setWordWrap(False)
         self._offer.setTextFormat(Qt.TextFormat.PlainText)
         self._countdown_label = QLabel(self)
         self._countdown_label.setObjectName("countdownLabel")
@@ -181,14 +217,29 @@ class InvitationToast(QFrame):
             else self.tr("A device without alias invites you")
         )
         self._id.setText(self.tr("ID {id}").format(id=view.peer_id.grouped()))
-        self._offer.setText(
-            self.tr("Offers: {permissions}").format(permissions=permissions_text(view.permissions))
-        )
+        self._offer.setText(self.offer_text(view.permissions))
         self._countdown_label.setText(self._countdown.text())
         self.setToolTip(
             self.tr("Invitation from {name} ({id})").format(name=name, id=view.peer_id.grouped())
         )
         self._fit()
+
+    def offer_text(self, perms: frozenset[Permission]) -> str:
+        """'Offers Default: View screen, …' (the profile's name when the permissions match
+        one), broken into lines that fit the toast with no lone word on a line."""
+        profile = matching_profile(perms, self._facade.profiles())
+        head = (
+            self.tr("Offers {profile}:").format(profile=profile_label(profile))
+            if profile
+            else self.tr("Offers:")
+        )
+        items = permission_items(perms)
+        units = [head, *(f"{item}," for item in items[:-1]), items[-1]]
+        self.ensurePolished()
+        margins = self.layout().contentsMargins()
+        width = TOAST_WIDTH - margins.left() - margins.right() - 2 * self.frameWidth()
+        metrics = self._offer.fontMetrics()
+        return "\n".join(balanced_lines(units, width, metrics.horizontalAdvance))
 
     def show_error(self, message: str) -> None:
         self._error.setText(message)

@@ -348,8 +348,12 @@
         <translation>ID {id}</translation>
     </message>
     <message>
-        <source>Offers: {permissions}</source>
-        <translation>Bietet an: {permissions}</translation>
+        <source>Offers {profile}:</source>
+        <translation>Bietet an ({profile}):</translation>
+    </message>
+    <message>
+        <source>Offers:</source>
+        <translation>Bietet an:</translation>
     </message>
     <message>
         <source>Invitation from {name} ({id})</source>

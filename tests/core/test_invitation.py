@@ -98,7 +98,7 @@ def test_edit_after_expiry_or_cancel_is_refused() -> None:
 
 def test_a_connection_request_cannot_be_edited() -> None:
     inv = _outgoing(ManualClock(), Kind.REQUEST)
-    with pytest.raises(InvitationRefused, match="cannot be edited"):
+    with pytest.raises(InvitationRefused, match="cannot be changed"):
         inv.edit(ALL_PERMISSIONS, 1000.0)
 
 
@@ -194,7 +194,7 @@ def test_the_right_token_from_another_key_fails_and_is_used_up() -> None:
     inv = _outgoing(clock)
     inv.on_accept(1, clock.now(), TOKEN)
     assert not inv.redeem_token(TOKEN, OTHER_FP, clock.now())
-    assert inv.state is State.FAILED and "another key" in inv.reason
+    assert inv.state is State.FAILED and "another device" in inv.reason
     assert not inv.redeem_token(TOKEN, GUEST_FP, clock.now())
 
 
@@ -227,7 +227,7 @@ def test_fail_drops_the_token_and_final_states_stay_final() -> None:
 
 def test_refusals_carry_a_readable_message_and_wire_code() -> None:
     exc = InvitationRefused(Refusal.STALE_REVISION)
-    assert str(exc) == "stale revision"
+    assert str(exc) == "the inviter changed the invitation; look at it again and accept once more"
     assert exc.refusal.value == "stale_revision"
 
 

@@ -10,6 +10,9 @@ import pytest
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import (
+    GUEST_LATE,
+    REFUSAL_TEXTS,
+    WRONG_DEVICE,
     IncomingInvitation,
     InvitationRefused,
     Kind,
@@ -17,6 +20,7 @@ from anydesk_invite.core.invitation import (
     Peer,
     Refusal,
     State,
+    state_text,
 )
 from anydesk_invite.core.permissions import Permission
 
@@ -76,7 +80,7 @@ def test_the_inviter_is_told_an_invitation_expired() -> None:
     inv = outgoing(clock)
     clock.advance(120)
     told = refused(lambda: inv.edit(frozenset(), clock.now()))
-    assert (told.refusal, str(told)) == (Refusal.EXPIRED, "the invitation has expired")
+    assert (told.refusal, str(told)) == (Refusal.EXPIRED, state_text(State.EXPIRED))
 
 
 def test_the_inviter_is_told_an_invitation_was_cancelled() -> None:
@@ -84,7 +88,7 @@ def test_the_inviter_is_told_an_invitation_was_cancelled() -> None:
     inv = outgoing(clock)
     inv.cancel(clock.now())
     told = refused(lambda: inv.cancel(clock.now()))
-    assert (told.refusal, str(told)) == (Refusal.CANCELLED, "the invitation was cancelled")
+    assert (told.refusal, str(told)) == (Refusal.CANCELLED, state_text(State.CANCELLED))
 
 
 def test_the_inviter_is_told_the_state_of_an_answered_invitation() -> None:
@@ -92,7 +96,7 @@ def test_the_inviter_is_told_the_state_of_an_answered_invitation() -> None:
     inv = outgoing(clock)
     inv.on_reject(clock.now())
     told = refused(lambda: inv.edit(frozenset(), clock.now()))
-    assert (told.refusal, str(told)) == (Refusal.NOT_PENDING, "the invitation is rejected")
+    assert (told.refusal, str(told)) == (Refusal.NOT_PENDING, state_text(State.REJECTED))
 
 
 def test_a_connection_request_cannot_be_edited_and_says_so() -> None:
@@ -101,7 +105,7 @@ def test_a_connection_request_cannot_be_edited_and_says_so() -> None:
     told = refused(lambda: req.edit(frozenset(), clock.now()))
     assert (told.refusal, str(told)) == (
         Refusal.NOT_PENDING,
-        "a connection request cannot be edited",
+        "a connection request cannot be changed; the other side chooses what you may do",
     )
 
 
@@ -111,7 +115,7 @@ def test_a_stale_accept_says_which_revision_is_current() -> None:
     inv.edit(frozenset(), clock.now())
     told = refused(lambda: inv.on_accept(1, clock.now(), TOKEN))
     assert told.refusal is Refusal.STALE_REVISION
-    assert str(told) == "the invitation changed (now revision 2)"
+    assert str(told) == REFUSAL_TEXTS[Refusal.STALE_REVISION]
 
 
 def test_an_edit_without_a_profile_name_offers_single_permissions() -> None:
@@ -143,7 +147,7 @@ def test_an_unused_token_fails_the_invitation_with_the_reason_and_reports_the_ch
     assert inv.tick(clock.now()) is False
     clock.advance(0.1)
     assert inv.tick(clock.now()) is True
-    assert (inv.state, inv.reason) == (State.FAILED, "the guest did not connect in time")
+    assert (inv.state, inv.reason) == (State.FAILED, GUEST_LATE)
     assert inv.redeem_token(TOKEN, GUEST_FP, clock.now()) is False
 
 
@@ -154,7 +158,7 @@ def test_a_token_shown_by_another_key_fails_the_invitation_with_the_reason() -> 
     assert inv.redeem_token(TOKEN, OTHER_FP, clock.now()) is False
     assert (inv.state, inv.reason) == (
         State.FAILED,
-        "the session token was presented by another key",
+        WRONG_DEVICE,
     )
     assert inv.redeem_token(TOKEN, GUEST_FP, clock.now()) is False
 
@@ -197,12 +201,12 @@ def test_the_invitee_is_told_an_invitation_expired_or_was_answered() -> None:
     late = incoming(clock)
     clock.advance(120)
     told = refused(lambda: late.begin_accept(clock.now()))
-    assert (told.refusal, str(told)) == (Refusal.EXPIRED, "the invitation has expired")
+    assert (told.refusal, str(told)) == (Refusal.EXPIRED, state_text(State.EXPIRED))
     done = incoming(clock)
     done.reject(clock.now())
     for action in (done.begin_accept, done.reject):
         told = refused(lambda action=action: action(clock.now()))
-        assert (told.refusal, str(told)) == (Refusal.NOT_PENDING, "the invitation is rejected")
+        assert (told.refusal, str(told)) == (Refusal.NOT_PENDING, state_text(State.REJECTED))
 
 
 @pytest.mark.parametrize(
@@ -210,9 +214,9 @@ def test_the_invitee_is_told_an_invitation_expired_or_was_answered() -> None:
     [
         (Refusal.EXPIRED, State.EXPIRED, ""),
         (Refusal.CANCELLED, State.CANCELLED, ""),
-        (Refusal.NOT_YOURS, State.FAILED, "not yours"),
-        (Refusal.UNKNOWN, State.FAILED, "unknown invitation"),
-        (Refusal.NOT_PENDING, State.FAILED, "not pending"),
+        (Refusal.NOT_YOURS, State.FAILED, "this invitation was meant for another device"),
+        (Refusal.UNKNOWN, State.FAILED, REFUSAL_TEXTS[Refusal.UNKNOWN]),
+        (Refusal.NOT_PENDING, State.FAILED, REFUSAL_TEXTS[Refusal.NOT_PENDING]),
     ],
 )
 def test_a_refused_accept_ends_the_invitee_in_the_inviters_state_with_its_reason(

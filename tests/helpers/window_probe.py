@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication, QWidget
 
+from anydesk_invite.services.views import PeerSource
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.placement import screen_of
 from anydesk_invite.ui.qt_loop import application
@@ -93,6 +97,20 @@ async def settle() -> None:
         await asyncio.sleep(0.05)
 
 
+def allowed_actions(w: QWidget) -> list[str]:
+    """What the window manager lets the user do with the window (_NET_WM_ALLOWED_ACTIONS, as
+    xprop reads it: MINIMIZE, MAXIMIZE_HORZ, RESIZE, CLOSE ...); [] without a window manager."""
+    if not WM or shutil.which("xprop") is None:
+        return []
+    out = subprocess.run(
+        ["xprop", "-id", str(int(w.winId())), "_NET_WM_ALLOWED_ACTIONS"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
+    return re.findall(r"_NET_WM_ACTION_(\w+)", out)
+
+
 def report(step: str) -> None:
     for w in windows():
         screen = screen_of(w)
@@ -106,6 +124,7 @@ def report(step: str) -> None:
                     "frame": list(frame(w).getRect()),
                     "area": list(area.getRect()),
                     "geometry": list(w.geometry().getRect()),
+                    "allowed": allowed_actions(w),
                 }
             ),
             flush=True,
@@ -133,6 +152,10 @@ async def scenario(folder: Path) -> None:
         await settle()
         report("invite")
         dialog.close()
+        entry = host.window.panes[PeerSource.ADDRESS_BOOK].open_address_book_dialog()
+        await settle()
+        report("address-book-entry")
+        entry.close()
         settings = host.open_settings()
         await settle()
         report("settings")

@@ -37,6 +37,6 @@ async def test_an_address_that_answers_with_another_device_is_refused_naming_bot
     assert refused.value.kind is RefusalKind.INVALID
     assert str(refused.value) == (
         f"the device at that address has ID {carl.identity.device_id.grouped()}, "
-        f"not {wanted.grouped()}"
+        f"not {wanted.grouped()}: check the address in the address book"
     )
     assert carl.client.invitations() == []

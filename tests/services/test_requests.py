@@ -11,6 +11,7 @@ import pytest
 from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.facade import ActionRefused
+from anydesk_invite.services.invitations import DECLINED_TEXT
 from anydesk_invite.services.views import Direction, Role
 from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
 
@@ -100,7 +101,7 @@ async def test_request_from_nobody_is_declined(nodes: Nodes) -> None:
     await anna.set_accept_from(AcceptFrom.NOBODY)
     with pytest.raises(ActionRefused) as refused:
         await ben.client.connect(anna.device_id)
-    assert str(refused.value) == "declined"
+    assert str(refused.value) == DECLINED_TEXT
     assert anna.received.items == []
 
 

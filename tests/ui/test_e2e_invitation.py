@@ -144,7 +144,8 @@ def test_cancel_and_expiry_remove_the_toast_then_invite_edit_accept_and_end(
     assert toast.objectName() == "invitationToast"
     assert label(toast, "inviterLabel") == "anna@ad invites you"
     assert label(toast, "inviterIdLabel") == f"ID {anna.node.identity.device_id.grouped()}"
-    assert label(toast, "permissionsLabel") == f"Offers: {ALL_LABELS}"
+    offer = label(toast, "permissionsLabel").replace("\n", " ")
+    assert offer == f"Offers Full Access: {ALL_LABELS}"
     assert label(toast, "countdownLabel") == "2:00"
 
     # Edit from the inviter's list: the same toast shows the new permissions.
@@ -156,7 +157,9 @@ def test_cancel_and_expiry_remove_the_toast_then_invite_edit_accept_and_end(
     assert edit.target_edit.isReadOnly()
     pick_profile(qtbot, edit, SCREEN_SHARING)
     qtbot.mouseClick(edit.send_button, LEFT)
-    qtbot.waitUntil(lambda: label(toast, "permissionsLabel") == "Offers: View screen")
+    qtbot.waitUntil(
+        lambda: label(toast, "permissionsLabel") == "Offers Screen Sharing: View screen"
+    )
     assert ben.shell.toasts.toasts() == [toast]
     assert toast.view().revision == 2
 

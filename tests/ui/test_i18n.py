@@ -71,7 +71,7 @@ def _visible_texts(qtbot, facade: FakeClient) -> dict[str, object]:
         "tabs": [window.tabs.tabText(i) for i in range(window.tabs.count())],
         "menu": window.menuBar().actions()[0].text(),
         "toast title": toast.findChild(QLabel, "inviterLabel").text(),
-        "toast offer": toast.findChild(QLabel, "permissionsLabel").text(),
+        "toast offer": toast.findChild(QLabel, "permissionsLabel").text().replace("\n", " "),
         "toast buttons": (toast.accept_button.text(), toast.reject_button.text()),
         "bell": bell.toolTip(),
         "dialog title": dialog.windowTitle(),

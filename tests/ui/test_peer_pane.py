@@ -319,3 +319,57 @@ def test_recent_sessions_tiles_say_today_then_the_weekday_then_the_date(qtbot) -
     qtbot.addWidget(pane)
     room = TILE_SIZE.width() - 44 - 3 * 10  # avatar and paddings
     assert pane.fontMetrics().horizontalAdvance("Last session today 09:14") <= room
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    def lum(c: QColor) -> float:
+        def channel(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+    lighter, darker = sorted((lum(a), lum(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("highlight", ["#308cc6", "#3daee9", "#1e66d0"])
+def test_a_selected_tiles_secondary_lines_are_readable_on_the_selection(
+    qtbot: QtBot, facade: FakeClient, highlight: str
+) -> None:
+    pane = make_pane(qtbot, facade, PeerSource.ADDRESS_BOOK)
+    palette = QPalette(pane.view.palette())
+    palette.setColor(QPalette.ColorRole.Highlight, QColor(highlight))
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("white"))
+    pane.view.setPalette(palette)
+    index = pane.index_of(id_for("dieter").digits)
+    pane.view.setCurrentIndex(index)
+    assert pane.view.selectionModel().isSelected(index)
+    rect = pane.view.visualRect(index)
+    image = pane.view.viewport().grab(rect).toImage()
+    fill = image.pixelColor(image.width() - 12, image.height() - 10)
+    assert fill != QColor("white")  # the selection is drawn
+    line = pane.view.fontMetrics().height()
+    top = image.height() // 2 - int(line * 1.5)
+    text_left = 3 + 10 + 44 + 10
+    for first, last in ((top + line, top + 2 * line), (top + 2 * line, top + 3 * line)):
+        strongest = max(
+            (
+                image.pixelColor(x, y)
+                for x in range(text_left, image.width() - 14)
+                for y in range(first + 1, last - 1)
+            ),
+            key=lambda c: _contrast(c, fill),
+        )
+        assert _contrast(strongest, fill) >= 4.5  # WCAG AA, like "This device"
+
+
+def test_an_empty_panes_hint_is_readable_against_the_window(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot, FakeClient(), PeerSource.FAVORITES)
+    image = pane.empty_label.grab().toImage()
+    background = pane.palette().color(QPalette.ColorRole.Window)
+    strongest = max(
+        (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())),
+        key=lambda c: _contrast(c, background),
+    )
+    assert _contrast(strongest, background) >= 4.5  # WCAG AA, like "This device"

@@ -176,3 +176,27 @@ def test_the_guest_is_told_when_the_host_turns_a_permission_off_or_on(
         window.close()
     finally:
         finish(qtbot, nodes.close())
+
+
+def _squeezed(window: QWidget) -> list[str]:
+    """Labels shown shorter than their wrapped text needs."""
+    return [
+        label.objectName()
+        for label in window.findChildren(QLabel)
+        if label.isVisible()
+        and label.wordWrap()
+        and label.height() < label.heightForWidth(label.width())
+    ]
+
+
+def test_a_note_that_wraps_makes_the_window_taller_instead_of_squeezing_it(qtbot) -> None:
+    window = _window(qtbot, FakeClient(), frozenset(Permission))
+    qtbot.waitExposed(window)
+    window.resize(window.width(), window.minimumHeight())
+    qtbot.waitUntil(lambda: not _squeezed(window))
+    before = window.height()
+    window.permission_notice.setWordWrap(True)
+    window.permission_notice.setText("anna@ad turned off control and the clipboard. " * 6)
+    window.permission_notice.show()
+    qtbot.waitUntil(lambda: window.height() > before)
+    qtbot.waitUntil(lambda: not _squeezed(window))

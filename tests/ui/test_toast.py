@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import QLabel
 
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Kind, State
-from anydesk_invite.core.permissions import Permission
+from anydesk_invite.core.permissions import (
+    BUILTIN_PROFILES,
+    DEFAULT,
+    Permission,
+    PermissionProfile,
+)
 from anydesk_invite.ui.countdown import format_countdown
+from anydesk_invite.ui.i18n import permission_label
 from anydesk_invite.ui.toast import (
     TOAST_WIDTH,
     InvitationToast,
@@ -173,7 +181,7 @@ def test_an_edit_updates_the_same_toast_in_place(qtbot) -> None:
     clock.advance(10)
     facade.put(replace(view, revision=2, permissions=frozenset(), seconds_left=110))
     assert stack.toasts() == [first]
-    assert _label(first, "permissionsLabel") == "Offers: View screen"
+    assert _label(first, "permissionsLabel") == "Offers Screen Sharing: View screen"
     assert _label(first, "countdownLabel") == "1:50"
 
 
@@ -268,3 +276,66 @@ def test_an_error_grows_the_toast_and_the_stack_moves_up_to_make_room(qtbot) -> 
     assert low.height() > before
     assert high.geometry().bottom() < low.geometry().top()
     assert [low.pos(), high.pos()] == stacked_positions(AREA, [low.size(), high.size()])
+
+
+def _offer_lines(toast: InvitationToast) -> list[str]:
+    """The lines the offer label shows: its text laid out at its width as Qt wraps it."""
+    label = toast.findChild(QLabel, "permissionsLabel")
+    assert label is not None
+    width = label.contentsRect().width() if label.wordWrap() else 1_000_000
+    lines = []
+    for paragraph in label.text().split("\n"):
+        layout = QTextLayout(paragraph, label.font())
+        layout.beginLayout()
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            lines.append(paragraph[line.textStart() : line.textStart() + line.textLength()].strip())
+        layout.endLayout()
+    return lines
+
+
+def test_the_offer_names_the_profile_its_permissions_match(qtbot) -> None:
+    default = next(p for p in BUILTIN_PROFILES if p.name == DEFAULT)
+    toast = InvitationToast(
+        FakeClient(), invitation(permissions=default.permissions), ManualClock().now
+    )
+    qtbot.addWidget(toast)
+    assert _offer_lines(toast)[0].startswith("Offers Default:")
+    odd = InvitationToast(
+        FakeClient(), invitation(permissions=frozenset({Permission.SYSTEM_INFO})), ManualClock().now
+    )
+    qtbot.addWidget(odd)
+    assert _offer_lines(odd)[0].startswith("Offers:")  # no profile grants just that
+
+
+def test_a_custom_profile_is_named_too(qtbot) -> None:
+    facade = FakeClient()
+    facade.custom_profiles = [PermissionProfile("Helpdesk", frozenset({Permission.CLIPBOARD}))]
+    toast = InvitationToast(
+        facade, invitation(permissions=frozenset({Permission.CLIPBOARD})), ManualClock().now
+    )
+    qtbot.addWidget(toast)
+    assert _offer_lines(toast)[0].startswith("Offers Helpdesk:")
+
+
+@pytest.mark.parametrize("size", range(len(Permission) + 1))
+def test_the_offer_never_leaves_a_lone_word_on_a_line_and_fits_the_toast(qtbot, size) -> None:
+    facade = FakeClient()
+    for perms in itertools.combinations(Permission, size):
+        toast = InvitationToast(facade, invitation(permissions=frozenset(perms)), ManualClock().now)
+        qtbot.addWidget(toast)
+        toast.show()
+        label = toast.findChild(QLabel, "permissionsLabel")
+        assert label is not None
+        lines = _offer_lines(toast)
+        for line in lines:
+            assert label.fontMetrics().horizontalAdvance(line) <= label.contentsRect().width()
+        if len(lines) > 1:
+            assert all(len(line.split()) >= 2 for line in lines), lines
+        text = " ".join(lines)
+        for p in perms:
+            assert permission_label(p) in text
+        toast.close()

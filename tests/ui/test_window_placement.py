@@ -232,6 +232,18 @@ def test_every_window_is_inside_the_screen_under_openbox(openbox: str, scale: st
         }
     )
     assert_all_inside(rows)
+    if scale == "1":
+        assert_dialogs_cannot_be_maximised(rows)
+
+
+def assert_dialogs_cannot_be_maximised(rows: list[dict[str, object]]) -> None:
+    """Openbox offers Maximise exactly when a window's size can change: the small dialogs
+    have none (their size is their contents'), the main window keeps it."""
+    allowed = {str(r["window"]): set(r["allowed"]) for r in rows}  # type: ignore[call-overload]
+    assert {"MAXIMIZE_HORZ", "MAXIMIZE_VERT", "RESIZE"} <= allowed["mainWindow"]
+    for dialog in ("inviteDialog", "addressBookDialog"):
+        assert "CLOSE" in allowed[dialog], dialog
+        assert not allowed[dialog] & {"MAXIMIZE_HORZ", "MAXIMIZE_VERT", "RESIZE"}, dialog
 
 
 def test_the_demo_puts_two_main_windows_side_by_side_without_overlap(qtbot: QtBot) -> None:

@@ -45,6 +45,16 @@ from anydesk_invite.services.sessions.transfer_book import (
 _log = logging.getLogger(__name__)
 
 
+_TRANSFER_TAKEN = {
+    TransferState.OFFERED: "that file is offered and waiting for an answer",
+    TransferState.RUNNING: "that file is being transferred already",
+    TransferState.DONE: "that file has been transferred already",
+    TransferState.FAILED: "that transfer has ended; ask for the file to be offered again",
+    TransferState.CANCELLED: "that transfer has ended; ask for the file to be offered again",
+}
+"""Why a file cannot be fetched in each state of its transfer, in words for a person."""
+
+
 class Receiving(TransferBook):
     """The receiving side of the file transfers."""
 
@@ -54,7 +64,7 @@ class Receiving(TransferBook):
         if t.session is not session or t.direction is not TransferDirection.RECEIVE:
             raise RefusedWithKind(RefusalKind.STATE, "that is not a file offered to this device")
         if t.state is not TransferState.OFFERED:
-            raise RefusedWithKind(RefusalKind.STATE, f"that transfer is {t.state.value}")
+            raise RefusedWithKind(RefusalKind.STATE, _TRANSFER_TAKEN[t.state])
         if Permission.FILE_TRANSFER not in session.permissions:
             raise RefusedWithKind(RefusalKind.POLICY, "not permitted: file transfer")
         problem = self._start_receiving(t)
