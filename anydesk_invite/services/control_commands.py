@@ -29,6 +29,7 @@ from anydesk_invite.services.control_schema import (
     CODE_USAGE,
     BadRequest,
     MissingArgument,
+    command_line_hint,
     error_reply,
     invitation_json,
     normalize_fingerprint,
@@ -42,7 +43,7 @@ from anydesk_invite.services.control_schema import (
     transfer_json,
     validate_request,
 )
-from anydesk_invite.services.facade import ActionRefused, ClientFacade, RefusalKind, RefusedWithKind
+from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import (
     InvitationView,
     PeerSource,
@@ -52,17 +53,6 @@ from anydesk_invite.services.views import (
 )
 
 _log = logging.getLogger(__name__)
-
-
-def _command_line_hint(exc: ActionRefused) -> str:
-    """What a command-line user does to confirm a device known only from discovery: the
-    window lets them click instead, so only this reply names the option."""
-    if not isinstance(exc, RefusedWithKind) or not exc.candidates:
-        return ""
-    if exc.kind not in (RefusalKind.NEEDS_CONFIRMATION, RefusalKind.AMBIGUOUS):
-        return ""
-    fingerprints = " or ".join(c.fingerprint.hex()[:16] for c in exc.candidates)
-    return f"; once checked, repeat the command with --confirm {fingerprints}"
 
 
 class ControlCommands:
@@ -114,7 +104,7 @@ class ControlCommands:
         except (BadRequest, MissingArgument) as exc:
             return error_reply(exc.code, str(exc))
         except ActionRefused as exc:
-            return error_reply(CODE_REFUSED, str(exc) + _command_line_hint(exc))
+            return error_reply(CODE_REFUSED, str(exc) + command_line_hint(exc))
         except Exception:
             _log.exception("control: %s failed", cmd)
             return error_reply(

@@ -22,7 +22,7 @@ from anydesk_invite.core.permissions import (
     parse_permission,
     permission_keys,
 )
-from anydesk_invite.services.facade import Status
+from anydesk_invite.services.facade import ActionRefused, RefusalKind, RefusedWithKind, Status
 from anydesk_invite.services.views import (
     InvitationView,
     PeerView,
@@ -301,3 +301,14 @@ def permission_list(values: list[str] | None, flag: str) -> frozenset[Permission
         return frozenset(parse_permission(v) for v in values or ())
     except PermissionError_ as exc:
         raise BadRequest(f"{flag}: {exc}") from None
+
+
+def command_line_hint(exc: ActionRefused) -> str:
+    """What a command-line user does to confirm a device known only from discovery: the
+    window lets them click instead, so only this reply names the option."""
+    if not isinstance(exc, RefusedWithKind) or not exc.candidates:
+        return ""
+    if exc.kind not in (RefusalKind.NEEDS_CONFIRMATION, RefusalKind.AMBIGUOUS):
+        return ""
+    fingerprints = " or ".join(c.fingerprint.hex()[:16] for c in exc.candidates)
+    return f"; once checked, repeat the command with --confirm {fingerprints}"

@@ -293,10 +293,8 @@ class PeerDirectory:
         try:
             alias = parse_alias(text)
         except AliasError as exc:
-            raise RefusedWithKind(
-                RefusalKind.INVALID,
-                f"“{text}” is neither an ID nor an alias: {exc}",
-            ) from None
+            why = f"“{text}” is neither an ID nor an alias: {exc}"
+            raise RefusedWithKind(RefusalKind.INVALID, why) from None
         return self._resolve_alias(str(alias), alias.key(), confirm)
 
     def _target(self, device_id: DeviceId, fingerprint: bytes | None, alias: str) -> Target:

@@ -37,30 +37,10 @@ from anydesk_invite.net.wire import (
     Message,
 )
 from anydesk_invite.services.links import Address, Links, Unreachable
-from anydesk_invite.services.refusals import ActionRefused, RefusalKind, RefusedWithKind
+from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
 
 _log = logging.getLogger(__name__)
-
-
-DECLINED_TEXT = "the other side declined; you can try again later"
-"""What an inviter or requester reads: the other side's reason is never told."""
-CONNECTION_LOST = "the connection to the other device closed; try again"
-PEER_SILENT = "the other device did not answer: is it still running and on this network?"
-NO_SESSIONS = "sessions cannot be opened right now; restart the program and try again"
-INVITER_GONE = "the inviter cannot be reached any more: ask them to invite you again"
-INVITER_SILENT = "the inviter did not answer: ask them to invite you again"
-REQUESTER_GONE = "the device that asked cannot be reached any more; it can ask again"
-"""Why an invitation or request failed, in words for a person, with what to do."""
-
-
-def session_failed(exc: Exception) -> str:
-    """Why a session did not open: a refusal's own words, else a plain sentence (the
-    exception itself goes to the log, not to the person)."""
-    if isinstance(exc, ActionRefused):
-        return f"the session did not open: {exc}"
-    _log.warning("the session did not open: %r", exc)
-    return "the session did not open (the connection failed); try again"
 
 
 ANSWER_TIMEOUT = 5.0

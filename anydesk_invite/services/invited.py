@@ -39,17 +39,19 @@ from anydesk_invite.net.wire import (
 from anydesk_invite.services.invitation_book import (
     ACCEPT_TIMEOUT,
     DECLINED,
-    INVITER_GONE,
-    INVITER_SILENT,
     MAX_PENDING_INCOMING,
-    NO_SESSIONS,
     RATE_MAX,
     RATE_WINDOW,
-    REQUESTER_GONE,
     SEEN_IDS,
     Awaited,
     InvitationBook,
     _HostTicket,
+)
+from anydesk_invite.services.invitation_texts import (
+    INVITER_GONE,
+    INVITER_SILENT,
+    NO_SESSIONS,
+    REQUESTER_GONE,
     session_failed,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind

@@ -36,14 +36,16 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.invitation_book import (
     ANSWER_TIMEOUT,
-    CONNECTION_LOST,
     DECLINED,
-    DECLINED_TEXT,
-    NO_SESSIONS,
-    PEER_SILENT,
     Awaited,
     InvitationBook,
     Target,
+)
+from anydesk_invite.services.invitation_texts import (
+    CONNECTION_LOST,
+    DECLINED_TEXT,
+    NO_SESSIONS,
+    PEER_SILENT,
     session_failed,
 )
 from anydesk_invite.services.links import Unreachable

@@ -31,7 +31,7 @@ from anydesk_invite.net.wire import (
     SessionOpened,
 )
 from anydesk_invite.services.facade import ActionRefused, RefusalKind
-from anydesk_invite.services.invitations import DECLINED_TEXT
+from anydesk_invite.services.invitation_texts import DECLINED_TEXT
 from anydesk_invite.services.views import Direction, Role, SessionView
 from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes

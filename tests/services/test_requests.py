@@ -11,7 +11,7 @@ import pytest
 from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.facade import ActionRefused
-from anydesk_invite.services.invitations import DECLINED_TEXT
+from anydesk_invite.services.invitation_texts import DECLINED_TEXT
 from anydesk_invite.services.views import Direction, Role
 from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
 
