@@ -131,6 +131,7 @@ BUTTONS: Mapping[str, int] = {
     "forward": 0x114,
 }
 """Pointer button → evdev BTN_* code."""
+SHIFT = EVDEV["ShiftLeft"]
 
 _CAPS = re.compile(
     rb"GstFdSink:\S+\.GstPad:sink: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)"
@@ -152,6 +153,7 @@ class FrameReader:
         self.frames = 0
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
+        self._transport: asyncio.BaseTransport | None = None
         self._first = asyncio.Event()
         self.problem = ""
 
@@ -184,7 +186,7 @@ class FrameReader:
             os.close(write_end)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=1 << 20)
-        await loop.connect_read_pipe(
+        self._transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", 0)
         )
         self._task = loop.create_task(self._run(reader), name="pipewire-frames")
@@ -225,6 +227,9 @@ class FrameReader:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
         proc = self._proc
         if proc is not None and proc.returncode is None:
             proc.terminate()
@@ -394,6 +399,12 @@ class WaylandDesktop:
         self.control = control and devices & (KEYBOARD | POINTER) == KEYBOARD | POINTER
         if control and not self.control:
             _log.warning("the desktop granted devices %d, not a keyboard and a pointer", devices)
+        if self.control:
+            # A fresh virtual keyboard loses the keys that reach it before the focused window
+            # took its keymap (measured: several, within the first few milliseconds); a lone
+            # Shift tap as soon as it exists leaves that time before the guest's first key.
+            self.notify("NotifyKeyboardKeycode", "iu", SHIFT, 1)
+            self.notify("NotifyKeyboardKeycode", "iu", SHIFT, 0)
         _log.info(
             "sharing %d monitor(s) through the portal%s",
             len(streams),
@@ -471,7 +482,6 @@ class PortalInput:
 
     def __init__(self, desktop: WaylandDesktop) -> None:
         self._desktop = desktop
-        self._keyboard_warm = False
 
     def problem(self) -> str | None:
         return self._desktop.control_problem()
@@ -496,23 +506,13 @@ class PortalInput:
         if notches_x:
             self._desktop.notify("NotifyPointerAxisDiscrete", "ui", 1, notches_x)
 
-    def _warm(self) -> None:
-        # A fresh virtual keyboard's first key is dropped by some clients (its keymap arrives
-        # with it): a lone Shift tap goes first.
-        if not self._keyboard_warm:
-            self._keyboard_warm = True
-            self._desktop.notify("NotifyKeyboardKeycode", "iu", 42, 1)
-            self._desktop.notify("NotifyKeyboardKeycode", "iu", 42, 0)
-
     def key(self, code: str, key: str, pressed: bool) -> bool:
         evdev = EVDEV.get(code)
         if evdev is not None:
-            self._warm()
             return self._desktop.notify("NotifyKeyboardKeycode", "iu", evdev, 1 if pressed else 0)
         if not is_text(key):
             return False
         if pressed:
-            self._warm()
             for sym in keysyms_for_text(key):
                 self._desktop.notify("NotifyKeyboardKeysym", "iu", sym, 1)
                 self._desktop.notify("NotifyKeyboardKeysym", "iu", sym, 0)

@@ -141,11 +141,6 @@ async def test_declining_in_the_desktops_dialog_ends_the_session_on_both_sides(
         await desktop.release()
 
 
-@pytest.mark.xfail(
-    reason="the portal notifications leave the host (counted) but the typing does not reach "
-    "foot in this test yet, although the same PortalInput calls do outside the session flow",
-    strict=True,
-)
 async def test_a_guests_click_and_typing_arrive_in_a_native_wayland_window(
     desktop_session: tuple[GnomeWayland, MutterEyes], nodes: Nodes, tmp_path: Path
 ) -> None:
