@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from anydesk_invite.core.alias import default_alias_name
@@ -47,28 +47,47 @@ def _input_sink() -> InputSink | None:
     return XTestInput()
 
 
-async def _desktop_adapters(
-    home: os.PathLike[str] | str,
-) -> tuple[ScreenSource | None, InputSink | None, DesktopAccess | None]:
-    """On a Wayland session, the screen and input through the desktop portal (None, None,
-    None elsewhere: X11 stays as it is). Without a usable portal the screen is not shared
-    and the input sink says why control is unavailable."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class DesktopAdapters:
+    """What a Wayland session offers instead of the X11 adapters (all None elsewhere)."""
+
+    screen: ScreenSource | None = None
+    input_sink: InputSink | None = None
+    desktop: DesktopAccess | None = None
+    screen_problem: str = ""
+    """Why the screen cannot be shared (no portal): said to the guest instead of a picture."""
+    wayland: bool = False
+
+
+async def desktop_adapters(
+    home: os.PathLike[str] | str, environ: Mapping[str, str], bus_address: str | None = None
+) -> DesktopAdapters:
+    """On a Wayland session, the screen and input through the desktop portal (nothing
+    elsewhere: X11 stays as it is). Without a usable portal nothing is shared: a screen grab
+    there shows native windows black and input reaches none of them, so the guest is told
+    why screen and control are unavailable instead."""
     from anydesk_invite.desktop.wayland import wayland_session
 
-    if not wayland_session(os.environ):
-        return None, None, None
+    if not wayland_session(environ):
+        return DesktopAdapters()
     from pathlib import Path
 
     from anydesk_invite.desktop.portal import PortalBus
     from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
 
-    desktop = WaylandDesktop(PortalBus(), Path(home) / "portal-restore-token")
+    bus = PortalBus(bus_address)
+    desktop = WaylandDesktop(bus, Path(home) / "portal-restore-token")
     problem = await desktop.probe()
     if problem is not None:
+        bus.close()  # nothing will use it
         _log.warning("Wayland session without a usable desktop portal: %s", problem)
-        return None, PortalInput(desktop), None
+        return DesktopAdapters(
+            input_sink=PortalInput(desktop),
+            screen_problem=f"a Wayland desktop that cannot share its screen: {problem}",
+            wayland=True,
+        )
     _log.info("Wayland session: screen and input through xdg-desktop-portal")
-    return PortalScreens(desktop), PortalInput(desktop), desktop
+    return DesktopAdapters(PortalScreens(desktop), PortalInput(desktop), desktop, wayland=True)
 
 
 def _screen_source() -> ScreenSource:
@@ -260,16 +279,20 @@ async def run_client(options: Options) -> int:
         else None
     )  # fmt: skip
     jpeg = QtJpeg()
-    screen, input_sink, desktop = await _desktop_adapters(home.path)
+    adapters = await desktop_adapters(home.path, os.environ)
+    desktop = adapters.desktop
     features = SessionFeatures.build(
         clock,
         DesktopSystemInfo(),
         clipboard=QtClipboard(),
-        screen=screen if screen is not None else _screen_source(),
-        input_sink=input_sink if input_sink is not None else _input_sink(),
+        screen=adapters.screen
+        if adapters.screen is not None or adapters.wayland
+        else _screen_source(),
+        input_sink=adapters.input_sink if adapters.wayland else _input_sink(),
         photo=jpeg if jpeg.available() else None,
         video=PyAvVideo() if PyAvVideo.available() else None,
     )
+    features.screen.unavailable = adapters.screen_problem
     if options.headless:
         # Strokes are shown by the window's overlay, which a headless client has not.
         features.drawing.display_problem = HEADLESS_CANNOT_DRAW

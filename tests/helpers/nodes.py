@@ -187,6 +187,7 @@ class Nodes:
         input_sink: InputSink | None = None,
         screen: ScreenSource | None = None,
         desktop: DesktopAccess | None = None,
+        screen_problem: str = "",
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -208,6 +209,7 @@ class Nodes:
                 screen=screen,
                 input_sink=input_sink,
             )
+            features.screen.unavailable = screen_problem
             return SessionService(links, clock, current_policy, features, desktop=desktop)
 
         client = Client(
