@@ -25,6 +25,7 @@ from anydesk_invite.options import Options
 
 if TYPE_CHECKING:
     from anydesk_invite.services.client import Client
+    from anydesk_invite.services.notices import InvitationNotices
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
     from anydesk_invite.services.views import InvitationView
     from anydesk_invite.storage.db import Database
@@ -351,6 +352,7 @@ async def run_client(options: Options) -> int:
         client.invitation_received.connect(auto_accept)
     stop = asyncio.Event()
     shell: Shell | None = None
+    notices: InvitationNotices | None = None
     serving = False
     control = ControlServer(
         client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
@@ -383,6 +385,8 @@ async def run_client(options: Options) -> int:
         if not options.headless:
             shell = Shell(client, on_quit=stop.set)
             shell.show()
+            if adapters.wayland and not os.environ.get("DISPLAY"):
+                notices = await invitation_notices(client)
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -391,6 +395,8 @@ async def run_client(options: Options) -> int:
         await stop.wait()
         return 0
     finally:
+        if notices is not None:
+            await notices.close()
         if shell is not None:
             shell.close()
         await control.close()
@@ -427,6 +433,24 @@ def _store_wide_area_options(options: Options, db: Database, store: TsigSecretSt
         if not lines:
             raise TsigSecretError(f"{options.tsig_secret_file} is empty")
         store.set(stored.key_name, check_secret(lines[0].removeprefix("secret")))
+
+
+async def invitation_notices(
+    client: Client, bus_address: str | None = None
+) -> InvitationNotices | None:
+    """On a Wayland session without XWayland the toast cannot place itself: incoming
+    invitations are also desktop notifications with Connect / Reject buttons. None (logged)
+    where no notification server shows buttons."""
+    from anydesk_invite.desktop.notifications import DBusNotifications, NotificationsUnavailable
+    from anydesk_invite.services.notices import InvitationNotices
+
+    notifier = DBusNotifications(bus_address)
+    try:
+        await notifier.start()
+    except NotificationsUnavailable as exc:
+        _log.info("invitations are not shown as desktop notifications: %s", exc)
+        return None
+    return InvitationNotices(client, notifier, notifier.close)
 
 
 async def _accept_at_once(client: Client, invitation_id: str) -> None:
