@@ -181,3 +181,39 @@ async def test_a_guests_click_and_typing_arrive_in_a_native_wayland_window(
         bus.close()  # first: ends a wait for the dialog's answer
         await nodes.close()
         await desktop.release()
+
+
+async def test_a_screen_only_session_asks_once_and_the_next_starts_with_the_restore_token(
+    desktop_session: tuple[GnomeWayland, MutterEyes], tmp_path: Path
+) -> None:
+    """Without CONTROL the host opens a ScreenCast session (no input device requested): the
+    desktop's 'Screen Share' dialog, whose 'Remember this selection' hands back a restore
+    token; the next session starts with it and no dialog."""
+    session, eyes = desktop_session
+    token = tmp_path / "restore-token"
+    bus = PortalBus(session.bus_address)
+    desktop = WaylandDesktop(bus, token)
+    try:
+        approver = asyncio.create_task(asyncio.to_thread(eyes.approve_screen_dialog))
+        assert desktop.asks(control=False)
+        assert await desktop.open(False) is None
+        await asyncio.wait_for(approver, 60)
+        assert not desktop.control, "no keyboard or pointer without CONTROL"
+        assert len(desktop.readers) == 1
+        assert desktop.readers[0].frame is not None
+        assert token.exists() and token.stat().st_mode & 0o777 == 0o600
+        first = token.read_text()
+        await desktop.release()
+
+        again = WaylandDesktop(bus, token)
+        try:
+            assert await asyncio.wait_for(again.open(False), 30) is None
+            assert again.readers[0].frame is not None
+            assert not eyes.dialog_shown()
+            assert token.read_text() != "", "the portal hands a new token each time"
+        finally:
+            await again.release()
+        assert first
+    finally:
+        bus.close()
+        await desktop.release()

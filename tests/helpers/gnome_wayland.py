@@ -27,6 +27,8 @@ from typing import Any
 
 WIDTH, HEIGHT = 1280, 800
 START_TIMEOUT = 30.0
+ROW = 54
+"""Height of a monitor's row in the screen share dialog."""
 BLUE = (53, 132, 228)
 """GNOME's accent blue: the dialog's Share button and a switch that is on."""
 PROGRAMS = (
@@ -342,6 +344,39 @@ class MutterEyes:
 
             wait_until(switched_on, 15, "the remote interaction switch turning on")
         self.click(cx, cy)
+
+    def approve_screen_dialog(self, monitors: int = 1, timeout: float = 60) -> None:
+        """Wait for the portal's 'Screen Share' dialog (a screen-only session), select the
+        monitor rows, leave 'Remember this selection' ticked and click Share."""
+        boxes: list[tuple[int, int, int, int] | None] = [None]
+
+        def settled() -> bool:
+            # The ticked checkbox is the only accent-blue thing until a monitor is selected.
+            box = self.find(BLUE)
+            ok = box is not None and 12 <= box[2] - box[0] <= 26 and box == boxes[-1]
+            boxes.append(box)
+            return ok
+
+        wait_until(settled, timeout, "the screen share dialog")
+        box = boxes[-1]
+        assert box is not None
+        cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+        for i in range(monitors):
+            self.click(cx + 95, cy + 53 + ROW * i)
+        share: list[tuple[int, int, int, int] | None] = [None]
+
+        def share_enabled() -> bool:
+            found = self.find(BLUE)
+            share[0] = found
+            return found is not None and found[2] - found[0] > 40
+
+        wait_until(share_enabled, 15, "the Share button turning blue")
+        found = share[0]
+        assert found is not None
+        self.click(cx + 308, cy - 100)
+
+    def dialog_shown(self) -> bool:
+        return self.find(BLUE) is not None
 
     def cancel_dialog(self, timeout: float = 60) -> None:
         """Wait for the dialog and click Cancel (the header's left end, Share's row)."""
