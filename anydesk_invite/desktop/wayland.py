@@ -252,7 +252,7 @@ class WaylandDesktop:
         self._caps: Capabilities | None = None
         self._problem: str | None = None
         self._session: str | None = None
-        self._fd: int | None = None
+        self._fds: list[int] = []
         self.control = False
         """The running portal session has a keyboard and a pointer."""
         self.readers: list[FrameReader] = []
@@ -371,18 +371,24 @@ class WaylandDesktop:
             streams = parse_streams(started.get("streams", ("a(ua{sv})", []))[1])
             if not streams:
                 raise PortalError("the desktop shared no monitor")
+            streams.sort(key=lambda s: (s.x, s.y))  # "Monitor 1" is the leftmost
             devices = int(started.get("devices", ("u", 0))[1]) if control else 0
             if "restore_token" in started:
                 self._save_token(started["restore_token"][1])
-            fd = await bus.pipewire_fd(session)
-            readers = [FrameReader(fd, s) for s in streams]
+            # One PipeWire connection per reader: two processes cannot share one socket.
+            fds: list[int] = []
+            readers = []
             try:
+                for s in streams:
+                    fds.append(await bus.pipewire_fd(session))
+                    readers.append(FrameReader(fds[-1], s))
                 for r in readers:
                     await r.start()
             except BaseException:
                 for r in readers:
                     await r.stop()
-                os.close(fd)
+                for fd in fds:
+                    os.close(fd)
                 raise
         except PortalRefused as exc:
             if session:
@@ -395,7 +401,7 @@ class WaylandDesktop:
             _log.warning("the desktop portal failed: %s", exc)
             return f"the desktop portal failed: {exc}"
         await self._close_current()
-        self._session, self._fd, self.readers = session, fd, readers
+        self._session, self._fds, self.readers = session, fds, readers
         self.control = control and devices & (KEYBOARD | POINTER) == KEYBOARD | POINTER
         if control and not self.control:
             _log.warning("the desktop granted devices %d, not a keyboard and a pointer", devices)
@@ -416,9 +422,9 @@ class WaylandDesktop:
         for r in self.readers:
             await r.stop()
         self.readers = []
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
         if self._session is not None:
             await self._bus.close_session(self._session)
             self._session = None

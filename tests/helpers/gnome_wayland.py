@@ -27,7 +27,7 @@ from typing import Any
 
 WIDTH, HEIGHT = 1280, 800
 START_TIMEOUT = 30.0
-ROW = 54
+ROW = 55
 """Height of a monitor's row in the screen share dialog."""
 BLUE = (53, 132, 228)
 """GNOME's accent blue: the dialog's Share button and a switch that is on."""
@@ -131,7 +131,14 @@ def _children(parent: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def gnome_wayland(width: int = WIDTH, height: int = HEIGHT) -> Iterator[GnomeWayland]:
+def gnome_wayland(
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    more: tuple[tuple[int, int], ...] = (),
+    scales: dict[str, float] | None = None,
+) -> Iterator[GnomeWayland]:
+    """``more``: further virtual monitors (width, height), laid out right of the first (the
+    primary one, "Meta-0"), with ``scales`` by connector ("Meta-1": 2.0 for HiDPI)."""
     root = Path(tempfile.mkdtemp(prefix="gw", dir="/tmp"))
     for d in ("run", "logs", "home", "foot"):
         (root / d).mkdir()
@@ -162,14 +169,14 @@ def gnome_wayland(width: int = WIDTH, height: int = HEIGHT) -> Iterator[GnomeWay
         session.start(["pipewire"], "pipewire.log")
         wait_until(lambda: (root / "run" / "pipewire-0").exists(), START_TIMEOUT, "PipeWire")
         session.start(["wireplumber"], "wireplumber.log")
-        session.start(
-            ["mutter", "--headless", "--wayland", "--no-x11", "--virtual-monitor",
-             f"{width}x{height}"],
-            "mutter.log",
-        )  # fmt: skip
+        sizes = ((width, height), *more)
+        monitors = [a for w, h in sizes for a in ("--virtual-monitor", f"{w}x{h}")]
+        session.start(["mutter", "--headless", "--wayland", "--no-x11", *monitors], "mutter.log")
         wait_until(
             lambda: session.has_name("org.gnome.Mutter.RemoteDesktop"), START_TIMEOUT, "mutter"
         )
+        if more or scales:
+            arrange_monitors(session, scales or {})
         session.start(["/usr/libexec/xdg-desktop-portal-gnome"], "xdpg.log")
         wait_until(
             lambda: session.has_name("org.freedesktop.impl.portal.desktop.gnome"),
@@ -323,13 +330,28 @@ class MutterEyes:
         assert box is not None
         return box
 
-    def approve_dialog(self, allow_control: bool, timeout: float = 60) -> None:
-        """Wait for the portal's 'Remote desktop' dialog, switch 'Allow remote interaction'
-        on when asked to, and click Share (GNOME's accent blue), as a person would."""
+    def approve_dialog(self, allow_control: bool, timeout: float = 60, monitors: int = 1) -> None:
+        """Wait for the portal's 'Remote desktop' dialog, select every monitor's row (the
+        first is selected already), switch 'Allow remote interaction' on when asked to, and
+        click Share (GNOME's accent blue), as a person would."""
         box = self._dialog(timeout)
         cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+        for i in range(1, monitors):
+            row_y = cy + 114 + ROW * i
+            clicked = [0.0]
+
+            def selected(row_y: int = row_y, clicked: list[float] = clicked) -> bool:
+                # A selected row turns light grey; a click lost to a busy machine is retried.
+                if self.pixel(cx - 140, row_y) != (255, 255, 255):
+                    return True
+                if time.monotonic() - clicked[0] > 1.5:
+                    clicked[0] = time.monotonic()
+                    self.click(cx - 212, row_y)
+                return False
+
+            wait_until(selected, 15, f"monitor row {i + 1} being selected")
         if allow_control:
-            sx, sy = cx - 22, cy + 199  # the 'Allow remote interaction' switch
+            sx, sy = cx - 22, cy + 199 + ROW * (monitors - 1)  # 'Allow remote interaction'
             clicked = [0.0]
 
             def switched_on() -> bool:
@@ -398,3 +420,44 @@ class MutterEyes:
         with contextlib.suppress(Exception):
             self._conn.send_and_get_reply(new_method_call(self._rds, "Stop"))
         self._conn.close()
+
+
+def arrange_monitors(session: GnomeWayland, scales: dict[str, float]) -> list[tuple[str, float]]:
+    """Lay the monitors out left to right with these scales (HiDPI: 2.0) through Mutter's
+    DisplayConfig, as GNOME Settings does; the (connector, scale) pairs applied."""
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    conn = open_dbus_connection(bus=session.bus_address)
+    try:
+        dc = DBusAddress(
+            "/org/gnome/Mutter/DisplayConfig",
+            bus_name="org.gnome.Mutter.DisplayConfig",
+            interface="org.gnome.Mutter.DisplayConfig",
+        )
+        serial, monitors, _logical, _props = conn.send_and_get_reply(
+            new_method_call(dc, "GetCurrentState")
+        ).body
+        layout = []
+        applied = []
+        x = 0
+        for i, (spec, modes, _mprops) in enumerate(sorted(monitors, key=lambda m: m[0][0])):
+            connector = spec[0]
+            mode = next((m for m in modes if m[6].get("is-current", ("b", False))[1]), modes[0])
+            mode_id, w, _h = mode[0], mode[1], mode[2]
+            scale = scales.get(connector, 1.0)
+            if scale not in mode[5]:
+                raise ValueError(f"{connector} does not support scale {scale}: {mode[5]}")
+            layout.append((x, 0, scale, 0, i == 0, [(connector, mode_id, {})]))
+            applied.append((connector, scale))
+            x += int(w / scale)
+        reply = conn.send_and_get_reply(
+            new_method_call(
+                dc, "ApplyMonitorsConfig", "uua(iiduba(ssa{sv}))a{sv}", (serial, 1, layout, {})
+            )
+        )
+        if reply.header.message_type.name == "error":
+            raise RuntimeError(f"ApplyMonitorsConfig: {reply.body}")
+        return applied
+    finally:
+        conn.close()
