@@ -58,6 +58,8 @@ class DesktopAdapters:
     screen_problem: str = ""
     """Why the screen cannot be shared (no portal): said to the guest instead of a picture."""
     wayland: bool = False
+    close: Callable[[], None] = lambda: None
+    """Closes the connection to the portal (after the desktop was released)."""
 
 
 async def desktop_adapters(
@@ -88,7 +90,9 @@ async def desktop_adapters(
             wayland=True,
         )
     _log.info("Wayland session: screen and input through xdg-desktop-portal")
-    return DesktopAdapters(PortalScreens(desktop), PortalInput(desktop), desktop, wayland=True)
+    return DesktopAdapters(
+        PortalScreens(desktop), PortalInput(desktop), desktop, wayland=True, close=bus.close
+    )
 
 
 def _screen_source() -> ScreenSource:
@@ -404,6 +408,9 @@ async def run_client(options: Options) -> int:
             # Only the client that served the socket removes the runtime directory.
             home.remove_runtime_dir()
         await client.stop()
+        if desktop is not None:
+            await desktop.release()
+        adapters.close()
         await listener.stop()
         await watcher.stop()
         for t in list(tasks):

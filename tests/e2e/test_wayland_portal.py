@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from anydesk_invite.app import desktop_adapters
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.portal import PortalBus
 from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
@@ -217,3 +218,49 @@ async def test_a_screen_only_session_asks_once_and_the_next_starts_with_the_rest
     finally:
         bus.close()
         await desktop.release()
+
+
+async def test_a_desktop_without_remote_desktop_shares_its_screen_and_says_control_is_unavailable(
+    desktop_session: tuple[GnomeWayland, MutterEyes], nodes: Nodes, tmp_path: Path
+) -> None:
+    session, eyes = desktop_session
+    session.restart_portal(without=("org.freedesktop.impl.portal.RemoteDesktop",))
+    adapters = None
+    try:
+        adapters = await desktop_adapters(tmp_path, session.env, session.bus_address)
+        assert isinstance(adapters.desktop, WaylandDesktop)
+        assert adapters.input_sink is not None
+        assert "no RemoteDesktop" in (adapters.input_sink.problem() or "")
+        anna = await nodes.make(
+            "anna",
+            screen=adapters.screen,
+            input_sink=adapters.input_sink,
+            desktop=adapters.desktop,
+            screen_problem=adapters.screen_problem,
+        )
+        ben = await nodes.make("ben")
+        anna.knows(ben)
+        ben.knows(anna)
+        # Control asked for, but only the screen can be shared: the screen-only dialog.
+        approver = asyncio.create_task(asyncio.to_thread(eyes.approve_screen_dialog))
+        sent = await anna.client.invite(ben.device_id, frozenset({Permission.CONTROL}), "")
+        await ben.received.wait()
+        guest = await ben.client.accept(sent.invitation_id)
+        await asyncio.wait_for(approver, 60)
+        found = ben.client.sessions_service.guest_control(guest.session_id)
+        assert found is not None
+        control, _ = found
+        await eventually(lambda: "no RemoteDesktop" in control.unavailable(), 10)
+        screen = ben.client.sessions_service.guest_screen(guest.session_id)
+        assert screen is not None
+        await eventually(lambda: bool(screen.screens), 30)
+        await screen.select(0)
+        await eventually(lambda: screen.frames_shown >= 1, 30)
+        assert not adapters.desktop.control
+    finally:
+        await nodes.close()
+        if adapters is not None:
+            adapters.close()  # first: ends a wait for the dialog's answer
+            if adapters.desktop is not None:
+                await adapters.desktop.release()
+        session.restart_portal()

@@ -27,6 +27,7 @@ from typing import Any
 
 WIDTH, HEIGHT = 1280, 800
 START_TIMEOUT = 30.0
+XDP = "/usr/libexec/xdg-desktop-portal"
 ROW = 55
 """Height of a monitor's row in the screen share dialog."""
 BLUE = (53, 132, 228)
@@ -91,6 +92,30 @@ class GnomeWayland:
             env=self.env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         return "true" in r.stdout
+
+    def restart_portal(self, without: tuple[str, ...] = ()) -> None:
+        """Start xdg-desktop-portal again, its GNOME backend offering every interface but
+        ``without`` (a desktop with fewer portals); () restores the stock one."""
+        for p in self.pids:
+            if p.args[0] == XDP and p.poll() is None:
+                p.terminate()
+                p.wait(5)
+        wait_until(lambda: not self.has_name("org.freedesktop.portal.Desktop"), 10, "portal gone")
+        env = dict(self.env)
+        if without:
+            folder = self.root / "portals"
+            folder.mkdir(exist_ok=True)
+            stock = Path("/usr/share/xdg-desktop-portal/portals/gnome.portal").read_text()
+            for name in without:
+                stock = stock.replace(f"{name};", "")
+            (folder / "gnome.portal").write_text(stock)
+            env["XDG_DESKTOP_PORTAL_DIR"] = str(folder)
+        out = open(self.root / "logs" / "xdp.log", "ab")
+        self.pids.append(subprocess.Popen([XDP], env=env, stdout=out, stderr=subprocess.STDOUT))
+        out.close()
+        wait_until(
+            lambda: self.has_name("org.freedesktop.portal.Desktop"), START_TIMEOUT, "the portal"
+        )
 
     def stop(self) -> None:
         kids = _children(self.bus_pid) if self.bus_pid else []
@@ -183,7 +208,7 @@ def gnome_wayland(
             START_TIMEOUT,
             "xdg-desktop-portal-gnome",
         )
-        session.start(["/usr/libexec/xdg-desktop-portal"], "xdp.log")
+        session.start([XDP], "xdp.log")
         wait_until(
             lambda: session.has_name("org.freedesktop.portal.Desktop"),
             START_TIMEOUT,
