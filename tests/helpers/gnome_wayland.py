@@ -323,6 +323,29 @@ class MutterEyes:
         self._call("NotifyPointerButton", "ib", 0x110, True)
         self._call("NotifyPointerButton", "ib", 0x110, False)
 
+    def save_png(self, path: Path) -> None:
+        """The screen as a PNG, to see what a failed wait saw."""
+        import struct
+        import zlib
+
+        f, w, h = self.latest(), self.width, self.height
+        raw = bytearray()
+        for y in range(h):
+            row = f[y * w * 4 : (y + 1) * w * 4]
+            rgb = bytearray(w * 3)
+            rgb[0::3], rgb[1::3], rgb[2::3] = row[2::4], row[1::4], row[0::4]
+            raw += b"\0" + rgb
+
+        def chunk(kind: bytes, body: bytes) -> bytes:
+            crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+            return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+        head = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+        path.write_bytes(
+            b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head)
+            + chunk(b"IDAT", zlib.compress(bytes(raw), 1)) + chunk(b"IEND", b"")
+        )  # fmt: skip
+
     def find(self, rgb: tuple[int, int, int], tol: int = 10) -> tuple[int, int, int, int] | None:
         """The bounding box of pixels of this colour (every second pixel)."""
         f = self.latest()
@@ -350,7 +373,12 @@ class MutterEyes:
             boxes.append(box)
             return ok
 
-        wait_until(settled, timeout, "the consent dialog")
+        try:
+            wait_until(settled, timeout, "the consent dialog")
+        except TimeoutError as exc:
+            shot = Path(tempfile.gettempdir()) / f"consent-dialog-{os.getpid()}.png"
+            self.save_png(shot)
+            raise TimeoutError(f"{exc}; the screen then: {shot}, boxes {boxes[-3:]}") from None
         box = boxes[-1]
         assert box is not None
         return box
