@@ -219,17 +219,15 @@ class FrameReader:
                 self._first.set()
         except asyncio.IncompleteReadError:
             self.problem = self.problem or "the PipeWire stream ended"
-        finally:
-            frames.feed_eof()
 
     async def stop(self) -> None:
+        if self._transport is not None:
+            self._transport.close()  # first: no data may arrive for a reader that stopped
+            self._transport = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
         proc = self._proc
         if proc is not None and proc.returncode is None:
             proc.terminate()
