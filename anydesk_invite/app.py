@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from anydesk_invite.core.clock import Clock
     from anydesk_invite.core.policy import Policy
     from anydesk_invite.net.channel import PeerTrust
+    from anydesk_invite.services.notices import InvitationNotices
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
     from anydesk_invite.ui.shell import Shell
 
@@ -81,27 +82,50 @@ def _input_sink() -> InputSink | None:
     return XTestInput()
 
 
-async def _desktop_adapters(
-    home: os.PathLike[str] | str,
-) -> tuple[ScreenSource | None, InputSink | None, DesktopAccess | None]:
-    """On a Wayland session, the screen and input through the desktop portal (None, None,
-    None elsewhere: X11 stays as it is). Without a usable portal the screen is not shared
-    and the input sink says why control is unavailable."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class DesktopAdapters:
+    """What a Wayland session offers instead of the X11 adapters (all None elsewhere)."""
+
+    screen: ScreenSource | None = None
+    input_sink: InputSink | None = None
+    desktop: DesktopAccess | None = None
+    screen_problem: str = ""
+    """Why the screen cannot be shared (no portal): said to the guest instead of a picture."""
+    wayland: bool = False
+    close: Callable[[], None] = lambda: None
+    """Closes the connection to the portal (after the desktop was released)."""
+
+
+async def desktop_adapters(
+    home: os.PathLike[str] | str, environ: Mapping[str, str], bus_address: str | None = None
+) -> DesktopAdapters:
+    """On a Wayland session, the screen and input through the desktop portal (nothing
+    elsewhere: X11 stays as it is). Without a usable portal nothing is shared: a screen grab
+    there shows native windows black and input reaches none of them, so the guest is told
+    why screen and control are unavailable instead."""
     from anydesk_invite.desktop.wayland import wayland_session
 
-    if not wayland_session(os.environ):
-        return None, None, None
+    if not wayland_session(environ):
+        return DesktopAdapters()
 
     from anydesk_invite.desktop.portal import PortalBus
     from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
 
-    desktop = WaylandDesktop(PortalBus(), Path(home) / "portal-restore-token")
+    bus = PortalBus(bus_address)
+    desktop = WaylandDesktop(bus, Path(home) / "portal-restore-token")
     problem = await desktop.probe()
     if problem is not None:
+        bus.close()  # nothing will use it
         _log.warning("Wayland session without a usable desktop portal: %s", problem)
-        return None, PortalInput(desktop), None
+        return DesktopAdapters(
+            input_sink=PortalInput(desktop),
+            screen_problem=f"a Wayland desktop that cannot share its screen: {problem}",
+            wayland=True,
+        )
     _log.info("Wayland session: screen and input through xdg-desktop-portal")
-    return PortalScreens(desktop), PortalInput(desktop), desktop
+    return DesktopAdapters(
+        PortalScreens(desktop), PortalInput(desktop), desktop, wayland=True, close=bus.close
+    )
 
 
 def _screen_source() -> ScreenSource:
@@ -219,16 +243,20 @@ async def run_client(options: Options) -> int:
     )  # fmt: skip
     jpeg = QtJpeg()
     video = VideoOnDemand()  # PyAV loads behind the main window, or on first use
-    screen, input_sink, desktop = await _desktop_adapters(home.path)
+    adapters = await desktop_adapters(home.path, os.environ)
+    desktop = adapters.desktop
     features = SessionFeatures.build(
         clock,
         DesktopSystemInfo(),
         clipboard=QtClipboard(),
-        screen=screen if screen is not None else _screen_source(),
-        input_sink=input_sink if input_sink is not None else _input_sink(),
+        screen=adapters.screen
+        if adapters.screen is not None or adapters.wayland
+        else _screen_source(),
+        input_sink=adapters.input_sink if adapters.wayland else _input_sink(),
         photo=jpeg if jpeg.available() else None,
         video=video,
     )
+    features.screen.unavailable = adapters.screen_problem
     if options.headless:
         # Strokes are shown by the window's overlay, which a headless client has not.
         features.drawing.display_problem = HEADLESS_CANNOT_DRAW
@@ -284,6 +312,7 @@ async def run_client(options: Options) -> int:
         client.invitation_received.connect(auto_accept)
     stop = asyncio.Event()
     shell: Shell | None = None
+    notices: InvitationNotices | None = None
     serving = False
     control = ControlServer(
         ControlCommands(client, on_raise=lambda: shell.raise_window() if shell else None),
@@ -305,6 +334,9 @@ async def run_client(options: Options) -> int:
             shell = Shell(client, on_quit=stop.set)
             shell.show()
             await _until_exposed(shell.window)
+            if adapters.wayland and not os.environ.get("DISPLAY"):
+                # No XWayland: the toast cannot place itself, so the desktop tells too.
+                notices = await invitation_notices(client)
         listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
         if interfaces:
             try:
@@ -331,6 +363,8 @@ async def run_client(options: Options) -> int:
         await stop.wait()
         return 0
     finally:
+        if notices is not None:
+            await notices.close()
         if shell is not None:
             shell.close()
         await control.close()
@@ -338,6 +372,9 @@ async def run_client(options: Options) -> int:
             # Only the client that served the socket removes the runtime directory.
             home.remove_runtime_dir()
         await client.stop()
+        if desktop is not None:
+            await desktop.release()
+        adapters.close()
         if listener is not None:
             await listener.stop()
         await watcher.stop()
@@ -464,6 +501,24 @@ def _store_wide_area_options(options: Options, db: Database, store: TsigSecretSt
         if not lines:
             raise TsigSecretError(f"{options.tsig_secret_file} is empty")
         store.set(stored.key_name, check_secret(lines[0].removeprefix("secret")))
+
+
+async def invitation_notices(
+    client: Client, bus_address: str | None = None
+) -> InvitationNotices | None:
+    """On a Wayland session without XWayland the toast cannot place itself: incoming
+    invitations are also desktop notifications with Connect / Reject buttons. None (logged)
+    where no notification server shows buttons."""
+    from anydesk_invite.desktop.notifications import DBusNotifications, NotificationsUnavailable
+    from anydesk_invite.services.notices import InvitationNotices
+
+    notifier = DBusNotifications(bus_address)
+    try:
+        await notifier.start()
+    except NotificationsUnavailable as exc:
+        _log.info("invitations are not shown as desktop notifications: %s", exc)
+        return None
+    return InvitationNotices(client, notifier, notifier.close)
 
 
 async def _accept_at_once(client: Client, invitation_id: str) -> None:

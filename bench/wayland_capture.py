@@ -1,11 +1,12 @@
 """Frame rate and CPU of the Wayland capture (portal + PipeWire + gst-launch child) on a
-headless GNOME session with a terminal printing continuously, beside the X11 figures of
-``bench/screen.py``. Prints figures; never fails on timing.
+headless GNOME session whose pointer moves 60 times a second, and in the same run the X11
+capture (desktop/x11_capture.py, MIT-SHM) of an Xvfb of the same size grabbed 60 times a
+second, the host's two ways of seeing its screen side by side. Prints figures; never fails
+on timing.
 
 The CPU of "python" includes the test's own view of the screen (MutterEyes reads a second
 stream to approve the dialog and move the pointer), so it is an upper bound for the client.
-Screen-only sessions (no control) show another GNOME dialog (pick a monitor first) that the
-helper does not click yet, so this measures a RemoteDesktop session.
+This measures a RemoteDesktop session (a screen-only one captures the same way).
 
 Usage: .venv/bin/python bench/wayland_capture.py [seconds]   (root; scripts/bootstrap.sh --test)
 """
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from anydesk_invite.desktop.portal import PortalBus
 from anydesk_invite.desktop.wayland import PortalScreens, WaylandDesktop
-from tests.helpers.gnome_wayland import MutterEyes, gnome_wayland
+from tests.helpers.gnome_wayland import HEIGHT, WIDTH, MutterEyes, gnome_wayland
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -68,10 +69,55 @@ async def measure(session, seconds: float) -> None:  # type: ignore[no-untyped-d
     eyes.close()
 
 
+def children(name: str) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if f"({name})" in stat and int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                out.append(int(entry))
+    return out
+
+
+def measure_x11(seconds: float) -> None:
+    """ShmScreen grabs of a private Xvfb of the Wayland session's size, paced at 60 a
+    second like the Wayland pointer's damage, then as fast as they go."""
+    from anydesk_invite.desktop.x11_capture import ShmScreen
+    from tests.helpers.xvfb import xvfb
+
+    with xvfb(WIDTH, HEIGHT) as display:
+        shm = ShmScreen(display)
+        xvfb_pid = (children("Xvfb") or [0])[0]
+        pids = {"python (this process)": os.getpid(), "Xvfb": xvfb_pid}
+        try:
+            for label, interval in (("60/s", 1 / 60), ("unpaced", 0.0)):
+                c0 = {k: cpu(p) for k, p in pids.items()}
+                n = 0
+                t1 = time.monotonic()
+                while time.monotonic() - t1 < seconds:
+                    t = time.monotonic()
+                    shm.grab(0)
+                    n += 1
+                    rest = interval - (time.monotonic() - t)
+                    if rest > 0:
+                        time.sleep(rest)
+                el = time.monotonic() - t1
+                print(f"X11 capture ({label}): {n / el:.1f} fps over {el:.1f} s")
+                for k, p in pids.items():
+                    print(f"  CPU {k}: {100 * (cpu(p) - c0[k]) / el:.0f}% of one core")
+        finally:
+            shm.close()
+
+
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    print(f"{WIDTH}x{HEIGHT}, {seconds:.0f} s each")
     with gnome_wayland() as session:
         asyncio.run(measure(session, seconds))
+    measure_x11(seconds)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 jeepney (pure Python) speaks D-Bus. Its asyncio transport cannot pass file descriptors, which
 ``OpenPipeWireRemote`` answers with, so the calls go through jeepney's thread-safe router (its
 own receiving thread) and every call that waits runs in a worker thread: the event loop never
-blocks. Input notifications go through one single-thread executor, so they keep their order.
+blocks. Input notifications go through one single-thread executor, one at a time, each waiting
+for the portal's reply: the portal handles calls in threads and would reorder them otherwise.
 
 The flow (measured against xdg-desktop-portal 1.16 + xdg-desktop-portal-gnome 43):
 ``CreateSession`` → ``SelectDevices`` (only when control is wanted) → ``SelectSources`` →
@@ -16,7 +17,9 @@ import asyncio
 import logging
 import os
 import queue
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ REMOTE_DESKTOP = "org.freedesktop.portal.RemoteDesktop"
 KEYBOARD, POINTER = 1, 2
 MONITOR = 1
 CURSOR_EMBEDDED = 2
+MOTION = "NotifyPointerMotionAbsolute"
 PERSIST_UNTIL_REVOKED = 2
 CALL_TIMEOUT = 10.0
 CONSENT_TIMEOUT = 300.0
@@ -105,6 +109,10 @@ class PortalBus:
         self._address = address
         self._router: Any = None
         self._input = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-input")
+        self._pending: deque[tuple[str, str, str, tuple[Any, ...]]] = deque()
+        self._pending_lock = threading.Lock()
+        self.coalesced = 0
+        """Pointer motions skipped because a newer one followed (see notify)."""
         self._count = 0
         self._closing = False
 
@@ -252,19 +260,36 @@ class PortalBus:
         return await asyncio.to_thread(self._pipewire_fd, session)
 
     def notify(self, method: str, sig: str, session: str, *args: Any) -> None:
-        """Send a RemoteDesktop input notification without waiting (ordered, off the loop)."""
+        """Send a RemoteDesktop input notification, in order, off the event loop.
+
+        xdg-desktop-portal handles each method call in a thread of its own, so two calls sent
+        back to back may reach the desktop in either order (a key's release before its press,
+        which Mutter drops with the press that follows). Each notification therefore waits
+        for the portal's reply before the next leaves. A pointer motion that another motion
+        follows in the queue is skipped: only where the pointer ends up matters."""
+        with self._pending_lock:
+            self._pending.append((method, sig, session, args))
+        self._input.submit(self._send_next)
+
+    def _send_next(self) -> None:
         from jeepney import DBusAddress, new_method_call
+        from jeepney.low_level import MessageType
 
-        def send() -> None:
-            try:
-                addr = DBusAddress(PORTAL_PATH, bus_name=PORTAL, interface=REMOTE_DESKTOP)
-                self._open().send(
-                    new_method_call(addr, method, "oa{sv}" + sig, (session, {}, *args))
-                )
-            except Exception as exc:
-                _log.warning("input notification %s failed: %s", method, exc)
-
-        self._input.submit(send)
+        with self._pending_lock:
+            method, sig, session, args = self._pending.popleft()
+            if method == MOTION and self._pending and self._pending[0][0] == MOTION:
+                self.coalesced += 1
+                return
+        try:
+            addr = DBusAddress(PORTAL_PATH, bus_name=PORTAL, interface=REMOTE_DESKTOP)
+            reply = self._open().send_and_get_reply(
+                new_method_call(addr, method, "oa{sv}" + sig, (session, {}, *args)),
+                timeout=CALL_TIMEOUT,
+            )
+            if reply.header.message_type == MessageType.error:
+                _log.warning("input notification %s refused: %s", method, reply.body[:1])
+        except Exception as exc:
+            _log.warning("input notification %s failed: %s", method, exc)
 
     async def close_session(self, session: str) -> None:
         from jeepney import DBusAddress, new_method_call

@@ -131,6 +131,7 @@ BUTTONS: Mapping[str, int] = {
     "forward": 0x114,
 }
 """Pointer button → evdev BTN_* code."""
+SHIFT = EVDEV["ShiftLeft"]
 
 _CAPS = re.compile(
     rb"GstFdSink:\S+\.GstPad:sink: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)"
@@ -152,6 +153,7 @@ class FrameReader:
         self.frames = 0
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
+        self._transport: asyncio.BaseTransport | None = None
         self._first = asyncio.Event()
         self.problem = ""
 
@@ -184,7 +186,7 @@ class FrameReader:
             os.close(write_end)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=1 << 20)
-        await loop.connect_read_pipe(
+        self._transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", 0)
         )
         self._task = loop.create_task(self._run(reader), name="pipewire-frames")
@@ -217,10 +219,11 @@ class FrameReader:
                 self._first.set()
         except asyncio.IncompleteReadError:
             self.problem = self.problem or "the PipeWire stream ended"
-        finally:
-            frames.feed_eof()
 
     async def stop(self) -> None:
+        if self._transport is not None:
+            self._transport.close()  # first: no data may arrive for a reader that stopped
+            self._transport = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
@@ -247,7 +250,7 @@ class WaylandDesktop:
         self._caps: Capabilities | None = None
         self._problem: str | None = None
         self._session: str | None = None
-        self._fd: int | None = None
+        self._fds: list[int] = []
         self.control = False
         """The running portal session has a keyboard and a pointer."""
         self.readers: list[FrameReader] = []
@@ -366,18 +369,24 @@ class WaylandDesktop:
             streams = parse_streams(started.get("streams", ("a(ua{sv})", []))[1])
             if not streams:
                 raise PortalError("the desktop shared no monitor")
+            streams.sort(key=lambda s: (s.x, s.y))  # "Monitor 1" is the leftmost
             devices = int(started.get("devices", ("u", 0))[1]) if control else 0
             if "restore_token" in started:
                 self._save_token(started["restore_token"][1])
-            fd = await bus.pipewire_fd(session)
-            readers = [FrameReader(fd, s) for s in streams]
+            # One PipeWire connection per reader: two processes cannot share one socket.
+            fds: list[int] = []
+            readers = []
             try:
+                for s in streams:
+                    fds.append(await bus.pipewire_fd(session))
+                    readers.append(FrameReader(fds[-1], s))
                 for r in readers:
                     await r.start()
             except BaseException:
                 for r in readers:
                     await r.stop()
-                os.close(fd)
+                for fd in fds:
+                    os.close(fd)
                 raise
         except PortalRefused as exc:
             if session:
@@ -390,10 +399,16 @@ class WaylandDesktop:
             _log.warning("the desktop portal failed: %s", exc)
             return f"the desktop portal failed: {exc}"
         await self._close_current()
-        self._session, self._fd, self.readers = session, fd, readers
+        self._session, self._fds, self.readers = session, fds, readers
         self.control = control and devices & (KEYBOARD | POINTER) == KEYBOARD | POINTER
         if control and not self.control:
             _log.warning("the desktop granted devices %d, not a keyboard and a pointer", devices)
+        if self.control:
+            # A fresh virtual keyboard loses the keys that reach it before the focused window
+            # took its keymap (measured: several, within the first few milliseconds); a lone
+            # Shift tap as soon as it exists leaves that time before the guest's first key.
+            self.notify("NotifyKeyboardKeycode", "iu", SHIFT, 1)
+            self.notify("NotifyKeyboardKeycode", "iu", SHIFT, 0)
         _log.info(
             "sharing %d monitor(s) through the portal%s",
             len(streams),
@@ -405,9 +420,9 @@ class WaylandDesktop:
         for r in self.readers:
             await r.stop()
         self.readers = []
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
         if self._session is not None:
             await self._bus.close_session(self._session)
             self._session = None
@@ -471,7 +486,6 @@ class PortalInput:
 
     def __init__(self, desktop: WaylandDesktop) -> None:
         self._desktop = desktop
-        self._keyboard_warm = False
 
     def problem(self) -> str | None:
         return self._desktop.control_problem()
@@ -496,23 +510,13 @@ class PortalInput:
         if notches_x:
             self._desktop.notify("NotifyPointerAxisDiscrete", "ui", 1, notches_x)
 
-    def _warm(self) -> None:
-        # A fresh virtual keyboard's first key is dropped by some clients (its keymap arrives
-        # with it): a lone Shift tap goes first.
-        if not self._keyboard_warm:
-            self._keyboard_warm = True
-            self._desktop.notify("NotifyKeyboardKeycode", "iu", 42, 1)
-            self._desktop.notify("NotifyKeyboardKeycode", "iu", 42, 0)
-
     def key(self, code: str, key: str, pressed: bool) -> bool:
         evdev = EVDEV.get(code)
         if evdev is not None:
-            self._warm()
             return self._desktop.notify("NotifyKeyboardKeycode", "iu", evdev, 1 if pressed else 0)
         if not is_text(key):
             return False
         if pressed:
-            self._warm()
             for sym in keysyms_for_text(key):
                 self._desktop.notify("NotifyKeyboardKeysym", "iu", sym, 1)
                 self._desktop.notify("NotifyKeyboardKeysym", "iu", sym, 0)

@@ -118,3 +118,19 @@ class DesktopAccess(Protocol):
     async def release(self) -> None:
         """No session needs the desktop any more."""
         ...
+
+
+class InvitationNotifier(Protocol):
+    """Desktop notifications with two buttons (org.freedesktop.Notifications), for a desktop
+    where the toast cannot place itself (Wayland without XWayland)."""
+
+    answered: Signal[tuple[str, bool]]
+    """(key, accepted) when the person clicks a button; closing a notification says nothing."""
+
+    async def show(self, key: str, summary: str, body: str, accept_label: str) -> None:
+        """Show (or replace) the notification for ``key`` with ``accept_label`` and Reject."""
+        ...
+
+    async def withdraw(self, key: str) -> None:
+        """Take back the notification for ``key`` (answered elsewhere, expired, cancelled)."""
+        ...

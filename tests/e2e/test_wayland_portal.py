@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from anydesk_invite.app import desktop_adapters
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.portal import PortalBus
 from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
@@ -141,11 +142,6 @@ async def test_declining_in_the_desktops_dialog_ends_the_session_on_both_sides(
         await desktop.release()
 
 
-@pytest.mark.xfail(
-    reason="the portal notifications leave the host (counted) but the typing does not reach "
-    "foot in this test yet, although the same PortalInput calls do outside the session flow",
-    strict=True,
-)
 async def test_a_guests_click_and_typing_arrive_in_a_native_wayland_window(
     desktop_session: tuple[GnomeWayland, MutterEyes], nodes: Nodes, tmp_path: Path
 ) -> None:
@@ -186,3 +182,85 @@ async def test_a_guests_click_and_typing_arrive_in_a_native_wayland_window(
         bus.close()  # first: ends a wait for the dialog's answer
         await nodes.close()
         await desktop.release()
+
+
+async def test_a_screen_only_session_asks_once_and_the_next_starts_with_the_restore_token(
+    desktop_session: tuple[GnomeWayland, MutterEyes], tmp_path: Path
+) -> None:
+    """Without CONTROL the host opens a ScreenCast session (no input device requested): the
+    desktop's 'Screen Share' dialog, whose 'Remember this selection' hands back a restore
+    token; the next session starts with it and no dialog."""
+    session, eyes = desktop_session
+    token = tmp_path / "restore-token"
+    bus = PortalBus(session.bus_address)
+    desktop = WaylandDesktop(bus, token)
+    try:
+        approver = asyncio.create_task(asyncio.to_thread(eyes.approve_screen_dialog))
+        assert desktop.asks(control=False)
+        assert await desktop.open(False) is None
+        await asyncio.wait_for(approver, 60)
+        assert not desktop.control, "no keyboard or pointer without CONTROL"
+        assert len(desktop.readers) == 1
+        assert desktop.readers[0].frame is not None
+        assert token.exists() and token.stat().st_mode & 0o777 == 0o600
+        first = token.read_text()
+        await desktop.release()
+
+        again = WaylandDesktop(bus, token)
+        try:
+            assert await asyncio.wait_for(again.open(False), 30) is None
+            assert again.readers[0].frame is not None
+            assert not eyes.dialog_shown()
+            assert token.read_text() != "", "the portal hands a new token each time"
+        finally:
+            await again.release()
+        assert first
+    finally:
+        bus.close()
+        await desktop.release()
+
+
+async def test_a_desktop_without_remote_desktop_shares_its_screen_and_says_control_is_unavailable(
+    desktop_session: tuple[GnomeWayland, MutterEyes], nodes: Nodes, tmp_path: Path
+) -> None:
+    session, eyes = desktop_session
+    session.restart_portal(without=("org.freedesktop.impl.portal.RemoteDesktop",))
+    adapters = None
+    try:
+        adapters = await desktop_adapters(tmp_path, session.env, session.bus_address)
+        assert isinstance(adapters.desktop, WaylandDesktop)
+        assert adapters.input_sink is not None
+        assert "no RemoteDesktop" in (adapters.input_sink.problem() or "")
+        anna = await nodes.make(
+            "anna",
+            screen=adapters.screen,
+            input_sink=adapters.input_sink,
+            desktop=adapters.desktop,
+            screen_problem=adapters.screen_problem,
+        )
+        ben = await nodes.make("ben")
+        anna.knows(ben)
+        ben.knows(anna)
+        # Control asked for, but only the screen can be shared: the screen-only dialog.
+        approver = asyncio.create_task(asyncio.to_thread(eyes.approve_screen_dialog))
+        sent = await anna.client.invite(ben.device_id, frozenset({Permission.CONTROL}), "")
+        await ben.received.wait()
+        guest = await ben.client.accept(sent.invitation_id)
+        await asyncio.wait_for(approver, 60)
+        found = ben.client.sessions_service.guest_control(guest.session_id)
+        assert found is not None
+        control, _ = found
+        await eventually(lambda: "no RemoteDesktop" in control.unavailable(), 10)
+        screen = ben.client.sessions_service.guest_screen(guest.session_id)
+        assert screen is not None
+        await eventually(lambda: bool(screen.screens), 30)
+        await screen.select(0)
+        await eventually(lambda: screen.frames_shown >= 1, 30)
+        assert not adapters.desktop.control
+    finally:
+        await nodes.close()
+        if adapters is not None:
+            adapters.close()  # first: ends a wait for the dialog's answer
+            if adapters.desktop is not None:
+                await adapters.desktop.release()
+        session.restart_portal()

@@ -27,6 +27,9 @@ from typing import Any
 
 WIDTH, HEIGHT = 1280, 800
 START_TIMEOUT = 30.0
+XDP = "/usr/libexec/xdg-desktop-portal"
+ROW = 55
+"""Height of a monitor's row in the screen share dialog."""
 BLUE = (53, 132, 228)
 """GNOME's accent blue: the dialog's Share button and a switch that is on."""
 PROGRAMS = (
@@ -90,6 +93,30 @@ class GnomeWayland:
         )  # fmt: skip
         return "true" in r.stdout
 
+    def restart_portal(self, without: tuple[str, ...] = ()) -> None:
+        """Start xdg-desktop-portal again, its GNOME backend offering every interface but
+        ``without`` (a desktop with fewer portals); () restores the stock one."""
+        for p in self.pids:
+            if p.args[0] == XDP and p.poll() is None:
+                p.terminate()
+                p.wait(5)
+        wait_until(lambda: not self.has_name("org.freedesktop.portal.Desktop"), 10, "portal gone")
+        env = dict(self.env)
+        if without:
+            folder = self.root / "portals"
+            folder.mkdir(exist_ok=True)
+            stock = Path("/usr/share/xdg-desktop-portal/portals/gnome.portal").read_text()
+            for name in without:
+                stock = stock.replace(f"{name};", "")
+            (folder / "gnome.portal").write_text(stock)
+            env["XDG_DESKTOP_PORTAL_DIR"] = str(folder)
+        out = open(self.root / "logs" / "xdp.log", "ab")
+        self.pids.append(subprocess.Popen([XDP], env=env, stdout=out, stderr=subprocess.STDOUT))
+        out.close()
+        wait_until(
+            lambda: self.has_name("org.freedesktop.portal.Desktop"), START_TIMEOUT, "the portal"
+        )
+
     def stop(self) -> None:
         kids = _children(self.bus_pid) if self.bus_pid else []
         for pid in kids:
@@ -129,7 +156,14 @@ def _children(parent: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def gnome_wayland(width: int = WIDTH, height: int = HEIGHT) -> Iterator[GnomeWayland]:
+def gnome_wayland(
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    more: tuple[tuple[int, int], ...] = (),
+    scales: dict[str, float] | None = None,
+) -> Iterator[GnomeWayland]:
+    """``more``: further virtual monitors (width, height), laid out right of the first (the
+    primary one, "Meta-0"), with ``scales`` by connector ("Meta-1": 2.0 for HiDPI)."""
     root = Path(tempfile.mkdtemp(prefix="gw", dir="/tmp"))
     for d in ("run", "logs", "home", "foot"):
         (root / d).mkdir()
@@ -160,21 +194,21 @@ def gnome_wayland(width: int = WIDTH, height: int = HEIGHT) -> Iterator[GnomeWay
         session.start(["pipewire"], "pipewire.log")
         wait_until(lambda: (root / "run" / "pipewire-0").exists(), START_TIMEOUT, "PipeWire")
         session.start(["wireplumber"], "wireplumber.log")
-        session.start(
-            ["mutter", "--headless", "--wayland", "--no-x11", "--virtual-monitor",
-             f"{width}x{height}"],
-            "mutter.log",
-        )  # fmt: skip
+        sizes = ((width, height), *more)
+        monitors = [a for w, h in sizes for a in ("--virtual-monitor", f"{w}x{h}")]
+        session.start(["mutter", "--headless", "--wayland", "--no-x11", *monitors], "mutter.log")
         wait_until(
             lambda: session.has_name("org.gnome.Mutter.RemoteDesktop"), START_TIMEOUT, "mutter"
         )
+        if more or scales:
+            arrange_monitors(session, scales or {})
         session.start(["/usr/libexec/xdg-desktop-portal-gnome"], "xdpg.log")
         wait_until(
             lambda: session.has_name("org.freedesktop.impl.portal.desktop.gnome"),
             START_TIMEOUT,
             "xdg-desktop-portal-gnome",
         )
-        session.start(["/usr/libexec/xdg-desktop-portal"], "xdp.log")
+        session.start([XDP], "xdp.log")
         wait_until(
             lambda: session.has_name("org.freedesktop.portal.Desktop"),
             START_TIMEOUT,
@@ -289,6 +323,29 @@ class MutterEyes:
         self._call("NotifyPointerButton", "ib", 0x110, True)
         self._call("NotifyPointerButton", "ib", 0x110, False)
 
+    def save_png(self, path: Path) -> None:
+        """The screen as a PNG, to see what a failed wait saw."""
+        import struct
+        import zlib
+
+        f, w, h = self.latest(), self.width, self.height
+        raw = bytearray()
+        for y in range(h):
+            row = f[y * w * 4 : (y + 1) * w * 4]
+            rgb = bytearray(w * 3)
+            rgb[0::3], rgb[1::3], rgb[2::3] = row[2::4], row[1::4], row[0::4]
+            raw += b"\0" + rgb
+
+        def chunk(kind: bytes, body: bytes) -> bytes:
+            crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+            return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+        head = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+        path.write_bytes(
+            b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head)
+            + chunk(b"IDAT", zlib.compress(bytes(raw), 1)) + chunk(b"IEND", b"")
+        )  # fmt: skip
+
     def find(self, rgb: tuple[int, int, int], tol: int = 10) -> tuple[int, int, int, int] | None:
         """The bounding box of pixels of this colour (every second pixel)."""
         f = self.latest()
@@ -316,18 +373,38 @@ class MutterEyes:
             boxes.append(box)
             return ok
 
-        wait_until(settled, timeout, "the consent dialog")
+        try:
+            wait_until(settled, timeout, "the consent dialog")
+        except TimeoutError as exc:
+            shot = Path(tempfile.gettempdir()) / f"consent-dialog-{os.getpid()}.png"
+            self.save_png(shot)
+            raise TimeoutError(f"{exc}; the screen then: {shot}, boxes {boxes[-3:]}") from None
         box = boxes[-1]
         assert box is not None
         return box
 
-    def approve_dialog(self, allow_control: bool, timeout: float = 60) -> None:
-        """Wait for the portal's 'Remote desktop' dialog, switch 'Allow remote interaction'
-        on when asked to, and click Share (GNOME's accent blue), as a person would."""
+    def approve_dialog(self, allow_control: bool, timeout: float = 60, monitors: int = 1) -> None:
+        """Wait for the portal's 'Remote desktop' dialog, select every monitor's row (the
+        first is selected already), switch 'Allow remote interaction' on when asked to, and
+        click Share (GNOME's accent blue), as a person would."""
         box = self._dialog(timeout)
         cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+        for i in range(1, monitors):
+            row_y = cy + 114 + ROW * i
+            clicked = [0.0]
+
+            def selected(row_y: int = row_y, clicked: list[float] = clicked) -> bool:
+                # A selected row turns light grey; a click lost to a busy machine is retried.
+                if self.pixel(cx - 140, row_y) != (255, 255, 255):
+                    return True
+                if time.monotonic() - clicked[0] > 1.5:
+                    clicked[0] = time.monotonic()
+                    self.click(cx - 212, row_y)
+                return False
+
+            wait_until(selected, 15, f"monitor row {i + 1} being selected")
         if allow_control:
-            sx, sy = cx - 22, cy + 199  # the 'Allow remote interaction' switch
+            sx, sy = cx - 22, cy + 199 + ROW * (monitors - 1)  # 'Allow remote interaction'
             clicked = [0.0]
 
             def switched_on() -> bool:
@@ -342,6 +419,39 @@ class MutterEyes:
 
             wait_until(switched_on, 15, "the remote interaction switch turning on")
         self.click(cx, cy)
+
+    def approve_screen_dialog(self, monitors: int = 1, timeout: float = 60) -> None:
+        """Wait for the portal's 'Screen Share' dialog (a screen-only session), select the
+        monitor rows, leave 'Remember this selection' ticked and click Share."""
+        boxes: list[tuple[int, int, int, int] | None] = [None]
+
+        def settled() -> bool:
+            # The ticked checkbox is the only accent-blue thing until a monitor is selected.
+            box = self.find(BLUE)
+            ok = box is not None and 12 <= box[2] - box[0] <= 26 and box == boxes[-1]
+            boxes.append(box)
+            return ok
+
+        wait_until(settled, timeout, "the screen share dialog")
+        box = boxes[-1]
+        assert box is not None
+        cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+        for i in range(monitors):
+            self.click(cx + 95, cy + 53 + ROW * i)
+        share: list[tuple[int, int, int, int] | None] = [None]
+
+        def share_enabled() -> bool:
+            found = self.find(BLUE)
+            share[0] = found
+            return found is not None and found[2] - found[0] > 40
+
+        wait_until(share_enabled, 15, "the Share button turning blue")
+        found = share[0]
+        assert found is not None
+        self.click(cx + 308, cy - 100)
+
+    def dialog_shown(self) -> bool:
+        return self.find(BLUE) is not None
 
     def cancel_dialog(self, timeout: float = 60) -> None:
         """Wait for the dialog and click Cancel (the header's left end, Share's row)."""
@@ -363,3 +473,44 @@ class MutterEyes:
         with contextlib.suppress(Exception):
             self._conn.send_and_get_reply(new_method_call(self._rds, "Stop"))
         self._conn.close()
+
+
+def arrange_monitors(session: GnomeWayland, scales: dict[str, float]) -> list[tuple[str, float]]:
+    """Lay the monitors out left to right with these scales (HiDPI: 2.0) through Mutter's
+    DisplayConfig, as GNOME Settings does; the (connector, scale) pairs applied."""
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    conn = open_dbus_connection(bus=session.bus_address)
+    try:
+        dc = DBusAddress(
+            "/org/gnome/Mutter/DisplayConfig",
+            bus_name="org.gnome.Mutter.DisplayConfig",
+            interface="org.gnome.Mutter.DisplayConfig",
+        )
+        serial, monitors, _logical, _props = conn.send_and_get_reply(
+            new_method_call(dc, "GetCurrentState")
+        ).body
+        layout = []
+        applied = []
+        x = 0
+        for i, (spec, modes, _mprops) in enumerate(sorted(monitors, key=lambda m: m[0][0])):
+            connector = spec[0]
+            mode = next((m for m in modes if m[6].get("is-current", ("b", False))[1]), modes[0])
+            mode_id, w, _h = mode[0], mode[1], mode[2]
+            scale = scales.get(connector, 1.0)
+            if scale not in mode[5]:
+                raise ValueError(f"{connector} does not support scale {scale}: {mode[5]}")
+            layout.append((x, 0, scale, 0, i == 0, [(connector, mode_id, {})]))
+            applied.append((connector, scale))
+            x += int(w / scale)
+        reply = conn.send_and_get_reply(
+            new_method_call(
+                dc, "ApplyMonitorsConfig", "uua(iiduba(ssa{sv}))a{sv}", (serial, 1, layout, {})
+            )
+        )
+        if reply.header.message_type.name == "error":
+            raise RuntimeError(f"ApplyMonitorsConfig: {reply.body}")
+        return applied
+    finally:
+        conn.close()

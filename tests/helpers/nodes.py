@@ -189,6 +189,7 @@ class Nodes:
         input_sink: InputSink | None = None,
         screen: ScreenSource | None = None,
         desktop: DesktopAccess | None = None,
+        screen_problem: str = "",
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -202,6 +203,14 @@ class Nodes:
         def current_policy() -> Policy:
             return holder[0].policy if holder else (policy or Policy())
 
+        features = SessionFeatures.build(
+            clock,
+            DesktopSystemInfo(),
+            clipboard=clipboard,
+            screen=screen,
+            input_sink=input_sink,
+        )
+        features.screen.unavailable = screen_problem
         client = compose_client(
             identity=identity,
             db=db,
@@ -209,13 +218,7 @@ class Nodes:
             wall=time.time,
             policy=current_policy,
             trust=trust,
-            features=SessionFeatures.build(
-                clock,
-                DesktopSystemInfo(),
-                clipboard=clipboard,
-                screen=screen,
-                input_sink=input_sink,
-            ),
+            features=features,
             desktop=desktop,
             interfaces=(LOOPBACK,),
             discovery=None,

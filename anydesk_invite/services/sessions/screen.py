@@ -500,6 +500,9 @@ class ScreenSharing:
         """H.264 for moving content, both ways (None: tiles only)."""
         self._screens: dict[bytes, HostScreen | GuestScreen] = {}
         self.view_changed: Signal[Session] = Signal("screen.view_changed")
+        self.unavailable = ""
+        """Why this device has no screen to share (a Wayland desktop without a usable portal),
+        told to every guest; set by the composition root."""
 
     def gated(self, msg: Message) -> bool:
         return False
@@ -509,7 +512,13 @@ class ScreenSharing:
 
     async def started(self, session: Session) -> None:
         if session.role is Role.HOST:
-            host = HostScreen(self._source, session.send, photo=self._photo, video=self._video)
+            host = HostScreen(
+                self._source,
+                session.send,
+                photo=self._photo,
+                video=self._video,
+                unavailable=self.unavailable,
+            )
             self._screens[session.session_id] = host
             await host.announce()
         else:
@@ -570,8 +579,12 @@ class HostScreen:
         photo: PhotoCodec | None = None,
         video: VideoCodec | None = None,
         clock: Callable[[], float] | None = None,
+        unavailable: str = "",
     ) -> None:
         self._source = source
+        self._unavailable = unavailable
+        """Why there is nothing to share, when ``source`` is None (said to the guest as soon
+        as the session starts)."""
         self._send = send
         self._photo = photo
         self._video = video
@@ -619,6 +632,8 @@ class HostScreen:
             for s in self.screens()
         ]
         await self._send(ScreenList(entries, self._screen or 0))
+        if self._source is None and self._unavailable:
+            await self._send(Refused("screen", self._unavailable[:200]))
 
     async def handle(self, msg: Message) -> bool:
         """Take the guest's screen messages; False for any other message."""
@@ -642,7 +657,8 @@ class HostScreen:
     async def select(self, index: int) -> None:
         """Show screen ``index`` (starting the stream); a bad index is refused."""
         if self._source is None:
-            await self._send(Refused("screen", "screen sharing is unavailable on the host"))
+            why = self._unavailable or "screen sharing is unavailable on the host"
+            await self._send(Refused("screen", why[:200]))
             return
         if index not in {s.index for s in self.screens()}:
             _log.warning("refused screen %d: the host has no such screen", index)
