@@ -116,7 +116,7 @@ MUTANTS = [
         "a cancelled invitation cannot be accepted",
         f"{PKG}/core/invitation.py",
         "        if self.state is State.CANCELLED:\n"
-        '            raise InvitationRefused(Refusal.CANCELLED, "the invitation was cancelled")\n'
+        "            raise InvitationRefused(Refusal.CANCELLED, state_text(State.CANCELLED))\n"
         "        if self.state is not State.PENDING:",
         "        if self.state not in (State.PENDING, State.CANCELLED):",
         "test_invitations.py::test_accept_after_cancel_is_refused",
@@ -147,7 +147,7 @@ MUTANTS = [
         f"{PKG}/core/invitation.py",
         '        self.session_token = b""\n'
         "        if not tokens_equal(fingerprint, self.peer.fingerprint):\n"
-        '            self._move(State.FAILED, "the session token was presented by another key")\n'
+        "            self._move(State.FAILED, WRONG_DEVICE)\n"
         "            return False\n",
         "        if not tokens_equal(fingerprint, self.peer.fingerprint):\n"
         "            return False\n"
