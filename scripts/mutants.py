@@ -50,7 +50,13 @@ GROUPS = {
     ),
     "invitations": Group(
         ("anydesk_invite/services/invitations.py",),
-        ("tests/services/test_invitations.py", "tests/services/test_requests.py"),
+        (
+            "tests/services/test_invitations.py",
+            "tests/services/test_requests.py",
+            "tests/services/test_invitation_targets.py",
+            "tests/services/test_invitation_limits.py",
+            "tests/security/test_invitations.py",
+        ),
         0.85,
     ),
     "file_transfer": Group(
@@ -58,7 +64,7 @@ GROUPS = {
             "anydesk_invite/services/sessions/files.py",
             "anydesk_invite/services/sessions/filenames.py",
         ),
-        ("tests/services/test_file_transfer.py",),
+        ("tests/services/test_file_transfer.py", "tests/services/test_session_dispatch.py"),
         0.85,
     ),
 }

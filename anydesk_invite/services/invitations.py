@@ -789,6 +789,8 @@ class InvitationService:
             ),
         )
         if not sent:
+            # The request failed: its token must not open a session later.
+            self._host_tickets = [t for t in self._host_tickets if t.token is not token]
             inc.fail("the requester cannot be reached")
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, "the requester cannot be reached")

@@ -91,6 +91,8 @@ async def test_request_cancelled_by_the_requester_disappears_on_the_requested_de
     await eventually(lambda: anna.state(asked.invitation_id) == "cancelled")
     with pytest.raises(ActionRefused):
         await anna.client.accept(asked.invitation_id, CONTROL)
+    assert outcomes(anna) == [("incoming", "request", "cancelled")]
+    assert outcomes(ben) == [("outgoing", "request", "cancelled")]
 
 
 async def test_request_from_nobody_is_declined(nodes: Nodes) -> None:
