@@ -64,7 +64,11 @@ GROUPS = {
             "anydesk_invite/services/sessions/files.py",
             "anydesk_invite/services/sessions/filenames.py",
         ),
-        ("tests/services/test_file_transfer.py", "tests/services/test_session_dispatch.py"),
+        (
+            "tests/services/test_file_transfer.py",
+            "tests/services/test_file_transfer_limits.py",
+            "tests/services/test_session_dispatch.py",
+        ),
         0.85,
     ),
 }
