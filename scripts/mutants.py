@@ -96,7 +96,11 @@ def prepare(name: str, group: Group) -> Path:
             'source_paths = ["anydesk_invite/"]',
             f"only_mutate = {list(group.modules)!r}".replace("'", '"'),
             f"pytest_add_cli_args_test_selection = {list(group.tests)!r}".replace("'", '"'),
-            'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider"]',
+            # A mutant that makes a test hang is caught by the test's own timeout in seconds
+            # rather than by the suite's 120 s one, and a whole run at five times its usual
+            # time (mutmut's default fifteen makes each hanging mutant cost minutes).
+            'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "--timeout=30"]',
+            "timeout_multiplier = 5.0",
             'also_copy = ["resources/"]',
             "",
         ]

@@ -22,8 +22,7 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.facade import ActionRefused, RefusalKind
 from anydesk_invite.services.sessions import files
-from anydesk_invite.services.sessions.files import TransferState, TransferView
-from anydesk_invite.services.views import SessionView
+from anydesk_invite.services.views import SessionView, TransferState, TransferView
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, session_between
 from tests.helpers.raw_guest import RawGuest
 
