@@ -10,6 +10,12 @@ changes nothing a caller can observe; it is shown apart and not counted. The sco
 (killed + timeout) / (killed + timeout + survived + no tests) over the rest: a mutant that makes
 the tests hang is caught, as in other mutation tools. mutmut mutates function bodies only, so
 module-level constants are pinned by tests against docs/PROTOCOL.md instead.
+
+mutmut switches a mutant on only after the module was imported, so the mutants of a function
+that runs only while its module loads (net/wire.py builds its decoders then) can never be
+killed by any test. Such functions are listed under [import_time] in the same file, with what
+pins their behaviour instead; their mutants are shown in a column of their own ("at import"),
+neither caught nor counted.
 """
 
 from __future__ import annotations
@@ -135,11 +141,20 @@ def results(where: Path) -> dict[str, str]:
     return found
 
 
-def load_equivalents() -> dict[str, str]:
+def load_equivalents() -> tuple[dict[str, str], dict[str, str]]:
+    """(equivalent mutants, functions that run only at import), each name with its reason."""
     if not EQUIVALENTS.exists():
-        return {}
+        return {}, {}
     with EQUIVALENTS.open("rb") as f:
-        return {k: str(v) for k, v in tomllib.load(f).get("equivalent", {}).items()}
+        data = tomllib.load(f)
+    return (
+        {k: str(v) for k, v in data.get("equivalent", {}).items()},
+        {k: str(v) for k, v in data.get("import_time", {}).items()},
+    )
+
+
+def function_of(mutant: str) -> str:
+    return mutant.rsplit("__mutmut_", 1)[0]
 
 
 def main() -> int:
@@ -153,9 +168,12 @@ def main() -> int:
     unknown = [g for g in chosen if g not in GROUPS]
     if unknown:
         parser.error(f"unknown group {unknown[0]!r}; the groups are {', '.join(GROUPS)}")
-    equivalents = load_equivalents()
+    equivalents, import_time = load_equivalents()
     failed_goal = False
-    print(f"{'module':48} {'caught':>7} {'counted':>8} {'score':>7} {'goal':>5}  equivalent")
+    print(
+        f"{'module':48} {'caught':>7} {'counted':>8} {'score':>7} {'goal':>5}"
+        "  equivalent  at import"
+    )
     for name in chosen:
         group = GROUPS[name]
         where = WORK / name if args.report_only else prepare(name, group)
@@ -165,10 +183,16 @@ def main() -> int:
                 print(f"{name}: mutmut failed\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
                 return 2
         per_module: dict[str, Counter[str]] = defaultdict(Counter)
-        for mutant, status in results(where).items():
+        found = results(where)
+        at_import: dict[str, list[str]] = defaultdict(list)
+        for mutant, status in found.items():
             module = module_of(mutant)
             if mutant in equivalents:
                 per_module[module]["equivalent"] += 1
+            elif function_of(mutant) in import_time:
+                per_module[module]["at import"] += 1
+                if status not in CAUGHT:
+                    at_import[function_of(mutant)].append(mutant)
             elif status in COUNTED:
                 per_module[module][status] += 1
         for module, counts in sorted(per_module.items()):
@@ -178,12 +202,20 @@ def main() -> int:
             failed_goal |= score < group.goal
             print(
                 f"{module:48} {caught:7}  {counted:8} {score:7.1%} {group.goal:5.0%}"
-                f"  {counts['equivalent']}"
+                f"  {counts['equivalent']:10}  {counts['at import']:9}"
+            )
+        for function, mutants in sorted(at_import.items()):
+            print(
+                f"  at import, never switched on in a test ({len(mutants)} mutants): "
+                f"{function}: {import_time[function]}"
             )
         survivors = [
             m
-            for m, s in results(where).items()
-            if s not in CAUGHT and s in COUNTED and m not in equivalents
+            for m, s in found.items()
+            if s not in CAUGHT
+            and s in COUNTED
+            and m not in equivalents
+            and function_of(m) not in import_time
         ]
         if survivors:
             print(f"  {name}: {len(survivors)} not killed (mutmut show NAME in {where}):")
