@@ -822,13 +822,14 @@ class InvitationService:
                     await starter(channel, inv.peer, inv.permissions, inv.invitation_id.hex())
                     return
                 break
-        # Requests: the requested device holds a ticket.
+        # Requests: the requested device holds a ticket, good while the request is accepting.
         for ticket in list(self._host_tickets):
             if tokens_equal(ticket.token, msg.session_token):
                 self._host_tickets.remove(ticket)
                 req = self.incoming.get(ticket.request_id)
                 if (
                     req is not None
+                    and req.state is State.ACCEPTING
                     and now < ticket.deadline
                     and tokens_equal(ticket.fingerprint, channel.peer.fingerprint)
                     and starter is not None
@@ -838,7 +839,12 @@ class InvitationService:
                     await starter(channel, req.peer, req.permissions, req.invitation_id.hex())
                     return
                 if req is not None:
-                    req.fail("the session token was presented by another key")
+                    # A request already over (cancelled by the requester, expired) stays so.
+                    req.fail(
+                        "the requester did not connect in time"
+                        if now >= ticket.deadline
+                        else "the session token was presented by another key"
+                    )
                     self._settle(req)
                 break
         _log.warning("refused a session token from %s", channel.peer.device_id)

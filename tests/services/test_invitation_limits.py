@@ -23,6 +23,7 @@ from anydesk_invite.net.wire import (
     InviteShown,
     Message,
     RequestAccepted,
+    RequestCancel,
     SessionOpen,
     SessionOpened,
 )
@@ -292,7 +293,47 @@ async def test_a_request_token_is_refused_with_bad_token_at_thirty_seconds(nodes
             await accepting
     finally:
         await raw.close()
-    assert anna.state(request_id) == "failed"
+    view = anna.invitation(request_id)
+    assert view.state.value == "failed"
+    assert view.reason == "the requester did not connect in time"
+
+
+async def test_a_request_cancelled_after_it_was_accepted_cannot_open_a_session(
+    nodes: Nodes,
+) -> None:
+    anna = await nodes.make("anna")
+    requester = Identity.generate()
+    raw = await anna.dial_raw(requester)
+    try:
+        token, accepting = await accepted_request(anna, raw)
+        request_id = anna.received.items[-1].invitation_id
+        await raw.send(RequestCancel(request_id=bytes.fromhex(request_id)))
+        await eventually(lambda: anna.state(request_id) == "cancelled")
+        assert await present(anna, requester, token) == BAD_TOKEN
+        assert anna.client.sessions() == []
+        accepting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ActionRefused):
+            await accepting
+    finally:
+        await raw.close()
+    assert anna.state(request_id) == "cancelled"
+    assert outcomes(anna) == [("incoming", "request", "cancelled")]
+
+
+async def test_an_open_request_keeps_its_channel_until_it_ends(nodes: Nodes) -> None:
+    anna = await nodes.make("anna")
+    requester = Identity.generate()
+    raw = await anna.dial_raw(requester)
+    try:
+        request_id = os.urandom(16)
+        await raw.send(ConnectRequest(request_id=request_id, seconds_left=120.0))
+        assert isinstance(await answer(raw), InviteShown)
+        # Shown, not yet answered: the channel carries it.
+        assert anna.client.invitation_service.carries(requester.fingerprint)
+        await anna.client.reject(request_id.hex())
+        assert not anna.client.invitation_service.carries(requester.fingerprint)
+    finally:
+        await raw.close()
 
 
 async def test_an_unused_request_token_ends_the_request_failed_at_thirty_seconds(

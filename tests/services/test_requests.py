@@ -12,7 +12,7 @@ from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
 from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.views import Direction, Role
-from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
+from tests.helpers.nodes import Nodes, Recorder, eventually, nodes_for, outcomes
 
 CONTROL = frozenset({Permission.CONTROL})
 
@@ -25,6 +25,8 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 async def test_accepted_request_opens_a_session_with_the_requester_as_guest(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
+    anna_finished = Recorder(anna.client.invitation_service.finished)
+    ben_finished = Recorder(ben.client.invitation_service.finished)
     asked = await ben.client.connect(anna.device_id)
     assert asked.kind is Kind.REQUEST and asked.state is State.PENDING
 
@@ -42,6 +44,9 @@ async def test_accepted_request_opens_a_session_with_the_requester_as_guest(node
     assert guest.session_id == host.session_id
     await eventually(lambda: ben.state(asked.invitation_id) == "connected")
     assert anna.state(asked.invitation_id) == "connected"
+    # Each side reports the request's end once: connected (the session records itself).
+    assert [(o.kind, o.state) for o in ben_finished.items] == [(Kind.REQUEST, State.CONNECTED)]
+    assert [(o.kind, o.state) for o in anna_finished.items] == [(Kind.REQUEST, State.CONNECTED)]
 
 
 async def test_request_accepted_with_a_profile_grants_that_profiles_permissions(
