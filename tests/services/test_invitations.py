@@ -90,7 +90,7 @@ async def test_edit_keeps_id_and_deadline_and_updates_the_invitee_in_place(nodes
     await ben.received.wait()
     anna.clock.advance(30)
     edited = await anna.client.edit_invitation(sent.invitation_id, CONTROL, "second")
-    assert edited.invitation_id == sent.invitation_id
+    assert edited.invitation_id == sent.invitation_id and edited.profile == "second"
     assert edited.revision == 2 and edited.permissions == CONTROL
     assert edited.seconds_left == pytest.approx(90)
 
@@ -615,3 +615,43 @@ async def test_an_invitation_sent_over_the_invitees_presence_probe_reaches_it(
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     assert sent.state is State.PENDING
     await ben.received.wait()
+
+
+async def test_a_profile_name_over_40_characters_is_cut_and_still_reaches_the_invitee(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    long_name = "p" * 45
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, long_name)
+    await ben.received.wait()
+    edited = await anna.client.edit_invitation(sent.invitation_id, CONTROL, long_name)
+    again = await ben.received.wait(2)
+    assert again.revision == 2 and again.permissions == CONTROL
+    assert edited.revision == 2
+
+
+async def test_an_edit_after_the_deadline_is_refused_and_the_invitation_ends_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, "")
+    await ben.received.wait()
+    anna.clock.advance(120)  # no tick: the edit itself finds the invitation over
+    with pytest.raises(ActionRefused) as refused:
+        await anna.client.edit_invitation(sent.invitation_id, CONTROL)
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert anna.state(sent.invitation_id) == "expired"
+    assert outcomes(anna) == [("outgoing", "invitation", "expired")]
+
+
+async def test_a_reject_arriving_after_the_inviters_deadline_keeps_it_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    anna.clock.advance(120)  # no tick on anna's side: the reject finds the invitation over
+    await ben.client.reject(sent.invitation_id)
+    await eventually(lambda: anna.state(sent.invitation_id) == "expired")
+    assert outcomes(anna) == [("outgoing", "invitation", "expired")]
+    assert ben.state(sent.invitation_id) == "rejected"
