@@ -193,6 +193,8 @@ class InvitationService:
         self._first_contact = first_contact
         self._known = known
         """True for a peer in the address book or with a past session: never crowded out."""
+        self.accept_timeout = ACCEPT_TIMEOUT
+        """Seconds an invitee waits for the inviter's answer to an accept (real time)."""
         self.max_pending_per_address = MAX_PENDING_PER_ADDRESS
         self.max_pending_unknown = MAX_PENDING_UNKNOWN
         self._pending_from: dict[bytes, str] = {}
@@ -721,7 +723,7 @@ class InvitationService:
             inc.fail("the inviter cannot be reached")
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, "the inviter cannot be reached")
-        answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), ACCEPT_TIMEOUT)
+        answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), self.accept_timeout)
         now = self._clock.now()
         if isinstance(answer, InviteRefused):
             try:

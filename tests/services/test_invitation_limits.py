@@ -209,8 +209,9 @@ async def test_accepting_when_the_inviter_is_gone_fails_and_says_it_cannot_be_re
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     await anna.stop()
-    with pytest.raises(ActionRefused, match="the inviter cannot be reached") as refused:
+    with pytest.raises(ActionRefused) as refused:
         await ben.client.accept(sent.invitation_id)
+    assert str(refused.value) == "the inviter cannot be reached"
     assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
     view = ben.invitation(sent.invitation_id)
     assert view.state.value == "failed" and view.reason == "the inviter cannot be reached"
@@ -224,8 +225,9 @@ async def test_accepting_a_request_when_the_requester_is_gone_fails_and_says_so(
     asked = await ben.client.connect(anna.device_id)
     await anna.received.wait()
     await ben.stop()
-    with pytest.raises(ActionRefused, match="the requester cannot be reached") as refused:
+    with pytest.raises(ActionRefused) as refused:
         await anna.client.accept(asked.invitation_id, CONTROL)
+    assert str(refused.value) == "the requester cannot be reached"
     assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
     view = anna.invitation(asked.invitation_id)
     assert view.state.value == "failed" and view.reason == "the requester cannot be reached"

@@ -180,8 +180,12 @@ async def test_invitee_accepting_a_stale_revision_is_prompted_again_with_the_new
     outgoing = anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)]
     outgoing.edit(CONTROL, anna.clock.now())
 
-    with pytest.raises(ActionRefused, match="changed the invitation"):
+    with pytest.raises(ActionRefused) as refused:
         await ben.client.accept(sent.invitation_id)
+    assert str(refused.value) == (
+        "the inviter changed the invitation; look at it again and accept once more"
+    )
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
     again = await ben.received.wait(2)
     assert again.revision == 2 and again.permissions == CONTROL
     assert ben.state(sent.invitation_id) == "received"
@@ -333,8 +337,10 @@ async def test_cancel_processed_before_an_accept_wins_and_both_end_cancelled(
     anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)].cancel(
         anna.clock.now()
     )
-    with pytest.raises(ActionRefused, match="cancelled"):
+    with pytest.raises(ActionRefused) as refused:
         await ben.client.accept(sent.invitation_id)
+    assert str(refused.value) == "the invitation is cancelled"
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
     assert ben.state(sent.invitation_id) == anna.state(sent.invitation_id) == "cancelled"
     assert ben.invitation(sent.invitation_id).missed
     assert outcomes(ben) == [("incoming", "invitation", "cancelled")]
@@ -655,3 +661,77 @@ async def test_a_reject_arriving_after_the_inviters_deadline_keeps_it_expired(
     await eventually(lambda: anna.state(sent.invitation_id) == "expired")
     assert outcomes(anna) == [("outgoing", "invitation", "expired")]
     assert ben.state(sent.invitation_id) == "rejected"
+
+
+# --- an inviter that answers an accept badly, or not at all ---------------------------------
+
+
+async def raw_inviter(ben: Node) -> tuple[Channel, bytes, asyncio.Future[SessionView]]:
+    """A bare key invites ben and ben accepts: (its channel, the invitation id, the accept),
+    once ben's InviteAccept arrived."""
+    raw = await ben.dial_raw()
+    invitation_id = os.urandom(16)
+    await raw.send(invite_message(invitation_id))
+    assert isinstance((await answers(raw, 1))[0], InviteShown)
+    accepting = asyncio.ensure_future(ben.client.accept(invitation_id.hex()))
+    [accept] = await answers(raw, 1)
+    assert accept == InviteAccept(invitation_id=invitation_id, revision=1)
+    return raw, invitation_id, accepting
+
+
+async def test_a_refusal_with_an_unknown_code_fails_the_accept(nodes: Nodes) -> None:
+    ben = await nodes.make("ben")
+    raw, invitation_id, accepting = await raw_inviter(ben)
+    try:
+        await raw.send(InviteRefused(invitation_id=invitation_id, code="busy_elsewhere"))
+        with pytest.raises(ActionRefused) as refused:
+            await accepting
+    finally:
+        await raw.close()
+    assert str(refused.value) == "the invitation is failed"
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert ben.state(invitation_id.hex()) == "failed"
+    assert outcomes(ben) == [("incoming", "invitation", "failed")]
+
+
+async def test_an_inviter_that_never_answers_the_accept_fails_it(nodes: Nodes) -> None:
+    ben = await nodes.make("ben")
+    ben.client.invitation_service.accept_timeout = 0.2  # 10 s in the app (docs/PROTOCOL.md)
+    raw, invitation_id, accepting = await raw_inviter(ben)
+    try:
+        with pytest.raises(ActionRefused) as refused:
+            await accepting
+    finally:
+        await raw.close()
+    assert str(refused.value) == "the inviter did not answer"
+    assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
+    view = ben.invitation(invitation_id.hex())
+    assert view.state is State.FAILED and view.reason == "the inviter did not answer"
+    assert outcomes(ben) == [("incoming", "invitation", "failed")]
+
+
+async def test_a_session_the_inviter_then_refuses_fails_the_accept_saying_why(
+    nodes: Nodes,
+) -> None:
+    ben = await nodes.make("ben")
+    raw, invitation_id, accepting = await raw_inviter(ben)
+    try:
+        await raw.send(
+            InviteAcceptOk(
+                invitation_id=invitation_id, session_token=os.urandom(32), token_seconds=30.0
+            )
+        )
+        [opening] = await answers(raw, 1)
+        assert isinstance(opening, SessionOpen)
+        await raw.refuse("bad_token", "the session token is not valid")
+        with pytest.raises(ActionRefused) as refused:
+            await accepting
+    finally:
+        await raw.close()
+    assert str(refused.value).startswith("could not connect: ")
+    assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
+    view = ben.invitation(invitation_id.hex())
+    assert view.state is State.FAILED
+    assert view.reason.startswith("could not open the session: ")
+    assert outcomes(ben) == [("incoming", "invitation", "failed")]
+    assert ben.client.sessions() == []
