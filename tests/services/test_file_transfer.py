@@ -358,7 +358,11 @@ async def test_the_host_refuses_a_raw_offer_and_chunk_when_not_granted(
         assert (await raw.expect(FileRefused)).code == "not_permitted"
     assert listing(folder) == []
     assert anna.client.transfers() == []
-    assert sum("file transfer not granted" in r.getMessage() for r in caplog.records) == 2
+    logged = [r.getMessage() for r in caplog.records if "not granted" in r.getMessage()]
+    assert logged == [
+        f"refused {kind} from guest {ben.identity.device_id}: file transfer not granted"
+        for kind in ("FileOffer", "FileChunk")
+    ]
 
 
 async def test_the_host_refuses_a_chunk_for_a_transfer_it_never_accepted(

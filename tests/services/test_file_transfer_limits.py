@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.wire import (
     FileAccept,
+    FileChunk,
     FileDone,
     FileOffer,
     FileRefused,
@@ -289,3 +292,55 @@ def test_documented_file_transfer_constants() -> None:
     assert files.MAX_ACTIVE_PER_SESSION == 8
     assert files.MAX_OFFERS_PER_SESSION == 64
     assert files.DEFAULT_SIZE_LIMIT == 4 * 1024**3
+
+
+async def test_a_one_byte_file_arrives(nodes: Nodes, tmp_path: Path) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    (tmp_path / "one").write_bytes(b"1")
+    sent = await ben.client.send_file(guest.session_id, str(tmp_path / "one"))
+    assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
+    assert (folder / "one").read_bytes() == b"1"
+
+
+async def test_a_straggling_chunk_of_a_transfer_stopped_by_revocation_is_not_answered(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, tmp_path / "anna-in")
+    host, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    await raw.send(FileOffer(tid(1), "a.bin", 10))
+    await raw.expect(FileAccept)
+    await anna.client.set_session_permissions(host.session_id, NOTHING)
+    await raw.send(FileChunk(tid(1), 0, b"01234"))
+    await raw.send(FileOffer(tid(2), "b.bin", 10))
+    # The first refusal is the new offer's: the chunk of the stopped transfer got none.
+    assert await raw.expect(FileRefused) == FileRefused(
+        tid(2), "not_permitted", "not permitted: file transfer"
+    )
+
+
+async def test_cancelling_a_send_ends_its_reader_thread(nodes: Nodes, tmp_path: Path) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    source = tmp_path / "reader-test.bin"
+    source.write_bytes(os.urandom(16 * 1024 * 1024))
+    started = asyncio.Event()
+
+    def on_change(view: TransferView) -> None:
+        if view.done > 0:
+            started.set()
+
+    ben.client.transfer_changed.connect(on_change)
+    ben.client.sessions_service.transfers.progress_interval = 0
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    await asyncio.wait_for(started.wait(), 10)
+    await ben.client.cancel_transfer(sent.transfer_id, "stop")
+
+    def reader_alive() -> bool:
+        return any(t.name == "file-read reader-test.bin" for t in threading.enumerate())
+
+    await eventually(lambda: not reader_alive())

@@ -80,6 +80,7 @@ async def test_invitee_sees_invitation_and_accepting_opens_session_with_invited_
     assert host.permissions == CLIP_INFO == guest_view.permissions
     assert guest_view.peer_id == anna.identity.device_id
     assert host.session_id == guest_view.session_id
+    assert host.origin == sent.invitation_id
     assert anna.state(sent.invitation_id) == "connected"
     assert ben.state(sent.invitation_id) == "connected"
 
@@ -735,3 +736,20 @@ async def test_a_session_the_inviter_then_refuses_fails_the_accept_saying_why(
     assert view.reason.startswith("could not open the session: ")
     assert outcomes(ben) == [("incoming", "invitation", "failed")]
     assert ben.client.sessions() == []
+
+
+async def test_a_wrong_token_leaves_the_accepted_invitations_own_token_good(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    token = await token_for(anna, ben, sent.invitation_id)
+    assert await open_with(anna, ben.identity, os.urandom(32)) == BAD_TOKEN
+    assert anna.state(sent.invitation_id) == "accepted"
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(SessionOpen(session_token=token))
+        [opened] = await answers(raw, 1)
+        assert isinstance(opened, SessionOpened)
+    finally:
+        await raw.close()
+    assert anna.state(sent.invitation_id) == "connected"
