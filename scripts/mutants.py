@@ -3,6 +3,7 @@ tests that judge it, then prints killed / counted per module.
 
     .venv/bin/python scripts/mutants.py                # every group (long: an hour or more)
     .venv/bin/python scripts/mutants.py core policy    # some groups
+    .venv/bin/python scripts/mutants.py --jobs 1 wire  # one mutant at a time (a shared machine)
 
 Each group runs in its own copy of the tree under .mutants/<group>/ (kept between runs, so a
 second run only retries what changed). A mutant listed in tests/mutation_equivalents.toml
@@ -163,6 +164,9 @@ def main() -> int:
     parser.add_argument(
         "--report-only", action="store_true", help="print the last run's results, run nothing"
     )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="mutants run at once (default: one per core)"
+    )
     args = parser.parse_args()
     chosen = args.groups or list(GROUPS)
     unknown = [g for g in chosen if g not in GROUPS]
@@ -178,7 +182,8 @@ def main() -> int:
         group = GROUPS[name]
         where = WORK / name if args.report_only else prepare(name, group)
         if not args.report_only:
-            run = mutmut(where, "run")
+            jobs = ["--max-children", str(args.jobs)] if args.jobs else []
+            run = mutmut(where, "run", *jobs)
             if run.returncode not in (0, 1):
                 print(f"{name}: mutmut failed\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
                 return 2
