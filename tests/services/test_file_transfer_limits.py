@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -344,3 +345,46 @@ async def test_cancelling_a_send_ends_its_reader_thread(nodes: Nodes, tmp_path: 
         return any(t.name == "file-read reader-test.bin" for t in threading.enumerate())
 
     await eventually(lambda: not reader_alive())
+
+
+async def test_an_accept_for_no_offer_of_ours_is_refused_and_logged(
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(anna, tmp_path / "anna-in")
+    _, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    caplog.set_level(logging.WARNING)
+    # A transfer the guest itself offered is no offer of the host's to accept.
+    await raw.send(FileOffer(tid(1), "mine.txt", 3))
+    await raw.expect(FileAccept)
+    for accepted in (tid(1), tid(2)):
+        await raw.send(FileAccept(accepted))
+        assert await raw.expect(FileRefused) == FileRefused(
+            accepted, "unknown_transfer", "no such offer"
+        )
+    logged = [r.getMessage() for r in caplog.records if "FileAccept" in r.getMessage()]
+    assert logged == [f"refused FileAccept from {ben.identity.device_id}: no such offer"] * 2
+    [view] = anna.client.transfers()
+    assert view.state is TransferState.RUNNING
+
+
+async def test_a_source_that_became_a_folder_fails_the_send_saying_why(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    inbox(ben, tmp_path / "ben-in")
+    host, guest = await session_between(anna, ben, FILES)
+    source = tmp_path / "offer.txt"
+    source.write_text("soon a folder")
+    offer = await anna.client.send_file(host.session_id, str(source))
+    await eventually(lambda: len(ben.client.transfers(guest.session_id)) == 1)
+    source.unlink()
+    source.mkdir()
+    [listed] = ben.client.transfers(guest.session_id)
+    await ben.client.fetch_file(guest.session_id, listed.transfer_id)
+    on_host = await finished(anna, offer.transfer_id)
+    assert on_host.state is TransferState.FAILED
+    assert on_host.reason == "cannot read the file: Is a directory"
+    on_guest = await finished(ben, listed.transfer_id)
+    assert on_guest.reason == "the peer cancelled: cannot read the file: Is a directory"

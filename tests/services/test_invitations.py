@@ -4,6 +4,7 @@ reject, expiry on each side's own clock, and the races between them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -511,14 +512,17 @@ async def test_a_replayed_invitation_id_is_ignored(nodes: Nodes) -> None:
 
 
 async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
-    nodes: Nodes,
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
 ) -> None:
     anna, ben = await nodes.pair()
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     invitation_id = bytes.fromhex(sent.invitation_id)
     raw = await ben.dial_raw()
+    caplog.set_level(logging.WARNING)
     try:
+        # An update of an id ben never saw is dropped without a word.
+        await raw.send(InviteCancel(invitation_id=os.urandom(16)))
         await raw.send(
             InviteUpdate(
                 invitation_id=invitation_id,
@@ -537,6 +541,9 @@ async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
     view = ben.invitation(sent.invitation_id)
     assert view.state is State.RECEIVED and view.revision == 1 and view.permissions == CONTROL
     assert len(ben.received.items) == 2  # anna's, and the stranger's own
+    tried = [r.getMessage() for r in caplog.records if "did not send" in r.getMessage()]
+    assert len(tried) == 2
+    assert all(m.endswith(" tried to change an invitation it did not send") for m in tried)
 
 
 # --- session tokens ----------------------------------------------------------------------------
@@ -753,3 +760,54 @@ async def test_a_wrong_token_leaves_the_accepted_invitations_own_token_good(node
     finally:
         await raw.close()
     assert anna.state(sent.invitation_id) == "connected"
+
+
+@pytest.mark.parametrize("what", ["unknown id", "a request's id"])
+async def test_an_accept_of_no_invitation_of_ours_is_refused_as_unknown_and_logged(
+    nodes: Nodes, caplog: pytest.LogCaptureFixture, what: str
+) -> None:
+    anna, ben = await nodes.pair()
+    if what == "unknown id":
+        accepted = os.urandom(16)
+    else:
+        asked = await anna.client.connect(ben.device_id)  # anna's own request to ben
+        await ben.received.wait()
+        accepted = bytes.fromhex(asked.invitation_id)
+    caplog.set_level(logging.WARNING)
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(InviteAccept(invitation_id=accepted, revision=1))
+        [answer] = await answers(raw, 1)
+    finally:
+        await raw.close()
+    assert answer == InviteRefused(invitation_id=accepted, code="unknown_invitation")
+    assert f"accept for an unknown invitation from {ben.identity.device_id}" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert anna.client.sessions() == []
+
+
+async def test_a_refused_session_token_is_logged_with_the_presenters_id(
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = await nodes.make("anna")
+    stranger = Identity.generate()
+    caplog.set_level(logging.WARNING)
+    assert await open_with(anna, stranger, os.urandom(32)) == BAD_TOKEN
+    assert f"refused a session token from {stranger.device_id}" in [
+        r.getMessage() for r in caplog.records
+    ]
+
+
+async def test_a_reject_after_the_invitees_deadline_is_refused_and_ends_it_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    ben.clock.advance(120)  # no tick: the reject itself finds the invitation over
+    with pytest.raises(ActionRefused) as refused:
+        await ben.client.reject(sent.invitation_id)
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert ben.state(sent.invitation_id) == "expired"
+    assert outcomes(ben) == [("incoming", "invitation", "expired")]
