@@ -17,7 +17,9 @@ import pytest
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.wire import (
+    Chat,
     FileAccept,
+    FileAck,
     FileChunk,
     FileDone,
     FileOffer,
@@ -388,3 +390,32 @@ async def test_a_source_that_became_a_folder_fails_the_send_saying_why(
     assert on_host.reason == "cannot read the file: Is a directory"
     on_guest = await finished(ben, listed.transfer_id)
     assert on_guest.reason == "the peer cancelled: cannot read the file: Is a directory"
+
+
+async def test_the_sender_stops_at_exactly_one_window_unacknowledged(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    host, guest = await session_between(anna, ben, FILES)
+    raw = RawGuest(ben, guest.session_id)
+    window = 1048576  # docs/PROTOCOL.md: the sender's window
+    source = tmp_path / "window.bin"
+    source.write_bytes(os.urandom(window + 1))
+    await anna.client.send_file(host.session_id, str(source))
+    offer = await raw.expect(FileOffer)
+    await raw.send(FileAccept(offer.transfer_id))
+    got = 0
+    while got < window:
+        got += len((await raw.expect(FileChunk)).data)
+    assert got == window
+    # Once the reader thread read the whole file, nothing but the window holds the last byte.
+    await eventually(
+        lambda: not any(t.name == "file-read window.bin" for t in threading.enumerate())
+    )
+    await anna.client.send_chat(host.session_id, "next")
+    async with asyncio.timeout(5):
+        while not isinstance(msg := await raw.inbox.get(), Chat):
+            assert not isinstance(msg, FileChunk | FileDone), msg
+    await raw.send(FileAck(offer.transfer_id, window))
+    last = await raw.expect(FileChunk)
+    assert (last.offset, len(last.data)) == (window, 1)
