@@ -126,6 +126,15 @@ def mutmut(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_group(name: str, where: Path, jobs: list[str], mutants: list[str]) -> bool:
+    """mutmut run in the group's copy: every mutant without a verdict, or these again."""
+    run = mutmut(where, "run", *jobs, *mutants)
+    if run.returncode not in (0, 1):
+        print(f"{name}: mutmut failed\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+        return False
+    return True
+
+
 def module_of(mutant: str) -> str:
     # anydesk_invite.core.ids.x_parse_id__mutmut_9 / ...xǁDeviceIdǁgrouped__mutmut_8
     head = mutant.split(".x", 1)[0] if ".x" in mutant else mutant.rsplit(".", 1)[0]
@@ -167,6 +176,12 @@ def main() -> int:
     parser.add_argument(
         "--jobs", type=int, default=None, help="mutants run at once (default: one per core)"
     )
+    parser.add_argument(
+        "--retry",
+        action="store_true",
+        help="after the run, run the mutants not killed last time again against the current "
+        "tests (mutmut keeps a verdict until its function changes, even when tests were added)",
+    )
     args = parser.parse_args()
     chosen = args.groups or list(GROUPS)
     unknown = [g for g in chosen if g not in GROUPS]
@@ -183,10 +198,14 @@ def main() -> int:
         where = WORK / name if args.report_only else prepare(name, group)
         if not args.report_only:
             jobs = ["--max-children", str(args.jobs)] if args.jobs else []
-            run = mutmut(where, "run", *jobs)
-            if run.returncode not in (0, 1):
-                print(f"{name}: mutmut failed\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+            if not run_group(name, where, jobs, []):
                 return 2
+            if args.retry:
+                again = sorted(
+                    m for m, s in results(where).items() if s in ("survived", "no tests")
+                )
+                if again and not run_group(name, where, jobs, again):
+                    return 2
         per_module: dict[str, Counter[str]] = defaultdict(Counter)
         found = results(where)
         at_import: dict[str, list[str]] = defaultdict(list)
