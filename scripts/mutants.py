@@ -17,6 +17,10 @@ that runs only while its module loads (net/wire.py builds its decoders then) can
 killed by any test. Such functions are listed under [import_time] in the same file, with what
 pins their behaviour instead; their mutants are shown in a column of their own ("at import"),
 neither caught nor counted.
+
+A run stopped early leaves mutants without a verdict: they are shown as "not run", never
+counted, so a partial run's score is over the mutants it measured. --retry runs again only the
+mutants that survived, against the tests as they are now.
 """
 
 from __future__ import annotations
@@ -179,8 +183,9 @@ def main() -> int:
     parser.add_argument(
         "--retry",
         action="store_true",
-        help="after the run, run the mutants not killed last time again against the current "
-        "tests (mutmut keeps a verdict until its function changes, even when tests were added)",
+        help="run only the mutants that survived last time again, against the current tests "
+        "(mutmut keeps a verdict until its function changes, even when tests were added); "
+        "mutants never run stay so and are shown as not run",
     )
     args = parser.parse_args()
     chosen = args.groups or list(GROUPS)
@@ -191,14 +196,14 @@ def main() -> int:
     failed_goal = False
     print(
         f"{'module':48} {'caught':>7} {'counted':>8} {'score':>7} {'goal':>5}"
-        "  equivalent  at import"
+        "  equivalent  at import  not run"
     )
     for name in chosen:
         group = GROUPS[name]
         where = WORK / name if args.report_only else prepare(name, group)
         if not args.report_only:
             jobs = ["--max-children", str(args.jobs)] if args.jobs else []
-            if not run_group(name, where, jobs, []):
+            if not args.retry and not run_group(name, where, jobs, []):
                 return 2
             if args.retry:
                 again = sorted(
@@ -219,6 +224,8 @@ def main() -> int:
                     at_import[function_of(mutant)].append(mutant)
             elif status in COUNTED:
                 per_module[module][status] += 1
+            elif status == "not checked":
+                per_module[module]["not run"] += 1
         for module, counts in sorted(per_module.items()):
             counted = sum(counts[s] for s in COUNTED)
             caught = sum(counts[s] for s in CAUGHT)
@@ -226,7 +233,7 @@ def main() -> int:
             failed_goal |= score < group.goal
             print(
                 f"{module:48} {caught:7}  {counted:8} {score:7.1%} {group.goal:5.0%}"
-                f"  {counts['equivalent']:10}  {counts['at import']:9}"
+                f"  {counts['equivalent']:10}  {counts['at import']:9}  {counts['not run']:7}"
             )
         for function, mutants in sorted(at_import.items()):
             print(
