@@ -186,6 +186,13 @@ def main() -> int:
         "--jobs", type=int, default=None, help="mutants run at once (default: one per core)"
     )
     parser.add_argument(
+        "--changed",
+        action="store_true",
+        help="run only the mutants of functions changed since their last run (mutmut drops "
+        "those verdicts when a run or --retry regenerates the mutants), so a partial run stays "
+        "comparable after a fix",
+    )
+    parser.add_argument(
         "--retry",
         action="store_true",
         help="run only the mutants that survived last time again, against the current tests "
@@ -208,8 +215,16 @@ def main() -> int:
         where = WORK / name if args.report_only else prepare(name, group)
         if not args.report_only:
             jobs = ["--max-children", str(args.jobs)] if args.jobs else []
-            if not args.retry and not run_group(name, where, jobs, []):
+            if not (args.retry or args.changed) and not run_group(name, where, jobs, []):
                 return 2
+            if args.changed:
+                found = results(where)
+                measured = {function_of(m) for m, s in found.items() if s != "not checked"}
+                again = sorted(
+                    m for m, s in found.items() if s == "not checked" and function_of(m) in measured
+                )
+                if again and not run_group(name, where, jobs, again):
+                    return 2
             if args.retry:
                 again = sorted(
                     m for m, s in results(where).items() if s in ("survived", "no tests")
