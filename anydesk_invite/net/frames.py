@@ -148,7 +148,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
         if exc is None:
             self._finish(PeerClosed("the peer closed the connection"))
         else:
-            self._finish(PeerClosed(f"the connection was lost: {exc or type(exc).__name__}"))
+            self._finish(PeerClosed(f"the connection was lost: {str(exc) or type(exc).__name__}"))
         self._can_write.set()
         self._lost.set()
 

@@ -36,6 +36,7 @@ from anydesk_invite.net.channel import Channel, ChannelClosed
 from anydesk_invite.net.wire import (
     Message,
 )
+from anydesk_invite.services.invitation_texts import REQUESTER_LATE
 from anydesk_invite.services.links import Address, Links, Unreachable
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
 from anydesk_invite.services.views import Direction, InvitationView
@@ -177,6 +178,8 @@ class InvitationBook:
         self._first_contact = first_contact
         self._known = known
         """True for a peer in the address book or with a past session: never crowded out."""
+        self.accept_timeout = ACCEPT_TIMEOUT
+        """Seconds an invitee waits for the inviter's answer to an accept (real time)."""
         self.max_pending_per_address = MAX_PENDING_PER_ADDRESS
         self.max_pending_unknown = MAX_PENDING_UNKNOWN
         self._pending_from: dict[bytes, str] = {}
@@ -295,7 +298,7 @@ class InvitationBook:
         for t in expired:
             req = self.incoming.get(t.request_id)
             if req is not None:
-                req.fail("the other device accepted but did not connect in time; ask again")
+                req.fail(REQUESTER_LATE)
                 self._settle(req)
 
     async def run_ticker(self, interval: float = 0.25) -> None:

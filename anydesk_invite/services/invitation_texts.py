@@ -17,6 +17,7 @@ NO_SESSIONS = "sessions cannot be opened right now; restart the program and try 
 INVITER_GONE = "the inviter cannot be reached any more: ask them to invite you again"
 INVITER_SILENT = "the inviter did not answer: ask them to invite you again"
 REQUESTER_GONE = "the device that asked cannot be reached any more; it can ask again"
+REQUESTER_LATE = "the other device accepted but did not connect in time; ask again"
 """Why an invitation or request failed, in words for a person, with what to do."""
 
 

@@ -37,7 +37,6 @@ from anydesk_invite.net.wire import (
     SessionOpen,
 )
 from anydesk_invite.services.invitation_book import (
-    ACCEPT_TIMEOUT,
     DECLINED,
     MAX_PENDING_INCOMING,
     RATE_MAX,
@@ -52,6 +51,7 @@ from anydesk_invite.services.invitation_texts import (
     INVITER_SILENT,
     NO_SESSIONS,
     REQUESTER_GONE,
+    REQUESTER_LATE,
     session_failed,
 )
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
@@ -188,7 +188,7 @@ class Invited(InvitationBook):
             inc.fail(INVITER_GONE)
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, INVITER_GONE)
-        answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), ACCEPT_TIMEOUT)
+        answer = await self._await_answer((inc.invitation_id, Awaited.ACCEPT), self.accept_timeout)
         now = self._clock.now()
         if isinstance(answer, InviteRefused):
             try:
@@ -254,6 +254,8 @@ class Invited(InvitationBook):
             ),
         )
         if not sent:
+            # The request failed: its token must not open a session later.
+            self._host_tickets = [t for t in self._host_tickets if t.token is not token]
             inc.fail(REQUESTER_GONE)
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, REQUESTER_GONE)
@@ -285,13 +287,14 @@ class Invited(InvitationBook):
                     await starter(channel, inv.peer, inv.permissions, inv.invitation_id.hex())
                     return
                 break
-        # Requests: the requested device holds a ticket.
+        # Requests: the requested device holds a ticket, good while the request is accepting.
         for ticket in list(self._host_tickets):
             if tokens_equal(ticket.token, msg.session_token):
                 self._host_tickets.remove(ticket)
                 req = self.incoming.get(ticket.request_id)
                 if (
                     req is not None
+                    and req.state is State.ACCEPTING
                     and now < ticket.deadline
                     and tokens_equal(ticket.fingerprint, channel.peer.fingerprint)
                     and starter is not None
@@ -301,7 +304,8 @@ class Invited(InvitationBook):
                     await starter(channel, req.peer, req.permissions, req.invitation_id.hex())
                     return
                 if req is not None:
-                    req.fail(WRONG_DEVICE)
+                    # A request already over (cancelled by the requester, expired) stays so.
+                    req.fail(REQUESTER_LATE if now >= ticket.deadline else WRONG_DEVICE)
                     self._settle(req)
                 break
         _log.warning("refused a session token from %s", channel.peer.device_id)

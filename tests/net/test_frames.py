@@ -126,8 +126,9 @@ async def test_the_end_of_the_stream_comes_after_the_frames_before_it() -> None:
     feed(protocol, framed(b"last words") + HEADER.pack(100)[:2], [])
     protocol.eof_received()
     assert await protocol.next_body() == b"last words"
-    with pytest.raises(PeerClosed, match="closed the connection"):
+    with pytest.raises(PeerClosed) as closed:
         await protocol.next_body()
+    assert closed.value.reason == str(closed.value) == "the peer closed the connection"
 
 
 async def test_a_lost_connection_wakes_a_waiting_reader_and_writer() -> None:
@@ -153,3 +154,41 @@ async def test_bytes_the_previous_protocol_kept_are_read_first() -> None:
     protocol.attach(Transport(), stream[:100_000])
     feed(protocol, stream[100_000:], [])
     assert await bodies(protocol, 2) == [first, second]
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (None, "the peer closed the connection"),
+        (ConnectionResetError("reset by peer"), "the connection was lost: reset by peer"),
+        (ConnectionResetError(), "the connection was lost: ConnectionResetError"),
+    ],
+)
+async def test_a_lost_connection_says_how_it_ended(exc: Exception | None, reason: str) -> None:
+    protocol = FrameProtocol(authenticated())
+    protocol.connection_made(Transport())
+    protocol.connection_lost(exc)
+    with pytest.raises(PeerClosed) as closed:
+        await protocol.next_body()
+    assert closed.value.reason == reason
+
+
+async def test_small_frames_cut_mid_frame_fill_the_shared_buffer_and_still_come_out_whole() -> None:
+    protocol = FrameProtocol(authenticated())
+    protocol.connection_made(Transport())
+    # 101-byte frames in 16 KiB records: every record ends inside a frame, so the unparsed
+    # tail is never empty and the buffer fills up until that tail is moved to its front.
+    sent = [os.urandom(97) for _ in range(8000)]
+    feed(protocol, b"".join(framed(b) for b in sent), [])
+    assert await bodies(protocol, len(sent)) == sent
+
+
+async def test_bytes_handed_over_past_the_pause_limit_pause_reading_at_once() -> None:
+    transport = Transport()
+    protocol = FrameProtocol(authenticated())
+    body = os.urandom(1024 * 1024)
+    count = PAUSE_AT // len(body) + 1
+    protocol.attach(transport, framed(body) * count)
+    assert transport.paused
+    assert await bodies(protocol, count) == [body] * count
+    assert not transport.paused

@@ -436,3 +436,17 @@ def test_permission_sets_are_sent_sorted_whatever_their_order_in_memory() -> Non
     body = msgspec.msgpack.decode(wire.encode(msg))
     assert body["permissions"] == sorted(p.value for p in Permission)
     assert body["locked"] == sorted(p.value for p in Permission)
+
+
+def test_a_message_is_described_by_its_field_sizes_never_their_content() -> None:
+    assert wire.describe(FileChunk(b"\x01" * 16, 7, memoryview(b"secret"))) == (
+        "FileChunk(transfer_id: 16 bytes, offset, data: 6 bytes)"
+    )
+    assert wire.describe(Chat("hello")) == "Chat(text: 5 characters)"
+    assert (
+        wire.describe(
+            SessionPermissions(frozenset({Permission.CONTROL, Permission.DRAW}), frozenset())
+        )
+        == "SessionPermissions(permissions: 2 items, locked: 0 items)"
+    )
+    assert wire.describe(SysInfoRequest()) == "SysInfoRequest()"

@@ -282,6 +282,20 @@ async def test_a_name_taken_in_the_folder_gets_a_number_and_nothing_is_overwritt
     assert (folder / "notes (2).txt").read_text() == "two"
 
 
+async def test_a_taken_name_with_two_dots_is_numbered_before_its_last_extension(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben = await nodes.pair()
+    folder = inbox(anna, tmp_path / "anna-in")
+    (folder / "backup.tar.gz").write_text("mine")
+    _, guest = await session_between(anna, ben, FILES)
+    source = tmp_path / "backup.tar.gz"
+    source.write_text("theirs")
+    sent = await ben.client.send_file(guest.session_id, str(source))
+    assert (await finished(ben, sent.transfer_id)).state is TransferState.DONE
+    assert listing(folder) == ["backup.tar (1).gz", "backup.tar.gz"]
+
+
 async def test_on_a_file_system_without_hard_links_the_name_is_claimed_by_renaming(
     nodes: Nodes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -343,7 +357,11 @@ async def test_the_host_refuses_a_raw_offer_and_chunk_when_not_granted(
         assert (await raw.expect(FileRefused)).code == "not_permitted"
     assert listing(folder) == []
     assert anna.client.transfers() == []
-    assert sum("file transfer not granted" in r.getMessage() for r in caplog.records) == 2
+    logged = [r.getMessage() for r in caplog.records if "not granted" in r.getMessage()]
+    assert logged == [
+        f"refused {kind} from guest {ben.identity.device_id}: file transfer not granted"
+        for kind in ("FileOffer", "FileChunk")
+    ]
 
 
 async def test_the_host_refuses_a_chunk_for_a_transfer_it_never_accepted(
@@ -417,7 +435,8 @@ async def test_either_side_cancels_a_running_transfer_and_the_partial_file_goes(
     await eventually(lambda: anna.client.transfers()[0].state.final)
     [on_host] = anna.client.transfers()
     assert on_guest.state is on_host.state is TransferState.CANCELLED
-    other = on_host if side == "guest" else on_guest
+    own, other = (on_guest, on_host) if side == "guest" else (on_host, on_guest)
+    assert own.reason == "changed my mind"
     assert other.reason == "the peer cancelled: changed my mind"
     assert listing(folder) == []
 
@@ -550,9 +569,10 @@ async def test_a_disk_that_fills_up_mid_transfer_is_reported_and_the_partial_fil
     for offset in range(0, len(data), CHUNK):
         await raw.send(FileChunk(tid, offset, data[offset : offset + CHUNK]))
     cancelled = await raw.expect(FileCancel)
-    assert "disk is full" in cancelled.reason
+    assert cancelled.reason == "the receiving side's disk is full"
     [on_host] = anna.client.transfers()
-    assert on_host.state is TransferState.FAILED and "disk is full" in on_host.reason
+    assert on_host.state is TransferState.FAILED
+    assert on_host.reason == "the receiving side's disk is full"
     assert listing(small_disk) == ["filler"]
 
 

@@ -4,6 +4,7 @@ reject, expiry on each side's own clock, and the races between them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,6 +38,10 @@ from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
 
 CONTROL = frozenset({Permission.CONTROL})
+BAD_TOKEN = Error(
+    code="closed", message="the peer reported an error: bad_token: the session token is not valid"
+)
+"""What a peer presenting a bad session token sees: Error("bad_token"), then the close."""
 CLIP_INFO = frozenset({Permission.CLIPBOARD, Permission.SYSTEM_INFO})
 
 
@@ -77,6 +82,7 @@ async def test_invitee_sees_invitation_and_accepting_opens_session_with_invited_
     assert host.permissions == CLIP_INFO == guest_view.permissions
     assert guest_view.peer_id == anna.identity.device_id
     assert host.session_id == guest_view.session_id
+    assert host.origin == sent.invitation_id
     assert anna.state(sent.invitation_id) == "connected"
     assert ben.state(sent.invitation_id) == "connected"
 
@@ -87,7 +93,7 @@ async def test_edit_keeps_id_and_deadline_and_updates_the_invitee_in_place(nodes
     await ben.received.wait()
     anna.clock.advance(30)
     edited = await anna.client.edit_invitation(sent.invitation_id, CONTROL, "second")
-    assert edited.invitation_id == sent.invitation_id
+    assert edited.invitation_id == sent.invitation_id and edited.profile == "second"
     assert edited.revision == 2 and edited.permissions == CONTROL
     assert edited.seconds_left == pytest.approx(90)
 
@@ -177,8 +183,12 @@ async def test_invitee_accepting_a_stale_revision_is_prompted_again_with_the_new
     outgoing = anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)]
     outgoing.edit(CONTROL, anna.clock.now())
 
-    with pytest.raises(ActionRefused, match="changed the invitation"):
+    with pytest.raises(ActionRefused) as refused:
         await ben.client.accept(sent.invitation_id)
+    assert str(refused.value) == (
+        "the inviter changed the invitation; look at it again and accept once more"
+    )
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
     again = await ben.received.wait(2)
     assert again.revision == 2 and again.permissions == CONTROL
     assert ben.state(sent.invitation_id) == "received"
@@ -330,10 +340,17 @@ async def test_cancel_processed_before_an_accept_wins_and_both_end_cancelled(
     anna.client.invitation_service.outgoing[bytes.fromhex(sent.invitation_id)].cancel(
         anna.clock.now()
     )
-    with pytest.raises(ActionRefused, match="cancelled"):
+    with pytest.raises(ActionRefused) as refused:
         await ben.client.accept(sent.invitation_id)
+    assert (
+        str(refused.value)
+        == "the invitation was cancelled; send a new one if a session is still wanted"
+    )
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
     assert ben.state(sent.invitation_id) == anna.state(sent.invitation_id) == "cancelled"
     assert ben.invitation(sent.invitation_id).missed
+    assert outcomes(ben) == [("incoming", "invitation", "cancelled")]
+    assert outcomes(anna) == [("outgoing", "invitation", "cancelled")]
 
 
 async def test_second_invitation_to_the_same_peer_is_refused_pointing_at_the_pending_one(
@@ -499,14 +516,17 @@ async def test_a_replayed_invitation_id_is_ignored(nodes: Nodes) -> None:
 
 
 async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
-    nodes: Nodes,
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
 ) -> None:
     anna, ben = await nodes.pair()
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     invitation_id = bytes.fromhex(sent.invitation_id)
     raw = await ben.dial_raw()
+    caplog.set_level(logging.WARNING)
     try:
+        # An update of an id ben never saw is dropped without a word.
+        await raw.send(InviteCancel(invitation_id=os.urandom(16)))
         await raw.send(
             InviteUpdate(
                 invitation_id=invitation_id,
@@ -525,6 +545,9 @@ async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
     view = ben.invitation(sent.invitation_id)
     assert view.state is State.RECEIVED and view.revision == 1 and view.permissions == CONTROL
     assert len(ben.received.items) == 2  # anna's, and the stranger's own
+    tried = [r.getMessage() for r in caplog.records if "did not send" in r.getMessage()]
+    assert len(tried) == 2
+    assert all(m.endswith(" tried to change an invitation it did not send") for m in tried)
 
 
 # --- session tokens ----------------------------------------------------------------------------
@@ -564,9 +587,9 @@ async def test_a_session_token_presented_by_another_key_is_refused_and_used_up(
     token = await token_for(anna, ben, sent.invitation_id)
 
     thief = await open_with(anna, Identity.generate(), token)
-    assert not isinstance(thief, SessionOpened)
+    assert thief == BAD_TOKEN
     real = await open_with(anna, ben.identity, token)
-    assert not isinstance(real, SessionOpened)
+    assert real == BAD_TOKEN
     assert anna.client.sessions() == []
     view = anna.invitation(sent.invitation_id)
     assert view.state is State.FAILED and "another device" in view.reason
@@ -583,7 +606,7 @@ async def test_a_replayed_session_token_is_refused(nodes: Nodes) -> None:
         [opened] = await answers(raw, 1)
         assert isinstance(opened, SessionOpened) and opened.permissions == CONTROL
         again = await open_with(anna, ben.identity, token)
-        assert not isinstance(again, SessionOpened)
+        assert again == BAD_TOKEN
         assert len(anna.client.sessions()) == 1
     finally:
         await raw.close()
@@ -596,7 +619,7 @@ async def test_a_session_token_expires_unused(nodes: Nodes) -> None:
     token = await token_for(anna, ben, sent.invitation_id)
     anna.clock.advance(SESSION_TOKEN_LIFETIME)
     late = await open_with(anna, ben.identity, token)
-    assert not isinstance(late, SessionOpened)
+    assert late == BAD_TOKEN
     assert anna.state(sent.invitation_id) == "failed"
 
 
@@ -610,3 +633,188 @@ async def test_an_invitation_sent_over_the_invitees_presence_probe_reaches_it(
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     assert sent.state is State.PENDING
     await ben.received.wait()
+
+
+async def test_a_profile_name_over_40_characters_is_cut_and_still_reaches_the_invitee(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    long_name = "p" * 45
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, long_name)
+    await ben.received.wait()
+    edited = await anna.client.edit_invitation(sent.invitation_id, CONTROL, long_name)
+    again = await ben.received.wait(2)
+    assert again.revision == 2 and again.permissions == CONTROL
+    assert edited.revision == 2
+
+
+async def test_an_edit_after_the_deadline_is_refused_and_the_invitation_ends_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CLIP_INFO, "")
+    await ben.received.wait()
+    anna.clock.advance(120)  # no tick: the edit itself finds the invitation over
+    with pytest.raises(ActionRefused) as refused:
+        await anna.client.edit_invitation(sent.invitation_id, CONTROL)
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert anna.state(sent.invitation_id) == "expired"
+    assert outcomes(anna) == [("outgoing", "invitation", "expired")]
+
+
+async def test_a_reject_arriving_after_the_inviters_deadline_keeps_it_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    anna.clock.advance(120)  # no tick on anna's side: the reject finds the invitation over
+    await ben.client.reject(sent.invitation_id)
+    await eventually(lambda: anna.state(sent.invitation_id) == "expired")
+    assert outcomes(anna) == [("outgoing", "invitation", "expired")]
+    assert ben.state(sent.invitation_id) == "rejected"
+
+
+# --- an inviter that answers an accept badly, or not at all ---------------------------------
+
+
+async def raw_inviter(ben: Node) -> tuple[Channel, bytes, asyncio.Future[SessionView]]:
+    """A bare key invites ben and ben accepts: (its channel, the invitation id, the accept),
+    once ben's InviteAccept arrived."""
+    raw = await ben.dial_raw()
+    invitation_id = os.urandom(16)
+    await raw.send(invite_message(invitation_id))
+    assert isinstance((await answers(raw, 1))[0], InviteShown)
+    accepting = asyncio.ensure_future(ben.client.accept(invitation_id.hex()))
+    [accept] = await answers(raw, 1)
+    assert accept == InviteAccept(invitation_id=invitation_id, revision=1)
+    return raw, invitation_id, accepting
+
+
+async def test_a_refusal_with_an_unknown_code_fails_the_accept(nodes: Nodes) -> None:
+    ben = await nodes.make("ben")
+    raw, invitation_id, accepting = await raw_inviter(ben)
+    try:
+        await raw.send(InviteRefused(invitation_id=invitation_id, code="busy_elsewhere"))
+        with pytest.raises(ActionRefused) as refused:
+            await accepting
+    finally:
+        await raw.close()
+    assert str(refused.value) == "the invitation did not work out and is closed; send a new one"
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert ben.state(invitation_id.hex()) == "failed"
+    assert outcomes(ben) == [("incoming", "invitation", "failed")]
+
+
+async def test_an_inviter_that_never_answers_the_accept_fails_it(nodes: Nodes) -> None:
+    ben = await nodes.make("ben")
+    ben.client.invitation_service.accept_timeout = 0.2  # 10 s in the app (docs/PROTOCOL.md)
+    raw, invitation_id, accepting = await raw_inviter(ben)
+    try:
+        with pytest.raises(ActionRefused) as refused:
+            await accepting
+    finally:
+        await raw.close()
+    assert str(refused.value) == "the inviter did not answer: ask them to invite you again"
+    assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
+    view = ben.invitation(invitation_id.hex())
+    assert (
+        view.state is State.FAILED
+        and view.reason == "the inviter did not answer: ask them to invite you again"
+    )
+    assert outcomes(ben) == [("incoming", "invitation", "failed")]
+
+
+async def test_a_session_the_inviter_then_refuses_fails_the_accept_saying_why(
+    nodes: Nodes,
+) -> None:
+    ben = await nodes.make("ben")
+    raw, invitation_id, accepting = await raw_inviter(ben)
+    try:
+        await raw.send(
+            InviteAcceptOk(
+                invitation_id=invitation_id, session_token=os.urandom(32), token_seconds=30.0
+            )
+        )
+        [opening] = await answers(raw, 1)
+        assert isinstance(opening, SessionOpen)
+        await raw.refuse("bad_token", "the session token is not valid")
+        with pytest.raises(ActionRefused) as refused:
+            await accepting
+    finally:
+        await raw.close()
+    assert str(refused.value).startswith("the session did not open: ")
+    assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
+    view = ben.invitation(invitation_id.hex())
+    assert view.state is State.FAILED
+    assert view.reason.startswith("the session did not open: ")
+    assert outcomes(ben) == [("incoming", "invitation", "failed")]
+    assert ben.client.sessions() == []
+
+
+async def test_a_wrong_token_leaves_the_accepted_invitations_own_token_good(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    token = await token_for(anna, ben, sent.invitation_id)
+    assert await open_with(anna, ben.identity, os.urandom(32)) == BAD_TOKEN
+    assert anna.state(sent.invitation_id) == "accepted"
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(SessionOpen(session_token=token))
+        [opened] = await answers(raw, 1)
+        assert isinstance(opened, SessionOpened)
+    finally:
+        await raw.close()
+    assert anna.state(sent.invitation_id) == "connected"
+
+
+@pytest.mark.parametrize("what", ["unknown id", "a request's id"])
+async def test_an_accept_of_no_invitation_of_ours_is_refused_as_unknown_and_logged(
+    nodes: Nodes, caplog: pytest.LogCaptureFixture, what: str
+) -> None:
+    anna, ben = await nodes.pair()
+    if what == "unknown id":
+        accepted = os.urandom(16)
+    else:
+        asked = await anna.client.connect(ben.device_id)  # anna's own request to ben
+        await ben.received.wait()
+        accepted = bytes.fromhex(asked.invitation_id)
+    caplog.set_level(logging.WARNING)
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(InviteAccept(invitation_id=accepted, revision=1))
+        [answer] = await answers(raw, 1)
+    finally:
+        await raw.close()
+    assert answer == InviteRefused(invitation_id=accepted, code="unknown_invitation")
+    assert f"accept for an unknown invitation from {ben.identity.device_id}" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert anna.client.sessions() == []
+
+
+async def test_a_refused_session_token_is_logged_with_the_presenters_id(
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = await nodes.make("anna")
+    stranger = Identity.generate()
+    caplog.set_level(logging.WARNING)
+    assert await open_with(anna, stranger, os.urandom(32)) == BAD_TOKEN
+    assert f"refused a session token from {stranger.device_id}" in [
+        r.getMessage() for r in caplog.records
+    ]
+
+
+async def test_a_reject_after_the_invitees_deadline_is_refused_and_ends_it_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    ben.clock.advance(120)  # no tick: the reject itself finds the invitation over
+    with pytest.raises(ActionRefused) as refused:
+        await ben.client.reject(sent.invitation_id)
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert ben.state(sent.invitation_id) == "expired"
+    assert outcomes(ben) == [("incoming", "invitation", "expired")]

@@ -3,6 +3,9 @@ the requested device's owner accepts with permissions of their choice or dismiss
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,10 +13,11 @@ import pytest
 
 from anydesk_invite.core.invitation import REQUEST_LIFETIME, Kind, State
 from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
-from anydesk_invite.services.facade import ActionRefused
+from anydesk_invite.net.wire import InviteAccept, InviteRefused, RequestAccepted
+from anydesk_invite.services.facade import ActionRefused, RefusalKind
 from anydesk_invite.services.invitation_texts import DECLINED_TEXT
 from anydesk_invite.services.views import Direction, Role
-from tests.helpers.nodes import Nodes, eventually, nodes_for, outcomes
+from tests.helpers.nodes import Nodes, Recorder, eventually, nodes_for, outcomes
 
 CONTROL = frozenset({Permission.CONTROL})
 
@@ -26,6 +30,8 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 async def test_accepted_request_opens_a_session_with_the_requester_as_guest(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
+    anna_finished = Recorder(anna.client.invitation_service.finished)
+    ben_finished = Recorder(ben.client.invitation_service.finished)
     asked = await ben.client.connect(anna.device_id)
     assert asked.kind is Kind.REQUEST and asked.state is State.PENDING
 
@@ -43,6 +49,9 @@ async def test_accepted_request_opens_a_session_with_the_requester_as_guest(node
     assert guest.session_id == host.session_id
     await eventually(lambda: ben.state(asked.invitation_id) == "connected")
     assert anna.state(asked.invitation_id) == "connected"
+    # Each side reports the request's end once: connected (the session records itself).
+    assert [(o.kind, o.state) for o in ben_finished.items] == [(Kind.REQUEST, State.CONNECTED)]
+    assert [(o.kind, o.state) for o in anna_finished.items] == [(Kind.REQUEST, State.CONNECTED)]
 
 
 async def test_request_accepted_with_a_profile_grants_that_profiles_permissions(
@@ -92,6 +101,8 @@ async def test_request_cancelled_by_the_requester_disappears_on_the_requested_de
     await eventually(lambda: anna.state(asked.invitation_id) == "cancelled")
     with pytest.raises(ActionRefused):
         await anna.client.accept(asked.invitation_id, CONTROL)
+    assert outcomes(anna) == [("incoming", "request", "cancelled")]
+    assert outcomes(ben) == [("outgoing", "request", "cancelled")]
 
 
 async def test_request_from_nobody_is_declined(nodes: Nodes) -> None:
@@ -120,3 +131,86 @@ async def test_a_dismissal_arriving_after_the_request_expired_keeps_no_answer(
     view = ben.invitation(asked.invitation_id)
     assert view.state is State.EXPIRED and view.reason == "no answer"
     assert outcomes(ben) == [("outgoing", "request", "no answer")]
+
+
+async def test_a_second_request_while_one_is_pending_is_refused_naming_the_device(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect("anna@ad")
+    assert asked.peer_alias == "anna@ad" and asked.permissions == frozenset()
+    with pytest.raises(ActionRefused) as refused:
+        await ben.client.connect(anna.device_id)
+    assert (
+        str(refused.value)
+        == "a request to anna@ad is waiting for an answer already; wait for it or cancel it"
+    )
+    assert refused.value.kind is RefusalKind.STATE  # type: ignore[attr-defined]
+    assert len(ben.client.invitations()) == 1
+
+
+async def test_a_request_lasts_the_requesters_request_lifetime_on_both_sides(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    ben.client.invitation_service.request_lifetime = 60.0
+    asked = await ben.client.connect(anna.device_id)
+    assert asked.seconds_left == pytest.approx(60)
+    shown = await anna.received.wait()
+    assert shown.seconds_left == pytest.approx(60)
+    ben.clock.advance(59.9)
+    ben.client.invitation_service.tick()
+    assert ben.state(asked.invitation_id) == "pending"
+    ben.clock.advance(0.1)
+    await eventually(lambda: ben.state(asked.invitation_id) == "expired")
+
+
+async def test_the_requester_sees_the_permissions_the_owner_granted(nodes: Nodes) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    await anna.received.wait()
+    await anna.client.accept(asked.invitation_id, CONTROL)
+    await eventually(lambda: ben.state(asked.invitation_id) == "connected")
+    assert ben.invitation(asked.invitation_id).permissions == CONTROL
+
+
+async def test_an_acceptance_arriving_after_the_requesters_deadline_ends_it_expired(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    asked = await ben.client.connect(anna.device_id)
+    await anna.received.wait()
+    ben.clock.advance(REQUEST_LIFETIME)  # no tick on ben's side: the answer finds it over
+    accepting = asyncio.ensure_future(anna.client.accept(asked.invitation_id, CONTROL))
+    await eventually(lambda: ben.state(asked.invitation_id) == "expired")
+    assert outcomes(ben) == [("outgoing", "request", "expired")]
+    assert ben.client.sessions() == []
+    accepting.cancel()
+    with contextlib.suppress(asyncio.CancelledError, ActionRefused):
+        await accepting
+
+
+async def test_an_acceptance_for_an_invitation_is_not_taken_as_a_request_answer(
+    nodes: Nodes,
+) -> None:
+    anna, ben = await nodes.pair()
+    sent = await anna.client.invite(ben.device_id, CONTROL, "")
+    await ben.received.wait()
+    # Ben's own key answers anna's invitation as if it were a request she had sent.
+    raw = await anna.dial_raw(ben.identity)
+    try:
+        await raw.send(
+            RequestAccepted(
+                request_id=bytes.fromhex(sent.invitation_id),
+                permissions=CONTROL,
+                session_token=os.urandom(32),
+                token_seconds=30.0,
+            )
+        )
+        # Messages on one channel are handled in order: once this is answered, so was that.
+        await raw.send(InviteAccept(invitation_id=os.urandom(16), revision=1))
+        assert isinstance(await asyncio.wait_for(raw.receive(), 5), InviteRefused)
+    finally:
+        await raw.close()
+    assert anna.state(sent.invitation_id) == "pending"
+    assert anna.client.sessions() == []
