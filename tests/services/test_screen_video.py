@@ -237,7 +237,68 @@ def test_the_link_estimate_follows_what_the_acks_say_was_delivered() -> None:
     assert settings_for(link.target()).fps < settings_for(8_000_000).fps
 
 
+def test_a_busy_guest_does_not_drive_the_bitrate_down() -> None:
+    """A guest whose CPU is busy acks each frame 70-100 ms after it was sent, whatever its
+    size: the round trip does not grow with the bytes sent, so the slow samples (small frames
+    over a long time) are not the link's and the estimate keeps its rate."""
+    link = LinkEstimate()
+    start = link.rate
+    now = 0.0
+    for seq in range(1, 120):
+        link.sent(seq, now, 12 * 1024)
+        now += 0.070 + (seq % 4) * 0.010
+        link.acked(seq, now)
+    assert link.rate >= start
+    assert settings_for(link.target()) == settings_for(int(start * 0.7))
+
+
+def test_a_queue_on_the_link_drives_the_bitrate_down() -> None:
+    link = LinkEstimate()
+    now = 0.0
+    for seq in range(1, 10):
+        link.sent(seq, now, 100 * 1024)
+        now += 0.010
+        link.acked(seq, now)
+    # The link slows to 2 Mbit/s: frames now wait behind each other, round trips grow.
+    rate, size = 2_000_000, 30 * 1024
+    queue = 0.0
+    for seq in range(10, 60):
+        link.sent(seq, now, size)
+        queue += size * 8 / rate
+        now += size * 8 / rate
+        link.acked(seq, now + queue)
+    assert link.rate <= 3 * rate
+
+
 def test_settings_drop_frame_rate_and_scale_with_the_bitrate() -> None:
-    high, mid, low = settings_for(10_000_000), settings_for(4_000_000), settings_for(500_000)
-    assert high.bitrate == 8_000_000 and high.fps == 30 and high.scale == 1.0
+    high, mid, low = settings_for(20_000_000), settings_for(4_000_000), settings_for(500_000)
+    assert high.bitrate == 12_000_000 and high.fps == 30 and high.scale == 1.0
     assert low.fps < mid.fps < high.fps and low.scale < mid.scale == high.scale
+
+
+async def test_a_wobbling_link_estimate_does_not_restart_the_stream() -> None:
+    """Each restart is a new stream that starts with a keyframe (many times a P picture's
+    size): small changes of the estimate keep the stream, a lasting drop restarts it once."""
+    source, host, _guest, _hout, _gout, clock = await pair()
+    planner = host.planner
+    assert planner is not None
+    previous = None
+    keyframes = 0
+    for step in range(90):  # 3 s at 30 pictures a second
+        scrolled(source, step)
+        frame = host._source.grab(0)  # type: ignore[union-attr]
+        rate = 9_000_000 + (step % 5) * 500_000  # the estimate wobbles by +-10 %
+        video, _tiles = planner.plan(previous, frame, clock.now, settings_for(rate))
+        previous = frame
+        clock.now += 1 / 30
+        keyframes += video is not None and video.keyframe
+    assert keyframes == 1
+    for _step in range(90, 150):  # the link drops for good
+        scrolled(source, _step)
+        frame = host._source.grab(0)  # type: ignore[union-attr]
+        video, _tiles = planner.plan(previous, frame, clock.now, settings_for(3_000_000))
+        previous = frame
+        clock.now += 1 / 30
+        keyframes += video is not None and video.keyframe
+    assert keyframes == 2
+    assert planner.settings.bitrate <= 3_000_000

@@ -204,10 +204,24 @@ REFINE_AFTER: Final = 0.25
 RESHAPE_AFTER: Final = 0.5
 """Seconds of movement history that shape the video rectangle (it shrinks to what moved)."""
 SETTINGS_EVERY: Final = 1.0
-"""Seconds at least between two encoder restarts for a new bitrate, frame rate or scale."""
-MAX_BITRATE: Final = 8_000_000
+"""Seconds at least between two encoder restarts for a lower bitrate, frame rate or scale."""
+RAISE_EVERY: Final = 3.0
+"""Seconds at least between two encoder restarts for a higher one: each restart starts a new
+stream with a keyframe (a 1080p keyframe takes ~0.5-1 s of the bitrate), so the stream climbs
+slowly and drops at once."""
+MAX_BITRATE: Final = 12_000_000
 MIN_BITRATE: Final = 300_000
+BITRATE_STEPS: Final = (
+    300_000, 450_000, 700_000, 1_000_000, 1_500_000, 2_200_000, 3_300_000, 5_000_000, 8_000_000,
+    12_000_000,
+)  # fmt: skip
+"""The bitrates the encoder runs at (about x1.5 apart): the link estimate moves all the time,
+and a restart for every small change would send a keyframe a second."""
 START_BITRATE: Final = 4_000_000
+MIN_RTT_WINDOW: Final = 10.0
+"""Seconds over which the shortest round trip is taken (the link's own, without queueing)."""
+QUEUED_RTT: Final = (1.5, 0.030)
+"""A round trip over factor x the shortest + seconds counts as queueing."""
 LINK_SHARE: Final = 0.7
 """Share of the estimated link rate the video may use; the rest carries tiles and input."""
 
@@ -222,8 +236,9 @@ class VideoSettings:
 
 
 def settings_for(bitrate: int) -> VideoSettings:
-    """Frame rate and resolution drop with the bitrate, so each picture keeps its quality."""
-    bitrate = max(MIN_BITRATE, min(MAX_BITRATE, bitrate))
+    """Frame rate and resolution drop with the bitrate, so each picture keeps its quality.
+    The bitrate is the highest of BITRATE_STEPS not above ``bitrate``."""
+    bitrate = max(s for s in BITRATE_STEPS if s <= max(MIN_BITRATE, bitrate))
     fps = 30.0 if bitrate >= 6_000_000 else 20.0 if bitrate >= 3_000_000 else 12.0
     # Scaled text blurs badly (3/4 size: ~17 dB PSNR), so the size drops last.
     scale = 1.0 if bitrate >= 2_000_000 else 0.75 if bitrate >= 1_000_000 else 0.5
@@ -238,22 +253,36 @@ class LinkEstimate:
     ack, are one sample of the rate: it cannot exceed what the link (and the guest) deliver,
     and a frame that did not fill the link understates it. The estimate is the largest of the
     last ``window`` samples.
+
+    A sample below the estimate counts only while frames queue: while a frame's round trip
+    (send to ack) stays within QUEUED_RTT of the shortest one lately, the link carried what it
+    was given, and a slow sample says the guest was busy (decoding, or its CPU shared), not
+    that the link is slower. Otherwise a busy guest would drive the bitrate, and with it the
+    picture's quality and size, down for nothing.
     """
 
     def __init__(self, initial: int = START_BITRATE, window: int = 16) -> None:
         self._sent: dict[int, tuple[float, int, int, float | None]] = {}
         self._samples: deque[float] = deque(maxlen=window)
+        self._rtts: deque[tuple[float, float]] = deque()
         self._delivered = 0
         self._delivered_at: float | None = None
         self.rate = float(initial)
         """Bits a second."""
         self.rtt = 0.0
         """The latest frame's time from send to ack, seconds."""
+        self.min_rtt = 0.0
+        """The shortest round trip over the last MIN_RTT_WINDOW seconds."""
 
     def sent(self, seq: int, now: float, nbytes: int) -> None:
         self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at)
         if len(self._sent) > 256:  # acks that never came; keep memory bounded
             del self._sent[min(self._sent)]
+
+    def queueing(self) -> bool:
+        """Whether the latest frame waited in a queue on the way (its round trip is well over
+        the shortest one lately)."""
+        return self.rtt > self.min_rtt * QUEUED_RTT[0] + QUEUED_RTT[1]
 
     def acked(self, seq: int, now: float) -> None:
         done = sorted(s for s in self._sent if s <= seq)
@@ -262,13 +291,21 @@ class LinkEstimate:
         sent_at, _, delivered_then, acked_then = self._sent[done[-1]]
         self._delivered += sum(self._sent.pop(s)[1] for s in done)
         self.rtt = now - sent_at
+        while self._rtts and (self._rtts[0][0] < now - MIN_RTT_WINDOW or len(self._rtts) > 512):
+            self._rtts.popleft()
+        while self._rtts and self._rtts[-1][1] >= self.rtt:
+            self._rtts.pop()  # a monotonic queue: its head is the window's minimum
+        self._rtts.append((now, self.rtt))
+        self.min_rtt = self._rtts[0][1]
         since = acked_then if acked_then is not None else sent_at
         self._delivered_at = now
         interval = now - since
         nbytes = self._delivered - delivered_then
         if nbytes >= 2048 and interval > 0.002:
-            self._samples.append(nbytes * 8 / interval)
-            self.rate = max(self._samples)
+            sample = nbytes * 8 / interval
+            if sample >= self.rate or self.queueing():
+                self._samples.append(sample)
+                self.rate = max(self._samples)
 
     def target(self) -> int:
         return int(max(MIN_BITRATE, min(MAX_BITRATE, self.rate * LINK_SHARE)))
@@ -443,11 +480,12 @@ class HybridPlanner:
         return video, tiles
 
     def _want_encoder(self, rect: Rect, settings: VideoSettings, now: float) -> bool:
-        """Make the encoder match the rectangle (at once) and the settings (at most every
-        SETTINGS_EVERY); True when a new stream starts."""
+        """Make the encoder match the rectangle (at once) and the settings (lower at most every
+        SETTINGS_EVERY, higher at most every RAISE_EVERY); True when a new stream starts."""
         key = self._encoder_key
         if key is not None and key[0] == rect:
-            if key[1] == settings or now - self._encoder_at < SETTINGS_EVERY:
+            every = RAISE_EVERY if settings.bitrate > key[1].bitrate else SETTINGS_EVERY
+            if key[1] == settings or now - self._encoder_at < every:
                 return False
         w, h = rect[2], rect[3]
         out_w = max(2, int(w * settings.scale) // 2 * 2)
