@@ -174,6 +174,8 @@ class Desktop:
         self.start: float | None = None
         self.stopped_v: int | None = None
         self.cache: tuple[int, bool, bytes] | None = None
+        self.cpu_moving = [0.0, 0.0]
+        """Process CPU time when the content started moving and when it stopped."""
 
     def screens(self) -> list[Any]:
         from anydesk_invite.core.screen import ScreenInfo
@@ -186,10 +188,12 @@ class Desktop:
         now = time.monotonic()
         if self.start is None:
             self.start = now
+            self.cpu_moving = [time.process_time(), 0.0]
         still = now - self.start > self.moving
         if still:
             if self.stopped_v is None:
                 self.stopped_v = version_now()
+                self.cpu_moving[1] = time.process_time()
             v = self.stopped_v
         else:
             v = version_now()
@@ -317,6 +321,7 @@ async def host_main(args: argparse.Namespace) -> dict[str, Any]:
         "input_p99_ms": ins[min(len(ins) - 1, int(len(ins) * 0.99))] * 1000 if ins else None,
         "video_bitrate_last_mbit": rates[-1] / 1e6 if rates else None,
         "host_stages": stages.report(),
+        "host_cpu_s": desktop.cpu_moving[1] - desktop.cpu_moving[0],
         "video_streams": host.planner._stream if host.planner is not None else 0,
         "video_settings": repr(host.planner.settings) if host.planner is not None else None,
         "link_rate_mbit": host.link.rate / 1e6,
@@ -391,7 +396,7 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
     psnrs: list[float] = []
     snapshots: list[tuple[int, bytes]] = []
     first_frame = {"bytes": 0}
-    shown = {"moving": 0, "first": 0.0, "last": 0.0, "n": 0}
+    shown = {"moving": 0, "first": 0.0, "last": 0.0, "n": 0, "cpu0": 0.0, "cpu1": 0.0}
     still: dict[str, float | None] = {"exact_after": None, "seen": None}
     done = asyncio.Event()
 
@@ -404,6 +409,8 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
             shown["n"] += 1
             if not shown["first"]:
                 shown["first"] = now
+                shown["cpu0"] = time.process_time()
+            shown["cpu1"] = time.process_time()
             shown["last"] = now
             lat.append((now, now - born(v)))
             if shown["n"] % 10 == 0 and len(snapshots) < 12:
@@ -467,7 +474,9 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
         "video_shown": guest.video_shown,
         "video_skipped": guest.video_skipped,
         "frames": guest.frames_shown,
+        "moving_frames": shown["n"],
         "guest_stages": stages.report(),
+        "guest_cpu_s": shown["cpu1"] - shown["cpu0"] if shown["first"] else 0.0,
     }
 
 
@@ -723,6 +732,12 @@ def main() -> None:
             st = r.get(f"{side}_stages") or {}
             parts = [f"{k} {w:.1f}/{c:.1f}" for k, (_n, w, c) in st.items()]
             print(f"  {label}, {path}, {side}: " + ", ".join(parts))
+        frames = max(1, int(r.get("moving_frames") or 1))
+        host_cpu, guest_cpu = r.get("host_cpu_s") or 0.0, r.get("guest_cpu_s") or 0.0
+        print(
+            f"  {label}, {path}: CPU a frame while moving (all threads) host "
+            f"{host_cpu * 1000 / frames:.0f} ms, guest {guest_cpu * 1000 / frames:.0f} ms"
+        )
         if r.get("video_streams"):
             print(
                 f"  {label}, {path}: {r['video_streams']} video streams (a keyframe each), "

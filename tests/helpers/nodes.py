@@ -27,7 +27,7 @@ from anydesk_invite.net.limits import Limits
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.links import Links
-from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
+from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
 from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
@@ -187,6 +187,7 @@ class Nodes:
         input_sink: InputSink | None = None,
         screen: ScreenSource | None = None,
         desktop: DesktopAccess | None = None,
+        video: VideoCodec | None = None,
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -207,6 +208,7 @@ class Nodes:
                 clipboard=clipboard,
                 screen=screen,
                 input_sink=input_sink,
+                video=video,
             )
             return SessionService(links, clock, current_policy, features, desktop=desktop)
 
