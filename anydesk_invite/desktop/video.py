@@ -38,12 +38,13 @@ yuv420p would lose ~5 dB on coloured text whatever the crf (its chroma is shared
 pixels: 34.8 dB by the conversion alone)."""
 
 
-def _packed(frame: av.VideoFrame, width: int, height: int) -> bytes:
-    """The frame's first plane as ``height`` rows of ``width`` BGRA pixels, no padding."""
+def _packed(frame: av.VideoFrame, width: int, height: int) -> bytes | memoryview:
+    """The frame's first plane as ``height`` rows of ``width`` BGRA pixels, no padding (a view
+    of the plane when its rows have none)."""
     plane = frame.planes[0]
     row = width * 4
     if plane.line_size == row:
-        return bytes(memoryview(plane)[: row * height])
+        return memoryview(plane)[: row * height]
     data = bytes(plane)
     stride = plane.line_size
     return b"".join(data[r * stride : r * stride + row] for r in range(height))
@@ -142,7 +143,7 @@ class H264Decoder:
         self._to_rgb = VideoReformatter()
         self._to_bgra = VideoReformatter()
 
-    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | None:
+    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | memoryview | None:
         """The picture of this access unit as packed BGRA rows of ``out_width`` x
         ``out_height`` (scaled); None when it does not decode to a picture of the stream's
         size. Raises ValueError for data that is not H.264."""

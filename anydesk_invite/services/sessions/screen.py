@@ -332,11 +332,12 @@ def _inside(r: Rect, outer: Rect) -> bool:
     )
 
 
-def crop(frame: RawFrame, rect: Rect) -> bytes:
-    """The rectangle's BGRA pixels, rows packed (one slice when it spans whole rows)."""
+def crop(frame: RawFrame, rect: Rect) -> bytes | memoryview:
+    """The rectangle's BGRA pixels, rows packed (a view of the frame, not a copy, when it
+    spans whole rows)."""
     x, y, w, h = rect
     if x == 0 and w == frame.width and frame.stride == w * BYTES_PER_PIXEL:
-        return bytes(memoryview(frame.data)[y * frame.stride : (y + h) * frame.stride])
+        return memoryview(frame.data)[y * frame.stride : (y + h) * frame.stride]
     return tile_pixels(frame, x, y, w, h)
 
 
@@ -816,7 +817,7 @@ def decode_tile(t: Tile, width: int, height: int, photo: PhotoDecoder | None = N
     return pixels
 
 
-def paste_rect(buffer: bytearray, width: int, rect: Rect, pixels: bytes) -> None:
+def paste_rect(buffer: bytearray, width: int, rect: Rect, pixels: bytes | memoryview) -> None:
     """Paste packed BGRA rows of ``rect`` into a buffer of ``width`` pixels a row."""
     x, y, w, h = rect
     stride, n, a = width * BYTES_PER_PIXEL, w * BYTES_PER_PIXEL, x * BYTES_PER_PIXEL
