@@ -130,6 +130,21 @@ async def test_content_that_stops_moving_is_bit_exact_within_a_second_then_still
     assert hout.sent == []
 
 
+async def test_video_starts_when_frames_of_tiles_come_slowly() -> None:
+    """On a slow link or a busy machine each whole frame of tiles takes long, so the grabs that
+    show the movement come further apart than the movement history: the video starts anyway."""
+    source, host, guest, hout, gout, clock = await pair()
+    await host.send_frame()
+    await deliver(hout, guest, host, gout)
+    for step in range(1, 4):
+        scrolled(source, step)
+        clock.now += 0.8
+        await host.send_frame()
+        await deliver(hout, guest, host, gout)
+    assert host.video_frames >= 1
+    assert guest.video_shown == host.video_frames
+
+
 async def test_a_guest_without_video_gets_exact_tiles_as_before() -> None:
     source, host, guest, hout, gout, clock = await pair(guest_video=False)
     select = ScreenSelect(0)

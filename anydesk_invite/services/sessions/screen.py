@@ -201,6 +201,9 @@ STILL_AFTER: Final = 0.25
 """Seconds without change inside the video rectangle after which the video stops."""
 REFINE_AFTER: Final = 0.25
 """Seconds a tile shown from video must stand still before its exact pixels follow."""
+START_WITHIN: Final = 2.0
+"""Seconds within which a grab that moved, followed by another, starts the video even when
+the two are further apart than RESHAPE_AFTER (each frame of tiles took long)."""
 RESHAPE_AFTER: Final = 0.5
 """Seconds of movement history that shape the video rectangle (it shrinks to what moved)."""
 SETTINGS_EVERY: Final = 1.0
@@ -356,7 +359,8 @@ class HybridPlanner:
     """Decides for each grab what travels as video and what as exact tiles, and encodes both.
     Runs on a worker thread, one grab at a time.
 
-    Moving content (VIDEO_MIN_TILES changed in two grabs within RESHAPE_AFTER) starts a video
+    Moving content (VIDEO_MIN_TILES changed in two grabs within RESHAPE_AFTER, or in a grab
+    and the one before it with movement within START_WITHIN) starts a video
     stream over the bounding rectangle of what moved, snapped to the tile grid. Tiles shown
     from video are lossy on the guest; once such a tile has stood still REFINE_AFTER outside
     the video rectangle, its exact pixels follow as tiles. The video stops after STILL_AFTER
@@ -429,6 +433,7 @@ class HybridPlanner:
         rects = changed_tiles(previous, frame, t)
         for r in rects:
             self._last_change[(r[0], r[1])] = now
+        earlier = next((e for e in reversed(self._recent) if e[2] >= VIDEO_MIN_TILES), None)
         if rects:
             self._recent.append((now, _bbox(rects), len(rects)))
         while self._recent and self._recent[0][0] < now - RESHAPE_AFTER:
@@ -436,6 +441,12 @@ class HybridPlanner:
         moving = [e for e in self._recent if e[2] >= VIDEO_MIN_TILES]
         big = len(rects) >= VIDEO_MIN_TILES and previous is not None
         if self.rect is None:
+            # Grabs come further apart than RESHAPE_AFTER where each frame of tiles takes long
+            # (a slow link, a busy machine): movement in the grab before, within START_WITHIN,
+            # counts too, or the video that would make the frames small would never start.
+            if big and earlier is not None and earlier not in moving:
+                if now - earlier[0] <= START_WITHIN:
+                    moving.append(earlier)
             if big and len(moving) >= 2:
                 self.rect = self._snap(_bbox([e[1] for e in moving]), width, height)
                 self._rect_at = self._moved_at = now
