@@ -225,6 +225,9 @@ MIN_RTT_WINDOW: Final = 10.0
 """Seconds over which the shortest round trip is taken (the link's own, without queueing)."""
 QUEUED_RTT: Final = (1.5, 0.030)
 """A round trip over factor x the shortest + seconds counts as queueing."""
+GUEST_GAP: Final = 0.020
+"""Seconds between the guest's ack of a frame and its taking up the next within which the next
+frame counts as having waited for the guest."""
 LINK_SHARE: Final = 0.7
 """Share of the estimated link rate the video may use; the rest carries tiles and input."""
 
@@ -257,11 +260,14 @@ class LinkEstimate:
     and a frame that did not fill the link understates it. The estimate is the largest of the
     last ``window`` samples.
 
-    A sample below the estimate counts only while frames queue: while a frame's round trip
-    (send to ack) stays within QUEUED_RTT of the shortest one lately, the link carried what it
-    was given, and a slow sample says the guest was busy (decoding, or its CPU shared), not
-    that the link is slower. Otherwise a busy guest would drive the bitrate, and with it the
-    picture's quality and size, down for nothing.
+    A sample below the estimate counts only while frames queue on the way: while a frame's
+    round trip (send to ack, less the time the guest says it spent on the frame) stays within
+    QUEUED_RTT of the shortest one lately, the link carried what it was given, and a slow
+    sample says the guest was busy (decoding, or its CPU shared), not that the link is slower.
+    Nor does it count when the guest took the frame up at once after the one before (its
+    ack, less its busy time, comes within GUEST_GAP of the previous ack): the frame waited for
+    the guest, not for the link. Otherwise a busy guest would drive the bitrate, and with it
+    the picture's quality and size, down for nothing.
     """
 
     def __init__(self, initial: int = START_BITRATE, window: int = 16) -> None:
@@ -274,6 +280,11 @@ class LinkEstimate:
         """Bits a second."""
         self.rtt = 0.0
         """The latest frame's time from send to ack, seconds."""
+        self.net_rtt = 0.0
+        """The same, less the time the guest said it spent on the frame."""
+        self.guest_limited = False
+        """The latest frame waited for the guest (taken up as soon as it was done with the
+        one before), not for the link."""
         self.min_rtt = 0.0
         """The shortest round trip over the last MIN_RTT_WINDOW seconds."""
 
@@ -285,20 +296,29 @@ class LinkEstimate:
     def queueing(self) -> bool:
         """Whether the latest frame waited in a queue on the way (its round trip is well over
         the shortest one lately)."""
-        return self.rtt > self.min_rtt * QUEUED_RTT[0] + QUEUED_RTT[1]
+        return self.net_rtt > self.min_rtt * QUEUED_RTT[0] + QUEUED_RTT[1]
 
-    def acked(self, seq: int, now: float) -> None:
+    def acked(self, seq: int, now: float, busy: float = 0.0) -> None:
+        """The guest acked frames up to ``seq`` at ``now``, having spent ``busy`` seconds on
+        frame ``seq`` (0: it did not say)."""
         done = sorted(s for s in self._sent if s <= seq)
         if not done:
             return
         sent_at, _, delivered_then, acked_then = self._sent[done[-1]]
         self._delivered += sum(self._sent.pop(s)[1] for s in done)
         self.rtt = now - sent_at
+        busy = min(max(0.0, busy), self.rtt)
+        self.net_rtt = self.rtt - busy
+        self.guest_limited = (
+            busy > 0
+            and self._delivered_at is not None
+            and now - busy - self._delivered_at <= GUEST_GAP
+        )
         while self._rtts and (self._rtts[0][0] < now - MIN_RTT_WINDOW or len(self._rtts) > 512):
             self._rtts.popleft()
-        while self._rtts and self._rtts[-1][1] >= self.rtt:
+        while self._rtts and self._rtts[-1][1] >= self.net_rtt:
             self._rtts.pop()  # a monotonic queue: its head is the window's minimum
-        self._rtts.append((now, self.rtt))
+        self._rtts.append((now, self.net_rtt))
         self.min_rtt = self._rtts[0][1]
         since = acked_then if acked_then is not None else sent_at
         self._delivered_at = now
@@ -306,7 +326,7 @@ class LinkEstimate:
         nbytes = self._delivered - delivered_then
         if nbytes >= 2048 and interval > 0.002:
             sample = nbytes * 8 / interval
-            if sample >= self.rate or self.queueing():
+            if sample >= self.rate or (self.queueing() and not self.guest_limited):
                 self._samples.append(sample)
                 self.rate = max(self._samples)
 
@@ -673,7 +693,7 @@ class HostScreen:
     async def handle(self, msg: Message) -> bool:
         """Take the guest's screen messages; False for any other message."""
         if isinstance(msg, FrameAck):
-            self.link.acked(msg.seq, self._now())
+            self.link.acked(msg.seq, self._now(), msg.busy / 1000)
             self.acked(msg.seq)
             return True
         if isinstance(msg, ScreenSelect):
@@ -915,6 +935,8 @@ class GuestScreen:
         self.buffer = bytearray()
         self.frames_shown = 0
         self.last_seq = 0
+        self._taken: tuple[int, float] = (0, 0.0)
+        """The frame being shown and when its first message was taken up."""
         self.screens_changed: Signal[None] = Signal("screen.screens_changed")
         self.updated: Signal[int] = Signal("screen.updated")
 
@@ -959,6 +981,8 @@ class GuestScreen:
 
     async def handle(self, msg: Message) -> bool:
         """Take the host's screen messages; False for any other message."""
+        if isinstance(msg, FrameTiles | VideoFrame) and msg.seq != self._taken[0]:
+            self._taken = (msg.seq, self._clock())
         if isinstance(msg, ScreenList):
             self.screens = [ScreenInfo(e.index, e.name, e.width, e.height) for e in msg.screens]
             self.current = msg.current
@@ -996,7 +1020,10 @@ class GuestScreen:
         self.last_seq = seq
         self.frames_shown += 1
         self.updated.emit(seq)
-        await self._send(FrameAck(seq))
+        busy = 0
+        if self._taken[0] == seq:
+            busy = min(60_000, max(1, round((self._clock() - self._taken[1]) * 1000)))
+        await self._send(FrameAck(seq, busy))
 
     def _skip(self, why: str) -> None:
         self.video_skipped += 1
