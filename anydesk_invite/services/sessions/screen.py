@@ -266,12 +266,14 @@ class LinkEstimate:
     sample says the guest was busy (decoding, or its CPU shared), not that the link is slower.
     Nor does it count when the guest took the frame up at once after the one before (its
     ack, less its busy time, comes within GUEST_GAP of the previous ack): the frame waited for
-    the guest, not for the link. Otherwise a busy guest would drive the bitrate, and with it
-    the picture's quality and size, down for nothing.
+    the guest, not for the link. Nor when the frame was sent with nothing else on its way: the
+    link idled before it while the host was busy (encoding), and the sample counts that idle
+    time (app-limited, in BBR's words). Otherwise a busy guest or host would drive the
+    bitrate, and with it the picture's quality and size, down for nothing.
     """
 
     def __init__(self, initial: int = START_BITRATE, window: int = 16) -> None:
-        self._sent: dict[int, tuple[float, int, int, float | None]] = {}
+        self._sent: dict[int, tuple[float, int, int, float | None, bool]] = {}
         self._samples: deque[float] = deque(maxlen=window)
         self._rtts: deque[tuple[float, float]] = deque()
         self._delivered = 0
@@ -289,7 +291,10 @@ class LinkEstimate:
         """The shortest round trip over the last MIN_RTT_WINDOW seconds."""
 
     def sent(self, seq: int, now: float, nbytes: int) -> None:
-        self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at)
+        # Sent with nothing else on its way: the link idled before it (the host was busy),
+        # so its sample may say the link is slower than it is (app-limited, as BBR says).
+        alone = not self._sent
+        self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at, alone)
         if len(self._sent) > 256:  # acks that never came; keep memory bounded
             del self._sent[min(self._sent)]
 
@@ -304,7 +309,7 @@ class LinkEstimate:
         done = sorted(s for s in self._sent if s <= seq)
         if not done:
             return
-        sent_at, _, delivered_then, acked_then = self._sent[done[-1]]
+        sent_at, _, delivered_then, acked_then, alone = self._sent[done[-1]]
         self._delivered += sum(self._sent.pop(s)[1] for s in done)
         self.rtt = now - sent_at
         busy = min(max(0.0, busy), self.rtt)
@@ -326,7 +331,8 @@ class LinkEstimate:
         nbytes = self._delivered - delivered_then
         if nbytes >= 2048 and interval > 0.002:
             sample = nbytes * 8 / interval
-            if sample >= self.rate or (self.queueing() and not self.guest_limited):
+            lower = self.queueing() and not self.guest_limited and not alone
+            if sample >= self.rate or lower:
                 self._samples.append(sample)
                 self.rate = max(self._samples)
 
