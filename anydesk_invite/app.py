@@ -15,20 +15,54 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Services, network and storage load with this module, before Qt: PySide6 reads the source of
+# every module imported after it (its __feature__ check), which costs start-up time.
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
+from anydesk_invite.core.invitation import INVITATION_LIFETIME, REQUEST_LIFETIME
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.wide_area import WideAreaSettings
+from anydesk_invite.logs import setup_logging
+from anydesk_invite.net.discovery import Discovery
+from anydesk_invite.net.identity import Identity, IdentityError
+from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
+from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.listener import Listener
+from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.options import Options
+from anydesk_invite.services.address_book import AddressBook
+from anydesk_invite.services.client import Client
+from anydesk_invite.services.control import AlreadyRunning, ControlServer
+from anydesk_invite.services.control_commands import ControlCommands
+from anydesk_invite.services.directory import PeerDirectory
+from anydesk_invite.services.invitations import AcceptFromCheck, InvitationService
+from anydesk_invite.services.links import ChannelDialer, Links
+from anydesk_invite.services.preferences import Preferences
+from anydesk_invite.services.presence import Presence
+from anydesk_invite.services.probing import ManualProbe
+from anydesk_invite.services.profiles import Profiles
+from anydesk_invite.services.recents import RecentSessions
+from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.trust import PinnedTrust
+from anydesk_invite.services.views import Direction, InvitationView
+from anydesk_invite.storage.db import Database
+from anydesk_invite.storage.errors import DatabaseError
+from anydesk_invite.storage.home import Home, HomeError
+from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
+from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+from anydesk_invite.storage.settings import StoredSettings
+from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore, check_secret
 
 if TYPE_CHECKING:
-    from anydesk_invite.services.client import Client
+    from PySide6.QtWidgets import QWidget
+
+    from anydesk_invite.core.clock import Clock
+    from anydesk_invite.core.policy import Policy
+    from anydesk_invite.net.channel import PeerTrust
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
-    from anydesk_invite.services.views import InvitationView
-    from anydesk_invite.storage.db import Database
-    from anydesk_invite.storage.tsig_secret import TsigSecretStore
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -57,7 +91,6 @@ async def _desktop_adapters(
 
     if not wayland_session(os.environ):
         return None, None, None
-    from pathlib import Path
 
     from anydesk_invite.desktop.portal import PortalBus
     from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
@@ -87,6 +120,23 @@ def _screen_source() -> ScreenSource:
     return QtScreens()
 
 
+EXPOSE_WAIT = 1.0
+"""Seconds start-up waits at most for the main window to be on screen before going on."""
+
+
+async def _until_exposed(window: QWidget) -> None:
+    """Let Qt's event loop run until ``window`` is on screen and painted (at most EXPOSE_WAIT
+    seconds), so that what starts behind it does not hold up its first paint."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EXPOSE_WAIT
+    while window.isVisible() and loop.time() < deadline:
+        handle = window.windowHandle()
+        if handle is not None and handle.isExposed():
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0)  # one more turn: the exposed window paints
+
+
 def _cannot_start(reason: str) -> int:
     """Say why the client cannot start, where a person sees it, and end the application."""
     from anydesk_invite.ui import qt_loop
@@ -95,80 +145,6 @@ def _cannot_start(reason: str) -> int:
     print(f"anydesk-invite: cannot start: {reason}", file=sys.stderr)
     qt_loop.quit_application()
     return 1
-
-
-LOG_LINES_PER_SECOND = 50.0
-"""Sustained log lines per second; beyond a burst of LOG_BURST the rest are counted, not written."""
-LOG_BURST = 500
-LOG_LINE_MAX = 2000
-"""Characters of one log message; a longer one is cut (a line never carries a payload)."""
-QUIET_LOGGERS = ("asyncio", "qasync", "zeroconf", "PIL", "av")
-"""Libraries whose debug output would carry what they pass around (bytes of frames and files
-handed to threads, callbacks with their arguments): never below WARNING, even with --verbose."""
-
-
-class BoundedLog(logging.Filter):
-    """Bounds the log's rate and line length, whatever the peers make the client log.
-
-    A token bucket: LOG_BURST lines at once, LOG_LINES_PER_SECOND sustained; lines over that are
-    dropped and counted, and the next line written says how many were dropped.
-    """
-
-    def __init__(
-        self,
-        rate: float = LOG_LINES_PER_SECOND,
-        burst: int = LOG_BURST,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__("bounded")
-        self._rate = rate
-        self._burst = float(burst)
-        self._clock = clock
-        self._tokens = float(burst)
-        self._last = clock()
-        self.dropped = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        now = self._clock()
-        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens < 1 and record.levelno < logging.ERROR:
-            self.dropped += 1
-            return False
-        self._tokens = max(0.0, self._tokens - 1)
-        message = record.getMessage()
-        if len(message) > LOG_LINE_MAX:
-            message = message[:LOG_LINE_MAX] + f"... ({len(message)} characters)"
-        if self.dropped:
-            message += f" [{self.dropped} log lines dropped before this one: too many]"
-            self.dropped = 0
-        record.msg, record.args = message, None
-        return True
-
-
-def setup_logging(log_path: os.PathLike[str] | str, verbose: bool, *, stderr: bool = True) -> None:
-    """Log to the home's rotating file (and stderr with --verbose), bounded in rate.
-
-    --verbose turns on this client's own debug lines only: those about a peer's message name
-    its type and sizes, never its content.
-    """
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    logging.getLogger("anydesk_invite").setLevel(logging.DEBUG if verbose else logging.INFO)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    os.makedirs(os.path.dirname(os.fspath(log_path)), mode=0o700, exist_ok=True)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    bounded = BoundedLog()
-    fh = logging.handlers.RotatingFileHandler(log_path, maxBytes=1_000_000, backupCount=3)
-    fh.setFormatter(fmt)
-    fh.addFilter(bounded)
-    root.addHandler(fh)
-    if verbose and stderr:
-        sh = logging.StreamHandler(sys.stderr)
-        sh.setFormatter(fmt)
-        sh.addFilter(BoundedLog())
-        root.addHandler(sh)
 
 
 async def run_client(options: Options) -> int:
@@ -182,25 +158,7 @@ async def run_client(options: Options) -> int:
     from anydesk_invite.desktop.clipboard import QtClipboard
     from anydesk_invite.desktop.photo import QtJpeg
     from anydesk_invite.desktop.system_info import DesktopSystemInfo
-    from anydesk_invite.desktop.video import PyAvVideo
-    from anydesk_invite.net.channel import Listener
-    from anydesk_invite.net.discovery import Discovery
-    from anydesk_invite.net.identity import Identity, IdentityError
-    from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
-    from anydesk_invite.net.wide_area import WideAreaDiscovery
-    from anydesk_invite.services.client import Client
-    from anydesk_invite.services.control import AlreadyRunning, ControlServer
-    from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
-    from anydesk_invite.services.trust import PinnedTrust
-    from anydesk_invite.services.views import Direction
-    from anydesk_invite.storage.db import Database
-    from anydesk_invite.storage.errors import DatabaseError
-    from anydesk_invite.storage.home import Home, HomeError
-    from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
-    from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
-    from anydesk_invite.storage.settings import StoredSettings
-    from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore
+    from anydesk_invite.desktop.video_on_demand import VideoOnDemand
     from anydesk_invite.ui import qt_loop
     from anydesk_invite.ui.shell import Shell
 
@@ -260,6 +218,7 @@ async def run_client(options: Options) -> int:
         else None
     )  # fmt: skip
     jpeg = QtJpeg()
+    video = VideoOnDemand()  # PyAV loads behind the main window, or on first use
     screen, input_sink, desktop = await _desktop_adapters(home.path)
     features = SessionFeatures.build(
         clock,
@@ -268,27 +227,24 @@ async def run_client(options: Options) -> int:
         screen=screen if screen is not None else _screen_source(),
         input_sink=input_sink if input_sink is not None else _input_sink(),
         photo=jpeg if jpeg.available() else None,
-        video=PyAvVideo() if PyAvVideo.available() else None,
+        video=video,
     )
     if options.headless:
         # Strokes are shown by the window's overlay, which a headless client has not.
         features.drawing.display_problem = HEADLESS_CANNOT_DRAW
 
-    def sessions_factory(links: Links) -> SessionService:
-        return SessionService(links, clock, lambda: watcher.policy, features, desktop=desktop)
-
-    client = Client(
+    client = compose_client(
         identity=identity,
         db=db,
         clock=clock,
         wall=time.time,
         policy=lambda: watcher.policy,
         trust=trust,
-        sessions_factory=sessions_factory,
+        features=features,
+        desktop=desktop,
         interfaces=tuple(interfaces),
         discovery=discovery,
         discovery_mode=mode if isinstance(mode, DiscoveryMode) else DiscoveryMode.ON,
-        listen_port=options.listen_port,
         key_location=stored.location.value,
         key_warning=stored.warning,
         home=str(home.path),
@@ -303,7 +259,7 @@ async def run_client(options: Options) -> int:
     if options.incoming_folder:
         client.set_incoming_folder(options.incoming_folder)
     trust.warning.connect(client.warning.emit)
-    listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
+    listener: Listener | None = None
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(coro: Awaitable[None]) -> None:
@@ -330,7 +286,8 @@ async def run_client(options: Options) -> int:
     shell: Shell | None = None
     serving = False
     control = ControlServer(
-        client, home.control_socket_path, on_raise=lambda: shell.raise_window() if shell else None
+        ControlCommands(client, on_raise=lambda: shell.raise_window() if shell else None),
+        home.control_socket_path,
     )
     try:
         try:
@@ -339,6 +296,16 @@ async def run_client(options: Options) -> int:
             print(f"anydesk-invite is already running for home {home.path}", file=sys.stderr)
             return 2
         serving = True
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        if not options.headless:
+            # The window first; listening, discovery and the rest come up behind it, and the
+            # status line shows them as they arrive (bench/startup.py measures this).
+            shell = Shell(client, on_quit=stop.set)
+            shell.show()
+            await _until_exposed(shell.window)
+        listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
         if interfaces:
             try:
                 client.set_listening(await listener.start(list(interfaces), options.listen_port))
@@ -354,12 +321,8 @@ async def run_client(options: Options) -> int:
             client.alias,
             client.status().listen_addresses,
         )
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-        if not options.headless:
-            shell = Shell(client, on_quit=stop.set)
-            shell.show()
+        if not await asyncio.to_thread(video.check):  # off the event loop: the window stays live
+            _log.warning("H.264 is not available in this FFmpeg: video streams will fail")
         if options.connect_target is not None:
             digits, fingerprint = options.connect_target
             if shell is not None:
@@ -375,7 +338,8 @@ async def run_client(options: Options) -> int:
             # Only the client that served the socket removes the runtime directory.
             home.remove_runtime_dir()
         await client.stop()
-        await listener.stop()
+        if listener is not None:
+            await listener.stop()
         await watcher.stop()
         for t in list(tasks):
             t.cancel()
@@ -384,12 +348,108 @@ async def run_client(options: Options) -> int:
         qt_loop.quit_application()
 
 
+def compose_client(
+    *,
+    identity: Identity,
+    db: Database,
+    clock: Clock,
+    wall: Callable[[], float],
+    policy: Callable[[], Policy],
+    trust: PeerTrust,
+    features: SessionFeatures,
+    interfaces: tuple[str, ...],
+    discovery: Discovery | None,
+    discovery_mode: DiscoveryMode,
+    key_location: str,
+    key_warning: str | None,
+    home: str,
+    default_alias: str,
+    desktop: DesktopAccess | None = None,
+    invitation_lifetime: float | None = None,
+    limits: Limits | None = None,
+    wide_area: WideAreaDiscovery | None = None,
+    tsig_store: TsigSecretStore | None = None,
+) -> Client:
+    """Build the services of a client and the Client (the facade) in front of them, and connect
+    their signals; nothing here touches the network until ``Client.start``."""
+
+    limits = limits or Limits()
+    directory = PeerDirectory(db, identity.fingerprint)
+    address_book = AddressBook(db, directory)
+    presence = Presence(
+        identity=identity,
+        db=db,
+        policy=policy,
+        directory=directory,
+        interfaces=interfaces,
+        discovery=discovery,
+        discovery_mode=discovery_mode,
+        wide_area=wide_area,
+        tsig_store=tsig_store or TsigSecretStore(Path(home)),
+        key_location=key_location,
+        key_warning=key_warning,
+        home=home,
+        default_alias=default_alias,
+    )
+    # Links route through the invitations and tell the sessions of closed channels; both are
+    # built over the links, so these three late-bound calls close the loop.
+    links = Links(
+        ChannelDialer(identity, lambda: presence.alias, trust, limits),
+        lambda channel, msg: invitations.route(channel, msg),
+        on_closed=lambda channel: sessions.channel_closed(channel),
+        limits=limits,
+        in_use=lambda channel: invitations.carries(channel.peer.fingerprint),
+        known=address_book.known_peer,
+    )
+    sessions = SessionService(links, clock, policy, features, desktop=desktop)
+    invitations = InvitationService(
+        links,
+        clock,
+        policy,
+        AcceptFromCheck(
+            policy,
+            lambda: db.settings.get(StoredSettings.ACCEPT_FROM),
+            directory.in_address_book,
+        ),
+        lambda: presence.alias,
+        directory.addresses_of,
+        lifetime=INVITATION_LIFETIME if invitation_lifetime is None else invitation_lifetime,
+        request_lifetime=REQUEST_LIFETIME if invitation_lifetime is None else invitation_lifetime,
+        first_contact=directory.first_contact,
+        known=address_book.known_peer,
+        start_host_session=sessions.start_host,
+        connect_as_guest=sessions.open_as_guest,
+    )
+    profiles = Profiles(db)
+    preferences = Preferences(db, presence, profiles, features.transfers)
+    recents = RecentSessions(db, wall, directory)
+    invitations.finished.connect(recents.invitation_finished)
+    sessions.ended.connect(recents.session_ended)
+    if discovery is not None:
+        discovery.peer_seen.connect(directory.discovered)
+        discovery.peer_gone.connect(directory.gone)
+        discovery.conflict.connect(directory.conflict)
+    if wide_area is not None:
+        wide_area.peer_seen.connect(directory.discovered_dns)
+        wide_area.peer_gone.connect(directory.gone_dns)
+    return Client(
+        identity=identity,
+        db=db,
+        links=links,
+        directory=directory,
+        invitations=invitations,
+        sessions=sessions,
+        presence=presence,
+        preferences=preferences,
+        profiles=profiles,
+        address_book=address_book,
+        probe=ManualProbe(db, directory, links),
+    )
+
+
 def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
     """Keep the DNS discovery settings given on the command line, and the secret read from
     --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
-    from anydesk_invite.storage.settings import StoredSettings
-    from anydesk_invite.storage.tsig_secret import TsigSecretError, check_secret
-
     stored = db.settings.get(StoredSettings.WIDE_AREA)
     if options.wide_area_changes:
         changed = dataclasses.replace(stored, **dict(options.wide_area_changes))

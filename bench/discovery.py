@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
-from anydesk_invite.net.discovery import Discovery, OwnRecord
+from anydesk_invite.net.discovery import Discovery
+from anydesk_invite.net.records import OwnRecord
 
 LOOPBACK = ["127.0.0.1"]
 
@@ -99,7 +100,8 @@ _CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[3])
     from anydesk_invite.core.ids import DeviceId
     from anydesk_invite.core.policy import DiscoveryMode
-    from anydesk_invite.net.discovery import Discovery, OwnRecord
+    from anydesk_invite.net.discovery import Discovery
+    from anydesk_invite.net.records import OwnRecord
 
     async def main() -> None:
         fp = bytes.fromhex(sys.argv[1])

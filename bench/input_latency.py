@@ -54,9 +54,11 @@ from anydesk_invite.core.invitation import Peer
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.screen import RawFrame, ScreenInfo
 from anydesk_invite.desktop.video import PyAvVideo
-from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
+from anydesk_invite.net.channel import Channel, PeerInfo
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.listener import Listener
 from anydesk_invite.net.wire import Message
 from anydesk_invite.services.sessions.remote_input import (
     REMOTE_INPUT_MESSAGES,

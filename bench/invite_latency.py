@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anydesk_invite.net.channel import Channel
 from anydesk_invite.net.identity import Identity
-from anydesk_invite.services.invitations import RATE_MAX
+from anydesk_invite.services.invitation_book import RATE_MAX
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Node, Nodes
 

@@ -47,7 +47,7 @@ def child_client(peers: int) -> dict[str, int]:
     import qasync
 
     from anydesk_invite.core.ids import DeviceId
-    from anydesk_invite.net.discovery import DiscoveredPeer
+    from anydesk_invite.net.records import DiscoveredPeer
     from anydesk_invite.ui.shell import Shell
     from tests.helpers.nodes import Nodes
 

@@ -39,9 +39,11 @@ from dataclasses import dataclass, field
 
 from anydesk_invite.core.screen import RawFrame, ScreenInfo
 from anydesk_invite.desktop.photo import QtJpeg
-from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
+from anydesk_invite.net.channel import Channel, PeerInfo
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.listener import Listener
 from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
 
 W, H = 1920, 1080
@@ -339,7 +341,7 @@ def main() -> None:
     if args.verbose:
         import tempfile
 
-        from anydesk_invite.app import setup_logging
+        from anydesk_invite.logs import setup_logging
 
         log_dir = tempfile.mkdtemp(prefix="adi-bench-log-")
         setup_logging(os.path.join(log_dir, "logs", "anydesk-invite.log"), True, stderr=False)

@@ -260,9 +260,9 @@ class TrustAll:
 
 
 async def host_main(args: argparse.Namespace) -> dict[str, Any]:
-    from anydesk_invite.net.channel import Listener
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
+    from anydesk_invite.net.listener import Listener
     from anydesk_invite.net.wire import Chat
     from anydesk_invite.services.sessions.screen import HostScreen
 
@@ -371,7 +371,7 @@ class DelayProxy:
 
 
 async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
-    from anydesk_invite.net.channel import dial
+    from anydesk_invite.net.handshake import dial
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import Chat, FrameTiles, VideoFrame

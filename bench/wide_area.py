@@ -49,8 +49,9 @@ async def _zone_worker(server: str, secret: str, clients: int) -> dict[str, floa
     from anydesk_invite.core.ids import DeviceId
     from anydesk_invite.core.policy import DiscoveryMode
     from anydesk_invite.core.wide_area import WideAreaSettings
-    from anydesk_invite.net.discovery import OwnRecord
-    from anydesk_invite.net.wide_area import WideAreaDiscovery, build_publish
+    from anydesk_invite.net.dns_sd import build_publish
+    from anydesk_invite.net.records import OwnRecord
+    from anydesk_invite.net.wide_area import WideAreaDiscovery
     from tests.helpers.dns_server import DOMAIN, KEY_NAME, ZONE
 
     key = dns.tsig.Key(KEY_NAME, secret, "hmac-sha256.")

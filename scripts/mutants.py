@@ -49,13 +49,22 @@ GROUPS = {
         0.85,
     ),
     "invitations": Group(
-        ("anydesk_invite/services/invitations.py",),
+        (
+            "anydesk_invite/services/invitations.py",
+            "anydesk_invite/services/invitation_book.py",
+            "anydesk_invite/services/inviting.py",
+            "anydesk_invite/services/invited.py",
+        ),
         ("tests/services/test_invitations.py", "tests/services/test_requests.py"),
         0.85,
     ),
     "file_transfer": Group(
         (
             "anydesk_invite/services/sessions/files.py",
+            "anydesk_invite/services/sessions/transfer_book.py",
+            "anydesk_invite/services/sessions/file_sending.py",
+            "anydesk_invite/services/sessions/file_receiving.py",
+            "anydesk_invite/services/sessions/file_io.py",
             "anydesk_invite/services/sessions/filenames.py",
         ),
         ("tests/services/test_file_transfer.py",),

@@ -36,14 +36,14 @@ class Mutant:
 MUTANTS = [
     Mutant(
         "discovery: ID must derive from the record's key",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "if DeviceId.from_fingerprint(fingerprint) != device_id:",
         "if False:",
         "test_identity.py::test_discovery_drops_a_record_whose_id_does_not_derive_from_its_key",
     ),
     Mutant(
         "discovery: ID must derive from the record's key",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "if DeviceId.from_fingerprint(fingerprint) != device_id:",
         "if False:",
         "test_identity.py::test_a_discovery_record_with_a_victims_id_and_alias_and_another_key_"
@@ -61,7 +61,7 @@ MUTANTS = [
     ),
     Mutant(
         "dialler checks the certificate fingerprint",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "if expected_fingerprint is not None and not hmac.compare_digest(cert_fp, "
         "expected_fingerprint):",
         "if False:",
@@ -70,7 +70,7 @@ MUTANTS = [
     ),
     Mutant(
         "dialler checks the certificate fingerprint",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "if expected_fingerprint is not None and not hmac.compare_digest(cert_fp, "
         "expected_fingerprint):",
         "if False:",
@@ -79,14 +79,14 @@ MUTANTS = [
     ),
     Mutant(
         "listener verifies the Auth signature",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/listener.py",
         "if not _verify_signature(hello.public_key, auth.signature, transcript):",
         "if False:",
         "test_identity.py::test_a_dialler_whose_signature_does_not_verify_is_refused",
     ),
     Mutant(
         "Auth signature binds the listener's fingerprint",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "return AUTH_CONTEXT + listener_fp + dialler_fp + listener_nonce + dialler_nonce",
         "return AUTH_CONTEXT + dialler_fp + listener_nonce + dialler_nonce",
         "test_identity.py::test_an_authentication_signature_made_for_another_listener_is_refused",
@@ -100,7 +100,7 @@ MUTANTS = [
     ),
     Mutant(
         "replayed invitation ids are remembered",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if invitation_id in self._seen:",
         "if False:",
         "test_invitations.py::test_a_replayed_invitation_id_is_declined_and_not_shown_again",
@@ -130,7 +130,7 @@ MUTANTS = [
     ),
     Mutant(
         "only the inviter's key may edit or cancel",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if inc is None or not tokens_equal(inc.peer.fingerprint, channel.peer.fingerprint):",
         "if inc is None:",
         "test_invitations.py::test_edit_and_cancel_from_anyone_but_the_inviter_are_ignored",
@@ -156,7 +156,7 @@ MUTANTS = [
     ),
     Mutant(
         "a session token opens one session only",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "                inv.state is State.ACCEPTED\n"
         "                and inv.session_token\n"
         "                and tokens_equal(inv.session_token, msg.session_token)\n"
@@ -169,7 +169,7 @@ MUTANTS = [
     ),
     Mutant(
         "a Hello alias must match the alias grammar",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/handshake.py",
         "        parse_received_alias(hello.alias)\n",
         "        pass\n",
         "test_local.py::test_a_hello_with_an_alias_outside_the_grammar_is_refused_not_cleaned",
@@ -183,7 +183,7 @@ MUTANTS = [
     ),
     Mutant(
         "a discovery alias must match the alias grammar",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "alias = str(parse_received_alias(alias_raw))",
         "alias = alias_raw",
         "test_local.py::test_a_discovery_record_with_an_alias_outside_the_grammar_is_ignored",
@@ -212,7 +212,7 @@ MUTANTS = [
     ),
     Mutant(
         "authenticated channels are capped per address",
-        f"{PKG}/net/channel.py",
+        f"{PKG}/net/listener.py",
         "if open_here + self._pending[host] >= limits.max_channels_per_address:",
         "if False:",
         "test_channel_caps.py::test_one_address_holds_at_most_the_per_address_cap",
@@ -234,7 +234,7 @@ MUTANTS = [
     ),
     Mutant(
         "pending invitations are capped per source address",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if from_here >= self.max_pending_per_address:",
         "if False:",
         "test_invitations.py::test_throwaway_keys_from_one_address_cannot_fill_the_pending_"
@@ -242,28 +242,28 @@ MUTANTS = [
     ),
     Mutant(
         "pending invitations from unknown keys are capped as a group",
-        f"{PKG}/services/invitations.py",
+        f"{PKG}/services/invited.py",
         "if unknown >= self.max_pending_unknown:",
         "if False:",
         "test_invitations.py::test_unknown_keys_as_a_group_never_crowd_out_an_address_book_peer",
     ),
     Mutant(
         "the log is bounded in rate",
-        f"{PKG}/app.py",
+        f"{PKG}/logs.py",
         "if self._tokens < 1 and record.levelno < logging.ERROR:",
         "if False:",
         "test_logging.py::test_the_log_is_bounded_in_rate_and_says_how_many_lines_it_dropped",
     ),
     Mutant(
         "discovery TXT records are bounded in size",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/records.py",
         "if size > MAX_TXT_BYTES:",
         "if False:",
         "test_discovery_flood.py::test_a_txt_record_of_eight_kilobytes_is_refused",
     ),
     Mutant(
         "discovery lists a bounded number of devices",
-        f"{PKG}/net/discovery.py",
+        f"{PKG}/net/lan_peers.py",
         "if key not in self._by_instance and len(self._by_instance) >= self._max_listed:",
         "if False:",
         "test_discovery_flood.py::test_a_flood_of_fake_records_lists_at_most_the_cap_of_devices",
@@ -304,6 +304,21 @@ MUTANTS = [
         "        if False:\n",
         "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
         "few_buffers",
+    ),
+    Mutant(
+        "pinned keys nobody depends on are bounded in number",
+        f"{PKG}/storage/pins.py",
+        "        if excess <= 0:\n",
+        "        if True:\n",
+        "test_pins_flood.py::test_a_stream_of_fresh_keys_keeps_the_pinned_table_at_its_bound",
+    ),
+    Mutant(
+        "the pin bound never forgets the address book, favorites or recent sessions",
+        f"{PKG}/storage/pins.py",
+        '            " AND device_id NOT IN (SELECT device_id FROM favorites)"\n',
+        "",
+        "test_pins_flood.py::test_pins_the_user_depends_on_survive_a_flood_and_still_refuse_"
+        "impostors",
     ),
 ]
 

@@ -24,6 +24,7 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.options import Options
 from anydesk_invite.services.control import ControlServer
+from anydesk_invite.services.control_commands import ControlCommands
 from anydesk_invite.storage.home import Home
 from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 
@@ -45,7 +46,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
     facade = FakeClient.with_a_key_file()
     state = Served(home, facade)
     path = Home.resolve(str(home)).control_socket_path
-    server = ControlServer(facade, path, on_raise=lambda: state.raised.append(True))
+    server = ControlServer(
+        ControlCommands(facade, on_raise=lambda: state.raised.append(True)), path
+    )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="control-server")
     thread.start()

@@ -19,15 +19,14 @@ ALLOWED: dict[str, set[str]] = {
     "ui": {"ui", "services", "core", "net", "storage", "desktop"},
     # A front end of its own: it speaks the wire protocol to another implementation, so it
     # uses the protocol's definitions and never this client's services.
-    "conformance": {"net", "core"},
+    "conformance": {"conformance", "net", "core"},
 }
 NO_QT = {"core", "net", "storage", "services", "conformance"}
-# Front ends at the top of the package that the layer rules cover, as their own layer.
-TOP_LEVEL_LAYERS = {"conformance.py": "conformance"}
 FRONT_DOOR = {"anydesk_invite.services.facade", "anydesk_invite.services.views"}
 """All that the front ends (ui/ and the control API) may import from services/."""
 CONTROL_API = {
     "anydesk_invite.services.control",
+    "anydesk_invite.services.control_commands",
     "anydesk_invite.services.control_schema",
     "anydesk_invite.services.control_client",
 }
@@ -56,8 +55,6 @@ def _modules() -> list[tuple[str, Path]]:
         rel = path.relative_to(PKG)
         if len(rel.parts) > 1 and rel.parts[0] in ALLOWED:
             out.append((rel.parts[0], path))
-        elif len(rel.parts) == 1 and rel.name in TOP_LEVEL_LAYERS:
-            out.append((TOP_LEVEL_LAYERS[rel.name], path))
     return out
 
 

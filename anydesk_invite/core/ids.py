@@ -117,6 +117,16 @@ def short_fingerprint(fingerprint: bytes) -> str:
     return " ".join(h[i : i + 4] for i in range(0, 16, 4))
 
 
+def fingerprint_confirmed(fingerprint: bytes, confirm: str | None) -> bool:
+    """True when ``confirm`` (hex, spaces allowed, at least 16 digits) starts the fingerprint."""
+    if not confirm:
+        return False
+    text = "".join(confirm.split()).lower()
+    if len(text) < 16 or any(c not in "0123456789abcdef" for c in text):
+        return False
+    return fingerprint.hex().startswith(text)
+
+
 def verification_code(fp_a: bytes, fp_b: bytes) -> str:
     """A six-digit code both sides of a first contact can compare (order-independent)."""
     lo, hi = sorted((fp_a, fp_b))

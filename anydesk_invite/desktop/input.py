@@ -14,8 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from Xlib import XK, X
-from Xlib.ext import xtest
+# python-xlib loads on the first key or pointer event, not at start-up (bench/startup.py).
 
 _log = logging.getLogger(__name__)
 
@@ -83,6 +82,8 @@ _TEXT_KEYSYMS = {"\n": "Return", "\r": "Return", "\t": "Tab", " ": "space"}
 
 def keysym_for_code(code: str) -> int | None:
     """The keysym a US layout has at W3C ``code``, or None for a code not in the table."""
+    from Xlib import XK
+
     name = KEY_NAMES.get(code)
     if name is None:
         return None
@@ -93,6 +94,8 @@ def keysym_for_code(code: str) -> int | None:
 def keysyms_for_text(text: str) -> list[int]:
     """The keysyms that type ``text``: Latin-1 keysyms equal their code point, others are
     0x01000000 + code point (X11's Unicode keysyms)."""
+    from Xlib import XK
+
     out = []
     for ch in text:
         named = _TEXT_KEYSYMS.get(ch)
@@ -191,12 +194,18 @@ class XTestInput:
         return d
 
     def move(self, screen: int, x: int, y: int) -> None:
+        from Xlib import X
+        from Xlib.ext import xtest
+
         d = self._d()
         ox, oy = self._origin(screen)
         xtest.fake_input(d, X.MotionNotify, x=ox + x, y=oy + y)
         d.flush()
 
     def button(self, button: str, pressed: bool) -> None:
+        from Xlib import X
+        from Xlib.ext import xtest
+
         d = self._d()
         number = BUTTONS.get(button)
         if number is None:
@@ -205,6 +214,9 @@ class XTestInput:
         d.flush()
 
     def scroll(self, notches_x: int, notches_y: int) -> None:
+        from Xlib import X
+        from Xlib.ext import xtest
+
         d = self._d()
         for count, less, more in ((notches_y, 4, 5), (notches_x, 6, 7)):
             number = more if count > 0 else less
@@ -214,6 +226,9 @@ class XTestInput:
         d.flush()
 
     def key(self, code: str, key: str, pressed: bool) -> bool:
+        from Xlib import X
+        from Xlib.ext import xtest
+
         d = self._d()
         sym = keysym_for_code(code)
         keycode = d.keysym_to_keycode(sym) if sym is not None else 0
@@ -230,6 +245,9 @@ class XTestInput:
         return True
 
     def _type_keysym(self, d: Any, sym: int) -> None:
+        from Xlib import X
+        from Xlib.ext import xtest
+
         keycode = d.keysym_to_keycode(sym) or self._borrow(d, sym)
         if not keycode:
             _log.info("no key can type keysym %#x on this display", sym)
@@ -258,6 +276,8 @@ class XTestInput:
     def close(self) -> None:
         d, self._display = self._display, None
         if d is not None:
+            from Xlib import X
+
             for keycode in self._borrowed.values():
                 d.change_keyboard_mapping(keycode, [(X.NoSymbol, X.NoSymbol)])
             self._borrowed.clear()

@@ -32,25 +32,24 @@ import ipaddress
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
-from zeroconf import DNSQuestionType, RecordUpdate, RecordUpdateListener, ServiceListener
-from zeroconf import Zeroconf as _Zeroconf
-from zeroconf._dns import DNSQuestion
-from zeroconf._protocol.outgoing import DNSOutgoing
-from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
-
-from anydesk_invite.core.alias import (
-    ALIAS_NAME_MAX,
-    ALIAS_SUFFIX,
-    AliasError,
-    parse_received_alias,
-)
-from anydesk_invite.core.ids import FINGERPRINT_LENGTH, DeviceId, IdError
+from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
-from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.interfaces import list_addresses, validate_interface
+from anydesk_invite.net.lan_peers import LanPeers, Subnet
+from anydesk_invite.net.records import (
+    DiscoveredPeer,
+    OwnRecord,
+    instance_label,
+)
+
+if TYPE_CHECKING:
+    # zeroconf loads when discovery starts, not with this module (bench/startup.py).
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+    from anydesk_invite.net.zeroconf_events import BrowserEvents, HeardRecords
 
 SERVICE_TYPE = "_adinvite._tcp.local."
 RECORD_TTL = 10
@@ -60,110 +59,22 @@ _log = logging.getLogger(__name__)
 
 # DNS numbers (RFC 1035, RFC 2782); zeroconf keeps its own copies private.
 _TYPE_PTR = 12
-_TYPE_TXT = 16
 _TYPE_SRV = 33
 _CLASS_IN = 1
 _FLAGS_QUERY = 0x0000
 
-_ALIAS_MAX = ALIAS_NAME_MAX + len(ALIAS_SUFFIX)
-_VERSION_RE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}")
 _RESOLVE_TIMEOUT_MS = 3000
-MAX_TXT_BYTES = 400
-"""A TXT record's keys and values together; ours is about 130. Larger ones are ignored."""
-MAX_TXT_KEYS = 16
 MAX_LISTED = 256
 """Devices listed at once; records of further ones are ignored until some go."""
 MAX_RESOLVING = 32
 """Records being resolved at once; a flood of names waits for the next announcement."""
-MAX_IGNORED = 1024
-"""Names of ignored records remembered (so they are not resolved again on every packet)."""
 # Ask for multicast answers only. zeroconf's first question asks for a unicast answer, and
 # where several clients share one address (side by side on one machine, as --home allows)
 # the kernel hands a unicast datagram to one of the sockets on port 5353 only, often not
 # the one that asked: the peer would then be found a second later, on the next question.
-_QUESTION_TYPE = DNSQuestionType.QM
+_QUESTION_TYPE = "QM"
+"""zeroconf.DNSQuestionType.QM, by its name."""
 _SUFFIX = "." + SERVICE_TYPE
-
-
-@dataclass(frozen=True, slots=True)
-class OwnRecord:
-    """What this client announces about itself."""
-
-    device_id: DeviceId
-    alias: str
-    fingerprint: bytes
-    port: int
-    version: str = "1.0"
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveredPeer:
-    """A peer seen on the LAN. A hint only: connect to prove who it is."""
-
-    device_id: DeviceId
-    alias: str
-    fingerprint: bytes
-    addresses: tuple[str, ...]
-    port: int
-    version: str
-    instance: str
-
-
-class TxtError(ValueError):
-    """A discovery record whose TXT is not valid; the message says why."""
-
-
-def _text(props: Mapping[str, bytes | None], key: str) -> str:
-    raw = props.get(key)
-    if raw is None:
-        raise TxtError(f"no {key!r} in TXT")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise TxtError(f"{key!r} is not UTF-8") from None
-
-
-def parse_txt(properties: Mapping[bytes, bytes | None]) -> tuple[str, DeviceId, str, bytes]:
-    """Check a TXT record: (version, device ID, display alias, fingerprint), or TxtError."""
-    if len(properties) > MAX_TXT_KEYS:
-        raise TxtError(f"TXT has {len(properties)} keys, at most {MAX_TXT_KEYS}")
-    size = sum(len(k) + len(v or b"") for k, v in properties.items())
-    if size > MAX_TXT_BYTES:
-        raise TxtError(f"TXT is {size} bytes, at most {MAX_TXT_BYTES}")
-    props = {k.decode("ascii", "replace").lower(): v for k, v in properties.items()}
-    version = _text(props, "v")
-    if not _VERSION_RE.fullmatch(version):
-        raise TxtError(f"bad protocol version {version[:20]!r}")
-    fp_hex = _text(props, "fp")
-    if len(fp_hex) != 2 * FINGERPRINT_LENGTH:
-        raise TxtError(f"fingerprint is {2 * FINGERPRINT_LENGTH} hex digits, not {len(fp_hex)}")
-    try:
-        fingerprint = bytes.fromhex(fp_hex)
-    except ValueError:
-        raise TxtError("fingerprint is not hex") from None
-    id_text = _text(props, "id")
-    try:
-        device_id = DeviceId(id_text)
-    except IdError as e:
-        raise TxtError(f"bad ID {id_text[:20]!r}: {e}") from None
-    if DeviceId.from_fingerprint(fingerprint) != device_id:
-        raise TxtError(f"ID {device_id} does not derive from fingerprint {fp_hex[:12]}…")
-    alias_raw = _text(props, "alias")
-    if len(alias_raw) > _ALIAS_MAX:
-        raise TxtError(f"alias is {len(alias_raw)} characters, at most {_ALIAS_MAX}")
-    try:
-        alias = str(parse_received_alias(alias_raw))
-    except AliasError as exc:
-        raise TxtError(str(exc)) from None
-    return version, device_id, alias, fingerprint
-
-
-def instance_label(record: OwnRecord, instance_tag: str = "") -> str:
-    """The DNS-SD instance name (without the service type) for our record."""
-    return f"{record.alias}-{record.fingerprint.hex()[:12]}{instance_tag}"
-
-
-Subnet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _subnets_of(interfaces: list[str]) -> list[Subnet]:
@@ -174,35 +85,6 @@ def _subnets_of(interfaces: list[str]) -> list[Subnet]:
         # record pointing at exactly it is kept and nothing else is.
         out.append(known.get(addr) or ipaddress.ip_network(addr.split("%")[0]))
     return out
-
-
-class _BrowserEvents(ServiceListener):
-    """Passes zeroconf browser events to a Discovery."""
-
-    def __init__(self, owner: Discovery) -> None:
-        self._owner = owner
-
-    def add_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
-        self._owner._on_added_or_updated(name)
-
-    def update_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
-        self._owner._on_added_or_updated(name)
-
-    def remove_service(self, zc: _Zeroconf, type_: str, name: str) -> None:
-        self._owner._on_removed(name)
-
-
-class _HeardRecords(RecordUpdateListener):
-    """Sees every record that arrives, so a Discovery knows who is still answering."""
-
-    def __init__(self, owner: Discovery) -> None:
-        self._owner = owner
-
-    def async_update_records(self, zc: _Zeroconf, now: float, records: list[RecordUpdate]) -> None:
-        for update in records:
-            rec = update.new
-            if rec.type in (_TYPE_SRV, _TYPE_TXT) and not rec.is_expired(now):
-                self._owner._on_heard(rec.name)
 
 
 class Discovery:
@@ -230,36 +112,28 @@ class Discovery:
             raise ValueError("offline_after must be positive")
         self._interfaces = [validate_interface(i) for i in interfaces]
         self._subnets = _subnets_of(self._interfaces)
-        self._own_fp = own_fingerprint
         self._tag = instance_tag
         self._offline_after = offline_after
         self._probe = probe
-        self._max_listed = max_listed
-        self.peer_seen: Signal[DiscoveredPeer] = Signal("peer_seen")
-        self.peer_gone: Signal[bytes] = Signal("peer_gone")
-        self.conflict: Signal[DeviceId] = Signal("conflict")
+        self._listing = LanPeers(own_fingerprint, self._subnets, max_listed)
+        self.peer_seen = self._listing.peer_seen
+        self.peer_gone = self._listing.peer_gone
+        self.conflict = self._listing.conflict
 
         self._lock = asyncio.Lock()
         self._mode = DiscoveryMode.OFF
         self._record: OwnRecord | None = None
         self._zc: AsyncZeroconf | None = None
         self._browser: AsyncServiceBrowser | None = None
-        self._events = _BrowserEvents(self)
-        self._heard = _HeardRecords(self)
+        self._events: BrowserEvents | None = None
+        self._heard: HeardRecords | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._registered: AsyncServiceInfo | None = None
         self._announcing: asyncio.Future[object] | None = None
 
         # Keys are lower-cased instance names: mDNS names are case-insensitive.
-        self._peers: dict[bytes, DiscoveredPeer] = {}
-        self._by_instance: dict[str, DiscoveredPeer] = {}
-        self._last_heard: dict[str, float] = {}
-        self._last_asked: dict[str, float] = {}
         self._resolving: dict[str, asyncio.Task[None]] = {}
         self._resolve_again: set[str] = set()
-        self._ignored: set[str] = set()
-        self._own_names: set[str] = set()
-        self._conflicts: set[DeviceId] = set()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -298,11 +172,11 @@ class Discovery:
             self._registered = new
 
     def peers(self) -> list[DiscoveredPeer]:
-        return sorted(self._peers.values(), key=lambda p: (p.alias.lower(), p.fingerprint))
+        return self._listing.peers()
 
     def conflicts(self) -> set[DeviceId]:
         """IDs claimed by more than one fingerprint since discovery started (sticky)."""
-        return set(self._conflicts)
+        return self._listing.conflicts()
 
     async def stop(self) -> None:
         """Say goodbye (the peer disappears elsewhere at once), then close every socket."""
@@ -330,11 +204,23 @@ class Discovery:
     async def _open(self) -> None:
         if self._zc is not None:
             return
+        from zeroconf import DNSQuestionType
+        from zeroconf._dns import DNSQuestion
+        from zeroconf._protocol.outgoing import DNSOutgoing
+        from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
+
+        from anydesk_invite.net.zeroconf_events import BrowserEvents, HeardRecords
+
         zc = AsyncZeroconf(interfaces=list(self._interfaces))
         self._zc = zc
+        self._heard = HeardRecords(self._on_heard)
+        self._events = BrowserEvents(self._on_added_or_updated, self._on_removed)
         zc.zeroconf.async_add_listener(self._heard, None)
         self._browser = AsyncServiceBrowser(
-            zc.zeroconf, SERVICE_TYPE, listener=self._events, question_type=_QUESTION_TYPE
+            zc.zeroconf,
+            SERVICE_TYPE,
+            listener=self._events,
+            question_type=DNSQuestionType[_QUESTION_TYPE],
         )
         self._sweeper = asyncio.create_task(self._sweep(), name="discovery-liveness")
         # The browser's first question is byte-identical from every client, and zeroconf
@@ -366,23 +252,16 @@ class Discovery:
         if self._browser is not None:
             await self._browser.async_cancel()
             self._browser = None
-        zc.zeroconf.async_remove_listener(self._heard)
+        if self._heard is not None:
+            zc.zeroconf.async_remove_listener(self._heard)
         await zc.async_close()
         self._zc = None
-        gone = list(self._peers)
-        self._peers.clear()
-        self._by_instance.clear()
-        self._last_heard.clear()
-        self._last_asked.clear()
         self._resolve_again.clear()
-        self._ignored.clear()
-        self._own_names.clear()
-        for fp in gone:
-            self.peer_gone.emit(fp)
+        self._listing.clear()
 
     async def _register(self, info: AsyncServiceInfo) -> None:
         assert self._zc is not None
-        self._own_names.add(info.name.lower())
+        self._listing.mark_own(info.name.lower())
         announced = await self._zc.async_register_service(
             info, cooperating_responders=not self._probe
         )
@@ -418,6 +297,8 @@ class Discovery:
                         del group.answers[rec]
 
     def _service_info(self, record: OwnRecord) -> AsyncServiceInfo:
+        from zeroconf.asyncio import AsyncServiceInfo
+
         label = instance_label(record, self._tag)
         host = re.sub(r"[^a-z0-9-]", "-", f"adinvite-{record.fingerprint.hex()[:12]}{self._tag}")
         return AsyncServiceInfo(
@@ -439,27 +320,24 @@ class Discovery:
     # -- what the browser and the record listener report -----------------------------------
 
     def _on_added_or_updated(self, name: str) -> None:
-        key = name.lower()
-        self._ignored.discard(key)
+        self._listing.unignore(name.lower())
         self._resolve(name)
 
     def _on_removed(self, name: str) -> None:
-        self._drop_instance(name.lower())
+        self._listing.drop_instance(name.lower())
 
     def _on_heard(self, name: str) -> None:
         key = name.lower()
-        if not key.endswith(_SUFFIX) or key in self._own_names:
+        if not key.endswith(_SUFFIX) or self._listing.is_own(key):
             return
-        if key in self._last_heard:
-            self._last_heard[key] = asyncio.get_running_loop().time()
-        elif key not in self._ignored:
+        if self._listing.heard(key, asyncio.get_running_loop().time()):
             # A peer we dropped as silent is back with records zeroconf still has cached,
             # so the browser reports nothing new: resolve it ourselves.
             self._resolve(name)
 
     def _resolve(self, name: str) -> None:
         key = name.lower()
-        if key in self._own_names or self._zc is None:
+        if self._listing.is_own(key) or self._zc is None:
             return
         if key in self._resolving:
             self._resolve_again.add(key)
@@ -469,6 +347,9 @@ class Discovery:
         self._resolving[key] = asyncio.create_task(self._resolve_task(name), name="resolve")
 
     async def _resolve_task(self, name: str) -> None:
+        from zeroconf import DNSQuestionType
+        from zeroconf.asyncio import AsyncServiceInfo
+
         key = name.lower()
         try:
             while True:
@@ -476,10 +357,12 @@ class Discovery:
                 assert self._zc is not None
                 info = AsyncServiceInfo(SERVICE_TYPE, name)
                 resolved = await info.async_request(
-                    self._zc.zeroconf, _RESOLVE_TIMEOUT_MS, question_type=_QUESTION_TYPE
+                    self._zc.zeroconf,
+                    _RESOLVE_TIMEOUT_MS,
+                    question_type=DNSQuestionType[_QUESTION_TYPE],
                 )
                 if resolved:
-                    self._accept(name, info)
+                    self._listing.accept(name, info, asyncio.get_running_loop().time())
                 else:
                     _log.debug("discovery: %s did not answer", name)
                 if key not in self._resolve_again:
@@ -487,88 +370,12 @@ class Discovery:
         finally:
             self._resolving.pop(key, None)
 
-    def _accept(self, name: str, info: AsyncServiceInfo) -> None:
-        key = name.lower()
-        try:
-            version, device_id, alias, fingerprint = parse_txt(info.properties)
-        except TxtError as e:
-            self._ignore(key, name, str(e))
-            return
-        if fingerprint == self._own_fp:
-            self._own_names.add(key)
-            return
-        port = info.port
-        if port is None or not 0 < port < 65536:
-            self._ignore(key, name, f"bad port {port}")
-            return
-        addresses = tuple(a for a in info.parsed_scoped_addresses() if self._on_our_subnets(a))
-        if not addresses:
-            self._ignore(key, name, "no address on the chosen interfaces' subnets")
-            return
-        if key not in self._by_instance and len(self._by_instance) >= self._max_listed:
-            self._ignore(key, name, f"{self._max_listed} devices listed already")
-            return
-        peer = DiscoveredPeer(device_id, alias, fingerprint, addresses, port, version, name)
-        self._last_heard[key] = asyncio.get_running_loop().time()
-        before = self._by_instance.get(key)
-        if before is not None and before.fingerprint != fingerprint:
-            self._drop_instance(key)
-        self._by_instance[key] = peer
-        listed = self._peers.get(fingerprint)
-        if listed is not None and listed.instance.lower() != key:
-            # The same key under a second instance name: an alias change, the new name
-            # announced before the old one says goodbye. Keep showing the old one until
-            # then, so a late answer for either name cannot flip the list back and forth.
-            return
-        self._peers[fingerprint] = peer
-
-        new_conflict = False
-        if device_id not in self._conflicts and any(
-            p.device_id == device_id and p.fingerprint != fingerprint for p in self._peers.values()
-        ):
-            _log.warning("discovery: two keys claim ID %s", device_id)
-            self._conflicts.add(device_id)
-            new_conflict = True
-        if listed != peer:
-            self.peer_seen.emit(peer)
-        if new_conflict:
-            self.conflict.emit(device_id)
-
-    def _ignore(self, key: str, name: str, reason: str) -> None:
-        _log.info("discovery: ignored record %r: %s", name, reason)
-        if len(self._ignored) >= MAX_IGNORED:
-            self._ignored.clear()
-        self._ignored.add(key)
-        self._drop_instance(key)
-
-    def _drop_instance(self, key: str) -> None:
-        self._last_heard.pop(key, None)
-        self._last_asked.pop(key, None)
-        gone = self._by_instance.pop(key, None)
-        if gone is None:
-            return
-        fp = gone.fingerprint
-        listed = self._peers.get(fp)
-        if listed is None or listed.instance.lower() != key:
-            return
-        successor = next((p for p in self._by_instance.values() if p.fingerprint == fp), None)
-        if successor is not None:
-            self._peers[fp] = successor
-            self.peer_seen.emit(successor)
-        else:
-            del self._peers[fp]
-            self.peer_gone.emit(fp)
-
-    def _on_our_subnets(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address.split("%")[0])
-        except ValueError:
-            return False
-        return any(ip.version == net.version and ip in net for net in self._subnets)
-
     # -- liveness ---------------------------------------------------------------------------
 
     async def _sweep(self) -> None:
+        from zeroconf._dns import DNSQuestion
+        from zeroconf._protocol.outgoing import DNSOutgoing
+
         loop = asyncio.get_running_loop()
         tick = min(1.0, self._offline_after / 10)
         # At least a second apart: responders multicast a record at most once a second
@@ -576,19 +383,7 @@ class Discovery:
         ask_after = max(self._offline_after / 3, 1.0)
         while True:
             await asyncio.sleep(tick)
-            now = loop.time()
-            ask: list[str] = []
-            for key, heard in list(self._last_heard.items()):
-                silent = now - heard
-                # Gone one sweep early rather than late: the peer fell silent at or before
-                # its last answer, so it is reported within offline_after of vanishing.
-                if silent + tick > self._offline_after:
-                    _log.info("discovery: %s silent for %.1f s, gone", key, silent)
-                    self._drop_instance(key)
-                elif silent > ask_after and now - self._last_asked.get(key, 0.0) > ask_after:
-                    self._last_asked[key] = now
-                    known = self._by_instance.get(key)
-                    ask.append(known.instance if known is not None else key)
+            ask = self._listing.sweep(loop.time(), tick, self._offline_after, ask_after)
             if ask and self._zc is not None:
                 out = DNSOutgoing(_FLAGS_QUERY)
                 for name in ask:

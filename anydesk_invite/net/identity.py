@@ -14,11 +14,9 @@ import ssl
 import tempfile
 from collections.abc import Iterator
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.x509.oid import NameOID
 
 from anydesk_invite.core.ids import DeviceId, fingerprint_of
 
@@ -67,6 +65,10 @@ class Identity:
 
     def certificate_pem(self) -> bytes:
         """A self-signed X.509 certificate over this key, named after the device ID."""
+        # Loaded here, when TLS first needs it, not at start-up (bench/startup.py).
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"adinvite {self.device_id}")])
         now = datetime.datetime.now(datetime.UTC)
         cert = (

@@ -10,8 +10,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-import ifaddr
-
 # Interfaces that lead somewhere other than the physical LAN: tunnels, VPNs, bridges to
 # containers and virtual machines. Matched on the start of the interface name.
 _OFF_LAN_PREFIXES = (
@@ -57,6 +55,8 @@ class InterfaceAddress:
 
 def list_addresses() -> list[InterfaceAddress]:
     """Every address of every interface of this machine (IPv4 and IPv6)."""
+    import ifaddr  # here: a client told its interfaces starts without it
+
     out: list[InterfaceAddress] = []
     for adapter in ifaddr.get_adapters():
         for ip in adapter.ips:

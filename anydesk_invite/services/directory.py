@@ -8,38 +8,32 @@ connected, needs the user to confirm that peer's fingerprint.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from anydesk_invite.core.alias import AliasError, parse_alias
-from anydesk_invite.core.ids import DeviceId, IdError, looks_like_id, parse_id, short_fingerprint
+from anydesk_invite.core.ids import (
+    DeviceId,
+    IdError,
+    fingerprint_confirmed,
+    looks_like_id,
+    parse_id,
+    short_fingerprint,
+)
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.discovery import DiscoveredPeer
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.invitations import Target
 from anydesk_invite.services.links import Address
 from anydesk_invite.services.refusals import Candidate, RefusalKind, RefusedWithKind
-from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.storage.contacts import AddressEntry
 from anydesk_invite.storage.db import Database
-
-_log = logging.getLogger(__name__)
 
 
 def _split_address(text: str) -> Address:
     host, _, port = text.rpartition(":")
     return Address(host.strip("[]"), int(port))
-
-
-def fingerprint_confirmed(fingerprint: bytes, confirm: str | None) -> bool:
-    """True when ``confirm`` (hex, spaces allowed, at least 16 digits) starts the fingerprint."""
-    if not confirm:
-        return False
-    text = "".join(confirm.split()).lower()
-    if len(text) < 16 or any(c not in "0123456789abcdef" for c in text):
-        return False
-    return fingerprint.hex().startswith(text)
 
 
 @dataclass(slots=True)
@@ -58,7 +52,7 @@ class _PeerFacts:
 class PeerDirectory:
     """Known peers and where to reach them.
 
-    Signals: changed (None) when the list or a peer's presence changed.
+    Signals: changed (PeerChange: the peer that appeared, changed or left, with its view).
     """
 
     def __init__(
@@ -74,7 +68,7 @@ class PeerDirectory:
         self._conflicts: set[DeviceId] = set()
         self._manual_online: dict[DeviceId, bool] = {}
         self._learned: dict[bytes, Address] = {}
-        self.changed: Signal[None] = Signal("directory.changed")
+        self.changed: Signal[PeerChange] = Signal("directory.changed")
 
     # --- inputs -------------------------------------------------------------------------
 
@@ -83,12 +77,13 @@ class PeerDirectory:
             return
         self._discovered[peer.fingerprint] = peer
         self._seen_at[peer.fingerprint] = self._wall()
-        self.changed.emit(None)
+        self.touched(peer.device_id)
 
     def gone(self, fingerprint: bytes) -> None:
         self._seen_at.pop(fingerprint, None)
-        if self._discovered.pop(fingerprint, None) is not None:
-            self.changed.emit(None)
+        left = self._discovered.pop(fingerprint, None)
+        if left is not None:
+            self.touched(left.device_id)
 
     def discovered_dns(self, peer: DiscoveredPeer) -> None:
         """A peer found through DNS-SD in the discovery domain (a hint, like a LAN one)."""
@@ -96,11 +91,12 @@ class PeerDirectory:
             return
         self._dns[peer.fingerprint] = peer
         self._seen_at[peer.fingerprint] = self._wall()
-        self.changed.emit(None)
+        self.touched(peer.device_id)
 
     def gone_dns(self, fingerprint: bytes) -> None:
-        if self._dns.pop(fingerprint, None) is not None:
-            self.changed.emit(None)
+        left = self._dns.pop(fingerprint, None)
+        if left is not None:
+            self.touched(left.device_id)
 
     def _found(self) -> dict[bytes, DiscoveredPeer]:
         """Every discovered peer, the LAN record first where both know it."""
@@ -108,12 +104,18 @@ class PeerDirectory:
 
     def conflict(self, device_id: DeviceId) -> None:
         self._conflicts.add(device_id)
-        self.changed.emit(None)
+        self.touched(device_id)
 
     def set_manual_presence(self, device_id: DeviceId, online: bool) -> None:
         if self._manual_online.get(device_id) != online:
             self._manual_online[device_id] = online
-            self.changed.emit(None)
+            self.touched(device_id)
+
+    def touched(self, device_id: DeviceId) -> None:
+        """Something about this peer changed (here, or in the address book or the recent
+        sessions): announce its view now."""
+        view = next((p for p in self.peers() if p.device_id == device_id), None)
+        self.changed.emit(PeerChange(device_id, view))
 
     def learn_address(self, fingerprint: bytes, address: Address) -> None:
         """A listen address a peer told us on an authenticated channel."""
@@ -395,6 +397,3 @@ class PeerDirectory:
     def known_alias(self, fingerprint: bytes) -> str:
         d = self._found().get(fingerprint)
         return d.alias if d else ""
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        self.changed.connect(lambda _: callback())

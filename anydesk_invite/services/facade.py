@@ -1,8 +1,9 @@
 """What the front ends (UI, local control API) can ask of a running client.
 
-`services.client.Client` implements this; the UI, the control API and their tests depend on
-this Protocol and on the views alone. Every method that can be refused raises `ActionRefused` with a
-message a person can read; a front end shows it (the dialog, stderr with exit code 1).
+`services.client.Client` implements this, in front of the services app.py builds; the UI,
+the control API and their tests depend on this Protocol and on the views alone. Every method
+that can be refused raises `ActionRefused` with a message a person can read; a front end
+shows it (the dialog, stderr with exit code 1).
 
 A session reaches a front end as a `SessionHandle`: its view, and on the guest's side the
 host's screen, the remote control and the pen, each behind a protocol here, never as the
@@ -30,6 +31,7 @@ from anydesk_invite.services.refusals import (
 )
 from anydesk_invite.services.views import (
     InvitationView,
+    PeerChange,
     PeerView,
     PointerSeen,
     SessionView,
@@ -167,9 +169,10 @@ class SessionHandle:
 class ClientFacade(Protocol):
     """A running client, as its front ends see it.
 
-    Signals: status_changed, peers_changed, invitations_changed (each with no useful payload
-    but the new snapshot is one call away), sessions_changed (SessionView: the session that
-    started, changed or ended, ``ended`` set on its last view), invitation_received
+    Signals: status_changed (Status: the new status), peers_changed (PeerChange: one peer that
+    appeared, changed or left, with its view now), invitations_changed (InvitationView: the
+    invitation or request that changed, as it is now), sessions_changed (SessionView: the
+    session that started, changed or ended, ``ended`` set on its last view), invitation_received
     (InvitationView: a new incoming invitation or request to show as a toast / Accept Window),
     session_started (SessionView), warning (str: something the user should see, e.g. a key
     collision), chat_received (tuple[str session id hex, str text]), transfer_changed
@@ -178,8 +181,8 @@ class ClientFacade(Protocol):
     """
 
     status_changed: Signal[Status]
-    peers_changed: Signal[None]
-    invitations_changed: Signal[None]
+    peers_changed: Signal[PeerChange]
+    invitations_changed: Signal[InvitationView]
     sessions_changed: Signal[SessionView]
     invitation_received: Signal[InvitationView]
     session_started: Signal[SessionView]

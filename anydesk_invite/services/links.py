@@ -18,7 +18,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from anydesk_invite.net.channel import Channel, ChannelClosed, ConnectError, PeerInfo
+from anydesk_invite.net.channel import Channel, ChannelClosed, ConnectError, PeerInfo, PeerTrust
+from anydesk_invite.net.handshake import dial
+from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Bye, Message, Ping, Pong, describe
 
@@ -72,6 +74,10 @@ class Links:
         self._unused_timers: dict[Channel, asyncio.TimerHandle] = {}
         self._closers: set[asyncio.Task[None]] = set()
         self._closing = False
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
 
     def channels(self) -> list[Channel]:
         return [ch for ch in self._readers if not ch.closed]
@@ -227,3 +233,30 @@ class Links:
 
 def peer_label(peer: PeerInfo) -> str:
     return f"{peer.alias or '?'} ({peer.device_id.grouped()})"
+
+
+class ChannelDialer:
+    """Dials a peer as this device: its identity and alias in force, pinned trust, the limits."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        alias: Callable[[], str],
+        trust: PeerTrust,
+        limits: Limits,
+    ) -> None:
+        self._identity = identity
+        self._alias = alias
+        self._trust = trust
+        self._limits = limits
+
+    async def __call__(self, host: str, port: int, expected: bytes | None) -> Channel:
+        return await dial(
+            self._identity,
+            self._alias(),
+            host,
+            port,
+            expected_fingerprint=expected,
+            trust=self._trust,
+            limits=self._limits,
+        )

@@ -49,6 +49,15 @@ class PeerView:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerChange:
+    """One peer changed (found, gone, edited, a session recorded): its view now."""
+
+    device_id: DeviceId
+    peer: PeerView | None
+    """None: the peer is no longer listed anywhere."""
+
+
+@dataclass(frozen=True, slots=True)
 class InvitationView:
     """An invitation or connection request, on either side."""
 

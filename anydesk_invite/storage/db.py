@@ -19,50 +19,35 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from anydesk_invite.storage.contacts import AddressBook, Favorites
-from anydesk_invite.storage.errors import (
-    DatabaseError,
-)
+from anydesk_invite.storage.errors import DatabaseError
 from anydesk_invite.storage.history import RecentSessions
 from anydesk_invite.storage.migrations import MIGRATIONS, migrate
-from anydesk_invite.storage.pins import PinnedPeers
+from anydesk_invite.storage.pins import MAX_PINNED, PinnedPeers
 from anydesk_invite.storage.profiles import CustomProfiles
 from anydesk_invite.storage.settings import StoredSettings
 
-T = TypeVar("T")
-
 # --- the database --------------------------------------------------------------------------
-
-
-class transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._conn.execute("COMMIT")
-        else:
-            self._conn.execute("ROLLBACK")
 
 
 class Database:
     """The open database with its repositories. Use ``Database.open`` and ``close``."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, keep_recent: int = 1000) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        keep_recent: int = 1000,
+        max_pinned: int = MAX_PINNED,
+    ) -> None:
         self._conn = conn
         self.path = path
         self.address_book = AddressBook(conn)
         self.favorites = Favorites(conn)
         self.recent_sessions = RecentSessions(conn, keep_recent)
         self.profiles = CustomProfiles(conn)
-        self.pinned_peers = PinnedPeers(conn)
+        self.pinned_peers = PinnedPeers(conn, max_pinned)
         self.settings = StoredSettings(conn)
 
     @classmethod
@@ -71,11 +56,13 @@ class Database:
         path: Path | str,
         *,
         keep_recent: int = 1000,
+        max_pinned: int = MAX_PINNED,
         migrations: Sequence[Sequence[str]] = MIGRATIONS,
     ) -> Database:
         """Open (or create) the database and bring its schema up to date.
 
-        ``keep_recent`` bounds the history; ``migrations`` is for tests of the migrations.
+        ``keep_recent`` bounds the history, ``max_pinned`` the pinned keys nothing else
+        refers to; ``migrations`` is for tests of the migrations.
         """
         p = Path(path)
         try:
@@ -99,7 +86,7 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, p, keep_recent)
+        return cls(conn, p, keep_recent, max_pinned)
 
     @property
     def schema_version(self) -> int:

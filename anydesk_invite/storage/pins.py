@@ -39,13 +39,18 @@ class PinConflictError(StorageValueError):
     """Another key is pinned under this ID already."""
 
 
+MAX_PINNED = 4096
+"""Pinned keys kept beyond those of the address book, favorites and recent sessions."""
+
+
 class PinnedPeers:
     """Trust on first use, by fingerprint. Which key to pin is the services layer's call."""
 
     _COLUMNS = "fingerprint, device_id, alias, first_seen, last_seen"
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, limit: int = MAX_PINNED) -> None:
         self._conn = conn
+        self._limit = limit
 
     def pin(self, peer: PinnedPeer) -> None:
         """Pin a key, or refresh the alias and last-seen time of a pinned one.
@@ -74,6 +79,29 @@ class PinnedPeers:
                     peer.last_seen,
                 ),
             )
+            self._trim(keep=peer.fingerprint)
+
+    def _trim(self, keep: bytes) -> None:
+        """Past the limit, forget the least recently seen keys nobody depends on.
+
+        Anyone on the network can authenticate with a fresh key, so without this a stream of
+        new keys grows the table without end. A key is kept while its device is in the
+        address book or favorites or has a recent session: those are the pins that protect
+        the user. The key just pinned is kept too.
+        """
+        (count,) = self._conn.execute("SELECT count(*) FROM pinned_peers").fetchone()
+        excess = int(count) - self._limit
+        if excess <= 0:
+            return
+        self._conn.execute(
+            "DELETE FROM pinned_peers WHERE fingerprint IN ("
+            " SELECT fingerprint FROM pinned_peers WHERE fingerprint != ?"
+            " AND device_id NOT IN (SELECT device_id FROM address_book)"
+            " AND device_id NOT IN (SELECT device_id FROM favorites)"
+            " AND device_id NOT IN (SELECT peer_id FROM recent_sessions)"
+            " ORDER BY last_seen, first_seen LIMIT ?)",
+            (keep, excess),
+        )
 
     def get_by_fingerprint(self, fingerprint: bytes) -> PinnedPeer | None:
         row = self._conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
@@ -23,12 +24,14 @@ from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
-from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.countdown import TICK_MS, format_countdown, format_when
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
 from anydesk_invite.ui.toast import permissions_text
+
+if TYPE_CHECKING:
+    from anydesk_invite.ui.accept_window import AcceptWindow
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 _PENDING_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -245,18 +248,24 @@ class BellButton(QToolButton):
         return len(self._pending)
 
     def refresh(self) -> None:
+        """Bring the list in line with the client's invitations."""
         now = self._clock()
         self._pending.clear()
         for view in self._facade.invitations():
-            if view.direction is not Direction.INCOMING:
-                continue
-            if is_missed(view):
-                self._missed[view.invitation_id] = view
-                self._missed_at.setdefault(view.invitation_id, self._wall_clock())
-            elif view.state is State.RECEIVED:
-                self._pending[view.invitation_id] = (view, now + view.seconds_left)
+            self._take(view, now)
         self._fill()
         self._update_badge()
+
+    def _take(self, view: InvitationView, now: float) -> None:
+        """File one invitation as waiting, missed, or neither (answered, or sent from here)."""
+        if view.direction is not Direction.INCOMING:
+            return
+        self._pending.pop(view.invitation_id, None)
+        if is_missed(view):
+            self._missed[view.invitation_id] = view
+            self._missed_at.setdefault(view.invitation_id, self._wall_clock())
+        elif view.state is State.RECEIVED:
+            self._pending[view.invitation_id] = (view, now + view.seconds_left)
 
     def open_list(self) -> None:
         self.refresh()
@@ -328,8 +337,11 @@ class BellButton(QToolButton):
         p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 
-    def _on_changed(self, _: None) -> None:
-        self.refresh()
+    def _on_changed(self, view: InvitationView) -> None:
+        """One invitation changed: file it again, and show the list and the badge anew."""
+        self._take(view, self._clock())
+        self._fill()
+        self._update_badge()
 
     def _show_error(self, message: str) -> None:
         self.popup.error_label.setText(message)
@@ -343,6 +355,8 @@ class BellButton(QToolButton):
         view = entry[0]
         self._show_error("")
         if view.kind is Kind.REQUEST:
+            from anydesk_invite.ui.accept_window import AcceptWindow
+
             window = AcceptWindow(self._facade, request=view)
             window.closed.connect(lambda: self._windows.remove(window))
             self._windows.append(window)

@@ -43,7 +43,7 @@ from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ClientFacade, Status
-from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.peer_pane import PeerPane, pane_title
 from anydesk_invite.ui.placement import default_size
@@ -152,6 +152,8 @@ class MainWindow(QMainWindow):
     def __init__(self, facade: ClientFacade, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._facade = facade
+        self._peers: dict[str, PeerView] = {}
+        """Every peer shown, by ID digits: the completer offers their aliases and IDs."""
         self._status = facade.status()
         self._id_menu: QMenu | None = None
         self.close_guard: Callable[[], bool] | None = None
@@ -355,14 +357,25 @@ class MainWindow(QMainWindow):
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in found))
         self.warning_label.setVisible(bool(found))
 
-    def _on_peers_changed(self, _: None) -> None:
-        self.show_peers(self._facade.peers())
+    def _on_peers_changed(self, change: PeerChange) -> None:
+        """One peer changed: its tiles alone, and the completer's words."""
+        if change.peer is None:
+            self._peers.pop(change.device_id.digits, None)
+        else:
+            self._peers[change.device_id.digits] = change.peer
+        for pane in self.panes.values():
+            pane.update_peer(change)
+        self._update_completions()
 
     def show_peers(self, peers: list[PeerView]) -> None:
+        self._peers = {p.device_id.digits: p for p in peers}
         for pane in self.panes.values():
             pane.set_peers(peers)
+        self._update_completions()
+
+    def _update_completions(self) -> None:
         words: list[str] = []
-        for p in peers:
+        for p in self._peers.values():
             if p.alias:
                 words.append(p.alias)
             words.append(p.device_id.grouped())

@@ -195,28 +195,33 @@ class OutgoingInvitationsPanel(QWidget):
         return list(self._rows.values())
 
     def refresh(self) -> None:
+        """Bring every row in line with the client's invitations."""
         now = self._clock()
         for view in self._facade.invitations():
-            if view.direction is not Direction.OUTGOING:
-                continue
-            inv_id = view.invitation_id
-            if inv_id in self._forgotten:
-                continue
-            row = self._rows.get(inv_id)
-            if row is None:
-                if view.state.final:
-                    continue  # it ended before we saw it: nothing to tell
-                row = OutgoingRow(view, self._clock, self)
-                row.edit_requested.connect(self.edit)
-                row.cancel_requested.connect(self._cancel)
-                row.resend_requested.connect(self._resend)
-                self._rows[inv_id] = row
-                self._box.insertWidget(self._box.count() - 1, row)
-            else:
-                row.show_view(view)
-            if view.state.final:
-                self._final_since.setdefault(inv_id, now)
+            self._show(view, now)
         self._empty.setVisible(not self._rows)
+
+    def _show(self, view: InvitationView, now: float) -> None:
+        """Add, or bring up to date, the row of one invitation sent from here."""
+        if view.direction is not Direction.OUTGOING:
+            return
+        inv_id = view.invitation_id
+        if inv_id in self._forgotten:
+            return
+        row = self._rows.get(inv_id)
+        if row is None:
+            if view.state.final:
+                return  # it ended before we saw it: nothing to tell
+            row = OutgoingRow(view, self._clock, self)
+            row.edit_requested.connect(self.edit)
+            row.cancel_requested.connect(self._cancel)
+            row.resend_requested.connect(self._resend)
+            self._rows[inv_id] = row
+            self._box.insertWidget(self._box.count() - 1, row)
+        else:
+            row.show_view(view)
+        if view.state.final:
+            self._final_since.setdefault(inv_id, now)
 
     def prune(self) -> None:
         """Drop finished invitations once they have been shown for a while."""
@@ -252,8 +257,10 @@ class OutgoingInvitationsPanel(QWidget):
             self._edit_dialog = None
         dialog.deleteLater()
 
-    def _on_changed(self, _: None) -> None:
-        self.refresh()
+    def _on_changed(self, view: InvitationView) -> None:
+        """One invitation changed: update its row alone."""
+        self._show(view, self._clock())
+        self._empty.setVisible(not self._rows)
 
     def _forget(self, invitation_id: str) -> None:
         self._final_since.pop(invitation_id, None)

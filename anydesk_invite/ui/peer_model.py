@@ -95,6 +95,22 @@ class PeerListModel(QAbstractListModel):
             self._peers.extend(incoming.values())
             self.endInsertRows()
 
+    def update_peer(self, device_id: str, peer: PeerView | None) -> None:
+        """One peer changed: add, change or remove its row alone (None: remove)."""
+        row = self.row_of(device_id)
+        if peer is None:
+            if row is not None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._peers[row]
+                self.endRemoveRows()
+        elif row is None:
+            self.beginInsertRows(QModelIndex(), len(self._peers), len(self._peers))
+            self._peers.append(peer)
+            self.endInsertRows()
+        elif self._peers[row] != peer:
+            self._peers[row] = peer
+            self._changed(row, row)
+
     def _changed(self, first: int, last: int) -> None:
         self.dataChanged.emit(self.index(first), self.index(last))
 

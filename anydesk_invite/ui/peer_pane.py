@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from anydesk_invite.core.alias import AliasError, parse_alias, sanitize_display
 from anydesk_invite.core.ids import DeviceId, IdError, parse_id
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
-from anydesk_invite.services.views import PeerSource, PeerView
+from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
@@ -395,6 +395,13 @@ class PeerPane(QWidget):
     def set_peers(self, peers: Iterable[PeerView]) -> None:
         """Show the peers that belong to this pane (from a snapshot of all peers)."""
         self.model.set_peers([p for p in peers if self.source in p.sources])
+        self._update_empty()
+
+    def update_peer(self, change: PeerChange) -> None:
+        """One peer changed: its tile alone appears, changes or goes (from this pane)."""
+        peer = change.peer
+        belongs = peer is not None and self.source in peer.sources
+        self.model.update_peer(change.device_id.digits, peer if belongs else None)
         self._update_empty()
 
     def _update_empty(self, *_: object) -> None:

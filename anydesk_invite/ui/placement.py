@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QGuiApplication, QScreen
+from PySide6.QtGui import QGuiApplication, QScreen, QWindow
 from PySide6.QtWidgets import QApplication, QWidget
 
 MARGIN = 16
@@ -55,8 +55,11 @@ def frame_margins(widget: QWidget) -> tuple[int, int, int, int]:
     handle = widget.windowHandle()
     if handle is not None:
         m = handle.frameMargins()
-        if m.left() or m.top() or m.right() or m.bottom():
-            return (m.left(), m.top(), m.right(), m.bottom())
+        margins = (m.left(), m.top(), m.right(), m.bottom())
+        # Before the window manager's frame is known, X can report a nonsense frame (negative
+        # margins as large as the window): that is no frame yet.
+        if any(margins) and min(margins) >= 0:
+            return margins
     if widget.isVisible() or QGuiApplication.platformName() not in ("xcb", "wayland"):
         return (0, 0, 0, 0)
     return (0, TITLE_GUESS, 0, 0)
@@ -70,6 +73,13 @@ def fitted(inner: QRect, margins: tuple[int, int, int, int], area: QRect) -> QRe
     x = min(max(inner.x(), area.left() + left), area.right() - right - width + 1)
     y = min(max(inner.y(), area.top() + top), area.bottom() - bottom - height + 1)
     return QRect(x, y, width, height)
+
+
+def _widget_of(handle: QWindow) -> QWidget | None:
+    for widget in QApplication.topLevelWidgets():
+        if widget.windowHandle() is handle:
+            return widget
+    return None
 
 
 def default_size(wanted: QSize, area: QRect) -> QSize:
@@ -100,7 +110,15 @@ class WindowPlacement(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind not in (QEvent.Type.Show, QEvent.Type.Resize, QEvent.Type.Move) or self._busy:
+        if kind is QEvent.Type.Expose and isinstance(watched, QWindow) and not self._busy:
+            # A window manager frames a window before it maps it, but the move that follows
+            # can reach the window before Qt has learnt of the frame (on a busy machine): the
+            # exposure after mapping is the one moment the frame is surely known.
+            widget = _widget_of(watched)
+            if widget is None:
+                return False
+            watched, kind = widget, QEvent.Type.Move
+        elif kind not in (QEvent.Type.Show, QEvent.Type.Resize, QEvent.Type.Move) or self._busy:
             return False
         if not isinstance(watched, QWidget) or not watched.isWindow():
             return False

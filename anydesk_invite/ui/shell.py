@@ -14,6 +14,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -38,21 +39,23 @@ from anydesk_invite.services.views import (
     TransferState,
     TransferView,
 )
-from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.bell import BellButton
 from anydesk_invite.ui.draw_overlay import DrawOverlay
 from anydesk_invite.ui.email_fallback import EmailInvite
-from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.outgoing_panel import OutgoingInvitationsPanel
-from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
 from anydesk_invite.ui.placement import WindowPlacement
 from anydesk_invite.ui.pointer_marker import PointerMarkers
 from anydesk_invite.ui.qt_loop import asyncSlot
-from anydesk_invite.ui.session_window import SessionWindow
-from anydesk_invite.ui.settings_dialog import SettingsDialog
 from anydesk_invite.ui.toast import ToastStack
 from anydesk_invite.ui.tray import SystemTray, Tray
+
+if TYPE_CHECKING:
+    # Imported where first used: the main window appears without them (bench/startup.py).
+    from anydesk_invite.ui.accept_window import AcceptWindow
+    from anydesk_invite.ui.invite_dialog import InviteDialog
+    from anydesk_invite.ui.session_window import SessionWindow
+    from anydesk_invite.ui.settings_dialog import SettingsDialog
 
 BACKGROUND_QUESTION = QT_TRANSLATE_NOOP(
     "Shell",
@@ -164,6 +167,8 @@ class Shell(QObject):
             self.placement.detach()
 
     def open_invite_dialog(self, target: str = "") -> InviteDialog:
+        from anydesk_invite.ui.invite_dialog import InviteDialog
+
         if self.invite_dialog is not None:
             self.invite_dialog.close()
             self.invite_dialog.deleteLater()
@@ -172,6 +177,8 @@ class Shell(QObject):
         return self.invite_dialog
 
     def open_settings(self) -> SettingsDialog:
+        from anydesk_invite.ui.settings_dialog import SettingsDialog
+
         if self.settings_dialog is not None:
             self.settings_dialog.close()
             self.settings_dialog.deleteLater()
@@ -321,6 +328,8 @@ class Shell(QObject):
         dialog.address_edit.setFocus()
 
     def _confirm_then_connect(self, target: str, refusal: RefusedWithKind) -> None:
+        from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
+
         dialog = ConfirmPeerDialog(target, refusal.candidates, self.window)
         dialog.panel.confirmed.connect(
             lambda c: self._connect(target, c.fingerprint.hex())  # type: ignore[call-arg]
@@ -331,6 +340,8 @@ class Shell(QObject):
     # --- incoming -----------------------------------------------------------------------
 
     def _on_invitation(self, view: InvitationView) -> None:
+        from anydesk_invite.ui.accept_window import AcceptWindow
+
         if view.kind is Kind.REQUEST and view.direction is Direction.INCOMING:
             if view.invitation_id not in self.accept_windows:
                 w = AcceptWindow(self._facade, request=view, transfers=self._facade)
@@ -338,6 +349,8 @@ class Shell(QObject):
                 w.show()
 
     def _request_window_opened(self, window: object) -> None:
+        from anydesk_invite.ui.accept_window import AcceptWindow
+
         if isinstance(window, AcceptWindow) and window.request is not None:
             self._track_accept(window.request.invitation_id, window)
 
@@ -363,6 +376,8 @@ class Shell(QObject):
             handle = self._facade.session_handle(view.session_id)
         except ActionRefused:
             return  # it ended before its window could open
+        from anydesk_invite.ui.session_window import SessionWindow
+
         sw = SessionWindow(
             self._facade, view, self._facade.send_chat, screen=handle.screen, transfers=self._facade
         )
@@ -385,6 +400,8 @@ class Shell(QObject):
                 del self.accept_windows[key]
                 self.accept_windows[view.session_id] = w
                 return w
+        from anydesk_invite.ui.accept_window import AcceptWindow
+
         w = AcceptWindow(self._facade, session=view, transfers=self._facade)
         self._track_accept(view.session_id, w)
         w.show()

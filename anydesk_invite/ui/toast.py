@@ -318,8 +318,15 @@ class ToastStack(QObject):
         for toast, place in zip(toasts, places, strict=True):
             toast.move(place)
 
-    def _on_invitations_changed(self, _: None) -> None:
-        self.refresh(self._facade.invitations())
+    def _on_invitations_changed(self, view: InvitationView) -> None:
+        """One invitation changed: close or update its toast, if it has one."""
+        toast = self._toasts.get(view.invitation_id)
+        if toast is None:
+            return
+        if view.state not in _SHOWN_STATES:
+            toast.close()
+        elif view.revision != toast.view().revision:
+            toast.update_view(view)
 
     def _forget(self, invitation_id: str) -> None:
         if self._toasts.pop(invitation_id, None) is not None:

@@ -1,7 +1,7 @@
 """Every error code and every "closes with" rule of docs/PROTOCOL.md, exercised over real TLS.
 
 The rules are read from the document's "Conformance rules" table; each is run by the
-conformance runner (anydesk_invite/conformance.py) against a whole client on 127.0.0.1, which
+conformance runner (anydesk_invite/conformance/) against a whole client on 127.0.0.1, which
 accepts invitations and requests at once as its user would. The table and the runner's rules
 must name the same rules, and every error code the document defines must be the answer of one.
 """

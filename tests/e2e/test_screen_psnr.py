@@ -20,7 +20,8 @@ from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Peer
 from anydesk_invite.core.policy import Policy
 from anydesk_invite.core.sysinfo import SystemInformation
-from anydesk_invite.net.channel import Channel, dial
+from anydesk_invite.net.channel import Channel
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
@@ -45,7 +46,7 @@ HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
     from anydesk_invite.core.policy import Policy
     from anydesk_invite.core.sysinfo import SystemInformation
     from anydesk_invite.desktop.screen import QtScreens
-    from anydesk_invite.net.channel import Listener
+    from anydesk_invite.net.listener import Listener
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import SessionOpen

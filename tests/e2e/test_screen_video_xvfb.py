@@ -20,7 +20,8 @@ from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.invitation import Peer
 from anydesk_invite.core.policy import Policy
 from anydesk_invite.desktop.video import PyAvVideo
-from anydesk_invite.net.channel import Channel, dial
+from anydesk_invite.net.channel import Channel
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
@@ -47,7 +48,7 @@ HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
     from anydesk_invite.core.sysinfo import SystemInformation
     from anydesk_invite.desktop.video import PyAvVideo
     from anydesk_invite.desktop.x11_capture import ShmScreen
-    from anydesk_invite.net.channel import Listener
+    from anydesk_invite.net.listener import Listener
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import SessionOpen

@@ -22,6 +22,7 @@ from anydesk_invite.services.facade import ActionRefused, ProbeResult, Settings,
 from anydesk_invite.services.views import (
     Direction,
     InvitationView,
+    PeerChange,
     PeerSource,
     PeerView,
     Role,
@@ -168,8 +169,8 @@ class FakeClient:
         profiles: list[PermissionProfile] | None = None,
     ) -> None:
         self.status_changed: Signal[Status] = Signal("status_changed")
-        self.peers_changed: Signal[None] = Signal("peers_changed")
-        self.invitations_changed: Signal[None] = Signal("invitations_changed")
+        self.peers_changed: Signal[PeerChange] = Signal("peers_changed")
+        self.invitations_changed: Signal[InvitationView] = Signal("invitations_changed")
         self.sessions_changed: Signal[SessionView] = Signal("sessions_changed")
         self.invitation_received: Signal[InvitationView] = Signal("invitation_received")
         self.session_started: Signal[SessionView] = Signal("session_started")
@@ -213,18 +214,22 @@ class FakeClient:
         self.current_status = status
         self.status_changed.emit(status)
 
-    def changed_peers(self) -> None:
-        self.peers_changed.emit(None)
+    def changed_peers(self, *device_ids: DeviceId) -> None:
+        """Announce these peers as they are in ``peer_list`` now (gone when not in it), or
+        every peer listed when none is named."""
+        by_id = {p.device_id: p for p in self.peer_list}
+        for device_id in device_ids or tuple(by_id):
+            self.peers_changed.emit(PeerChange(device_id, by_id.get(device_id)))
 
     def put(self, view: InvitationView) -> InvitationView:
         self.views[view.invitation_id] = view
-        self.invitations_changed.emit(None)
+        self.invitations_changed.emit(view)
         return view
 
     def receive(self, view: InvitationView) -> InvitationView:
         self.views[view.invitation_id] = view
         self.invitation_received.emit(view)
-        self.invitations_changed.emit(None)
+        self.invitations_changed.emit(view)
         return view
 
     def calls_of(self, name: str) -> list[tuple[Any, ...]]:
@@ -269,7 +274,7 @@ class FakeClient:
         self.peer_list = [
             replace(p, **changes) if p.device_id == device_id else p for p in self.peer_list
         ]
-        self.peers_changed.emit(None)
+        self.changed_peers(device_id)
 
     def _sources(self, device_id: DeviceId) -> frozenset[PeerSource]:
         for p in self.peer_list:
@@ -333,7 +338,7 @@ class FakeClient:
             sources=frozenset(book),
         )
         self.peer_list.append(added)
-        self.peers_changed.emit(None)
+        self.changed_peers(added.device_id)
 
     async def probe_address(self, device_id: DeviceId) -> ProbeResult:
         self._record("probe_address", device_id)

@@ -15,20 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from anydesk_invite.app import compose_client
 from anydesk_invite.core.alias import parse_alias
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.desktop.system_info import DesktopSystemInfo
-from anydesk_invite.net.channel import Channel, Listener, PeerInfo, dial
+from anydesk_invite.net.channel import Channel, PeerInfo
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.listener import Listener
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
-from anydesk_invite.services.links import Links
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
 from anydesk_invite.storage.contacts import AddressEntry
@@ -158,7 +160,7 @@ class Node:
             self.port,
             expected_fingerprint=self.identity.fingerprint,
             trust=AcceptAll(),
-            limits=self.client._limits,
+            limits=self.client.links.limits,
         )
 
     async def stop(self) -> None:
@@ -201,29 +203,25 @@ class Nodes:
         def current_policy() -> Policy:
             return holder[0].policy if holder else (policy or Policy())
 
-        def sessions_factory(links: Links) -> SessionService:
-            features = SessionFeatures.build(
-                clock,
-                DesktopSystemInfo(),
-                clipboard=clipboard,
-                screen=screen,
-                input_sink=input_sink,
-                video=video,
-            )
-            return SessionService(links, clock, current_policy, features, desktop=desktop)
-
-        client = Client(
+        client = compose_client(
             identity=identity,
             db=db,
             clock=clock,
             wall=time.time,
             policy=current_policy,
             trust=trust,
-            sessions_factory=sessions_factory,
+            features=SessionFeatures.build(
+                clock,
+                DesktopSystemInfo(),
+                clipboard=clipboard,
+                screen=screen,
+                input_sink=input_sink,
+                video=video,
+            ),
+            desktop=desktop,
             interfaces=(LOOPBACK,),
             discovery=None,
             discovery_mode=DiscoveryMode.OFF,
-            listen_port=0,
             key_location="keyring",
             key_warning=None,
             home=str(folder),

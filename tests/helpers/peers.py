@@ -8,9 +8,11 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from anydesk_invite.net.channel import Channel, Listener, PeerInfo, TrustError, dial
+from anydesk_invite.net.channel import Channel, PeerInfo, TrustError
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.listener import Listener
 from anydesk_invite.net.wire import HEADER, Chat, Decoder, Message, frame
 
 LOOPBACK = "127.0.0.1"

@@ -60,6 +60,11 @@ def framed(w: QWidget) -> bool:
     return frame(w) != w.geometry()
 
 
+def inside_screen(w: QWidget) -> bool:
+    screen = screen_of(w)
+    return screen is not None and screen.availableGeometry().contains(frame(w))
+
+
 async def settle() -> None:
     """Until the window manager has framed every window and nothing moves any more."""
     if WM:
@@ -72,6 +77,13 @@ async def settle() -> None:
                 if not framed(w)
             ]
             raise TimeoutError(f"the window manager framed no window of {bare}") from None
+    # A window manager starved of CPU can take a while to carry out a move or a resize that
+    # the app asked for; the frame is judged once it has, or after ten seconds (then the
+    # report shows the window outside its screen and the test fails).
+    try:
+        await until(lambda: all(inside_screen(w) for w in windows()), 10)
+    except TimeoutError:
+        pass
     last: list[tuple[int, ...]] = []
     for _ in range(200):
         now = [frame(w).getRect() for w in windows()]
@@ -93,6 +105,7 @@ def report(step: str) -> None:
                     "window": w.objectName(),
                     "frame": list(frame(w).getRect()),
                     "area": list(area.getRect()),
+                    "geometry": list(w.geometry().getRect()),
                 }
             ),
             flush=True,

@@ -15,13 +15,8 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
-from anydesk_invite.net.channel import (
-    Channel,
-    ChannelClosed,
-    ConnectError,
-    auth_transcript,
-    dial,
-)
+from anydesk_invite.net.channel import Channel, ChannelClosed, ConnectError
+from anydesk_invite.net.handshake import auth_transcript, dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import (
@@ -190,7 +185,7 @@ async def test_sending_a_message_over_the_frame_limit_is_refused_locally() -> No
 
 
 async def test_listen_on_two_addresses_shares_one_port() -> None:
-    from anydesk_invite.net.channel import Listener
+    from anydesk_invite.net.listener import Listener
 
     async def ignore(channel: Channel) -> None:
         await channel.close()

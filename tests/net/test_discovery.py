@@ -19,14 +19,8 @@ from zeroconf.asyncio import AsyncZeroconf
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
-from anydesk_invite.net.discovery import (
-    SERVICE_TYPE,
-    DiscoveredPeer,
-    Discovery,
-    OwnRecord,
-    TxtError,
-    parse_txt,
-)
+from anydesk_invite.net.discovery import SERVICE_TYPE, Discovery
+from anydesk_invite.net.records import DiscoveredPeer, OwnRecord, TxtError, parse_txt
 
 LOOPBACK = ["127.0.0.1"]
 WAIT = 10.0  # generous ceiling for "is found"; typical is well under a second
@@ -419,7 +413,8 @@ _CHILD = textwrap.dedent(
     import asyncio, sys
     from anydesk_invite.core.ids import DeviceId
     from anydesk_invite.core.policy import DiscoveryMode
-    from anydesk_invite.net.discovery import Discovery, OwnRecord
+    from anydesk_invite.net.discovery import Discovery
+    from anydesk_invite.net.records import OwnRecord
 
     async def main() -> None:
         fp = bytes.fromhex(sys.argv[1])

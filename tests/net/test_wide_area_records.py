@@ -20,12 +20,10 @@ import pytest
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.wide_area import WideAreaSettings
-from anydesk_invite.net.discovery import OwnRecord, TxtError
-from anydesk_invite.net.wide_area import (
+from anydesk_invite.net.dns_sd import (
     MAX_LEASE_AHEAD,
     MAX_TXT_BYTES,
     InstanceRecords,
-    WideAreaDiscovery,
     WideAreaRecordError,
     build_publish,
     build_removal,
@@ -36,6 +34,8 @@ from anydesk_invite.net.wide_area import (
     read_search_domains,
     txt_strings,
 )
+from anydesk_invite.net.records import OwnRecord, TxtError
+from anydesk_invite.net.wide_area import WideAreaDiscovery
 
 DOMAIN = dns.name.from_text("clients.example.test")
 ZONE = dns.name.from_text("example.test")

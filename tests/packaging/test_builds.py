@@ -18,7 +18,8 @@ import pytest
 from tests.helpers.short_dir import short_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.packaging
+# Building takes tens of seconds on an idle machine and minutes on a busy one.
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
 
 
 def run(*cmd: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass, field
 
 from anydesk_invite.core.ids import fingerprint_of
-from anydesk_invite.net.channel import auth_transcript
+from anydesk_invite.net.handshake import auth_transcript
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.wire import (
     HEADER,

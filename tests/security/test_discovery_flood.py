@@ -12,7 +12,8 @@ from zeroconf.asyncio import AsyncZeroconf
 
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.policy import DiscoveryMode
-from anydesk_invite.net.discovery import MAX_TXT_BYTES, Discovery, TxtError, parse_txt
+from anydesk_invite.net.discovery import Discovery
+from anydesk_invite.net.records import MAX_TXT_BYTES, TxtError, parse_txt
 from tests.net.test_discovery import (
     LOOPBACK,
     LogWatch,

@@ -15,9 +15,10 @@ import pytest
 from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode
-from anydesk_invite.net.channel import auth_transcript
-from anydesk_invite.net.discovery import DiscoveredPeer, Discovery, OwnRecord, TxtError, parse_txt
+from anydesk_invite.net.discovery import Discovery
+from anydesk_invite.net.handshake import auth_transcript
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import DiscoveredPeer, OwnRecord, TxtError, parse_txt
 from anydesk_invite.net.wire import PROTOCOL_VERSION, Auth, AuthOk, Error, Hello
 from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.links import Address

@@ -24,7 +24,7 @@ from anydesk_invite.net.wire import (
     SessionOpen,
     SessionOpened,
 )
-from anydesk_invite.services.invitations import MAX_PENDING_PER_ADDRESS, MAX_PENDING_UNKNOWN
+from anydesk_invite.services.invitation_book import MAX_PENDING_PER_ADDRESS, MAX_PENDING_UNKNOWN
 from tests.helpers.nodes import Node, Nodes
 
 CONTROL = frozenset({Permission.CONTROL})

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from anydesk_invite.cli_output import format_result
 from anydesk_invite.net.channel import ConnectError
-from anydesk_invite.net.discovery import TxtError, parse_txt
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import TxtError, parse_txt
 from anydesk_invite.services.sessions.filenames import safe_file_name
 from anydesk_invite.storage.home import Home
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.app import LOG_BURST, LOG_LINE_MAX, BoundedLog, setup_logging
+from anydesk_invite.logs import LOG_BURST, LOG_LINE_MAX, BoundedLog, setup_logging
 from anydesk_invite.net.wire import Chat, FileChunk, describe
 
 SECRET = "tile-payload-7f3a"

@@ -24,9 +24,15 @@ from anydesk_invite.services.control import (
     ControlServer,
 )
 from anydesk_invite.services.control_client import NotRunning, send_command
+from anydesk_invite.services.control_commands import ControlCommands
 from anydesk_invite.services.views import InvitationView
 from tests.helpers.fake_client import BOB, CAROL, FakeClient, invitation, session
 from tests.helpers.short_dir import short_dir
+
+
+def commands_of(facade: FakeClient) -> ControlCommands:
+    """The control commands over this facade, with a raise that does nothing."""
+    return ControlCommands(facade, on_raise=lambda: None)
 
 
 def incoming(invitation_id: str, **kw: Any) -> InvitationView:
@@ -74,7 +80,7 @@ async def running(socket_dir: Path) -> AsyncIterator[Running]:
     facade = FakeClient.with_a_key_file()
     raised: list[bool] = []
     path = socket_dir / "run" / "control"
-    server = ControlServer(facade, path, on_raise=lambda: raised.append(True))
+    server = ControlServer(ControlCommands(facade, on_raise=lambda: raised.append(True)), path)
     await server.start()
     yield Running(facade, server, path, raised)
     await server.close()
@@ -417,7 +423,9 @@ async def test_socket_is_0600_in_a_0700_directory_and_removed_on_close(
 
 
 async def test_second_server_on_a_live_socket_is_already_running(running: Running) -> None:
-    other = ControlServer(FakeClient.with_a_key_file(), running.path, on_raise=lambda: None)
+    other = ControlServer(
+        ControlCommands(FakeClient.with_a_key_file(), on_raise=lambda: None), running.path
+    )
     with pytest.raises(AlreadyRunning):
         await other.start()
     assert await running.ok("get-alias") == "me@ad"
@@ -428,7 +436,9 @@ async def test_stale_socket_is_replaced(socket_dir: Path) -> None:
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(str(path))
     dead.close()  # the file stays, nobody listens: a crashed client's leftover
-    server = ControlServer(FakeClient.with_a_key_file(), path, on_raise=lambda: None)
+    server = ControlServer(
+        ControlCommands(FakeClient.with_a_key_file(), on_raise=lambda: None), path
+    )
     await server.start()
     try:
         assert (await send_command(path, "get-alias"))["result"] == "me@ad"
@@ -439,7 +449,9 @@ async def test_stale_socket_is_replaced(socket_dir: Path) -> None:
 async def test_a_regular_file_at_the_socket_path_is_left_alone(socket_dir: Path) -> None:
     path = socket_dir / "control"
     path.write_text("precious")
-    server = ControlServer(FakeClient.with_a_key_file(), path, on_raise=lambda: None)
+    server = ControlServer(
+        ControlCommands(FakeClient.with_a_key_file(), on_raise=lambda: None), path
+    )
     with pytest.raises(FileExistsError, match="not a socket"):
         await server.start()
     assert path.read_text() == "precious"
@@ -450,7 +462,9 @@ async def test_a_directory_of_another_user_is_refused(socket_dir: Path) -> None:
     loose = socket_dir / "shared"
     loose.mkdir()
     os.chown(loose, 12345, 12345)
-    server = ControlServer(FakeClient.with_a_key_file(), loose / "control", on_raise=lambda: None)
+    server = ControlServer(
+        ControlCommands(FakeClient.with_a_key_file(), on_raise=lambda: None), loose / "control"
+    )
     with pytest.raises(PermissionError, match="not a directory owned by you"):
         await server.start()
 
@@ -461,7 +475,7 @@ async def test_caller_of_another_uid_is_refused_and_logged(
     facade = FakeClient.with_a_key_file()
     path = socket_dir / "control"
     server = ControlServer(
-        facade, path, on_raise=lambda: None, peer_uid=lambda _sock: os.getuid() + 1
+        ControlCommands(facade, on_raise=lambda: None), path, peer_uid=lambda _sock: os.getuid() + 1
     )
     await server.start()
     try:

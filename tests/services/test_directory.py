@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from anydesk_invite.core.alias import parse_alias
-from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.control_schema import peer_json
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind

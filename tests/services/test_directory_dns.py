@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.directory import PeerDirectory
 from anydesk_invite.services.facade import RefusalKind, RefusedWithKind
 from anydesk_invite.services.links import Address

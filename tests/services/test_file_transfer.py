@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from anydesk_invite.app import compose_client
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode, Policy
@@ -37,24 +38,22 @@ from anydesk_invite.net.wire import (
     FileSaved,
 )
 from anydesk_invite.services.client import Client
-from anydesk_invite.services.control import ControlServer
+from anydesk_invite.services.control_commands import ControlCommands
 from anydesk_invite.services.facade import ActionRefused
-from anydesk_invite.services.links import Links
-from anydesk_invite.services.sessions import files
+from anydesk_invite.services.sessions import file_io
+from anydesk_invite.services.sessions.file_io import FILE_THREAD_NICENESS, READ_BLOCK
 from anydesk_invite.services.sessions.filenames import NAME_MAX_BYTES, safe_file_name
 from anydesk_invite.services.sessions.files import (
     ACK_EVERY,
     CHUNK,
     DISK_AHEAD,
-    FILE_THREAD_NICENESS,
     PERMISSION_REVOKED,
-    READ_BLOCK,
     WINDOW,
     TransferDirection,
     TransferState,
     TransferView,
 )
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.service import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database
@@ -561,8 +560,8 @@ async def test_a_disk_that_fills_up_mid_transfer_is_reported_and_the_partial_fil
 
 
 async def ask(node: Node, cmd: str, **args: object) -> dict[str, object]:
-    server = ControlServer(node.client, Path("/nonexistent/control"), on_raise=lambda: None)
-    return await server.answer(json.dumps({"cmd": cmd, "args": args}).encode())
+    commands = ControlCommands(node.client, on_raise=lambda: None)
+    return await commands.answer(json.dumps({"cmd": cmd, "args": args}).encode())
 
 
 async def test_send_file_over_the_control_api_answers_once_the_host_saved_it(
@@ -646,13 +645,13 @@ async def test_the_sender_stops_at_the_window_so_a_chat_overtakes_the_rest_of_th
 def slow_disk(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """The receiver's disk takes no data until the returned event is set (a stalled drive)."""
     go = threading.Event()
-    real_write = files._FileWriter._write
+    real_write = file_io.FileWriter._write
 
     def stalled(writer: object, block: bytes) -> None:
         go.wait(10)
         real_write(writer, block)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(files._FileWriter, "_write", stalled)
+    monkeypatch.setattr(file_io.FileWriter, "_write", stalled)
     return go
 
 
@@ -762,24 +761,17 @@ async def test_a_sender_that_ignores_the_window_loses_the_transfer(
 def client_on(db: Database, home: Path) -> Client:
     """A client built on an existing database, as the app builds one at start."""
     clock = ManualClock()
-
-    def sessions_factory(links: Links) -> SessionService:
-        return SessionService(
-            links, clock, Policy, SessionFeatures.build(clock, DesktopSystemInfo())
-        )
-
-    return Client(
+    return compose_client(
         identity=Identity.generate(),
         db=db,
         clock=clock,
         wall=time.time,
         policy=Policy,
         trust=PinnedTrust(db),
-        sessions_factory=sessions_factory,
+        features=SessionFeatures.build(clock, DesktopSystemInfo()),
         interfaces=("127.0.0.1",),
         discovery=None,
         discovery_mode=DiscoveryMode.OFF,
-        listen_port=0,
         key_location="keyring",
         key_warning=None,
         home=str(home),

@@ -19,7 +19,8 @@ from anydesk_invite.core.policy import Policy
 from anydesk_invite.core.screen import RawFrame
 from anydesk_invite.core.sysinfo import SystemInformation
 from anydesk_invite.desktop.photo import QtJpeg
-from anydesk_invite.net.channel import Channel, dial
+from anydesk_invite.net.channel import Channel
+from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import (

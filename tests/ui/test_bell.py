@@ -107,7 +107,6 @@ def test_a_missed_invitation_stays_listed_with_when_it_expired_and_connect_asks_
     bell.show()
     facade.put(replace(facade.views["i1"], state=State.EXPIRED, missed=True, seconds_left=0))
     del facade.views["i1"]  # even once the client forgets it
-    facade.invitations_changed.emit(None)
     bell.open_list()
     assert bell.count() == 0
     grouped = invitation().peer_id.grouped()

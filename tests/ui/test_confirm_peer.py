@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QPushButton
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.ids import short_fingerprint
-from anydesk_invite.net.discovery import DiscoveredPeer
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray

@@ -27,7 +27,7 @@ from anydesk_invite.core.permissions import (
     SCREEN_SHARING,
     Permission,
 )
-from anydesk_invite.net.discovery import DiscoveredPeer
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.views import PeerSource, Role
 from anydesk_invite.storage.history import RecentKind, RecentSession
 from anydesk_invite.ui.accept_window import AcceptWindow

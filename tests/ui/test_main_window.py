@@ -185,10 +185,22 @@ def test_peers_changed_updates_the_panes_and_the_completer(
     window: MainWindow, facade: FakeClient
 ) -> None:
     facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
-    facade.changed_peers()
+    facade.changed_peers(id_for("gina"))
     assert window.panes[PeerSource.DISCOVERY].index_of(id_for("gina").digits).isValid()
     assert "gina@ad" in window.completions()
     assert id_for("gina").grouped() in window.completions()
+
+
+def test_a_peer_announced_gone_leaves_the_panes_and_the_completer(
+    window: MainWindow, facade: FakeClient
+) -> None:
+    carla = id_for("carla")
+    assert window.panes[PeerSource.DISCOVERY].index_of(carla.digits).isValid()
+    facade.peer_list = [p for p in facade.peer_list if p.device_id != carla]
+    facade.changed_peers(carla)
+    assert not window.panes[PeerSource.DISCOVERY].index_of(carla.digits).isValid()
+    assert "carla@ad" not in window.completions()
+    assert carla.grouped() not in window.completions()
 
 
 def test_connect_field_emits_a_typed_id_as_digits(qtbot: QtBot, window: MainWindow) -> None:
@@ -305,7 +317,7 @@ def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FakeClient
         dataclasses.replace(p, alias="carla2@ad") if p.alias == "carla@ad" else p
         for p in facade.peer_list
     ]
-    facade.changed_peers()
+    facade.changed_peers(id_for("carla"))
     assert pane.model.rowCount() == rows
     assert "carla2@ad" in window.completions()
 

@@ -130,7 +130,7 @@ def test_a_finished_invitation_is_shown_briefly_then_dropped(qtbot) -> None:
     clock.advance(1)
     qtbot.waitUntil(lambda: panel.row("o1") is None)
     assert [r.view().invitation_id for r in panel.rows()] == ["o2"]
-    facade.invitations_changed.emit(None)  # the client still lists it: it stays gone
+    facade.invitations_changed.emit(facade.views["o1"])  # the client still lists it: stays gone
     assert panel.row("o1") is None
 
 

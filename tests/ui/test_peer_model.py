@@ -106,6 +106,24 @@ def test_removed_peers_are_removed_in_contiguous_runs() -> None:
     assert [p.alias for p in model.peers()] == ["anna@ad", "dieter@ad"]
 
 
+def test_one_peer_update_touches_its_row_alone(qtmodeltester: ModelTester) -> None:
+    model = PeerListModel()
+    qtmodeltester.check(model)
+    peers = sample_peers()
+    model.set_peers(peers)
+    log = SignalLog(model)
+    model.update_peer(peers[2].device_id.digits, dataclasses.replace(peers[2], online=False))
+    assert log.events == [("changed", 2, 2)]
+    model.update_peer(peers[2].device_id.digits, model.peer_at(2))
+    newcomer = make_peer("newcomer", PeerSource.DISCOVERY)
+    model.update_peer(newcomer.device_id.digits, newcomer)
+    assert log.events[1:] == [("insert", len(peers), len(peers))]
+    model.update_peer(peers[1].device_id.digits, None)
+    model.update_peer(peers[1].device_id.digits, None)
+    assert log.events[2:] == [("remove", 1, 1)]
+    assert model.row_of(peers[1].device_id.digits) is None
+
+
 def test_same_snapshot_again_sends_no_signal() -> None:
     model = PeerListModel()
     model.set_peers(sample_peers())

@@ -154,7 +154,7 @@ def assert_all_inside(rows: list[dict[str, object]]) -> None:
     for r in rows:
         frame = QRect(*r["frame"])  # type: ignore[misc]
         area = QRect(*r["area"])  # type: ignore[misc]
-        assert area.contains(frame), r
+        assert area.contains(frame), json.dumps(r)
     by_step: dict[str, dict[str, QRect]] = {}
     for r in rows:
         by_step.setdefault(str(r["step"]), {})[str(r["window"])] = QRect(*r["frame"])  # type: ignore[misc]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from anydesk_invite.core.clock import Clock
-from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import Chat, Message
+from anydesk_invite.services.sessions.feature import BaseFeature
 from anydesk_invite.services.sessions.session import CHAT_RATE, Session
 
 _log = logging.getLogger(__name__)
@@ -16,40 +16,20 @@ MAX_TEXT = 4000
 """Characters of one line sent; longer text is cut."""
 
 
-class SessionChat:
+class SessionChat(BaseFeature):
     """Chat for every session on this device.
 
     Signals: received (tuple[str session id hex, str text]), view_changed (Session).
     """
 
     name = "chat"
-    permission: Permission | None = None
     from_guest: tuple[type[Message], ...] = (Chat,)
     from_host: tuple[type[Message], ...] = (Chat,)
-    refusal_interval = 0.0
 
     def __init__(self, clock: Clock) -> None:
+        super().__init__()
         self._clock = clock
         self.received: Signal[tuple[str, str]] = Signal("chat.received")
-        self.view_changed: Signal[Session] = Signal("chat.view_changed")
-
-    def gated(self, msg: Message) -> bool:
-        return False
-
-    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
-        return "chat", None
-
-    async def started(self, session: Session) -> None:
-        pass
-
-    def permissions_changed(self, session: Session) -> None:
-        pass
-
-    def ended(self, session: Session) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
     async def handle(self, session: Session, msg: Message) -> None:
         if isinstance(msg, Chat):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.wire import ClipboardText, Message, Refused
+from anydesk_invite.net.wire import ClipboardText, Message
 from anydesk_invite.services.ports import ClipboardPort
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.feature import BaseFeature
 from anydesk_invite.services.sessions.session import Session
 from anydesk_invite.services.views import Role
 
@@ -21,7 +21,7 @@ MAX_TEXT = 1024 * 1024
 """Characters of clipboard text sent at once; longer text is cut."""
 
 
-class ClipboardSharing:
+class ClipboardSharing(BaseFeature):
     """The clipboard for every session on this device.
 
     Signals: view_changed (Session: a guest switched sending on or off).
@@ -31,29 +31,19 @@ class ClipboardSharing:
     permission: Permission | None = Permission.CLIPBOARD
     from_guest: tuple[type[Message], ...] = (ClipboardText,)
     from_host: tuple[type[Message], ...] = (ClipboardText,)
-    refusal_interval = 0.0
 
     def __init__(self, clipboard: ClipboardPort | None) -> None:
+        super().__init__()
         self._clipboard = clipboard
         self._sessions: dict[bytes, Session] = {}
         self._from_peer = ""
         """The clipboard text last set from a peer, so it is not echoed back."""
         self._tasks: set[asyncio.Task[None]] = set()
-        self.view_changed: Signal[Session] = Signal("clipboard.view_changed")
         if clipboard is not None:
             clipboard.changed.connect(self._local_changed)
 
-    def gated(self, msg: Message) -> bool:
-        return True
-
-    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
-        return "clipboard", Refused(what="clipboard", reason="not permitted")
-
     async def started(self, session: Session) -> None:
         self._sessions[session.session_id] = session
-
-    def permissions_changed(self, session: Session) -> None:
-        pass
 
     def ended(self, session: Session) -> None:
         self._sessions.pop(session.session_id, None)

@@ -5,7 +5,8 @@ the messages it takes from a guest and from a host, the permission a guest's mes
 and what a host answers when that permission is missing. The service is the one host-side
 gate: it checks the permission, logs a refusal and sends the feature's answer, so a feature's
 ``handle`` sees only what it may act on. A feature is told when a session starts, when its
-permissions change, and when it ends.
+permissions change, and when it ends. ``BaseFeature`` gives those hooks, and the gate, the
+defaults a feature that needs nothing more inherits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
-from anydesk_invite.net.wire import Message
+from anydesk_invite.net.wire import Message, Refused
 
 if TYPE_CHECKING:
     from anydesk_invite.services.sessions.session import Session
@@ -55,3 +56,42 @@ class Feature(Protocol):
         ...
 
     async def handle(self, session: Session, msg: Message) -> None: ...
+
+
+class BaseFeature:
+    """The defaults of a Feature: nothing to do when a session starts, changes or ends, or when
+    the device stops; a guest's message is gated whenever the feature has a permission, and
+    refused as ``Refused(name, "not permitted")``. A feature overrides what it needs.
+
+    Signals: view_changed (Session: something the session's view shows changed).
+    """
+
+    name = ""
+    permission: Permission | None = None
+    from_guest: tuple[type[Message], ...] = ()
+    from_host: tuple[type[Message], ...] = ()
+    refusal_interval = 0.0
+
+    def __init__(self) -> None:
+        self.view_changed: Signal[Session] = Signal(f"{self.name}.view_changed")
+
+    def gated(self, msg: Message) -> bool:
+        return self.permission is not None
+
+    def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
+        return self.name, Refused(what=self.name, reason="not permitted")
+
+    async def started(self, session: Session) -> None:
+        pass
+
+    def permissions_changed(self, session: Session) -> None:
+        pass
+
+    def ended(self, session: Session) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    async def handle(self, session: Session, msg: Message) -> None:
+        raise NotImplementedError

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import Message, Refused, SysInfo, SysInfoRequest
 from anydesk_invite.services.ports import SystemInfoSource
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
+from anydesk_invite.services.sessions.feature import BaseFeature
 from anydesk_invite.services.sessions.session import Session
 from anydesk_invite.services.views import Role
 
@@ -17,7 +17,7 @@ REQUEST_TIMEOUT = 10.0
 """Seconds a guest waits for the host's answer."""
 
 
-class SystemInfoSharing:
+class SystemInfoSharing(BaseFeature):
     """System information for every session on this device.
 
     Signals: view_changed (Session; never emitted: nothing a view shows changes).
@@ -27,32 +27,16 @@ class SystemInfoSharing:
     permission: Permission | None = Permission.SYSTEM_INFO
     from_guest: tuple[type[Message], ...] = (SysInfoRequest,)
     from_host: tuple[type[Message], ...] = (SysInfo, Refused)
-    refusal_interval = 0.0
 
     def __init__(self, source: SystemInfoSource, timeout: float = REQUEST_TIMEOUT) -> None:
+        super().__init__()
         self._source = source
         self._timeout = timeout
         self._asked: dict[bytes, asyncio.Future[Message]] = {}
         """Guest: the question awaiting the host's answer, by session."""
-        self.view_changed: Signal[Session] = Signal("sysinfo.view_changed")
-
-    def gated(self, msg: Message) -> bool:
-        return True
 
     def refusal(self, session: Session, msg: Message) -> tuple[str, Message | None]:
         return "system information", Refused(what="system_info", reason="not permitted")
-
-    async def started(self, session: Session) -> None:
-        pass
-
-    def permissions_changed(self, session: Session) -> None:
-        pass
-
-    def ended(self, session: Session) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
     async def handle(self, session: Session, msg: Message) -> None:
         if session.role is Role.HOST:
