@@ -3,6 +3,7 @@ transfer runs.
 
     .venv/bin/python bench/input_latency.py [--seconds 10] [--rate 200] [--size-mb 200] [--json]
     .venv/bin/python bench/input_latency.py --screen-only [--seconds 5]
+    .venv/bin/python bench/input_latency.py --video [--screen-only] [--seconds 10]
 
 Default scenario: two whole clients (services.client.Client, built as tests/helpers/nodes.py
 builds them) in one process over real TLS on 127.0.0.1. The host has a recording input sink
@@ -14,6 +15,9 @@ presses and releases at --rate events a second through its GuestControl. The win
 the host taking the file to the file saved (or --seconds, whichever comes first); the screen's
 frames a second and the transfer's MB/s are measured in the same window. The same events are
 first posted for a second with the session idle, as the baseline.
+
+--video: the screen pans instead (every pixel moves, a textured picture) and both clients
+decode H.264, so the screen travels as video: input latency while the video stream runs.
 
 --screen-only: the earlier hand-built rig (HostScreen, GuestScreen and RemoteInput wired by
 hand on one channel), screen load only, no transfer.
@@ -33,7 +37,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -47,6 +53,7 @@ from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.invitation import Peer
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.screen import RawFrame, ScreenInfo
+from anydesk_invite.desktop.video import PyAvVideo
 from anydesk_invite.net.channel import Channel, PeerInfo
 from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
@@ -87,6 +94,35 @@ class NoiseScreen:
     def grab(self, index: int) -> RawFrame:
         self.grabs += 1
         return RawFrame(W, H, W * 4, self._pictures[self.grabs % len(self._pictures)])
+
+
+class PanningScreen:
+    """A textured picture that pans 8 pixels sideways every grab: the whole screen moves, as a
+    scrolled page or a dragged window does, which a guest that decodes H.264 gets as video.
+    Each row is a slice of one wide noisy gradient, shifted per row, so a grab is 1080 slices
+    joined (a few ms, off the event loop as the X11 capture's is)."""
+
+    grab_off_loop = True
+
+    def __init__(self) -> None:
+        self.grabs = 0
+        rng = random.Random(7)
+        row = bytearray()
+        for x in range(2 * W):
+            v = 128 + 60 * math.sin(x / 9) + 40 * math.sin(x / 97)
+            bgr = (max(0, min(255, int(v + k * 25 + rng.randint(-16, 16)))) for k in (0, 1, 2))
+            row += bytes([*bgr, 255])
+        self._row = bytes(row)
+
+    def screens(self) -> list[ScreenInfo]:
+        return [ScreenInfo(0, "panning", W, H)]
+
+    def grab(self, index: int) -> RawFrame:
+        self.grabs += 1
+        off = self.grabs * 8
+        starts = [((off + y * 37) % W) * 4 for y in range(H)]
+        data = b"".join(self._row[a : a + W * 4] for a in starts)
+        return RawFrame(W, H, W * 4, data)
 
 
 class Posts:
@@ -166,7 +202,9 @@ def write_payload(path: Path, size: int) -> None:
         f.write(block[: size % len(block)])
 
 
-async def run_clients(seconds: float, rate: float, size: int) -> dict[str, float]:
+async def run_clients(
+    seconds: float, rate: float, size: int, video: bool = False
+) -> dict[str, float]:
     """Two whole clients: screen stream and a file transfer guest → host, key events meanwhile."""
     with tempfile.TemporaryDirectory(prefix="adinvite-input-") as tmp:
         root = Path(tmp)
@@ -176,9 +214,10 @@ async def run_clients(seconds: float, rate: float, size: int) -> dict[str, float
         nodes = Nodes(root)
         try:
             sink = RecordingInput(timer=time.perf_counter)
-            source = NoiseScreen()
-            host = await nodes.make("anna", input_sink=sink, screen=source)
-            guest = await nodes.make("ben")
+            source: NoiseScreen | PanningScreen = PanningScreen() if video else NoiseScreen()
+            codec = PyAvVideo() if video else None
+            host = await nodes.make("anna", input_sink=sink, screen=source, video=codec)
+            guest = await nodes.make("ben", video=codec)
             host.knows(guest)
             guest.knows(host)
             host.client.sessions_service.transfers.incoming_folder = root / "in"
@@ -202,6 +241,8 @@ async def run_clients(seconds: float, rate: float, size: int) -> dict[str, float
 
             await screen.select(0)
             await eventually(lambda: screen.frames_shown >= 2, STEP_TIMEOUT)
+            if video:
+                await eventually(lambda: screen.video_shown > 0, STEP_TIMEOUT)
             offer = await guest.client.send_file(sid, str(payload))
             tid = offer.transfer_id
 
@@ -216,9 +257,11 @@ async def run_clients(seconds: float, rate: float, size: int) -> dict[str, float
             waiter = asyncio.create_task(guest.client.wait_transfer(tid))
             waiter.add_done_callback(lambda _: finished.set())
             frames0, done0, start = screen.frames_shown, transfer().done, time.perf_counter()
+            video0 = screen.video_shown
             busy = await post_keys(control, rate, seconds, finished, tick)
             elapsed = time.perf_counter() - start
             frames = screen.frames_shown - frames0
+            video_frames = screen.video_shown - video0
             view = transfer()
             moved = (view.size if view.state is TransferState.DONE else view.done) - done0
             await arrivals(sink, base + len(busy.times))
@@ -239,6 +282,7 @@ async def run_clients(seconds: float, rate: float, size: int) -> dict[str, float
         "post_late_max_ms": late[-1],
         "window_s": elapsed,
         "screen_fps": frames / elapsed,
+        "video_fps": video_frames / elapsed,
         "transfer_mb_s": moved / 1e6 / elapsed,
         "transfer_done": 1.0 if view.state is TransferState.DONE else 0.0,
         **idle_figures,
@@ -266,7 +310,7 @@ def session(role: Role, channel: Channel, peer: Identity) -> Session:
     )
 
 
-async def run_rig(seconds: float, rate: float) -> dict[str, float]:
+async def run_rig(seconds: float, rate: float, video: bool = False) -> dict[str, float]:
     """HostScreen, GuestScreen and RemoteInput wired by hand on one channel: screen load only."""
     host_id, guest_id = Identity.generate(), Identity.generate()
     accepted: asyncio.Queue[Channel] = asyncio.Queue()
@@ -289,9 +333,10 @@ async def run_rig(seconds: float, rate: float) -> dict[str, float]:
     guest_session = session(Role.GUEST, guest_ch, host_id)
     await host_input.started(host_session)
     control = guest_input.control(guest_session)
-    source = NoiseScreen()
-    host_screen = HostScreen(source, host_ch.send)
-    guest_screen = GuestScreen(guest_ch.send)
+    source: NoiseScreen | PanningScreen = PanningScreen() if video else NoiseScreen()
+    codec = PyAvVideo() if video else None
+    host_screen = HostScreen(source, host_ch.send, video=codec)
+    guest_screen = GuestScreen(guest_ch.send, video=codec)
 
     async def host_pump() -> None:
         async for msg in host_ch:
@@ -309,10 +354,14 @@ async def run_rig(seconds: float, rate: float) -> dict[str, float]:
     try:
         await guest_screen.select(0)
         await eventually(lambda: guest_screen.frames_shown > 0, STEP_TIMEOUT)
+        if video:  # measure once the stream is video, not its first full frame of tiles
+            await eventually(lambda: guest_screen.video_shown > 0, STEP_TIMEOUT)
         frames0, start = guest_screen.frames_shown, time.perf_counter()
+        video0 = guest_screen.video_shown
         posts = await post_keys(control, rate, seconds)
         elapsed = time.perf_counter() - start
         frames = guest_screen.frames_shown - frames0
+        video_frames = guest_screen.video_shown - video0
         await arrivals(sink, len(posts.times))
     finally:
         host_screen.close()
@@ -332,11 +381,14 @@ async def run_rig(seconds: float, rate: float) -> dict[str, float]:
         "post_late_max_ms": late[-1],
         "window_s": elapsed,
         "screen_fps": frames / elapsed,
+        "video_fps": video_frames / elapsed,
     }
 
 
-def report(result: dict[str, float], screen_only: bool) -> None:
+def report(result: dict[str, float], screen_only: bool, video: bool = False) -> None:
     load = "screen changing every grab" if screen_only else "screen changing + file transfer"
+    if video:
+        load += " (panning, as H.264 video)"
     print(f"input latency guest → host, {W}x{H} {load}, TLS on 127.0.0.1")
     print(
         f"  events posted {result['events_posted']:.0f}, received {result['events_received']:.0f}"
@@ -352,7 +404,10 @@ def report(result: dict[str, float], screen_only: bool) -> None:
         f"  posting ran late by p99 {result['post_late_p99_ms']:.2f} ms, "
         f"max {result['post_late_max_ms']:.2f} ms (not in the latency)"
     )
-    print(f"  screen in the same window: {result['screen_fps']:.1f} frames/s")
+    print(
+        f"  screen in the same window: {result['screen_fps']:.1f} frames/s"
+        f" ({result['video_fps']:.1f} of them video)"
+    )
     if not screen_only:
         state = "saved" if result["transfer_done"] else "still running at the end"
         print(f"  transfer in the same window: {result['transfer_mb_s']:.1f} MB/s ({state})")
@@ -370,15 +425,21 @@ def main() -> None:
     parser.add_argument(
         "--screen-only", action="store_true", help="the hand-built rig, no transfer"
     )
+    parser.add_argument(
+        "--video",
+        action="store_true",
+        help="the screen pans and both sides decode H.264: input while video runs",
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     if args.rate <= 0 or args.seconds <= 0 or args.size_mb <= 0:
         parser.error("--rate, --seconds and --size-mb must be positive")
     if args.screen_only:
-        result = asyncio.run(run_rig(args.seconds, args.rate))
+        result = asyncio.run(run_rig(args.seconds, args.rate, args.video))
     else:
-        result = asyncio.run(run_clients(args.seconds, args.rate, args.size_mb * 1024 * 1024))
-    report(result, args.screen_only)
+        size = args.size_mb * 1024 * 1024
+        result = asyncio.run(run_clients(args.seconds, args.rate, size, args.video))
+    report(result, args.screen_only, args.video)
     if args.json:
         print(json.dumps(result))
 

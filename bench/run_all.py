@@ -113,6 +113,7 @@ def main() -> int:
     processes, _ = _run("transfer_processes.py", "--size-mb", "50" if q else "200",
                         "--rounds", "1" if q else "5")  # fmt: skip
     control, _ = _run("input_latency.py", "--size-mb", "200")
+    control_video, _ = _run("input_latency.py", "--size-mb", "200", "--video")
     # Needs root and bind9 (namespaces, a real DNS server); its rows say "failed" otherwise.
     wide, _ = _run("wide_area.py", "--clients", "1000", "--rounds", "1" if q else "3",
                    "--browse-interval", "5" if q else "30")  # fmt: skip
@@ -190,6 +191,10 @@ def main() -> int:
             _get(control, "idle_p99_ms"), "idle session", "<= 20 ms"),
         Row("input latency p50, screen changing + transfer", _get(control, "p50_ms"), "ms",
             _get(control, "idle_p50_ms"), "idle session"),
+        Row("input latency p99, screen as video + transfer", _get(control_video, "p99_ms"),
+            "ms", _get(control, "p99_ms"), "tiles", "<= 20 ms"),
+        Row("video fps during that transfer", _get(control_video, "video_fps"), "fps",
+            _get(control, "screen_fps"), "tiles"),
         Row("screen fps during that transfer", _get(control, "screen_fps"), "fps",
             _get(screen, "full_fps"), "screen alone"),
         Row("transfer throughput under screen load", _get(control, "transfer_mb_s"), "MB/s",

@@ -174,6 +174,8 @@ class Desktop:
         self.start: float | None = None
         self.stopped_v: int | None = None
         self.cache: tuple[int, bool, bytes] | None = None
+        self.cpu_moving = [0.0, 0.0]
+        """Process CPU time when the content started moving and when it stopped."""
 
     def screens(self) -> list[Any]:
         from anydesk_invite.core.screen import ScreenInfo
@@ -186,10 +188,12 @@ class Desktop:
         now = time.monotonic()
         if self.start is None:
             self.start = now
+            self.cpu_moving = [time.process_time(), 0.0]
         still = now - self.start > self.moving
         if still:
             if self.stopped_v is None:
                 self.stopped_v = version_now()
+                self.cpu_moving[1] = time.process_time()
             v = self.stopped_v
         else:
             v = version_now()
@@ -198,13 +202,64 @@ class Desktop:
         return RawFrame(W, H, STRIDE, self.cache[2])
 
 
+class Stages:
+    """Where a process's time goes: wall time and the calling thread's CPU time in each named
+    stage, per call (x264 also runs slices on threads of its own, not counted as CPU here)."""
+
+    def __init__(self) -> None:
+        self.t: dict[str, list[float]] = {}
+
+    def timed(self, name: str, fn: Any) -> Any:
+        def run(*a: Any, **k: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                rec = self.t.setdefault(name, [0, 0.0, 0.0])
+                rec[0] += 1
+                rec[1] += time.perf_counter() - wall
+                rec[2] += time.thread_time() - cpu
+
+        return run
+
+    def offload(self) -> Any:
+        async def run(fn: Any, *args: Any) -> Any:
+            name = getattr(fn, "__name__", "work")
+            return await asyncio.to_thread(self.timed(name, fn), *args)
+
+        return run
+
+    def video(self) -> Any:
+        from anydesk_invite.desktop.video import PyAvVideo
+
+        stages, real = self, PyAvVideo()
+
+        class Timed:
+            name = real.name
+
+            def encoder(self, *a: Any) -> Any:
+                enc = real.encoder(*a)
+                enc.encode = stages.timed("encode", enc.encode)  # type: ignore[method-assign]
+                return enc
+
+            def decoder(self, *a: Any) -> Any:
+                dec = real.decoder(*a)
+                dec.decode = stages.timed("decode", dec.decode)  # type: ignore[method-assign]
+                return dec
+
+        return Timed()
+
+    def report(self) -> dict[str, list[float]]:
+        """Stage: [calls, wall ms a call, CPU ms a call]."""
+        return {k: [n, w * 1000 / n, c * 1000 / n] for k, (n, w, c) in self.t.items() if n}
+
+
 class TrustAll:
     def check(self, peer: Any) -> None:
         pass
 
 
 async def host_main(args: argparse.Namespace) -> dict[str, Any]:
-    from anydesk_invite.desktop.video import PyAvVideo
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.listener import Listener
@@ -230,7 +285,18 @@ async def host_main(args: argparse.Namespace) -> dict[str, Any]:
     [(_addr, port)] = await listener.start([args.address], port=args.port)
     print(json.dumps({"listening": port}), flush=True)
     ch = await accepted.get()
-    host = HostScreen(desktop, ch.send, video=PyAvVideo())
+    stages = Stages()
+    desktop.grab = stages.timed("grab (bench content)", desktop.grab)  # type: ignore[method-assign]
+
+    async def send(msg: Any) -> None:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        await ch.send(msg)
+        rec = stages.t.setdefault("send", [0, 0.0, 0.0])
+        rec[0] += 1
+        rec[1] += time.perf_counter() - wall
+        rec[2] += time.thread_time() - cpu
+
+    host = HostScreen(desktop, send, video=stages.video(), offload=stages.offload())
     inputs: list[float] = []
     rates: list[float] = []
 
@@ -254,6 +320,11 @@ async def host_main(args: argparse.Namespace) -> dict[str, Any]:
         "input_p50_ms": ins[len(ins) // 2] * 1000 if ins else None,
         "input_p99_ms": ins[min(len(ins) - 1, int(len(ins) * 0.99))] * 1000 if ins else None,
         "video_bitrate_last_mbit": rates[-1] / 1e6 if rates else None,
+        "host_stages": stages.report(),
+        "host_cpu_s": desktop.cpu_moving[1] - desktop.cpu_moving[0],
+        "video_streams": host.planner._stream if host.planner is not None else 0,
+        "video_settings": repr(host.planner.settings) if host.planner is not None else None,
+        "link_rate_mbit": host.link.rate / 1e6,
     }
 
 
@@ -300,7 +371,6 @@ class DelayProxy:
 
 
 async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
-    from anydesk_invite.desktop.video import PyAvVideo
     from anydesk_invite.net.handshake import dial
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
@@ -317,13 +387,16 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
         expected_fingerprint=Path(args.fingerprint_file).read_bytes(), trust=TrustAll(),
         limits=Limits(idle_timeout=60, heartbeat_interval=5),
     )  # fmt: skip
-    guest = GuestScreen(ch.send, video=PyAvVideo() if args.path == "video" else None)
+    stages = Stages()
+    guest = GuestScreen(
+        ch.send, video=stages.video() if args.path == "video" else None, offload=stages.offload()
+    )
     payload = {"bytes": 0}
     lat: list[tuple[float, float]] = []
     psnrs: list[float] = []
     snapshots: list[tuple[int, bytes]] = []
     first_frame = {"bytes": 0}
-    shown = {"moving": 0, "first": 0.0, "last": 0.0, "n": 0}
+    shown = {"moving": 0, "first": 0.0, "last": 0.0, "n": 0, "cpu0": 0.0, "cpu1": 0.0}
     still: dict[str, float | None] = {"exact_after": None, "seen": None}
     done = asyncio.Event()
 
@@ -336,6 +409,8 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
             shown["n"] += 1
             if not shown["first"]:
                 shown["first"] = now
+                shown["cpu0"] = time.process_time()
+            shown["cpu1"] = time.process_time()
             shown["last"] = now
             lat.append((now, now - born(v)))
             if shown["n"] % 10 == 0 and len(snapshots) < 12:
@@ -399,15 +474,29 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
         "video_shown": guest.video_shown,
         "video_skipped": guest.video_skipped,
         "frames": guest.frames_shown,
+        "moving_frames": shown["n"],
+        "guest_stages": stages.report(),
+        "guest_cpu_s": shown["cpu1"] - shown["cpu0"] if shown["first"] else 0.0,
     }
 
 
 # --- the parent --------------------------------------------------------------------------------
 
 
+PROFILE: dict[str, Path] = {}
+"""With --profile DIR: each process runs under py-spy, its samples in DIR (see profile())."""
+
+
 def _spawn(role: str, ns: str | None, extra: list[str]) -> subprocess.Popen[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6", PYTHONPATH=str(ROOT))
     argv = [sys.executable, str(Path(__file__).resolve()), "--role", role, *extra]
+    if "dir" in PROFILE:
+        tags = [extra[extra.index(k) + 1] for k in ("--kind", "--path") if k in extra]
+        name = "-".join([role, *tags])
+        out = PROFILE["dir"] / f"{name}.txt"
+        spy = Path(sys.executable).with_name("py-spy")
+        argv = [str(spy), "record", "--native", "--threads", "--format", "raw", "--rate", "200",
+                "--output", str(out), "--", *argv]  # fmt: skip
     if ns:
         argv = ["ip", "netns", "exec", ns, *argv]
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -436,9 +525,12 @@ def scenario(
     fp = Path(f"/tmp/adi-bench-fp-{os.getpid()}")
     fp.unlink(missing_ok=True)
     common = ["--kind", kind, "--moving", str(moving), "--fingerprint-file", str(fp)]
-    host = _spawn("host", ns[0] if ns else None, [*common, "--address", address, "--port", "0"])
+    host_args = [*common, "--address", address, "--port", "0", "--path", path]
+    host = _spawn("host", ns[0] if ns else None, host_args)
     assert host.stdout is not None
     line = host.stdout.readline()
+    while line and not line.startswith("{"):  # py-spy's own lines first, with --profile
+        line = host.stdout.readline()
     port = json.loads(line)["listening"]
     guest_args = [*common, "--address", address, "--port", str(port), "--path", path,
                   "--delay", str(delay)] + (["--inputs"] if inputs else [])  # fmt: skip
@@ -447,6 +539,99 @@ def scenario(
     h = _last_json(host, 30)
     fp.unlink(missing_ok=True)
     return {**(g or {"failed": True}), **(h or {})}
+
+
+STAGES = [
+    # (stage, substrings of a sampled stack's frames, checked innermost first)
+    ("H.264 encode (x264)", ("x264",)),
+    ("H.264 decode", ("h264", "ff_h2", "decode_slice")),
+    ("pixel conversion (swscale)", ("swscale", "sws_", "reformat")),
+    ("TLS", ("libssl", "libcrypto", "ssl.py")),
+    ("zlib tiles", ("libz", "zlib")),
+    ("diff (changed_tiles)", ("changed_tiles",)),
+    ("copies (crop, paste, bytes)", ("crop", "paste", "tile_pixels", "_packed", "update")),
+    ("message coding", ("msgspec", "wire.py", "channel.py")),
+    ("bench content and checks", ("screen_video.py",)),
+    ("waiting (poll, locks)", ("epoll", "futex", "sem_", "sleep", "acquire", "wait")),
+]
+
+
+def profile_summary(path: Path) -> str:
+    """Where the samples of one process went, by stage (the innermost frame that names one)."""
+    counts: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        frames = stack.split(";")[::-1]
+        stage = "other"
+        for frame in frames:
+            hit = next((s for s, keys in STAGES if any(k in frame for k in keys)), None)
+            if hit is not None:
+                stage = hit
+                break
+        counts[stage] = counts.get(stage, 0) + int(n)
+        total += int(n)
+    parts = sorted(counts.items(), key=lambda kv: -kv[1])
+    return f"{path.stem} ({total} samples): " + ", ".join(
+        f"{s} {100 * c / max(1, total):.0f}%" for s, c in parts
+    )
+
+
+def codec_table(seconds: float) -> None:
+    """The encoder alone on the scrolling text at 30 pictures a second (8 pixels each), in
+    this process: keyframe size, KiB and PSNR a picture after it, CPU ms a picture (process
+    time, x264's threads included) to encode and to decode, for the settings chosen and the
+    ones around them."""
+    from anydesk_invite.desktop import video
+
+    content = Content()
+    n = max(12, int(seconds * 30))
+    pictures = [bytes(content.picture("text", 2 * i, False)) for i in range(n)]
+    configs = [  # (label, pixels, crf, Mbit/s, VBV seconds)
+        (f"chosen: {video.PIXELS} crf {video.CRF}, 12 Mbit/s, {video.VBV_SECONDS:g} s",
+         video.PIXELS, video.CRF, 12, video.VBV_SECONDS),
+        ("before: yuv444p crf 20, 8 Mbit/s, 0.5 s", "yuv444p", 20, 8, 0.5),
+        ("yuv444p crf 20, 8 Mbit/s, 1 s", "yuv444p", 20, 8, 1.0),
+        ("yuv444p crf 20, 12 Mbit/s, 1 s", "yuv444p", 20, 12, 1.0),
+        ("yuv444p crf 26, 12 Mbit/s, 1 s", "yuv444p", 26, 12, 1.0),
+        ("yuv420p crf 20, 12 Mbit/s, 1 s", "yuv420p", 20, 12, 1.0),
+    ]  # fmt: skip
+    saved = (video.PIXELS, video.CRF, video.VBV_SECONDS)
+    print(f"encoder alone, scrolling text 1920x1080, {n} pictures at 30 a second")
+    print(f"{'settings':<44}{'key KiB':>8}{'KiB/pic':>8}{'PSNR':>7}{'min':>6}"
+          f"{'enc ms':>8}{'dec ms':>8}")  # fmt: skip
+    for label, pixels, crf, mbit, vbv in configs:
+        video.PIXELS, video.CRF, video.VBV_SECONDS = pixels, crf, vbv
+        clock = [0.0]
+        enc = video.H264Encoder(
+            W, H, W, H, mbit * 1_000_000, 30, clock=lambda clock=clock: clock[0]
+        )
+        dec = video.H264Decoder(W, H)
+        sizes, psnrs, t_enc, t_dec = [], [], 0.0, 0.0
+        key = 0
+        for i, pic in enumerate(pictures):
+            t0 = time.process_time()
+            data, _ = enc.encode(pic)
+            t1 = time.process_time()
+            shown = dec.decode(data, W, H)
+            t2 = time.process_time()
+            clock[0] += 1 / 30
+            if i == 0:
+                key = len(data)
+                continue
+            sizes.append(len(data))
+            t_enc += t1 - t0
+            t_dec += t2 - t1
+            if shown is not None and i % 5 == 0:
+                psnrs.append(psnr(shown, pic, 13))
+        m = len(sizes)
+        print(f"{label:<44}{key / 1024:>8.0f}{sum(sizes) / m / 1024:>8.1f}"
+              f"{statistics.median(psnrs):>7.1f}{min(psnrs):>6.1f}"
+              f"{t_enc / m * 1000:>8.1f}{t_dec / m * 1000:>8.1f}")  # fmt: skip
+    video.PIXELS, video.CRF, video.VBV_SECONDS = saved
+    print("goal: PSNR >= 35 dB at <= 40 KiB a picture")
 
 
 def fmt(v: Any, spec: str = ".1f") -> str:
@@ -471,6 +656,11 @@ def main() -> None:
     ap.add_argument("--only-shaped", action="store_true", help="skip the 127.0.0.1 scenarios")
     ap.add_argument("--quick", action="store_true", help="4 s scenarios, no shaped links")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--codec", action="store_true", help="the encoder alone, its settings")
+    ap.add_argument("--profile", metavar="DIR", help="sample each process with py-spy into DIR")
+    ap.add_argument(
+        "--kinds", default="text,photo,region", help="127.0.0.1 scenarios to run, comma-separated"
+    )
     args = ap.parse_args()
     if args.role == "host":
         print(json.dumps(asyncio.run(host_main(args))), flush=True)
@@ -478,9 +668,16 @@ def main() -> None:
     if args.role == "guest":
         print(json.dumps(asyncio.run(guest_main(args))), flush=True)
         return
+    if args.codec:
+        codec_table(args.seconds)
+        return
+    if args.profile:
+        PROFILE["dir"] = Path(args.profile).resolve()
+        PROFILE["dir"].mkdir(parents=True, exist_ok=True)
     seconds = 4.0 if args.quick else args.seconds
     rows: list[tuple[str, str, dict[str, Any]]] = []
     kinds = [("text", "scrolling text"), ("photo", "panning picture"), ("region", "small region")]
+    kinds = [k for k in kinds if k[0] in args.kinds.split(",")]
     for kind, label in [] if args.only_shaped else kinds:
         for path in ("tiles", "video"):
             print(f"running {label}, {path} ...", file=sys.stderr, flush=True)
@@ -529,6 +726,27 @@ def main() -> None:
         "stopping; small region 30 fps bit-exact; 20 Mbit/20 ms p95 <= 150 ms, no growth; "
         "5 Mbit/40 ms p95 <= 300 ms, input p99 <= 50 ms"
     )
+    print("where the time goes (stage: wall ms / CPU ms of its thread, a call):")
+    for label, path, r in rows:
+        for side in ("host", "guest"):
+            st = r.get(f"{side}_stages") or {}
+            parts = [f"{k} {w:.1f}/{c:.1f}" for k, (_n, w, c) in st.items()]
+            print(f"  {label}, {path}, {side}: " + ", ".join(parts))
+        frames = max(1, int(r.get("moving_frames") or 1))
+        host_cpu, guest_cpu = r.get("host_cpu_s") or 0.0, r.get("guest_cpu_s") or 0.0
+        print(
+            f"  {label}, {path}: CPU a frame while moving (all threads) host "
+            f"{host_cpu * 1000 / frames:.0f} ms, guest {guest_cpu * 1000 / frames:.0f} ms"
+        )
+        if r.get("video_streams"):
+            print(
+                f"  {label}, {path}: {r['video_streams']} video streams (a keyframe each), "
+                f"last {r['video_settings']}, link estimate {r['link_rate_mbit']:.1f} Mbit/s, "
+                f"PSNR min {fmt(r.get('psnr_min_db'))} dB"
+            )
+    if "dir" in PROFILE:
+        for path in sorted(PROFILE["dir"].glob("*.txt")):
+            print(profile_summary(path))
     if args.json:
         print(json.dumps(figures))
 

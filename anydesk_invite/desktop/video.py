@@ -3,7 +3,8 @@ h264 decoder, both in PyAV's wheels). libx264 is GPL, as this project is.
 
 The encoder runs ``preset=ultrafast tune=zerolatency`` (no B-frames, no look-ahead: a frame
 goes out as soon as it is encoded), ~11-30 ms a 1920x1080 frame on a shared 2-core machine,
-High 4:4:4 Predictive profile (YUV 4:4:4), constant quality capped by the paced bitrate. Both sides
+High 4:4:4 Predictive profile (YUV 4:4:4), constant quality capped by the paced bitrate.
+``bench/screen_video.py --codec`` prints the figures behind the settings below. Both sides
 are plain objects without Qt, safe to call from a worker thread (one thread at a time each).
 """
 
@@ -11,35 +12,49 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
 from av.codec import CodecContext
+from av.video.reformatter import VideoReformatter
 
 _log = logging.getLogger(__name__)
 
 CODEC = "h264"
 PIXELS = "yuv444p"
-CRF = 20
-"""x264's constant quality: scrolling 1080p text at ~35 dB PSNR, ~36 KiB a frame at 30 fps
-(measured: yuv444p crf 20 35.0-35.6 dB 35.6 KiB; yuv420p crf 18 33.4 dB 37.2 KiB; yuv420p
-bitrate-only 8 Mbit/s 31 dB 23 KiB)."""
+PRESET = "ultrafast"
+VBV_SECONDS = 1.0
+"""How many seconds of the bitrate one picture may take at most. Half a second starves the
+stream after its keyframe (a 1080p screen of text wants ~1 MiB as a keyframe): the pictures
+that follow stay about as blurred as it was, since a scroll moves them without new detail.
+Scrolling text at 30 pictures a second, crf 20 (``bench/screen_video.py --codec``): 8 Mbit/s
+over 0.5 s 34.8 dB PSNR (26 dB after the keyframe), over 1 s 37.1 dB; 12 Mbit/s over 1 s
+41.8 dB at 30 KiB a picture."""
+CRF = 23
+"""x264's constant quality: scrolling 1080p text at 30 pictures a second, 12 Mbit/s over 1 s:
+39 dB PSNR at 23 KiB a picture (crf 20: 41.8 dB at 30 KiB; crf 26: 36.4 dB at 18 KiB).
+yuv420p would lose ~5 dB on coloured text whatever the crf (its chroma is shared by 2x2
+pixels: 34.8 dB by the conversion alone)."""
 
 
-def _packed(frame: av.VideoFrame, width: int, height: int) -> bytes:
-    """The frame's first plane as ``height`` rows of ``width`` BGRA pixels, no padding."""
+def _packed(frame: av.VideoFrame, width: int, height: int) -> bytes | memoryview:
+    """The frame's first plane as ``height`` rows of ``width`` BGRA pixels, no padding (a view
+    of the plane when its rows have none)."""
     plane = frame.planes[0]
     row = width * 4
-    data = bytes(plane)
     if plane.line_size == row:
-        return data[: row * height]
+        return memoryview(plane)[: row * height]
+    data = bytes(plane)
     stride = plane.line_size
     return b"".join(data[r * stride : r * stride + row] for r in range(height))
 
 
 class H264Encoder:
     """One stream: BGRA pictures of ``width`` x ``height`` in, H.264 access units of
-    ``out_width`` x ``out_height`` (even sides; scaled when smaller) out."""
+    ``out_width`` x ``out_height`` (even sides; scaled when smaller) out.
+
+    The BGRA picture and the converter to YUV are made once per stream, not per picture."""
 
     def __init__(
         self,
@@ -50,6 +65,7 @@ class H264Encoder:
         bitrate: int,
         fps: float,
         keyframe_interval: int = 300,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if out_width % 2 or out_height % 2 or out_width < 2 or out_height < 2:
             raise ValueError(f"H.264 needs even picture sides, not {out_width}x{out_height}")
@@ -66,20 +82,25 @@ class H264Encoder:
         ctx.gop_size = keyframe_interval
         ctx.thread_count = 2
         ctx.options = {
-            "preset": "ultrafast",
+            "preset": PRESET,
             "tune": "zerolatency",
-            # Quality first (crf), capped at the bitrate over half a second, so a frame never
+            # Quality first (crf), capped at the bitrate over VBV_SECONDS, so a frame never
             # bursts far over what the link was said to carry (a keyframe included).
-            "x264-params": f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={max(1, kbit // 2)}",
+            "x264-params": (
+                f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={max(1, round(kbit * VBV_SECONDS))}"
+            ),
         }
         self._ctx = ctx
         self._pts = -1
-        self._t0 = time.monotonic()
+        self._clock = clock
+        self._t0 = clock()
         self._force_key = True
+        self._bgra = av.VideoFrame(width, height, "bgra")
+        self._to_yuv = VideoReformatter()
 
-    def encode(self, bgra: bytes) -> tuple[bytes, bool]:
+    def encode(self, bgra: bytes | memoryview) -> tuple[bytes, bool]:
         """One picture (packed BGRA rows) in; its access unit and whether it is a keyframe."""
-        frame = av.VideoFrame(self.width, self.height, "bgra")
+        frame = self._bgra
         plane = frame.planes[0]
         row = self.width * 4
         if plane.line_size == row:
@@ -87,10 +108,12 @@ class H264Encoder:
         else:
             pad = b"\0" * (plane.line_size - row)
             plane.update(b"".join(bgra[r * row : (r + 1) * row] + pad for r in range(self.height)))
-        yuv = frame.reformat(width=self.out_width, height=self.out_height, format=PIXELS)
+        yuv = self._to_yuv.reformat(
+            frame, width=self.out_width, height=self.out_height, format=PIXELS, threads=1
+        )
         # Time stamps in real milliseconds, so the rate control spends its bitrate over the
         # pictures actually sent (fewer when the stream slows), not over an assumed 30 a second.
-        now = round((time.monotonic() - self._t0) * 1000)
+        now = round((self._clock() - self._t0) * 1000)
         self._pts = max(self._pts + 1, now)
         yuv.pts = self._pts
         if self._force_key:
@@ -117,8 +140,10 @@ class H264Decoder:
         ctx.options = {"max_pixels": str(padded)}
         ctx.thread_count = 1
         self._ctx = ctx
+        self._to_rgb = VideoReformatter()
+        self._to_bgra = VideoReformatter()
 
-    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | None:
+    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | memoryview | None:
         """The picture of this access unit as packed BGRA rows of ``out_width`` x
         ``out_height`` (scaled); None when it does not decode to a picture of the stream's
         size. Raises ValueError for data that is not H.264."""
@@ -131,7 +156,15 @@ class H264Decoder:
         picture = frames[-1]
         if (picture.width, picture.height) != (self.width, self.height):
             return None
-        out = picture.reformat(width=out_width, height=out_height, format="bgra")
+        if (out_width, out_height) == (self.width, self.height) and picture.format.name == PIXELS:
+            # swscale has no fast path from planar 4:4:4 YUV to packed BGRA; through planar
+            # RGB (a plain conversion, then a byte shuffle) costs about a fifth less.
+            picture = self._to_rgb.reformat(
+                picture, format="gbrp", interpolation="POINT", threads=1
+            )
+        out = self._to_bgra.reformat(
+            picture, width=out_width, height=out_height, format="bgra", threads=1
+        )
         return _packed(out, out_width, out_height)
 
 

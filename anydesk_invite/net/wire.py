@@ -14,8 +14,10 @@ from msgspec import Meta
 
 from anydesk_invite.core.permissions import Permission
 
-PROTOCOL_VERSION: Final = (1, 1)
-"""1.1 added ScreenSelect.video and VideoFrame (the moving screen as H.264)."""
+PROTOCOL_VERSION: Final = (1, 2)
+"""1.1 added ScreenSelect.video and VideoFrame (the moving screen as H.264); 1.2 added
+FrameAck.busy (how long the guest spent on a frame, so the host tells a busy guest from a slow
+link)."""
 PRE_AUTH_FRAME_LIMIT: Final = 8 * 1024
 POST_AUTH_FRAME_LIMIT: Final = 4 * 1024 * 1024
 HEADER: Final = struct.Struct(">I")
@@ -467,9 +469,20 @@ class VideoFrame(Message):
 
 
 class FrameAck(Message):
-    """Guest to host: every chunk of frame ``seq`` (and of the frames before it) is shown."""
+    """Guest to host: every chunk of frame ``seq`` (and of the frames before it) is shown;
+    ``busy``: the milliseconds the guest spent on frame ``seq``, from taking its first message
+    to this ack (0: not said; protocol 1.2)."""
 
     seq: Annotated[U63, Meta(description="every frame up to this one is shown")]
+    busy: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=60_000,
+            description="milliseconds the guest spent on this frame, from its first message "
+            "to this ack; 0: not said",
+        ),
+    ] = 0
 
 
 # --- remote control -------------------------------------------------------------------------

@@ -45,17 +45,19 @@ class PhotoCodec(Protocol):
 class VideoEncoder(Protocol):
     """One video stream's encoder: pictures of a fixed size in, access units out."""
 
-    def encode(self, bgra: bytes) -> tuple[bytes, bool]:
-        """One picture (packed BGRA rows) in; its access unit and whether it is a keyframe."""
+    def encode(self, bgra: bytes | memoryview) -> tuple[bytes, bool]:
+        """One picture (packed BGRA rows) in; its access unit and whether it is a keyframe.
+        The picture is read before the call returns, not kept."""
         ...
 
 
 class VideoDecoder(Protocol):
     """One video stream's decoder, from a keyframe on; its picture size is fixed."""
 
-    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | None:
-        """The picture scaled to ``out_width`` x ``out_height`` packed BGRA rows; None when the
-        unit gives no picture of the stream's size. ValueError for data that is no video."""
+    def decode(self, data: bytes, out_width: int, out_height: int) -> bytes | memoryview | None:
+        """The picture scaled to ``out_width`` x ``out_height`` packed BGRA rows (valid until
+        the next call); None when the unit gives no picture of the stream's size. ValueError
+        for data that is no video."""
         ...
 
 

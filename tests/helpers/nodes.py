@@ -29,7 +29,7 @@ from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.listener import Listener
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
-from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
+from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
 from anydesk_invite.services.sessions.service import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
@@ -190,6 +190,7 @@ class Nodes:
         screen: ScreenSource | None = None,
         desktop: DesktopAccess | None = None,
         screen_problem: str = "",
+        video: VideoCodec | None = None,
     ) -> Node:
         folder = self._tmp / name
         folder.mkdir()
@@ -209,6 +210,7 @@ class Nodes:
             clipboard=clipboard,
             screen=screen,
             input_sink=input_sink,
+            video=video,
         )
         features.screen.unavailable = screen_problem
         client = compose_client(

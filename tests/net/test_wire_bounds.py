@@ -208,7 +208,7 @@ def test_every_bounded_field_has_edges_tested() -> None:
 def test_documented_frame_limits() -> None:
     assert wire.PRE_AUTH_FRAME_LIMIT == 8192
     assert wire.POST_AUTH_FRAME_LIMIT == 4194304
-    assert wire.PROTOCOL_VERSION == (1, 1)
+    assert wire.PROTOCOL_VERSION == (1, 2)
 
 
 @pytest.mark.parametrize(("authenticated", "limit"), [(False, 8192), (True, 4194304)])
@@ -258,7 +258,8 @@ def test_documented_invitation_constants() -> None:
     [
         ((1, 0), False),
         ((1, 1), False),
-        ((1, 2), True),
+        ((1, 2), False),
+        ((1, 3), True),
         ((1, 65535), True),
         ((0, 9), False),
         ((2, 2), False),

@@ -201,13 +201,33 @@ STILL_AFTER: Final = 0.25
 """Seconds without change inside the video rectangle after which the video stops."""
 REFINE_AFTER: Final = 0.25
 """Seconds a tile shown from video must stand still before its exact pixels follow."""
+START_WITHIN: Final = 2.0
+"""Seconds within which a grab that moved, followed by another, starts the video even when
+the two are further apart than RESHAPE_AFTER (each frame of tiles took long)."""
 RESHAPE_AFTER: Final = 0.5
 """Seconds of movement history that shape the video rectangle (it shrinks to what moved)."""
 SETTINGS_EVERY: Final = 1.0
-"""Seconds at least between two encoder restarts for a new bitrate, frame rate or scale."""
-MAX_BITRATE: Final = 8_000_000
+"""Seconds at least between two encoder restarts for a lower bitrate, frame rate or scale."""
+RAISE_EVERY: Final = 3.0
+"""Seconds at least between two encoder restarts for a higher one: each restart starts a new
+stream with a keyframe (a 1080p keyframe takes ~0.5-1 s of the bitrate), so the stream climbs
+slowly and drops at once."""
+MAX_BITRATE: Final = 12_000_000
 MIN_BITRATE: Final = 300_000
+BITRATE_STEPS: Final = (
+    300_000, 450_000, 700_000, 1_000_000, 1_500_000, 2_200_000, 3_300_000, 5_000_000, 8_000_000,
+    12_000_000,
+)  # fmt: skip
+"""The bitrates the encoder runs at (about x1.5 apart): the link estimate moves all the time,
+and a restart for every small change would send a keyframe a second."""
 START_BITRATE: Final = 4_000_000
+MIN_RTT_WINDOW: Final = 10.0
+"""Seconds over which the shortest round trip is taken (the link's own, without queueing)."""
+QUEUED_RTT: Final = (1.5, 0.030)
+"""A round trip over factor x the shortest + seconds counts as queueing."""
+GUEST_GAP: Final = 0.020
+"""Seconds between the guest's ack of a frame and its taking up the next within which the next
+frame counts as having waited for the guest."""
 LINK_SHARE: Final = 0.7
 """Share of the estimated link rate the video may use; the rest carries tiles and input."""
 
@@ -222,8 +242,9 @@ class VideoSettings:
 
 
 def settings_for(bitrate: int) -> VideoSettings:
-    """Frame rate and resolution drop with the bitrate, so each picture keeps its quality."""
-    bitrate = max(MIN_BITRATE, min(MAX_BITRATE, bitrate))
+    """Frame rate and resolution drop with the bitrate, so each picture keeps its quality.
+    The bitrate is the highest of BITRATE_STEPS not above ``bitrate``."""
+    bitrate = max(s for s in BITRATE_STEPS if s <= max(MIN_BITRATE, bitrate))
     fps = 30.0 if bitrate >= 6_000_000 else 20.0 if bitrate >= 3_000_000 else 12.0
     # Scaled text blurs badly (3/4 size: ~17 dB PSNR), so the size drops last.
     scale = 1.0 if bitrate >= 2_000_000 else 0.75 if bitrate >= 1_000_000 else 0.5
@@ -238,37 +259,82 @@ class LinkEstimate:
     ack, are one sample of the rate: it cannot exceed what the link (and the guest) deliver,
     and a frame that did not fill the link understates it. The estimate is the largest of the
     last ``window`` samples.
+
+    A sample below the estimate counts only while frames queue on the way: while a frame's
+    round trip (send to ack, less the time the guest says it spent on the frame) stays within
+    QUEUED_RTT of the shortest one lately, the link carried what it was given, and a slow
+    sample says the guest was busy (decoding, or its CPU shared), not that the link is slower.
+    Nor does it count when the guest took the frame up at once after the one before (its
+    ack, less its busy time, comes within GUEST_GAP of the previous ack): the frame waited for
+    the guest, not for the link. Nor when the frame was sent with nothing else on its way: the
+    link idled before it while the host was busy (encoding), and the sample counts that idle
+    time (app-limited, in BBR's words). Otherwise a busy guest or host would drive the
+    bitrate, and with it the picture's quality and size, down for nothing.
     """
 
     def __init__(self, initial: int = START_BITRATE, window: int = 16) -> None:
-        self._sent: dict[int, tuple[float, int, int, float | None]] = {}
+        self._sent: dict[int, tuple[float, int, int, float | None, bool]] = {}
         self._samples: deque[float] = deque(maxlen=window)
+        self._rtts: deque[tuple[float, float]] = deque()
         self._delivered = 0
         self._delivered_at: float | None = None
         self.rate = float(initial)
         """Bits a second."""
         self.rtt = 0.0
         """The latest frame's time from send to ack, seconds."""
+        self.net_rtt = 0.0
+        """The same, less the time the guest said it spent on the frame."""
+        self.guest_limited = False
+        """The latest frame waited for the guest (taken up as soon as it was done with the
+        one before), not for the link."""
+        self.min_rtt = 0.0
+        """The shortest round trip over the last MIN_RTT_WINDOW seconds."""
 
     def sent(self, seq: int, now: float, nbytes: int) -> None:
-        self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at)
+        # Sent with nothing else on its way: the link idled before it (the host was busy),
+        # so its sample may say the link is slower than it is (app-limited, as BBR says).
+        alone = not self._sent
+        self._sent[seq] = (now, nbytes, self._delivered, self._delivered_at, alone)
         if len(self._sent) > 256:  # acks that never came; keep memory bounded
             del self._sent[min(self._sent)]
 
-    def acked(self, seq: int, now: float) -> None:
+    def queueing(self) -> bool:
+        """Whether the latest frame waited in a queue on the way (its round trip is well over
+        the shortest one lately)."""
+        return self.net_rtt > self.min_rtt * QUEUED_RTT[0] + QUEUED_RTT[1]
+
+    def acked(self, seq: int, now: float, busy: float = 0.0) -> None:
+        """The guest acked frames up to ``seq`` at ``now``, having spent ``busy`` seconds on
+        frame ``seq`` (0: it did not say)."""
         done = sorted(s for s in self._sent if s <= seq)
         if not done:
             return
-        sent_at, _, delivered_then, acked_then = self._sent[done[-1]]
+        sent_at, _, delivered_then, acked_then, alone = self._sent[done[-1]]
         self._delivered += sum(self._sent.pop(s)[1] for s in done)
         self.rtt = now - sent_at
+        busy = min(max(0.0, busy), self.rtt)
+        self.net_rtt = self.rtt - busy
+        self.guest_limited = (
+            busy > 0
+            and self._delivered_at is not None
+            and now - busy - self._delivered_at <= GUEST_GAP
+        )
+        while self._rtts and (self._rtts[0][0] < now - MIN_RTT_WINDOW or len(self._rtts) > 512):
+            self._rtts.popleft()
+        while self._rtts and self._rtts[-1][1] >= self.net_rtt:
+            self._rtts.pop()  # a monotonic queue: its head is the window's minimum
+        self._rtts.append((now, self.net_rtt))
+        self.min_rtt = self._rtts[0][1]
         since = acked_then if acked_then is not None else sent_at
         self._delivered_at = now
         interval = now - since
         nbytes = self._delivered - delivered_then
         if nbytes >= 2048 and interval > 0.002:
-            self._samples.append(nbytes * 8 / interval)
-            self.rate = max(self._samples)
+            sample = nbytes * 8 / interval
+            lower = self.queueing() and not self.guest_limited and not alone
+            if sample >= self.rate or lower:
+                self._samples.append(sample)
+                self.rate = max(self._samples)
 
     def target(self) -> int:
         return int(max(MIN_BITRATE, min(MAX_BITRATE, self.rate * LINK_SHARE)))
@@ -295,11 +361,12 @@ def _inside(r: Rect, outer: Rect) -> bool:
     )
 
 
-def crop(frame: RawFrame, rect: Rect) -> bytes:
-    """The rectangle's BGRA pixels, rows packed (one slice when it spans whole rows)."""
+def crop(frame: RawFrame, rect: Rect) -> bytes | memoryview:
+    """The rectangle's BGRA pixels, rows packed (a view of the frame, not a copy, when it
+    spans whole rows)."""
     x, y, w, h = rect
     if x == 0 and w == frame.width and frame.stride == w * BYTES_PER_PIXEL:
-        return bytes(memoryview(frame.data)[y * frame.stride : (y + h) * frame.stride])
+        return memoryview(frame.data)[y * frame.stride : (y + h) * frame.stride]
     return tile_pixels(frame, x, y, w, h)
 
 
@@ -318,7 +385,8 @@ class HybridPlanner:
     """Decides for each grab what travels as video and what as exact tiles, and encodes both.
     Runs on a worker thread, one grab at a time.
 
-    Moving content (VIDEO_MIN_TILES changed in two grabs within RESHAPE_AFTER) starts a video
+    Moving content (VIDEO_MIN_TILES changed in two grabs within RESHAPE_AFTER, or in a grab
+    and the one before it with movement within START_WITHIN) starts a video
     stream over the bounding rectangle of what moved, snapped to the tile grid. Tiles shown
     from video are lossy on the guest; once such a tile has stood still REFINE_AFTER outside
     the video rectangle, its exact pixels follow as tiles. The video stops after STILL_AFTER
@@ -391,6 +459,7 @@ class HybridPlanner:
         rects = changed_tiles(previous, frame, t)
         for r in rects:
             self._last_change[(r[0], r[1])] = now
+        earlier = next((e for e in reversed(self._recent) if e[2] >= VIDEO_MIN_TILES), None)
         if rects:
             self._recent.append((now, _bbox(rects), len(rects)))
         while self._recent and self._recent[0][0] < now - RESHAPE_AFTER:
@@ -398,6 +467,12 @@ class HybridPlanner:
         moving = [e for e in self._recent if e[2] >= VIDEO_MIN_TILES]
         big = len(rects) >= VIDEO_MIN_TILES and previous is not None
         if self.rect is None:
+            # Grabs come further apart than RESHAPE_AFTER where each frame of tiles takes long
+            # (a slow link, a busy machine): movement in the grab before, within START_WITHIN,
+            # counts too, or the video that would make the frames small would never start.
+            if big and earlier is not None and earlier not in moving:
+                if now - earlier[0] <= START_WITHIN:
+                    moving.append(earlier)
             if big and len(moving) >= 2:
                 self.rect = self._snap(_bbox([e[1] for e in moving]), width, height)
                 self._rect_at = self._moved_at = now
@@ -443,11 +518,12 @@ class HybridPlanner:
         return video, tiles
 
     def _want_encoder(self, rect: Rect, settings: VideoSettings, now: float) -> bool:
-        """Make the encoder match the rectangle (at once) and the settings (at most every
-        SETTINGS_EVERY); True when a new stream starts."""
+        """Make the encoder match the rectangle (at once) and the settings (lower at most every
+        SETTINGS_EVERY, higher at most every RAISE_EVERY); True when a new stream starts."""
         key = self._encoder_key
         if key is not None and key[0] == rect:
-            if key[1] == settings or now - self._encoder_at < SETTINGS_EVERY:
+            every = RAISE_EVERY if settings.bitrate > key[1].bitrate else SETTINGS_EVERY
+            if key[1] == settings or now - self._encoder_at < every:
                 return False
         w, h = rect[2], rect[3]
         out_w = max(2, int(w * settings.scale) // 2 * 2)
@@ -638,7 +714,7 @@ class HostScreen:
     async def handle(self, msg: Message) -> bool:
         """Take the guest's screen messages; False for any other message."""
         if isinstance(msg, FrameAck):
-            self.link.acked(msg.seq, self._now())
+            self.link.acked(msg.seq, self._now(), msg.busy / 1000)
             self.acked(msg.seq)
             return True
         if isinstance(msg, ScreenSelect):
@@ -794,7 +870,7 @@ def decode_tile(t: Tile, width: int, height: int, photo: PhotoDecoder | None = N
     return pixels
 
 
-def paste_rect(buffer: bytearray, width: int, rect: Rect, pixels: bytes) -> None:
+def paste_rect(buffer: bytearray, width: int, rect: Rect, pixels: bytes | memoryview) -> None:
     """Paste packed BGRA rows of ``rect`` into a buffer of ``width`` pixels a row."""
     x, y, w, h = rect
     stride, n, a = width * BYTES_PER_PIXEL, w * BYTES_PER_PIXEL, x * BYTES_PER_PIXEL
@@ -881,6 +957,8 @@ class GuestScreen:
         self.buffer = bytearray()
         self.frames_shown = 0
         self.last_seq = 0
+        self._taken: tuple[int, float] = (0, 0.0)
+        """The frame being shown and when its first message was taken up."""
         self.screens_changed: Signal[None] = Signal("screen.screens_changed")
         self.updated: Signal[int] = Signal("screen.updated")
 
@@ -925,6 +1003,8 @@ class GuestScreen:
 
     async def handle(self, msg: Message) -> bool:
         """Take the host's screen messages; False for any other message."""
+        if isinstance(msg, FrameTiles | VideoFrame) and msg.seq != self._taken[0]:
+            self._taken = (msg.seq, self._clock())
         if isinstance(msg, ScreenList):
             self.screens = [ScreenInfo(e.index, e.name, e.width, e.height) for e in msg.screens]
             self.current = msg.current
@@ -962,7 +1042,10 @@ class GuestScreen:
         self.last_seq = seq
         self.frames_shown += 1
         self.updated.emit(seq)
-        await self._send(FrameAck(seq))
+        busy = 0
+        if self._taken[0] == seq:
+            busy = min(60_000, max(1, round((self._clock() - self._taken[1]) * 1000)))
+        await self._send(FrameAck(seq, busy))
 
     def _skip(self, why: str) -> None:
         self.video_skipped += 1
