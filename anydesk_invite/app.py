@@ -52,7 +52,7 @@ from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.errors import DatabaseError
 from anydesk_invite.storage.home import Home, HomeError
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
-from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+from anydesk_invite.storage.policy_watch import PolicySources, PolicyWatcher
 from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore, check_secret
 

@@ -56,7 +56,7 @@ class Group:
 GROUPS = {
     "core": Group(("anydesk_invite/core/*",), ("tests/core",), 0.95),
     "policy": Group(
-        ("anydesk_invite/storage/policy_files.py",),
+        ("anydesk_invite/storage/policy_files.py", "anydesk_invite/storage/policy_watch.py"),
         ("tests/storage/test_policy_files.py", "tests/security/test_local.py"),
         0.95,
     ),
