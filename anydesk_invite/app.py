@@ -45,7 +45,8 @@ from anydesk_invite.services.presence import Presence
 from anydesk_invite.services.probing import ManualProbe
 from anydesk_invite.services.profiles import Profiles
 from anydesk_invite.services.recents import RecentSessions
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
+from anydesk_invite.services.sessions.service import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.storage.db import Database
