@@ -45,14 +45,15 @@ from anydesk_invite.services.presence import Presence
 from anydesk_invite.services.probing import ManualProbe
 from anydesk_invite.services.profiles import Profiles
 from anydesk_invite.services.recents import RecentSessions
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
+from anydesk_invite.services.sessions.service import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.errors import DatabaseError
 from anydesk_invite.storage.home import Home, HomeError
 from anydesk_invite.storage.keystore import KeyStore, KeyStoreError
-from anydesk_invite.storage.policy_files import PolicySources, PolicyWatcher
+from anydesk_invite.storage.policy_watch import PolicySources, PolicyWatcher
 from anydesk_invite.storage.settings import StoredSettings
 from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore, check_secret
 

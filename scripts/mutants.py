@@ -68,7 +68,7 @@ GROUPS = {
         0.95,
     ),
     "policy": Group(
-        ("anydesk_invite/storage/policy_files.py",),
+        ("anydesk_invite/storage/policy_files.py", "anydesk_invite/storage/policy_watch.py"),
         (
             "tests/storage/test_policy_files.py",
             "tests/storage/test_wide_area_settings.py",

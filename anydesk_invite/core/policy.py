@@ -1,7 +1,7 @@
 """Custom client settings (admin policy): what an administrator forces or presets.
 
 A policy is pure data. Several policies merge so that the tightest setting wins; the file
-format and which files count live in storage/policy_files.py.
+format lives in storage/policy_files.py, which files count in storage/policy_watch.py.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.wire import Message
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
+from anydesk_invite.services.sessions.service import SessionService
 from tests.helpers.peers import TrustEveryone
 from tests.helpers.xvfb import PATTERN_WIDGET, psnr
 
@@ -51,7 +52,8 @@ HOST_SCRIPT = PATTERN_WIDGET + textwrap.dedent(
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import SessionOpen
     from anydesk_invite.services.links import Links
-    from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+    from anydesk_invite.services.sessions.feature_set import SessionFeatures
+    from anydesk_invite.services.sessions.service import SessionService
 
     class TrustAll:
         def check(self, peer):

@@ -30,7 +30,7 @@ from anydesk_invite.net.listener import Listener
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
-from anydesk_invite.services.sessions.service import SessionFeatures
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import InvitationView, SessionView
 from anydesk_invite.storage.contacts import AddressEntry

@@ -41,6 +41,7 @@ from anydesk_invite.services.client import Client
 from anydesk_invite.services.control_commands import ControlCommands
 from anydesk_invite.services.facade import ActionRefused
 from anydesk_invite.services.sessions import file_io
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
 from anydesk_invite.services.sessions.file_io import FILE_THREAD_NICENESS, READ_BLOCK
 from anydesk_invite.services.sessions.filenames import NAME_MAX_BYTES, safe_file_name
 from anydesk_invite.services.sessions.files import (
@@ -53,7 +54,6 @@ from anydesk_invite.services.sessions.files import (
     TransferState,
     TransferView,
 )
-from anydesk_invite.services.sessions.service import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.db import Database

@@ -35,6 +35,7 @@ from anydesk_invite.net.wire import (
     encode,
 )
 from anydesk_invite.services.links import Address, Links
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
 from anydesk_invite.services.sessions.screen import (
     GuestScreen,
     HostScreen,
@@ -42,7 +43,7 @@ from anydesk_invite.services.sessions.screen import (
     chunks,
     paste_tiles,
 )
-from anydesk_invite.services.sessions.service import SessionFeatures, SessionService
+from anydesk_invite.services.sessions.service import SessionService
 from tests.desktop.test_photo import photo_pixels
 from tests.helpers.peers import TrustEveryone, dial_node, listening_node
 from tests.helpers.synthetic_screen import SyntheticScreen

@@ -20,7 +20,8 @@ from anydesk_invite.net.wire import (
     SysInfoRequest,
 )
 from anydesk_invite.services.sessions.chat import SessionChat
-from anydesk_invite.services.sessions.service import SessionFeatures, _table
+from anydesk_invite.services.sessions.dispatch import _table
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
 
 
 class NoInfo:

@@ -10,13 +10,12 @@ import pytest
 
 from anydesk_invite.core.permissions import ALL_PERMISSIONS, Permission
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Override, Policy
-from anydesk_invite.storage.policy_files import (
+from anydesk_invite.storage.policy_files import POLICY_FILE_MAX_BYTES, load_policy_file
+from anydesk_invite.storage.policy_watch import (
     HOME_POLICY_NAME,
-    POLICY_FILE_MAX_BYTES,
     SYSTEM_POLICY_PATH,
     PolicySources,
     PolicyWatcher,
-    load_policy_file,
 )
 
 P = Permission

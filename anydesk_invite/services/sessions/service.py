@@ -1,22 +1,19 @@
 """Remote sessions: the host (inviter, the one viewed) and the guest (invitee).
 
-The service opens sessions on both sides and hands each message from the peer to the feature
-that takes it (a table built from each feature's ``from_guest`` / ``from_host``). It is the
-one host-side permission gate: a guest's message that needs a permission the session lacks is
-refused here, logged and answered as its feature says, whatever the guest's UI did. A change
-of permissions on the host reaches the guest at once (``SessionPermissions``). One host serves
-up to MAX_GUESTS sessions at once, each with its own permissions.
+The service opens sessions on both sides and hands each message from the peer to its
+dispatch table (dispatch.py: the feature that takes it, through the one host-side permission
+gate that refuses, logs and answers what the session lacks). A change of permissions on the
+host reaches the guest at once (``SessionPermissions``). One host serves up to MAX_GUESTS
+sessions at once, each with its own permissions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from anydesk_invite.core.clock import Clock
@@ -28,7 +25,6 @@ from anydesk_invite.net.channel import Channel, ChannelClosed
 from anydesk_invite.net.wire import (
     Error,
     Message,
-    Refused,
     SessionEnd,
     SessionOpen,
     SessionOpened,
@@ -37,28 +33,16 @@ from anydesk_invite.net.wire import (
     Unavailable,
 )
 from anydesk_invite.services.links import Address, Links
-from anydesk_invite.services.ports import (
-    ClipboardPort,
-    DesktopAccess,
-    InputSink,
-    PhotoCodec,
-    ScreenSource,
-    SystemInfoSource,
-    VideoCodec,
-)
+from anydesk_invite.services.ports import DesktopAccess
 from anydesk_invite.services.refusals import RefusalKind, RefusedWithKind
-from anydesk_invite.services.sessions.chat import SessionChat
-from anydesk_invite.services.sessions.clipboard import ClipboardSharing
-from anydesk_invite.services.sessions.drawing import Drawing, GuestPen
+from anydesk_invite.services.sessions.dispatch import Dispatch
+from anydesk_invite.services.sessions.drawing import GuestPen
 from anydesk_invite.services.sessions.feature import Feature
-from anydesk_invite.services.sessions.files import FileTransfers
-from anydesk_invite.services.sessions.remote_input import GuestControl, RemoteInput
-from anydesk_invite.services.sessions.screen import GuestScreen, ScreenSharing
+from anydesk_invite.services.sessions.feature_set import SessionFeatures
+from anydesk_invite.services.sessions.remote_input import GuestControl
+from anydesk_invite.services.sessions.screen import GuestScreen
 from anydesk_invite.services.sessions.session import Session, SessionOutcome
-from anydesk_invite.services.sessions.sysinfo import SystemInfoSharing
 from anydesk_invite.services.views import Role, SessionView
-
-_log = logging.getLogger(__name__)
 
 MAX_GUESTS = 4
 OPEN_TIMEOUT = 10.0
@@ -67,60 +51,9 @@ __all__ = [
     "MAX_GUESTS",
     "OPEN_TIMEOUT",
     "Session",
-    "SessionFeatures",
     "SessionOutcome",
     "SessionService",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFeatures:
-    """Every feature a session carries, built by the composition root."""
-
-    screen: ScreenSharing
-    drawing: Drawing
-    remote_input: RemoteInput
-    transfers: FileTransfers
-    clipboard: ClipboardSharing
-    chat: SessionChat
-    system_info: SystemInfoSharing
-
-    def in_order(self) -> tuple[Feature, ...]:
-        """In the order they hear of a session: the screen first, so a guest has its screen
-        list before the host says what it cannot do."""
-        return (
-            self.screen,
-            self.drawing,
-            self.remote_input,
-            self.transfers,
-            self.clipboard,
-            self.chat,
-            self.system_info,
-        )
-
-    @classmethod
-    def build(
-        cls,
-        clock: Clock,
-        system_info: SystemInfoSource,
-        *,
-        clipboard: ClipboardPort | None = None,
-        screen: ScreenSource | None = None,
-        input_sink: InputSink | None = None,
-        photo: PhotoCodec | None = None,
-        video: VideoCodec | None = None,
-        random_bytes: Callable[[int], bytes] = os.urandom,
-    ) -> SessionFeatures:
-        """The features over these desktop adapters (None: this device has none of that)."""
-        return cls(
-            screen=ScreenSharing(screen, photo, video),
-            drawing=Drawing(clock),
-            remote_input=RemoteInput(input_sink, clock),
-            transfers=FileTransfers(clock, random_bytes=random_bytes),
-            clipboard=ClipboardSharing(clipboard),
-            chat=SessionChat(clock),
-            system_info=SystemInfoSharing(system_info),
-        )
 
 
 class SessionService:
@@ -156,11 +89,7 @@ class SessionService:
         self.conversation = features.chat
         self.system_info = features.system_info
         self.features: Sequence[Feature] = features.in_order()
-        self._from_guest = _table(self.features, lambda f: f.from_guest)
-        self._from_host = _table(self.features, lambda f: f.from_host)
-        self._named = {f.name: f for f in self.features}
-        self._refused_at: dict[tuple[bytes, str], float] = {}
-        """When the gate last logged and answered a refusal, per session and feature."""
+        self._dispatch = Dispatch(self.features, clock, self._send)
         for f in self.features:
             f.view_changed.connect(self._view_changed)
         self.sessions: dict[bytes, Session] = {}
@@ -290,29 +219,6 @@ class SessionService:
     def _permissions_changed(self, session: Session) -> None:
         for f in self.features:
             f.permissions_changed(session)
-
-    async def _permitted(self, session: Session, feature: Feature, msg: Message) -> bool:
-        """The host-side gate: whether the guest's ``msg`` may reach ``feature``. A refusal is
-        logged and answered as the feature says, at most once per its refusal interval."""
-        perm = feature.permission
-        if perm is None or perm in session.permissions or not feature.gated(msg):
-            return True
-        key = (session.session_id, feature.name)
-        now = self._clock.now()
-        last = self._refused_at.get(key)
-        if last is not None and now - last < feature.refusal_interval:
-            return False
-        self._refused_at[key] = now
-        what, answer = feature.refusal(session, msg)
-        _log.warning(
-            "refused %s from guest %s: %s not granted",
-            what,
-            session.peer.device_id,
-            perm.value.replace("_", " "),
-        )
-        if answer is not None:
-            await self._send(session, answer)
-        return False
 
     def _desktop_shared(self) -> bool:
         """Another host session already shares the desktop (its portal session runs)."""
@@ -445,21 +351,7 @@ class SessionService:
                 self._permissions_changed(session)
                 self.changed.emit(session.view())
                 return
-            case Refused() if session.role is Role.GUEST:
-                _log.info("host refused %s: %s", msg.what, msg.reason)
-                named = self._named.get(msg.what)
-                if named is not None and Refused in named.from_host:
-                    await named.handle(session, msg)
-                return
-        host = session.role is Role.HOST
-        feature = (self._from_guest if host else self._from_host).get(type(msg))
-        if feature is None:
-            _log.warning("unexpected %s in a session from %s", type(msg).__name__, session.peer)
-            await self._send(session, Refused(what="unexpected", reason="not permitted"))
-            return
-        if host and not await self._permitted(session, feature, msg):
-            return
-        await feature.handle(session, msg)
+        await self._dispatch.route(session, msg)
 
     def channel_closed(self, channel: Channel) -> None:
         for s in list(self.sessions.values()):
@@ -473,7 +365,7 @@ class SessionService:
         session.end_reason = reason
         for f in self.features:
             f.ended(session)
-            self._refused_at.pop((session.session_id, f.name), None)
+        self._dispatch.forget(session)
         session.close_outbox()
         duration = max(0.0, self._clock.now() - session.started_mono)
         self.ended.emit(SessionOutcome(session.view(), duration, reason))
@@ -496,18 +388,3 @@ class SessionService:
             await self._desktop.release()
         for t in list(self._tasks):
             t.cancel()
-
-
-def _table(
-    features: Sequence[Feature], messages: Callable[[Feature], tuple[type[Message], ...]]
-) -> dict[type[Message], Feature]:
-    """Message type -> the feature that takes it; two features taking one type is a mistake."""
-    table: dict[type[Message], Feature] = {}
-    for f in features:
-        for kind in messages(f):
-            if kind is Refused:
-                continue  # a host's refusal goes to the feature it names (``Refused.what``)
-            if kind in table:
-                raise ValueError(f"{kind.__name__} is taken by {table[kind].name} and {f.name}")
-            table[kind] = f
-    return table
