@@ -8,6 +8,7 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.net.channel import Channel, PeerInfo, TrustError
 from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
@@ -16,6 +17,19 @@ from anydesk_invite.net.listener import Listener
 from anydesk_invite.net.wire import HEADER, Chat, Decoder, Message, frame
 
 LOOPBACK = "127.0.0.1"
+
+
+def peer_info(identity: Identity, device_id: DeviceId | None = None, alias: str = "") -> PeerInfo:
+    """What the channel layer hands a trust store once ``identity`` has authenticated
+    (claiming ``device_id`` instead of its own, to stand for a colliding key)."""
+    return PeerInfo(
+        fingerprint=identity.fingerprint,
+        public_key_der=identity.public_key_der,
+        device_id=device_id or identity.device_id,
+        alias=alias,
+        version=(1, 0),
+        address=("127.0.0.1", 1),
+    )
 
 
 class TrustEveryone:

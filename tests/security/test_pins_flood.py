@@ -15,7 +15,7 @@ from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.storage.contacts import AddressEntry
 from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.history import RecentKind, RecentSession
-from tests.services.test_trust import peer_info
+from tests.helpers.peers import peer_info
 
 
 def test_a_stream_of_fresh_keys_keeps_the_pinned_table_at_its_bound(tmp_path: Path) -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.net.channel import PeerInfo, TrustError
+from anydesk_invite.net.channel import TrustError
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.storage.db import Database
 from anydesk_invite.storage.pins import PinnedPeer
 from tests.helpers.nodes import Nodes, Recorder, nodes_for
+from tests.helpers.peers import peer_info
 
 
 @pytest.fixture
@@ -29,17 +29,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database = Database.open(tmp_path / "trust.sqlite")
     yield database
     database.close()
-
-
-def peer_info(identity: Identity, device_id: DeviceId | None = None, alias: str = "") -> PeerInfo:
-    return PeerInfo(
-        fingerprint=identity.fingerprint,
-        public_key_der=identity.public_key_der,
-        device_id=device_id or identity.device_id,
-        alias=alias,
-        version=(1, 0),
-        address=("127.0.0.1", 1),
-    )
 
 
 def test_a_first_contact_is_pinned_by_fingerprint(db: Database) -> None:
