@@ -13,7 +13,7 @@ APT_RUNTIME="libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-
 libx11-xcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libx11-6 libxext6 \
 python3-venv"
-APT_TEST="xvfb xauth imagemagick xdotool openbox dbus gnome-keyring iproute2 desktop-file-utils \
+APT_TEST="xvfb xauth x11-utils imagemagick xdotool openbox dbus gnome-keyring iproute2 desktop-file-utils \
 appstream bind9 bind9-dnsutils mutter xdg-desktop-portal xdg-desktop-portal-gnome pipewire \
 pipewire-bin wireplumber gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base \
 libglib2.0-bin fuse3 foot procps"

@@ -13,7 +13,9 @@ def fit_contents(dialog: QDialog) -> None:
     they set), takes Maximise out of the window's allowed actions and draws its button
     disabled. No empty band is left when a line (an error) goes away. Openbox keeps
     Minimise on every dialog whatever the window says; only the window types of menus and
-    toolbars lose it, which Qt 6 no longer lets a program set.
+    toolbars lose it, which Qt 6 no longer lets a program set. Since every dialog is its
+    parent window's transient, that button minimises the app as a whole, and bringing the app
+    back shows the dialog on top again (tests/ui/test_window_placement.py, under openbox).
     """
     layout = dialog.layout()
     if layout is None:

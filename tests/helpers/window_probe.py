@@ -6,7 +6,8 @@ shell; anna's main window, invite dialog and settings; ben's connection request 
 Accept Window, which is accepted (and grows into the session layout); ben's session window.
 After each step it prints one JSON line per visible window: the step, the window's objectName,
 its frame and its screen's available geometry (logical pixels). With ADINVITE_PROBE_WM=1 it
-waits until the window manager has framed each window before it measures.
+waits until the window manager has framed each window before it measures, and minimises each
+dialog as its title bar's button does, then brings the app back (one "minimise" line each).
 """
 
 from __future__ import annotations
@@ -111,6 +112,75 @@ def allowed_actions(w: QWidget) -> list[str]:
     return re.findall(r"_NET_WM_ACTION_(\w+)", out)
 
 
+def xprop(window: int, *names: str) -> str:
+    return subprocess.run(
+        ["xprop", *(("-id", str(window)) if window else ("-root",)), *names],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
+
+
+def wm_state(w: QWidget) -> str:
+    """Normal or Iconic, as the window manager set WM_STATE; "" before it manages the window."""
+    found = re.search(r"window state: (\w+)", xprop(int(w.winId()), "WM_STATE"))
+    return found.group(1) if found else ""
+
+
+def named(window: int, among: list[QWidget]) -> str:
+    return next((w.objectName() for w in among if int(w.winId()) == window), hex(window))
+
+
+def top_and_active(among: list[QWidget]) -> tuple[str, str]:
+    """The topmost managed window and the focused one, by objectName."""
+    out = xprop(0, "_NET_CLIENT_LIST_STACKING", "_NET_ACTIVE_WINDOW")
+    stacking = re.search(r"_NET_CLIENT_LIST_STACKING\(WINDOW\): window id # (.*)", out)
+    active = re.search(r"_NET_ACTIVE_WINDOW\(WINDOW\): window id # (\w+)", out)
+    top = stacking.group(1).split(", ")[-1] if stacking else "0"
+    return named(int(top, 16), among), named(int(active.group(1), 16) if active else 0, among)
+
+
+async def minimise_and_restore(step: str, dialog: QWidget, main: QWidget) -> None:
+    """Under a window manager: minimise ``dialog`` as its title bar's Minimise button does (a
+    WM_CHANGE_STATE request), then bring the app back as a task bar does (activating the main
+    window), and print what became of both windows at each point."""
+    pair = [main, dialog]
+    subprocess.run(["xdotool", "windowminimize", str(int(dialog.winId()))], check=True, timeout=10)
+    try:
+        await until(lambda: all(wm_state(w) == "Iconic" for w in pair), 10)
+    except TimeoutError:
+        pass
+    minimised = {w.objectName(): wm_state(w) for w in pair}
+    subprocess.run(["xdotool", "windowactivate", str(int(main.winId()))], timeout=10)
+    try:
+        await until(
+            lambda: (
+                all(wm_state(w) == "Normal" for w in pair)
+                and top_and_active(pair)[0] == dialog.objectName()
+            ),
+            10,
+        )
+    except TimeoutError:
+        pass
+    top, active = top_and_active(pair)
+    print(
+        json.dumps(
+            {
+                "step": step,
+                "minimise": {
+                    "dialog": dialog.objectName(),
+                    "minimised": minimised,
+                    "restored": {w.objectName(): wm_state(w) for w in pair},
+                    "visible": dialog.isVisible(),
+                    "top": top,
+                    "active": active,
+                },
+            }
+        ),
+        flush=True,
+    )
+
+
 def report(step: str) -> None:
     for w in windows():
         screen = screen_of(w)
@@ -151,14 +221,20 @@ async def scenario(folder: Path) -> None:
         dialog = host.open_invite_dialog()
         await settle()
         report("invite")
+        if WM:
+            await minimise_and_restore("invite", dialog, host.window)
         dialog.close()
         entry = host.window.panes[PeerSource.ADDRESS_BOOK].open_address_book_dialog()
         await settle()
         report("address-book-entry")
+        if WM:
+            await minimise_and_restore("address-book-entry", entry, host.window)
         entry.close()
         settings = host.open_settings()
         await settle()
         report("settings")
+        if WM:
+            await minimise_and_restore("settings", settings, host.window)
         settings.close()
         await ben.client.connect(anna.device_id)
         await until(lambda: len(host.accept_windows) == 1)

@@ -150,7 +150,13 @@ def probe(env: dict[str, str]) -> list[dict[str, object]]:
     return rows
 
 
+def placed(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The rows that say where a window is (not what minimising did)."""
+    return [r for r in rows if "frame" in r]
+
+
 def assert_all_inside(rows: list[dict[str, object]]) -> None:
+    rows = placed(rows)
     for r in rows:
         frame = QRect(*r["frame"])  # type: ignore[misc]
         area = QRect(*r["area"])  # type: ignore[misc]
@@ -234,16 +240,36 @@ def test_every_window_is_inside_the_screen_under_openbox(openbox: str, scale: st
     assert_all_inside(rows)
     if scale == "1":
         assert_dialogs_cannot_be_maximised(rows)
+        assert_minimising_a_dialog_takes_the_app_with_it(rows)
 
 
 def assert_dialogs_cannot_be_maximised(rows: list[dict[str, object]]) -> None:
     """Openbox offers Maximise exactly when a window's size can change: the small dialogs
     have none (their size is their contents'), the main window keeps it."""
-    allowed = {str(r["window"]): set(r["allowed"]) for r in rows}  # type: ignore[call-overload]
+    allowed = {str(r["window"]): set(r["allowed"]) for r in placed(rows)}  # type: ignore[call-overload]
     assert {"MAXIMIZE_HORZ", "MAXIMIZE_VERT", "RESIZE"} <= allowed["mainWindow"]
     for dialog in ("inviteDialog", "addressBookDialog"):
         assert "CLOSE" in allowed[dialog], dialog
         assert not allowed[dialog] & {"MAXIMIZE_HORZ", "MAXIMIZE_VERT", "RESIZE"}, dialog
+
+
+def assert_minimising_a_dialog_takes_the_app_with_it(rows: list[dict[str, object]]) -> None:
+    """Openbox draws Minimise on every dialog, whatever the program asks (its client.c keeps
+    iconify for dialogs and ignores the Motif hints that would remove it). Each dialog is the
+    main window's transient, so the button minimises the app as a whole, never the dialog alone
+    behind a main window it blocks; bringing the app back shows the dialog again, on top and
+    focused."""
+    done = {
+        str(r["step"]): r["minimise"]  # type: ignore[index]
+        for r in rows
+        if "minimise" in r
+    }
+    assert set(done) == {"invite", "address-book-entry", "settings"}, done
+    for step, m in done.items():
+        dialog = m["dialog"]
+        assert m["minimised"] == {"mainWindow": "Iconic", dialog: "Iconic"}, (step, m)
+        assert m["restored"] == {"mainWindow": "Normal", dialog: "Normal"}, (step, m)
+        assert m["visible"] and m["top"] == dialog and m["active"] == dialog, (step, m)
 
 
 def test_the_demo_puts_two_main_windows_side_by_side_without_overlap(qtbot: QtBot) -> None:
