@@ -27,6 +27,7 @@ from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
+from anydesk_invite.ui.growing import schedule_grow
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
@@ -356,6 +357,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
                 self._transfers, session.session_id, Role.HOST, parent=page
             )
             self.transfer_panel.set_permissions(session.permissions)
+            self.transfer_panel.grown.connect(self._schedule_grow)
             box.addWidget(self.transfer_panel)
         box.addWidget(self.chat_view)
         box.addWidget(self.chat_edit)
@@ -508,6 +510,10 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
             self.close()
             return
         super().keyPressEvent(event)
+
+    def _schedule_grow(self) -> None:
+        """Grow once the layout has caught up, if a transfer row or message needs room."""
+        schedule_grow(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.transfer_panel is not None:

@@ -7,7 +7,7 @@ import itertools
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,6 +33,7 @@ from anydesk_invite.services.facade import (
 )
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.countdown import format_duration
+from anydesk_invite.ui.growing import schedule_grow
 from anydesk_invite.ui.i18n import permission_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.screen_view import ScreenView
@@ -42,17 +43,6 @@ from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel
 def permissions_text(perms: frozenset[Permission]) -> str:
     granted = [permission_label(p) for p in Permission if p in perms]
     return view_screen_label() + "".join(f", {g}" for g in granted)
-
-
-def _lacking(widget: QWidget) -> int:
-    """How many pixels of height a widget without a layout of its own is short of."""
-    if widget.layout() is not None:
-        return 0
-    if widget.hasHeightForWidth():
-        need = widget.heightForWidth(widget.width())
-    else:
-        need = widget.minimumSizeHint().height()
-    return max(0, need - widget.height())
 
 
 class SessionWindow(DropsToTransferPanel, QWidget):
@@ -161,6 +151,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
             if transfers is not None
             else None
         )
+        if self.transfer_panel is not None:
+            self.transfer_panel.grown.connect(self._schedule_grow)
 
         side = QVBoxLayout()
         side.addWidget(self.peer_label)
@@ -395,27 +387,8 @@ class SessionWindow(DropsToTransferPanel, QWidget):
                 self.state_label.setText(str(exc))
 
     def _schedule_grow(self) -> None:
-        """Look, once the layout has caught up, whether the window must grow (its text
-        changed). Not from event(): an override there runs while the window is destroyed."""
-        QTimer.singleShot(0, self, self._grow_to_contents)
-
-    def _grow_to_contents(self) -> None:
-        """Taller by what the most squeezed row of the window lacks (a window's minimum
-        height does not count wrapped lines, so the layout would squeeze them and the rows
-        below), as far as the screen has room below the window; again until none lacks."""
-        lacking = max((_lacking(w) for w in self.findChildren(QWidget) if w.isVisible()), default=0)
-        if lacking <= 0:
-            return
-        screen = self.screen()
-        room = self.height() + lacking
-        if screen is not None:
-            area = screen.availableGeometry()
-            room = min(room, self.height() + area.bottom() - self.frameGeometry().bottom())
-        if room > self.height() and self.isVisible():
-            self.resize(self.width(), room)
-            # The layout shares the new room out once the resize is seen: look again then
-            # (it ends at the screen's bottom edge or when nothing lacks any more).
-            QTimer.singleShot(0, self, self._grow_to_contents)
+        """Grow once the layout has caught up, if a text that changed needs more room."""
+        schedule_grow(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._facade.sessions_changed.disconnect(self._on_sessions_changed)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, QLocale, QMimeData, QUrl
+from PySide6.QtCore import QCoreApplication, QLocale, QMimeData, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -139,6 +139,9 @@ class DropsToTransferPanel:
 
 class TransferPanel(QWidget):
     """The transfers of one session, live from the client's transfer_changed signal."""
+
+    grown = Signal()
+    """A row or a message was added: the window around may need more height."""
 
     def __init__(
         self,
@@ -273,6 +276,7 @@ class TransferPanel(QWidget):
         self._list.addWidget(widget)
         row = _Row(widget, label, bar, cancel, fetch, show_folder)
         self._rows[tid] = row
+        self.grown.emit()
         return row
 
     async def _attempt(self, call: Callable[[], Awaitable[object]]) -> None:
@@ -281,6 +285,7 @@ class TransferPanel(QWidget):
             await call()
         except ActionRefused as exc:
             self.error_label.setText(str(exc))
+            self.grown.emit()
 
     def _show_folder(self, transfer_id: str) -> None:
         saved = next(

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.permissions import Permission
@@ -285,3 +292,65 @@ def test_a_received_file_can_be_shown_in_its_folder(qtbot: QtBot, tmp_path: Path
     fake.transfer_changed.emit(view(sent, done=1000, state=TransferState.DONE))
     assert panel.findChild(QPushButton, f"transferShowFolder_{sent}") is None  # sent files
     panel.detach()
+
+
+def _short_of_room(window: QWidget) -> list[str]:
+    """Visible widgets drawn lower than they need: wrapped labels shorter than their text,
+    anything else but lists (they scroll) shorter than its minimum size hint."""
+    short = []
+    for w in window.findChildren(QWidget):
+        if not w.isVisible() or not w.objectName() or isinstance(w, QAbstractScrollArea):
+            continue
+        wraps = isinstance(w, QLabel) and w.wordWrap()
+        need = w.heightForWidth(w.width()) if wraps else w.minimumSizeHint().height()
+        if w.height() < need:
+            short.append(w.objectName())
+    return short
+
+
+def test_transfer_rows_and_a_refusal_make_the_session_window_taller_not_squeezed(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    fake = FakeTransfers()
+    fake.refuse = "The host is not taking files now. " * 4
+    guest = session(SESSION, frozenset(Permission), role=Role.GUEST)
+    facade = FakeClient()
+    facade.session_views[SESSION] = guest
+    window = SessionWindow(facade, guest, transfers=fake)
+    window.transfer_panel._choose_file = lambda _: "/tmp/a.txt"  # type: ignore[union-attr]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(window.width(), window.minimumHeight())
+    qtbot.waitUntil(lambda: not _short_of_room(window))
+    before = window.height()
+    for n in range(4):
+        fake.transfer_changed.emit(view(f"{n:02x}" * 16, name=f"holiday photos {n}.zip"))
+    assert window.transfer_panel is not None
+    qtbot.mouseClick(window.transfer_panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.transfer_panel.error_label.text() != "")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.height() > before)
+    qtbot.waitUntil(lambda: not _short_of_room(window))
+    window.close()
+
+
+def test_transfer_rows_and_a_refusal_make_the_hosts_accept_window_taller_not_squeezed(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    fake = FakeTransfers()
+    fake.refuse = "The guest is not taking files now. " * 4
+    window = host_window(qtbot, fake)
+    assert window.transfer_panel is not None
+    window.transfer_panel._choose_file = lambda _: "/tmp/a.txt"
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(window.width(), window.minimumHeight())
+    qtbot.waitUntil(lambda: not _short_of_room(window))
+    before = window.height()
+    for n in range(4):
+        fake.transfer_changed.emit(view(f"{n:02x}" * 16, name=f"holiday photos {n}.zip"))
+    qtbot.mouseClick(window.transfer_panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.transfer_panel.error_label.text() != "")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.height() > before)
+    qtbot.waitUntil(lambda: not _short_of_room(window))
+    window.close()
