@@ -110,7 +110,8 @@ async def desktop_adapters(
         return DesktopAdapters()
 
     from anydesk_invite.desktop.portal import PortalBus
-    from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
+    from anydesk_invite.desktop.portal_devices import PortalInput, PortalScreens
+    from anydesk_invite.desktop.wayland import WaylandDesktop
 
     bus = PortalBus(bus_address)
     desktop = WaylandDesktop(bus, Path(home) / "portal-restore-token")

@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from anydesk_invite.desktop.portal import PortalBus
-from anydesk_invite.desktop.wayland import PortalScreens, WaylandDesktop
+from anydesk_invite.desktop.portal_devices import PortalScreens
+from anydesk_invite.desktop.wayland import WaylandDesktop
 from tests.helpers.gnome_wayland import HEIGHT, WIDTH, MutterEyes, gnome_wayland
 
 HZ = os.sysconf("SC_CLK_TCK")

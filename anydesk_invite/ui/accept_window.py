@@ -6,10 +6,9 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,74 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from anydesk_invite.core.alias import sanitize_display
-from anydesk_invite.core.ids import DeviceId, short_fingerprint, verification_code
-from anydesk_invite.core.permissions import SCREEN_SHARING, Permission
+from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import InvitationView, Role, SessionView
 from anydesk_invite.ui.countdown import Stopwatch
 from anydesk_invite.ui.growing import schedule_grow
+from anydesk_invite.ui.peer_form import error_label, peer_form
 from anydesk_invite.ui.permission_toggles import PermissionToggles
 from anydesk_invite.ui.qt_loop import asyncSlot
-from anydesk_invite.ui.styles import ERROR_STYLE
+from anydesk_invite.ui.request_page import RequestPage
 from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel, Transfers
-
-FIRST_CONTACT_TEXT = QT_TRANSLATE_NOOP(
-    "AcceptWindow",
-    "First contact: this device has never connected before. Compare the fingerprint "
-    "with its owner before you grant more than viewing.",
-)
-"""In English; the window shows it translated."""
-
-
-def _error_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(ERROR_STYLE)
-    label.hide()
-    return label
-
-
-def _peer_form(
-    parent: QWidget,
-    prefix: str,
-    alias: str,
-    device_id: DeviceId,
-    fingerprint: bytes,
-    own_fingerprint: bytes,
-) -> QFormLayout:
-    form = QFormLayout()
-    name = QLabel(
-        sanitize_display(alias) or QCoreApplication.translate("AcceptWindow", "(no alias)"), parent
-    )
-    name.setObjectName(f"{prefix}Label")
-    name.setTextFormat(Qt.TextFormat.PlainText)
-    name.setStyleSheet("font-weight: bold;")
-    ident = QLabel(device_id.grouped(), parent)
-    ident.setObjectName(f"{prefix}IdLabel")
-    ident.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    fp = QLabel(short_fingerprint(fingerprint), parent)
-    fp.setObjectName(f"{prefix}FingerprintLabel")
-    fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    fp.setStyleSheet("font-family: monospace;")
-    form.addRow(QCoreApplication.translate("AcceptWindow", "Alias:"), name)
-    form.addRow(QCoreApplication.translate("AcceptWindow", "ID:"), ident)
-    form.addRow(QCoreApplication.translate("AcceptWindow", "Fingerprint:"), fp)
-    code = QLabel(verification_code(own_fingerprint, fingerprint), parent)
-    code.setObjectName(f"{prefix}VerificationLabel")
-    code.setAccessibleName(QCoreApplication.translate("AcceptWindow", "Verification code"))
-    code.setToolTip(
-        QCoreApplication.translate(
-            "AcceptWindow",
-            "The other side sees the same code for this connection. If it differs, someone is "
-            "in between: end the session.",
-        )
-    )
-    code.setStyleSheet("font-family: monospace; font-weight: bold;")
-    form.addRow(QCoreApplication.translate("AcceptWindow", "Verification code:"), code)
-    return form
 
 
 class AcceptWindow(DropsToTransferPanel, QWidget):
@@ -140,110 +82,30 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         self.control_problem_label: QLabel | None = None
         facade.sessions_changed.connect(self._on_sessions_changed)
         if request is not None:
-            self._build_request(request)
+            self._show_request(request)
         if session is not None:
             self.show_session(session)
 
-    # -- (a) a connection request -------------------------------------------------------
-
-    def _build_request(self, request: InvitationView) -> None:
-        page = self.request_page
-        name = sanitize_display(request.peer_alias) or request.peer_id.grouped()
-        self.setWindowTitle(
-            window_title(self.tr("Connection request from {name}").format(name=name))
-        )
-        intro = QLabel(self.tr("{name} asks to connect to this device.").format(name=name), page)
-        intro.setObjectName("requestIntroLabel")
-        intro.setWordWrap(True)
-        intro.setTextFormat(Qt.TextFormat.PlainText)
-        badge = QLabel(QCoreApplication.translate("AcceptWindow", FIRST_CONTACT_TEXT), page)
-        badge.setObjectName("firstContactBadge")
-        badge.setWordWrap(True)
-        badge.setStyleSheet(
-            "background: #fff4ce; color: #5c4400; border: 1px solid #e0c060;"
-            " border-radius: 4px; padding: 6px;"
-        )
-        badge.setVisible(request.first_contact)
-        self.first_contact_badge = badge
-
-        profiles = self._facade.profiles()
-        preset = (
-            SCREEN_SHARING if request.first_contact else self._facade.settings().default_profile
-        )
-        perms = next((p.permissions for p in profiles if p.name == preset), frozenset())
-        self.toggles = PermissionToggles(
-            profiles, self._facade.policy(), perms, preset, parent=page
-        )
-
-        self.request_error = _error_label(page, "requestErrorLabel")
-        self.accept_button = QPushButton(self.tr("&Accept"), page)
-        self.accept_button.setObjectName("acceptRequestButton")
-        self.accept_button.setDefault(True)
-        self.accept_button.clicked.connect(self._accept)
-        self.dismiss_button = QPushButton(self.tr("&Dismiss"), page)
-        self.dismiss_button.setObjectName("dismissButton")
-        self.dismiss_button.clicked.connect(self._dismiss)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.dismiss_button)
-        buttons.addWidget(self.accept_button)
-        QWidget.setTabOrder(self.dismiss_button, self.accept_button)  # as they are seen
-
-        box = QVBoxLayout(page)
-        box.addWidget(intro)
-        box.addLayout(
-            _peer_form(
-                page,
-                "requester",
-                request.peer_alias,
-                request.peer_id,
-                request.peer_fingerprint,
-                self._facade.status().fingerprint,
-            )
-        )
-        box.addWidget(badge)
-        box.addWidget(self.toggles)
-        box.addWidget(self.request_error)
-        box.addStretch(1)
-        box.addLayout(buttons)
+    def _show_request(self, request: InvitationView) -> None:
+        page = RequestPage(self._facade, request, self._stack)
+        self._stack.removeWidget(self.request_page)
+        self.request_page.deleteLater()
+        self._stack.insertWidget(0, page)
+        self.request_page = page
+        self.setWindowTitle(page.title)
+        self.toggles = page.toggles
+        self.accept_button, self.dismiss_button = page.accept_button, page.dismiss_button
+        self.request_error = page.request_error
+        self.first_contact_badge = page.first_contact_badge
+        page.accepted.connect(self._request_accepted)
+        page.dismissed.connect(self.close)
         self._stack.setCurrentWidget(page)
 
-    @asyncSlot()
-    async def _accept(self) -> None:
-        if self._request is None or self.toggles is None:
-            return
-        self._set_request_busy(True)
-        try:
-            session = await self._facade.accept(
-                self._request.invitation_id, self.toggles.effective(), self.toggles.profile_name()
-            )
-        except ActionRefused as e:
-            self.request_error.setText(str(e))
-            self.request_error.show()
-            self._set_request_busy(False)
-            return
+    def _request_accepted(self, session: SessionView) -> None:
         if self._session is None or self._session.session_id != session.session_id:
             self.show_session(session)
 
-    @asyncSlot()
-    async def _dismiss(self) -> None:
-        if self._request is None:
-            return
-        self._set_request_busy(True)
-        try:
-            await self._facade.reject(self._request.invitation_id)
-        except ActionRefused as e:
-            self.request_error.setText(str(e))
-            self.request_error.show()
-            self._set_request_busy(False)
-            return
-        self.close()
-
-    def _set_request_busy(self, busy: bool) -> None:
-        self.accept_button.setEnabled(not busy)
-        self.dismiss_button.setEnabled(not busy)
-
-    # -- (b) the running session, host side -------------------------------------------------
+    # -- the running session, host side -------------------------------------------------
 
     def session(self) -> SessionView | None:
         return self._session
@@ -297,7 +159,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         note = QLabel(self.tr("Changes apply to this session only."), page)
         note.setObjectName("sessionOnlyNote")
         note.setStyleSheet("color: #555555;")
-        self.session_error = _error_label(page, "sessionErrorLabel")
+        self.session_error = error_label(page, "sessionErrorLabel")
 
         self.chat_view = QPlainTextEdit(page)
         self.chat_view.setObjectName("chatView")
@@ -317,7 +179,7 @@ class AcceptWindow(DropsToTransferPanel, QWidget):
         self.end_button.setObjectName("endSessionButton")
         self.end_button.clicked.connect(self._end)
 
-        form = _peer_form(
+        form = peer_form(
             page,
             "guest",
             session.peer_alias,

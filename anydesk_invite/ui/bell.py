@@ -25,10 +25,10 @@ from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import TICK_MS, format_countdown, format_when
+from anydesk_invite.ui.i18n import permissions_text
 from anydesk_invite.ui.icons import icon
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
-from anydesk_invite.ui.toast import permissions_text
 
 if TYPE_CHECKING:
     from anydesk_invite.ui.accept_window import AcceptWindow

@@ -63,6 +63,16 @@ def view_screen_label() -> str:
     return QCoreApplication.translate("Permission", "View screen")
 
 
+def permissions_text(perms: frozenset[Permission]) -> str:
+    """What an invitation offers, in words; the screen is always viewed."""
+    return ", ".join(permission_items(perms))
+
+
+def permission_items(perms: frozenset[Permission]) -> list[str]:
+    """Each thing an invitation offers, named; the screen is always viewed."""
+    return [view_screen_label(), *(permission_label(p) for p in Permission if p in perms)]
+
+
 def translation_name(lang: str) -> str:
     """The file name of a language's compiled translation, e.g. ``anydesk_invite_de.qm``."""
     return f"anydesk_invite_{lang}.qm"

@@ -34,15 +34,10 @@ from anydesk_invite.services.facade import (
 from anydesk_invite.services.views import Role, SessionView
 from anydesk_invite.ui.countdown import format_duration
 from anydesk_invite.ui.growing import schedule_grow
-from anydesk_invite.ui.i18n import permission_label, view_screen_label
+from anydesk_invite.ui.i18n import permission_label, permissions_text
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.screen_view import ScreenView
 from anydesk_invite.ui.transfer_panel import DropsToTransferPanel, TransferPanel, Transfers
-
-
-def permissions_text(perms: frozenset[Permission]) -> str:
-    granted = [permission_label(p) for p in Permission if p in perms]
-    return view_screen_label() + "".join(f", {g}" for g in granted)
 
 
 class SessionWindow(DropsToTransferPanel, QWidget):

@@ -9,36 +9,40 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from anydesk_invite.core.alias import AliasError, parse_alias
-from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
-from anydesk_invite.services.facade import ActionRefused, ClientFacade, Settings, Status
+from anydesk_invite.services.facade import ActionRefused, ClientFacade, Settings
 from anydesk_invite.storage.home import default_incoming_folder
-from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
-from anydesk_invite.ui.icons import icon
+from anydesk_invite.ui.i18n import profile_label
+from anydesk_invite.ui.profile_editor import ProfileEditor
 from anydesk_invite.ui.qt_loop import asyncSlot
-from anydesk_invite.ui.styles import ERROR_STYLE
+from anydesk_invite.ui.settings_parts import (
+    FullSizeScrollArea,
+    choose_folder_dialog,
+    error_label,
+    fill_levels,
+    key_location_text,
+    lock_label,
+    lock_levels,
+    locked_row,
+    reason_label,
+)
 from anydesk_invite.ui.wide_area_group import WideAreaGroup
 
 # In English here; the dialog shows them translated.
@@ -56,79 +60,6 @@ AUTOMATIC = QT_TRANSLATE_NOOP("SettingsDialog", "Automatic (private LAN addresse
 RESTART_NOTE = QT_TRANSLATE_NOOP(
     "SettingsDialog", "A new interface takes effect when the client starts next time."
 )
-NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "New profile")
-_ERROR_STYLE = ERROR_STYLE
-
-
-def key_location_text(status: Status) -> str:
-    """Where this device's private key is kept, in words."""
-    if status.key_location == "keyring":
-        return QCoreApplication.translate("SettingsDialog", "In the system keyring")
-    return QCoreApplication.translate(
-        "SettingsDialog", "In a file in the home folder ({home})"
-    ).format(home=status.home)
-
-
-def _lock_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setAccessibleName(
-        QCoreApplication.translate("SettingsDialog", "Locked by your administrator")
-    )
-    label.setPixmap(icon("lock").pixmap(QSize(16, 16)))
-    label.hide()
-    return label
-
-
-def _reason_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setAccessibleName(QCoreApplication.translate("SettingsDialog", "Why this is locked"))
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #555555;")
-    label.hide()
-    return label
-
-
-def _error_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setAccessibleName(QCoreApplication.translate("SettingsDialog", "Error"))
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.hide()
-    return label
-
-
-def choose_folder_dialog(parent: QWidget, start: str) -> str | None:
-    folder = QFileDialog.getExistingDirectory(
-        parent, QCoreApplication.translate("SettingsDialog", "Folder for received files"), start
-    )
-    return folder or None
-
-
-class FullSizeScrollArea(QScrollArea):
-    """Asks for room for all of its content, and scrolls only when the screen is smaller."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-    def sizeHint(self) -> QSize:
-        inner = self.widget()
-        if inner is None:
-            return super().sizeHint()
-        hint = inner.sizeHint()
-        bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(hint.width() + bar, hint.height())
-
-    def minimumSizeHint(self) -> QSize:
-        inner = self.widget()
-        width = inner.minimumSizeHint().width() if inner is not None else 0
-        return QSize(width + self.verticalScrollBar().sizeHint().width(), 120)
 
 
 class SettingsDialog(QDialog):
@@ -161,7 +92,7 @@ class SettingsDialog(QDialog):
         self.alias_edit.setAccessibleName(self.tr("Alias"))
         self.alias_edit.setPlaceholderText("name@ad")
         self.alias_edit.textChanged.connect(self._validate)
-        self.alias_error = _error_label(general, "aliasErrorLabel")
+        self.alias_error = error_label(general, "aliasErrorLabel")
         alias_box = QVBoxLayout()
         alias_box.setSpacing(2)
         alias_box.addWidget(self.alias_edit)
@@ -173,15 +104,16 @@ class SettingsDialog(QDialog):
         self.accept_from_combo = QComboBox(general)
         self.accept_from_combo.setObjectName("acceptFromCombo")
         self.accept_from_combo.setAccessibleName(self.tr("Accept invitations from"))
-        self.accept_from_lock = _lock_label(general, "acceptFromLock")
-        self.accept_from_reason = _reason_label(general, "acceptFromReason")
-        self._fill_levels(
+        self.accept_from_lock = lock_label(general, "acceptFromLock")
+        self.accept_from_reason = reason_label(general, "acceptFromReason")
+        fill_levels(
             self.accept_from_combo,
             ACCEPT_FROM_TEXT,
             self._policy.effective_accept_from(self._settings.accept_from),
             self._policy.effective_accept_from(AcceptFrom.EVERYONE),
         )
-        self._lock_levels(
+        lock_levels(
+            self._policy,
             self.accept_from_combo,
             self.accept_from_lock,
             self.accept_from_reason,
@@ -192,24 +124,23 @@ class SettingsDialog(QDialog):
         label.setBuddy(self.accept_from_combo)
         form.addRow(
             label,
-            self._locked_row(
-                self.accept_from_combo, self.accept_from_lock, self.accept_from_reason
-            ),
+            locked_row(self.accept_from_combo, self.accept_from_lock, self.accept_from_reason),
         )
 
         self.discovery_combo = QComboBox(general)
         self.discovery_combo.setObjectName("discoveryCombo")
         self.discovery_combo.setAccessibleName(self.tr("Discovery"))
-        self.discovery_lock = _lock_label(general, "discoveryLock")
-        self.discovery_reason = _reason_label(general, "discoveryReason")
+        self.discovery_lock = lock_label(general, "discoveryLock")
+        self.discovery_reason = reason_label(general, "discoveryReason")
         loosest_discovery = self._policy.effective_discovery(DiscoveryMode.ON)
-        self._fill_levels(
+        fill_levels(
             self.discovery_combo,
             DISCOVERY_TEXT,
             self._policy.effective_discovery(self._settings.discovery),
             loosest_discovery,
         )
-        self._lock_levels(
+        lock_levels(
+            self._policy,
             self.discovery_combo,
             self.discovery_lock,
             self.discovery_reason,
@@ -220,7 +151,7 @@ class SettingsDialog(QDialog):
         label.setBuddy(self.discovery_combo)
         form.addRow(
             label,
-            self._locked_row(self.discovery_combo, self.discovery_lock, self.discovery_reason),
+            locked_row(self.discovery_combo, self.discovery_lock, self.discovery_reason),
         )
 
         self.interface_combo = QComboBox(general)
@@ -299,9 +230,11 @@ class SettingsDialog(QDialog):
         self.wide_area_group = WideAreaGroup(
             self._settings.wide_area, self._policy, status.wide_area, self
         )
-        self._build_profiles()
+        self.profiles = ProfileEditor(self._facade, self)
+        self.profiles.saved.connect(self._profile_saved)
+        self.profiles.deleted.connect(self._profile_deleted)
 
-        self.error_label = _error_label(self, "settingsErrorLabel")
+        self.error_label = error_label(self, "settingsErrorLabel")
         self._buttons = QDialogButtonBox(self)
         self._buttons.setObjectName("settingsButtons")
         self.save_button = self._buttons.addButton(
@@ -322,7 +255,7 @@ class SettingsDialog(QDialog):
         inner.setContentsMargins(0, 0, 0, 0)
         inner.addWidget(general)
         inner.addWidget(self.wide_area_group)
-        inner.addWidget(self.profiles_group, 1)
+        inner.addWidget(self.profiles, 1)
         inner.addWidget(self.error_label)
         # On a small screen (or at 200 %) the settings scroll; Save and Cancel stay in view.
         scroll = FullSizeScrollArea(self)
@@ -339,133 +272,7 @@ class SettingsDialog(QDialog):
         # the window placement shrinks it to the screen where there is none.
         self.resize(self.sizeHint())
 
-    # -- building -------------------------------------------------------------------------
-
-    @staticmethod
-    def _locked_row(combo: QComboBox, lock: QLabel, reason: QLabel) -> QVBoxLayout:
-        row = QHBoxLayout()
-        row.addWidget(combo, 1)
-        row.addWidget(lock)
-        column = QVBoxLayout()
-        column.setSpacing(2)
-        column.addLayout(row)
-        column.addWidget(reason)
-        return column
-
-    @staticmethod
-    def _fill_levels(
-        combo: QComboBox,
-        texts: dict[AcceptFrom, str] | dict[DiscoveryMode, str],
-        current: AcceptFrom | DiscoveryMode,
-        loosest: AcceptFrom | DiscoveryMode,
-    ) -> None:
-        for level, text in texts.items():
-            combo.addItem(QCoreApplication.translate("SettingsDialog", text), level)
-        model = combo.model()
-        for i, level in enumerate(texts):
-            # Looser than the administrator allows: listed, so the user sees what exists,
-            # but not selectable.
-            if level < loosest:
-                item = model.item(i)  # type: ignore[attr-defined]
-                item.setEnabled(False)
-        combo.setCurrentIndex(combo.findData(current))
-
-    def _lock_levels(
-        self,
-        combo: QComboBox,
-        lock: QLabel,
-        reason: QLabel,
-        loosest: AcceptFrom | DiscoveryMode,
-        texts: dict[AcceptFrom, str] | dict[DiscoveryMode, str],
-    ) -> None:
-        if self._policy.broken:
-            why = self.tr(
-                "Your administrator's custom client settings cannot be read: {problem}"
-            ).format(problem=self._policy.broken)
-            combo.setEnabled(False)
-        elif loosest > min(texts):
-            allowed = QCoreApplication.translate("SettingsDialog", texts[loosest])  # type: ignore[index]
-            why = self.tr(
-                "Your administrator's custom client settings allow at most: {level}"
-            ).format(level=allowed)
-            if loosest == max(texts):
-                combo.setEnabled(False)
-        else:
-            return
-        lock.setToolTip(why)
-        lock.show()
-        reason.setText(why)
-        reason.show()
-
-    def _build_profiles(self) -> None:
-        group = QGroupBox(self.tr("Permission profiles"), self)
-        group.setObjectName("profilesGroup")
-        self.profiles_group = group
-        self.profile_list = QListWidget(group)
-        self.profile_list.setObjectName("profileList")
-        self.profile_list.setAccessibleName(self.tr("Permission profiles"))
-        self.profile_list.currentItemChanged.connect(self._show_profile)
-
-        self.profile_name_edit = QLineEdit(group)
-        self.profile_name_edit.setObjectName("profileNameEdit")
-        self.profile_name_edit.setAccessibleName(self.tr("Profile name"))
-        self.builtin_note = QLabel(self.tr("Built-in profiles cannot be changed."), group)
-        self.builtin_note.setObjectName("builtinProfileNote")
-        self.builtin_note.setAccessibleName(self.tr("Built-in profile"))
-        self.builtin_note.setStyleSheet("color: #555555;")
-        self.profile_boxes: dict[Permission, QCheckBox] = {}
-        editor = QVBoxLayout()
-        name_row = QFormLayout()
-        name_row.addRow(self.tr("&Name:"), self.profile_name_edit)
-        editor.addLayout(name_row)
-        editor.addWidget(self.builtin_note)
-        view = QCheckBox(view_screen_label(), group)
-        view.setObjectName("profilePerm_view_screen")
-        view.setAccessibleName(view_screen_label())
-        view.setChecked(True)
-        view.setEnabled(False)
-        view.setToolTip(self.tr("Viewing the screen is part of every session"))
-        editor.addWidget(view)
-        for perm in Permission:
-            box = QCheckBox(permission_label(perm), group)
-            box.setObjectName(f"profilePerm_{perm.value}")
-            box.setAccessibleName(permission_label(perm))
-            self.profile_boxes[perm] = box
-            editor.addWidget(box)
-        self.profile_error = _error_label(group, "profileErrorLabel")
-        editor.addWidget(self.profile_error)
-        editor.addStretch(1)
-
-        def button(text: str, name: str, accessible: str) -> QPushButton:
-            b = QPushButton(text, group)
-            b.setObjectName(name)
-            b.setAccessibleName(accessible)
-            return b
-
-        self.new_profile_button = button(
-            self.tr("&New"), "newProfileButton", self.tr("New profile")
-        )
-        self.save_profile_button = button(
-            self.tr("Save p&rofile"), "saveProfileButton", self.tr("Save profile")
-        )
-        self.delete_profile_button = button(
-            self.tr("De&lete"), "deleteProfileButton", self.tr("Delete profile")
-        )
-        self.new_profile_button.clicked.connect(self._new_profile)
-        self.save_profile_button.clicked.connect(self._save_profile)
-        self.delete_profile_button.clicked.connect(self._delete_profile)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.new_profile_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.delete_profile_button)
-        buttons.addWidget(self.save_profile_button)
-        editor.addLayout(buttons)
-
-        row = QHBoxLayout(group)
-        row.addWidget(self.profile_list, 2)
-        row.addLayout(editor, 3)
-
-    # -- profiles ---------------------------------------------------------------------------
+    # -- profiles (the editor saves them at once; the default profile follows) -------------
 
     def _reload_profiles(self, select: str | None) -> None:
         profiles = self._facade.profiles()
@@ -477,107 +284,16 @@ class SettingsDialog(QDialog):
         if i < 0:
             i = self.default_profile_combo.findData(self._settings.default_profile)
         self.default_profile_combo.setCurrentIndex(max(i, 0))
+        self.profiles.reload(select)
 
-        self.profile_list.blockSignals(True)
-        self.profile_list.clear()
-        for p in profiles:
-            item = QListWidgetItem(
-                self.tr("{name} (built-in)").format(name=profile_label(p.name))
-                if p.builtin
-                else p.name
-            )
-            item.setData(Qt.ItemDataRole.UserRole, p)
-            self.profile_list.addItem(item)
-        self.profile_list.blockSignals(False)
-        names = [p.name for p in profiles]
-        row = names.index(select) if select in names else 0
-        self.profile_list.setCurrentRow(row)
-        self._show_profile(self.profile_list.currentItem(), None)
+    def _profile_saved(self, before: str, name: str) -> None:
+        if before and self._default_profile() == before:
+            self._settings = dataclasses.replace(self._settings, default_profile=name)
+            self.default_profile_combo.setCurrentIndex(-1)
+        self._reload_profiles(name)
 
-    def selected_profile(self) -> PermissionProfile | None:
-        """The saved profile chosen in the list; None while a new one is being made."""
-        item = self.profile_list.currentItem()
-        if item is None:
-            return None
-        p = item.data(Qt.ItemDataRole.UserRole)
-        return p if isinstance(p, PermissionProfile) else None
-
-    def _show_profile(self, item: QListWidgetItem | None, _previous: object) -> None:
-        p = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        if not isinstance(p, PermissionProfile):
-            return
-        self.profile_error.hide()
-        self.profile_name_edit.setText(p.name)
-        for perm, box in self.profile_boxes.items():
-            box.setChecked(perm in p.permissions)
-        self._set_profile_editable(not p.builtin, existing=True)
-
-    def _set_profile_editable(self, editable: bool, existing: bool) -> None:
-        self.profile_name_edit.setReadOnly(not editable)
-        for box in self.profile_boxes.values():
-            box.setEnabled(editable)
-        self.builtin_note.setVisible(not editable)
-        self.save_profile_button.setEnabled(editable)
-        self.delete_profile_button.setEnabled(editable and existing)
-
-    def _new_profile(self) -> None:
-        self.profile_list.blockSignals(True)
-        self.profile_list.setCurrentRow(-1)
-        self.profile_list.clearSelection()
-        self.profile_list.blockSignals(False)
-        self.profile_error.hide()
-        self.profile_name_edit.setText(
-            QCoreApplication.translate("SettingsDialog", NEW_PROFILE_NAME)
-        )
-        self.profile_name_edit.selectAll()
-        self.profile_name_edit.setFocus()
-        for box in self.profile_boxes.values():
-            box.setChecked(False)
-        self._set_profile_editable(True, existing=False)
-
-    def _checked_permissions(self) -> frozenset[Permission]:
-        return frozenset(p for p, box in self.profile_boxes.items() if box.isChecked())
-
-    @asyncSlot()
-    async def _save_profile(self) -> None:
-        old = self.selected_profile()
-        name = self.profile_name_edit.text().strip()
-        perms = self._checked_permissions()
-        try:
-            if old is not None and old.builtin:
-                raise ActionRefused(
-                    self.tr("the built-in profile {name} cannot be changed").format(
-                        name=f"“{old.name}”"
-                    )
-                )
-            renamed = old is not None and name.casefold() != old.name.casefold()
-            if renamed and any(p.name.casefold() == name.casefold() for p in self._profiles()):
-                raise ActionRefused(
-                    self.tr("a profile named {name} exists already").format(name=f"“{name}”")
-                )
-            await self._facade.save_profile(name, perms)
-            if old is not None and renamed:
-                await self._facade.delete_profile(old.name)
-                if self._default_profile() == old.name:
-                    self._settings = dataclasses.replace(self._settings, default_profile=name)
-                    self.default_profile_combo.setCurrentIndex(-1)
-        except ActionRefused as exc:
-            self._show_profile_error(str(exc))
-            return
-        saved = next((p.name for p in self._profiles() if p.name.casefold() == name.casefold()), "")
-        self._reload_profiles(saved)
-
-    @asyncSlot()
-    async def _delete_profile(self) -> None:
-        p = self.selected_profile()
-        if p is None or p.builtin:
-            return
-        try:
-            await self._facade.delete_profile(p.name)
-        except ActionRefused as exc:
-            self._show_profile_error(str(exc))
-            return
-        if self._default_profile() == p.name:
+    def _profile_deleted(self, name: str) -> None:
+        if self._default_profile() == name:
             self.default_profile_combo.setCurrentIndex(-1)
         self._reload_profiles(None)
 
@@ -585,13 +301,6 @@ class SettingsDialog(QDialog):
         """The name (the key, not the translated label) of the chosen default profile."""
         name = self.default_profile_combo.currentData()
         return name if isinstance(name, str) else ""
-
-    def _profiles(self) -> list[PermissionProfile]:
-        return self._facade.profiles()
-
-    def _show_profile_error(self, message: str) -> None:
-        self.profile_error.setText(message[:1].upper() + message[1:])
-        self.profile_error.show()
 
     # -- saving -----------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.ui.countdown import Countdown
-from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
+from anydesk_invite.ui.i18n import (
+    permission_items,
+    profile_label,
+)
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE
 
@@ -59,16 +62,6 @@ def stacked_positions(
         out.append(QPoint(x, y))
         below += size.height() + spacing
     return out
-
-
-def permissions_text(perms: frozenset[Permission]) -> str:
-    """What an invitation offers, in words; the screen is always viewed."""
-    return ", ".join(permission_items(perms))
-
-
-def permission_items(perms: frozenset[Permission]) -> list[str]:
-    """Each thing an invitation offers, named; the screen is always viewed."""
-    return [view_screen_label(), *(permission_label(p) for p in Permission if p in perms)]
 
 
 def matching_profile(perms: frozenset[Permission], profiles: Sequence[PermissionProfile]) -> str:

@@ -4,10 +4,6 @@
 <context>
     <name>AcceptWindow</name>
     <message>
-        <source>First contact: this device has never connected before. Compare the fingerprint with its owner before you grant more than viewing.</source>
-        <translation>Erster Kontakt: Dieses Gerät hat sich noch nie verbunden. Vergleichen Sie den Fingerabdruck mit dem Besitzer, bevor Sie mehr als das Zusehen erlauben.</translation>
-    </message>
-    <message>
         <source>(no alias)</source>
         <translation>(kein Alias)</translation>
     </message>
@@ -34,22 +30,6 @@
     <message>
         <source>Verification code:</source>
         <translation>Prüfcode:</translation>
-    </message>
-    <message>
-        <source>Connection request from {name}</source>
-        <translation>Verbindungsanfrage von {name}</translation>
-    </message>
-    <message>
-        <source>{name} asks to connect to this device.</source>
-        <translation>{name} möchte sich mit diesem Gerät verbinden.</translation>
-    </message>
-    <message>
-        <source>&amp;Accept</source>
-        <translation>&amp;Annehmen</translation>
-    </message>
-    <message>
-        <source>&amp;Dismiss</source>
-        <translation>A&amp;blehnen</translation>
     </message>
     <message>
         <source>Session with {name}</source>
@@ -879,6 +859,92 @@
     </message>
 </context>
 <context>
+    <name>ProfileEditor</name>
+    <message>
+        <source>New profile</source>
+        <translation>Neues Profil</translation>
+    </message>
+    <message>
+        <source>Permission profiles</source>
+        <translation>Berechtigungsprofile</translation>
+    </message>
+    <message>
+        <source>Profile name</source>
+        <translation>Profilname</translation>
+    </message>
+    <message>
+        <source>Built-in profiles cannot be changed.</source>
+        <translation>Eingebaute Profile lassen sich nicht ändern.</translation>
+    </message>
+    <message>
+        <source>Built-in profile</source>
+        <translation>Eingebautes Profil</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>Na&amp;me:</translation>
+    </message>
+    <message>
+        <source>Viewing the screen is part of every session</source>
+        <translation>Das Ansehen des Bildschirms gehört zu jeder Sitzung</translation>
+    </message>
+    <message>
+        <source>&amp;New</source>
+        <translation>&amp;Neu</translation>
+    </message>
+    <message>
+        <source>Save p&amp;rofile</source>
+        <translation>P&amp;rofil speichern</translation>
+    </message>
+    <message>
+        <source>Save profile</source>
+        <translation>Profil speichern</translation>
+    </message>
+    <message>
+        <source>De&amp;lete</source>
+        <translation>&amp;Löschen</translation>
+    </message>
+    <message>
+        <source>Delete profile</source>
+        <translation>Profil löschen</translation>
+    </message>
+    <message>
+        <source>{name} (built-in)</source>
+        <translation>{name} (eingebaut)</translation>
+    </message>
+    <message>
+        <source>the built-in profile {name} cannot be changed</source>
+        <translation>das eingebaute Profil {name} lässt sich nicht ändern</translation>
+    </message>
+    <message>
+        <source>a profile named {name} exists already</source>
+        <translation>ein Profil namens {name} gibt es bereits</translation>
+    </message>
+</context>
+<context>
+    <name>RequestPage</name>
+    <message>
+        <source>First contact: this device has never connected before. Compare the fingerprint with its owner before you grant more than viewing.</source>
+        <translation>Erster Kontakt: Dieses Gerät hat sich noch nie verbunden. Vergleichen Sie den Fingerabdruck mit dem Besitzer, bevor Sie mehr als das Zusehen erlauben.</translation>
+    </message>
+    <message>
+        <source>Connection request from {name}</source>
+        <translation>Verbindungsanfrage von {name}</translation>
+    </message>
+    <message>
+        <source>{name} asks to connect to this device.</source>
+        <translation>{name} möchte sich mit diesem Gerät verbinden.</translation>
+    </message>
+    <message>
+        <source>&amp;Accept</source>
+        <translation>&amp;Annehmen</translation>
+    </message>
+    <message>
+        <source>&amp;Dismiss</source>
+        <translation>A&amp;blehnen</translation>
+    </message>
+</context>
+<context>
     <name>ScreenView</name>
     <message>
         <source>Host screen</source>
@@ -1059,10 +1125,6 @@
         <translation>Eine neue Schnittstelle gilt ab dem nächsten Start des Clients.</translation>
     </message>
     <message>
-        <source>New profile</source>
-        <translation>Neues Profil</translation>
-    </message>
-    <message>
         <source>In the system keyring</source>
         <translation>Im Schlüsselbund des Systems</translation>
     </message>
@@ -1193,62 +1255,6 @@
     <message>
         <source>Your administrator&apos;s custom client settings allow at most: {level}</source>
         <translation>Die angepassten Client-Einstellungen Ihrer Administration erlauben höchstens: {level}</translation>
-    </message>
-    <message>
-        <source>Permission profiles</source>
-        <translation>Berechtigungsprofile</translation>
-    </message>
-    <message>
-        <source>Profile name</source>
-        <translation>Profilname</translation>
-    </message>
-    <message>
-        <source>Built-in profiles cannot be changed.</source>
-        <translation>Eingebaute Profile lassen sich nicht ändern.</translation>
-    </message>
-    <message>
-        <source>Built-in profile</source>
-        <translation>Eingebautes Profil</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>Na&amp;me:</translation>
-    </message>
-    <message>
-        <source>Viewing the screen is part of every session</source>
-        <translation>Das Ansehen des Bildschirms gehört zu jeder Sitzung</translation>
-    </message>
-    <message>
-        <source>&amp;New</source>
-        <translation>&amp;Neu</translation>
-    </message>
-    <message>
-        <source>Save p&amp;rofile</source>
-        <translation>P&amp;rofil speichern</translation>
-    </message>
-    <message>
-        <source>Save profile</source>
-        <translation>Profil speichern</translation>
-    </message>
-    <message>
-        <source>De&amp;lete</source>
-        <translation>&amp;Löschen</translation>
-    </message>
-    <message>
-        <source>Delete profile</source>
-        <translation>Profil löschen</translation>
-    </message>
-    <message>
-        <source>{name} (built-in)</source>
-        <translation>{name} (eingebaut)</translation>
-    </message>
-    <message>
-        <source>the built-in profile {name} cannot be changed</source>
-        <translation>das eingebaute Profil {name} lässt sich nicht ändern</translation>
-    </message>
-    <message>
-        <source>a profile named {name} exists already</source>
-        <translation>ein Profil namens {name} gibt es bereits</translation>
     </message>
 </context>
 <context>

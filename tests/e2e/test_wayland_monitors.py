@@ -15,7 +15,8 @@ import pytest
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.screen import RawFrame
 from anydesk_invite.desktop.portal import PortalBus
-from anydesk_invite.desktop.wayland import PortalInput, PortalScreens, WaylandDesktop
+from anydesk_invite.desktop.portal_devices import PortalInput, PortalScreens
+from anydesk_invite.desktop.wayland import WaylandDesktop
 from tests.helpers.gnome_wayland import (
     HEIGHT,
     WIDTH,

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.services.views import PeerSource
-from anydesk_invite.ui.peer_pane import AddressBookDialog, PeerPane
+from anydesk_invite.ui.address_book_dialog import AddressBookDialog
+from anydesk_invite.ui.peer_pane import PeerPane
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Node, Nodes

@@ -31,10 +31,11 @@ from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.views import PeerSource, Role
 from anydesk_invite.storage.history import RecentKind, RecentSession
 from anydesk_invite.ui.accept_window import AcceptWindow
+from anydesk_invite.ui.i18n import permissions_text
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.outgoing_panel import FINAL_LINGER, OutgoingRow
 from anydesk_invite.ui.shell import Shell
-from anydesk_invite.ui.toast import InvitationToast, permissions_text
+from anydesk_invite.ui.toast import InvitationToast
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Node, Nodes
 from tests.helpers.popup_menus import action, close_menu, open_popup

@@ -12,13 +12,13 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.services.views import PeerSource
-from anydesk_invite.ui.peer_pane import (
+from anydesk_invite.ui.address_book_dialog import (
     AddressBookDialog,
     EntryError,
-    PeerPane,
     parse_host_port,
     parse_tags,
 )
+from anydesk_invite.ui.peer_pane import PeerPane
 from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate, avatar_color, initials
 from tests.helpers.fake_client import FakeClient, id_for, make_peer
 from tests.helpers.popup_menus import action, close_menu, right_click_tile

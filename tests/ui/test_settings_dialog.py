@@ -157,44 +157,47 @@ def test_custom_profile_is_created_renamed_and_deleted_builtins_stay_read_only(
     qtbot: QtBot, node: Node
 ) -> None:
     dialog = open_dialog(qtbot, node.client)
-    dialog.profile_list.setCurrentRow(0)
-    assert dialog.selected_profile() is not None and dialog.selected_profile().builtin  # type: ignore[union-attr]
-    assert dialog.builtin_note.isVisible()
-    assert not dialog.save_profile_button.isEnabled()
-    assert not dialog.delete_profile_button.isEnabled()
-    assert not dialog.profile_boxes[Permission.CONTROL].isEnabled()
+    dialog.profiles.profile_list.setCurrentRow(0)
+    assert (
+        dialog.profiles.selected_profile() is not None
+        and dialog.profiles.selected_profile().builtin
+    )  # type: ignore[union-attr]
+    assert dialog.profiles.builtin_note.isVisible()
+    assert not dialog.profiles.save_profile_button.isEnabled()
+    assert not dialog.profiles.delete_profile_button.isEnabled()
+    assert not dialog.profiles.profile_boxes[Permission.CONTROL].isEnabled()
 
-    qtbot.mouseClick(dialog.new_profile_button, Qt.MouseButton.LeftButton)
-    dialog.profile_name_edit.clear()
-    qtbot.keyClicks(dialog.profile_name_edit, "Helpdesk")
-    qtbot.mouseClick(dialog.profile_boxes[Permission.CONTROL], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(dialog.save_profile_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.profiles.new_profile_button, Qt.MouseButton.LeftButton)
+    dialog.profiles.profile_name_edit.clear()
+    qtbot.keyClicks(dialog.profiles.profile_name_edit, "Helpdesk")
+    qtbot.mouseClick(dialog.profiles.profile_boxes[Permission.CONTROL], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.profiles.save_profile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Helpdesk" in [p.name for p in node.client.profiles()])
     [helpdesk] = [p for p in node.client.profiles() if p.name == "Helpdesk"]
     assert helpdesk.permissions == frozenset({Permission.CONTROL})
-    qtbot.waitUntil(lambda: dialog.profile_list.currentItem().text() == "Helpdesk")
+    qtbot.waitUntil(lambda: dialog.profiles.profile_list.currentItem().text() == "Helpdesk")
     assert dialog.default_profile_combo.findText("Helpdesk") >= 0
 
-    dialog.profile_name_edit.setText("Support")
-    qtbot.mouseClick(dialog.save_profile_button, Qt.MouseButton.LeftButton)
+    dialog.profiles.profile_name_edit.setText("Support")
+    qtbot.mouseClick(dialog.profiles.save_profile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Support" in [p.name for p in node.client.profiles()])
     names = [p.name for p in node.client.profiles()]
     assert "Helpdesk" not in names
-    qtbot.waitUntil(lambda: dialog.profile_list.currentItem().text() == "Support")
-    assert dialog.profile_boxes[Permission.CONTROL].isChecked()
+    qtbot.waitUntil(lambda: dialog.profiles.profile_list.currentItem().text() == "Support")
+    assert dialog.profiles.profile_boxes[Permission.CONTROL].isChecked()
 
-    qtbot.mouseClick(dialog.delete_profile_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.profiles.delete_profile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Support" not in [p.name for p in node.client.profiles()])
     qtbot.waitUntil(lambda: dialog.default_profile_combo.findText("Support") < 0)
 
 
 def test_a_new_profile_may_not_take_a_builtin_name(qtbot: QtBot, node: Node) -> None:
     dialog = open_dialog(qtbot, node.client)
-    qtbot.mouseClick(dialog.new_profile_button, Qt.MouseButton.LeftButton)
-    dialog.profile_name_edit.setText(DEFAULT)
-    qtbot.mouseClick(dialog.save_profile_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(dialog.profile_error.isVisible)
-    assert "exists already" in dialog.profile_error.text()
+    qtbot.mouseClick(dialog.profiles.new_profile_button, Qt.MouseButton.LeftButton)
+    dialog.profiles.profile_name_edit.setText(DEFAULT)
+    qtbot.mouseClick(dialog.profiles.save_profile_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.profiles.profile_error.isVisible)
+    assert "exists already" in dialog.profiles.profile_error.text()
     assert [p.name for p in node.client.profiles()].count(DEFAULT) == 1
 
 
@@ -202,9 +205,11 @@ def test_renaming_the_default_profile_keeps_it_the_default(qtbot: QtBot, node: N
     finish(qtbot, node.client.save_profile("Mine", frozenset({Permission.CLIPBOARD})))
     dialog = open_dialog(qtbot, node.client)
     pick(dialog.default_profile_combo, "Mine")
-    dialog.profile_list.setCurrentRow([p.name for p in node.client.profiles()].index("Mine"))
-    dialog.profile_name_edit.setText("Ours")
-    qtbot.mouseClick(dialog.save_profile_button, Qt.MouseButton.LeftButton)
+    dialog.profiles.profile_list.setCurrentRow(
+        [p.name for p in node.client.profiles()].index("Mine")
+    )
+    dialog.profiles.profile_name_edit.setText("Ours")
+    qtbot.mouseClick(dialog.profiles.save_profile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.default_profile_combo.currentText() == "Ours")
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)

@@ -23,12 +23,12 @@ from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.facade import Candidate
 from anydesk_invite.services.views import Role
 from anydesk_invite.ui.accept_window import AcceptWindow
+from anydesk_invite.ui.address_book_dialog import AddressBookDialog
 from anydesk_invite.ui.bell import BellButton
 from anydesk_invite.ui.email_fallback import EmailFallbackDialog
 from anydesk_invite.ui.invite_dialog import InviteDialog
 from anydesk_invite.ui.main_window import MainWindow
 from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
-from anydesk_invite.ui.peer_pane import AddressBookDialog
 from anydesk_invite.ui.session_window import SessionWindow
 from anydesk_invite.ui.settings_dialog import SettingsDialog
 from tests.helpers.fake_client import ALICE_ID, FakeClient, invitation, session
