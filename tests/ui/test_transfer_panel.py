@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -308,17 +309,24 @@ def _short_of_room(window: QWidget) -> list[str]:
     return short
 
 
-def test_transfer_rows_and_a_refusal_make_the_session_window_taller_not_squeezed(
-    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop
+@pytest.mark.parametrize("side", ["guest", "host"])
+def test_transfer_rows_and_a_refusal_make_the_window_taller_not_squeezed(
+    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, side: str
 ) -> None:
+    """The guest's session window and the host's Accept Window, each at its least height: four
+    transfers arrive and a send is refused with a message that wraps."""
     fake = FakeTransfers()
-    fake.refuse = "The host is not taking files now. " * 4
-    guest = session(SESSION, frozenset(Permission), role=Role.GUEST)
-    facade = FakeClient()
-    facade.session_views[SESSION] = guest
-    window = SessionWindow(facade, guest, transfers=fake)
-    window.transfer_panel._choose_file = lambda _: "/tmp/a.txt"  # type: ignore[union-attr]
-    qtbot.addWidget(window)
+    fake.refuse = "The other side is not taking files now. " * 4
+    window: SessionWindow | AcceptWindow
+    if side == "guest":
+        everything = session(SESSION, frozenset(Permission), role=Role.GUEST)
+        window = SessionWindow(FakeClient(), everything, transfers=fake)
+        qtbot.addWidget(window)
+    else:
+        window = host_window(qtbot, fake)
+    panel = window.transfer_panel
+    assert panel is not None
+    panel._choose_file = lambda _: "/tmp/a.txt"
     window.show()
     qtbot.waitExposed(window)
     window.resize(window.width(), window.minimumHeight())
@@ -326,31 +334,8 @@ def test_transfer_rows_and_a_refusal_make_the_session_window_taller_not_squeezed
     before = window.height()
     for n in range(4):
         fake.transfer_changed.emit(view(f"{n:02x}" * 16, name=f"holiday photos {n}.zip"))
-    assert window.transfer_panel is not None
-    qtbot.mouseClick(window.transfer_panel.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.transfer_panel.error_label.text() != "")  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: window.height() > before)
-    qtbot.waitUntil(lambda: not _short_of_room(window))
-    window.close()
-
-
-def test_transfer_rows_and_a_refusal_make_the_hosts_accept_window_taller_not_squeezed(
-    qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop
-) -> None:
-    fake = FakeTransfers()
-    fake.refuse = "The guest is not taking files now. " * 4
-    window = host_window(qtbot, fake)
-    assert window.transfer_panel is not None
-    window.transfer_panel._choose_file = lambda _: "/tmp/a.txt"
-    window.show()
-    qtbot.waitExposed(window)
-    window.resize(window.width(), window.minimumHeight())
-    qtbot.waitUntil(lambda: not _short_of_room(window))
-    before = window.height()
-    for n in range(4):
-        fake.transfer_changed.emit(view(f"{n:02x}" * 16, name=f"holiday photos {n}.zip"))
-    qtbot.mouseClick(window.transfer_panel.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.transfer_panel.error_label.text() != "")  # type: ignore[union-attr]
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.error_label.text() != "")
     qtbot.waitUntil(lambda: window.height() > before)
     qtbot.waitUntil(lambda: not _short_of_room(window))
     window.close()
