@@ -30,6 +30,7 @@ from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Nodes
 from tests.helpers.qt_async import finish
+from tests.helpers.xvfb import display_for_tests, in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN_1080 = (
@@ -181,28 +182,10 @@ def test_every_window_is_inside_the_screen_at_twice_the_scale(tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def x_display() -> Iterator[str]:
-    """One Xvfb at 1920x1080 for this module (-noreset: it outlives each probe's client)."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh --test installs it)")
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [
-            *("Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24"),
-            *("-nolisten", "tcp", "-noreset"),
-        ],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        assert number, "Xvfb did not start"
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    """One Xvfb at 1920x1080 for this module (tests/helpers/xvfb.py: -noreset, so it outlives
+    each probe's client; a failure in CI, a skip elsewhere)."""
+    with display_for_tests(1920, 1080) as name:
+        yield name
 
 
 def test_every_window_is_inside_the_screen_on_x_without_a_window_manager(x_display: str) -> None:
@@ -213,7 +196,10 @@ def test_every_window_is_inside_the_screen_on_x_without_a_window_manager(x_displ
 @pytest.fixture(scope="module")
 def openbox(x_display: str) -> Iterator[str]:
     if shutil.which("openbox") is None:
-        pytest.skip("openbox is not installed (scripts/bootstrap.sh --test installs it)")
+        missing = "openbox is not installed (scripts/bootstrap.sh --test installs it)"
+        if in_ci():
+            pytest.fail(missing)
+        pytest.skip(missing)
     proc = subprocess.Popen(
         ["openbox", "--sm-disable"],
         env={**os.environ, "DISPLAY": x_display},
