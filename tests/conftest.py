@@ -18,6 +18,8 @@ from tests.helpers.xvfb import xvfb_display, xvfb_module_display
 
 netguard.install()
 
+pytest_plugins = ["tests.helpers.ci_skips"]  # in CI a skipped test fails the run
+
 __all__ = ["xvfb_display", "xvfb_module_display"]  # fixtures for tests that need an X server
 
 
