@@ -96,9 +96,16 @@ def run_client(options: Options) -> int:
         print(f"{PROG}: no display found; set DISPLAY or start with --headless", file=sys.stderr)
         return EXIT_USAGE
     # Imported here: the composition root pulls in Qt, which the commands never need.
+    first = None
+    if not options.headless:
+        # The main window first (bench/startup.py): the client behind it, with its services,
+        # keyring, database and network, is built while it shows.
+        qt_loop = importlib.import_module("anydesk_invite.ui.qt_loop")
+        first_window = importlib.import_module("anydesk_invite.ui.first_window")
+        first = first_window.show_main_window(qt_loop.application())
     app = importlib.import_module("anydesk_invite.app")
     qt_loop = importlib.import_module("anydesk_invite.ui.qt_loop")
-    return int(qt_loop.run(lambda: app.run_client(options)))
+    return int(qt_loop.run(lambda: app.run_client(options, first)))
 
 
 def main(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from anydesk_invite.core.input_names import Modifier, PointerButtonName
 from anydesk_invite.core.permissions import Permission
 
 PROTOCOL_VERSION: Final = (1, 2)
@@ -493,8 +494,6 @@ I16 = Annotated[int, Meta(ge=-0x8000, le=0x7FFF)]
 KeyCode = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
 # The W3C ``key`` text the press produces on the guest ("a", "A", "é"); empty for none.
 KeyText = Annotated[str, Meta(max_length=16)]
-PointerButtonName = Literal["left", "middle", "right", "back", "forward"]
-Modifier = Literal["shift", "control", "alt", "meta"]
 MAX_STROKE_CHUNK: Final = 256
 StrokePoint = tuple[U16, U16]
 

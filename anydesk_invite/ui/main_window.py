@@ -149,18 +149,21 @@ class MainWindow(QMainWindow):
     settingsRequested = Signal()
     quitRequested = Signal()
 
-    def __init__(self, facade: ClientFacade, parent: QWidget | None = None) -> None:
+    def __init__(self, facade: ClientFacade | None, parent: QWidget | None = None) -> None:
+        """``facade`` None: the window of a client still starting (start-up shows it before
+        the client behind it is built). It says so in its status line and takes no input
+        until ``attach`` gives it the client; then it shows the ID, peers and status."""
         super().__init__(parent)
         self._facade = facade
         self._peers: dict[str, PeerView] = {}
         """Every peer shown, by ID digits: the completer offers their aliases and IDs."""
-        self._status = facade.status()
+        self._status: Status | None = None
         self._id_menu: QMenu | None = None
         self.close_guard: Callable[[], bool] | None = None
         """Asked when the user closes the window; False keeps it from closing (the shell
         hides it to the tray or asks first)."""
         self.setObjectName("mainWindow")
-        self.setWindowTitle(window_title(self._status.alias))
+        self.setWindowTitle(window_title(""))
         self.setWindowIcon(icon(APP_ICON))
 
         central = QWidget()
@@ -210,17 +213,32 @@ class MainWindow(QMainWindow):
         self.status_label.setAccessibleName(self.tr("Status"))
         self.statusBar().addWidget(self.status_label, 1)
 
-        facade.status_changed.connect(self.show_status)
-        facade.peers_changed.connect(self._on_peers_changed)
-        self._attached = True
+        self._attached = False
         # Closing only hides the main window (the client keeps running); when the window is
         # really destroyed, the facade must stop calling into it.
         self.destroyed.connect(lambda: self.detach())
-        self.show_status(self._status)
-        self.show_peers(facade.peers())
         screen = QGuiApplication.primaryScreen()
         area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1000, 680)
         self.resize(default_size(QSize(1000, 680), area))
+        if facade is not None:
+            self.attach(facade)
+        else:
+            self.status_label.setText(self.tr("Starting…"))
+            central.setEnabled(False)
+            self.menuBar().setEnabled(False)
+
+    def attach(self, facade: ClientFacade) -> None:
+        """Show the client's ID, peers and status, follow its changes, and take input."""
+        self._facade = facade
+        for pane in self.panes.values():
+            pane.attach(facade)
+        facade.status_changed.connect(self.show_status)
+        facade.peers_changed.connect(self._on_peers_changed)
+        self._attached = True
+        self.show_status(facade.status())
+        self.show_peers(facade.peers())
+        self.centralWidget().setEnabled(True)
+        self.menuBar().setEnabled(True)
 
     # -- building ------------------------------------------------------------------------
     def _build_header(self) -> QWidget:
@@ -417,13 +435,17 @@ class MainWindow(QMainWindow):
         """The right-click menu of the own ID and alias."""
         menu = QMenu(self)
         menu.setObjectName("idMenu")
+        status = self._status
         copy_id = menu.addAction(self.tr("Copy ID"))
         copy_id.setObjectName("copyIdAction")
-        copy_id.triggered.connect(lambda: self._copy(self._status.device_id.grouped()))
+        copy_id.setEnabled(status is not None)
+        copy_id.triggered.connect(
+            lambda: self._copy(self._status.device_id.grouped() if self._status else "")
+        )
         copy_alias = menu.addAction(self.tr("Copy alias"))
         copy_alias.setObjectName("copyAliasAction")
-        copy_alias.setEnabled(bool(self._status.alias))
-        copy_alias.triggered.connect(lambda: self._copy(self._status.alias))
+        copy_alias.setEnabled(status is not None and bool(status.alias))
+        copy_alias.triggered.connect(lambda: self._copy(self._status.alias if self._status else ""))
         menu.addSeparator()
         email = menu.addAction(icon("email"), self.tr("Invite via email…"))
         email.setObjectName("emailInviteAction")
@@ -452,7 +474,7 @@ class MainWindow(QMainWindow):
 
     def detach(self) -> None:
         """Stop listening to the facade (the window is going away)."""
-        if self._attached:
+        if self._attached and self._facade is not None:
             self._attached = False
             self._facade.status_changed.disconnect(self.show_status)
             self._facade.peers_changed.disconnect(self._on_peers_changed)

@@ -311,8 +311,10 @@ class PeerPane(QWidget):
     connectRequested = Signal(str)
 
     def __init__(
-        self, source: PeerSource, facade: ClientFacade, parent: QWidget | None = None
+        self, source: PeerSource, facade: ClientFacade | None, parent: QWidget | None = None
     ) -> None:
+        """``facade`` None: the pane is shown before its client exists (the main window at
+        start-up); ``attach`` gives it the client."""
         super().__init__(parent)
         self.source = source
         self._facade = facade
@@ -392,6 +394,15 @@ class PeerPane(QWidget):
         self.proxy.modelReset.connect(self._update_empty)
         self.proxy.layoutChanged.connect(self._update_empty)
         self._update_empty()
+
+    def attach(self, facade: ClientFacade) -> None:
+        """The client whose peers this pane shows, once it is there."""
+        self._facade = facade
+
+    def _client(self) -> ClientFacade:
+        if self._facade is None:  # its window stays disabled until the client is there
+            raise RuntimeError("the pane has no client yet")
+        return self._facade
 
     # -- data ---------------------------------------------------------------------------
     def set_peers(self, peers: Iterable[PeerView]) -> None:
@@ -516,16 +527,16 @@ class PeerPane(QWidget):
     # -- async slots: each calls one facade method -----------------------------------------
     @asyncSlot(str, bool)
     async def set_favorite(self, digits: str, favorite: bool) -> None:
-        await self._report(self._facade.set_favorite(DeviceId(digits), favorite))
+        await self._report(self._client().set_favorite(DeviceId(digits), favorite))
 
     @asyncSlot(str)
     async def remove_from_address_book(self, digits: str) -> None:
-        await self._report(self._facade.remove_from_address_book(DeviceId(digits)))
+        await self._report(self._client().remove_from_address_book(DeviceId(digits)))
 
     @asyncSlot(object)
     async def add_to_address_book(self, entry: AddressBookEntry) -> None:
         saved = await self._report(
-            self._facade.add_to_address_book(
+            self._client().add_to_address_book(
                 entry.device_id,
                 alias=entry.alias,
                 display_name=entry.display_name,
@@ -542,7 +553,7 @@ class PeerPane(QWidget):
         address = entry.manual_address or ""
         self.show_message(self.tr("Checking {address}…").format(address=address), error=False)
         try:
-            result = await self._facade.probe_address(entry.device_id)
+            result = await self._client().probe_address(entry.device_id)
         except ActionRefused as e:
             self.show_message(str(e))
             return
