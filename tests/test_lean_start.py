@@ -107,6 +107,7 @@ def show(self):
             "status": window.status_label.text(),
             "enabled": window.centralWidget().isEnabled(),
             "loaded": sorted(m for m in {behind!r} if m in sys.modules),
+            "wire_decoders": sys.modules["anydesk_invite.net.wire"]._codec.cache_info().currsize,
         }}), flush=True)
         os._exit(0)
 
@@ -164,6 +165,7 @@ def test_the_heavy_modules_load_when_first_needed() -> None:
         "from anydesk_invite.desktop.input import keysym_for_code\n"
         "from anydesk_invite.net.identity import Identity\n"
         "import anydesk_invite.net.dns_sd as dns_sd\n"
+        "from anydesk_invite.net import wire\n"
         "from anydesk_invite.net.discovery import _QUESTION_TYPE\n"
         "from zeroconf import DNSQuestionType\n"
         "video = VideoOnDemand()\n"
@@ -173,6 +175,10 @@ def test_the_heavy_modules_load_when_first_needed() -> None:
         "assert str(dns_sd.service_name(dns_sd.dns.name.from_text('example.org'))) == "
         "'_adinvite._tcp.example.org.'\n"
         "assert DNSQuestionType[_QUESTION_TYPE] is DNSQuestionType.QM\n"
+        "assert wire._codec.cache_info().currsize == 0\n"
+        "hello = wire.Hello((1, 2), b'k' * 44, '0123456789', 'a@ad', b'n' * 32)\n"
+        "assert wire.Decoder().decode(wire.encode(hello)) == hello\n"
+        "assert wire._codec.cache_info().currsize == 1\n"
         + _LOADED.format(heavy=("av", "Xlib", "cryptography.x509", "dns"))
     )
     assert _json_line(_python(code)) == ["Xlib", "av", "cryptography.x509", "dns"]
@@ -190,3 +196,4 @@ def test_the_main_window_shows_before_the_client_behind_it_is_built(tmp_path: Pa
     assert ready["same_window"] and ready["enabled"]
     assert len(ready["id"].replace(" ", "")) == 10 and ready["status"] != "Starting…"
     assert ready["loaded"] == sorted(BEHIND)
+    assert ready["wire_decoders"] == 0, "the wire's decoders are built for the first channel"

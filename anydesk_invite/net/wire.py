@@ -6,6 +6,7 @@ them, so adding a message is adding one class. docs/PROTOCOL.md is the normative
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import Annotated, Any, ClassVar, Final, Literal
 
@@ -644,7 +645,8 @@ def _union(classes: list[type[Any]]) -> Any:
 
 
 class _Codec:
-    """The msgspec decoders for every message class, built once when this module loads."""
+    """The msgspec decoders for every message class, built once when the first connection's
+    Decoder is made (not with this module: start-up does not wait for them)."""
 
     def __init__(self, classes: list[type[Message]]) -> None:
         pre = [c for c in classes if c.pre_auth]
@@ -669,7 +671,11 @@ class _Codec:
 
 
 _MESSAGE_TYPES: Final = tuple(_all_messages())
-_CODEC: Final = _Codec(list(_MESSAGE_TYPES))
+
+
+@functools.cache
+def _codec() -> _Codec:
+    return _Codec(list(_MESSAGE_TYPES))
 
 
 class Decoder:
@@ -686,7 +692,7 @@ class Decoder:
         pre_auth_limit: int = PRE_AUTH_FRAME_LIMIT,
         post_auth_limit: int = POST_AUTH_FRAME_LIMIT,
     ) -> None:
-        self._codec = _CODEC
+        self._codec = _codec()
         self._post_auth_limit = post_auth_limit
         self.limit = pre_auth_limit
         self.is_authenticated = False
