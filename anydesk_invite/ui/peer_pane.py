@@ -7,12 +7,11 @@ slots; the pane shows a refusal in its message line and keeps the user's input.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import re
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -44,10 +43,13 @@ from anydesk_invite.core.ids import DeviceId, IdError, parse_id
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.dialogs import fit_contents
+from anydesk_invite.ui.lazy_slot import asyncSlot  # asyncio loads behind the main window
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
-from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
 from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate
+
+if TYPE_CHECKING:
+    import asyncio
 
 PANE_TITLES = {
     PeerSource.FAVORITES: QT_TRANSLATE_NOOP("PeerPane", "Favorites"),
@@ -588,6 +590,8 @@ class PeerPane(QWidget):
         self.message_label.show()
 
     def _track(self, task: Any) -> None:
+        import asyncio  # loaded by now: the task runs on its loop
+
         if isinstance(task, asyncio.Future):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
