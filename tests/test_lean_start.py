@@ -110,6 +110,7 @@ def show(self):
             "enabled": window.centralWidget().isEnabled(),
             "loaded": sorted(m for m in {behind!r} if m in sys.modules),
             "wire_decoders": sys.modules["anydesk_invite.net.wire"]._codec.cache_info().currsize,
+            "bell_list": [w.objectName() for w in shell.bell.children() if w.isWidgetType()],
         }}), flush=True)
         os._exit(0)
 
@@ -199,6 +200,7 @@ def test_the_main_window_shows_before_the_client_behind_it_is_built(tmp_path: Pa
     assert len(ready["id"].replace(" ", "")) == 10 and ready["status"] != "Starting…"
     assert ready["loaded"] == sorted(BEHIND)
     assert ready["wire_decoders"] == 0, "the wire's decoders are built for the first channel"
+    assert ready["bell_list"] == [], "the bell's list is built when first opened"
 
 
 def test_the_main_windows_async_slots_load_qasync_at_their_first_call() -> None:
