@@ -1,6 +1,6 @@
 """Start-up time: from launching the client's GUI until its main window is mapped on an X
 display (Xvfb), beside `python -c "import PySide6.QtWidgets"` and a bare QApplication showing
-an empty window, measured the same way in the same run.
+an empty window, measured the same way in the same run (the two take turns, round by round).
 
     .venv/bin/python bench/startup.py [--rounds 3] [--json]
 
@@ -162,12 +162,15 @@ def main() -> int:
 def _measure(rounds: int) -> dict[str, float]:
     with xvfb() as display:
         imports = [_import_time() for _ in range(rounds)]
-        bare = [_until_window([sys.executable, "-c", BARE], display) for _ in range(rounds)]
+        bare: list[tuple[float, float, float]] = []
         client: list[tuple[float, float, float]] = []
         with tempfile.TemporaryDirectory(prefix="adi-start-", dir="/tmp") as home:
             argv = [sys.executable, "-m", "anydesk_invite", "--home", home,
                     "--interface", "127.0.0.1"]  # fmt: skip
+            # Bare and client take turns, so that a load that comes and goes on a shared
+            # machine weighs on both alike.
             for _ in range(rounds):
+                bare.append(_until_window([sys.executable, "-c", BARE], display))
                 port = _free_port()
                 client.append(_until_window([*argv, "--port", str(port)], display, port))
     return {
