@@ -83,7 +83,7 @@ BEHIND = (
 """What the first main window shows without: the client behind it is built after it shows."""
 
 _FIRST = """
-import json, os, sys
+import json, os, pathlib, sys
 import anydesk_invite.ui.main_window as main_window
 from anydesk_invite import cli
 
@@ -111,17 +111,20 @@ def show(self):
             "loaded": sorted(m for m in {behind!r} if m in sys.modules),
             "wire_decoders": sys.modules["anydesk_invite.net.wire"]._codec.cache_info().currsize,
             "bell_list": [w.objectName() for w in shell.bell.children() if w.isWidgetType()],
+            "files": sorted(p.name for p in home.iterdir() if p.suffix in (".pem", ".db")),
         }}), flush=True)
         os._exit(0)
 
     shell_module.Shell.show = ready
     print(json.dumps({{
         "loaded": loaded,
+        "files": sorted(p.name for p in home.iterdir() if p.suffix in (".pem", ".db")),
         "status": self.status_label.text(),
         "enabled": self.centralWidget().isEnabled(),
     }}), flush=True)
 
 main_window.MainWindow.show = show
+home = pathlib.Path(sys.argv[1])
 sys.exit(cli.main(["--home", sys.argv[1], "--interface", "127.0.0.1"]))
 """
 
@@ -194,11 +197,14 @@ def test_the_main_window_shows_before_the_client_behind_it_is_built(tmp_path: Pa
     lines = [json.loads(ln) for ln in done.stdout.splitlines() if ln.startswith("{")]
     assert len(lines) == 2, f"{done.stdout}\n{done.stderr[-3000:]}"
     at_show, ready = lines
-    assert at_show == {"loaded": [], "status": "Starting…", "enabled": False}
+    # Not opened yet either: neither the device key (a file with the test's keyring) nor the
+    # database exists in the fresh home when the window shows.
+    assert at_show == {"loaded": [], "files": [], "status": "Starting…", "enabled": False}
     # The deferred path reaches the real thing: the same window, filled in by the client.
     assert ready["same_window"] and ready["enabled"]
     assert len(ready["id"].replace(" ", "")) == 10 and ready["status"] != "Starting…"
     assert ready["loaded"] == sorted(BEHIND)
+    assert ready["files"] == ["anydesk-invite.db", "device-key.pem"]
     assert ready["wire_decoders"] == 0, "the wire's decoders are built for the first channel"
     assert ready["bell_list"] == [], "the bell's list is built when first opened"
 
