@@ -79,6 +79,8 @@ BEHIND = (
     "anydesk_invite.ui.bell",
     "asyncio",  # and qasync: the event loop starts behind the window
     "qasync",
+    "anydesk_invite.ui.peer_pane",  # the peer panes: built with the client
+    "anydesk_invite.ui.tile_delegate",
 )
 """What the first main window shows without: the client behind it is built after it shows."""
 
@@ -207,27 +209,3 @@ def test_the_main_window_shows_before_the_client_behind_it_is_built(tmp_path: Pa
     assert ready["files"] == ["anydesk-invite.db", "device-key.pem"]
     assert ready["wire_decoders"] == 0, "the wire's decoders are built for the first channel"
     assert ready["bell_list"] == [], "the bell's list is built when first opened"
-
-
-def test_the_main_windows_async_slots_load_qasync_at_their_first_call() -> None:
-    """The pane's slots are qasync's, made when first called: a task on the qasync loop."""
-    code = (
-        "import sys\n"
-        "from anydesk_invite.ui.lazy_slot import asyncSlot\n"
-        "from anydesk_invite.ui.qt_app import application\n"
-        "seen = []\n"
-        "class Pane:\n"
-        "    @asyncSlot(str)\n"
-        "    async def hello(self, text):\n"
-        "        seen.append(text)\n"
-        "        return text.upper()\n"
-        "assert 'asyncio' not in sys.modules and 'qasync' not in sys.modules\n"
-        "from anydesk_invite.ui import qt_loop\n"
-        "async def main():\n"
-        "    task = Pane().hello('hi')\n"
-        "    return type(task).__name__, await task\n"
-        "print(qt_loop.run_until_complete(application(), main()), seen)\n"
-    )
-    done = _python(code)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == "('Task', 'HI') ['hi']"

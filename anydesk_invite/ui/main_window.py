@@ -6,6 +6,7 @@ the signals and the two placement methods.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -45,9 +46,13 @@ from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
-from anydesk_invite.ui.peer_pane import PeerPane, pane_title
+from anydesk_invite.ui.pane_titles import PANE_ORDER, pane_title
 from anydesk_invite.ui.placement import default_size
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
+
+if TYPE_CHECKING:
+    # Built with the client (attach), behind the first window: see ui/first_window.py.
+    from anydesk_invite.ui.peer_pane import PeerPane
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -185,17 +190,9 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("peerTabs")
         self.tabs.setAccessibleName(self.tr("Devices"))
         self.panes: dict[PeerSource, PeerPane] = {}
-        for source in (
-            PeerSource.FAVORITES,
-            PeerSource.RECENT,
-            PeerSource.DISCOVERY,
-            PeerSource.ADDRESS_BOOK,
-        ):
-            pane = PeerPane(source, facade)
-            pane.inviteRequested.connect(self.inviteRequested)
-            pane.connectRequested.connect(self.connectRequested)
-            self.panes[source] = pane
-            self.tabs.addTab(pane, pane_title(source))
+        """The peer panes, one per tab: built with the client (attach)."""
+        for source in PANE_ORDER:
+            self.tabs.addTab(QWidget(), pane_title(source))  # its pane comes with the client
         body.addWidget(self.tabs, 1)
         self.side_panels = QWidget()
         self.side_panels.setObjectName("sidePanels")
@@ -230,8 +227,7 @@ class MainWindow(QMainWindow):
     def attach(self, facade: ClientFacade) -> None:
         """Show the client's ID, peers and status, follow its changes, and take input."""
         self._facade = facade
-        for pane in self.panes.values():
-            pane.attach(facade)
+        self._build_panes(facade)
         facade.status_changed.connect(self.show_status)
         facade.peers_changed.connect(self._on_peers_changed)
         self._attached = True
@@ -300,6 +296,23 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.settingsRequested)
         grid.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
+
+    def _build_panes(self, facade: ClientFacade) -> None:
+        """Put each tab's pane in place of the empty page the window was shown with."""
+        from anydesk_invite.ui.peer_pane import PeerPane
+
+        current = self.tabs.currentIndex()
+        for index, source in enumerate(PANE_ORDER):
+            pane = PeerPane(source, facade)
+            pane.inviteRequested.connect(self.inviteRequested)
+            pane.connectRequested.connect(self.connectRequested)
+            self.panes[source] = pane
+            page = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, pane, pane_title(source))
+            if page is not None:
+                page.deleteLater()
+        self.tabs.setCurrentIndex(current)
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Client"))

@@ -7,11 +7,12 @@ slots; the pane shows a refusal in its message line and keeps the user's input.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -43,21 +44,12 @@ from anydesk_invite.core.ids import DeviceId, IdError, parse_id
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.dialogs import fit_contents
-from anydesk_invite.ui.lazy_slot import asyncSlot  # asyncio loads behind the main window
+from anydesk_invite.ui.pane_titles import pane_title
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
+from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
 from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate
 
-if TYPE_CHECKING:
-    import asyncio
-
-PANE_TITLES = {
-    PeerSource.FAVORITES: QT_TRANSLATE_NOOP("PeerPane", "Favorites"),
-    PeerSource.RECENT: QT_TRANSLATE_NOOP("PeerPane", "Recent Sessions"),
-    PeerSource.DISCOVERY: QT_TRANSLATE_NOOP("PeerPane", "Discovery"),
-    PeerSource.ADDRESS_BOOK: QT_TRANSLATE_NOOP("PeerPane", "Address Book"),
-}
-"""The panes' titles in English; pane_title gives them in the UI's language."""
 PANE_NAMES = {
     PeerSource.FAVORITES: "favorites",
     PeerSource.RECENT: "recent",
@@ -76,11 +68,6 @@ _EMPTY_TEXT = {
         "cannot reach it, or right-click a device in another tab.",
     ),
 }
-
-
-def pane_title(source: PeerSource) -> str:
-    """A pane's title in the UI's language."""
-    return QCoreApplication.translate("PeerPane", PANE_TITLES[source])
 
 
 TAG_MAX = 32
@@ -313,10 +300,8 @@ class PeerPane(QWidget):
     connectRequested = Signal(str)
 
     def __init__(
-        self, source: PeerSource, facade: ClientFacade | None, parent: QWidget | None = None
+        self, source: PeerSource, facade: ClientFacade, parent: QWidget | None = None
     ) -> None:
-        """``facade`` None: the pane is shown before its client exists (the main window at
-        start-up); ``attach`` gives it the client."""
         super().__init__(parent)
         self.source = source
         self._facade = facade
@@ -396,15 +381,6 @@ class PeerPane(QWidget):
         self.proxy.modelReset.connect(self._update_empty)
         self.proxy.layoutChanged.connect(self._update_empty)
         self._update_empty()
-
-    def attach(self, facade: ClientFacade) -> None:
-        """The client whose peers this pane shows, once it is there."""
-        self._facade = facade
-
-    def _client(self) -> ClientFacade:
-        if self._facade is None:  # its window stays disabled until the client is there
-            raise RuntimeError("the pane has no client yet")
-        return self._facade
 
     # -- data ---------------------------------------------------------------------------
     def set_peers(self, peers: Iterable[PeerView]) -> None:
@@ -529,16 +505,16 @@ class PeerPane(QWidget):
     # -- async slots: each calls one facade method -----------------------------------------
     @asyncSlot(str, bool)
     async def set_favorite(self, digits: str, favorite: bool) -> None:
-        await self._report(self._client().set_favorite(DeviceId(digits), favorite))
+        await self._report(self._facade.set_favorite(DeviceId(digits), favorite))
 
     @asyncSlot(str)
     async def remove_from_address_book(self, digits: str) -> None:
-        await self._report(self._client().remove_from_address_book(DeviceId(digits)))
+        await self._report(self._facade.remove_from_address_book(DeviceId(digits)))
 
     @asyncSlot(object)
     async def add_to_address_book(self, entry: AddressBookEntry) -> None:
         saved = await self._report(
-            self._client().add_to_address_book(
+            self._facade.add_to_address_book(
                 entry.device_id,
                 alias=entry.alias,
                 display_name=entry.display_name,
@@ -555,7 +531,7 @@ class PeerPane(QWidget):
         address = entry.manual_address or ""
         self.show_message(self.tr("Checking {address}…").format(address=address), error=False)
         try:
-            result = await self._client().probe_address(entry.device_id)
+            result = await self._facade.probe_address(entry.device_id)
         except ActionRefused as e:
             self.show_message(str(e))
             return
@@ -590,8 +566,6 @@ class PeerPane(QWidget):
         self.message_label.show()
 
     def _track(self, task: Any) -> None:
-        import asyncio  # loaded by now: the task runs on its loop
-
         if isinstance(task, asyncio.Future):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

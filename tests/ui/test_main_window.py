@@ -357,7 +357,9 @@ def test_a_window_shown_before_its_client_says_starting_and_takes_no_input(
     assert not w.centralWidget().isEnabled()
     assert not w.menuBar().isEnabled()
     assert not w.connect_button.isEnabled() and not w.invite_button.isEnabled()
-    assert all(pane.model.rowCount() == 0 for pane in w.panes.values())
+    tabs = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert tabs == ["Favorites", "Recent Sessions", "Discovery", "Address Book"]
+    assert w.panes == {}, "the peer panes are built with the client"
 
 
 def test_attaching_the_client_fills_the_window_as_one_built_with_it(
@@ -377,8 +379,13 @@ def test_attaching_the_client_fills_the_window_as_one_built_with_it(
         assert "Online (127.0.0.1:7070)" in w.status_label.text()
         assert w.centralWidget().isEnabled() and w.menuBar().isEnabled()
     assert late.completions() == built.completions() != []
+    assert [late.tabs.widget(i) for i in range(4)] == list(late.panes.values())
+    assert late.tabs.currentWidget() is late.panes[PeerSource.FAVORITES]
     for source, pane in late.panes.items():
         assert pane.model.rowCount() == built.panes[source].model.rowCount()
+        assert late.tabs.tabText(late.tabs.indexOf(pane)) == built.tabs.tabText(
+            built.tabs.indexOf(built.panes[source])
+        )
     facade.set_status(make_status(alias="renamed@ad"))  # and it follows the client from then on
     assert late.alias_label.text() == "renamed@ad"
     facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
