@@ -18,8 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# Services, network and storage load with this module, before Qt: PySide6 reads the source of
-# every module imported after it (its __feature__ check), which costs start-up time.
+# Services, network and storage load with this module. A headless client loads it before Qt
+# (PySide6 reads the source of every module imported after it, its __feature__ check); a GUI
+# client loads it behind its first window (ui/first_window.py).
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
 from anydesk_invite.core.invitation import INVITATION_LIFETIME, REQUEST_LIFETIME
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from anydesk_invite.net.channel import PeerTrust
     from anydesk_invite.services.notices import InvitationNotices
     from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
+    from anydesk_invite.ui.first_window import FirstWindow
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
@@ -173,10 +175,11 @@ def _cannot_start(reason: str) -> int:
     return 1
 
 
-async def run_client(options: Options) -> int:
+async def run_client(options: Options, first: FirstWindow | None = None) -> int:
     """Build a client (GUI, or headless) and run it until it is told to quit.
 
     Runs on the qasync loop that cli.run_client sets up; quits the application when done.
+    ``first``: the main window cli.run_client already showed, which the Shell takes over.
     """
     import getpass
     import socket
@@ -193,7 +196,10 @@ async def run_client(options: Options) -> int:
     except HomeError as exc:
         return _cannot_start(str(exc))
     setup_logging(home.log_path, options.verbose)
-    if not options.headless:
+    if first is not None:
+        translator = first.translator
+        _log.info("UI language: %s", translator.language() if translator else "en (source)")
+    elif not options.headless:
         from PySide6.QtCore import QCoreApplication
 
         from anydesk_invite.ui.i18n import install_translator
@@ -333,7 +339,7 @@ async def run_client(options: Options) -> int:
         if not options.headless:
             # The window first; listening, discovery and the rest come up behind it, and the
             # status line shows them as they arrive (bench/startup.py measures this).
-            shell = Shell(client, on_quit=stop.set)
+            shell = Shell(client, on_quit=stop.set, first=first)
             shell.show()
             await _until_exposed(shell.window)
             if adapters.wayland and not os.environ.get("DISPLAY"):

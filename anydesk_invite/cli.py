@@ -10,13 +10,11 @@ full reference.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import io
 import json
 import os
 import sys
-import webbrowser
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,7 +25,6 @@ from anydesk_invite.cli_args import FLAG_COMMANDS, PROG, build_parser, request_o
 from anydesk_invite.cli_output import format_result
 from anydesk_invite.core.email_invite import ConnectLinkError, parse_connect_link
 from anydesk_invite.options import Options
-from anydesk_invite.services.control_client import NotRunning, send_command
 from anydesk_invite.services.control_schema import CODE_REFUSED, CODE_USAGE
 from anydesk_invite.storage.home import APP_NAME, Home, HomeError
 
@@ -96,9 +93,16 @@ def run_client(options: Options) -> int:
         print(f"{PROG}: no display found; set DISPLAY or start with --headless", file=sys.stderr)
         return EXIT_USAGE
     # Imported here: the composition root pulls in Qt, which the commands never need.
+    first = None
+    if not options.headless:
+        # The main window first (bench/startup.py): the client behind it, with its services,
+        # keyring, database and network, is built while it shows.
+        qt_app = importlib.import_module("anydesk_invite.ui.qt_app")
+        first_window = importlib.import_module("anydesk_invite.ui.first_window")
+        first = first_window.show_main_window(qt_app.application())
     app = importlib.import_module("anydesk_invite.app")
     qt_loop = importlib.import_module("anydesk_invite.ui.qt_loop")
-    return int(qt_loop.run(lambda: app.run_client(options)))
+    return int(qt_loop.run(lambda: app.run_client(options, first)))
 
 
 def main(
@@ -107,7 +111,7 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     launch: Callable[[Options], int] = run_client,
-    open_url: Callable[[str], bool] = webbrowser.open,
+    open_url: Callable[[str], bool] | None = None,
 ) -> int:
     """Run the command line; returns the exit code."""
     out = stdout or sys.stdout
@@ -182,6 +186,11 @@ def main(
     timeout = READ_TIMEOUT if cmd in _READ_ONLY else ACT_TIMEOUT
     if cmd in _TRANSFERS:
         timeout = TRANSFER_TIMEOUT
+    # Here, not with the module: a client's start shows its window without them.
+    import asyncio
+
+    from anydesk_invite.services.control_client import NotRunning, send_command
+
     try:
         response = asyncio.run(send_command(socket_path, cmd, args, timeout))
     except NotRunning:
@@ -207,7 +216,7 @@ def main(
         print(json.dumps(result, indent=2), file=out)
     elif cmd == "email-invite" and not ns.print_url:
         url = str(result["url"])
-        if not open_url(url):
+        if not (open_url or _open_in_browser)(url):
             print(f"{PROG}: no mail program opened; the invitation link is:", file=err)
             print(url, file=out)
     else:
@@ -220,6 +229,12 @@ def _not_running(ns: argparse.Namespace) -> str:
         f"{PROG}: no anydesk-invite is running for home {_home_text(ns)}; "
         f"start it with `{_start_hint(ns)}`"
     )
+
+
+def _open_in_browser(url: str) -> bool:
+    import webbrowser  # here: a client's start has no use for it
+
+    return webbrowser.open(url)
 
 
 def _is_running(argv: list[str]) -> bool:
@@ -245,6 +260,10 @@ def _start(
         print(f"{PROG}: {exc}", file=err)
         return EXIT_USAGE
     if socket_path.exists():
+        import asyncio
+
+        from anydesk_invite.services.control_client import NotRunning, send_command
+
         response: dict[str, Any] | None
         try:
             response = asyncio.run(send_command(socket_path, "raise", {}, READ_TIMEOUT))

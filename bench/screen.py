@@ -347,8 +347,9 @@ def main() -> None:
         setup_logging(os.path.join(log_dir, "logs", "anydesk-invite.log"), True, stderr=False)
     if args.qasync:
         from anydesk_invite.ui import qt_loop
+        from anydesk_invite.ui.qt_app import application
 
-        app = qt_loop.application()
+        app = application()
         results = [qt_loop.run_until_complete(app, run(m, args.seconds)) for m in modes]
     else:
         results = [asyncio.run(run(m, args.seconds)) for m in modes]

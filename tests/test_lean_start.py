@@ -64,6 +64,73 @@ sys.exit(cli.main(["--home", sys.argv[1], "--interface", "127.0.0.1", "--discove
 """
 
 
+BEHIND = (
+    "anydesk_invite.app",  # the composition root: every service below loads with it
+    "anydesk_invite.services.client",
+    "anydesk_invite.storage.db",
+    "sqlite3",
+    "anydesk_invite.storage.keystore",
+    "keyring",  # the device key: opened behind the window
+    "anydesk_invite.net.identity",
+    "cryptography",
+    "anydesk_invite.net.wire",  # the wire schema: msgspec
+    "msgspec",
+    "anydesk_invite.ui.shell",
+    "anydesk_invite.ui.bell",
+    "asyncio",  # and qasync: the event loop starts behind the window
+    "qasync",
+    "anydesk_invite.ui.peer_pane",  # the peer panes: built with the client
+    "anydesk_invite.ui.tile_delegate",
+)
+"""What the first main window shows without: the client behind it is built after it shows."""
+
+_FIRST = """
+import json, os, pathlib, sys
+import anydesk_invite.ui.main_window as main_window
+from anydesk_invite import cli
+
+shown = main_window.MainWindow.show
+first = []
+
+def show(self):
+    shown(self)
+    if first:
+        return
+    first.append(self)
+    loaded = sorted(m for m in {behind!r} if m in sys.modules)
+    import anydesk_invite.ui.shell as shell_module
+
+    shell_show = shell_module.Shell.show
+
+    def ready(shell):
+        shell_show(shell)
+        window = shell.window
+        print(json.dumps({{
+            "same_window": window is first[0],
+            "id": window.id_label.text(),
+            "status": window.status_label.text(),
+            "enabled": window.centralWidget().isEnabled(),
+            "loaded": sorted(m for m in {behind!r} if m in sys.modules),
+            "wire_decoders": sys.modules["anydesk_invite.net.wire"]._codec.cache_info().currsize,
+            "bell_list": [w.objectName() for w in shell.bell.children() if w.isWidgetType()],
+            "files": sorted(p.name for p in home.iterdir() if p.suffix in (".pem", ".db")),
+        }}), flush=True)
+        os._exit(0)
+
+    shell_module.Shell.show = ready
+    print(json.dumps({{
+        "loaded": loaded,
+        "files": sorted(p.name for p in home.iterdir() if p.suffix in (".pem", ".db")),
+        "status": self.status_label.text(),
+        "enabled": self.centralWidget().isEnabled(),
+    }}), flush=True)
+
+main_window.MainWindow.show = show
+home = pathlib.Path(sys.argv[1])
+sys.exit(cli.main(["--home", sys.argv[1], "--interface", "127.0.0.1"]))
+"""
+
+
 def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(
         os.environ,
@@ -106,6 +173,7 @@ def test_the_heavy_modules_load_when_first_needed() -> None:
         "from anydesk_invite.desktop.input import keysym_for_code\n"
         "from anydesk_invite.net.identity import Identity\n"
         "import anydesk_invite.net.dns_sd as dns_sd\n"
+        "from anydesk_invite.net import wire\n"
         "from anydesk_invite.net.discovery import _QUESTION_TYPE\n"
         "from zeroconf import DNSQuestionType\n"
         "video = VideoOnDemand()\n"
@@ -115,6 +183,29 @@ def test_the_heavy_modules_load_when_first_needed() -> None:
         "assert str(dns_sd.service_name(dns_sd.dns.name.from_text('example.org'))) == "
         "'_adinvite._tcp.example.org.'\n"
         "assert DNSQuestionType[_QUESTION_TYPE] is DNSQuestionType.QM\n"
+        "assert wire._codec.cache_info().currsize == 0\n"
+        "hello = wire.Hello((1, 2), b'k' * 44, '0123456789', 'a@ad', b'n' * 32)\n"
+        "assert wire.Decoder().decode(wire.encode(hello)) == hello\n"
+        "assert wire._codec.cache_info().currsize == 1\n"
         + _LOADED.format(heavy=("av", "Xlib", "cryptography.x509", "dns"))
     )
     assert _json_line(_python(code)) == ["Xlib", "av", "cryptography.x509", "dns"]
+
+
+def test_the_main_window_shows_before_the_client_behind_it_is_built(tmp_path: Path) -> None:
+    """Keyring, database, identity, wire schema and the shell load after the window shows."""
+    done = _python(_FIRST.format(behind=BEHIND), str(tmp_path / "home"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(ln) for ln in done.stdout.splitlines() if ln.startswith("{")]
+    assert len(lines) == 2, f"{done.stdout}\n{done.stderr[-3000:]}"
+    at_show, ready = lines
+    # Not opened yet either: neither the device key (a file with the test's keyring) nor the
+    # database exists in the fresh home when the window shows.
+    assert at_show == {"loaded": [], "files": [], "status": "Starting…", "enabled": False}
+    # The deferred path reaches the real thing: the same window, filled in by the client.
+    assert ready["same_window"] and ready["enabled"]
+    assert len(ready["id"].replace(" ", "")) == 10 and ready["status"] != "Starting…"
+    assert ready["loaded"] == sorted(BEHIND)
+    assert ready["files"] == ["anydesk-invite.db", "device-key.pem"]
+    assert ready["wire_decoders"] == 0, "the wire's decoders are built for the first channel"
+    assert ready["bell_list"] == [], "the bell's list is built when first opened"

@@ -6,12 +6,14 @@ them, so adding a message is adding one class. docs/PROTOCOL.md is the normative
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import Annotated, Any, ClassVar, Final, Literal
 
 import msgspec
 from msgspec import Meta
 
+from anydesk_invite.core.input_names import Modifier, PointerButtonName
 from anydesk_invite.core.permissions import Permission
 
 PROTOCOL_VERSION: Final = (1, 2)
@@ -493,8 +495,6 @@ I16 = Annotated[int, Meta(ge=-0x8000, le=0x7FFF)]
 KeyCode = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
 # The W3C ``key`` text the press produces on the guest ("a", "A", "é"); empty for none.
 KeyText = Annotated[str, Meta(max_length=16)]
-PointerButtonName = Literal["left", "middle", "right", "back", "forward"]
-Modifier = Literal["shift", "control", "alt", "meta"]
 MAX_STROKE_CHUNK: Final = 256
 StrokePoint = tuple[U16, U16]
 
@@ -645,7 +645,8 @@ def _union(classes: list[type[Any]]) -> Any:
 
 
 class _Codec:
-    """The msgspec decoders for every message class, built once when this module loads."""
+    """The msgspec decoders for every message class, built once when the first connection's
+    Decoder is made (not with this module: start-up does not wait for them)."""
 
     def __init__(self, classes: list[type[Message]]) -> None:
         pre = [c for c in classes if c.pre_auth]
@@ -670,7 +671,11 @@ class _Codec:
 
 
 _MESSAGE_TYPES: Final = tuple(_all_messages())
-_CODEC: Final = _Codec(list(_MESSAGE_TYPES))
+
+
+@functools.cache
+def _codec() -> _Codec:
+    return _Codec(list(_MESSAGE_TYPES))
 
 
 class Decoder:
@@ -687,7 +692,7 @@ class Decoder:
         pre_auth_limit: int = PRE_AUTH_FRAME_LIMIT,
         post_auth_limit: int = POST_AUTH_FRAME_LIMIT,
     ) -> None:
-        self._codec = _CODEC
+        self._codec = _codec()
         self._post_auth_limit = post_auth_limit
         self.limit = pre_auth_limit
         self.is_authenticated = False

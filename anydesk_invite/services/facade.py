@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from anydesk_invite.core.ids import DeviceId
+from anydesk_invite.core.input_names import Modifier, PointerButtonName
 from anydesk_invite.core.invitation import Kind
 from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.screen import ScreenInfo
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.core.wide_area import WideAreaSettings
-from anydesk_invite.net.wire import Modifier, PointerButtonName
 from anydesk_invite.services.refusals import (
     ActionRefused,
     Candidate,

@@ -226,10 +226,7 @@ class BellButton(QToolButton):
         self._wall_clock = wall_clock
         self._windows: list[AcceptWindow] = []
 
-        self.popup = BellPopup(self)
-        self.popup.list.connect_requested.connect(self._connect)
-        self.popup.list.reject_requested.connect(self._reject)
-        self.popup.list.missed_action_requested.connect(self._missed_action)
+        self._popup: BellPopup | None = None
         self.clicked.connect(self.open_list)
 
         self._timer = QTimer(self)
@@ -242,6 +239,19 @@ class BellButton(QToolButton):
         facade.invitations_changed.connect(slot)
         self.destroyed.connect(lambda: facade.invitations_changed.disconnect(slot))
         self.refresh()
+
+    @property
+    def popup(self) -> BellPopup:
+        """The list under the bell, built when it is first opened (or looked at): start-up
+        does not wait for it."""
+        if self._popup is None:
+            popup = BellPopup(self)
+            popup.list.connect_requested.connect(self._connect)
+            popup.list.reject_requested.connect(self._reject)
+            popup.list.missed_action_requested.connect(self._missed_action)
+            self._popup = popup
+            self._fill()
+        return self._popup
 
     def count(self) -> int:
         """Incoming invitations and requests waiting for an answer."""
@@ -278,7 +288,9 @@ class BellButton(QToolButton):
             self.popup.list.setCurrentRow(0)
 
     def _fill(self) -> None:
-        lst = self.popup.list
+        if self._popup is None:
+            return  # filled when it is built
+        lst = self._popup.list
         current = self.popup.current_pending_id()
         lst.clear()
         now = self._clock()
@@ -300,7 +312,7 @@ class BellButton(QToolButton):
         self.popup.update_buttons()
 
     def _tick(self) -> None:
-        if not self.popup.isVisible():
+        if self._popup is None or not self._popup.isVisible():
             return
         now = self._clock()
         lst = self.popup.list

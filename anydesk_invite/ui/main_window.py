@@ -6,6 +6,7 @@ the signals and the two placement methods.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -45,9 +46,13 @@ from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.icons import APP_ICON, icon
-from anydesk_invite.ui.peer_pane import PeerPane, pane_title
+from anydesk_invite.ui.pane_titles import PANE_ORDER, pane_title
 from anydesk_invite.ui.placement import default_size
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
+
+if TYPE_CHECKING:
+    # Built with the client (attach), behind the first window: see ui/first_window.py.
+    from anydesk_invite.ui.peer_pane import PeerPane
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
 _DISCOVERY_TEXT = {
@@ -149,18 +154,21 @@ class MainWindow(QMainWindow):
     settingsRequested = Signal()
     quitRequested = Signal()
 
-    def __init__(self, facade: ClientFacade, parent: QWidget | None = None) -> None:
+    def __init__(self, facade: ClientFacade | None, parent: QWidget | None = None) -> None:
+        """``facade`` None: the window of a client still starting (start-up shows it before
+        the client behind it is built). It says so in its status line and takes no input
+        until ``attach`` gives it the client; then it shows the ID, peers and status."""
         super().__init__(parent)
         self._facade = facade
         self._peers: dict[str, PeerView] = {}
         """Every peer shown, by ID digits: the completer offers their aliases and IDs."""
-        self._status = facade.status()
+        self._status: Status | None = None
         self._id_menu: QMenu | None = None
         self.close_guard: Callable[[], bool] | None = None
         """Asked when the user closes the window; False keeps it from closing (the shell
         hides it to the tray or asks first)."""
         self.setObjectName("mainWindow")
-        self.setWindowTitle(window_title(self._status.alias))
+        self.setWindowTitle(window_title(""))
         self.setWindowIcon(icon(APP_ICON))
 
         central = QWidget()
@@ -182,17 +190,9 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("peerTabs")
         self.tabs.setAccessibleName(self.tr("Devices"))
         self.panes: dict[PeerSource, PeerPane] = {}
-        for source in (
-            PeerSource.FAVORITES,
-            PeerSource.RECENT,
-            PeerSource.DISCOVERY,
-            PeerSource.ADDRESS_BOOK,
-        ):
-            pane = PeerPane(source, facade)
-            pane.inviteRequested.connect(self.inviteRequested)
-            pane.connectRequested.connect(self.connectRequested)
-            self.panes[source] = pane
-            self.tabs.addTab(pane, pane_title(source))
+        """The peer panes, one per tab: built with the client (attach)."""
+        for source in PANE_ORDER:
+            self.tabs.addTab(QWidget(), pane_title(source))  # its pane comes with the client
         body.addWidget(self.tabs, 1)
         self.side_panels = QWidget()
         self.side_panels.setObjectName("sidePanels")
@@ -210,17 +210,31 @@ class MainWindow(QMainWindow):
         self.status_label.setAccessibleName(self.tr("Status"))
         self.statusBar().addWidget(self.status_label, 1)
 
-        facade.status_changed.connect(self.show_status)
-        facade.peers_changed.connect(self._on_peers_changed)
-        self._attached = True
+        self._attached = False
         # Closing only hides the main window (the client keeps running); when the window is
         # really destroyed, the facade must stop calling into it.
         self.destroyed.connect(lambda: self.detach())
-        self.show_status(self._status)
-        self.show_peers(facade.peers())
         screen = QGuiApplication.primaryScreen()
         area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1000, 680)
         self.resize(default_size(QSize(1000, 680), area))
+        if facade is not None:
+            self.attach(facade)
+        else:
+            self.status_label.setText(self.tr("Starting…"))
+            central.setEnabled(False)
+            self.menuBar().setEnabled(False)
+
+    def attach(self, facade: ClientFacade) -> None:
+        """Show the client's ID, peers and status, follow its changes, and take input."""
+        self._facade = facade
+        self._build_panes(facade)
+        facade.status_changed.connect(self.show_status)
+        facade.peers_changed.connect(self._on_peers_changed)
+        self._attached = True
+        self.show_status(facade.status())
+        self.show_peers(facade.peers())
+        self.centralWidget().setEnabled(True)
+        self.menuBar().setEnabled(True)
 
     # -- building ------------------------------------------------------------------------
     def _build_header(self) -> QWidget:
@@ -282,6 +296,23 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.settingsRequested)
         grid.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
+
+    def _build_panes(self, facade: ClientFacade) -> None:
+        """Put each tab's pane in place of the empty page the window was shown with."""
+        from anydesk_invite.ui.peer_pane import PeerPane
+
+        current = self.tabs.currentIndex()
+        for index, source in enumerate(PANE_ORDER):
+            pane = PeerPane(source, facade)
+            pane.inviteRequested.connect(self.inviteRequested)
+            pane.connectRequested.connect(self.connectRequested)
+            self.panes[source] = pane
+            page = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, pane, pane_title(source))
+            if page is not None:
+                page.deleteLater()
+        self.tabs.setCurrentIndex(current)
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Client"))
@@ -417,13 +448,17 @@ class MainWindow(QMainWindow):
         """The right-click menu of the own ID and alias."""
         menu = QMenu(self)
         menu.setObjectName("idMenu")
+        status = self._status
         copy_id = menu.addAction(self.tr("Copy ID"))
         copy_id.setObjectName("copyIdAction")
-        copy_id.triggered.connect(lambda: self._copy(self._status.device_id.grouped()))
+        copy_id.setEnabled(status is not None)
+        copy_id.triggered.connect(
+            lambda: self._copy(self._status.device_id.grouped() if self._status else "")
+        )
         copy_alias = menu.addAction(self.tr("Copy alias"))
         copy_alias.setObjectName("copyAliasAction")
-        copy_alias.setEnabled(bool(self._status.alias))
-        copy_alias.triggered.connect(lambda: self._copy(self._status.alias))
+        copy_alias.setEnabled(status is not None and bool(status.alias))
+        copy_alias.triggered.connect(lambda: self._copy(self._status.alias if self._status else ""))
         menu.addSeparator()
         email = menu.addAction(icon("email"), self.tr("Invite via email…"))
         email.setObjectName("emailInviteAction")
@@ -452,7 +487,7 @@ class MainWindow(QMainWindow):
 
     def detach(self) -> None:
         """Stop listening to the facade (the window is going away)."""
-        if self._attached:
+        if self._attached and self._facade is not None:
             self._attached = False
             self._facade.status_changed.disconnect(self.show_status)
             self._facade.peers_changed.disconnect(self._on_peers_changed)

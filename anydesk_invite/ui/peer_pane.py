@@ -37,18 +37,12 @@ from anydesk_invite.core.ids import DeviceId
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
 from anydesk_invite.ui.address_book_dialog import AddressBookDialog, AddressBookEntry
+from anydesk_invite.ui.pane_titles import pane_title
 from anydesk_invite.ui.peer_model import PeerFilterModel, PeerListModel, PeerRole
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
 from anydesk_invite.ui.tile_delegate import TILE_SIZE, PeerTileDelegate
 
-PANE_TITLES = {
-    PeerSource.FAVORITES: QT_TRANSLATE_NOOP("PeerPane", "Favorites"),
-    PeerSource.RECENT: QT_TRANSLATE_NOOP("PeerPane", "Recent Sessions"),
-    PeerSource.DISCOVERY: QT_TRANSLATE_NOOP("PeerPane", "Discovery"),
-    PeerSource.ADDRESS_BOOK: QT_TRANSLATE_NOOP("PeerPane", "Address Book"),
-}
-"""The panes' titles in English; pane_title gives them in the UI's language."""
 PANE_NAMES = {
     PeerSource.FAVORITES: "favorites",
     PeerSource.RECENT: "recent",
@@ -67,11 +61,6 @@ _EMPTY_TEXT = {
         "cannot reach it, or right-click a device in another tab.",
     ),
 }
-
-
-def pane_title(source: PeerSource) -> str:
-    """A pane's title in the UI's language."""
-    return QCoreApplication.translate("PeerPane", PANE_TITLES[source])
 
 
 class PeerPane(QWidget):

@@ -19,18 +19,12 @@ from PySide6.QtWidgets import QApplication
 
 import qasync  # isort: skip  (must come after PySide6)
 
+from anydesk_invite.ui.qt_app import application
+
 T = TypeVar("T")
 
 asyncSlot = qasync.asyncSlot
 """Re-exported so widgets never import qasync themselves."""
-
-
-def application(argv: Sequence[str] = ()) -> QApplication:
-    """The process's QApplication, made on first use."""
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        return app
-    return QApplication(list(argv) or ["anydesk-invite"])
 
 
 def run(main: Callable[[], Coroutine[Any, Any, object]], argv: Sequence[str] = ()) -> int:

@@ -53,6 +53,7 @@ from anydesk_invite.ui.tray import SystemTray, Tray
 if TYPE_CHECKING:
     # Imported where first used: the main window appears without them (bench/startup.py).
     from anydesk_invite.ui.accept_window import AcceptWindow
+    from anydesk_invite.ui.first_window import FirstWindow
     from anydesk_invite.ui.invite_dialog import InviteDialog
     from anydesk_invite.ui.session_window import SessionWindow
     from anydesk_invite.ui.settings_dialog import SettingsDialog
@@ -76,7 +77,10 @@ class Shell(QObject):
         clock: Callable[[], float] = time.monotonic,
         tray: Tray | None = None,
         interfaces: Callable[[], Sequence[str]] | None = None,
+        first: FirstWindow | None = None,
     ) -> None:
+        """``first``: the main window start-up already showed (ui/first_window.py), which
+        the shell takes over and fills in; without it the shell builds its own."""
         super().__init__()
         self.setObjectName("shell")
         self._facade = facade
@@ -91,11 +95,17 @@ class Shell(QObject):
         if isinstance(app, QApplication):
             # The client keeps serving invitations with its main window closed.
             app.setQuitOnLastWindowClosed(False)
-        self.window = MainWindow(facade)
-        self.placement = (
-            WindowPlacement(app, self.window) if isinstance(app, QApplication) else None
-        )
+        self.placement: WindowPlacement | None
         """Every window opens inside its screen and stays there when it grows."""
+        if first is not None:
+            self.window = first.window
+            self.window.attach(facade)
+            self.placement = first.placement
+        else:
+            self.window = MainWindow(facade)
+            self.placement = (
+                WindowPlacement(app, self.window) if isinstance(app, QApplication) else None
+            )
         self.bell = BellButton(facade, clock)
         self.window.set_bell_widget(self.bell)
         self.outgoing = OutgoingInvitationsPanel(facade, clock)

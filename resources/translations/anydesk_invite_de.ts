@@ -450,6 +450,10 @@
         <translation>Status</translation>
     </message>
     <message>
+        <source>Starting…</source>
+        <translation>Wird gestartet…</translation>
+    </message>
+    <message>
         <source>This device</source>
         <translation>Dieses Gerät</translation>
     </message>

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.ui.accept_window import AcceptWindow
 from anydesk_invite.ui.placement import screen_of
-from anydesk_invite.ui.qt_loop import application
+from anydesk_invite.ui.qt_app import application
 from anydesk_invite.ui.shell import Shell
 from tests.helpers import netguard
 from tests.helpers.fake_tray import FakeTray

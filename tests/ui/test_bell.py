@@ -11,7 +11,7 @@ from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.invitation import Kind, State
 from anydesk_invite.services.views import Direction
 from anydesk_invite.ui.accept_window import AcceptWindow
-from anydesk_invite.ui.bell import BellButton
+from anydesk_invite.ui.bell import BellButton, BellPopup
 from anydesk_invite.ui.countdown import format_when
 from tests.helpers.fake_client import BOB_ID, FakeClient, invitation
 
@@ -171,3 +171,20 @@ def test_connect_on_a_request_opens_the_accept_window(qtbot, qasync_loop) -> Non
     assert isinstance(window, AcceptWindow)
     assert window.request_page.isVisible()
     assert facade.calls == []  # the user picks the permissions there
+
+
+def test_the_list_is_built_when_first_opened_with_what_arrived_before(qtbot) -> None:
+    """Start-up builds the bell without its list; nothing that arrives meanwhile is lost."""
+    facade, clock = FakeClient(), ManualClock()
+    bell = _bell(qtbot, facade, clock)
+    facade.receive(invitation("i1", seconds_left=100))
+    facade.receive(invitation("r1", kind=Kind.REQUEST, peer_id=BOB_ID, alias="bob@ad"))
+    facade.put(replace(facade.views["r1"], state=State.CANCELLED))
+    assert bell.count() == 1
+    assert bell.findChild(BellPopup) is None
+    qtbot.mouseClick(bell, Qt.MouseButton.LeftButton)
+    assert bell.findChild(BellPopup) is bell.popup and bell.popup.isVisible()
+    waiting, missed = _texts(bell)
+    assert "alice@ad" in waiting and "1:40 left" in waiting
+    assert "bob@ad" in missed and "cancelled" in missed
+    assert bell.popup.list.currentRow() == 0 and bell.popup.connect_button.isEnabled()

@@ -341,3 +341,53 @@ def test_the_this_device_caption_is_readable_against_the_window(window: MainWind
     )
     lighter, darker = sorted((_luminance(background), _luminance(darkest)), reverse=True)
     assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG AA for normal text
+
+
+def test_a_window_shown_before_its_client_says_starting_and_takes_no_input(
+    qtbot: QtBot, facade: FakeClient
+) -> None:
+    """Start-up shows the main window before the client behind it is built."""
+    w = MainWindow(None)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.status_label.text() == "Starting…"
+    assert w.id_label.text() == ""
+    assert w.windowTitle() == DISPLAY_NAME
+    assert not w.centralWidget().isEnabled()
+    assert not w.menuBar().isEnabled()
+    assert not w.connect_button.isEnabled() and not w.invite_button.isEnabled()
+    tabs = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert tabs == ["Favorites", "Recent Sessions", "Discovery", "Address Book"]
+    assert w.panes == {}, "the peer panes are built with the client"
+
+
+def test_attaching_the_client_fills_the_window_as_one_built_with_it(
+    qtbot: QtBot, facade: FakeClient
+) -> None:
+    late = MainWindow(None)
+    qtbot.addWidget(late)
+    late.show()
+    qtbot.waitExposed(late)
+    late.attach(facade)
+    built = MainWindow(facade)
+    qtbot.addWidget(built)
+    for w in (late, built):
+        assert w.id_label.text() == facade.status().device_id.grouped()
+        assert w.alias_label.text() == "me@ad"
+        assert w.windowTitle() == "me@ad — LAN Invite"
+        assert "Online (127.0.0.1:7070)" in w.status_label.text()
+        assert w.centralWidget().isEnabled() and w.menuBar().isEnabled()
+    assert late.completions() == built.completions() != []
+    assert [late.tabs.widget(i) for i in range(4)] == list(late.panes.values())
+    assert late.tabs.currentWidget() is late.panes[PeerSource.FAVORITES]
+    for source, pane in late.panes.items():
+        assert pane.model.rowCount() == built.panes[source].model.rowCount()
+        assert late.tabs.tabText(late.tabs.indexOf(pane)) == built.tabs.tabText(
+            built.tabs.indexOf(built.panes[source])
+        )
+    facade.set_status(make_status(alias="renamed@ad"))  # and it follows the client from then on
+    assert late.alias_label.text() == "renamed@ad"
+    facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
+    facade.changed_peers(id_for("gina"))
+    assert late.panes[PeerSource.DISCOVERY].index_of(id_for("gina").digits).isValid()

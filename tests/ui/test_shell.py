@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.views import PeerSource
 from anydesk_invite.storage.settings import StoredSettings
+from anydesk_invite.ui.first_window import show_main_window
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
 from tests.helpers.nodes import Node, Nodes, session_between
@@ -243,3 +244,26 @@ def test_connect_to_a_device_not_found_says_what_to_do_and_add_its_address_opens
     dialog = pane.findChild(QDialog, "addressBookDialog")
     assert dialog is not None and dialog.isVisible()
     assert dialog.alias_edit.text() == "nobody@ad"  # type: ignore[attr-defined]
+
+
+def test_the_shell_takes_over_the_main_window_start_up_showed_before_the_client(
+    qtbot: QtBot,
+    node: Node,
+    quits: Quits,
+    closing_shells: list[Shell],
+    qapp: QApplication,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ADINVITE_LANG", "en")
+    first = show_main_window(qapp)
+    assert first.window.isVisible() and first.window.status_label.text() == "Starting…"
+    tray = FakeTray(available=True)
+    shell = Shell(node.client, on_quit=quits, tray=tray, first=first)
+    closing_shells.append(shell)
+    shell.show()
+    assert shell.window is first.window and shell.placement is first.placement
+    assert shell.window.id_label.text() == node.client.status().device_id.grouped()
+    assert shell.window.centralWidget().isEnabled()
+    assert shell.window.bell_slot.count() == 1 and shell.window.side_panels.isVisible()
+    shell.window.close()  # now the shell's window: closing it hides it to the tray
+    assert not shell.window.isVisible() and tray.messages and quits.count == 0

@@ -19,14 +19,13 @@ import logging
 from dataclasses import dataclass, field
 
 from anydesk_invite.core.clock import Clock
+from anydesk_invite.core.input_names import Modifier, PointerButtonName
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.net.wire import (
     KeyInput,
     Message,
-    Modifier,
     PointerButton,
-    PointerButtonName,
     PointerMove,
     PointerPosition,
     PointerWheel,
