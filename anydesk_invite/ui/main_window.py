@@ -14,124 +14,41 @@ from PySide6.QtCore import (
     QPoint,
     QRect,
     QSize,
-    QStringListModel,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import (
-    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
-    QPushButton,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from anydesk_invite.core.alias import AliasError, parse_alias
-from anydesk_invite.core.email_invite import (
-    LINK_SCHEME,
-    ConnectLinkError,
-    parse_connect_link,
-)
-from anydesk_invite.core.ids import IdError, looks_like_id, parse_id
-from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.product import window_title
 from anydesk_invite.services.facade import ClientFacade, Status
 from anydesk_invite.services.views import PeerChange, PeerSource, PeerView
+from anydesk_invite.ui.connect_row import ConnectRow
 from anydesk_invite.ui.icons import APP_ICON, icon
 from anydesk_invite.ui.pane_titles import PANE_ORDER, pane_title
 from anydesk_invite.ui.placement import default_size
-from anydesk_invite.ui.styles import ERROR_STYLE, NOTE_STYLE
+from anydesk_invite.ui.status_line import StatusLine, status_text, warnings
+from anydesk_invite.ui.styles import NOTE_STYLE
 
 if TYPE_CHECKING:
     # Built with the client (attach), behind the first window: see ui/first_window.py.
     from anydesk_invite.ui.peer_pane import PeerPane
 
 INVITE_TOOLTIP = QT_TRANSLATE_NOOP("MainWindow", "Invite someone to connect to this device")
-_DISCOVERY_TEXT = {
-    DiscoveryMode.ON: QT_TRANSLATE_NOOP("MainWindow", "Discovery on"),
-    DiscoveryMode.HIDDEN: QT_TRANSLATE_NOOP("MainWindow", "Discovery hidden (browsing only)"),
-    DiscoveryMode.OFF: QT_TRANSLATE_NOOP("MainWindow", "Discovery off"),
-}
 _WARNING_STYLE = (
     "QLabel { background: #fff3cd; color: #5c3c00; border: 1px solid #e0a800;"
     " border-radius: 4px; padding: 6px; }"
 )
-
-
-def status_text(status: Status) -> str:
-    """The status line: reachability, discovery, interfaces, where the key is (warnings have
-    their banner above the tabs, so they are said once)."""
-    if status.online:
-        where = ", ".join(status.listen_addresses) or QCoreApplication.translate(
-            "MainWindow", "no address"
-        )
-        parts = [QCoreApplication.translate("MainWindow", "Online ({where})").format(where=where)]
-    else:
-        parts = [QCoreApplication.translate("MainWindow", "Offline")]
-    parts.append(QCoreApplication.translate("MainWindow", _DISCOVERY_TEXT[status.discovery]))
-    interfaces = ", ".join(status.interfaces) or QCoreApplication.translate("MainWindow", "none")
-    parts.append(
-        QCoreApplication.translate("MainWindow", "Interfaces: {list}").format(list=interfaces)
-    )
-    if status.wide_area != "off":
-        parts.append(
-            QCoreApplication.translate("MainWindow", "DNS: {state}").format(state=status.wide_area)
-        )
-    parts.append(
-        QCoreApplication.translate("MainWindow", "Key in keyring")
-        if status.key_location == "keyring"
-        else QCoreApplication.translate("MainWindow", "Key in a file")
-    )
-    return " · ".join(parts)
-
-
-def warnings(status: Status) -> list[str]:
-    out = []
-    if status.key_warning:
-        out.append(status.key_warning)
-    if status.policy_broken:
-        out.append(
-            QCoreApplication.translate(
-                "MainWindow",
-                "Custom client settings cannot be read; invitations and sessions are refused "
-                "until they are fixed: {problem}",
-            ).format(problem=status.policy_broken)
-        )
-    return out
-
-
-class StatusLine(QLabel):
-    """One line that never widens the window: where it does not fit it ends in “…”, and the
-    whole text stays its text, tooltip and accessible description (the warnings in it are
-    also in the banner above the panes)."""
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-        self.setAccessibleDescription(text)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        rect = self.contentsRect()
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideRight, rect.width()
-        )
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(
-            rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown
-        )
-        painter.end()
 
 
 class MainWindow(QMainWindow):
@@ -176,7 +93,13 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(12, 10, 12, 6)
         outer.addWidget(self._build_header())
-        outer.addLayout(self._build_connect_row())
+        self.connect_row = ConnectRow()
+        self.connect_row.connectRequested.connect(self.connectRequested)
+        self.connect_row.connectLinkRequested.connect(self.connectLinkRequested)
+        self.connect_edit = self.connect_row.connect_edit
+        self.connect_button = self.connect_row.connect_button
+        self.connect_error = self.connect_row.connect_error
+        outer.addWidget(self.connect_row)
         self.warning_label = QLabel()
         self.warning_label.setObjectName("warningLabel")
         self.warning_label.setAccessibleName(self.tr("Warning"))
@@ -328,39 +251,6 @@ class MainWindow(QMainWindow):
         quit_.setObjectName("quitAction")
         quit_.triggered.connect(self.quitRequested)
 
-    def _build_connect_row(self) -> QVBoxLayout:
-        column = QVBoxLayout()
-        column.setSpacing(2)
-        row = QHBoxLayout()
-        self.connect_edit = QLineEdit()
-        self.connect_edit.setObjectName("connectEdit")
-        self.connect_edit.setAccessibleName(self.tr("ID or alias to connect to"))
-        self.connect_edit.setPlaceholderText(self.tr("Enter an ID or alias (name@ad) to connect"))
-        self.connect_edit.setClearButtonEnabled(True)
-        self._completions = QStringListModel(self)
-        completer = QCompleter(self._completions, self)
-        completer.setObjectName("connectCompleter")
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.connect_edit.setCompleter(completer)
-        self.connect_edit.returnPressed.connect(self._on_connect)
-        self.connect_edit.textEdited.connect(lambda _t: self.connect_error.hide())
-        row.addWidget(self.connect_edit, 1)
-        self.connect_button = QPushButton(self.tr("Connect"))
-        self.connect_button.setObjectName("connectButton")
-        self.connect_button.setAccessibleName(self.tr("Connect"))
-        self.connect_button.setIcon(icon("connect"))
-        self.connect_button.clicked.connect(self._on_connect)
-        row.addWidget(self.connect_button)
-        column.addLayout(row)
-        self.connect_error = QLabel()
-        self.connect_error.setObjectName("connectError")
-        self.connect_error.setAccessibleName(self.tr("Connect error"))
-        self.connect_error.setStyleSheet(ERROR_STYLE)
-        self.connect_error.hide()
-        column.addWidget(self.connect_error)
-        return column
-
     # -- hooks for the other windows -----------------------------------------------------
     def set_bell_widget(self, widget: QWidget) -> None:
         """Place the notification bell at the top right, beside the ID."""
@@ -400,50 +290,15 @@ class MainWindow(QMainWindow):
             self._peers[change.device_id.digits] = change.peer
         for pane in self.panes.values():
             pane.update_peer(change)
-        self._update_completions()
+        self.connect_row.offer(self._peers.values())
 
     def show_peers(self, peers: list[PeerView]) -> None:
         self._peers = {p.device_id.digits: p for p in peers}
         for pane in self.panes.values():
             pane.set_peers(peers)
-        self._update_completions()
-
-    def _update_completions(self) -> None:
-        words: list[str] = []
-        for p in self._peers.values():
-            if p.alias:
-                words.append(p.alias)
-            words.append(p.device_id.grouped())
-        self._completions.setStringList(sorted(set(words), key=str.casefold))
-
-    def completions(self) -> list[str]:
-        return list(self._completions.stringList())
+        self.connect_row.offer(self._peers.values())
 
     # -- actions ---------------------------------------------------------------------------
-    def _on_connect(self) -> None:
-        text = self.connect_edit.text().strip()
-        if text.lower().startswith(LINK_SCHEME + ":"):
-            try:
-                device_id, fingerprint = parse_connect_link(text)
-            except ConnectLinkError as e:
-                self.connect_error.setText(str(e))
-                self.connect_error.show()
-                return
-            self.connect_error.hide()
-            self.connect_edit.setText(device_id.grouped())
-            self.connectLinkRequested.emit(device_id.digits, fingerprint.hex())
-            return
-        try:
-            if not text:
-                raise ValueError(self.tr("enter an ID or an alias"))
-            target = parse_id(text).digits if looks_like_id(text) else str(parse_alias(text))
-        except (IdError, AliasError, ValueError) as e:
-            self.connect_error.setText(str(e))
-            self.connect_error.show()
-            return
-        self.connect_error.hide()
-        self.connectRequested.emit(target)
-
     def id_menu(self) -> QMenu:
         """The right-click menu of the own ID and alias."""
         menu = QMenu(self)

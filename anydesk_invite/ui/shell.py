@@ -10,19 +10,17 @@ where there is one; otherwise the shell asks once whether to keep running in the
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from anydesk_invite import PROJECT_URL
 from anydesk_invite.core.alias import sanitize_display
 from anydesk_invite.core.invitation import Kind
-from anydesk_invite.core.product import DISPLAY_NAME
 from anydesk_invite.services.facade import (
     ActionRefused,
     ClientFacade,
@@ -49,6 +47,7 @@ from anydesk_invite.ui.pointer_marker import PointerMarkers
 from anydesk_invite.ui.qt_loop import asyncSlot
 from anydesk_invite.ui.toast import ToastStack
 from anydesk_invite.ui.tray import SystemTray, Tray
+from anydesk_invite.ui.window_closing import WindowClosing
 
 if TYPE_CHECKING:
     # Imported where first used: the main window appears without them (bench/startup.py).
@@ -57,14 +56,6 @@ if TYPE_CHECKING:
     from anydesk_invite.ui.invite_dialog import InviteDialog
     from anydesk_invite.ui.session_window import SessionWindow
     from anydesk_invite.ui.settings_dialog import SettingsDialog
-
-BACKGROUND_QUESTION = QT_TRANSLATE_NOOP(
-    "Shell",
-    "Keep {app} running in the background when its window is closed? "
-    "While it runs, people can invite you and you can be reached. "
-    "Start it again to bring the window back.",
-)
-"""In English; the question box shows it translated."""
 
 
 class Shell(QObject):
@@ -87,10 +78,7 @@ class Shell(QObject):
         self._on_quit = on_quit
         self._tray: Tray = tray if tray is not None else SystemTray()
         self._interfaces = interfaces or facade.interface_choices
-        self._closing = False
-        self._told_about_tray = False
         self.settings_dialog: SettingsDialog | None = None
-        self.background_question: QMessageBox | None = None
         app = QApplication.instance()
         if isinstance(app, QApplication):
             # The client keeps serving invitations with its main window closed.
@@ -125,7 +113,8 @@ class Shell(QObject):
         self.window.emailInviteRequested.connect(lambda: self.email.send(self._facade.status()))
         self.window.settingsRequested.connect(self.open_settings)
         self.window.quitRequested.connect(self.quit)
-        self.window.close_guard = self._window_may_close
+        self.window_closing = WindowClosing(self.window, facade, self._tray, self.quit)
+        self.window.close_guard = self.window_closing.may_close
         self.bell.request_opened.connect(self._request_window_opened)
         self.bell.connect_requested.connect(self._connect)
         self.bell.invite_back_requested.connect(self.open_invite_dialog)
@@ -155,8 +144,13 @@ class Shell(QObject):
         self.window.raise_()
         self.window.activateWindow()
 
+    @property
+    def background_question(self) -> QMessageBox | None:
+        """Whether to keep running in the background, while it is asked."""
+        return self.window_closing.question
+
     def close(self) -> None:
-        self._closing = True
+        self.window_closing.shutting_down = True
         self._facade.transfer_changed.disconnect(self._on_transfer)
         self._facade.chat_received.disconnect(self._on_chat)
         self.overlay.detach()
@@ -195,83 +189,6 @@ class Shell(QObject):
         self.settings_dialog = SettingsDialog(self._facade, self._interfaces(), self.window)
         self.settings_dialog.open()
         return self.settings_dialog
-
-    # --- closing the main window -----------------------------------------------------------
-
-    def _window_may_close(self) -> bool:
-        if self._closing:
-            return True
-        if self._tray.available():
-            self.window.hide()
-            if not self._told_about_tray:
-                self._told_about_tray = True
-                self._tray.notify(
-                    self.tr("{app} is still running").format(app=DISPLAY_NAME),
-                    self.tr("People can invite you. Open or quit it from the tray icon."),
-                )
-            return False
-        keep = self._facade.settings().keep_running_in_background
-        if keep is None:
-            self._ask_about_background()
-        elif keep:
-            self.window.hide()
-        else:
-            self.quit()
-        return False
-
-    def _ask_about_background(self) -> None:
-        if self.background_question is not None:
-            self.background_question.raise_()
-            return
-        box = QMessageBox(self.window)
-        box.setObjectName("backgroundQuestion")
-        box.setWindowTitle(self.tr("Keep running in the background?"))
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setText(
-            QCoreApplication.translate("Shell", BACKGROUND_QUESTION).format(app=DISPLAY_NAME)
-        )
-        keep = box.addButton(self.tr("&Keep running"), QMessageBox.ButtonRole.AcceptRole)
-        keep.setObjectName("keepRunningButton")
-        keep.setAccessibleName(self.tr("Keep running in the background"))
-        quit_ = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.DestructiveRole)
-        quit_.setObjectName("quitButton")
-        quit_.setAccessibleName(self.tr("Quit"))
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        cancel.setObjectName("cancelCloseButton")
-        cancel.setAccessibleName(self.tr("Do not close"))
-        box.setDefaultButton(keep)
-        box.setEscapeButton(cancel)
-        self.background_question = box
-
-        def answered(_: int) -> None:
-            self.background_question = None
-            box.deleteLater()
-            clicked = box.clickedButton()
-            if clicked is keep:
-                self._remember_background(True)
-            elif clicked is quit_:
-                self._remember_background(False)
-            # Cancel or Escape: not an answer, so the window stays and the question comes
-            # again next time.
-
-        box.finished.connect(answered)
-        box.open()
-
-    @asyncSlot(bool)
-    async def _remember_background(self, keep: bool) -> None:
-        settings = self._facade.settings()
-        try:
-            await self._facade.update_settings(
-                dataclasses.replace(settings, keep_running_in_background=keep)
-            )
-        except ActionRefused as exc:
-            self.window.statusBar().showMessage(
-                self.tr("Settings: {error}").format(error=exc), 10_000
-            )
-        if keep:
-            self.window.hide()
-        else:
-            self.quit()
 
     @asyncSlot(str)
     async def _connect(self, target: str, confirm: str | None = None) -> None:
@@ -464,11 +381,3 @@ class Shell(QObject):
             if s is not None and s.session_id == session_id:
                 w.add_chat(peer or self.tr("Guest"), text)
                 return
-
-    def confirm_quit(self) -> bool:
-        answer = QMessageBox.question(
-            self.window,
-            self.tr("Quit {app}?").format(app=DISPLAY_NAME),
-            self.tr("While it runs, people can invite you and you can be reached."),
-        )
-        return answer == QMessageBox.StandardButton.Yes

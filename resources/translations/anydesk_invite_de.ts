@@ -271,6 +271,29 @@
     </message>
 </context>
 <context>
+    <name>ConnectRow</name>
+    <message>
+        <source>ID or alias to connect to</source>
+        <translation>ID oder Alias des Ziels</translation>
+    </message>
+    <message>
+        <source>Enter an ID or alias (name@ad) to connect</source>
+        <translation>ID oder Alias (name@ad) eingeben, um sich zu verbinden</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>Verbinden</translation>
+    </message>
+    <message>
+        <source>Connect error</source>
+        <translation>Verbindungsfehler</translation>
+    </message>
+    <message>
+        <source>enter an ID or an alias</source>
+        <translation>geben Sie eine ID oder einen Alias ein</translation>
+    </message>
+</context>
+<context>
     <name>EmailFallbackDialog</name>
     <message>
         <source>Invite via email</source>
@@ -490,28 +513,8 @@
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <source>ID or alias to connect to</source>
-        <translation>ID oder Alias des Ziels</translation>
-    </message>
-    <message>
-        <source>Enter an ID or alias (name@ad) to connect</source>
-        <translation>ID oder Alias (name@ad) eingeben, um sich zu verbinden</translation>
-    </message>
-    <message>
-        <source>Connect</source>
-        <translation>Verbinden</translation>
-    </message>
-    <message>
-        <source>Connect error</source>
-        <translation>Verbindungsfehler</translation>
-    </message>
-    <message>
         <source>no alias</source>
         <translation>kein Alias</translation>
-    </message>
-    <message>
-        <source>enter an ID or an alias</source>
-        <translation>geben Sie eine ID oder einen Alias ein</translation>
     </message>
     <message>
         <source>Copy ID</source>
@@ -1264,46 +1267,6 @@
 <context>
     <name>Shell</name>
     <message>
-        <source>Keep {app} running in the background when its window is closed? While it runs, people can invite you and you can be reached. Start it again to bring the window back.</source>
-        <translation>Soll {app} im Hintergrund weiterlaufen, wenn sein Fenster geschlossen wird? Solange es läuft, können andere Sie einladen und Sie sind erreichbar. Starten Sie es erneut, um das Fenster zurückzuholen.</translation>
-    </message>
-    <message>
-        <source>{app} is still running</source>
-        <translation>{app} läuft weiter</translation>
-    </message>
-    <message>
-        <source>People can invite you. Open or quit it from the tray icon.</source>
-        <translation>Andere können Sie einladen. Öffnen oder beenden Sie es über das Symbol im Infobereich.</translation>
-    </message>
-    <message>
-        <source>Keep running in the background?</source>
-        <translation>Im Hintergrund weiterlaufen?</translation>
-    </message>
-    <message>
-        <source>&amp;Keep running</source>
-        <translation>&amp;Weiterlaufen</translation>
-    </message>
-    <message>
-        <source>Keep running in the background</source>
-        <translation>Im Hintergrund weiterlaufen</translation>
-    </message>
-    <message>
-        <source>&amp;Quit</source>
-        <translation>&amp;Beenden</translation>
-    </message>
-    <message>
-        <source>Quit</source>
-        <translation>Beenden</translation>
-    </message>
-    <message>
-        <source>Do not close</source>
-        <translation>Nicht schließen</translation>
-    </message>
-    <message>
-        <source>Settings: {error}</source>
-        <translation>Einstellungen: {error}</translation>
-    </message>
-    <message>
         <source>Connect: {error}</source>
         <translation>Verbinden: {error}</translation>
     </message>
@@ -1342,14 +1305,6 @@
     <message>
         <source>Guest</source>
         <translation>Gast</translation>
-    </message>
-    <message>
-        <source>Quit {app}?</source>
-        <translation>{app} beenden?</translation>
-    </message>
-    <message>
-        <source>While it runs, people can invite you and you can be reached.</source>
-        <translation>Solange es läuft, können andere Sie einladen und Sie sind erreichbar.</translation>
     </message>
 </context>
 <context>
@@ -1542,6 +1497,49 @@
     <message>
         <source>Set by your administrator&apos;s custom client settings</source>
         <translation>Von den angepassten Client-Einstellungen Ihrer Administration festgelegt</translation>
+    </message>
+</context>
+<context>
+    <name>WindowClosing</name>
+    <message>
+        <source>Keep {app} running in the background when its window is closed? While it runs, people can invite you and you can be reached. Start it again to bring the window back.</source>
+        <translation>Soll {app} im Hintergrund weiterlaufen, wenn sein Fenster geschlossen wird? Solange es läuft, können andere Sie einladen und Sie sind erreichbar. Starten Sie es erneut, um das Fenster zurückzuholen.</translation>
+    </message>
+    <message>
+        <source>{app} is still running</source>
+        <translation>{app} läuft weiter</translation>
+    </message>
+    <message>
+        <source>People can invite you. Open or quit it from the tray icon.</source>
+        <translation>Andere können Sie einladen. Öffnen oder beenden Sie es über das Symbol im Infobereich.</translation>
+    </message>
+    <message>
+        <source>Keep running in the background?</source>
+        <translation>Im Hintergrund weiterlaufen?</translation>
+    </message>
+    <message>
+        <source>&amp;Keep running</source>
+        <translation>&amp;Weiterlaufen</translation>
+    </message>
+    <message>
+        <source>Keep running in the background</source>
+        <translation>Im Hintergrund weiterlaufen</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Beenden</translation>
+    </message>
+    <message>
+        <source>Do not close</source>
+        <translation>Nicht schließen</translation>
+    </message>
+    <message>
+        <source>Settings: {error}</source>
+        <translation>Einstellungen: {error}</translation>
     </message>
 </context>
 </TS>

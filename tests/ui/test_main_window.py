@@ -187,8 +187,8 @@ def test_peers_changed_updates_the_panes_and_the_completer(
     facade.peer_list.append(make_peer("gina", PeerSource.DISCOVERY, online=True))
     facade.changed_peers(id_for("gina"))
     assert window.panes[PeerSource.DISCOVERY].index_of(id_for("gina").digits).isValid()
-    assert "gina@ad" in window.completions()
-    assert id_for("gina").grouped() in window.completions()
+    assert "gina@ad" in window.connect_row.completions()
+    assert id_for("gina").grouped() in window.connect_row.completions()
 
 
 def test_a_peer_announced_gone_leaves_the_panes_and_the_completer(
@@ -199,8 +199,8 @@ def test_a_peer_announced_gone_leaves_the_panes_and_the_completer(
     facade.peer_list = [p for p in facade.peer_list if p.device_id != carla]
     facade.changed_peers(carla)
     assert not window.panes[PeerSource.DISCOVERY].index_of(carla.digits).isValid()
-    assert "carla@ad" not in window.completions()
-    assert carla.grouped() not in window.completions()
+    assert "carla@ad" not in window.connect_row.completions()
+    assert carla.grouped() not in window.connect_row.completions()
 
 
 def test_connect_field_emits_a_typed_id_as_digits(qtbot: QtBot, window: MainWindow) -> None:
@@ -319,7 +319,7 @@ def test_renamed_peer_is_redrawn_in_place(window: MainWindow, facade: FakeClient
     ]
     facade.changed_peers(id_for("carla"))
     assert pane.model.rowCount() == rows
-    assert "carla2@ad" in window.completions()
+    assert "carla2@ad" in window.connect_row.completions()
 
 
 def _luminance(c: QColor) -> float:
@@ -378,7 +378,7 @@ def test_attaching_the_client_fills_the_window_as_one_built_with_it(
         assert w.windowTitle() == "me@ad — LAN Invite"
         assert "Online (127.0.0.1:7070)" in w.status_label.text()
         assert w.centralWidget().isEnabled() and w.menuBar().isEnabled()
-    assert late.completions() == built.completions() != []
+    assert late.connect_row.completions() == built.connect_row.completions() != []
     assert [late.tabs.widget(i) for i in range(4)] == list(late.panes.values())
     assert late.tabs.currentWidget() is late.panes[PeerSource.FAVORITES]
     for source, pane in late.panes.items():

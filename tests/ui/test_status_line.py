@@ -6,7 +6,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from anydesk_invite.ui.main_window import MainWindow, StatusLine
+from anydesk_invite.ui.main_window import MainWindow
+from anydesk_invite.ui.status_line import StatusLine
 from tests.helpers.fake_client import FakeClient, make_status
 
 LONG_WARNING = (
