@@ -661,6 +661,8 @@ def main() -> None:
     ap.add_argument(
         "--kinds", default="text,photo,region", help="127.0.0.1 scenarios to run, comma-separated"
     )
+    ap.add_argument("--paths", default="tiles,video", help="paths to run, comma-separated")
+    ap.add_argument("--rates", default="20mbit,5mbit", help="shaped links to run, comma-separated")
     args = ap.parse_args()
     if args.role == "host":
         print(json.dumps(asyncio.run(host_main(args))), flush=True)
@@ -678,8 +680,9 @@ def main() -> None:
     rows: list[tuple[str, str, dict[str, Any]]] = []
     kinds = [("text", "scrolling text"), ("photo", "panning picture"), ("region", "small region")]
     kinds = [k for k in kinds if k[0] in args.kinds.split(",")]
+    paths = [p for p in ("tiles", "video") if p in args.paths.split(",")]
     for kind, label in [] if args.only_shaped else kinds:
-        for path in ("tiles", "video"):
+        for path in paths:
             print(f"running {label}, {path} ...", file=sys.stderr, flush=True)
             rows.append((label, path, scenario(kind, path, seconds)))
     if args.shaped and not args.quick:
@@ -689,13 +692,14 @@ def main() -> None:
         pair = NamespacePair()
         pair.create()
         try:
-            for rate, rtt in (("20mbit", 0.020), ("5mbit", 0.040)):
+            links = (("20mbit", 0.020), ("5mbit", 0.040))
+            for rate, rtt in [link for link in links if link[0] in args.rates.split(",")]:
                 for dev, ns in (("adiva", pair.names[0]), ("adivb", pair.names[1])):
                     tbf = ["tbf", "rate", rate, "burst", "16kb", "latency", "400ms"]
                     subprocess.run(
                         ["tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", *tbf], check=True
                     )
-                for path in ("tiles", "video"):
+                for path in paths:
                     label = f"shaped {rate} {int(rtt * 1000)} ms"
                     print(f"running {label}, {path} ...", file=sys.stderr, flush=True)
                     rows.append((label, path, scenario(
