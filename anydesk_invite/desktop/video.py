@@ -3,7 +3,8 @@ h264 decoder, both in PyAV's wheels). libx264 is GPL, as this project is.
 
 The encoder runs ``preset=ultrafast tune=zerolatency`` (no B-frames, no look-ahead: a frame
 goes out as soon as it is encoded), ~11-30 ms a 1920x1080 frame on a shared 2-core machine,
-High 4:4:4 Predictive profile (YUV 4:4:4), constant quality capped by the paced bitrate.
+High 4:4:4 Predictive profile (YUV 4:4:4), constant quality capped by the paced bitrate, one
+keyframe a stream (sized to the link) and a periodic intra refresh after it.
 ``bench/screen_video.py --codec`` prints the figures behind the settings below. Both sides
 are plain objects without Qt, safe to call from a worker thread (one thread at a time each).
 """
@@ -36,6 +37,17 @@ CRF = 23
 39 dB PSNR at 23 KiB a picture (crf 20: 41.8 dB at 30 KiB; crf 26: 36.4 dB at 18 KiB).
 yuv420p would lose ~5 dB on coloured text whatever the crf (its chroma is shared by 2x2
 pixels: 34.8 dB by the conversion alone)."""
+KEYFRAME_SECONDS = 0.3
+"""How many seconds of the bitrate a stream's first picture (its only keyframe) may take: the
+VBV starts this full (x264's ``vbv-init``), not 90 % full. A 1080p screen of text at crf 23 is
+~815 KiB as a keyframe, a third of a second of a 20 Mbit/s link on its own, and the frames
+behind it queue; at 12 Mbit/s it is now ~330 KiB (134 ms on 20 Mbit/s), ~23 dB, and the
+pictures that follow sharpen it (35 dB after ~20 of them, ``bench/screen_video.py --codec``)."""
+REFRESH_PICTURES = 300
+"""Pictures over which a column of intra blocks sweeps the picture (x264's periodic intra
+refresh), instead of a keyframe every so many pictures: each picture carries a slice of
+the refresh, none a whole keyframe's worth of bytes (a 1080p text keyframe is ~815 KiB, ~30
+pictures' worth). Over TCP nothing is lost, so the refresh only bounds the drift."""
 
 
 def _packed(frame: av.VideoFrame, width: int, height: int) -> bytes | memoryview:
@@ -64,7 +76,7 @@ class H264Encoder:
         out_height: int,
         bitrate: int,
         fps: float,
-        keyframe_interval: int = 300,
+        refresh: int = REFRESH_PICTURES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if out_width % 2 or out_height % 2 or out_width < 2 or out_height < 2:
@@ -79,15 +91,17 @@ class H264Encoder:
         ctx.bit_rate = bitrate
         ctx.time_base = Fraction(1, 1000)
         ctx.framerate = Fraction(max(1, round(fps)), 1)
-        ctx.gop_size = keyframe_interval
+        ctx.gop_size = refresh
         ctx.thread_count = 2
         ctx.options = {
             "preset": PRESET,
             "tune": "zerolatency",
             # Quality first (crf), capped at the bitrate over VBV_SECONDS, so a frame never
-            # bursts far over what the link was said to carry (a keyframe included).
+            # bursts far over what the link was said to carry, and the keyframe at the
+            # stream's start at KEYFRAME_SECONDS of it; no keyframe after it (intra refresh).
             "x264-params": (
                 f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={max(1, round(kbit * VBV_SECONDS))}"
+                f":vbv-init={KEYFRAME_SECONDS / VBV_SECONDS:.3f}:intra-refresh=1:keyint={refresh}"
             ),
         }
         self._ctx = ctx
@@ -116,12 +130,15 @@ class H264Encoder:
         now = round((self._clock() - self._t0) * 1000)
         self._pts = max(self._pts + 1, now)
         yuv.pts = self._pts
-        if self._force_key:
+        key = self._force_key
+        if key:
             yuv.pict_type = av.video.frame.PictureType.I
             self._force_key = False
         packets = self._ctx.encode(yuv)
         data = b"".join(bytes(p) for p in packets)
-        return data, any(p.is_keyframe for p in packets)
+        # x264 flags the start of each intra refresh as a key picture too, but only the first
+        # decodes on its own (an IDR).
+        return data, key and any(p.is_keyframe for p in packets)
 
     def close(self) -> None:
         self._ctx = None  # type: ignore[assignment]

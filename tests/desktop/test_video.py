@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from anydesk_invite.desktop.video import PyAvVideo
+from anydesk_invite.desktop.video import KEYFRAME_SECONDS, H264Decoder, H264Encoder, PyAvVideo
 
 W, H = 320, 192
 
@@ -78,3 +78,29 @@ def test_a_stream_bigger_than_announced_gives_no_picture() -> None:
 def test_odd_picture_sides_are_refused() -> None:
     with pytest.raises(ValueError, match="even"):
         PyAvVideo().encoder(W, H, W - 1, H, 1_000_000, 30)
+
+
+def nal_types(unit: bytes) -> list[int]:
+    """The NAL unit types of an Annex B access unit."""
+    return [unit[i + 3] & 0x1F for i in range(len(unit) - 3) if unit[i : i + 3] == b"\0\0\1"]
+
+
+def test_only_the_first_picture_of_a_stream_is_a_keyframe_the_refresh_comes_in_slices() -> None:
+    enc = H264Encoder(W, H, W, H, 2_000_000, 30, refresh=8)
+    dec = H264Decoder(W, H)
+    units = [enc.encode(picture(i * 3)) for i in range(20)]
+    assert [key for _data, key in units] == [True] + [False] * 19
+    # IDR (type 5) only in the first unit: past the refresh period no picture is a keyframe.
+    assert [5 in nal_types(data) for data, _key in units] == [True] + [False] * 19
+    shown = None
+    for data, _key in units:
+        shown = dec.decode(data, W, H)
+    assert shown is not None and psnr(picture(19 * 3), shown) >= 30
+
+
+def test_the_keyframe_takes_at_most_its_share_of_a_second_of_the_bitrate() -> None:
+    noise = os.urandom(W * H * 4)  # nothing to predict: the keyframe takes what it may
+    bitrate = 1_000_000
+    data, key = H264Encoder(W, H, W, H, bitrate, 30).encode(noise)
+    assert key
+    assert len(data) <= bitrate * KEYFRAME_SECONDS / 8 * 1.2

@@ -218,7 +218,7 @@ SETTINGS_EVERY: Final = 1.0
 """Seconds at least between two encoder restarts for a lower bitrate, frame rate or scale."""
 RAISE_EVERY: Final = 3.0
 """Seconds at least between two encoder restarts for a higher one: each restart starts a new
-stream with a keyframe (a 1080p keyframe takes ~0.5-1 s of the bitrate), so the stream climbs
+stream with a keyframe (a 1080p keyframe takes up to 0.3 s of the bitrate), so the stream climbs
 slowly and drops at once."""
 MAX_BITRATE: Final = 12_000_000
 MIN_BITRATE: Final = 300_000
