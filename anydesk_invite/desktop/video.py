@@ -4,7 +4,7 @@ h264 decoder, both in PyAV's wheels). libx264 is GPL, as this project is.
 The encoder runs ``preset=ultrafast tune=zerolatency`` (no B-frames, no look-ahead: a frame
 goes out as soon as it is encoded), ~11-30 ms a 1920x1080 frame on a shared 2-core machine,
 High 4:4:4 Predictive profile (YUV 4:4:4), constant quality capped by the paced bitrate, one
-keyframe a stream (sized to the link) and a periodic intra refresh after it.
+keyframe a stream (within the bytes it is given) and a periodic intra refresh after it.
 ``bench/screen_video.py --codec`` prints the figures behind the settings below. Both sides
 are plain objects without Qt, safe to call from a worker thread (one thread at a time each).
 """
@@ -37,12 +37,9 @@ CRF = 23
 39 dB PSNR at 23 KiB a picture (crf 20: 41.8 dB at 30 KiB; crf 26: 36.4 dB at 18 KiB).
 yuv420p would lose ~5 dB on coloured text whatever the crf (its chroma is shared by 2x2
 pixels: 34.8 dB by the conversion alone)."""
-KEYFRAME_SECONDS = 0.3
-"""How many seconds of the bitrate a stream's first picture (its only keyframe) may take: the
-VBV starts this full (x264's ``vbv-init``), not 90 % full. A 1080p screen of text at crf 23 is
-~815 KiB as a keyframe, a third of a second of a 20 Mbit/s link on its own, and the frames
-behind it queue; at 12 Mbit/s it is now ~330 KiB (134 ms on 20 Mbit/s), ~23 dB, and the
-pictures that follow sharpen it (35 dB after ~20 of them, ``bench/screen_video.py --codec``)."""
+VBV_INIT = 0.9
+"""How full the VBV starts (x264's default): a stream's first picture, its keyframe, may take
+this share of VBV_SECONDS of the bitrate, unless the encoder is given fewer bytes for it."""
 REFRESH_PICTURES = 300
 """Pictures over which a column of intra blocks sweeps the picture (x264's periodic intra
 refresh), instead of a keyframe every so many pictures: each picture carries a slice of
@@ -77,6 +74,7 @@ class H264Encoder:
         bitrate: int,
         fps: float,
         refresh: int = REFRESH_PICTURES,
+        keyframe_bytes: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if out_width % 2 or out_height % 2 or out_width < 2 or out_height < 2:
@@ -84,6 +82,11 @@ class H264Encoder:
         self.width, self.height = width, height
         self.out_width, self.out_height = out_width, out_height
         kbit = max(1, bitrate // 1000)
+        vbv_kbit = max(1, round(kbit * VBV_SECONDS))
+        # The keyframe fits in the VBV's initial fill: sized to ``keyframe_bytes`` this way.
+        init = VBV_INIT
+        if keyframe_bytes > 0:
+            init = min(VBV_INIT, max(0.05, keyframe_bytes * 8 / 1000 / vbv_kbit))
         ctx = CodecContext.create("libx264", "w")
         ctx.width, ctx.height = out_width, out_height
         # 4:4:4: coloured text keeps its colour (4:2:0 smears it over 2x2 pixels).
@@ -97,11 +100,11 @@ class H264Encoder:
             "preset": PRESET,
             "tune": "zerolatency",
             # Quality first (crf), capped at the bitrate over VBV_SECONDS, so a frame never
-            # bursts far over what the link was said to carry, and the keyframe at the
-            # stream's start at KEYFRAME_SECONDS of it; no keyframe after it (intra refresh).
+            # bursts far over what the link was said to carry, the keyframe at the stream's
+            # start within its bytes; no keyframe after it (intra refresh).
             "x264-params": (
-                f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={max(1, round(kbit * VBV_SECONDS))}"
-                f":vbv-init={KEYFRAME_SECONDS / VBV_SECONDS:.3f}:intra-refresh=1:keyint={refresh}"
+                f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={vbv_kbit}:vbv-init={init:.3f}"
+                f":intra-refresh=1:keyint={refresh}"
             ),
         }
         self._ctx = ctx
@@ -191,9 +194,18 @@ class PyAvVideo:
     name = CODEC
 
     def encoder(
-        self, width: int, height: int, out_width: int, out_height: int, bitrate: int, fps: float
+        self,
+        width: int,
+        height: int,
+        out_width: int,
+        out_height: int,
+        bitrate: int,
+        fps: float,
+        keyframe_bytes: int = 0,
     ) -> H264Encoder:
-        return H264Encoder(width, height, out_width, out_height, bitrate, fps)
+        return H264Encoder(
+            width, height, out_width, out_height, bitrate, fps, keyframe_bytes=keyframe_bytes
+        )
 
     def decoder(self, width: int, height: int) -> H264Decoder:
         return H264Decoder(width, height)

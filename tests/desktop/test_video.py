@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from anydesk_invite.desktop.video import KEYFRAME_SECONDS, H264Decoder, H264Encoder, PyAvVideo
+from anydesk_invite.desktop.video import H264Decoder, H264Encoder, PyAvVideo
 
 W, H = 320, 192
 
@@ -98,9 +98,12 @@ def test_only_the_first_picture_of_a_stream_is_a_keyframe_the_refresh_comes_in_s
     assert shown is not None and psnr(picture(19 * 3), shown) >= 30
 
 
-def test_the_keyframe_takes_at_most_its_share_of_a_second_of_the_bitrate() -> None:
+def test_the_keyframe_takes_no_more_than_the_bytes_it_is_given() -> None:
     noise = os.urandom(W * H * 4)  # nothing to predict: the keyframe takes what it may
-    bitrate = 1_000_000
-    data, key = H264Encoder(W, H, W, H, bitrate, 30).encode(noise)
+    bitrate = 4_000_000
+    given = 40_000
+    data, key = H264Encoder(W, H, W, H, bitrate, 30, keyframe_bytes=given).encode(noise)
     assert key
-    assert len(data) <= bitrate * KEYFRAME_SECONDS / 8 * 1.2
+    assert len(data) <= given * 1.2
+    # Without a limit the bitrate's VBV bounds it (0.9 s of 4 Mbit/s): well over those bytes.
+    assert len(H264Encoder(W, H, W, H, bitrate, 30).encode(noise)[0]) > given * 2

@@ -237,6 +237,12 @@ GUEST_GAP: Final = 0.020
 """Seconds between the guest's ack of a frame and its taking up the next within which the next
 frame counts as having waited for the guest."""
 LINK_SHARE: Final = 0.7
+KEYFRAME_SECONDS: Final = 0.2
+"""Seconds of the estimated link a stream's keyframe may take. A 1080p screen of text is ~815
+KiB as a keyframe at crf 23: a third of a second of a 20 Mbit/s link, and the frames behind it
+queue. Within 0.2 s (500 KB there, 125 KB at 5 Mbit/s) it starts blurred (~23-28 dB at 12
+Mbit/s) and the pictures after it sharpen it (35 dB again ~20 pictures later, ``bench/
+screen_video.py --codec``); on a fast link (127.0.0.1) the bitrate, not this, bounds it."""
 """Share of the estimated link rate the video may use; the rest carries tiles and input."""
 
 
@@ -414,6 +420,7 @@ class HybridPlanner:
         self._rect_at = 0.0
         self._moved_at = 0.0
         self._size = (0, 0)
+        self._keyframe_bytes = 0
         self.rect: Rect | None = None
         self.settings = settings_for(START_BITRATE)
 
@@ -460,7 +467,11 @@ class HybridPlanner:
         now: float,
         settings: VideoSettings,
         encoder: TileEncoder = zlib_tile,
+        keyframe_bytes: int = 0,
     ) -> tuple[VideoPart | None, list[Tile]]:
+        """What of ``frame`` travels as video and what as tiles; a new stream's keyframe within
+        ``keyframe_bytes`` (0: within what the bitrate allows)."""
+        self._keyframe_bytes = keyframe_bytes
         width, height, t = frame.width, frame.height, self._tile
         if previous is None or (previous.width, previous.height) != (width, height):
             self.reset()
@@ -536,7 +547,9 @@ class HybridPlanner:
         w, h = rect[2], rect[3]
         out_w = max(2, int(w * settings.scale) // 2 * 2)
         out_h = max(2, int(h * settings.scale) // 2 * 2)
-        self._encoder = self._codec.encoder(w, h, out_w, out_h, settings.bitrate, settings.fps)
+        self._encoder = self._codec.encoder(
+            w, h, out_w, out_h, settings.bitrate, settings.fps, self._keyframe_bytes
+        )
         self._encoder_key = (rect, settings)
         self._encoder_at = now
         self._stream = (self._stream + 1) & 0xFFFF_FFFF
@@ -802,8 +815,9 @@ class HostScreen:
         planner = self._planner
         if planner is not None:
             settings = settings_for(self.link.target())
+            key = int(self.link.rate * KEYFRAME_SECONDS / 8)
             video, tiles = await self._offload(
-                planner.plan, previous, frame, self._now(), settings, self._encoder
+                planner.plan, previous, frame, self._now(), settings, self._encoder, key
             )
         else:
             photo = self._photo.encode if self._photo is not None and self._guest_jpeg else None
