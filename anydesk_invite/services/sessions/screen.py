@@ -218,8 +218,8 @@ SETTINGS_EVERY: Final = 1.0
 """Seconds at least between two encoder restarts for a lower bitrate, frame rate or scale."""
 RAISE_EVERY: Final = 3.0
 """Seconds at least between two encoder restarts for a higher one: each restart starts a new
-stream with a keyframe (a 1080p keyframe takes up to 0.3 s of the bitrate), so the stream climbs
-slowly and drops at once."""
+stream with a keyframe (a 1080p keyframe takes up to 0.9 s of the bitrate, 0.2 s of the
+link), so the stream climbs slowly and drops at once."""
 MAX_BITRATE: Final = 12_000_000
 MIN_BITRATE: Final = 300_000
 BITRATE_STEPS: Final = (
@@ -237,13 +237,13 @@ GUEST_GAP: Final = 0.020
 """Seconds between the guest's ack of a frame and its taking up the next within which the next
 frame counts as having waited for the guest."""
 LINK_SHARE: Final = 0.7
+"""Share of the estimated link rate the video may use; the rest carries tiles and input."""
 KEYFRAME_SECONDS: Final = 0.2
 """Seconds of the estimated link a stream's keyframe may take. A 1080p screen of text is ~815
 KiB as a keyframe at crf 23: a third of a second of a 20 Mbit/s link, and the frames behind it
 queue. Within 0.2 s (500 KB there, 125 KB at 5 Mbit/s) it starts blurred (~23-28 dB at 12
-Mbit/s) and the pictures after it sharpen it (35 dB again ~20 pictures later, ``bench/
-screen_video.py --codec``); on a fast link (127.0.0.1) the bitrate, not this, bounds it."""
-"""Share of the estimated link rate the video may use; the rest carries tiles and input."""
+Mbit/s) and the pictures after it sharpen it (35 dB again ~20 pictures later, scrolling text
+at 15 a second); on a fast link (127.0.0.1) the bitrate, not this, bounds it."""
 
 
 @dataclass(frozen=True, slots=True)
