@@ -40,6 +40,12 @@ pixels: 34.8 dB by the conversion alone)."""
 VBV_INIT = 0.9
 """How full the VBV starts (x264's default): a stream's first picture, its keyframe, may take
 this share of VBV_SECONDS of the bitrate, unless the encoder is given fewer bytes for it."""
+CABAC_BELOW = 8_000_000
+"""Bitrates below which the encoder codes with CABAC, not ultrafast's CAVLC. Below it the
+link, not the CPU, limits the stream, and CABAC is ~15 % smaller at the same quality: scrolling
+1080p text at 3.3 Mbit/s, 20 pictures a second, 32.2 dB instead of 29.6 at the same bytes, for
+~2.5 ms more to encode and ~3 ms more to decode a picture. Above it a picture's size follows
+the crf, not the bitrate, and the CPU is better spent on pictures."""
 REFRESH_PICTURES = 300
 """Pictures over which a column of intra blocks sweeps the picture (x264's periodic intra
 refresh), instead of a keyframe every so many pictures: each picture carries a slice of
@@ -104,7 +110,7 @@ class H264Encoder:
             # start within its bytes; no keyframe after it (intra refresh).
             "x264-params": (
                 f"crf={CRF}:vbv-maxrate={kbit}:vbv-bufsize={vbv_kbit}:vbv-init={init:.3f}"
-                f":intra-refresh=1:keyint={refresh}"
+                f":intra-refresh=1:keyint={refresh}:cabac={int(bitrate < CABAC_BELOW)}"
             ),
         }
         self._ctx = ctx

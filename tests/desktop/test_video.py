@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from anydesk_invite.desktop.video import H264Decoder, H264Encoder, PyAvVideo
+from anydesk_invite.desktop.video import CABAC_BELOW, H264Decoder, H264Encoder, PyAvVideo
 
 W, H = 320, 192
 
@@ -107,3 +107,21 @@ def test_the_keyframe_takes_no_more_than_the_bytes_it_is_given() -> None:
     assert len(data) <= given * 1.2
     # Without a limit the bitrate's VBV bounds it (0.9 s of 4 Mbit/s): well over those bytes.
     assert len(H264Encoder(W, H, W, H, bitrate, 30).encode(noise)[0]) > given * 2
+
+
+def cabac(unit: bytes) -> bool:
+    """The entropy_coding_mode_flag of the unit's picture parameter set (ids 0 and 0: two
+    one-bit Exp-Golomb codes, then the flag)."""
+    at = next(
+        i for i in range(len(unit) - 4) if unit[i : i + 3] == b"\0\0\1" and unit[i + 3] & 0x1F == 8
+    )
+    bits = unit[at + 4]
+    assert bits & 0xC0 == 0xC0, "a parameter set other than 0 over 0"
+    return bool(bits & 0x20)
+
+
+def test_a_stream_the_link_limits_codes_with_cabac_a_fast_one_with_cavlc() -> None:
+    slow = H264Encoder(W, H, W, H, CABAC_BELOW - 1, 30).encode(picture())[0]
+    fast = H264Encoder(W, H, W, H, CABAC_BELOW, 30).encode(picture())[0]
+    assert cabac(slow)
+    assert not cabac(fast)
