@@ -753,9 +753,12 @@ def main() -> None:
             print(f"  {label}, {path}, {side}: " + ", ".join(parts))
         frames = max(1, int(r.get("moving_frames") or 1))
         host_cpu, guest_cpu = r.get("host_cpu_s") or 0.0, r.get("guest_cpu_s") or 0.0
+        cores = os.cpu_count() or 1
         print(
             f"  {label}, {path}: CPU a frame while moving (all threads) host "
-            f"{host_cpu * 1000 / frames:.0f} ms, guest {guest_cpu * 1000 / frames:.0f} ms"
+            f"{host_cpu * 1000 / frames:.0f} ms, guest {guest_cpu * 1000 / frames:.0f} ms, "
+            f"together {(host_cpu + guest_cpu) * 1000 / frames:.0f} ms "
+            f"(30 fps on {cores} cores needs <= {cores * 1000 / 30:.0f} ms)"
         )
         if r.get("video_streams"):
             print(
