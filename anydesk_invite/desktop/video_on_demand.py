@@ -57,9 +57,18 @@ class VideoOnDemand:
         return codec
 
     def encoder(
-        self, width: int, height: int, out_width: int, out_height: int, bitrate: int, fps: float
+        self,
+        width: int,
+        height: int,
+        out_width: int,
+        out_height: int,
+        bitrate: int,
+        fps: float,
+        keyframe_bytes: int = 0,
     ) -> H264Encoder:
-        return self._usable().encoder(width, height, out_width, out_height, bitrate, fps)
+        return self._usable().encoder(
+            width, height, out_width, out_height, bitrate, fps, keyframe_bytes
+        )
 
     def decoder(self, width: int, height: int) -> H264Decoder:
         return self._usable().decoder(width, height)

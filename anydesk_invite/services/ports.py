@@ -69,9 +69,18 @@ class VideoCodec(Protocol):
     """The codec's name on the wire, as in ScreenSelect.video."""
 
     def encoder(
-        self, width: int, height: int, out_width: int, out_height: int, bitrate: int, fps: float
+        self,
+        width: int,
+        height: int,
+        out_width: int,
+        out_height: int,
+        bitrate: int,
+        fps: float,
+        keyframe_bytes: int = 0,
     ) -> VideoEncoder:
-        """Pictures of ``width`` x ``height`` scaled to ``out_width`` x ``out_height`` (even)."""
+        """Pictures of ``width`` x ``height`` scaled to ``out_width`` x ``out_height`` (even);
+        the stream's first picture (its keyframe) within ``keyframe_bytes`` (0: within what the
+        bitrate allows any picture)."""
         ...
 
     def decoder(self, width: int, height: int) -> VideoDecoder:

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from anydesk_invite.desktop.video import PyAvVideo
+from anydesk_invite.desktop.video import CABAC_BELOW, H264Decoder, H264Encoder, PyAvVideo
 
 W, H = 320, 192
 
@@ -78,3 +78,50 @@ def test_a_stream_bigger_than_announced_gives_no_picture() -> None:
 def test_odd_picture_sides_are_refused() -> None:
     with pytest.raises(ValueError, match="even"):
         PyAvVideo().encoder(W, H, W - 1, H, 1_000_000, 30)
+
+
+def nal_types(unit: bytes) -> list[int]:
+    """The NAL unit types of an Annex B access unit."""
+    return [unit[i + 3] & 0x1F for i in range(len(unit) - 3) if unit[i : i + 3] == b"\0\0\1"]
+
+
+def test_only_the_first_picture_of_a_stream_is_a_keyframe_the_refresh_comes_in_slices() -> None:
+    enc = H264Encoder(W, H, W, H, 2_000_000, 30, refresh=8)
+    dec = H264Decoder(W, H)
+    units = [enc.encode(picture(i * 3)) for i in range(20)]
+    assert [key for _data, key in units] == [True] + [False] * 19
+    # IDR (type 5) only in the first unit: past the refresh period no picture is a keyframe.
+    assert [5 in nal_types(data) for data, _key in units] == [True] + [False] * 19
+    shown = None
+    for data, _key in units:
+        shown = dec.decode(data, W, H)
+    assert shown is not None and psnr(picture(19 * 3), shown) >= 30
+
+
+def test_the_keyframe_takes_no_more_than_the_bytes_it_is_given() -> None:
+    noise = os.urandom(W * H * 4)  # nothing to predict: the keyframe takes what it may
+    bitrate = 4_000_000
+    given = 40_000
+    data, key = H264Encoder(W, H, W, H, bitrate, 30, keyframe_bytes=given).encode(noise)
+    assert key
+    assert len(data) <= given * 1.2
+    # Without a limit the bitrate's VBV bounds it (0.9 s of 4 Mbit/s): well over those bytes.
+    assert len(H264Encoder(W, H, W, H, bitrate, 30).encode(noise)[0]) > given * 2
+
+
+def cabac(unit: bytes) -> bool:
+    """The entropy_coding_mode_flag of the unit's picture parameter set (ids 0 and 0: two
+    one-bit Exp-Golomb codes, then the flag)."""
+    at = next(
+        i for i in range(len(unit) - 4) if unit[i : i + 3] == b"\0\0\1" and unit[i + 3] & 0x1F == 8
+    )
+    bits = unit[at + 4]
+    assert bits & 0xC0 == 0xC0, "a parameter set other than 0 over 0"
+    return bool(bits & 0x20)
+
+
+def test_a_stream_the_link_limits_codes_with_cabac_a_fast_one_with_cavlc() -> None:
+    slow = H264Encoder(W, H, W, H, CABAC_BELOW - 1, 30).encode(picture())[0]
+    fast = H264Encoder(W, H, W, H, CABAC_BELOW, 30).encode(picture())[0]
+    assert cabac(slow)
+    assert not cabac(fast)

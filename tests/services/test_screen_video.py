@@ -12,6 +12,7 @@ import pytest
 from anydesk_invite.desktop.video import PyAvVideo
 from anydesk_invite.net.wire import FrameAck, FrameTiles, Message, ScreenSelect, Tile, VideoFrame
 from anydesk_invite.services.sessions.screen import (
+    KEYFRAME_SECONDS,
     REFINE_AFTER,
     STILL_AFTER,
     GuestScreen,
@@ -380,3 +381,25 @@ async def test_the_guest_says_how_long_it_spent_on_each_frame() -> None:
     await guest.handle(video(seq=1, data=keyframe()))
     [ack] = gout.of(FrameAck)
     assert ack.seq == 1 and ack.busy == 80  # decoded, then pasted
+
+
+class FixedLink(LinkEstimate):
+    """A link whose estimate stays where it was set, whatever the acks say."""
+
+    def acked(self, seq: int, now: float, busy: float = 0.0) -> None:
+        pass
+
+
+async def test_a_new_streams_keyframe_takes_at_most_its_share_of_the_link() -> None:
+    source, host, guest, hout, gout, clock = await pair()
+    rate = 4_000_000  # 2.2 Mbit/s of video at full size: its VBV alone would allow ~250 KB
+    host.link = FixedLink(rate)
+    keyframes = []
+    for _ in range(6):  # noise: every tile moves, and a keyframe takes all it may
+        source.pixels[0][:] = os.urandom(W * H * 4)
+        clock.now += 1 / 12
+        await host.send_frame()
+        keyframes += [len(m.data) for m in hout.of(VideoFrame) if m.keyframe]
+        await deliver(hout, guest, host, gout)
+    assert keyframes, "the video did not start"
+    assert keyframes[0] <= rate * KEYFRAME_SECONDS / 8 * 1.2
