@@ -71,6 +71,7 @@ GROUPS = {
         ("anydesk_invite/storage/policy_files.py", "anydesk_invite/storage/policy_watch.py"),
         (
             "tests/storage/test_policy_files.py",
+            "tests/storage/test_policy_file_messages.py",
             "tests/storage/test_wide_area_settings.py",
             "tests/security/test_local.py",
         ),

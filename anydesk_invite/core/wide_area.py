@@ -163,13 +163,3 @@ class WideAreaSettings:
             ttl=ttl,
             browse_interval=float(interval),
         ).checked()
-
-
-def effective_wide_area(
-    chosen: WideAreaSettings, admin: WideAreaSettings | None, allowed: bool
-) -> WideAreaSettings:
-    """What runs: the admin's settings (system-wide policy) replace the user's as a whole;
-    ``allowed`` False (a policy says off, or it is broken) switches it off."""
-    if not allowed:
-        return WideAreaSettings()
-    return admin if admin is not None else chosen

@@ -9,6 +9,7 @@ from anydesk_invite.core.alias import (
     Alias,
     AliasError,
     default_alias_name,
+    escape_invisible,
     parse_alias,
     parse_received_alias,
     sanitize_display,
@@ -152,3 +153,68 @@ def test_received_aliases_compare_case_insensitively() -> None:
 def test_a_default_alias_is_never_all_digits() -> None:
     assert not default_alias_name("1234567890", "").isdigit()
     Alias(default_alias_name("1234567890", ""))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "an alias needs a name before @ad"),
+        ("x" * 26, "an alias name has at most 25 characters"),
+        ("anna!", "an alias name may hold only letters, digits, '-', '.' and '_' (not '!')"),
+        ("1234567890", "an alias name cannot be all digits (it would look like an ID)"),
+    ],
+)
+def test_an_invalid_name_gets_the_whole_message_shown_to_the_user(name: str, message: str) -> None:
+    with pytest.raises(AliasError) as caught:
+        Alias(name)
+    assert str(caught.value) == message
+
+
+def test_a_typed_alias_with_another_suffix_is_told_it_ends_in_at_ad() -> None:
+    with pytest.raises(AliasError) as caught:
+        parse_alias("anna@example.org")
+    assert str(caught.value) == "an alias ends in @ad"
+
+
+def test_a_refused_received_alias_is_shown_escaped_and_cut_to_40_characters() -> None:
+    with pytest.raises(AliasError) as caught:
+        parse_received_alias("alice\u202e@ad")
+    assert str(caught.value) == (
+        "'alice\\u202e@ad' is not an alias (name@ad, ASCII letters, digits, -_.)"
+    )
+    long = "b" * 39 + "cd" + "@ad"
+    with pytest.raises(AliasError) as caught:
+        parse_received_alias(long)
+    assert (
+        str(caught.value) == f"'{'b' * 39}c' is not an alias (name@ad, ASCII letters, digits, -_.)"
+    )
+
+
+def test_the_lookup_key_is_the_name_in_lower_case() -> None:
+    # Discovery and the address book compare it with lower-cased names as received.
+    assert Alias("Anna.B").key() == "anna.b"
+
+
+@pytest.mark.parametrize(
+    ("host", "user", "expected"),
+    [
+        ("w\u00f6rk station", "zo\u00eb", "zo--w-rk-station"),
+        (".laptop-", "", "laptop"),
+        ("PC-X", "", "PC-X"),
+        ("laptop", "", "laptop"),
+        ("1234567890", "", "pc-1234567890"),
+    ],
+)
+def test_a_default_alias_replaces_each_odd_character_and_trims_dashes_and_dots(
+    host: str, user: str, expected: str
+) -> None:
+    assert default_alias_name(host, user) == expected
+
+
+def test_escaping_shows_every_hidden_character_as_its_code_and_keeps_the_rest() -> None:
+    assert escape_invisible("plain Zo\u00eb.txt") == "plain Zo\u00eb.txt"
+    assert escape_invisible("evil\u202egnp.exe") == "evil\\u202egnp.exe"  # Cf: bidi override
+    assert escape_invisible("a\u200bb\ufeff") == "a\\u200bb\\ufeff"  # Cf: zero width, BOM
+    assert escape_invisible("a\x00b\x1b\x7f\x85") == "a\\x00b\\x1b\\x7f\\x85"  # Cc
+    assert escape_invisible("line\u2028para\u2029") == "line\\u2028para\\u2029"  # Zl, Zp
+    assert escape_invisible("") == ""

@@ -73,3 +73,14 @@ def test_nothing_drawn_or_an_empty_frame_maps_no_point(
 ) -> None:
     assert frame_point(0, 0, shown, width, height) is None
     assert frame_point(1, 1, shown, width, height) is None
+
+
+def test_a_view_one_pixel_wide_or_high_still_maps_the_point_under_it() -> None:
+    # A 200x100 frame squeezed into one view pixel across (or down) is still drawn there.
+    assert frame_point(10.5, 30, (10, 20, 1, 50), 200, 100) == (100, 20)
+    assert frame_point(30, 20.5, (10, 20, 100, 1), 200, 100) == (40, 50)
+
+
+def test_a_frame_one_pixel_wide_or_high_is_that_pixel_wherever_the_point_is() -> None:
+    assert frame_point(109.9, 45, SHOWN, 1, 100) == (0, 50)
+    assert frame_point(60, 69.9, SHOWN, 200, 1) == (100, 0)

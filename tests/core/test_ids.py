@@ -14,6 +14,7 @@ from anydesk_invite.core.ids import (
     IdError,
     damm_check_digit,
     damm_valid,
+    fingerprint_confirmed,
     fingerprint_of,
     looks_like_id,
     parse_id,
@@ -172,3 +173,33 @@ def test_verification_code_is_order_independent_and_six_digits() -> None:
     assert code == verification_code(b, a)
     assert len(code) == 7 and code[3] == " " and code.replace(" ", "").isdigit()
     assert verification_code(a, c) != code
+
+
+# The fingerprint typed to confirm a first contact: 5a1f... starts with digits and letters.
+_CONFIRMED_FP = bytes.fromhex("5a1fc3e0b9d2474801234567" + "89abcdef" * 5)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["5a1fc3e0b9d24748", "5A1F C3E0 B9D2 4748", " 5a1f c3e0\tb9d2 4748 0123 ", _CONFIRMED_FP.hex()],
+)
+def test_a_typed_fingerprint_of_16_or_more_digits_that_starts_the_key_confirms_it(
+    typed: str,
+) -> None:
+    assert fingerprint_confirmed(_CONFIRMED_FP, typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        None,
+        "",
+        "   ",
+        "5a1fc3e0b9d2474",
+        "5a1f c3e0 b9d2 474",
+        "5a1fc3e0b9d24749",
+        "5a1fc3e0-b9d24748",
+    ],
+)
+def test_a_fingerprint_too_short_wrong_or_not_hex_confirms_nothing(typed: str | None) -> None:
+    assert not fingerprint_confirmed(_CONFIRMED_FP, typed)

@@ -16,6 +16,7 @@ from anydesk_invite.core.policy import (
     parse_accept_from,
     parse_discovery_mode,
 )
+from anydesk_invite.core.wide_area import WideAreaSettings
 
 P = Permission
 O = Override  # noqa: E741
@@ -198,3 +199,31 @@ def test_without_a_trusted_policy_nothing_is_ever_forced_on(restricting: list[Po
     assert O.FORCE_ON not in merged.permissions.values()
     wanted = frozenset({P.CONTROL})
     assert merged.apply(wanted) <= wanted
+
+
+def test_the_trusted_files_dns_server_and_key_file_survive_a_merge_with_home_files() -> None:
+    fleet = WideAreaSettings(server="10.0.0.53:53", key_name="fleet-key")
+    trusted = Policy(wide_area=fleet, wide_area_secret_file="/etc/anydesk-invite/tsig.secret")
+    merged = merge_policies(trusted, [Policy(), Policy()])
+    assert merged.wide_area == fleet
+    assert merged.wide_area_secret_file == "/etc/anydesk-invite/tsig.secret"
+    assert merged.effective_wide_area(WideAreaSettings(server="10.9.9.9:53")) == fleet
+
+
+def test_when_every_file_allows_dns_discovery_the_users_own_settings_run() -> None:
+    mine = WideAreaSettings(server="10.9.9.9:53")
+    for trusted in (None, Policy()):
+        merged = merge_policies(trusted, [Policy(), Policy()])
+        assert merged.wide_area_allowed
+        assert merged.effective_wide_area(mine) == mine
+
+
+def test_dns_discovery_switched_off_by_the_trusted_file_stays_off_whatever_home_files_say() -> None:
+    merged = merge_policies(Policy(wide_area_allowed=False), [Policy(wide_area_allowed=True)])
+    assert not merged.wide_area_allowed
+    assert merged.effective_wide_area(WideAreaSettings(server="10.9.9.9:53")) == WideAreaSettings()
+
+
+def test_dns_discovery_switched_off_by_any_home_file_is_off() -> None:
+    merged = merge_policies(Policy(), [Policy(), Policy(wide_area_allowed=False), Policy()])
+    assert not merged.wide_area_allowed

@@ -20,6 +20,7 @@ class Transport(asyncio.Transport):
         super().__init__()
         self.paused = False
         self.pauses = 0
+        self.resumes = 0
 
     def pause_reading(self) -> None:
         self.paused = True
@@ -27,6 +28,7 @@ class Transport(asyncio.Transport):
 
     def resume_reading(self) -> None:
         self.paused = False
+        self.resumes += 1
 
 
 def authenticated() -> Decoder:
@@ -192,3 +194,84 @@ async def test_bytes_handed_over_past_the_pause_limit_pause_reading_at_once() ->
     assert transport.paused
     assert await bodies(protocol, count) == [body] * count
     assert not transport.paused
+
+
+MIB = 1024 * 1024
+
+
+def _queued(sizes: list[int]) -> tuple[Transport, FrameProtocol, list[bytes]]:
+    """A protocol with frames of these body sizes received and none taken yet."""
+    transport = Transport()
+    protocol = FrameProtocol(authenticated())
+    protocol.connection_made(transport)
+    sent = [os.urandom(n) for n in sizes]
+    feed(protocol, b"".join(framed(b) for b in sent), [])
+    return transport, protocol, sent
+
+
+async def test_reading_pauses_when_exactly_the_limit_waits_and_not_one_byte_before() -> None:
+    transport, protocol, sent = _queued([MIB, MIB, MIB, MIB - 1])
+    assert not transport.paused and transport.pauses == 0
+    assert await bodies(protocol, len(sent)) == sent
+    transport, protocol, sent = _queued([MIB, MIB, MIB, MIB])
+    assert transport.paused and transport.pauses == 1
+    assert await bodies(protocol, len(sent)) == sent
+
+
+async def test_reading_resumes_only_once_less_than_half_the_limit_waits() -> None:
+    transport, protocol, sent = _queued([PAUSE_AT // 2, PAUSE_AT // 2])
+    assert transport.paused
+    assert await protocol.next_body() == sent[0]
+    assert transport.paused  # exactly half still waits: not below it
+    assert await protocol.next_body() == sent[1]
+    assert not transport.paused and transport.resumes == 1
+
+
+async def test_reading_resumes_as_soon_as_the_waiting_bytes_drop_below_half() -> None:
+    transport, protocol, sent = _queued([PAUSE_AT // 2 + 1, PAUSE_AT // 2 - 1])
+    assert transport.paused
+    assert await protocol.next_body() == sent[0]
+    assert not transport.paused and transport.resumes == 1  # half less one byte waits
+    assert await protocol.next_body() == sent[1]
+    assert transport.resumes == 1  # resumed once, not again for every frame taken
+
+
+async def test_reading_pauses_again_each_time_too_much_waits_again() -> None:
+    transport, protocol, sent = _queued([MIB] * 4)
+    assert await bodies(protocol, 4) == sent
+    assert (transport.pauses, transport.resumes, transport.paused) == (1, 1, False)
+    again = [os.urandom(MIB) for _ in range(4)]
+    feed(protocol, b"".join(framed(b) for b in again), [])
+    assert (transport.pauses, transport.paused) == (2, True)
+    assert await bodies(protocol, 4) == again
+    assert (transport.resumes, transport.paused) == (2, False)
+
+
+async def test_reading_is_not_resumed_after_the_stream_ended() -> None:
+    transport, protocol, sent = _queued([MIB] * 4)
+    protocol.eof_received()
+    assert await bodies(protocol, 4) == sent
+    assert transport.resumes == 0
+    with pytest.raises(PeerClosed):
+        await protocol.next_body()
+
+
+async def test_frames_arriving_after_a_reader_waited_and_left_are_kept_for_the_next_read() -> None:
+    protocol = FrameProtocol(authenticated())
+    protocol.connection_made(Transport())
+    waiting = asyncio.ensure_future(protocol.next_body())
+    await asyncio.sleep(0)  # one turn of the loop, no time: the reader now waits
+    feed(protocol, framed(b"first"), [])
+    assert await waiting == b"first"
+    feed(protocol, framed(b"second") + framed(b"third"), [])  # nobody is waiting now
+    assert await bodies(protocol, 2) == [b"second", b"third"]
+
+
+async def test_a_frame_of_exactly_the_large_size_gets_a_buffer_of_its_own() -> None:
+    protocol = FrameProtocol(authenticated())
+    protocol.connection_made(Transport())
+    body = os.urandom(LARGE)
+    handed = feed(protocol, framed(body), [])
+    received = await protocol.next_body()
+    assert received == body
+    assert len(handed) > 1 and all(view.obj is received for view in handed[1:])

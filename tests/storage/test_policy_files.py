@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -236,6 +237,39 @@ def test_env_file_that_tries_force_on_gets_only_default_on(etc: Path, tmp_path: 
     assert P.FILE_TRANSFER not in pol.apply(frozenset())
 
 
+@needs_root
+def test_only_the_system_file_may_force_even_when_root_owns_the_home_file(
+    etc: Path, tmp_path: Path
+) -> None:
+    # As root every file is root-owned and could pass the system file's checks: what makes
+    # the home and $ADINVITE_POLICY files restricting is where they are, not who owns them.
+    system = _write(etc / "policy.toml", '[permissions]\ndraw = "force_on"\n')
+    home = _write(tmp_path / "home" / "policy.toml", '[permissions]\ncontrol = "force_on"\n')
+    env = _write(tmp_path / "env.toml", '[permissions]\nclipboard = "force_on"\n')
+    pol = PolicySources(system, home, env).load()
+    assert pol.broken is None
+    assert pol.permissions == {
+        P.DRAW: O.FORCE_ON,
+        P.CONTROL: O.DEFAULT_ON,
+        P.CLIPBOARD: O.DEFAULT_ON,
+    }
+    assert pol.is_locked(P.DRAW) and not pol.is_locked(P.CONTROL)
+
+
+@needs_root
+def test_the_system_file_is_checked_as_the_trusted_one(etc: Path, tmp_path: Path) -> None:
+    system = _write(etc / "policy.toml", '[permissions]\ndraw = "force_on"\n', mode=0o666)
+    home = _write(tmp_path / "home" / "policy.toml", '[permissions]\ncontrol = "force_off"\n')
+    env = _write(tmp_path / "env.toml", '[discovery]\nmode = "off"\n', mode=0o666)
+    os.chmod(home, 0o666)  # home and $ADINVITE_POLICY files anyone may write only restrict
+    read = PolicySources(tmp_path / "none.toml", home, env).load()
+    assert read.broken is None
+    assert read.permissions == {P.CONTROL: O.FORCE_OFF}
+    assert read.max_discovery is DiscoveryMode.OFF
+    pol = PolicySources(system, home, None).load()
+    assert pol.broken is not None and pol.broken.startswith(f"{system}: writable by group")
+
+
 def test_a_broken_home_file_breaks_the_merged_policy(tmp_path: Path) -> None:
     home = _write(tmp_path / "policy.toml", "[permissions\n")
     pol = PolicySources(tmp_path / "none.toml", home, None).load()
@@ -260,6 +294,7 @@ def test_fingerprint_is_stable_and_changes_with_the_files(tmp_path: Path) -> Non
     _write(home, '[discovery]\nmode = "hidden"\n')
     created = sources.fingerprint()
     assert created != before
+    assert [entry[0] for entry in created] == [str(tmp_path / "sys.toml"), str(home)]
     os.chmod(home, 0o600)
     assert sources.fingerprint() != created
 
@@ -319,5 +354,22 @@ async def test_watcher_start_is_idempotent_and_stop_ends_its_task(tmp_path: Path
 def test_watcher_refuses_a_poll_interval_that_is_not_positive(tmp_path: Path) -> None:
     sources = PolicySources(tmp_path / "a", tmp_path / "b", None)
     for interval in (0.0, -1.0, float("nan")):
-        with pytest.raises(ValueError, match="positive"):
+        with pytest.raises(ValueError) as refused:
             PolicyWatcher(sources, interval=interval)
+        assert str(refused.value) == "the poll interval must be positive"
+
+
+def test_a_failing_listener_is_logged_under_the_policy_changed_signal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    home = tmp_path / "policy.toml"
+    watcher = PolicyWatcher(PolicySources(tmp_path / "sys.toml", home, None), interval=0.01)
+
+    def broken_listener(policy: Policy) -> None:
+        raise RuntimeError("listener failed")
+
+    watcher.changed.connect(broken_listener)
+    _write(home, '[discovery]\nmode = "off"\n')
+    with caplog.at_level(logging.ERROR):
+        assert watcher.check() is True  # the change still counts
+    assert "slot for signal policy.changed failed" in caplog.text
