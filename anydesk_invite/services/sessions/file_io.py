@@ -56,11 +56,15 @@ have its own priority: when they compete for a core, input, screen and the windo
 
 
 def yield_to_the_event_loop() -> None:
-    """Lower the calling thread's priority (Linux threads only; elsewhere nothing)."""
+    """Run the calling thread FILE_THREAD_NICENESS below the event loop's thread (the main
+    thread, whose id is the process id), also when the whole client was started with nice
+    (Linux threads only; elsewhere nothing)."""
     if not sys.platform.startswith("linux"):
         return  # elsewhere setpriority would reach the whole process, or another one
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FILE_THREAD_NICENESS)
+        loop_priority = os.getpriority(os.PRIO_PROCESS, os.getpid())
+        lowered = min(19, loop_priority + FILE_THREAD_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), lowered)
     except OSError as exc:
         _log.debug("cannot lower a file thread's priority: %s", exc)
 
