@@ -60,12 +60,13 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.listener import Listener
 from anydesk_invite.net.wire import Message
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
+from anydesk_invite.services.sessions.host_screen import HostScreen
 from anydesk_invite.services.sessions.remote_input import (
     REMOTE_INPUT_MESSAGES,
     GuestControl,
     RemoteInput,
 )
-from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
 from anydesk_invite.services.sessions.service import Session
 from anydesk_invite.services.views import Role, TransferState, TransferView
 from tests.helpers.nodes import Nodes, eventually

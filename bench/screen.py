@@ -44,7 +44,8 @@ from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.listener import Listener
-from anydesk_invite.services.sessions.screen import GuestScreen, HostScreen
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
+from anydesk_invite.services.sessions.host_screen import HostScreen
 
 W, H = 1920, 1080
 STRIDE = W * 4

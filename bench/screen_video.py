@@ -271,7 +271,7 @@ async def host_main(args: argparse.Namespace) -> dict[str, Any]:
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.listener import Listener
     from anydesk_invite.net.wire import Chat
-    from anydesk_invite.services.sessions.screen import HostScreen
+    from anydesk_invite.services.sessions.host_screen import HostScreen
 
     content = Content()
     desktop = Desktop(content, args.kind, args.moving)
@@ -383,7 +383,7 @@ async def guest_main(args: argparse.Namespace) -> dict[str, Any]:
     from anydesk_invite.net.identity import Identity
     from anydesk_invite.net.limits import Limits
     from anydesk_invite.net.wire import Chat, FrameTiles, VideoFrame
-    from anydesk_invite.services.sessions.screen import GuestScreen
+    from anydesk_invite.services.sessions.guest_screen import GuestScreen
 
     content = Content()
     addr, port = args.address, args.port

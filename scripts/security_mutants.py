@@ -291,7 +291,7 @@ MUTANTS = [
     ),
     Mutant(
         "a guest reuses its frame buffer across size changes",
-        f"{PKG}/services/sessions/screen.py",
+        f"{PKG}/services/sessions/guest_screen.py",
         "if needed > len(self.buffer):",
         "if True:",
         "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"
@@ -299,7 +299,7 @@ MUTANTS = [
     ),
     Mutant(
         "a guest takes frame size changes at a bounded rate",
-        f"{PKG}/services/sessions/screen.py",
+        f"{PKG}/services/sessions/guest_screen.py",
         "        if self._size_tokens < 1:\n",
         "        if False:\n",
         "test_screen.py::test_a_host_switching_sizes_fast_makes_the_guest_allocate_at_most_a_"

@@ -95,7 +95,7 @@ def test_front_ends_reach_services_through_the_facade_and_views_alone(path: Path
 
 def test_the_front_door_check_catches_a_live_session_object(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("from anydesk_invite.services.sessions.screen import GuestScreen\n")
+    bad.write_text("from anydesk_invite.services.sessions.guest_screen import GuestScreen\n")
     with pytest.raises(AssertionError, match="a front end must not import"):
         test_front_ends_reach_services_through_the_facade_and_views_alone(bad)
 

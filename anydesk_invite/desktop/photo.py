@@ -1,7 +1,7 @@
 """JPEG for photo-like screen tiles, through QImage (QtGui only; safe on worker threads).
 
 The screen stream sends a tile as JPEG only where zlib does not pay (photos, video, noisy
-gradients) and the guest said it decodes JPEG; see services/sessions/screen.py.
+gradients) and the guest said it decodes JPEG; see services/sessions/tiles.py.
 """
 
 from __future__ import annotations

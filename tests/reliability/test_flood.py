@@ -193,7 +193,7 @@ async def test_a_host_switching_huge_frame_sizes_leaves_its_guest_responsive() -
     cap: the guest's event loop (which serves its control API and window) stays responsive
     and its memory bounded."""
     from anydesk_invite.net.wire import FrameTiles, Message
-    from anydesk_invite.services.sessions.screen import GuestScreen
+    from anydesk_invite.services.sessions.guest_screen import GuestScreen
 
     async def drop(msg: Message) -> None:
         pass

@@ -9,7 +9,7 @@ from typing import Any
 
 from anydesk_invite.desktop.video import PyAvVideo
 from anydesk_invite.net.wire import FrameAck, FrameTiles, Message, VideoFrame
-from anydesk_invite.services.sessions.screen import (
+from anydesk_invite.services.sessions.guest_screen import (
     SIZE_CHANGE_BURST,
     SIZE_CHANGE_RATE,
     GuestScreen,

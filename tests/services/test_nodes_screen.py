@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.sessions.screen import GuestScreen
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
 from tests.helpers.nodes import Nodes, eventually, nodes_for
 from tests.helpers.synthetic_screen import SyntheticScreen
 

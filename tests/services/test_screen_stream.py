@@ -36,14 +36,10 @@ from anydesk_invite.net.wire import (
 )
 from anydesk_invite.services.links import Address, Links
 from anydesk_invite.services.sessions.feature_set import SessionFeatures
-from anydesk_invite.services.sessions.screen import (
-    GuestScreen,
-    HostScreen,
-    changed_tiles,
-    chunks,
-    paste_tiles,
-)
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
+from anydesk_invite.services.sessions.host_screen import HostScreen
 from anydesk_invite.services.sessions.service import SessionService
+from anydesk_invite.services.sessions.tiles import changed_tiles, chunks, paste_tiles
 from tests.desktop.test_photo import photo_pixels
 from tests.helpers.peers import TrustEveryone, dial_node, listening_node
 from tests.helpers.synthetic_screen import SyntheticScreen

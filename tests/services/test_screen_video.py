@@ -11,15 +11,10 @@ import pytest
 
 from anydesk_invite.desktop.video import PyAvVideo
 from anydesk_invite.net.wire import FrameAck, FrameTiles, Message, ScreenSelect, Tile, VideoFrame
-from anydesk_invite.services.sessions.screen import (
-    KEYFRAME_SECONDS,
-    REFINE_AFTER,
-    STILL_AFTER,
-    GuestScreen,
-    HostScreen,
-    LinkEstimate,
-    settings_for,
-)
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
+from anydesk_invite.services.sessions.host_screen import HostScreen
+from anydesk_invite.services.sessions.hybrid import REFINE_AFTER, STILL_AFTER
+from anydesk_invite.services.sessions.pacing import KEYFRAME_SECONDS, LinkEstimate, settings_for
 from tests.helpers.synthetic_screen import SyntheticScreen, photo_pixels
 from tests.helpers.xvfb import psnr
 

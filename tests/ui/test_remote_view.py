@@ -13,7 +13,7 @@ from PySide6.QtGui import QKeyEvent
 from pytestqt.qtbot import QtBot
 
 from anydesk_invite.net.wire import FrameTiles, Message, ScreenEntry, ScreenList, Tile
-from anydesk_invite.services.sessions.screen import GuestScreen
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
 from anydesk_invite.ui.remote_keys import key_code, key_pair, modifiers
 from anydesk_invite.ui.screen_view import ScreenView
 

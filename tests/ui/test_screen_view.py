@@ -19,7 +19,7 @@ from anydesk_invite.net.wire import (
     ScreenSelect,
     Tile,
 )
-from anydesk_invite.services.sessions.screen import GuestScreen
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
 from anydesk_invite.ui.screen_view import ScreenView, fit
 
 RED = b"\x00\x00\xff\xff"  # B, G, R, A

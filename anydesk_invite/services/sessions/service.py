@@ -39,8 +39,8 @@ from anydesk_invite.services.sessions.dispatch import Dispatch
 from anydesk_invite.services.sessions.drawing import GuestPen
 from anydesk_invite.services.sessions.feature import Feature
 from anydesk_invite.services.sessions.feature_set import SessionFeatures
+from anydesk_invite.services.sessions.guest_screen import GuestScreen
 from anydesk_invite.services.sessions.remote_input import GuestControl
-from anydesk_invite.services.sessions.screen import GuestScreen
 from anydesk_invite.services.sessions.session import Session, SessionOutcome
 from anydesk_invite.services.views import Role, SessionView
 
