@@ -5,94 +5,15 @@ to the stream's logical coordinates, keys to evdev codes or keysyms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from anydesk_invite.core.screen import RawFrame, ScreenInfo
+from anydesk_invite.desktop.evdev_codes import BUTTONS, EVDEV
 from anydesk_invite.desktop.input import is_text, keysyms_for_text
 from anydesk_invite.desktop.pipewire_frames import FrameReader
 
 if TYPE_CHECKING:
     from anydesk_invite.desktop.wayland import WaylandDesktop
-
-EVDEV: Mapping[str, int] = {
-    "Escape": 1,
-    **{f"Digit{d}": 2 + (d - 1) % 10 for d in range(10)},
-    "Minus": 12,
-    "Equal": 13,
-    "Backspace": 14,
-    "Tab": 15,
-    **dict(zip([f"Key{c}" for c in "QWERTYUIOP"], range(16, 26), strict=True)),
-    "BracketLeft": 26,
-    "BracketRight": 27,
-    "Enter": 28,
-    "ControlLeft": 29,
-    **dict(zip([f"Key{c}" for c in "ASDFGHJKL"], range(30, 39), strict=True)),
-    "Semicolon": 39,
-    "Quote": 40,
-    "Backquote": 41,
-    "ShiftLeft": 42,
-    "Backslash": 43,
-    **dict(zip([f"Key{c}" for c in "ZXCVBNM"], range(44, 51), strict=True)),
-    "Comma": 51,
-    "Period": 52,
-    "Slash": 53,
-    "ShiftRight": 54,
-    "NumpadMultiply": 55,
-    "AltLeft": 56,
-    "Space": 57,
-    "CapsLock": 58,
-    **{f"F{n}": 58 + n for n in range(1, 11)},
-    "NumLock": 69,
-    "ScrollLock": 70,
-    "Numpad7": 71,
-    "Numpad8": 72,
-    "Numpad9": 73,
-    "NumpadSubtract": 74,
-    "Numpad4": 75,
-    "Numpad5": 76,
-    "Numpad6": 77,
-    "NumpadAdd": 78,
-    "Numpad1": 79,
-    "Numpad2": 80,
-    "Numpad3": 81,
-    "Numpad0": 82,
-    "NumpadDecimal": 83,
-    "IntlBackslash": 86,
-    "F11": 87,
-    "F12": 88,
-    "NumpadEnter": 96,
-    "ControlRight": 97,
-    "NumpadDivide": 98,
-    "PrintScreen": 99,
-    "AltRight": 100,
-    "Home": 102,
-    "ArrowUp": 103,
-    "PageUp": 104,
-    "ArrowLeft": 105,
-    "ArrowRight": 106,
-    "End": 107,
-    "ArrowDown": 108,
-    "PageDown": 109,
-    "Insert": 110,
-    "Delete": 111,
-    "Pause": 119,
-    "MetaLeft": 125,
-    "MetaRight": 126,
-    "ContextMenu": 127,
-}
-"""W3C code (a place on the keyboard) → Linux evdev keycode: the compositor turns it into a
-character with the layout the host's user chose, as for a physical key."""
-
-BUTTONS: Mapping[str, int] = {
-    "left": 0x110,
-    "right": 0x111,
-    "middle": 0x112,
-    "back": 0x113,
-    "forward": 0x114,
-}
-"""Pointer button → evdev BTN_* code."""
-SHIFT = EVDEV["ShiftLeft"]
 
 
 class PortalScreens:

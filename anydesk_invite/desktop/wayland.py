@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from anydesk_invite.core.signal import Signal
+from anydesk_invite.desktop.evdev_codes import SHIFT
 from anydesk_invite.desktop.pipewire_frames import FrameReader
 from anydesk_invite.desktop.portal import (
     CONSENT_TIMEOUT,
@@ -44,7 +45,6 @@ from anydesk_invite.desktop.portal import (
     PortalRefused,
     parse_streams,
 )
-from anydesk_invite.desktop.portal_devices import SHIFT
 
 _log = logging.getLogger(__name__)
 
