@@ -112,3 +112,56 @@ def test_the_conformance_runner_may_not_use_the_clients_services(tmp_path: Path)
     bad.write_text("from anydesk_invite.services.client import Client\n")
     [name, _] = _imports(bad)
     assert name.split(".")[1] not in ALLOWED["conformance"]
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _circles(root: Path) -> list[list[str]]:
+    """Every group of modules under ``root`` that import each other round in a circle,
+    counting imports inside functions and under TYPE_CHECKING as arrows too."""
+    paths = {_module_name(root, p): p for p in sorted(root.rglob("*.py"))}
+    arrows = {m: {n for n in _imports(p) if n in paths and n != m} for m, p in paths.items()}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(m: str) -> None:  # Tarjan's strongly connected components
+        order[m] = low[m] = len(order)
+        stack.append(m)
+        for n in arrows[m]:
+            if n not in order:
+                visit(n)
+                low[m] = min(low[m], low[n])
+            elif n in stack:
+                low[m] = min(low[m], order[n])
+        if low[m] == order[m]:
+            group = stack[stack.index(m) :]
+            del stack[stack.index(m) :]
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for m in arrows:
+        if m not in order:
+            visit(m)
+    return circles
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    assert _circles(PKG) == []
+
+
+def test_the_circle_check_sees_a_circle_through_a_type_checking_import(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg.b import B\n")
+    (pkg / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.c import C\n"
+    )
+    (pkg / "c.py").write_text("def f():\n    from pkg.a import A\n")
+    (pkg / "d.py").write_text("from pkg.a import A\n")
+    assert _circles(pkg) == [["pkg.a", "pkg.b", "pkg.c"]]
