@@ -327,6 +327,10 @@ def copy_tree(into: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
     shutil.copytree(ROOT / "anydesk_invite", into / "anydesk_invite", ignore=ignore)
     shutil.copytree(ROOT / "tests", into / "tests", ignore=ignore)
+    shutil.copytree(ROOT / "resources", into / "resources", ignore=ignore)
+    # tests/security/test_mutants_apply.py reads this script's list of mutants
+    (into / "scripts").mkdir()
+    shutil.copy2(Path(__file__), into / "scripts" / "security_mutants.py")
     shutil.copy2(ROOT / "pyproject.toml", into / "pyproject.toml")
 
 
