@@ -48,7 +48,7 @@ PATTERN = PATTERN_WIDGET + textwrap.dedent(
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 

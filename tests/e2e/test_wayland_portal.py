@@ -55,7 +55,7 @@ def desktop_session() -> Iterator[tuple[GnomeWayland, MutterEyes]]:
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 

@@ -1,9 +1,14 @@
-"""Whole clients in one process, built as app.py builds them, talking real TLS on 127.0.0.1.
+"""Whole clients in one process, built as app.py builds them.
 
 Each node has its own database in tmp_path, a fresh identity, a ManualClock for invitation
 expiry, pinned-key trust and a session service with real system information and an in-memory
 clipboard. Discovery is off: peers find each other through address-book entries with a manual
 address, as on a network where multicast is blocked.
+
+The nodes of one ``Nodes`` talk over an in-memory network (net/memory.py: the same channels,
+without TCP and TLS) unless it is made with ``tls=True``: then over real TLS on 127.0.0.1, as
+tests of the channel itself, of the listener's caps, of descriptors or of bytes on the wire
+need.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.desktop.system_info import DesktopSystemInfo
 from anydesk_invite.net.channel import Channel, PeerInfo
-from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.net.listener import Listener
+from anydesk_invite.net.memory import MemoryNetwork
+from anydesk_invite.net.network import ChannelListener, Network, TlsNetwork
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
@@ -97,7 +102,8 @@ class Node:
 
     name: str
     client: Client
-    listener: Listener
+    listener: ChannelListener
+    network: Network
     identity: Identity
     db: Database
     clock: ManualClock
@@ -153,7 +159,7 @@ class Node:
 
     async def dial_raw(self, identity: Identity | None = None, alias: str = "raw@ad") -> Channel:
         """An authenticated channel to this node from a bare identity (no client behind it)."""
-        return await dial(
+        return await self.network.dial(
             identity or Identity.generate(),
             alias,
             LOOPBACK,
@@ -173,10 +179,12 @@ class Node:
 
 
 class Nodes:
-    """Makes nodes in a temporary folder and stops them all at the end of a test."""
+    """Makes nodes in a temporary folder and stops them all at the end of a test; they talk
+    in memory, or over real TLS on 127.0.0.1 with ``tls=True``."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, tls: bool = False) -> None:
         self._tmp = tmp_path
+        self.network: Network = TlsNetwork() if tls else MemoryNetwork()
         self.all: list[Node] = []
 
     async def make(
@@ -230,9 +238,10 @@ class Nodes:
             home=str(folder),
             default_alias=name,
             limits=limits,
+            network=self.network,
         )
         trust.warning.connect(client.warning.emit)
-        listener = Listener(
+        listener = self.network.listener(
             identity, lambda: client.alias, trust, client.on_channel, limits or Limits()
         )
         addresses = await listener.start([LOOPBACK])
@@ -241,6 +250,7 @@ class Nodes:
             name,
             client,
             listener,
+            self.network,
             identity,
             db,
             clock,
@@ -272,9 +282,10 @@ class Nodes:
             await node.stop()
 
 
-async def nodes_for(tmp_path: Path) -> AsyncIterator[Nodes]:
-    """The body of a ``nodes`` fixture: yields a factory and stops every node it made."""
-    nodes = Nodes(tmp_path)
+async def nodes_for(tmp_path: Path, *, tls: bool = False) -> AsyncIterator[Nodes]:
+    """The body of a ``nodes`` fixture: yields a factory and stops every node it made (in
+    memory, or over real TLS with ``tls=True``)."""
+    nodes = Nodes(tmp_path, tls=tls)
     try:
         yield nodes
     finally:

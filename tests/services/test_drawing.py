@@ -1,4 +1,4 @@
-"""Drawing on the host's screen between whole clients over TLS on 127.0.0.1: strokes arrive
+"""Drawing on the host's screen between whole clients over in-memory channels: strokes arrive
 only while DRAW is granted, are bounded, and vanish on clear, revoke and end."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""File transfer between whole clients over real TLS on 127.0.0.1: only while FILE_TRANSFER
+"""File transfer between whole clients over in-memory channels: only while FILE_TRANSFER
 is granted, verified by SHA-256, saved under a safe name, and never left half-written."""
 
 from __future__ import annotations

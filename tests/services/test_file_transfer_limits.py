@@ -1,5 +1,5 @@
-"""File transfer at its limits and on its refusal paths, between whole clients over real TLS on
-127.0.0.1: each limit exactly at its bound and one past it, the words each refusal carries, and
+"""File transfer at its limits and on its refusal paths, between whole clients over in-memory
+channels: each limit exactly at its bound and one past it, the words each refusal carries, and
 one session's end or revoked permission leaving another session's transfers alone. The
 numbers are those of docs/PROTOCOL.md (File transfer), written out on purpose."""
 

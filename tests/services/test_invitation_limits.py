@@ -1,5 +1,5 @@
 """Invitation limits exactly at their bound and one past it, and what each side is told when
-the other one cannot be reached, over real TLS on 127.0.0.1. The numbers are the ones
+the other one cannot be reached, over in-memory channels. The numbers are the ones
 docs/PROTOCOL.md gives (Invitations and requests, Constants), written out here on purpose."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Invitations between whole clients over real TLS on 127.0.0.1: invite, edit, cancel, accept,
+"""Invitations between whole clients over in-memory channels: invite, edit, cancel, accept,
 reject, expiry on each side's own clock, and the races between them."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A whole-client host made by tests/helpers/nodes.py with a screen source streams that screen
-to its guest over TLS on 127.0.0.1; without one it shares no screen."""
+to its guest over in-memory channels; without one it shares no screen."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Remote control between whole clients over TLS on 127.0.0.1: input reaches the host's sink
+"""Remote control between whole clients over in-memory channels: input reaches the host's sink
 only while CONTROL is granted, held keys and buttons are released on revoke, a flood is
 dropped, and a host that cannot inject says so."""
 

@@ -1,4 +1,4 @@
-"""Connection requests between whole clients over real TLS on 127.0.0.1: the requester asks,
+"""Connection requests between whole clients over in-memory channels: the requester asks,
 the requested device's owner accepts with permissions of their choice or dismisses it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sessions between whole clients over real TLS on 127.0.0.1: the host enforces every
+"""Sessions between whole clients over in-memory channels: the host enforces every
 permission, changes reach the guest at once, and either side ending ends it for both."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Inviting or connecting by alias to a device known only from discovery: the window shows the
 device (or the devices sharing the alias) and the user confirms in place; the key is pinned.
 
-Two real clients on 127.0.0.1 (real TLS, real SQLite), driven through the widgets.
+Two real clients on 127.0.0.1 (in-memory channels, real SQLite), driven through the widgets.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two real clients in one process on 127.0.0.1 (real TLS, real SQLite), each with its own
+"""Two real clients in one process on 127.0.0.1 (in-memory channels, real SQLite), each with its own
 shell, driven only through the widgets: clicks and key presses on the objectNames.
 
 The invitation stories (cancel, expiry, accept and end) share one pair of clients in one
