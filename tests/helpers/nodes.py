@@ -37,7 +37,7 @@ from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
 from anydesk_invite.services.sessions.feature_set import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
-from anydesk_invite.services.views import InvitationView, SessionView
+from anydesk_invite.services.views import InvitationView, SessionView, TransferView
 from anydesk_invite.storage.contacts import AddressEntry
 from anydesk_invite.storage.db import Database
 
@@ -109,6 +109,9 @@ class Node:
     clock: ManualClock
     trust: PinnedTrust
     clipboard: MemoryClipboard
+    features: SessionFeatures
+    """What sessions carry, built here as app.py builds them: a test sets up what app.py would
+    (a host that cannot show drawings, the pace of transfer reports)."""
     port: int
     policy: Policy = field(default_factory=Policy)
     received: Recorder[InvitationView] = field(init=False)
@@ -152,6 +155,10 @@ class Node:
 
     def invitation(self, invitation_id: str) -> InvitationView:
         [view] = [v for v in self.client.invitations() if v.invitation_id == invitation_id]
+        return view
+
+    def transfer(self, transfer_id: str) -> TransferView:
+        [view] = [t for t in self.client.transfers() if t.transfer_id == transfer_id]
         return view
 
     def state(self, invitation_id: str) -> str:
@@ -256,6 +263,7 @@ class Nodes:
             clock,
             trust,
             clipboard,
+            features,
             addresses[0][1],
             policy or Policy(),
         )
