@@ -101,7 +101,7 @@ async def test_a_guest_client_sees_the_host_clients_xvfb_screen(
             await eventually(lambda: len(guest.client.sessions()) == 1, timeout=10)
             [session] = guest.client.sessions()
             assert session.permissions == frozenset()
-            screen = guest.client.sessions_service.guest_screen(session.session_id)
+            screen = guest.client.session_handle(session.session_id).screen
             assert screen is not None
             await eventually(lambda: screen.screens is not None, timeout=10)
             await screen.select(0)

@@ -164,6 +164,11 @@ class Node:
     def state(self, invitation_id: str) -> str:
         return self.invitation(invitation_id).state.value
 
+    def session_channel(self, session_id: str) -> Channel:
+        """The channel this node's session runs on, for a test that sends on it what this
+        client never would (no front end has a channel: the one reach past the facade)."""
+        return self.client.sessions_service.find(session_id).channel
+
     async def dial_raw(self, identity: Identity | None = None, alias: str = "raw@ad") -> Channel:
         """An authenticated channel to this node from a bare identity (no client behind it)."""
         return await self.network.dial(
