@@ -32,6 +32,7 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
 from anydesk_invite.net.memory import MemoryNetwork
 from anydesk_invite.net.network import ChannelListener, Network, TlsNetwork
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
@@ -113,6 +114,7 @@ class Node:
     """What sessions carry, built here as app.py builds them: a test sets up what app.py would
     (a host that cannot show drawings, the pace of transfer reports)."""
     port: int
+    limits: Limits
     policy: Policy = field(default_factory=Policy)
     received: Recorder[InvitationView] = field(init=False)
     started: Recorder[SessionView] = field(init=False)
@@ -164,6 +166,26 @@ class Node:
     def state(self, invitation_id: str) -> str:
         return self.invitation(invitation_id).state.value
 
+    def tick(self) -> None:
+        """Expire what is past its deadline on this node's clock now, as the client's ticker
+        does every 0.25 s: a test that advanced the clock need not wait for it."""
+        self.client.invitation_service.tick()
+
+    def seen_on_lan(self, identity: Identity, alias: str, port: int, instance: str = "") -> None:
+        """LAN discovery finds a device with this key and alias at 127.0.0.1:``port``, as
+        Discovery reports it (discovery itself is off in these nodes)."""
+        self.client.directory.discovered(
+            DiscoveredPeer(
+                identity.device_id,
+                alias,
+                identity.fingerprint,
+                (LOOPBACK,),
+                port,
+                "1",
+                instance or alias,
+            )
+        )
+
     def session_channel(self, session_id: str) -> Channel:
         """The channel this node's session runs on, for a test that sends on it what this
         client never would (no front end has a channel: the one reach past the facade)."""
@@ -178,7 +200,7 @@ class Node:
             self.port,
             expected_fingerprint=self.identity.fingerprint,
             trust=AcceptAll(),
-            limits=self.client.links.limits,
+            limits=self.limits,
         )
 
     async def stop(self) -> None:
@@ -270,6 +292,7 @@ class Nodes:
             clipboard,
             features,
             addresses[0][1],
+            limits or Limits(),
             policy or Policy(),
         )
         holder.append(node)

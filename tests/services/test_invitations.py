@@ -248,14 +248,14 @@ async def test_each_side_expires_the_invitation_on_its_own_clock(nodes: Nodes) -
     await ben.received.wait()
     anna.clock.advance(119.9)
     ben.clock.advance(119.9)
-    anna.client.invitation_service.tick()
-    ben.client.invitation_service.tick()
+    anna.tick()
+    ben.tick()
     assert anna.state(sent.invitation_id) == "pending"
     assert ben.state(sent.invitation_id) == "received"
 
     anna.clock.advance(0.1)
     await eventually(lambda: anna.state(sent.invitation_id) == "expired")
-    ben.client.invitation_service.tick()
+    ben.tick()
     assert ben.state(sent.invitation_id) == "received"
 
     ben.clock.advance(0.1)
