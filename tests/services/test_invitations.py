@@ -744,6 +744,8 @@ async def test_a_session_the_inviter_then_refuses_fails_the_accept_saying_why(
     finally:
         await raw.close()
     assert str(refused.value).startswith("the session did not open: ")
+    # At once, with the inviter's words: not after waiting for an answer that cannot come.
+    assert "the session token is not valid" in str(refused.value)
     assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
     view = ben.invitation(invitation_id.hex())
     assert view.state is State.FAILED

@@ -277,6 +277,15 @@ class SessionService:
 
         self._links.claim(channel, first)
         await channel.send(SessionOpen(session_token=token))
+        # The host answers, closes the channel (an Error ends it: the channel takes that
+        # itself), or says nothing for OPEN_TIMEOUT.
+
+        async def watch_close() -> None:
+            await channel.wait_closed()
+            if not opened.done():
+                opened.set_exception(ChannelClosed(channel.close_reason))
+
+        watcher = asyncio.create_task(watch_close())
         try:
             answer = await asyncio.wait_for(opened, OPEN_TIMEOUT)
         except TimeoutError:
@@ -284,6 +293,12 @@ class SessionService:
             raise RefusedWithKind(
                 RefusalKind.OFFLINE, "the host did not open the session"
             ) from None
+        except ChannelClosed as exc:
+            raise RefusedWithKind(
+                RefusalKind.OFFLINE, f"the host ended the connection: {exc}"
+            ) from None
+        finally:
+            watcher.cancel()
         if not isinstance(answer, SessionOpened):
             await channel.close("the session was refused")
             reason = answer.message if isinstance(answer, Error) else type(answer).__name__
