@@ -275,17 +275,14 @@ class SessionService:
                 # Sent right after SessionOpened, before the session's handler takes over.
                 early.append(msg)
 
-        self._links.claim(channel, first)
-        await channel.send(SessionOpen(session_token=token))
-        # The host answers, closes the channel (an Error ends it: the channel takes that
-        # itself), or says nothing for OPEN_TIMEOUT.
-
-        async def watch_close() -> None:
+        async def closed() -> None:  # an Error from the host closes the channel: no answer
             await channel.wait_closed()
             if not opened.done():
                 opened.set_exception(ChannelClosed(channel.close_reason))
 
-        watcher = asyncio.create_task(watch_close())
+        self._links.claim(channel, first)
+        await channel.send(SessionOpen(session_token=token))
+        watcher = asyncio.create_task(closed())
         try:
             answer = await asyncio.wait_for(opened, OPEN_TIMEOUT)
         except TimeoutError:
@@ -294,9 +291,7 @@ class SessionService:
                 RefusalKind.OFFLINE, "the host did not open the session"
             ) from None
         except ChannelClosed as exc:
-            raise RefusedWithKind(
-                RefusalKind.OFFLINE, f"the host ended the connection: {exc}"
-            ) from None
+            raise RefusedWithKind(RefusalKind.OFFLINE, f"the host closed it: {exc}") from None
         finally:
             watcher.cancel()
         if not isinstance(answer, SessionOpened):
