@@ -31,7 +31,7 @@ from anydesk_invite.net.discovery import Discovery
 from anydesk_invite.net.identity import Identity, IdentityError
 from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.net.listener import Listener
+from anydesk_invite.net.network import ChannelListener, Network, TlsNetwork
 from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.options import Options
 from anydesk_invite.services.address_book import AddressBook
@@ -269,6 +269,7 @@ async def run_client(options: Options, first: FirstWindow | None = None) -> int:
         # Strokes are shown by the window's overlay, which a headless client has not.
         features.drawing.display_problem = HEADLESS_CANNOT_DRAW
 
+    network = TlsNetwork()
     client = compose_client(
         identity=identity,
         db=db,
@@ -288,6 +289,7 @@ async def run_client(options: Options, first: FirstWindow | None = None) -> int:
         invitation_lifetime=options.test_invitation_lifetime,
         wide_area=wide_area,
         tsig_store=tsig_store,
+        network=network,
     )
     if options.alias:
         # Before listening, so discovery announces the new alias from the start.
@@ -295,7 +297,7 @@ async def run_client(options: Options, first: FirstWindow | None = None) -> int:
     if options.incoming_folder:
         client.set_incoming_folder(options.incoming_folder)
     trust.warning.connect(client.warning.emit)
-    listener: Listener | None = None
+    listener: ChannelListener | None = None
     tasks: set[asyncio.Task[None]] = set()
 
     def spawn(coro: Awaitable[None]) -> None:
@@ -345,7 +347,9 @@ async def run_client(options: Options, first: FirstWindow | None = None) -> int:
             if adapters.wayland and not os.environ.get("DISPLAY"):
                 # No XWayland: the toast cannot place itself, so the desktop tells too.
                 notices = await invitation_notices(client)
-        listener = Listener(identity, lambda: client.alias, trust, client.on_channel)
+        listener = network.listener(
+            identity, lambda: client.alias, trust, client.on_channel, Limits()
+        )
         if interfaces:
             try:
                 client.set_listening(await listener.start(list(interfaces), options.listen_port))
@@ -414,9 +418,12 @@ def compose_client(
     limits: Limits | None = None,
     wide_area: WideAreaDiscovery | None = None,
     tsig_store: TsigSecretStore | None = None,
+    network: Network | None = None,
 ) -> Client:
     """Build the services of a client and the Client (the facade) in front of them, and connect
-    their signals; nothing here touches the network until ``Client.start``."""
+    their signals; nothing here touches the network until ``Client.start``. Channels are
+    dialled over ``network``: TCP + TLS unless another is given (tests pass an in-memory
+    ``net.memory.MemoryNetwork``)."""
 
     limits = limits or Limits()
     directory = PeerDirectory(db, identity.fingerprint)
@@ -439,7 +446,7 @@ def compose_client(
     # Links route through the invitations and tell the sessions of closed channels; both are
     # built over the links, so these three late-bound calls close the loop.
     links = Links(
-        ChannelDialer(identity, lambda: presence.alias, trust, limits),
+        ChannelDialer(network or TlsNetwork(), identity, lambda: presence.alias, trust, limits),
         lambda channel, msg: invitations.route(channel, msg),
         on_closed=lambda channel: sessions.channel_closed(channel),
         limits=limits,

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from anydesk_invite.net.channel import Channel, ChannelClosed, ConnectError, PeerInfo, PeerTrust
-from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
+from anydesk_invite.net.network import Network
 from anydesk_invite.net.wire import Bye, Message, Ping, Pong, describe
 
 _log = logging.getLogger(__name__)
@@ -236,22 +236,25 @@ def peer_label(peer: PeerInfo) -> str:
 
 
 class ChannelDialer:
-    """Dials a peer as this device: its identity and alias in force, pinned trust, the limits."""
+    """Dials a peer as this device over ``network``: its identity and alias in force, pinned
+    trust, the limits."""
 
     def __init__(
         self,
+        network: Network,
         identity: Identity,
         alias: Callable[[], str],
         trust: PeerTrust,
         limits: Limits,
     ) -> None:
+        self._network = network
         self._identity = identity
         self._alias = alias
         self._trust = trust
         self._limits = limits
 
     async def __call__(self, host: str, port: int, expected: bytes | None) -> Channel:
-        return await dial(
+        return await self._network.dial(
             self._identity,
             self._alias(),
             host,

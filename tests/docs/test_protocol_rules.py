@@ -101,7 +101,7 @@ def test_the_rule_table_parser_sees_a_missing_rule() -> None:
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 

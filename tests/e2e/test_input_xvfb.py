@@ -22,7 +22,7 @@ import pytest
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.input import XTestInput
 from anydesk_invite.net.wire import KeyInput, PointerMove, PointerPosition, Refused
-from anydesk_invite.services.sessions.remote_input import GuestControl
+from anydesk_invite.services.facade import RemoteControl
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
 
@@ -47,13 +47,13 @@ def sink(display: str) -> Iterator[XTestInput]:
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 
 async def controlled(
     nodes: Nodes, sink: XTestInput, permissions: frozenset[Permission]
-) -> tuple[Node, Node, str, GuestControl]:
+) -> tuple[Node, Node, str, RemoteControl]:
     anna = await nodes.make("anna", input_sink=sink)
     ben = await nodes.make("ben")
     anna.knows(ben)
@@ -62,9 +62,9 @@ async def controlled(
     await ben.received.wait()
     guest = await ben.client.accept(sent.invitation_id)
     await eventually(lambda: len(anna.client.sessions()) == 1)
-    found = ben.client.sessions_service.guest_control(guest.session_id)
-    assert found is not None
-    return anna, ben, guest.session_id, found[0]
+    control = ben.client.session_handle(guest.session_id).control
+    assert control is not None
+    return anna, ben, guest.session_id, control
 
 
 def pointer(display: str) -> tuple[int, int]:
@@ -119,7 +119,7 @@ async def test_nothing_is_injected_without_control_even_from_a_guest_bypassing_i
     assert await raw.expect(Refused) == Refused(what="control", reason="not permitted")
     await raw.send(KeyInput("KeyA", "a", True))
     seen: list[object] = []
-    anna.client.sessions_service.remote_input.pointer_seen.connect(seen.append)
+    anna.client.pointer_seen.connect(seen.append)
     anna.clock.advance(1.0)  # past the marker's rate limit, after the UI's position
     await raw.send(PointerPosition(0, 1, 1))
     await eventually(lambda: len(seen) == 1)

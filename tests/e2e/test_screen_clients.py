@@ -48,7 +48,7 @@ PATTERN = PATTERN_WIDGET + textwrap.dedent(
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 
@@ -101,7 +101,7 @@ async def test_a_guest_client_sees_the_host_clients_xvfb_screen(
             await eventually(lambda: len(guest.client.sessions()) == 1, timeout=10)
             [session] = guest.client.sessions()
             assert session.permissions == frozenset()
-            screen = guest.client.sessions_service.guest_screen(session.session_id)
+            screen = guest.client.session_handle(session.session_id).screen
             assert screen is not None
             await eventually(lambda: screen.screens is not None, timeout=10)
             await screen.select(0)

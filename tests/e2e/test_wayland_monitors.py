@@ -51,7 +51,7 @@ def desktop_session() -> Iterator[tuple[GnomeWayland, MutterEyes]]:
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 
@@ -92,7 +92,7 @@ async def test_a_guest_sees_both_monitors_and_points_on_the_hidpi_one(
         await ben.received.wait()
         guest = await ben.client.accept(sent.invitation_id)
         await asyncio.wait_for(approver, 60)
-        screen = ben.client.sessions_service.guest_screen(guest.session_id)
+        screen = ben.client.session_handle(guest.session_id).screen
         assert screen is not None
         await eventually(lambda: len(screen.screens or []) == 2, 30)
         assert [(s.width, s.height) for s in screen.screens or []] == [(WIDTH, HEIGHT), HIDPI]
@@ -100,9 +100,8 @@ async def test_a_guest_sees_both_monitors_and_points_on_the_hidpi_one(
 
         await screen.select(1)
         await eventually(lambda: screen.frames_shown >= 1 and screen.width == HIDPI[0], 30)
-        found = ben.client.sessions_service.guest_control(guest.session_id)
-        assert found is not None
-        control, _ = found
+        control = ben.client.session_handle(guest.session_id).control
+        assert control is not None
         await eventually(control.usable, 10)
         hidpi = desktop.readers[1]
         for x, y in ((1000, 700), (300, 900)):

@@ -56,7 +56,7 @@ def desktop_session() -> Iterator[tuple[GnomeWayland, MutterEyes]]:
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 
@@ -80,7 +80,7 @@ async def test_a_wayland_host_shares_screen_and_control_once_its_user_approves(
     session, eyes = desktop_session
     anna, ben, desktop, bus = await wayland_pair(nodes, session, tmp_path)
     try:
-        started = Recorder(anna.client.sessions_service.started)
+        started = Recorder(anna.client.session_started)
         approver = asyncio.create_task(asyncio.to_thread(eyes.approve_dialog, True))
         sent = await anna.client.invite(ben.device_id, frozenset({Permission.CONTROL}), "")
         await ben.received.wait()
@@ -91,7 +91,7 @@ async def test_a_wayland_host_shares_screen_and_control_once_its_user_approves(
         await eventually(lambda: anna.client.sessions()[0].desktop_asking is False, 30)
         assert desktop.control
 
-        screen = ben.client.sessions_service.guest_screen(guest.session_id)
+        screen = ben.client.session_handle(guest.session_id).screen
         assert screen is not None
         await eventually(lambda: bool(screen.screens), 30)
         assert [(s.width, s.height) for s in screen.screens or []] == [(WIDTH, HEIGHT)]
@@ -104,11 +104,10 @@ async def test_a_wayland_host_shares_screen_and_control_once_its_user_approves(
 
         await eventually(matches, 15)
 
-        found = ben.client.sessions_service.guest_control(guest.session_id)
-        assert found is not None
-        control, _ = found
+        control = ben.client.session_handle(guest.session_id).control
+        assert control is not None
         await eventually(control.usable, 10)
-        injected = anna.client.sessions_service.remote_input
+        injected = anna.features.remote_input
         control.move(0, WIDTH // 2, HEIGHT // 2)
         control.key("ShiftLeft", "Shift", True, frozenset())
         control.key("ShiftLeft", "Shift", False, frozenset())
@@ -154,13 +153,12 @@ async def test_a_guests_click_and_typing_arrive_in_a_native_wayland_window(
         await ben.received.wait()
         guest = await ben.client.accept(sent.invitation_id)
         await asyncio.wait_for(approver, 60)
-        screen = ben.client.sessions_service.guest_screen(guest.session_id)
+        screen = ben.client.session_handle(guest.session_id).screen
         assert screen is not None
         await eventually(lambda: bool(screen.screens), 30)
         await screen.select(0)
-        found = ben.client.sessions_service.guest_control(guest.session_id)
-        assert found is not None
-        control, _ = found
+        control = ben.client.session_handle(guest.session_id).control
+        assert control is not None
         await eventually(control.usable, 10)
         x, y = WIDTH // 2, HEIGHT // 2
         control.move(0, x, y)
@@ -169,7 +167,7 @@ async def test_a_guests_click_and_typing_arrive_in_a_native_wayland_window(
         for code, key in (("Enter", "Enter"), ("KeyG", "g"), ("Enter", "Enter")):
             control.key(code, key, True, frozenset())
             control.key(code, key, False, frozenset())
-        injected = anna.client.sessions_service.remote_input
+        injected = anna.features.remote_input
         await eventually(lambda: injected.injected >= 8, 10)
         await eventually(lambda: eyes.pixel(*PROBE) == (0, 255, 0), 15)
         # ...and the guest sees the green terminal too.
@@ -248,11 +246,10 @@ async def test_a_desktop_without_remote_desktop_shares_its_screen_and_says_contr
         await ben.received.wait()
         guest = await ben.client.accept(sent.invitation_id)
         await asyncio.wait_for(approver, 60)
-        found = ben.client.sessions_service.guest_control(guest.session_id)
-        assert found is not None
-        control, _ = found
+        control = ben.client.session_handle(guest.session_id).control
+        assert control is not None
         await eventually(lambda: "no RemoteDesktop" in control.unavailable(), 10)
-        screen = ben.client.sessions_service.guest_screen(guest.session_id)
+        screen = ben.client.session_handle(guest.session_id).screen
         assert screen is not None
         await eventually(lambda: bool(screen.screens), 30)
         await screen.select(0)

@@ -32,7 +32,7 @@ def bus() -> Iterator[str]:
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 
@@ -70,15 +70,14 @@ async def test_a_guest_hears_why_a_wayland_host_without_portal_shares_no_screen_
     sent = await anna.client.invite(ben.device_id, frozenset({Permission.CONTROL}), "")
     await ben.received.wait()
     guest = await ben.client.accept(sent.invitation_id)
-    screen = ben.client.sessions_service.guest_screen(guest.session_id)
+    screen = ben.client.session_handle(guest.session_id).screen
     assert screen is not None
     await eventually(lambda: bool(screen.problem), 10)
     assert screen.screens == []
     assert "cannot share its screen" in screen.problem
     assert "no xdg-desktop-portal" in screen.problem
-    found = ben.client.sessions_service.guest_control(guest.session_id)
-    assert found is not None
-    control, _ = found
+    control = ben.client.session_handle(guest.session_id).control
+    assert control is not None
     await eventually(lambda: bool(control.unavailable()), 10)
     assert "no xdg-desktop-portal" in control.unavailable()
     assert not control.usable()

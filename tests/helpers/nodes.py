@@ -1,9 +1,14 @@
-"""Whole clients in one process, built as app.py builds them, talking real TLS on 127.0.0.1.
+"""Whole clients in one process, built as app.py builds them.
 
 Each node has its own database in tmp_path, a fresh identity, a ManualClock for invitation
 expiry, pinned-key trust and a session service with real system information and an in-memory
 clipboard. Discovery is off: peers find each other through address-book entries with a manual
 address, as on a network where multicast is blocked.
+
+The nodes of one ``Nodes`` talk over an in-memory network (net/memory.py: the same channels,
+without TCP and TLS) unless it is made with ``tls=True``: then over real TLS on 127.0.0.1, as
+tests of the channel itself, of the listener's caps, of descriptors or of bytes on the wire
+need.
 """
 
 from __future__ import annotations
@@ -23,16 +28,17 @@ from anydesk_invite.core.policy import AcceptFrom, DiscoveryMode, Policy
 from anydesk_invite.core.signal import Signal
 from anydesk_invite.desktop.system_info import DesktopSystemInfo
 from anydesk_invite.net.channel import Channel, PeerInfo
-from anydesk_invite.net.handshake import dial
 from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.net.listener import Listener
+from anydesk_invite.net.memory import MemoryNetwork
+from anydesk_invite.net.network import ChannelListener, Network, TlsNetwork
+from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.facade import Settings
 from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource, VideoCodec
 from anydesk_invite.services.sessions.feature_set import SessionFeatures
 from anydesk_invite.services.trust import PinnedTrust
-from anydesk_invite.services.views import InvitationView, SessionView
+from anydesk_invite.services.views import InvitationView, SessionView, TransferView
 from anydesk_invite.storage.contacts import AddressEntry
 from anydesk_invite.storage.db import Database
 
@@ -97,13 +103,18 @@ class Node:
 
     name: str
     client: Client
-    listener: Listener
+    listener: ChannelListener
+    network: Network
     identity: Identity
     db: Database
     clock: ManualClock
     trust: PinnedTrust
     clipboard: MemoryClipboard
+    features: SessionFeatures
+    """What sessions carry, built here as app.py builds them: a test sets up what app.py would
+    (a host that cannot show drawings, the pace of transfer reports)."""
     port: int
+    limits: Limits
     policy: Policy = field(default_factory=Policy)
     received: Recorder[InvitationView] = field(init=False)
     started: Recorder[SessionView] = field(init=False)
@@ -148,19 +159,48 @@ class Node:
         [view] = [v for v in self.client.invitations() if v.invitation_id == invitation_id]
         return view
 
+    def transfer(self, transfer_id: str) -> TransferView:
+        [view] = [t for t in self.client.transfers() if t.transfer_id == transfer_id]
+        return view
+
     def state(self, invitation_id: str) -> str:
         return self.invitation(invitation_id).state.value
 
+    def tick(self) -> None:
+        """Expire what is past its deadline on this node's clock now, as the client's ticker
+        does every 0.25 s: a test that advanced the clock need not wait for it."""
+        self.client.invitation_service.tick()
+
+    def seen_on_lan(self, identity: Identity, alias: str, port: int, instance: str = "") -> None:
+        """LAN discovery finds a device with this key and alias at 127.0.0.1:``port``, as
+        Discovery reports it (discovery itself is off in these nodes)."""
+        self.client.directory.discovered(
+            DiscoveredPeer(
+                identity.device_id,
+                alias,
+                identity.fingerprint,
+                (LOOPBACK,),
+                port,
+                "1",
+                instance or alias,
+            )
+        )
+
+    def session_channel(self, session_id: str) -> Channel:
+        """The channel this node's session runs on, for a test that sends on it what this
+        client never would (no front end has a channel: the one reach past the facade)."""
+        return self.client.sessions_service.find(session_id).channel
+
     async def dial_raw(self, identity: Identity | None = None, alias: str = "raw@ad") -> Channel:
         """An authenticated channel to this node from a bare identity (no client behind it)."""
-        return await dial(
+        return await self.network.dial(
             identity or Identity.generate(),
             alias,
             LOOPBACK,
             self.port,
             expected_fingerprint=self.identity.fingerprint,
             trust=AcceptAll(),
-            limits=self.client.links.limits,
+            limits=self.limits,
         )
 
     async def stop(self) -> None:
@@ -173,10 +213,12 @@ class Node:
 
 
 class Nodes:
-    """Makes nodes in a temporary folder and stops them all at the end of a test."""
+    """Makes nodes in a temporary folder and stops them all at the end of a test; they talk
+    in memory, or over real TLS on 127.0.0.1 with ``tls=True``."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, tls: bool = False) -> None:
         self._tmp = tmp_path
+        self.network: Network = TlsNetwork() if tls else MemoryNetwork()
         self.all: list[Node] = []
 
     async def make(
@@ -230,9 +272,10 @@ class Nodes:
             home=str(folder),
             default_alias=name,
             limits=limits,
+            network=self.network,
         )
         trust.warning.connect(client.warning.emit)
-        listener = Listener(
+        listener = self.network.listener(
             identity, lambda: client.alias, trust, client.on_channel, limits or Limits()
         )
         addresses = await listener.start([LOOPBACK])
@@ -241,12 +284,15 @@ class Nodes:
             name,
             client,
             listener,
+            self.network,
             identity,
             db,
             clock,
             trust,
             clipboard,
+            features,
             addresses[0][1],
+            limits or Limits(),
             policy or Policy(),
         )
         holder.append(node)
@@ -272,9 +318,10 @@ class Nodes:
             await node.stop()
 
 
-async def nodes_for(tmp_path: Path) -> AsyncIterator[Nodes]:
-    """The body of a ``nodes`` fixture: yields a factory and stops every node it made."""
-    nodes = Nodes(tmp_path)
+async def nodes_for(tmp_path: Path, *, tls: bool = False) -> AsyncIterator[Nodes]:
+    """The body of a ``nodes`` fixture: yields a factory and stops every node it made (in
+    memory, or over real TLS with ``tls=True``)."""
+    nodes = Nodes(tmp_path, tls=tls)
     try:
         yield nodes
     finally:

@@ -17,7 +17,7 @@ class RawGuest:
     """The guest side of a session whose messages now reach the test instead of the client."""
 
     def __init__(self, guest: Node, session_id: str) -> None:
-        self.channel = guest.client.sessions_service.find(session_id).channel
+        self.channel = guest.session_channel(session_id)
         self.inbox: asyncio.Queue[Message] = asyncio.Queue()
 
         async def take(channel: Channel, msg: Message) -> None:

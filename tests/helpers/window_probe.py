@@ -202,7 +202,11 @@ def report(step: str) -> None:
 
 
 async def scenario(folder: Path) -> None:
-    nodes = Nodes(folder)
+    # Over TLS, not in memory: in memory the windows open a little sooner, and under openbox
+    # they then lose a race in placement more often (openbox keeps a new window at 0,0 instead
+    # of the place the app gave it; seen on main too, where it is rarer). Until that is fixed
+    # the probe keeps the timing its checks were written against.
+    nodes = Nodes(folder, tls=True)
     shells: list[Shell] = []
     try:
         anna, ben = await nodes.pair()

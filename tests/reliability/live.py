@@ -22,7 +22,7 @@ class LiveClients:
 
     def __init__(self, tmp_path: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.nodes = Nodes(tmp_path)
+        self.nodes = Nodes(tmp_path, tls=True)
         self._made = 0
         self.cleanup: list[Callable[[], Awaitable[None]]] = []
         """Called before the clients stop: raw peers the tests opened close here."""

@@ -28,7 +28,7 @@ SHORT = Limits(handshake_timeout=1.0)
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 

@@ -30,7 +30,7 @@ MEMORY_BOUND = 4 * 1024 * 1024
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n
 
 
@@ -150,10 +150,9 @@ async def test_a_chat_flood_from_a_guest_granted_nothing_leaves_bounded_memory(
 
     anna, ben = await nodes.pair()
     host, guest = await session_between(anna, ben, frozenset())
-    channel = ben.client.sessions_service.find(guest.session_id).channel
+    channel = ben.session_channel(guest.session_id)
     count = 2000 * scale()
     text = "x" * 4000
-    session = anna.client.sessions_service.find(host.session_id)
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     started = time.monotonic()
@@ -170,7 +169,9 @@ async def test_a_chat_flood_from_a_guest_granted_nothing_leaves_bounded_memory(
             marker = ("peer", f"end {attempt}")
             await channel.send(Chat(marker[1]))
             try:
-                await eventually(lambda m=marker: session.chat[-1:] == [m], timeout=2)
+                await eventually(
+                    lambda m=marker: anna.client.chat_log(host.session_id)[-1:] == [m], timeout=2
+                )
                 break
             except AssertionError:
                 continue
@@ -179,7 +180,7 @@ async def test_a_chat_flood_from_a_guest_granted_nothing_leaves_bounded_memory(
     elapsed = time.monotonic() - started
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
-    kept = sum(len(t) for _, t in session.chat)
+    kept = sum(len(t) for _, t in anna.client.chat_log(host.session_id))
     assert anna.client.sessions()
     record("chat-flood", "messages sent", count, "messages")
     record("chat-flood", "chat kept by the host", kept / 1024, "KiB")

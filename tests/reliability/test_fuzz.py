@@ -112,7 +112,7 @@ def test_random_bytes_before_authentication_cost_only_their_own_connection(
         raw = await RawPeer.connect(target.address, tls=tls)
         raw.send_bytes(data)
         # Whatever it was, the listener ends this connection: at once, or at its deadline.
-        limits = target.node.client.links.limits
+        limits = target.node.limits
         assert await raw.closed_by_peer(timeout=limits.handshake_timeout + 2)
         await raw.close()
         assert await target.bystander.alive()

@@ -12,5 +12,5 @@ from tests.helpers.nodes import Nodes, nodes_for
 
 @pytest.fixture
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
-    async for n in nodes_for(tmp_path):
+    async for n in nodes_for(tmp_path, tls=True):
         yield n

@@ -16,7 +16,7 @@ from tests.helpers.nodes import Nodes, Recorder, eventually, session_between
 async def test_a_chat_flood_from_a_guest_is_bounded_in_rate_count_and_size(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
     host, guest = await session_between(anna, ben, frozenset())
-    channel = ben.client.sessions_service.find(guest.session_id).channel
+    channel = ben.session_channel(guest.session_id)
     taken = Recorder(anna.client.chat_received)
     hosted = anna.client.sessions_service.find(host.session_id)
 

@@ -1,4 +1,4 @@
-"""Clipboard sync between whole clients over real TLS on 127.0.0.1: text goes both ways only
+"""Clipboard sync between whole clients over in-memory channels: text goes both ways only
 while CLIPBOARD is granted, the guest's only once it switches sending on, and nothing echoes."""
 
 from __future__ import annotations

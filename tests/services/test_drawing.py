@@ -1,4 +1,4 @@
-"""Drawing on the host's screen between whole clients over TLS on 127.0.0.1: strokes arrive
+"""Drawing on the host's screen between whole clients over in-memory channels: strokes arrive
 only while DRAW is granted, are bounded, and vanish on clear, revoke and end."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.wire import DrawClear, DrawStroke, Refused
-from anydesk_invite.services.sessions.drawing import COLORS, MAX_POINTS, MAX_STROKES, GuestPen
+from anydesk_invite.services.facade import Pen
+from anydesk_invite.services.sessions.drawing import COLORS, MAX_POINTS, MAX_STROKES
 from anydesk_invite.services.views import SessionView
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
@@ -28,22 +29,22 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 async def drawing_session(
     nodes: Nodes, permissions: frozenset[Permission], host_problem: str | None = None
-) -> tuple[Node, Node, SessionView, GuestPen]:
+) -> tuple[Node, Node, SessionView, Pen]:
     anna, ben = await nodes.pair()
-    anna.client.sessions_service.drawing.display_problem = host_problem
+    anna.features.drawing.display_problem = host_problem
     sent = await anna.client.invite(ben.device_id, permissions, "")
     await ben.received.wait()
     guest = await ben.client.accept(sent.invitation_id)
     await eventually(lambda: len(anna.client.sessions()) == 1)
     [host] = anna.client.sessions()
-    found = ben.client.sessions_service.guest_control(guest.session_id)
-    assert found is not None
-    return anna, ben, host, found[1]
+    pen = ben.client.session_handle(guest.session_id).pen
+    assert pen is not None
+    return anna, ben, host, pen
 
 
 async def test_a_guest_stroke_appears_on_the_host_while_draw_is_granted(nodes: Nodes) -> None:
     anna, _, host, pen = await drawing_session(nodes, DRAW)
-    drawing = anna.client.sessions_service.drawing
+    drawing = anna.client
     assert pen.begin(0, 10, 10)
     pen.extend(20, 15)
     pen.extend(30, 25)
@@ -65,7 +66,7 @@ async def test_a_stroke_without_draw_is_refused_logged_and_not_shown(
     with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions.drawing"):
         await raw.send(DrawStroke(1, 0, 0xFFFFFF, [(1, 1), (2, 2)]))
         assert await raw.expect(Refused) == Refused(what="draw", reason="not permitted")
-    assert anna.client.sessions_service.drawing.strokes() == []
+    assert anna.client.strokes() == []
     assert any("refused a stroke" in r.getMessage() for r in caplog.records)
 
 
@@ -82,17 +83,18 @@ async def test_a_host_that_cannot_show_drawings_says_so_and_the_pen_stays_up(
     assert pen.unavailable() == HEADLESS
     assert not pen.usable() and pen.begin(0, 1, 1) is False
     # The host has no input adapter either: each permission keeps its own reason.
-    found = ben.client.sessions_service.guest_control(host.session_id)
-    assert found is not None
-    await eventually(lambda: found[0].unavailable() != "")
-    assert "no way to inject input" in found[0].unavailable()
-    assert found[1].unavailable() == HEADLESS
+    handle = ben.client.session_handle(host.session_id)
+    control, same_pen = handle.control, handle.pen
+    assert control is not None and same_pen is not None
+    await eventually(lambda: control.unavailable() != "")
+    assert "no way to inject input" in control.unavailable()
+    assert same_pen.unavailable() == HEADLESS
     # A guest that bypasses its pen is refused, and nothing is kept.
     raw = RawGuest(ben, host.session_id)
     with caplog.at_level(logging.WARNING, "anydesk_invite.services.sessions.drawing"):
         await raw.send(DrawStroke(1, 0, 0xFFFFFF, [(1, 1), (2, 2)]))
         assert await raw.expect(Refused) == Refused(what="draw", reason="unavailable")
-    assert anna.client.sessions_service.drawing.strokes() == []
+    assert anna.client.strokes() == []
     assert any(HEADLESS in r.getMessage() for r in caplog.records)
 
 
@@ -101,15 +103,14 @@ async def test_strokes_vanish_when_cleared_revoked_or_the_session_ends(
     nodes: Nodes, how: str
 ) -> None:
     anna, ben, host, pen = await drawing_session(nodes, DRAW)
-    drawing = anna.client.sessions_service.drawing
-    changed = Recorder(drawing.changed)
+    drawing = anna.client
+    changed = Recorder(drawing.strokes_changed)
     pen.begin(0, 5, 5)
     pen.extend(6, 6)
     await eventually(lambda: len(drawing.strokes()) == 1 and len(drawing.strokes()[0].points) == 2)
     raw = RawGuest(ben, host.session_id) if how == "host clears" else None
-    service = anna.client.sessions_service
     if how == "host clears":
-        await drawing.clear(service.find(host.session_id))
+        await drawing.clear_drawings(host.session_id)
         assert raw is not None
         assert await raw.expect(DrawClear) == DrawClear()
     elif how == "guest clears":
@@ -124,7 +125,7 @@ async def test_strokes_vanish_when_cleared_revoked_or_the_session_ends(
 
 async def test_strokes_are_bounded_per_session_and_per_stroke(nodes: Nodes) -> None:
     anna, ben, host, _ = await drawing_session(nodes, DRAW)
-    drawing = anna.client.sessions_service.drawing
+    drawing = anna.client
     raw = RawGuest(ben, host.session_id)
     for n in range(MAX_STROKES + 5):
         await raw.send(DrawStroke(n, 0, 0, [(n, n)]))
@@ -149,10 +150,10 @@ async def test_two_guests_draw_in_different_colours(nodes: Nodes) -> None:
     sent = await anna.client.invite(carl.device_id, DRAW, "")
     await carl.received.wait()
     guest = await carl.client.accept(sent.invitation_id)
-    found = carl.client.sessions_service.guest_control(guest.session_id)
-    assert found is not None
+    carls_pen = carl.client.session_handle(guest.session_id).pen
+    assert carls_pen is not None
     pen.begin(0, 1, 1)
-    found[1].begin(0, 2, 2)
-    drawing = anna.client.sessions_service.drawing
+    carls_pen.begin(0, 2, 2)
+    drawing = anna.client
     await eventually(lambda: len(drawing.strokes()) == 2)
     assert {s.color for s in drawing.strokes()} == {COLORS[0], COLORS[1]}

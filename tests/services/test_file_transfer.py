@@ -1,4 +1,4 @@
-"""File transfer between whole clients over real TLS on 127.0.0.1: only while FILE_TRANSFER
+"""File transfer between whole clients over in-memory channels: only while FILE_TRANSFER
 is granted, verified by SHA-256, saved under a safe name, and never left half-written."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 def inbox(node: Node, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
-    node.client.sessions_service.transfers.incoming_folder = folder
+    node.client.set_incoming_folder(str(folder))
     return folder
 
 
@@ -81,7 +81,7 @@ def report_every_step(*nodes: Node) -> None:
     """Progress is reported at most once a second on the injected clock, which stands still in
     these tests: report every step instead, so a test can act mid-transfer."""
     for node in nodes:
-        node.client.sessions_service.transfers.progress_interval = 0
+        node.features.transfers.progress_interval = 0
 
 
 def random_file(path: Path, size: int) -> Path:
@@ -148,7 +148,7 @@ async def test_guest_sends_a_file_that_arrives_intact_with_progress_on_both_side
     host, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "five.bin", 16 * 1024 * 1024 + 17)
     for node in (anna, ben):
-        node.client.sessions_service.transfers.progress_interval = 0  # every step is seen
+        node.features.transfers.progress_interval = 0  # every step is seen
     host_seen = Recorder(anna.client.transfer_changed)
     guest_seen = Recorder(ben.client.transfer_changed)
 
@@ -178,7 +178,7 @@ async def test_progress_is_reported_at_most_once_per_interval_and_the_end_always
     inbox(anna, tmp_path / "anna-in")
     _, guest = await session_between(anna, ben, FILES)
     for node in (anna, ben):
-        node.client.sessions_service.transfers.progress_interval = 3600
+        node.features.transfers.progress_interval = 3600
     seen = [Recorder(anna.client.transfer_changed), Recorder(ben.client.transfer_changed)]
     source = random_file(tmp_path / "big.bin", 40 * CHUNK)
     sent = await ben.client.send_file(guest.session_id, str(source))
@@ -506,7 +506,7 @@ async def test_hostile_names_from_a_raw_guest_land_inside_the_folder(
 async def test_a_file_over_the_size_limit_is_refused_up_front(nodes: Nodes, tmp_path: Path) -> None:
     anna, ben = await nodes.pair()
     folder = inbox(anna, tmp_path / "anna-in")
-    anna.client.sessions_service.transfers.size_limit = 1000
+    anna.client.set_transfer_size_limit(1000)
     _, guest = await session_between(anna, ben, FILES)
     sent = await ben.client.send_file(guest.session_id, str(random_file(tmp_path / "x", 1001)))
     done = await finished(ben, sent.transfer_id)
@@ -604,7 +604,7 @@ async def test_send_file_over_the_control_api_reports_a_refusal(
     nodes: Nodes, tmp_path: Path
 ) -> None:
     anna, ben = await nodes.pair()
-    anna.client.sessions_service.transfers.size_limit = 10
+    anna.client.set_transfer_size_limit(10)
     inbox(anna, tmp_path / "anna-in")
     _, guest = await session_between(anna, ben, FILES)
     source = random_file(tmp_path / "big", 11)
@@ -778,17 +778,19 @@ async def test_a_sender_that_ignores_the_window_loses_the_transfer(
 # --- settings --------------------------------------------------------------------------------
 
 
-def client_on(db: Database, home: Path) -> Client:
-    """A client built on an existing database, as the app builds one at start."""
+def client_on(db: Database, home: Path) -> tuple[Client, SessionFeatures]:
+    """A client built on an existing database, as the app builds one at start, and the session
+    features it was given (where its settings are put in force)."""
     clock = ManualClock()
-    return compose_client(
+    features = SessionFeatures.build(clock, DesktopSystemInfo())
+    client = compose_client(
         identity=Identity.generate(),
         db=db,
         clock=clock,
         wall=time.time,
         policy=Policy,
         trust=PinnedTrust(db),
-        features=SessionFeatures.build(clock, DesktopSystemInfo()),
+        features=features,
         interfaces=("127.0.0.1",),
         discovery=None,
         discovery_mode=DiscoveryMode.OFF,
@@ -797,22 +799,23 @@ def client_on(db: Database, home: Path) -> Client:
         home=str(home),
         default_alias="anna",
     )
+    return client, features
 
 
 async def test_the_incoming_folder_and_size_limit_are_kept_for_the_next_start(
     tmp_path: Path,
 ) -> None:
     db = Database.open(tmp_path / "db.sqlite")
-    first = client_on(db, tmp_path)
+    first, features = client_on(db, tmp_path)
     first.set_incoming_folder(str(tmp_path / "in"))
     first.set_transfer_size_limit(12_345)
-    assert first.sessions_service.transfers.incoming_folder == tmp_path / "in"
-    assert first.sessions_service.transfers.size_limit == 12_345
+    assert features.transfers.incoming_folder == tmp_path / "in"
+    assert features.transfers.size_limit == 12_345
     db.close()
 
     db = Database.open(tmp_path / "db.sqlite")
     try:
-        again = client_on(db, tmp_path).sessions_service.transfers
+        again = client_on(db, tmp_path)[1].transfers
         assert again.incoming_folder == tmp_path / "in"
         assert again.size_limit == 12_345
     finally:
@@ -842,13 +845,13 @@ async def test_a_folder_that_is_not_absolute_is_refused_and_the_old_one_stays(
 ) -> None:
     db = Database.open(tmp_path / "db.sqlite")
     try:
-        client = client_on(db, tmp_path)
+        client, features = client_on(db, tmp_path)
         client.set_incoming_folder(str(tmp_path / "in"))
         with pytest.raises(ActionRefused):
             client.set_incoming_folder(folder)
         with pytest.raises(ActionRefused):
             client.set_transfer_size_limit(0)
-        transfers = client.sessions_service.transfers
+        transfers = features.transfers
         assert transfers.incoming_folder == tmp_path / "in"
         client.set_incoming_folder(None)
         assert transfers.incoming_folder == default_incoming_folder()
@@ -869,7 +872,7 @@ async def test_a_damaged_stored_folder_falls_back_to_downloads_with_a_warning(
             )
         edit.close()
         with caplog.at_level(logging.WARNING):
-            transfers = client_on(db, tmp_path).sessions_service.transfers
+            transfers = client_on(db, tmp_path)[1].transfers
         assert transfers.incoming_folder == default_incoming_folder()
         assert "incoming_folder" in caplog.text and "transfer_size_limit" in caplog.text
     finally:

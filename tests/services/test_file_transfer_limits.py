@@ -1,5 +1,5 @@
-"""File transfer at its limits and on its refusal paths, between whole clients over real TLS on
-127.0.0.1: each limit exactly at its bound and one past it, the words each refusal carries, and
+"""File transfer at its limits and on its refusal paths, between whole clients over in-memory
+channels: each limit exactly at its bound and one past it, the words each refusal carries, and
 one session's end or revoked permission leaving another session's transfers alone. The
 numbers are those of docs/PROTOCOL.md (File transfer), written out on purpose."""
 
@@ -45,7 +45,7 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 def inbox(node: Node, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
-    node.client.sessions_service.transfers.incoming_folder = folder
+    node.client.set_incoming_folder(str(folder))
     return folder
 
 
@@ -97,7 +97,7 @@ async def test_a_guest_fetches_an_offer_exactly_at_its_size_limit_and_not_one_by
     anna, ben = await nodes.pair()
     folder = inbox(ben, tmp_path / "ben-in")
     host, guest = await session_between(anna, ben, FILES)
-    ben.client.sessions_service.transfers.size_limit = 10
+    ben.client.set_transfer_size_limit(10)
     (tmp_path / "ten.bin").write_bytes(b"0123456789")
     (tmp_path / "eleven.bin").write_bytes(b"0123456789A")
     await anna.client.send_file(host.session_id, str(tmp_path / "ten.bin"))
@@ -111,7 +111,7 @@ async def test_a_guest_fetches_an_offer_exactly_at_its_size_limit_and_not_one_by
         await ben.client.fetch_file(guest.session_id, eleven.transfer_id)
     assert str(refused.value) == "the file is over the size limit of 10 bytes"
     assert refused.value.kind is RefusalKind.INVALID  # type: ignore[attr-defined]
-    view = ben.client.sessions_service.transfers.find(eleven.transfer_id)
+    view = ben.transfer(eleven.transfer_id)
     assert view.state is TransferState.FAILED
     assert view.reason == "the file is over the size limit of 10 bytes"
     assert listing(folder) == ["ten.bin"]
@@ -178,7 +178,7 @@ async def test_a_folder_that_cannot_be_made_refuses_the_file_saying_why(
     anna, ben = await nodes.pair()
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the folder should be")
-    anna.client.sessions_service.transfers.incoming_folder = blocked
+    anna.client.set_incoming_folder(str(blocked))
     _, guest = await session_between(anna, ben, FILES)
     raw = RawGuest(ben, guest.session_id)
     await raw.send(FileOffer(tid(1), "a.txt", 1))
@@ -225,10 +225,7 @@ async def test_a_guest_lists_64_open_offers_and_refuses_the_65th(
     assert last.state is TransferState.FAILED
     assert last.reason == "the peer refused: too many offers"
     assert len(ben.client.transfers(guest.session_id)) == 64
-    assert all(
-        anna.client.sessions_service.transfers.find(s.transfer_id).state is TransferState.OFFERED
-        for s in sent[:64]
-    )
+    assert all(anna.transfer(s.transfer_id).state is TransferState.OFFERED for s in sent[:64])
 
 
 # --- one session's end leaves the others alone ---------------------------------------------------
@@ -267,9 +264,7 @@ async def test_revoking_one_guests_file_transfer_leaves_anothers_offer_open(
     ended = await finished(anna, to_ben.transfer_id)
     assert ended.state is TransferState.CANCELLED
     assert ended.reason == "the file transfer permission was revoked"
-    assert anna.client.sessions_service.transfers.find(to_carl.transfer_id).state is (
-        TransferState.OFFERED
-    )
+    assert anna.transfer(to_carl.transfer_id).state is TransferState.OFFERED
 
 
 async def test_ending_one_session_fails_only_its_own_transfers(
@@ -279,9 +274,7 @@ async def test_ending_one_session_fails_only_its_own_transfers(
     await anna.client.end_session(with_ben.session_id)
     ended = await finished(anna, to_ben.transfer_id)
     assert ended.state is TransferState.FAILED and ended.reason == "the session ended"
-    assert anna.client.sessions_service.transfers.find(to_carl.transfer_id).state is (
-        TransferState.OFFERED
-    )
+    assert anna.transfer(to_carl.transfer_id).state is TransferState.OFFERED
 
 
 # --- constants, from docs/PROTOCOL.md ------------------------------------------------------------
@@ -338,7 +331,7 @@ async def test_cancelling_a_send_ends_its_reader_thread(nodes: Nodes, tmp_path: 
             started.set()
 
     ben.client.transfer_changed.connect(on_change)
-    ben.client.sessions_service.transfers.progress_interval = 0
+    ben.features.transfers.progress_interval = 0
     sent = await ben.client.send_file(guest.session_id, str(source))
     await asyncio.wait_for(started.wait(), 10)
     await ben.client.cancel_transfer(sent.transfer_id, "stop")

@@ -1,5 +1,5 @@
 """Invitation limits exactly at their bound and one past it, and what each side is told when
-the other one cannot be reached, over real TLS on 127.0.0.1. The numbers are the ones
+the other one cannot be reached, over in-memory channels. The numbers are the ones
 docs/PROTOCOL.md gives (Invitations and requests, Constants), written out here on purpose."""
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ async def test_a_request_token_opens_the_session_just_before_thirty_seconds(
     try:
         token, accepting = await accepted_request(anna, raw)
         anna.clock.advance(29.9)
-        anna.client.invitation_service.tick()
+        anna.tick()
         opened = await present(anna, requester, token)
         assert isinstance(opened, SessionOpened) and opened.permissions == CONTROL
         host = await asyncio.wait_for(accepting, 5)
@@ -358,11 +358,11 @@ async def test_an_unused_request_token_ends_the_request_failed_at_thirty_seconds
         token, accepting = await accepted_request(anna, raw)
         request_id = anna.received.items[-1].invitation_id
         anna.clock.advance(29.9)
-        anna.client.invitation_service.tick()
+        anna.tick()
         assert anna.state(request_id) == "accepting"
         assert anna.client.invitation_service.carries(requester.fingerprint)
         anna.clock.advance(0.1)
-        anna.client.invitation_service.tick()
+        anna.tick()
         view = anna.invitation(request_id)
         assert view.state.value == "failed"
         assert view.reason == "the other device accepted but did not connect in time; ask again"

@@ -1,4 +1,4 @@
-"""Invitations between whole clients over real TLS on 127.0.0.1: invite, edit, cancel, accept,
+"""Invitations between whole clients over in-memory channels: invite, edit, cancel, accept,
 reject, expiry on each side's own clock, and the races between them."""
 
 from __future__ import annotations
@@ -248,14 +248,14 @@ async def test_each_side_expires_the_invitation_on_its_own_clock(nodes: Nodes) -
     await ben.received.wait()
     anna.clock.advance(119.9)
     ben.clock.advance(119.9)
-    anna.client.invitation_service.tick()
-    ben.client.invitation_service.tick()
+    anna.tick()
+    ben.tick()
     assert anna.state(sent.invitation_id) == "pending"
     assert ben.state(sent.invitation_id) == "received"
 
     anna.clock.advance(0.1)
     await eventually(lambda: anna.state(sent.invitation_id) == "expired")
-    ben.client.invitation_service.tick()
+    ben.tick()
     assert ben.state(sent.invitation_id) == "received"
 
     ben.clock.advance(0.1)
@@ -744,6 +744,8 @@ async def test_a_session_the_inviter_then_refuses_fails_the_accept_saying_why(
     finally:
         await raw.close()
     assert str(refused.value).startswith("the session did not open: ")
+    # At once, with the inviter's words: not after waiting for an answer that cannot come.
+    assert "the session token is not valid" in str(refused.value)
     assert refused.value.kind is RefusalKind.OFFLINE  # type: ignore[attr-defined]
     view = ben.invitation(invitation_id.hex())
     assert view.state is State.FAILED

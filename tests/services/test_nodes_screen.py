@@ -1,5 +1,5 @@
 """A whole-client host made by tests/helpers/nodes.py with a screen source streams that screen
-to its guest over TLS on 127.0.0.1; without one it shares no screen."""
+to its guest over in-memory channels; without one it shares no screen."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from anydesk_invite.core.permissions import Permission
-from anydesk_invite.services.sessions.guest_screen import GuestScreen
+from anydesk_invite.services.facade import RemoteScreen
 from tests.helpers.nodes import Nodes, eventually, nodes_for
 from tests.helpers.synthetic_screen import SyntheticScreen
 
@@ -20,7 +20,7 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
         yield n
 
 
-async def guest_screen_of(nodes: Nodes, source: SyntheticScreen | None) -> GuestScreen:
+async def guest_screen_of(nodes: Nodes, source: SyntheticScreen | None) -> RemoteScreen:
     anna = await nodes.make("anna", screen=source)
     ben = await nodes.make("ben")
     anna.knows(ben)
@@ -28,7 +28,7 @@ async def guest_screen_of(nodes: Nodes, source: SyntheticScreen | None) -> Guest
     sent = await anna.client.invite(ben.device_id, frozenset({Permission.CONTROL}), "")
     await ben.received.wait()
     guest = await ben.client.accept(sent.invitation_id)
-    screen = ben.client.sessions_service.guest_screen(guest.session_id)
+    screen = ben.client.session_handle(guest.session_id).screen
     assert screen is not None
     await eventually(lambda: screen.screens is not None)
     return screen

@@ -1,4 +1,4 @@
-"""Remote control between whole clients over TLS on 127.0.0.1: input reaches the host's sink
+"""Remote control between whole clients over in-memory channels: input reaches the host's sink
 only while CONTROL is granted, held keys and buttons are released on revoke, a flood is
 dropped, and a host that cannot inject says so."""
 
@@ -21,11 +21,8 @@ from anydesk_invite.net.wire import (
     Refused,
     Unavailable,
 )
-from anydesk_invite.services.sessions.remote_input import (
-    BURST,
-    POSITION_INTERVAL,
-    GuestControl,
-)
+from anydesk_invite.services.facade import RemoteControl
+from anydesk_invite.services.sessions.remote_input import BURST, POSITION_INTERVAL
 from anydesk_invite.services.views import PointerSeen, SessionView
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for
 from tests.helpers.raw_guest import RawGuest
@@ -43,7 +40,7 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
 
 async def controlled(
     nodes: Nodes, permissions: frozenset[Permission], sink: RecordingInput | None = None
-) -> tuple[Node, Node, SessionView, GuestControl, RecordingInput]:
+) -> tuple[Node, Node, SessionView, RemoteControl, RecordingInput]:
     """Anna hosts (with a recording sink) and ben is her guest with these permissions."""
     sink = sink if sink is not None else RecordingInput()
     anna = await nodes.make("anna", input_sink=sink)
@@ -55,9 +52,9 @@ async def controlled(
     guest = await ben.client.accept(sent.invitation_id)
     await eventually(lambda: len(anna.client.sessions()) == 1)
     [host] = anna.client.sessions()
-    found = ben.client.sessions_service.guest_control(guest.session_id)
-    assert found is not None
-    return anna, ben, host, found[0], sink
+    control = ben.client.session_handle(guest.session_id).control
+    assert control is not None
+    return anna, ben, host, control, sink
 
 
 # --- coordinate mapping ---------------------------------------------------------------------
@@ -136,7 +133,7 @@ async def test_a_key_the_host_cannot_press_is_not_held(nodes: Nodes) -> None:
     control.key("Unidentified", "€", True, frozenset())
     control.key("KeyA", "a", True, frozenset())
     await eventually(lambda: len(sink.events) == 1)
-    held_keys, _ = anna.client.sessions_service.remote_input.held(host.session_id)
+    held_keys, _ = anna.features.remote_input.held(host.session_id)
     assert held_keys == {"KeyA"}
 
 
@@ -155,7 +152,7 @@ async def test_raw_input_without_control_injects_nothing_and_is_refused_and_logg
         await raw.send(KeyInput("KeyA", "a", True))
         await raw.send(PointerWheel(0, 120))
         # A position is always allowed: once it is through, every message before it was handled.
-        seen = Recorder(anna.client.sessions_service.remote_input.pointer_seen)
+        seen = Recorder(anna.client.pointer_seen)
         await raw.send(PointerPosition(0, 7, 8))
         assert await seen.wait() == PointerSeen(host.session_id, 0, 7, 8, True)
     assert refused == Refused(what="control", reason="not permitted")
@@ -167,7 +164,7 @@ async def test_without_control_the_guest_sends_only_its_pointer_position_for_the
     nodes: Nodes,
 ) -> None:
     anna, ben, host, control, sink = await controlled(nodes, NOTHING)
-    seen = Recorder(anna.client.sessions_service.remote_input.pointer_seen)
+    seen = Recorder(anna.client.pointer_seen)
     assert not control.usable()
     assert control.button(0, 1, 1, "left", True) is False
     assert control.key("KeyA", "a", True, frozenset()) is False
@@ -187,7 +184,7 @@ async def test_without_control_the_guest_sends_only_its_pointer_position_for_the
 
 async def test_granting_control_hides_the_marker_and_input_flows(nodes: Nodes) -> None:
     anna, _ben, host, control, sink = await controlled(nodes, NOTHING)
-    seen = Recorder(anna.client.sessions_service.remote_input.pointer_seen)
+    seen = Recorder(anna.client.pointer_seen)
     control.move(0, 1, 2)
     await seen.wait()
     await anna.client.set_session_permissions(host.session_id, CONTROL)
@@ -216,7 +213,7 @@ async def test_revoking_control_or_ending_mid_press_releases_everything_held(
         await ben.client.end_session(host.session_id)
         await eventually(lambda: anna.client.sessions() == [])
     await eventually(lambda: not sink.held_keys() and not sink.held_buttons())
-    assert anna.client.sessions_service.remote_input.held(host.session_id) == (set(), set())
+    assert anna.features.remote_input.held(host.session_id) == (set(), set())
 
 
 async def test_a_release_sent_after_the_revoke_is_not_injected_twice(nodes: Nodes) -> None:
@@ -271,8 +268,6 @@ async def test_a_host_that_cannot_inject_says_so_and_the_guest_sends_no_input(
     await raw.send(KeyInput("KeyA", "a", True))
     assert await raw.expect(Refused) == Refused(what="control", reason="unavailable")
     assert sink.events == []
-    on_guest = ben.client.sessions_service.find(host.session_id)
-    assert on_guest.unavailable_reason(Permission.CLIPBOARD) == ""
     [view] = ben.client.sessions()
     assert view.unavailable == ((Permission.CONTROL, "no X display to inject input into"),)
 
@@ -284,10 +279,10 @@ async def test_a_host_without_any_input_adapter_reports_control_unavailable(
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     guest = await ben.client.accept(sent.invitation_id)
-    found = ben.client.sessions_service.guest_control(guest.session_id)
-    assert found is not None
-    await eventually(lambda: found[0].unavailable() != "")
-    assert "no way to inject input" in found[0].unavailable()
+    control = ben.client.session_handle(guest.session_id).control
+    assert control is not None
+    await eventually(lambda: control.unavailable() != "")
+    assert "no way to inject input" in control.unavailable()
 
 
 async def test_an_unavailable_message_from_a_guest_changes_nothing_on_the_host(

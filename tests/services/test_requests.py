@@ -1,4 +1,4 @@
-"""Connection requests between whole clients over real TLS on 127.0.0.1: the requester asks,
+"""Connection requests between whole clients over in-memory channels: the requester asks,
 the requested device's owner accepts with permissions of their choice or dismisses it."""
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ async def test_a_request_lasts_the_requesters_request_lifetime_on_both_sides(
     shown = await anna.received.wait()
     assert shown.seconds_left == pytest.approx(60)
     ben.clock.advance(59.9)
-    ben.client.invitation_service.tick()
+    ben.tick()
     assert ben.state(asked.invitation_id) == "pending"
     ben.clock.advance(0.1)
     await eventually(lambda: ben.state(asked.invitation_id) == "expired")

@@ -1,4 +1,4 @@
-"""Sessions between whole clients over real TLS on 127.0.0.1: the host enforces every
+"""Sessions between whole clients over in-memory channels: the host enforces every
 permission, changes reach the guest at once, and either side ending ends it for both."""
 
 from __future__ import annotations
@@ -146,19 +146,15 @@ async def test_guest_clipboard_reaches_the_host_only_while_granted(
 ) -> None:
     anna, ben = await nodes.pair()
     host, guest = await session_between(anna, ben, CLIPBOARD)
-    service = ben.client.sessions_service
-    session = service.find(guest.session_id)
-    with pytest.raises(ClientRefused, match="switched off"):
-        await service.send_clipboard(session, "not yet")
-    session.send_clipboard = True
-    await service.send_clipboard(session, "first")
+    await ben.client.set_send_clipboard(guest.session_id, True)
+    ben.clipboard.user_copies("first")
     await eventually(lambda: anna.clipboard.writes == ["first"])
 
     await anna.client.set_session_permissions(host.session_id, frozenset())
-    await eventually(lambda: session.permissions == frozenset())
+    await eventually(lambda: [s.permissions for s in ben.client.sessions()] == [frozenset()])
     # A guest that ignores the change and sends anyway: the host refuses and keeps its clipboard.
     with caplog.at_level(logging.INFO):
-        await session.channel.send(ClipboardText(text="second"))
+        await ben.session_channel(guest.session_id).send(ClipboardText(text="second"))
         await eventually(
             lambda: any("host refused clipboard" in r.getMessage() for r in caplog.records)
         )
@@ -250,13 +246,11 @@ async def test_a_permission_change_right_after_the_session_opens_reaches_the_gue
 async def test_a_guest_cannot_change_its_own_permissions(nodes: Nodes) -> None:
     anna, ben = await nodes.pair()
     _, guest = await session_between(anna, ben, CONTROL)
-    session = ben.client.sessions_service.find(guest.session_id)
+    channel = ben.session_channel(guest.session_id)
     with pytest.raises(ClientRefused, match="only the host"):
         await ben.client.set_session_permissions(guest.session_id, CLIPBOARD)
-    await session.channel.send(
-        SessionPermissions(permissions=frozenset(Permission), locked=frozenset())
-    )
-    await session.channel.send(SysInfoRequest())
+    await channel.send(SessionPermissions(permissions=frozenset(Permission), locked=frozenset()))
+    await channel.send(SysInfoRequest())
     with pytest.raises(ClientRefused, match="system information"):
         await ben.client.system_information(guest.session_id)
     assert [s.permissions for s in anna.client.sessions()] == [CONTROL]

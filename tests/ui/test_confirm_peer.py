@@ -1,7 +1,7 @@
 """Inviting or connecting by alias to a device known only from discovery: the window shows the
 device (or the devices sharing the alias) and the user confirms in place; the key is pinned.
 
-Two real clients on 127.0.0.1 (real TLS, real SQLite), driven through the widgets.
+Two real clients on 127.0.0.1 (in-memory channels, real SQLite), driven through the widgets.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pytestqt.qtbot import QtBot
 
 from anydesk_invite.core.ids import short_fingerprint
 from anydesk_invite.net.identity import Identity
-from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.ui.peer_confirm import ConfirmPeerDialog
 from anydesk_invite.ui.shell import Shell
 from tests.helpers.fake_tray import FakeTray
@@ -37,7 +36,7 @@ def strangers(
     try:
         anna = finish(qtbot, nodes.make("anna"))
         ben = finish(qtbot, nodes.make("ben"))
-        announce(anna, ben.identity, ben.alias, ben.port)
+        anna.seen_on_lan(ben.identity, ben.alias, ben.port)
         shell = Shell(
             anna.client,
             on_quit=lambda: None,
@@ -50,14 +49,6 @@ def strangers(
         if shell is not None:
             shell.close()
         finish(qtbot, nodes.close())
-
-
-def announce(node: Node, identity: Identity, alias: str, port: int) -> None:
-    node.client.directory.discovered(
-        DiscoveredPeer(
-            identity.device_id, alias, identity.fingerprint, ("127.0.0.1",), port, "1", alias
-        )
-    )
 
 
 def test_inviting_an_alias_seen_only_on_the_network_is_confirmed_in_the_dialog_and_pinned(
@@ -102,7 +93,7 @@ def test_several_devices_with_one_alias_are_listed_and_the_chosen_one_is_invited
 ) -> None:
     anna, ben, shell = strangers
     impostor = Identity.generate()
-    announce(anna, impostor, "ben@ad", 9)
+    anna.seen_on_lan(impostor, "ben@ad", 9)
     dialog = shell.open_invite_dialog("ben@ad")
     qtbot.mouseClick(dialog.send_button, LEFT)
 

@@ -1,4 +1,4 @@
-"""Two real clients in one process on 127.0.0.1 (real TLS, real SQLite), each with its own
+"""Two real clients in one process on 127.0.0.1 (in-memory channels, real SQLite), each with its own
 shell, driven only through the widgets: clicks and key presses on the objectNames.
 
 The invitation stories (cancel, expiry, accept and end) share one pair of clients in one
@@ -27,7 +27,6 @@ from anydesk_invite.core.permissions import (
     SCREEN_SHARING,
     Permission,
 )
-from anydesk_invite.net.records import DiscoveredPeer
 from anydesk_invite.services.views import PeerSource, Role
 from anydesk_invite.storage.history import RecentKind, RecentSession
 from anydesk_invite.ui.accept_window import AcceptWindow
@@ -233,11 +232,7 @@ def test_right_click_invite_on_a_tile_in_each_pane_opens_the_dialog_prefilled(
             duration=30.0,
         )
     )
-    anna.node.client.directory.discovered(
-        DiscoveredPeer(
-            b.identity.device_id, b.alias, b.identity.fingerprint, ("127.0.0.1",), b.port, "1", "b"
-        )
-    )
+    anna.node.seen_on_lan(b.identity, b.alias, b.port, "b")
     window = anna.shell.window
     for source in PeerSource:
         pane = window.panes[source]

@@ -59,14 +59,13 @@ def test_the_draw_tool_stays_off_with_the_reason_when_the_host_cannot_show_drawi
     nodes = Nodes(tmp_path)
     try:
         anna, ben = finish(qtbot, nodes.pair())
-        anna.client.sessions_service.drawing.display_problem = "no window to draw in"
+        anna.features.drawing.display_problem = "no window to draw in"
         _, guest = finish(qtbot, session_between(anna, ben, frozenset({Permission.DRAW})))
         window = SessionWindow(ben.client, guest)
         qtbot.addWidget(window)
         window.show()
-        found = ben.client.sessions_service.guest_control(guest.session_id)
-        assert found is not None
-        window.attach_remote(*found)
+        handle = ben.client.session_handle(guest.session_id)
+        window.attach_remote(handle.control, handle.pen)
         button = window.draw_button
         assert button.objectName() == "drawToolButton"
         qtbot.waitUntil(lambda: "no window to draw in" in button.toolTip())
@@ -88,7 +87,7 @@ def test_when_the_host_ends_the_session_the_guest_sees_the_ended_state_and_every
     nodes = Nodes(tmp_path)
     try:
         anna, ben = finish(qtbot, nodes.pair())
-        anna.client.sessions_service.drawing.display_problem = ""
+        anna.features.drawing.display_problem = ""
         _, guest = finish(qtbot, session_between(anna, ben, GRANTED_ALL))
         window = SessionWindow(
             ben.client,
@@ -99,9 +98,8 @@ def test_when_the_host_ends_the_session_the_guest_sees_the_ended_state_and_every
         )
         qtbot.addWidget(window)
         window.show()
-        found = ben.client.sessions_service.guest_control(guest.session_id)
-        assert found is not None
-        window.attach_remote(*found)
+        handle = ben.client.session_handle(guest.session_id)
+        window.attach_remote(handle.control, handle.pen)
         assert window.transfer_panel is not None
         send = window.transfer_panel.send_button
         assert send.isEnabled() and window.clipboard_check.isEnabled()

@@ -200,7 +200,7 @@ def test_a_file_that_arrives_is_announced_from_the_tray_once(
     try:
         anna, ben = finish(qtbot, nodes.pair())
         folder = tmp_path / "anna-downloads"
-        anna.client.sessions_service.transfers.incoming_folder = folder
+        anna.client.set_incoming_folder(str(folder))
         shell = Shell(
             anna.client, on_quit=quits, tray=tray,
             interfaces=lambda: ["127.0.0.1"],

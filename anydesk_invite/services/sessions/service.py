@@ -275,8 +275,14 @@ class SessionService:
                 # Sent right after SessionOpened, before the session's handler takes over.
                 early.append(msg)
 
+        async def closed() -> None:  # an Error from the host closes the channel: no answer
+            await channel.wait_closed()
+            if not opened.done():
+                opened.set_exception(ChannelClosed(channel.close_reason))
+
         self._links.claim(channel, first)
         await channel.send(SessionOpen(session_token=token))
+        watcher = asyncio.create_task(closed())
         try:
             answer = await asyncio.wait_for(opened, OPEN_TIMEOUT)
         except TimeoutError:
@@ -284,6 +290,10 @@ class SessionService:
             raise RefusedWithKind(
                 RefusalKind.OFFLINE, "the host did not open the session"
             ) from None
+        except ChannelClosed as exc:
+            raise RefusedWithKind(RefusalKind.OFFLINE, f"the host closed it: {exc}") from None
+        finally:
+            watcher.cancel()
         if not isinstance(answer, SessionOpened):
             await channel.close("the session was refused")
             reason = answer.message if isinstance(answer, Error) else type(answer).__name__
