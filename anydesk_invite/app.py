@@ -1,6 +1,8 @@
 """The composition root: builds every object of a running client and owns start and stop.
 
 Nothing else creates long-lived objects; collaborators are passed in through constructors.
+compose.py builds the services and the Client in front of them; desktop_adapters.py picks
+how this desktop is captured and driven.
 """
 
 from __future__ import annotations
@@ -14,40 +16,36 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
+
+from anydesk_invite.compose import compose_client
 
 # Services, network and storage load with this module. A headless client loads it before Qt
 # (PySide6 reads the source of every module imported after it, its __feature__ check); a GUI
 # client loads it behind its first window (ui/first_window.py).
 from anydesk_invite.core.alias import default_alias_name
 from anydesk_invite.core.clock import SystemClock
-from anydesk_invite.core.invitation import INVITATION_LIFETIME, REQUEST_LIFETIME
 from anydesk_invite.core.policy import DiscoveryMode
 from anydesk_invite.core.wide_area import WideAreaSettings
+from anydesk_invite.desktop_adapters import (
+    desktop_adapters,
+    input_sink,
+    invitation_notices,
+    screen_source,
+)
 from anydesk_invite.logs import setup_logging
 from anydesk_invite.net.discovery import Discovery
 from anydesk_invite.net.identity import Identity, IdentityError
 from anydesk_invite.net.interfaces import default_lan_addresses, list_addresses
 from anydesk_invite.net.limits import Limits
-from anydesk_invite.net.network import ChannelListener, Network, TlsNetwork
+from anydesk_invite.net.network import ChannelListener, TlsNetwork
 from anydesk_invite.net.wide_area import WideAreaDiscovery
 from anydesk_invite.options import Options
-from anydesk_invite.services.address_book import AddressBook
 from anydesk_invite.services.client import Client
 from anydesk_invite.services.control import AlreadyRunning, ControlServer
 from anydesk_invite.services.control_commands import ControlCommands
-from anydesk_invite.services.directory import PeerDirectory
-from anydesk_invite.services.invitations import AcceptFromCheck, InvitationService
-from anydesk_invite.services.links import ChannelDialer, Links
-from anydesk_invite.services.preferences import Preferences
-from anydesk_invite.services.presence import Presence
-from anydesk_invite.services.probing import ManualProbe
-from anydesk_invite.services.profiles import Profiles
-from anydesk_invite.services.recents import RecentSessions
 from anydesk_invite.services.sessions.feature_set import SessionFeatures
-from anydesk_invite.services.sessions.service import SessionService
 from anydesk_invite.services.trust import PinnedTrust
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.storage.db import Database
@@ -61,91 +59,13 @@ from anydesk_invite.storage.tsig_secret import TsigSecretError, TsigSecretStore,
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from anydesk_invite.core.clock import Clock
-    from anydesk_invite.core.policy import Policy
-    from anydesk_invite.net.channel import PeerTrust
     from anydesk_invite.services.notices import InvitationNotices
-    from anydesk_invite.services.ports import DesktopAccess, InputSink, ScreenSource
     from anydesk_invite.ui.first_window import FirstWindow
     from anydesk_invite.ui.shell import Shell
 
 _log = logging.getLogger("anydesk_invite")
 
 HEADLESS_CANNOT_DRAW = "the host runs without a window (headless) and cannot show drawings"
-
-
-def _input_sink() -> InputSink | None:
-    """XTEST where Qt runs on X11; elsewhere (offscreen, Wayland) no injection at all."""
-    from PySide6.QtGui import QGuiApplication
-
-    from anydesk_invite.desktop.input import XTestInput
-
-    if QGuiApplication.platformName() != "xcb":
-        return None
-    return XTestInput()
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class DesktopAdapters:
-    """What a Wayland session offers instead of the X11 adapters (all None elsewhere)."""
-
-    screen: ScreenSource | None = None
-    input_sink: InputSink | None = None
-    desktop: DesktopAccess | None = None
-    screen_problem: str = ""
-    """Why the screen cannot be shared (no portal): said to the guest instead of a picture."""
-    wayland: bool = False
-    close: Callable[[], None] = lambda: None
-    """Closes the connection to the portal (after the desktop was released)."""
-
-
-async def desktop_adapters(
-    home: os.PathLike[str] | str, environ: Mapping[str, str], bus_address: str | None = None
-) -> DesktopAdapters:
-    """On a Wayland session, the screen and input through the desktop portal (nothing
-    elsewhere: X11 stays as it is). Without a usable portal nothing is shared: a screen grab
-    there shows native windows black and input reaches none of them, so the guest is told
-    why screen and control are unavailable instead."""
-    from anydesk_invite.desktop.wayland import wayland_session
-
-    if not wayland_session(environ):
-        return DesktopAdapters()
-
-    from anydesk_invite.desktop.portal import PortalBus
-    from anydesk_invite.desktop.portal_devices import PortalInput, PortalScreens
-    from anydesk_invite.desktop.wayland import WaylandDesktop
-
-    bus = PortalBus(bus_address)
-    desktop = WaylandDesktop(bus, Path(home) / "portal-restore-token")
-    problem = await desktop.probe()
-    if problem is not None:
-        bus.close()  # nothing will use it
-        _log.warning("Wayland session without a usable desktop portal: %s", problem)
-        return DesktopAdapters(
-            input_sink=PortalInput(desktop),
-            screen_problem=f"a Wayland desktop that cannot share its screen: {problem}",
-            wayland=True,
-        )
-    _log.info("Wayland session: screen and input through xdg-desktop-portal")
-    return DesktopAdapters(
-        PortalScreens(desktop), PortalInput(desktop), desktop, wayland=True, close=bus.close
-    )
-
-
-def _screen_source() -> ScreenSource:
-    """X11 shared memory where Qt runs on X11 with one screen (~4x cheaper a grab than
-    QScreen, and off the event loop); QScreen everywhere else."""
-    from PySide6.QtGui import QGuiApplication
-
-    from anydesk_invite.desktop.screen import QtScreens
-    from anydesk_invite.desktop.x11_capture import CaptureUnavailable, ShmScreen
-
-    if QGuiApplication.platformName() == "xcb" and len(QGuiApplication.screens()) == 1:
-        try:
-            return ShmScreen()
-        except CaptureUnavailable as exc:
-            _log.info("screen capture through QScreen: %s", exc)
-    return QtScreens()
 
 
 EXPOSE_WAIT = 1.0
@@ -259,8 +179,8 @@ async def run_client(options: Options, first: FirstWindow | None = None) -> int:
         clipboard=QtClipboard(),
         screen=adapters.screen
         if adapters.screen is not None or adapters.wayland
-        else _screen_source(),
-        input_sink=adapters.input_sink if adapters.wayland else _input_sink(),
+        else screen_source(),
+        input_sink=adapters.input_sink if adapters.wayland else input_sink(),
         photo=jpeg if jpeg.available() else None,
         video=video,
     )
@@ -397,108 +317,6 @@ async def run_client(options: Options, first: FirstWindow | None = None) -> int:
         qt_loop.quit_application()
 
 
-def compose_client(
-    *,
-    identity: Identity,
-    db: Database,
-    clock: Clock,
-    wall: Callable[[], float],
-    policy: Callable[[], Policy],
-    trust: PeerTrust,
-    features: SessionFeatures,
-    interfaces: tuple[str, ...],
-    discovery: Discovery | None,
-    discovery_mode: DiscoveryMode,
-    key_location: str,
-    key_warning: str | None,
-    home: str,
-    default_alias: str,
-    desktop: DesktopAccess | None = None,
-    invitation_lifetime: float | None = None,
-    limits: Limits | None = None,
-    wide_area: WideAreaDiscovery | None = None,
-    tsig_store: TsigSecretStore | None = None,
-    network: Network | None = None,
-) -> Client:
-    """Build the services of a client and the Client (the facade) in front of them, and connect
-    their signals; nothing here touches the network until ``Client.start``. Channels are
-    dialled over ``network``: TCP + TLS unless another is given (tests pass an in-memory
-    ``net.memory.MemoryNetwork``)."""
-
-    limits = limits or Limits()
-    directory = PeerDirectory(db, identity.fingerprint)
-    address_book = AddressBook(db, directory)
-    presence = Presence(
-        identity=identity,
-        db=db,
-        policy=policy,
-        directory=directory,
-        interfaces=interfaces,
-        discovery=discovery,
-        discovery_mode=discovery_mode,
-        wide_area=wide_area,
-        tsig_store=tsig_store or TsigSecretStore(Path(home)),
-        key_location=key_location,
-        key_warning=key_warning,
-        home=home,
-        default_alias=default_alias,
-    )
-    # Links route through the invitations and tell the sessions of closed channels; both are
-    # built over the links, so these three late-bound calls close the loop.
-    links = Links(
-        ChannelDialer(network or TlsNetwork(), identity, lambda: presence.alias, trust, limits),
-        lambda channel, msg: invitations.route(channel, msg),
-        on_closed=lambda channel: sessions.channel_closed(channel),
-        limits=limits,
-        in_use=lambda channel: invitations.carries(channel.peer.fingerprint),
-        known=address_book.known_peer,
-    )
-    sessions = SessionService(links, clock, policy, features, desktop=desktop)
-    invitations = InvitationService(
-        links,
-        clock,
-        policy,
-        AcceptFromCheck(
-            policy,
-            lambda: db.settings.get(StoredSettings.ACCEPT_FROM),
-            directory.in_address_book,
-        ),
-        lambda: presence.alias,
-        directory.addresses_of,
-        lifetime=INVITATION_LIFETIME if invitation_lifetime is None else invitation_lifetime,
-        request_lifetime=REQUEST_LIFETIME if invitation_lifetime is None else invitation_lifetime,
-        first_contact=directory.first_contact,
-        known=address_book.known_peer,
-        start_host_session=sessions.start_host,
-        connect_as_guest=sessions.open_as_guest,
-    )
-    profiles = Profiles(db)
-    preferences = Preferences(db, presence, profiles, features.transfers)
-    recents = RecentSessions(db, wall, directory)
-    invitations.finished.connect(recents.invitation_finished)
-    sessions.ended.connect(recents.session_ended)
-    if discovery is not None:
-        discovery.peer_seen.connect(directory.discovered)
-        discovery.peer_gone.connect(directory.gone)
-        discovery.conflict.connect(directory.conflict)
-    if wide_area is not None:
-        wide_area.peer_seen.connect(directory.discovered_dns)
-        wide_area.peer_gone.connect(directory.gone_dns)
-    return Client(
-        identity=identity,
-        db=db,
-        links=links,
-        directory=directory,
-        invitations=invitations,
-        sessions=sessions,
-        presence=presence,
-        preferences=preferences,
-        profiles=profiles,
-        address_book=address_book,
-        probe=ManualProbe(db, directory, links),
-    )
-
-
 def _store_wide_area_options(options: Options, db: Database, store: TsigSecretStore) -> None:
     """Keep the DNS discovery settings given on the command line, and the secret read from
     --tsig-secret-file (in the keyring or the home's 0600 file, never the database)."""
@@ -516,24 +334,6 @@ def _store_wide_area_options(options: Options, db: Database, store: TsigSecretSt
         if not lines:
             raise TsigSecretError(f"{options.tsig_secret_file} is empty")
         store.set(stored.key_name, check_secret(lines[0].removeprefix("secret")))
-
-
-async def invitation_notices(
-    client: Client, bus_address: str | None = None
-) -> InvitationNotices | None:
-    """On a Wayland session without XWayland the toast cannot place itself: incoming
-    invitations are also desktop notifications with Connect / Reject buttons. None (logged)
-    where no notification server shows buttons."""
-    from anydesk_invite.desktop.notifications import DBusNotifications, NotificationsUnavailable
-    from anydesk_invite.services.notices import InvitationNotices
-
-    notifier = DBusNotifications(bus_address)
-    try:
-        await notifier.start()
-    except NotificationsUnavailable as exc:
-        _log.info("invitations are not shown as desktop notifications: %s", exc)
-        return None
-    return InvitationNotices(client, notifier, notifier.close)
 
 
 async def _accept_at_once(client: Client, invitation_id: str) -> None:

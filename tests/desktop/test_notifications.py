@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.app import invitation_notices
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.notifications import DBusNotifications
+from anydesk_invite.desktop_adapters import invitation_notices
 from anydesk_invite.services.notices import InvitationNotices
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for
 from tests.helpers.notification_server import NotificationServer, Shown

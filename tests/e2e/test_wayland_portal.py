@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.app import desktop_adapters
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.desktop.portal import PortalBus
 from anydesk_invite.desktop.portal_devices import PortalInput, PortalScreens
 from anydesk_invite.desktop.wayland import WaylandDesktop
+from anydesk_invite.desktop_adapters import desktop_adapters
 from anydesk_invite.services.views import SessionView
 from tests.helpers.gnome_wayland import (
     HEIGHT,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.app import desktop_adapters
 from anydesk_invite.core.permissions import Permission
+from anydesk_invite.desktop_adapters import desktop_adapters
 from tests.helpers.nodes import Nodes, eventually, nodes_for
 from tests.helpers.session_bus import have_dbus_daemon, session_bus
 from tests.helpers.xvfb import in_ci

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from anydesk_invite.app import compose_client
+from anydesk_invite.compose import compose_client
 from anydesk_invite.core.alias import parse_alias
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission

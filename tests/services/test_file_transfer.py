@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from anydesk_invite.app import compose_client
+from anydesk_invite.compose import compose_client
 from anydesk_invite.core.clock import ManualClock
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.core.policy import DiscoveryMode, Policy
