@@ -212,7 +212,7 @@ async def run_clients(
         payload = root / "payload.bin"
         write_payload(payload, size)
         (root / "in").mkdir()
-        nodes = Nodes(root)
+        nodes = Nodes(root, tls=True)
         try:
             sink = RecordingInput(timer=time.perf_counter)
             source: NoiseScreen | PanningScreen = PanningScreen() if video else NoiseScreen()

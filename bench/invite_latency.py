@@ -199,7 +199,7 @@ async def measure(rounds: int) -> dict[str, list[float]]:
     per_measure = rounds + WARMUP
     count = math.ceil(3 * per_measure / RATE_MAX)
     with tempfile.TemporaryDirectory(prefix="adi-bench-") as tmp:
-        nodes = Nodes(Path(tmp))
+        nodes = Nodes(Path(tmp), tls=True)
         try:
             b = await nodes.make("ben")
             inviters = Inviters([await nodes.make(f"anna{i}", start=False) for i in range(count)])

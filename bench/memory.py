@@ -53,7 +53,7 @@ def child_client(peers: int) -> dict[str, int]:
 
     async def run() -> dict[str, int]:
         with tempfile.TemporaryDirectory(prefix="adi-mem-") as tmp:
-            nodes = Nodes(Path(tmp))
+            nodes = Nodes(Path(tmp), tls=True)
             node = await nodes.make("bench")
             shell = Shell(node.client, on_quit=lambda: None)
             shell.show()

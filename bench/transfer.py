@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.net.identity import Identity
+from anydesk_invite.services.sessions.session import CHAT_RATE
 from anydesk_invite.services.views import TransferState
 from tests.helpers.nodes import Node, Nodes, eventually
 
@@ -48,7 +49,9 @@ LOOPBACK = "127.0.0.1"
 RAW_BLOCK = 256 * 1024
 """The raw floor's write size: its best on this kind of machine (1 MiB and 4 MiB are slower)."""
 STEP_TIMEOUT = 120.0
-PROBE_EVERY = 0.005
+PROBE_EVERY = 1.0 / (CHAT_RATE - 1.0)
+"""Chat probes stay under the host's chat rate (CHAT_RATE a second after a burst of CHAT_BURST):
+a faster probe is dropped by the host past the burst, and its answer never comes."""
 
 
 async def raw_tls_throughput(size: int, data: memoryview | None = None) -> float:
@@ -171,7 +174,7 @@ async def main(size: int, rounds: int, as_json: bool = False) -> int:
                 f.write(block)
             f.write(block[: size % len(block)])
         distinct = memoryview(source.read_bytes())
-        nodes = Nodes(root)
+        nodes = Nodes(root, tls=True)
         try:
             anna, ben, _, guest_sid = await session(nodes)
             folder = root / "in"

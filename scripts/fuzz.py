@@ -39,7 +39,7 @@ CHECK_EVERY = 500
 async def run(inputs: int, seconds: float, seed: int) -> int:
     rnd = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="adi-fuzz-") as tmp, HandlerFailures() as failures:
-        nodes = Nodes(Path(tmp))
+        nodes = Nodes(Path(tmp), tls=True)
         try:
             node = await nodes.make("target")
             address = ("127.0.0.1", node.port)
