@@ -25,19 +25,9 @@ from anydesk_invite.core.permissions import Permission, PermissionProfile
 from anydesk_invite.services.facade import ActionRefused, ClientFacade
 from anydesk_invite.ui.i18n import permission_label, profile_label, view_screen_label
 from anydesk_invite.ui.qt_loop import asyncSlot
-from anydesk_invite.ui.styles import ERROR_STYLE
+from anydesk_invite.ui.settings_parts import error_label
 
 NEW_PROFILE_NAME = QT_TRANSLATE_NOOP("ProfileEditor", "New profile")
-
-
-def error_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setAccessibleName(name)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 class ProfileEditor(QGroupBox):
