@@ -105,7 +105,6 @@ def compose_client(
             lambda: db.settings.get(StoredSettings.ACCEPT_FROM),
             directory.in_address_book,
         ),
-        lambda: presence.alias,
         directory.addresses_of,
         lifetime=INVITATION_LIFETIME if invitation_lifetime is None else invitation_lifetime,
         request_lifetime=REQUEST_LIFETIME if invitation_lifetime is None else invitation_lifetime,

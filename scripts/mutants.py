@@ -96,6 +96,7 @@ GROUPS = {
             "tests/services/test_requests.py",
             "tests/services/test_invitation_targets.py",
             "tests/services/test_invitation_limits.py",
+            "tests/services/test_invitation_reports.py",
             "tests/security/test_invitations.py",
         ),
         0.85,

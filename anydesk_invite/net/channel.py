@@ -52,6 +52,11 @@ class PeerInfo:
     version: tuple[int, int]
     address: tuple[str, int]
 
+    def __str__(self) -> str:
+        """How a log line names the peer: its proven ID and where it connects from (never its
+        key or a repr of the whole record)."""
+        return f"{self.device_id} at {self.address[0]}:{self.address[1]}"
+
 
 class TrustError(Exception):
     """The peer is refused by the trust store; the text is shown to the user."""

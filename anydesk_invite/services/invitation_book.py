@@ -153,7 +153,6 @@ class InvitationBook:
         clock: Clock,
         policy: Callable[[], Policy],
         accept_from: AcceptFromCheck,
-        own_alias: Callable[[], str],
         listen_addresses: Callable[[bytes], tuple[Address, ...]],
         *,
         lifetime: float = INVITATION_LIFETIME,
@@ -162,14 +161,13 @@ class InvitationBook:
         random_bytes: Callable[[int], bytes] = os.urandom,
         first_contact: Callable[[bytes], bool] = lambda fp: True,
         known: Callable[[bytes], bool] = lambda fp: False,
-        start_host_session: SessionStarter | None = None,
-        connect_as_guest: GuestConnector | None = None,
+        start_host_session: SessionStarter,
+        connect_as_guest: GuestConnector,
     ) -> None:
         self._links = links
         self._clock = clock
         self._policy = policy
         self._accept_from = accept_from
-        self._own_alias = own_alias
         self._listen_addresses = listen_addresses
         self.lifetime = lifetime
         self.request_lifetime = request_lifetime

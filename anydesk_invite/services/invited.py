@@ -49,7 +49,6 @@ from anydesk_invite.services.invitation_book import (
 from anydesk_invite.services.invitation_texts import (
     INVITER_GONE,
     INVITER_SILENT,
-    NO_SESSIONS,
     REQUESTER_GONE,
     REQUESTER_LATE,
     session_failed,
@@ -204,13 +203,8 @@ class Invited(InvitationBook):
             inc.fail(INVITER_SILENT)
             self._settle(inc)
             raise RefusedWithKind(RefusalKind.OFFLINE, INVITER_SILENT)
-        connector = self.connect_as_guest
-        if connector is None:
-            inc.fail(NO_SESSIONS)
-            self._settle(inc)
-            raise RefusedWithKind(RefusalKind.STATE, NO_SESSIONS)
         try:
-            session_id = await connector(
+            session_id = await self.connect_as_guest(
                 inc.peer,
                 self._listen_addresses(inc.peer.fingerprint),
                 answer.session_token,
@@ -273,7 +267,6 @@ class Invited(InvitationBook):
 
     async def _on_session_open(self, channel: Channel, msg: SessionOpen) -> None:
         now = self._clock.now()
-        starter = self.start_host_session
         # Invitations: the inviter holds the token in the state machine.
         for inv in self.outgoing.values():
             if (
@@ -283,8 +276,10 @@ class Invited(InvitationBook):
             ):
                 ok = inv.redeem_token(msg.session_token, channel.peer.fingerprint, now)
                 self._settle(inv)
-                if ok and starter is not None:
-                    await starter(channel, inv.peer, inv.permissions, inv.invitation_id.hex())
+                if ok:
+                    await self.start_host_session(
+                        channel, inv.peer, inv.permissions, inv.invitation_id.hex()
+                    )
                     return
                 break
         # Requests: the requested device holds a ticket, good while the request is accepting.
@@ -297,11 +292,12 @@ class Invited(InvitationBook):
                     and req.state is State.ACCEPTING
                     and now < ticket.deadline
                     and tokens_equal(ticket.fingerprint, channel.peer.fingerprint)
-                    and starter is not None
                 ):
                     req.connected()
                     self._settle(req)
-                    await starter(channel, req.peer, req.permissions, req.invitation_id.hex())
+                    await self.start_host_session(
+                        channel, req.peer, req.permissions, req.invitation_id.hex()
+                    )
                     return
                 if req is not None:
                     # A request already over (cancelled by the requester, expired) stays so.

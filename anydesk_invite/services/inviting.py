@@ -44,7 +44,6 @@ from anydesk_invite.services.invitation_book import (
 from anydesk_invite.services.invitation_texts import (
     CONNECTION_LOST,
     DECLINED_TEXT,
-    NO_SESSIONS,
     PEER_SILENT,
     session_failed,
 )
@@ -247,15 +246,11 @@ class Inviting(InvitationBook):
         self._spawn(self._connect_request(inv), f"request-connect-{inv.invitation_id.hex()}")
 
     async def _connect_request(self, inv: OutgoingInvitation) -> None:
-        connector = self.connect_as_guest
         addresses = self._listen_addresses(inv.peer.fingerprint)
-        if connector is None:
-            inv.fail(NO_SESSIONS)
+        try:
+            await self.connect_as_guest(inv.peer, addresses, inv.session_token, inv.permissions)
+        except Exception as exc:
+            inv.fail(session_failed(exc))
         else:
-            try:
-                await connector(inv.peer, addresses, inv.session_token, inv.permissions)
-            except Exception as exc:
-                inv.fail(session_failed(exc))
-            else:
-                inv.connected()
+            inv.connected()
         self._settle(inv)
