@@ -113,6 +113,8 @@ GROUPS = {
         (
             "tests/services/test_file_transfer.py",
             "tests/services/test_file_transfer_limits.py",
+            "tests/services/test_file_transfer_reports.py",
+            "tests/services/test_file_io.py",
             "tests/services/test_session_dispatch.py",
         ),
         0.85,

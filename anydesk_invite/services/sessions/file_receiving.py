@@ -157,7 +157,7 @@ class Receiving(TransferBook):
                 )
             return
         if t.state is not TransferState.RUNNING:
-            _log.warning("refused FileChunk from %s: transfer not accepted", session.peer)
+            _log.warning("refused FileChunk from %s: transfer not accepted", session.peer.device_id)
             await self._send(
                 session, FileRefused(msg.transfer_id, "not_accepted", "no accepted transfer")
             )

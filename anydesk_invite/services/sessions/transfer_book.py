@@ -167,9 +167,6 @@ class TransferBook:
             if session_id is None or t.session.session_id.hex() == session_id
         ]
 
-    def find(self, transfer_id: str) -> TransferView:
-        return self._find(transfer_id).view()
-
     def _find(self, text: str) -> Transfer:
         key = text.strip().lower()
         found = [t for i, t in self._transfers.items() if i.hex().startswith(key)]
@@ -185,7 +182,7 @@ class TransferBook:
         await t.finished.wait()
         return t.view()
 
-    async def cancel(self, transfer_id: str, reason: str = "cancelled") -> TransferView:
+    async def cancel(self, transfer_id: str, reason: str) -> TransferView:
         t = self._find(transfer_id)
         if not t.state.final:
             self._finish(t, TransferState.CANCELLED, reason)
