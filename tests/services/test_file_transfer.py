@@ -124,10 +124,38 @@ async def finished(node: Node, transfer_id: str) -> TransferView:
         ("...hidden", "hidden"),
         ('what?<>:"|*.txt', "what_______.txt"),
         ("trailing. ", "trailing"),
+        ("invoice\u202efdp.exe", "invoice_fdp.exe"),  # a right-to-left override (Cf)
+        ("a\x85b", "a_b"),  # a C1 control (Cc) the shell-hostile set does not cover
+        ("a\u2028b\u2029c", "a_b_c"),  # line and paragraph separators (Zl, Zp)
+        ("dir/", "dir"),
+        ("dir/.", "dir"),
+        ("dir/..", "dir"),
+        ("Xray.X", "Xray.X"),
+        ("README", "README"),
+        ("con.a.txt", "_con.a.txt"),  # reserved whatever follows the first dot
     ],
 )
 def test_offered_names_become_plain_names_inside_the_folder(offered: str, saved: str) -> None:
     assert safe_file_name(offered) == saved
+
+
+@pytest.mark.parametrize(
+    ("offered", "saved"),
+    [
+        ("s" * 300 + "." + "b" * 19, "s" * 180 + "." + "b" * 19),  # a 20-byte extension stays
+        ("s" * 300 + "." + "b" * 20, "s" * 200),  # 21 bytes: not an extension, cut with the rest
+        ("s" * 300 + ".tar.gz", "s" * 197 + ".gz"),  # the last extension is the one kept
+        ("s" * 195 + "..txt", "s" * 195 + "..txt"),  # exactly 200 bytes: nothing cut
+        ("s" * 195 + "." + "s" * 100 + ".txt", "s" * 195 + ".txt"),  # no dot left at a cut
+        ("X" * 195 + "." + "X" * 100 + ".txt", "X" * 195 + ".txt"),
+        ("a" + "é" * 150 + ".txt", "a" + "é" * 97 + ".txt"),  # never half a character
+    ],
+)
+def test_a_long_name_is_cut_to_200_bytes_at_a_whole_character_keeping_a_short_extension(
+    offered: str, saved: str
+) -> None:
+    assert safe_file_name(offered) == saved
+    assert len(saved.encode()) <= NAME_MAX_BYTES
 
 
 def test_a_very_long_name_is_shortened_and_keeps_its_extension() -> None:

@@ -243,7 +243,7 @@ async def test_a_received_file_is_saved_not_executable_in_a_folder_made_for_it_a
 
 
 async def test_a_link_planted_where_the_file_is_written_is_never_followed(
-    nodes: Nodes, tmp_path: Path
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _anna, ben, _host, guest = await files_session(nodes, tmp_path)
     folder = tmp_path / "anna-in"
@@ -252,10 +252,13 @@ async def test_a_link_planted_where_the_file_is_written_is_never_followed(
     victim.write_text("keep me")
     (folder / f".{tid(8).hex()}.adinvite-part").symlink_to(victim)
     raw = RawGuest(ben, guest.session_id)
+    caplog.set_level(logging.WARNING)
     await raw.send(FileOffer(tid(8), "x.txt", 3))
     refusal = await raw.expect(FileRefused)
-    assert (refusal.code, refusal.reason) == ("cannot_write", "cannot write the file: File exists")
+    why = "cannot write the file: File exists"
+    assert (refusal.code, refusal.reason) == ("cannot_write", why)
     assert victim.read_text() == "keep me"
+    assert f"refused file 'x.txt' from {ben.device_id}: {why}" in logged(caplog)
 
 
 async def test_when_a_thousand_names_are_taken_the_file_fails_saying_so(
@@ -332,7 +335,7 @@ async def test_no_progress_is_reported_before_an_interval_passed_on_the_clock(
 async def test_a_transfer_id_another_session_uses_is_refused_and_that_transfer_goes_on(
     nodes: Nodes, tmp_path: Path
 ) -> None:
-    anna, ben, _host, guest = await files_session(nodes, tmp_path)
+    anna, ben, host, guest = await files_session(nodes, tmp_path)
     carl = await nodes.make("carl")
     carl.knows(anna)
     anna.knows(carl)
@@ -351,3 +354,32 @@ async def test_a_transfer_id_another_session_uses_is_refused_and_that_transfer_g
     await ben_raw.send(FileDone(tid(10), hashlib.sha256(b"four").digest()))
     await ben_raw.expect(FileSaved)
     assert (tmp_path / "anna-in" / "ben.bin").read_bytes() == b"four"
+    (tmp_path / "offer.txt").write_text("for ben")
+    offer = await anna.client.send_file(host.session_id, str(tmp_path / "offer.txt"))
+    await carl_raw.send(FileAccept(bytes.fromhex(offer.transfer_id)))  # ben's offer, not carl's
+    assert await carl_raw.expect(FileRefused) == FileRefused(
+        bytes.fromhex(offer.transfer_id), "unknown_transfer", "no such offer"
+    )
+    assert anna.transfer(offer.transfer_id).state is TransferState.OFFERED
+
+
+async def test_the_list_keeps_every_transfer_while_the_oldest_is_open_then_the_last_200(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben, _host, guest = await files_session(nodes, tmp_path)
+    on_anna: Recorder[TransferView] = Recorder(anna.client.transfer_changed)
+    raw = RawGuest(ben, guest.session_id)
+    for n in range(201):  # the first 8 run (and stay open), the rest are too many at once
+        await raw.send(FileOffer(tid(100 + n), f"{n}.bin", 10))
+    await eventually(lambda: {v.transfer_id for v in on_anna.items} >= {tid(300).hex()})
+    assert len(anna.client.transfers()) == 201  # the oldest is open: nothing is dropped
+    assert [v.state for v in on_anna.items if v.transfer_id == tid(300).hex()] == [
+        TransferState.OFFERED,  # the 201st is listed, and then refused
+        TransferState.FAILED,
+    ]
+    for n in range(8):
+        await anna.client.cancel_transfer(tid(100 + n).hex(), "done with it")
+    await raw.send(FileOffer(tid(301), "last.bin", 10))
+    await eventually(lambda: any(v.transfer_id == tid(301).hex() for v in on_anna.items))
+    kept = {t.transfer_id for t in anna.client.transfers()}
+    assert kept == {tid(n).hex() for n in range(102, 302)}  # the last 200, oldest gone first
