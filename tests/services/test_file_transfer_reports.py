@@ -383,3 +383,47 @@ async def test_the_list_keeps_every_transfer_while_the_oldest_is_open_then_the_l
     await eventually(lambda: any(v.transfer_id == tid(301).hex() for v in on_anna.items))
     kept = {t.transfer_id for t in anna.client.transfers()}
     assert kept == {tid(n).hex() for n in range(102, 302)}  # the last 200, oldest gone first
+
+
+async def test_messages_about_no_transfer_here_are_ignored_and_the_session_goes_on(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben, host, guest = await files_session(nodes, tmp_path)
+    raw = RawGuest(ben, guest.session_id)
+    await raw.send(FileOffer(tid(11), "mine.bin", 10))
+    await raw.expect(FileAccept)
+    await raw.send(FileAck(tid(11), 10))  # an ack of the file anna receives, not sends
+    unknown = tid(12)
+    for msg in (
+        FileAck(unknown, 1),
+        FileDone(unknown, bytes(32)),
+        FileSaved(unknown),
+        FileCancel(unknown, "no"),
+        FileRefused(unknown, "too_many", "no"),
+    ):
+        await raw.send(msg)
+    await raw.send(FileOffer(tid(13), "next.bin", 1))  # answered: the session still works
+    await raw.expect(FileAccept)
+    view = anna.transfer(tid(11).hex())
+    assert (view.state, view.done, view.path) == (TransferState.RUNNING, 0, "")
+    assert view.session_id == host.session_id
+
+
+async def test_a_failing_transfer_listener_is_logged_by_its_signal_and_the_file_arrives(
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben, _host, guest = await files_session(nodes, tmp_path)
+
+    def broken(_: object) -> None:
+        raise RuntimeError("a listener's own bug")
+
+    anna.client.transfer_changed.connect(broken)
+    caplog.set_level(logging.ERROR)
+    (tmp_path / "f.txt").write_text("intact")
+    sent = await ben.client.send_file(guest.session_id, str(tmp_path / "f.txt"))
+    view = await arrived(anna, sent.transfer_id)
+    assert view.state is TransferState.DONE
+    assert view.path == str(tmp_path / "anna-in" / "f.txt")
+    assert "slot for signal transfers.changed failed" in logged(caplog)
+    sender = await asyncio.wait_for(ben.client.wait_transfer(sent.transfer_id), 10)
+    assert (sender.state, sender.reason, sender.done) == (TransferState.DONE, "", 6)
