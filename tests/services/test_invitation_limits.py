@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -142,9 +144,10 @@ async def test_an_id_is_remembered_for_4096_invitations_and_forgotten_at_the_409
 
 
 async def test_thirty_two_open_invitations_are_shown_and_the_thirty_third_is_declined(
-    nodes: Nodes,
+    nodes: Nodes, caplog: pytest.LogCaptureFixture
 ) -> None:
     ben = await nodes.make("ben")
+    caplog.set_level(logging.WARNING)
     # Known keys (in ben's address book), so neither the per-address cap (4) nor the cap on
     # unknown keys (8) applies: only the total does.
     keys = [Identity.generate() for _ in range(33)]
@@ -159,6 +162,10 @@ async def test_thirty_two_open_invitations_are_shown_and_the_thirty_third_is_dec
             await raw.close()
     assert said == [InviteShown] * 32 + [InviteDeclined]
     assert len(ben.received.items) == 32
+    declined = (
+        rf"too many pending invitations; declined one from {keys[32].device_id} at 127\.0\.0\.1:\d+"
+    )
+    assert any(re.fullmatch(declined, r.getMessage()) for r in caplog.records)
 
     # One of them ends: its slot is free again.
     await ben.client.reject(ben.received.items[0].invitation_id)

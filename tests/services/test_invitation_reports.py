@@ -304,7 +304,7 @@ async def test_another_device_at_the_address_is_told_why_it_is_left_and_nothing_
     # Finding the device at the address dialled it once; inviting dials again and leaves.
     for channel in got:
         await asyncio.wait_for(channel.wait_closed(), 5)
-    assert any("not the device that was asked for" in c.close_reason for c in got)
+    assert "the peer closed: not the device that was asked for" in [c.close_reason for c in got]
 
 
 async def test_a_device_with_another_key_at_a_pinned_address_is_never_talked_to(
@@ -415,7 +415,7 @@ async def test_a_message_that_is_not_about_invitations_closes_the_channel_with_a
     await raw.send(FileAck(transfer_id=os.urandom(16), offset=0))
     with pytest.raises(ChannelClosed):
         await reply(raw)
-    assert "unexpected message" in raw.close_reason
+    assert raw.close_reason == "the peer closed: unexpected message"
     assert logged_as(
         caplog, rf"unexpected FileAck\(transfer_id: 16 bytes, offset\) from {named(key)}; closing"
     )
@@ -432,7 +432,7 @@ async def test_a_message_that_cannot_reach_the_peer_is_logged_with_its_kind_alia
     await anna.client.cancel_invitation(sent.invitation_id)
     [line] = [m for m in logged(caplog) if m.startswith("could not send ")]
     assert line.startswith("could not send InviteCancel to ben@ad: ")
-    assert len(line) > len("could not send InviteCancel to ben@ad: ")  # the cause follows
+    assert "127.0.0.1" in line  # the cause follows: the address that did not answer
 
 
 async def test_a_session_that_fails_to_open_reads_as_words_and_its_cause_is_logged(

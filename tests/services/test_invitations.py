@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -522,7 +523,8 @@ async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
     sent = await anna.client.invite(ben.device_id, CONTROL, "")
     await ben.received.wait()
     invitation_id = bytes.fromhex(sent.invitation_id)
-    raw = await ben.dial_raw()
+    stranger = Identity.generate()
+    raw = await ben.dial_raw(stranger)
     caplog.set_level(logging.WARNING)
     try:
         # An update of an id ben never saw is dropped without a word.
@@ -547,7 +549,10 @@ async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
     assert len(ben.received.items) == 2  # anna's, and the stranger's own
     tried = [r.getMessage() for r in caplog.records if "did not send" in r.getMessage()]
     assert len(tried) == 2
-    assert all(m.endswith(" tried to change an invitation it did not send") for m in tried)
+    said = (
+        rf"{stranger.device_id} at 127\.0\.0\.1:\d+ tried to change an invitation it did not send"
+    )
+    assert all(re.fullmatch(said, m) for m in tried)
 
 
 # --- session tokens ----------------------------------------------------------------------------
