@@ -647,6 +647,45 @@ def codec_table(seconds: float) -> None:
     print("goal: PSNR >= 35 dB at <= 40 KiB a picture")
 
 
+def convert_table() -> None:
+    """The pixel conversions around the codec at 1920x1080, CPU ms each (this process), with
+    swscale's older code and with the newer one the adapter uses for same-size conversions
+    (desktop/video.py SAME_SIZE_FAST), and how far their outputs are apart."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from anydesk_invite.desktop.video import SAME_SIZE_FAST
+
+    bgra = av.VideoFrame(W, H, "bgra")
+    bgra.planes[0].update(bytes(Content().picture("photo", 0, False)))
+    yuv = VideoReformatter().reformat(bgra, format="yuv444p")
+
+    def older_to_bgra(r: list[Any], f: Any) -> Any:
+        rgb = r[0].reformat(f, format="gbrp", interpolation="POINT", threads=1)
+        return r[1].reformat(rgb, format="bgra", threads=1)
+
+    rows = [
+        ("BGRA -> yuv444p (host)", bgra,
+         lambda r, f: r[0].reformat(f, format="yuv444p", threads=1),
+         lambda r, f: r[0].reformat(f, format="yuv444p", interpolation=SAME_SIZE_FAST, threads=1)),
+        ("yuv444p -> BGRA (guest)", yuv, older_to_bgra,
+         lambda r, f: r[0].reformat(f, format="bgra", interpolation=SAME_SIZE_FAST, threads=1)),
+    ]  # fmt: skip
+    print(f"{'1920x1080 conversion':<26}{'older ms':>9}{'newer ms':>9}{'max diff':>9}")
+    for label, frame, older, newer in rows:
+        outs, times = [], []
+        for fn in (older, newer):
+            r = [VideoReformatter(), VideoReformatter()]
+            out = fn(r, frame)
+            t0 = time.process_time()
+            for _ in range(20):
+                fn(r, frame)
+            times.append((time.process_time() - t0) / 20 * 1000)
+            outs.append(b"".join(bytes(p) for p in out.planes))
+        diff = max(abs(a - b) for a, b in zip(outs[0][::97], outs[1][::97], strict=True))
+        print(f"{label:<26}{times[0]:>9.1f}{times[1]:>9.1f}{diff:>9}")
+
+
 def fmt(v: Any, spec: str = ".1f") -> str:
     return "-" if v is None else format(v, spec)
 
@@ -670,6 +709,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="4 s scenarios, no shaped links")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--codec", action="store_true", help="the encoder alone, its settings")
+    ap.add_argument("--convert", action="store_true", help="the pixel conversions alone")
     ap.add_argument("--profile", metavar="DIR", help="sample each process with py-spy into DIR")
     ap.add_argument(
         "--kinds", default="text,photo,region", help="127.0.0.1 scenarios to run, comma-separated"
@@ -685,6 +725,9 @@ def main() -> None:
         return
     if args.codec:
         codec_table(args.seconds)
+        return
+    if args.convert:
+        convert_table()
         return
     if args.profile:
         PROFILE["dir"] = Path(args.profile).resolve()
