@@ -14,14 +14,7 @@ from anydesk_invite.net.wire import FrameAck, FrameTiles, Message, ScreenSelect,
 from anydesk_invite.services.sessions.guest_screen import GuestScreen
 from anydesk_invite.services.sessions.host_screen import HostScreen
 from anydesk_invite.services.sessions.hybrid import REFINE_AFTER, STILL_AFTER
-from anydesk_invite.services.sessions.pacing import (
-    KEYFRAME_SECONDS,
-    LINK_SHARE,
-    MAX_BITRATE,
-    START_BITRATE,
-    LinkEstimate,
-    settings_for,
-)
+from anydesk_invite.services.sessions.pacing import KEYFRAME_SECONDS, LinkEstimate, settings_for
 from tests.helpers.synthetic_screen import SyntheticScreen, photo_pixels
 from tests.helpers.xvfb import psnr
 
@@ -131,28 +124,6 @@ async def test_content_that_stops_moving_is_bit_exact_within_a_second_then_still
         clock.now += 1 / 30
         assert await host.send_frame() == 0
     assert hout.sent == []
-
-
-async def test_the_first_picture_is_no_movement_so_the_video_starts_at_the_acked_rate() -> None:
-    """A screen's first picture changes every tile but is not movement: the video starts once
-    two grabs after it have moved, by when the first frame's ack has measured the link, so
-    the stream does not start at the cautious initial bitrate and its low frame rate."""
-    source, host, guest, hout, gout, clock = await pair()
-    await host.send_frame()
-    clock.now += 0.05  # the guest takes the first frame up and acks it
-    await deliver(hout, guest, host, gout)
-    scrolled(source, 1)
-    clock.now += 1 / 30
-    await host.send_frame()
-    assert hout.of(VideoFrame) == []  # one grab that moved: tiles still
-    await deliver(hout, guest, host, gout)
-    scrolled(source, 2)
-    clock.now += 1 / 30
-    await host.send_frame()
-    assert len(hout.of(VideoFrame)) == 1
-    assert host.planner is not None
-    assert host.planner.settings == settings_for(MAX_BITRATE)
-    assert settings_for(int(START_BITRATE * LINK_SHARE)).fps < host.planner.settings.fps
 
 
 async def test_video_starts_when_frames_of_tiles_come_slowly() -> None:

@@ -169,10 +169,7 @@ class HybridPlanner:
         for r in rects:
             self._last_change[(r[0], r[1])] = now
         earlier = next((e for e in reversed(self._recent) if e[2] >= VIDEO_MIN_TILES), None)
-        # A screen's first picture changes every tile but is no movement: counted as such, the
-        # video would start at the next grab, before any ack has measured the link, and so at
-        # the cautious initial bitrate (12 pictures a second) for RAISE_EVERY.
-        if rects and previous is not None:
+        if rects:
             self._recent.append((now, _bbox(rects), len(rects)))
         while self._recent and self._recent[0][0] < now - RESHAPE_AFTER:
             self._recent.popleft()
