@@ -41,7 +41,8 @@ SETTINGS_EVERY: Final = 1.0
 RAISE_EVERY: Final = 3.0
 """Seconds at least between two encoder restarts for a higher one: each restart starts a new
 stream with a keyframe (a 1080p keyframe takes up to 0.9 s of the bitrate, 0.2 s of the
-link), so the stream climbs slowly and drops at once."""
+link), so the stream climbs slowly and drops at once. Except after a stream started on a
+guess: see ``plan``'s ``measured``."""
 
 
 def _bbox(rects: list[Rect]) -> Rect:
@@ -106,6 +107,10 @@ class HybridPlanner:
         self._encoder: VideoEncoder | None = None
         self._encoder_key: tuple[Rect, VideoSettings] | None = None
         self._encoder_at = 0.0
+        self._measured = True
+        self._guessed = False
+        """The stream's settings came from the initial guess, before any ack measured the
+        link."""
         self._stream = 0
         self._rect_at = 0.0
         self._moved_at = 0.0
@@ -158,10 +163,17 @@ class HybridPlanner:
         settings: VideoSettings,
         encoder: TileEncoder = zlib_tile,
         keyframe_bytes: int = 0,
+        measured: bool = True,
     ) -> tuple[VideoPart | None, list[Tile]]:
         """What of ``frame`` travels as video and what as tiles; a new stream's keyframe within
-        ``keyframe_bytes`` (0: within what the bitrate allows)."""
+        ``keyframe_bytes`` (0: within what the bitrate allows).
+
+        ``measured`` says whether ``settings`` rest on a measured link or on the initial guess.
+        Video often starts at a session's second grab, before the first frame's ack: a stream
+        started on the guess (2.2 Mbit/s, 12 pictures a second) moves to the measured settings
+        at once, not after RAISE_EVERY, and from then on restarts as usual."""
         self._keyframe_bytes = keyframe_bytes
+        self._measured = measured
         width, height, t = frame.width, frame.height, self._tile
         if previous is None or (previous.width, previous.height) != (width, height):
             self.reset()
@@ -231,9 +243,14 @@ class HybridPlanner:
         SETTINGS_EVERY, higher at most every RAISE_EVERY); True when a new stream starts."""
         key = self._encoder_key
         if key is not None and key[0] == rect:
-            every = RAISE_EVERY if settings.bitrate > key[1].bitrate else SETTINGS_EVERY
-            if key[1] == settings or now - self._encoder_at < every:
-                return False
+            if self._guessed and self._measured:
+                self._guessed = False
+                if key[1] == settings:
+                    return False
+            else:
+                every = RAISE_EVERY if settings.bitrate > key[1].bitrate else SETTINGS_EVERY
+                if key[1] == settings or now - self._encoder_at < every:
+                    return False
         w, h = rect[2], rect[3]
         out_w = max(2, int(w * settings.scale) // 2 * 2)
         out_h = max(2, int(h * settings.scale) // 2 * 2)
@@ -242,6 +259,7 @@ class HybridPlanner:
         )
         self._encoder_key = (rect, settings)
         self._encoder_at = now
+        self._guessed = not self._measured
         self._stream = (self._stream + 1) & 0xFFFF_FFFF
         self.settings = settings
         self._size = (out_w, out_h)
