@@ -57,13 +57,20 @@ def _union(a: Rect, b: Rect) -> Rect:
     return _bbox([a, b])
 
 
-def _inside(r: Rect, outer: Rect) -> bool:
-    return (
-        r[0] >= outer[0]
-        and r[1] >= outer[1]
-        and r[0] + r[2] <= outer[0] + outer[2]
-        and r[1] + r[3] <= outer[1] + outer[3]
-    )
+def _outside(rects: list[Rect], outer: Rect) -> list[Rect]:
+    """The rectangles not wholly inside ``outer``."""
+    x0, y0, x1, y1 = outer[0], outer[1], outer[0] + outer[2], outer[1] + outer[3]
+    return [
+        r
+        for r in rects
+        if not (r[0] >= x0 and r[1] >= y0 and r[0] + r[2] <= x1 and r[1] + r[3] <= y1)
+    ]
+
+
+def _outside_keys(keys: set[tuple[int, int]], outer: Rect) -> list[tuple[int, int]]:
+    """The tile origins (as 1x1 rectangles) not inside ``outer``."""
+    x0, y0, x1, y1 = outer[0], outer[1], outer[0] + outer[2], outer[1] + outer[3]
+    return [k for k in keys if not (x0 <= k[0] < x1 and y0 <= k[1] < y1)]
 
 
 def crop(frame: RawFrame, rect: Rect) -> bytes | memoryview:
@@ -108,6 +115,7 @@ class HybridPlanner:
         self._encoder_key: tuple[Rect, VideoSettings] | None = None
         self._encoder_at = 0.0
         self._measured = True
+        self._keys_of: tuple[tuple[Rect, int, int], frozenset[tuple[int, int]]] | None = None
         self._guessed = False
         """The stream's settings came from the initial guess, before any ack measured the
         link."""
@@ -145,6 +153,14 @@ class HybridPlanner:
         x1 = min(width, -(-(r[0] + r[2]) // t) * t)
         y1 = min(height, -(-(r[1] + r[3]) // t) * t)
         return x0, y0, x1 - x0, y1 - y0
+
+    def _keys(self, rect: Rect, width: int, height: int) -> frozenset[tuple[int, int]]:
+        """The origins of the tiles in ``rect`` (kept for the latest rectangle)."""
+        cached = self._keys_of
+        if cached is None or cached[0] != (rect, width, height):
+            keys = frozenset((r[0], r[1]) for r in self._tiles_in(rect, width, height))
+            cached = self._keys_of = ((rect, width, height), keys)
+        return cached[1]
 
     def _tiles_in(self, rect: Rect, width: int, height: int) -> list[Rect]:
         t = self._tile
@@ -198,7 +214,7 @@ class HybridPlanner:
                 self.rect = self._snap(_bbox([e[1] for e in moving]), width, height)
                 self._rect_at = self._moved_at = now
         else:
-            outside = [r for r in rects if not _inside(r, self.rect)]
+            outside = _outside(rects, self.rect)
             if len(outside) >= VIDEO_MIN_TILES:
                 self.rect = self._snap(_union(self.rect, _bbox(outside)), width, height)
                 self._rect_at = now
@@ -215,18 +231,18 @@ class HybridPlanner:
         exact = rects
         rect = self.rect
         if rect is not None:
-            inside = [r for r in rects if _inside(r, rect)]
+            outside = _outside(rects, rect)
             restart = self._want_encoder(rect, settings, now)
-            if inside or restart:
+            if len(outside) < len(rects) or restart:
                 video = self._encode(frame, rect)
             if video is not None:
-                exact = [r for r in rects if not _inside(r, rect)]
-                self._lossy.update((r[0], r[1]) for r in self._tiles_in(rect, width, height))
+                exact = outside
+                self._lossy.update(self._keys(rect, width, height))
+        last_change = self._last_change
         refine = [
             key
-            for key in self._lossy
-            if (rect is None or not _inside((key[0], key[1], 1, 1), rect))
-            and now - self._last_change.get(key, 0.0) >= REFINE_AFTER
+            for key in (self._lossy if rect is None else _outside_keys(self._lossy, rect))
+            if now - last_change.get(key, 0.0) >= REFINE_AFTER
         ]
         wanted = {(r[0], r[1]): r for r in exact}
         for kx, ky in refine:
