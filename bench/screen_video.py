@@ -120,6 +120,33 @@ class Content:
         stamp(data, v | (1 << (BAR_BITS - 1) if still else 0))
         return data
 
+    def frame(self, kind: str, v: int, still: bool) -> bytes:
+        """The same pixels as ``picture``, built with one copy of the frame, as a screen grab
+        makes one (X11 shared memory: the copy out of the segment); so the host's CPU a frame
+        counts what the stream costs, not three copies of the bench's content."""
+        if kind == "region":
+            return bytes(self.picture(kind, v, still))
+        bar = bar_row(v | (1 << (BAR_BITS - 1) if still else 0))
+        page = memoryview(self.pages[kind])
+        if kind == "text":
+            base = (v * 4) % (H * 2) * STRIDE
+            rows = [page[base + y * STRIDE : base + (y + 1) * STRIDE] for y in range(BLOCK)]
+            rest = [page[base + BLOCK * STRIDE : base + H * STRIDE]]
+        else:
+            xo, row = (v * 8) % W, W * 8
+            rows = [page[y * row + xo * 4 : y * row + (xo + W) * 4] for y in range(H)]
+            rows, rest = rows[:BLOCK], rows[BLOCK:]
+        parts: list[bytes | memoryview] = []
+        for r in rows:
+            parts += [bar, r[len(bar) :]]
+        return b"".join(parts + rest)
+
+
+def bar_row(value: int) -> bytes:
+    """One row of the version bar (see ``stamp``)."""
+    on, off = b"\xff\xff\xff\xff" * BLOCK, b"\x00\x00\x00\xff" * BLOCK
+    return b"".join(on if (value >> bit) & 1 else off for bit in range(BAR_BITS))
+
 
 def stamp(data: bytearray, value: int) -> None:
     for bit in range(BAR_BITS):
@@ -198,7 +225,7 @@ class Desktop:
         else:
             v = version_now()
         if self.cache is None or self.cache[:2] != (v, still):
-            self.cache = (v, still, bytes(self.content.picture(self.kind, v, still)))
+            self.cache = (v, still, self.content.frame(self.kind, v, still))
         return RawFrame(W, H, STRIDE, self.cache[2])
 
 
@@ -647,6 +674,45 @@ def codec_table(seconds: float) -> None:
     print("goal: PSNR >= 35 dB at <= 40 KiB a picture")
 
 
+def convert_table() -> None:
+    """The pixel conversions around the codec at 1920x1080, CPU ms each (this process), with
+    swscale's older code and with the newer one the adapter uses for same-size conversions
+    (desktop/video.py SAME_SIZE_FAST), and how far their outputs are apart."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from anydesk_invite.desktop.video import SAME_SIZE_FAST
+
+    bgra = av.VideoFrame(W, H, "bgra")
+    bgra.planes[0].update(bytes(Content().picture("photo", 0, False)))
+    yuv = VideoReformatter().reformat(bgra, format="yuv444p")
+
+    def older_to_bgra(r: list[Any], f: Any) -> Any:
+        rgb = r[0].reformat(f, format="gbrp", interpolation="POINT", threads=1)
+        return r[1].reformat(rgb, format="bgra", threads=1)
+
+    rows = [
+        ("BGRA -> yuv444p (host)", bgra,
+         lambda r, f: r[0].reformat(f, format="yuv444p", threads=1),
+         lambda r, f: r[0].reformat(f, format="yuv444p", interpolation=SAME_SIZE_FAST, threads=1)),
+        ("yuv444p -> BGRA (guest)", yuv, older_to_bgra,
+         lambda r, f: r[0].reformat(f, format="bgra", interpolation=SAME_SIZE_FAST, threads=1)),
+    ]  # fmt: skip
+    print(f"{'1920x1080 conversion':<26}{'older ms':>9}{'newer ms':>9}{'max diff':>9}")
+    for label, frame, older, newer in rows:
+        outs, times = [], []
+        for fn in (older, newer):
+            r = [VideoReformatter(), VideoReformatter()]
+            out = fn(r, frame)
+            t0 = time.process_time()
+            for _ in range(20):
+                fn(r, frame)
+            times.append((time.process_time() - t0) / 20 * 1000)
+            outs.append(b"".join(bytes(p) for p in out.planes))
+        diff = max(abs(a - b) for a, b in zip(outs[0][::97], outs[1][::97], strict=True))
+        print(f"{label:<26}{times[0]:>9.1f}{times[1]:>9.1f}{diff:>9}")
+
+
 def fmt(v: Any, spec: str = ".1f") -> str:
     return "-" if v is None else format(v, spec)
 
@@ -670,6 +736,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="4 s scenarios, no shaped links")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--codec", action="store_true", help="the encoder alone, its settings")
+    ap.add_argument("--convert", action="store_true", help="the pixel conversions alone")
     ap.add_argument("--profile", metavar="DIR", help="sample each process with py-spy into DIR")
     ap.add_argument(
         "--kinds", default="text,photo,region", help="127.0.0.1 scenarios to run, comma-separated"
@@ -685,6 +752,9 @@ def main() -> None:
         return
     if args.codec:
         codec_table(args.seconds)
+        return
+    if args.convert:
+        convert_table()
         return
     if args.profile:
         PROFILE["dir"] = Path(args.profile).resolve()

@@ -15,10 +15,11 @@ import logging
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Final
 
 import av
 from av.codec import CodecContext
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Interpolation, VideoReformatter
 
 _log = logging.getLogger(__name__)
 
@@ -51,6 +52,22 @@ REFRESH_PICTURES = 300
 refresh), instead of a keyframe every so many pictures: each picture carries a slice of
 the refresh, none a whole keyframe's worth of bytes (a 1080p text keyframe is ~815 KiB, ~30
 pictures' worth). Over TCP nothing is lost, so the refresh only bounds the drift."""
+
+
+SAME_SIZE_FAST: Final = Interpolation.POINT | Interpolation(1 << 20)
+"""Flags for a conversion between BGRA and planar YUV 4:4:4 of the same size: swscale's
+SWS_UNSTABLE (1 << 20), its newer conversion code with SIMD kernels for these formats, where
+the older one has none (``bench/screen_video.py --convert``: 1920x1080 BGRA to yuv444p 4.7 ->
+1.9 ms, yuv444p to BGRA 7.9 -> 2.3 ms). Its output differs from the older code's by rounding
+only (at most 4 levels, 49-52 dB between them, either side with either). FFmpeg marks that
+code experimental, and in the build PyAV 18 ships it crashes on some pictures under 64
+pixels a side (2 rows of BGRA; 12 pixels wide to BGRA), so it is used only from
+FAST_MIN_SIDE up, and never to scale."""
+FAST_MIN_SIDE: Final = 64
+
+
+def _fast(width: int, height: int) -> bool:
+    return width >= FAST_MIN_SIDE and height >= FAST_MIN_SIDE
 
 
 def _packed(frame: av.VideoFrame, width: int, height: int) -> bytes | memoryview:
@@ -131,8 +148,14 @@ class H264Encoder:
         else:
             pad = b"\0" * (plane.line_size - row)
             plane.update(b"".join(bgra[r * row : (r + 1) * row] + pad for r in range(self.height)))
+        same = (self.out_width, self.out_height) == (self.width, self.height)
         yuv = self._to_yuv.reformat(
-            frame, width=self.out_width, height=self.out_height, format=PIXELS, threads=1
+            frame,
+            width=self.out_width,
+            height=self.out_height,
+            format=PIXELS,
+            interpolation=SAME_SIZE_FAST if same and _fast(self.width, self.height) else None,
+            threads=1,
         )
         # Time stamps in real milliseconds, so the rate control spends its bitrate over the
         # pictures actually sent (fewer when the stream slows), not over an assumed 30 a second.
@@ -182,9 +205,15 @@ class H264Decoder:
         picture = frames[-1]
         if (picture.width, picture.height) != (self.width, self.height):
             return None
-        if (out_width, out_height) == (self.width, self.height) and picture.format.name == PIXELS:
-            # swscale has no fast path from planar 4:4:4 YUV to packed BGRA; through planar
-            # RGB (a plain conversion, then a byte shuffle) costs about a fifth less.
+        same = (out_width, out_height) == (self.width, self.height)
+        if same and picture.format.name == PIXELS and _fast(self.width, self.height):
+            out = self._to_bgra.reformat(
+                picture, format="bgra", interpolation=SAME_SIZE_FAST, threads=1
+            )
+            return _packed(out, out_width, out_height)
+        if same and picture.format.name == PIXELS:
+            # swscale's older code has no fast path from planar 4:4:4 YUV to packed BGRA;
+            # through planar RGB (a plain conversion, then a byte shuffle) costs a fifth less.
             picture = self._to_rgb.reformat(
                 picture, format="gbrp", interpolation="POINT", threads=1
             )

@@ -5,10 +5,19 @@ bigger than the decoder was told."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from anydesk_invite.desktop.video import CABAC_BELOW, H264Decoder, H264Encoder, PyAvVideo
+from anydesk_invite.desktop import video as video_module
+from anydesk_invite.desktop.video import (
+    CABAC_BELOW,
+    FAST_MIN_SIDE,
+    H264Decoder,
+    H264Encoder,
+    PyAvVideo,
+)
 
 W, H = 320, 192
 
@@ -125,3 +134,47 @@ def test_a_stream_the_link_limits_codes_with_cabac_a_fast_one_with_cavlc() -> No
     fast = H264Encoder(W, H, W, H, CABAC_BELOW, 30).encode(picture())[0]
     assert cabac(slow)
     assert not cabac(fast)
+
+
+def test_the_fast_conversion_differs_from_the_stable_one_by_rounding_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert min(W, H) >= FAST_MIN_SIDE
+    pictures = [picture(i * 7) for i in range(3)]
+
+    def encoded() -> list[bytes]:
+        enc = H264Encoder(W, H, W, H, 4_000_000, 30)
+        return [enc.encode(pic)[0] for pic in pictures]
+
+    def shown(units: list[bytes]) -> bytes:
+        dec = H264Decoder(W, H)
+        out = [dec.decode(unit, W, H) for unit in units]
+        assert out[-1] is not None
+        return bytes(out[-1])
+
+    units = encoded()
+    fast = shown(units)
+    monkeypatch.setattr(video_module, "_fast", lambda width, height: False)
+    stable = shown(units)
+    assert max(abs(a - b) for a, b in zip(fast, stable, strict=True)) <= 4
+    # Either way round, the picture is as close to the original.
+    assert psnr(pictures[-1], fast) >= 30
+    assert abs(psnr(pictures[-1], shown(encoded())) - psnr(pictures[-1], stable)) < 1
+
+
+def test_small_pictures_take_the_stable_conversion() -> None:
+    """swscale's experimental conversion crashes on some small pictures (12 pixels wide, to
+    BGRA), so below FAST_MIN_SIDE a side the stable one runs. In a child process: the
+    failure is a crash."""
+    code = (
+        "from anydesk_invite.desktop.video import H264Decoder, H264Encoder\n"
+        "for w, h in ((12, 64), (18, 2), (2, 2)):\n"
+        "    data, key = H264Encoder(w, h, w, h, 1_000_000, 30).encode(b'@' * (w * h * 4))\n"
+        "    shown = H264Decoder(w, h).decode(data, w, h)\n"
+        "    print(key and shown is not None and len(shown) == w * h * 4)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True"] * 3

@@ -14,7 +14,12 @@ from anydesk_invite.net.wire import FrameAck, FrameTiles, Message, ScreenSelect,
 from anydesk_invite.services.sessions.guest_screen import GuestScreen
 from anydesk_invite.services.sessions.host_screen import HostScreen
 from anydesk_invite.services.sessions.hybrid import REFINE_AFTER, STILL_AFTER
-from anydesk_invite.services.sessions.pacing import KEYFRAME_SECONDS, LinkEstimate, settings_for
+from anydesk_invite.services.sessions.pacing import (
+    KEYFRAME_SECONDS,
+    MAX_BITRATE,
+    LinkEstimate,
+    settings_for,
+)
 from tests.helpers.synthetic_screen import SyntheticScreen, photo_pixels
 from tests.helpers.xvfb import psnr
 
@@ -124,6 +129,39 @@ async def test_content_that_stops_moving_is_bit_exact_within_a_second_then_still
         clock.now += 1 / 30
         assert await host.send_frame() == 0
     assert hout.sent == []
+
+
+async def test_a_stream_started_on_the_guessed_rate_moves_to_the_measured_one_at_once() -> None:
+    """Video starts at the second grab, before the guest has acked the first frame: that
+    stream rests on the initial guess (12 pictures a second), and the first ack's measure
+    replaces it at once, not after RAISE_EVERY; from then on restarts wait as usual."""
+    source, host, guest, hout, gout, clock = await pair()
+    assert host.planner is not None
+    await host.send_frame()
+    scrolled(source, 1)
+    clock.now += 1 / 30
+    await host.send_frame()  # the first frame is not acked yet
+    guessed = settings_for(host.link.target())
+    assert not host.link.measured and host.planner.settings == guessed
+    assert [v.keyframe for v in hout.of(VideoFrame)] == [True]
+    clock.now += 0.05  # the guest takes both frames up and acks them
+    await deliver(hout, guest, host, gout)
+    assert host.link.measured
+    scrolled(source, 2)
+    clock.now += 1 / 30
+    await host.send_frame()
+    assert [v.keyframe for v in hout.of(VideoFrame)] == [True]  # a new stream
+    assert host.planner.settings == settings_for(MAX_BITRATE)
+    assert guessed.fps < host.planner.settings.fps
+    await deliver(hout, guest, host, gout)
+    for step in range(3, 8):  # a wobbling estimate now waits, as for any stream
+        scrolled(source, step)
+        clock.now += 1 / 30
+        host.link.rate = 2_000_000.0 if step % 2 else 40_000_000.0
+        await host.send_frame()
+        assert [v.keyframe for v in hout.of(VideoFrame)] == [False]
+        await deliver(hout, guest, host, gout)
+    assert guest.video_shown == host.video_frames
 
 
 async def test_video_starts_when_frames_of_tiles_come_slowly() -> None:

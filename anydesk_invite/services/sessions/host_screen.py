@@ -215,7 +215,14 @@ class HostScreen:
             settings = settings_for(self.link.target())
             key = int(self.link.rate * KEYFRAME_SECONDS / 8)
             video, tiles = await self._offload(
-                planner.plan, previous, frame, self._now(), settings, self._encoder, key
+                planner.plan,
+                previous,
+                frame,
+                self._now(),
+                settings,
+                self._encoder,
+                key,
+                self.link.measured,
             )
         else:
             photo = self._photo.encode if self._photo is not None and self._guest_jpeg else None

@@ -41,7 +41,8 @@ SETTINGS_EVERY: Final = 1.0
 RAISE_EVERY: Final = 3.0
 """Seconds at least between two encoder restarts for a higher one: each restart starts a new
 stream with a keyframe (a 1080p keyframe takes up to 0.9 s of the bitrate, 0.2 s of the
-link), so the stream climbs slowly and drops at once."""
+link), so the stream climbs slowly and drops at once. Except after a stream started on a
+guess: see ``plan``'s ``measured``."""
 
 
 def _bbox(rects: list[Rect]) -> Rect:
@@ -56,13 +57,20 @@ def _union(a: Rect, b: Rect) -> Rect:
     return _bbox([a, b])
 
 
-def _inside(r: Rect, outer: Rect) -> bool:
-    return (
-        r[0] >= outer[0]
-        and r[1] >= outer[1]
-        and r[0] + r[2] <= outer[0] + outer[2]
-        and r[1] + r[3] <= outer[1] + outer[3]
-    )
+def _outside(rects: list[Rect], outer: Rect) -> list[Rect]:
+    """The rectangles not wholly inside ``outer``."""
+    x0, y0, x1, y1 = outer[0], outer[1], outer[0] + outer[2], outer[1] + outer[3]
+    return [
+        r
+        for r in rects
+        if not (r[0] >= x0 and r[1] >= y0 and r[0] + r[2] <= x1 and r[1] + r[3] <= y1)
+    ]
+
+
+def _outside_keys(keys: set[tuple[int, int]], outer: Rect) -> list[tuple[int, int]]:
+    """The tile origins (as 1x1 rectangles) not inside ``outer``."""
+    x0, y0, x1, y1 = outer[0], outer[1], outer[0] + outer[2], outer[1] + outer[3]
+    return [k for k in keys if not (x0 <= k[0] < x1 and y0 <= k[1] < y1)]
 
 
 def crop(frame: RawFrame, rect: Rect) -> bytes | memoryview:
@@ -106,6 +114,11 @@ class HybridPlanner:
         self._encoder: VideoEncoder | None = None
         self._encoder_key: tuple[Rect, VideoSettings] | None = None
         self._encoder_at = 0.0
+        self._measured = True
+        self._keys_of: tuple[tuple[Rect, int, int], frozenset[tuple[int, int]]] | None = None
+        self._guessed = False
+        """The stream's settings came from the initial guess, before any ack measured the
+        link."""
         self._stream = 0
         self._rect_at = 0.0
         self._moved_at = 0.0
@@ -141,6 +154,14 @@ class HybridPlanner:
         y1 = min(height, -(-(r[1] + r[3]) // t) * t)
         return x0, y0, x1 - x0, y1 - y0
 
+    def _keys(self, rect: Rect, width: int, height: int) -> frozenset[tuple[int, int]]:
+        """The origins of the tiles in ``rect`` (kept for the latest rectangle)."""
+        cached = self._keys_of
+        if cached is None or cached[0] != (rect, width, height):
+            keys = frozenset((r[0], r[1]) for r in self._tiles_in(rect, width, height))
+            cached = self._keys_of = ((rect, width, height), keys)
+        return cached[1]
+
     def _tiles_in(self, rect: Rect, width: int, height: int) -> list[Rect]:
         t = self._tile
         x, y, w, h = rect
@@ -158,10 +179,17 @@ class HybridPlanner:
         settings: VideoSettings,
         encoder: TileEncoder = zlib_tile,
         keyframe_bytes: int = 0,
+        measured: bool = True,
     ) -> tuple[VideoPart | None, list[Tile]]:
         """What of ``frame`` travels as video and what as tiles; a new stream's keyframe within
-        ``keyframe_bytes`` (0: within what the bitrate allows)."""
+        ``keyframe_bytes`` (0: within what the bitrate allows).
+
+        ``measured`` says whether ``settings`` rest on a measured link or on the initial guess.
+        Video often starts at a session's second grab, before the first frame's ack: a stream
+        started on the guess (2.2 Mbit/s, 12 pictures a second) moves to the measured settings
+        at once, not after RAISE_EVERY, and from then on restarts as usual."""
         self._keyframe_bytes = keyframe_bytes
+        self._measured = measured
         width, height, t = frame.width, frame.height, self._tile
         if previous is None or (previous.width, previous.height) != (width, height):
             self.reset()
@@ -186,7 +214,7 @@ class HybridPlanner:
                 self.rect = self._snap(_bbox([e[1] for e in moving]), width, height)
                 self._rect_at = self._moved_at = now
         else:
-            outside = [r for r in rects if not _inside(r, self.rect)]
+            outside = _outside(rects, self.rect)
             if len(outside) >= VIDEO_MIN_TILES:
                 self.rect = self._snap(_union(self.rect, _bbox(outside)), width, height)
                 self._rect_at = now
@@ -203,18 +231,18 @@ class HybridPlanner:
         exact = rects
         rect = self.rect
         if rect is not None:
-            inside = [r for r in rects if _inside(r, rect)]
+            outside = _outside(rects, rect)
             restart = self._want_encoder(rect, settings, now)
-            if inside or restart:
+            if len(outside) < len(rects) or restart:
                 video = self._encode(frame, rect)
             if video is not None:
-                exact = [r for r in rects if not _inside(r, rect)]
-                self._lossy.update((r[0], r[1]) for r in self._tiles_in(rect, width, height))
+                exact = outside
+                self._lossy.update(self._keys(rect, width, height))
+        last_change = self._last_change
         refine = [
             key
-            for key in self._lossy
-            if (rect is None or not _inside((key[0], key[1], 1, 1), rect))
-            and now - self._last_change.get(key, 0.0) >= REFINE_AFTER
+            for key in (self._lossy if rect is None else _outside_keys(self._lossy, rect))
+            if now - last_change.get(key, 0.0) >= REFINE_AFTER
         ]
         wanted = {(r[0], r[1]): r for r in exact}
         for kx, ky in refine:
@@ -231,9 +259,14 @@ class HybridPlanner:
         SETTINGS_EVERY, higher at most every RAISE_EVERY); True when a new stream starts."""
         key = self._encoder_key
         if key is not None and key[0] == rect:
-            every = RAISE_EVERY if settings.bitrate > key[1].bitrate else SETTINGS_EVERY
-            if key[1] == settings or now - self._encoder_at < every:
-                return False
+            if self._guessed and self._measured:
+                self._guessed = False
+                if key[1] == settings:
+                    return False
+            else:
+                every = RAISE_EVERY if settings.bitrate > key[1].bitrate else SETTINGS_EVERY
+                if key[1] == settings or now - self._encoder_at < every:
+                    return False
         w, h = rect[2], rect[3]
         out_w = max(2, int(w * settings.scale) // 2 * 2)
         out_h = max(2, int(h * settings.scale) // 2 * 2)
@@ -242,6 +275,7 @@ class HybridPlanner:
         )
         self._encoder_key = (rect, settings)
         self._encoder_at = now
+        self._guessed = not self._measured
         self._stream = (self._stream + 1) & 0xFFFF_FFFF
         self.settings = settings
         self._size = (out_w, out_h)

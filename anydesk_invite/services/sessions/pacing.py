@@ -137,5 +137,10 @@ class LinkEstimate:
                 self._samples.append(sample)
                 self.rate = max(self._samples)
 
+    @property
+    def measured(self) -> bool:
+        """Whether an ack has given a sample yet (before, ``rate`` is the initial guess)."""
+        return bool(self._samples)
+
     def target(self) -> int:
         return int(max(MIN_BITRATE, min(MAX_BITRATE, self.rate * LINK_SHARE)))
