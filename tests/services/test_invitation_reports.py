@@ -514,7 +514,7 @@ async def bare_invitee(
 ) -> tuple[Identity, list[Channel], list[Message]]:
     """A device in the inviter's address book with no client behind it: to every Invite it
     answers ``answer`` (with the Invite's id), and shows every connection request. It keeps
-    the channels Invites came on, and every other message it gets."""
+    the channels Invites and requests came on, and every other message it gets."""
     me = Identity.generate()
     got: list[Channel] = []
     inbox: list[Message] = []
@@ -523,6 +523,7 @@ async def bare_invitee(
         with contextlib.suppress(ChannelClosed):
             async for msg in channel:
                 if isinstance(msg, ConnectRequest):  # shown, whatever ``answer`` says
+                    got.append(channel)
                     await channel.send(InviteShown(invitation_id=msg.request_id))
                     continue
                 if not isinstance(msg, Invite):
