@@ -18,6 +18,7 @@ import pytest
 from anydesk_invite.core.permissions import Permission
 from anydesk_invite.services.sessions.file_io import CHUNK, READ_AHEAD, READ_BLOCK, FileReader
 from anydesk_invite.services.views import TransferState
+from tests.helpers.file_offsets import offset_is
 from tests.helpers.nodes import Nodes, eventually, nodes_for, session_between
 
 pytestmark = pytest.mark.skipif(
@@ -29,21 +30,6 @@ pytestmark = pytest.mark.skipif(
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
     async for n in nodes_for(tmp_path):
         yield n
-
-
-def read_offset(path: Path) -> int | None:
-    """Where this process's open descriptor of ``path`` reads next (None: not open)."""
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                for line in Path(f"/proc/self/fdinfo/{fd}").read_text().splitlines():
-                    if line.startswith("pos:"):
-                        return int(line.split()[1])
-    return None
-
-
-def offset_is(path: Path, expected: int) -> bool:
-    return read_offset(path) == expected
 
 
 async def test_the_reader_stays_at_most_its_read_ahead_in_front_of_what_was_sent(

@@ -27,7 +27,10 @@ from anydesk_invite.net.wire import (
     Message,
 )
 from anydesk_invite.services.facade import ActionRefused, RefusalKind
+from anydesk_invite.services.sessions.file_io import CHUNK, READ_AHEAD, READ_BLOCK
+from anydesk_invite.services.sessions.transfer_book import WINDOW
 from anydesk_invite.services.views import SessionView, TransferState, TransferView
+from tests.helpers.file_offsets import offset_is
 from tests.helpers.nodes import Node, Nodes, Recorder, eventually, nodes_for, session_between
 from tests.helpers.raw_guest import RawGuest
 
@@ -427,3 +430,61 @@ async def test_a_failing_transfer_listener_is_logged_by_its_signal_and_the_file_
     assert "slot for signal transfers.changed failed" in logged(caplog)
     sender = await asyncio.wait_for(ben.client.wait_transfer(sent.transfer_id), 10)
     assert (sender.state, sender.reason, sender.done) == (TransferState.DONE, "", 6)
+
+
+async def test_a_file_that_gets_shorter_while_it_is_sent_fails_saying_so(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    anna, ben, host, guest = await files_session(nodes, tmp_path)
+    path = tmp_path / "shrinks.bin"
+    path.write_bytes(os.urandom(5 * READ_BLOCK))
+    offer = await anna.client.send_file(host.session_id, str(path))
+    transfer_id = bytes.fromhex(offer.transfer_id)
+    raw = RawGuest(ben, guest.session_id)
+    await raw.send(FileAccept(transfer_id))
+    for _ in range(WINDOW // CHUNK):  # a window's worth goes out, then the host waits
+        await raw.expect(FileChunk)
+    # The reader is READ_AHEAD blocks past the one being sent, waiting for room.
+    ahead = (READ_AHEAD + 1) * READ_BLOCK
+    await eventually(lambda: offset_is(path, ahead))
+    os.truncate(path, ahead)  # cut behind what the reader has read
+    await raw.send(FileAck(transfer_id, ahead))
+    why = "the file got shorter while it was sent"
+    assert (await raw.expect(FileCancel)).reason == why
+    view = await asyncio.wait_for(anna.client.wait_transfer(offer.transfer_id), 10)
+    assert (view.state, view.reason) == (TransferState.FAILED, why)
+
+
+def part_file(folder: Path, transfer_id: bytes) -> Path:
+    return folder / f".{transfer_id.hex()}.adinvite-part"
+
+
+async def test_a_part_file_already_gone_when_a_transfer_ends_is_no_problem(
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben, _host, guest = await files_session(nodes, tmp_path)
+    raw = RawGuest(ben, guest.session_id)
+    await raw.send(FileOffer(tid(14), "gone.bin", 10))
+    await raw.expect(FileAccept)
+    part_file(tmp_path / "anna-in", tid(14)).unlink()  # someone tidied the folder
+    caplog.set_level(logging.WARNING)
+    await anna.client.cancel_transfer(tid(14).hex())
+    assert not caplog.records
+
+
+async def test_a_part_file_that_cannot_be_removed_is_logged_with_its_path_and_why(
+    nodes: Nodes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, ben, _host, guest = await files_session(nodes, tmp_path)
+    raw = RawGuest(ben, guest.session_id)
+    await raw.send(FileOffer(tid(15), "stuck.bin", 10))
+    await raw.expect(FileAccept)
+    part = part_file(tmp_path / "anna-in", tid(15))
+    part.unlink()
+    part.mkdir()  # what is at its name now cannot be unlinked
+    (part / "inside").write_text("x")
+    caplog.set_level(logging.WARNING)
+    view = await anna.client.cancel_transfer(tid(15).hex())
+    assert view.state is TransferState.CANCELLED
+    [line] = logged(caplog)
+    assert line.startswith(f"cannot remove the partial file {part}: [Errno 21] Is a directory")
