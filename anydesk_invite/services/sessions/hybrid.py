@@ -114,7 +114,6 @@ class HybridPlanner:
         self._encoder: VideoEncoder | None = None
         self._encoder_key: tuple[Rect, VideoSettings] | None = None
         self._encoder_at = 0.0
-        self._measured = True
         self._keys_of: tuple[tuple[Rect, int, int], frozenset[tuple[int, int]]] | None = None
         self._guessed = False
         """The stream's settings came from the initial guess, before any ack measured the
@@ -189,7 +188,6 @@ class HybridPlanner:
         started on the guess (2.2 Mbit/s, 12 pictures a second) moves to the measured settings
         at once, not after RAISE_EVERY, and from then on restarts as usual."""
         self._keyframe_bytes = keyframe_bytes
-        self._measured = measured
         width, height, t = frame.width, frame.height, self._tile
         if previous is None or (previous.width, previous.height) != (width, height):
             self.reset()
@@ -232,7 +230,7 @@ class HybridPlanner:
         rect = self.rect
         if rect is not None:
             outside = _outside(rects, rect)
-            restart = self._want_encoder(rect, settings, now)
+            restart = self._want_encoder(rect, settings, now, measured)
             if len(outside) < len(rects) or restart:
                 video = self._encode(frame, rect)
             if video is not None:
@@ -254,12 +252,14 @@ class HybridPlanner:
             tiles.append(Tile(x, y, w, h, encoding, data))
         return video, tiles
 
-    def _want_encoder(self, rect: Rect, settings: VideoSettings, now: float) -> bool:
+    def _want_encoder(
+        self, rect: Rect, settings: VideoSettings, now: float, measured: bool
+    ) -> bool:
         """Make the encoder match the rectangle (at once) and the settings (lower at most every
         SETTINGS_EVERY, higher at most every RAISE_EVERY); True when a new stream starts."""
         key = self._encoder_key
         if key is not None and key[0] == rect:
-            if self._guessed and self._measured:
+            if self._guessed and measured:
                 self._guessed = False
                 if key[1] == settings:
                     return False
@@ -275,7 +275,7 @@ class HybridPlanner:
         )
         self._encoder_key = (rect, settings)
         self._encoder_at = now
-        self._guessed = not self._measured
+        self._guessed = not measured
         self._stream = (self._stream + 1) & 0xFFFF_FFFF
         self.settings = settings
         self._size = (out_w, out_h)
