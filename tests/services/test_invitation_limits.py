@@ -20,7 +20,6 @@ from anydesk_invite.net.identity import Identity
 from anydesk_invite.net.wire import (
     ConnectRequest,
     Error,
-    Invite,
     InviteDeclined,
     InviteShown,
     Message,
@@ -33,6 +32,7 @@ from anydesk_invite.services.facade import ActionRefused, RefusalKind
 from anydesk_invite.services.views import SessionView
 from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
+from tests.helpers.raw_invites import raw_invite
 
 CONTROL = frozenset({Permission.CONTROL})
 BAD_TOKEN = Error(
@@ -47,16 +47,6 @@ async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
         yield n
 
 
-def invite(invitation_id: bytes) -> Invite:
-    return Invite(
-        invitation_id=invitation_id,
-        revision=1,
-        permissions=CONTROL,
-        profile="",
-        seconds_left=120.0,
-    )
-
-
 async def answer(channel: Channel) -> Message:
     try:
         return await asyncio.wait_for(channel.receive(), 5)
@@ -65,7 +55,7 @@ async def answer(channel: Channel) -> Message:
 
 
 async def shown_or_declined(raw: Channel, invitation_id: bytes) -> type[Message]:
-    await raw.send(invite(invitation_id))
+    await raw.send(raw_invite(invitation_id))
     got = await answer(raw)
     assert isinstance(got, InviteShown | InviteDeclined), got
     assert got.invitation_id == invitation_id
@@ -114,7 +104,7 @@ async def test_an_id_is_remembered_for_4096_invitations_and_forgotten_at_the_409
         # but remembered all the same.
         ids = [os.urandom(16) for _ in range(4095)]
         for i in ids:
-            await raw.send(invite(i))
+            await raw.send(raw_invite(i))
         got = [await answer(raw) for _ in ids]
         assert all(isinstance(m, InviteDeclined) for m in got)
         await ben.client.reject(first.hex())

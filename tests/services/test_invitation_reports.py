@@ -41,6 +41,7 @@ from anydesk_invite.services.invitation_texts import PEER_SILENT
 from anydesk_invite.services.views import Direction, InvitationView
 from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import AcceptAll, Node, Nodes, Recorder, eventually, nodes_for, outcomes
+from tests.helpers.raw_invites import raw_invite
 
 CONTROL = frozenset({Permission.CONTROL})
 CLIP = frozenset({Permission.CLIPBOARD})
@@ -50,16 +51,6 @@ CLIP = frozenset({Permission.CLIPBOARD})
 async def nodes(tmp_path: Path) -> AsyncIterator[Nodes]:
     async for n in nodes_for(tmp_path):
         yield n
-
-
-def invite(invitation_id: bytes) -> Invite:
-    return Invite(
-        invitation_id=invitation_id,
-        revision=1,
-        permissions=CONTROL,
-        profile="",
-        seconds_left=120.0,
-    )
 
 
 async def reply(channel: Channel) -> Message:
@@ -223,7 +214,7 @@ async def test_a_number_two_invitations_start_with_is_refused_as_ambiguous(nodes
     ids = [bytes.fromhex("abcd") + os.urandom(14) for _ in range(2)]
     raws = [await ben.dial_raw() for _ in ids]
     for raw, invitation_id in zip(raws, ids, strict=True):
-        await raw.send(invite(invitation_id))
+        await raw.send(raw_invite(invitation_id))
         assert isinstance(await reply(raw), InviteShown)
     with pytest.raises(ActionRefused) as exc:
         await ben.client.reject("abcd")
@@ -352,19 +343,19 @@ async def test_each_declined_invitation_is_logged_with_its_reason_and_the_peer(
     loud, quiet = Identity.generate(), Identity.generate()
     raw = await ben.dial_raw(loud)
     first = os.urandom(16)
-    await raw.send(invite(first))
+    await raw.send(raw_invite(first))
     assert isinstance(await reply(raw), InviteShown)
-    await raw.send(invite(first))  # the same id again
+    await raw.send(raw_invite(first))  # the same id again
     assert isinstance(await reply(raw), InviteDeclined)
-    await raw.send(invite(os.urandom(16)))  # while its first one is pending
+    await raw.send(raw_invite(os.urandom(16)))  # while its first one is pending
     assert isinstance(await reply(raw), InviteDeclined)
     for _ in range(4):
-        await raw.send(invite(os.urandom(16)))
+        await raw.send(raw_invite(os.urandom(16)))
         assert isinstance(await reply(raw), InviteDeclined)  # the 6th new id is past 5 in 10 s
     await raw.close()
     await ben.set_accept_from(AcceptFrom.NOBODY)
     other = await ben.dial_raw(quiet)
-    await other.send(invite(os.urandom(16)))
+    await other.send(raw_invite(os.urandom(16)))
     assert isinstance(await reply(other), InviteDeclined)
     await other.close()
 
@@ -392,7 +383,7 @@ async def test_pending_caps_are_logged_with_the_count_the_source_and_the_peer(
     keys = [Identity.generate() for _ in range(3)]
     raws = [await ben.dial_raw(key) for key in keys]
     for raw in raws:
-        await raw.send(invite(os.urandom(16)))
+        await raw.send(raw_invite(os.urandom(16)))
     assert [type(await reply(raw)) for raw in raws] == [InviteShown, InviteShown, InviteDeclined]
     assert logged_as(caplog, said + named(keys[2]))
     for raw in raws:
@@ -441,7 +432,7 @@ async def test_a_session_that_fails_to_open_reads_as_words_and_its_cause_is_logg
     )
     raw = await ben.dial_raw(anna)
     invitation_id = os.urandom(16)
-    await raw.send(invite(invitation_id))
+    await raw.send(raw_invite(invitation_id))
     assert isinstance(await reply(raw), InviteShown)
     caplog.set_level(logging.WARNING)
     accepting = asyncio.create_task(ben.client.accept(invitation_id.hex()))
@@ -471,7 +462,7 @@ async def test_an_accept_the_inviter_cancels_meanwhile_fails_at_once_as_cancelle
     ben = await nodes.make("ben")
     raw = await ben.dial_raw()
     invitation_id = os.urandom(16)
-    await raw.send(invite(invitation_id))
+    await raw.send(raw_invite(invitation_id))
     assert isinstance(await reply(raw), InviteShown)
     accepting = asyncio.create_task(ben.client.accept(invitation_id.hex()))
     assert isinstance(await reply(raw), InviteAccept)
@@ -623,12 +614,12 @@ async def test_the_list_keeps_200_received_invitations_dropping_the_oldest_finis
     for n, invitation_id in enumerate(ids):
         if n and n % 5 == 0:
             ben.clock.advance(10.5)  # past the rate window: 5 per 10 s are looked at
-        await raw.send(invite(invitation_id))
+        await raw.send(raw_invite(invitation_id))
         assert isinstance(await reply(raw), InviteShown)
         await raw.send(InviteCancel(invitation_id=invitation_id))
     last = os.urandom(16)
     ben.clock.advance(10.5)
-    await raw.send(invite(last))
+    await raw.send(raw_invite(last))
     assert isinstance(await reply(raw), InviteShown)
     kept = {v.invitation_id: v.state for v in ben.client.invitations()}
     assert len(kept) == 200 and kept.pop(last.hex()) is State.RECEIVED
@@ -645,22 +636,22 @@ async def test_the_rate_of_at_most_1024_inviters_is_remembered_and_the_oldest_fo
     first = await ben.dial_raw(first_key)
     for _ in range(5):  # its five in this window; each cancelled, so none is pending
         invitation_id = os.urandom(16)
-        await first.send(invite(invitation_id))
+        await first.send(raw_invite(invitation_id))
         assert isinstance(await reply(first), InviteShown)
         await first.send(InviteCancel(invitation_id=invitation_id))
 
     async def one_more_inviter() -> None:
         raw = await ben.dial_raw()
-        await raw.send(invite(os.urandom(16)))
+        await raw.send(raw_invite(os.urandom(16)))
         await reply(raw)
         await raw.close()
 
     for _ in range(1023):  # 1024 inviters known: the first one's rate is still remembered
         await one_more_inviter()
-    await first.send(invite(os.urandom(16)))
+    await first.send(raw_invite(os.urandom(16)))
     assert isinstance(await reply(first), InviteDeclined)
     await one_more_inviter()  # the 1025th: the oldest entry, the first inviter's, goes
-    await first.send(invite(os.urandom(16)))
+    await first.send(raw_invite(os.urandom(16)))
     assert isinstance(await reply(first), InviteShown)
     await first.close()
 

@@ -37,6 +37,7 @@ from anydesk_invite.services.invitation_texts import DECLINED_TEXT
 from anydesk_invite.services.views import Direction, Role, SessionView
 from anydesk_invite.storage.contacts import AddressEntry
 from tests.helpers.nodes import Node, Nodes, eventually, nodes_for, outcomes
+from tests.helpers.raw_invites import raw_invite
 
 CONTROL = frozenset({Permission.CONTROL})
 BAD_TOKEN = Error(
@@ -465,16 +466,6 @@ async def test_broken_policy_on_the_invitee_refuses_an_accept(nodes: Nodes) -> N
 # --- peers that break the rules --------------------------------------------------------------
 
 
-def invite_message(invitation_id: bytes, revision: int = 1) -> Invite:
-    return Invite(
-        invitation_id=invitation_id,
-        revision=revision,
-        permissions=frozenset(Permission),
-        profile="",
-        seconds_left=120.0,
-    )
-
-
 async def answers(channel: Channel, count: int) -> list[Message]:
     return [await asyncio.wait_for(channel.receive(), 5) for _ in range(count)]
 
@@ -486,7 +477,7 @@ async def test_a_flood_of_invitations_shows_at_most_one_and_others_are_still_ser
     raw = await ben.dial_raw()
     try:
         for _ in range(200):
-            await raw.send(invite_message(os.urandom(16)))
+            await raw.send(raw_invite(os.urandom(16), frozenset(Permission)))
         got = await answers(raw, 200)
     finally:
         await raw.close()
@@ -504,11 +495,11 @@ async def test_a_replayed_invitation_id_is_ignored(nodes: Nodes) -> None:
     raw = await ben.dial_raw()
     invitation_id = os.urandom(16)
     try:
-        await raw.send(invite_message(invitation_id))
+        await raw.send(raw_invite(invitation_id, frozenset(Permission)))
         assert isinstance((await answers(raw, 1))[0], InviteShown)
         await ben.client.reject(invitation_id.hex())
         assert isinstance((await answers(raw, 1))[0], InviteReject)
-        await raw.send(invite_message(invitation_id))
+        await raw.send(raw_invite(invitation_id, frozenset(Permission)))
         assert isinstance((await answers(raw, 1))[0], InviteDeclined)
     finally:
         await raw.close()
@@ -540,7 +531,7 @@ async def test_edit_and_cancel_from_a_key_that_is_not_the_inviters_are_ignored(
         )
         await raw.send(InviteCancel(invitation_id=invitation_id))
         # Messages on one channel are handled in order: once this is answered, so were those.
-        await raw.send(invite_message(os.urandom(16)))
+        await raw.send(raw_invite(os.urandom(16), frozenset(Permission)))
         await answers(raw, 1)
     finally:
         await raw.close()
@@ -688,7 +679,7 @@ async def raw_inviter(ben: Node) -> tuple[Channel, bytes, asyncio.Future[Session
     once ben's InviteAccept arrived."""
     raw = await ben.dial_raw()
     invitation_id = os.urandom(16)
-    await raw.send(invite_message(invitation_id))
+    await raw.send(raw_invite(invitation_id, frozenset(Permission)))
     assert isinstance((await answers(raw, 1))[0], InviteShown)
     accepting = asyncio.ensure_future(ben.client.accept(invitation_id.hex()))
     [accept] = await answers(raw, 1)
